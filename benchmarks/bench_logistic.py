@@ -1,0 +1,971 @@
+"""Benchmark: unpenalized logistic regression, fit + standard errors.
+
+What is measured
+----------------
+One simulated data set (fixed seed): ``N`` rows (default 1,000,000), ``p``
+standard-normal float64 covariates (default 20) plus an intercept, true
+coefficients drawn uniform(-0.5, 0.5), ``y ~ Bernoulli(sigmoid(eta))``.
+
+On that same data, in the same process, each method is timed doing
+"fit + standard errors" (everything a user needs for a coefficient table):
+
+* statsmodels ``sm.Logit(y, X_with_const).fit(disp=0)`` and ``.bse``;
+* scikit-learn ``LogisticRegression(C=np.inf, ...)`` (unpenalized; ``penalty=``
+  is deprecated since 1.8) with ``solver="lbfgs"`` and
+  ``solver="newton-cholesky"``, each followed by standard errors from the
+  inverse observed information ``(X'WX)^-1`` computed with numpy (timed);
+* glum ``GeneralizedLinearRegressor(family="binomial", alpha=0)`` and
+  ``std_errors(X, y, dispersion=1)`` (timed);
+* likelihax ``lx.fit(loglik, start, data)`` and ``fit.se``, with
+  ``jax.block_until_ready`` on the results.  Two rows: data passed as numpy
+  arrays (the plain user call, host-to-device transfer included) and data
+  already placed on the JAX device with ``jax.device_put`` (transfer excluded;
+  matters on a GPU).
+
+Data preparation (simulation, adding the constant column for statsmodels,
+``device_put``) is outside the timed region.  The global JAX configuration is
+left alone (likelihax computes in float64 in a scoped x64 mode by itself); the
+script's own JAX arrays (device-resident data, hardware measurements) are made
+inside ``jax.enable_x64(True)``, so every method works in float64.
+
+WARM time: one untimed warm-up call, then ``--repeats`` timed calls; the table
+shows the median and the minimum.  For likelihax the warm-up includes JIT
+compilation, which is why there is also a COLD time: the first ``lx.fit`` call
+in a fresh Python process (``--cold`` mode of this script, launched with
+``subprocess``), with JAX's persistent compilation cache switched off so that
+nothing compiled by an earlier run is reused.  Import time and JAX backend
+initialisation are measured separately and reported beside it.  If a
+persistent compilation cache directory is configured (environment or by
+likelihax itself), cold runs with the cache as configured are reported too.
+
+Correctness: every method's coefficients and standard errors are compared with
+statsmodels' (max relative difference).  glum always multiplies its covariance
+by the finite-sample factor N/(N-k); that factor is divided out before the
+comparison (it is a documented modelling choice of glum, not an error).
+
+Hardware floor: a Newton iteration must read the design matrix
+(N*(p+1)*8 bytes) at least about twice and compute X'WX (2*N*(p+1)^2 flops).
+The script measures memory read bandwidth and float64 matmul throughput on this
+machine and prints ``iterations * max(bytes/bandwidth, flops/peak)`` as a
+lower bound for an exact-Newton fit.
+
+Goals checked (from the issue): likelihax warm time faster than every
+competitor and at most 0.5x scikit-learn newton-cholesky; cold under 1.0 s.
+
+Rerun
+-----
+From the repository root::
+
+    python benchmarks/bench_logistic.py                        # full run, ~minutes
+    python benchmarks/bench_logistic.py --n 20000 --repeats 2  # quick smoke test
+    python benchmarks/bench_logistic.py --write-results        # update RESULTS.md
+    python benchmarks/bench_logistic.py --device gpu           # JAX on the GPU
+
+Competitors always run on the CPU (numpy/BLAS); ``--device`` only selects
+JAX's platform (default: whatever JAX picks).  Needs the ``bench`` extra:
+``pip install -e .[bench]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REPO_ROOT = HERE.parent
+RESULTS_PATH = HERE / "RESULTS.md"
+COLD_TAG = "COLD_JSON:"
+GOAL_TEXT = (
+    "warm: faster than every competitor, and at most 0.5x scikit-learn "
+    "newton-cholesky; cold under 1.0 s"
+)
+COLD_GOAL_S = 1.0
+NEWTON_CHOLESKY_FACTOR = 0.5
+FLOOR_ITERATIONS = 6  # typical Newton iterations from a zero start
+PASSES_PER_ITERATION = 2  # reads of the design matrix per Newton iteration
+BUSY_WARN = 0.10  # warn when other processes used >10% of the CPU during timing
+
+# Tolerances (max relative difference to statsmodels) for the correctness check.
+TOL = {
+    "default": 1e-6,  # exact-Newton methods, likelihax
+    "scikit-learn lbfgs": 1e-4,  # first-order method with a gradient tolerance
+}
+
+
+# --------------------------------------------------------------------------
+# setup helpers
+# --------------------------------------------------------------------------
+
+
+def _select_jax_platform(device: str | None) -> None:
+    """Set JAX_PLATFORMS before jax is imported (no-op for 'auto')."""
+    if device and device != "auto":
+        os.environ["JAX_PLATFORMS"] = device
+
+
+def _ensure_repo_on_path() -> None:
+    """Make ``import likelihax`` work from a source checkout without install."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+
+
+def simulate(n: int, p: int, seed: int):
+    """Return X (n, p), y (n,), true coefficients (p + 1,; intercept first)."""
+    from scipy.special import expit
+
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    coef = rng.uniform(-0.5, 0.5, size=p + 1)
+    eta = coef[0] + X @ coef[1:]
+    y = (rng.random(n) < expit(eta)).astype(np.float64)
+    return X, y, coef
+
+
+def loglik(params, data):
+    """Per-observation Bernoulli log-likelihood with a logit link.
+
+    Defined once at module level, as a user would, so that any cache keyed on
+    the function object is reused between calls.
+    """
+    import jax.numpy as jnp
+
+    eta = params["intercept"] + data["X"] @ params["beta"]
+    return data["y"] * eta - jnp.logaddexp(0.0, eta)
+
+
+def _import_likelihax():
+    """Return (module, None) or (None, reason)."""
+    _ensure_repo_on_path()
+    try:
+        import likelihax as lx  # noqa: F401
+    except Exception as exc:  # noqa: BLE001 - report any import problem
+        return None, f"{type(exc).__name__}: {exc}"
+    if not hasattr(lx, "fit"):
+        return None, "likelihax has no attribute 'fit' yet"
+    return lx, None
+
+
+def _lx_start(p: int):
+    import jax.numpy as jnp
+
+    return {"intercept": 0.0, "beta": jnp.zeros(p)}
+
+
+def _lx_run(lx, start, data):
+    """The timed likelihax call: fit + standard errors, blocked until ready."""
+    import jax
+
+    fit = lx.fit(loglik, start, data)
+    jax.block_until_ready((fit.params, fit.se))
+    return fit
+
+
+def _lx_vectors(fit):
+    """Flatten likelihax params / se pytrees to [intercept, beta...]."""
+    def vec(tree):
+        return np.concatenate(
+            [np.atleast_1d(np.asarray(tree["intercept"], dtype=np.float64)),
+             np.asarray(tree["beta"], dtype=np.float64).ravel()]
+        )
+
+    return vec(fit.params), vec(fit.se)
+
+
+# --------------------------------------------------------------------------
+# --cold mode (runs in a fresh subprocess)
+# --------------------------------------------------------------------------
+
+
+def cold_main(args) -> None:
+    """Time the first lx.fit call in this fresh process; print one JSON line."""
+    out: dict = {}
+    t0 = time.perf_counter()
+    import jax
+
+    out["import_jax_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    lx, err = _import_likelihax()
+    out["import_likelihax_s"] = time.perf_counter() - t0
+    if lx is None:
+        out["error"] = err
+        print(COLD_TAG + json.dumps(out), flush=True)
+        return
+
+    # Record the cache configuration *after* importing likelihax, which might
+    # set it itself; then switch the cache off unless asked to keep it.
+    out["cache_dir"] = jax.config.jax_compilation_cache_dir
+    out["cache_enabled_before"] = bool(jax.config.jax_enable_compilation_cache)
+    if args.cold_cache == "off":
+        jax.config.update("jax_enable_compilation_cache", False)
+    out["cache_enabled"] = bool(jax.config.jax_enable_compilation_cache)
+    cache_files_before = _count_files(out["cache_dir"])
+
+    t0 = time.perf_counter()
+    dev = jax.devices()[0]
+    out["backend_init_s"] = time.perf_counter() - t0
+    out["device"] = f"{dev.platform}:{dev.device_kind}"
+
+    X, y, _ = simulate(args.n, args.p, args.seed)  # untimed
+    data = {"X": X, "y": y}
+    start = _lx_start(args.p)
+
+    # Break the first call down with JAX's monitoring events (tracing,
+    # lowering to MLIR, XLA backend compile), summed over all programs.
+    events: dict = {}
+
+    def listener(event, duration, **_):
+        tot, cnt = events.get(event, (0.0, 0))
+        events[event] = (tot + duration, cnt + 1)
+
+    try:
+        jax.monitoring.register_event_duration_secs_listener(listener)
+    except Exception:  # noqa: BLE001 - breakdown is optional
+        pass
+    with BackgroundLoad() as load:
+        t0 = time.perf_counter()
+        fit = _lx_run(lx, start, data)
+        out["first_call_s"] = time.perf_counter() - t0
+    out["other_cpu"] = load.fraction
+    out["events"] = {k: v for k, v in events.items() if "compile" in k}
+
+    t0 = time.perf_counter()
+    _lx_run(lx, start, data)
+    out["second_call_s"] = time.perf_counter() - t0
+    out["converged"] = bool(np.asarray(fit.converged))
+    out["cache_files_added"] = _count_files(out["cache_dir"]) - cache_files_before
+    print(COLD_TAG + json.dumps(out), flush=True)
+
+
+def _count_files(path) -> int:
+    if not path or not os.path.isdir(path):
+        return 0
+    return sum(len(files) for _, _, files in os.walk(path))
+
+
+def run_cold(args, cache: str, repeats: int) -> list[dict]:
+    """Launch ``repeats`` fresh processes in --cold mode; return their reports."""
+    env = dict(os.environ)
+    if cache == "off":
+        env["JAX_ENABLE_COMPILATION_CACHE"] = "false"
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--cold",
+           "--cold-cache", cache, "--n", str(args.n), "--p", str(args.p),
+           "--seed", str(args.seed), "--device", args.device]
+    reports = []
+    for _ in range(repeats):
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                              cwd=str(REPO_ROOT))
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(COLD_TAG)]
+        if proc.returncode != 0 or not lines:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
+            reports.append({"error": f"exit {proc.returncode}: " + " | ".join(tail)})
+            break
+        rep = json.loads(lines[-1][len(COLD_TAG):])
+        reports.append(rep)
+        if "error" in rep:
+            break
+    return reports
+
+
+# --------------------------------------------------------------------------
+# competitors
+# --------------------------------------------------------------------------
+
+
+def _logit_se_numpy(X, intercept, coef):
+    """SEs from the inverse observed information (X'WX)^-1, intercept first.
+
+    Builds X'WX blockwise so no (N, p+1) copy with a constant column is made.
+    """
+    from scipy.special import expit
+
+    mu = expit(X @ coef + intercept)
+    w = mu * (1.0 - mu)
+    Xs = X * np.sqrt(w)[:, None]
+    k = X.shape[1] + 1
+    H = np.empty((k, k))
+    H[0, 0] = w.sum()
+    H[0, 1:] = H[1:, 0] = w @ X
+    H[1:, 1:] = Xs.T @ Xs
+    return np.sqrt(np.diag(np.linalg.inv(H)))
+
+
+def make_methods(X, Xc, y):
+    """Return a list of (name, run, extract) for the competitors.
+
+    ``run()`` is the timed call; ``extract(result)`` -> (params, se, iterations),
+    params and se ordered [intercept, beta...].
+    """
+    import statsmodels.api as sm
+    from glum import GeneralizedLinearRegressor
+    from sklearn.linear_model import LogisticRegression
+
+    def sm_run():
+        res = sm.Logit(y, Xc).fit(disp=0)
+        return res, res.bse
+
+    def sm_extract(r):
+        res, bse = r
+        return (np.asarray(res.params), np.asarray(bse),
+                res.mle_retvals.get("iterations"))
+
+    def sk_factory(solver):
+        def run():
+            m = LogisticRegression(C=np.inf, solver=solver, max_iter=1000,
+                                   tol=1e-10).fit(X, y)
+            se = _logit_se_numpy(X, m.intercept_[0], m.coef_[0])
+            return m, se
+
+        def extract(r):
+            m, se = r
+            return np.r_[m.intercept_, m.coef_[0]], se, int(m.n_iter_[0])
+
+        return run, extract
+
+    n, k = X.shape[0], X.shape[1] + 1
+    glum_correction = np.sqrt(n / (n - k))
+
+    def glum_run():
+        g = GeneralizedLinearRegressor(family="binomial", alpha=0, robust=False,
+                                       gradient_tol=1e-10)
+        g.fit(X, y)
+        se = g.std_errors(X, y, dispersion=1.0)
+        return g, se
+
+    def glum_extract(r):
+        g, se = r
+        return (np.r_[g.intercept_, g.coef_], np.asarray(se) / glum_correction,
+                int(g.n_iter_))
+
+    lb_run, lb_extract = sk_factory("lbfgs")
+    nc_run, nc_extract = sk_factory("newton-cholesky")
+    return [
+        ("statsmodels Logit", sm_run, sm_extract),
+        ("scikit-learn lbfgs", lb_run, lb_extract),
+        ("scikit-learn newton-cholesky", nc_run, nc_extract),
+        ("glum irls", glum_run, glum_extract),
+    ]
+
+
+class BackgroundLoad:
+    """CPU time used by *other* processes while a block runs, as a fraction.
+
+    Busy time of the whole machine (``/proc/stat``) minus this process's own
+    CPU time (``os.times``, children included), divided by wall time x cores.
+    Near 0 on a quiet machine; other jobs on a 2-core box inflate timings a lot
+    (OpenBLAS threads spin when oversubscribed), so the table reports it.
+    """
+
+    def __enter__(self):
+        self._t, self._busy, self._own = time.perf_counter(), _busy_s(), _own_s()
+        return self
+
+    def __exit__(self, *exc):
+        wall = time.perf_counter() - self._t
+        busy, own = _busy_s(), _own_s()
+        if busy is None or wall <= 0:
+            self.fraction = None
+        else:
+            other = (busy - self._busy) - (own - self._own)
+            self.fraction = max(0.0, other / (wall * (os.cpu_count() or 1)))
+        return False
+
+
+def _busy_s():
+    try:
+        with open("/proc/stat") as f:
+            vals = [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = vals
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_s():
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def time_method(run, repeats: int):
+    """One warm-up call, then ``repeats`` timed calls.
+
+    Returns (times, first_call_s, last_result, warnings_seen, background_load).
+    """
+    seen: list[str] = []
+    with warnings.catch_warnings(record=True) as caught, BackgroundLoad() as load:
+        warnings.simplefilter("always")
+        t0 = time.perf_counter()
+        result = run()
+        first = time.perf_counter() - t0
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            result = run()
+            times.append(time.perf_counter() - t0)
+    for w in caught:
+        msg = f"{w.category.__name__}: {str(w.message).splitlines()[0][:120]}"
+        if msg not in seen:
+            seen.append(msg)
+    return times, first, result, seen, load.fraction
+
+
+# --------------------------------------------------------------------------
+# hardware floor
+# --------------------------------------------------------------------------
+
+
+def _best_time(fn, reps: int = 5) -> float:
+    fn()
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def measure_numpy_hardware(X, Xc) -> dict:
+    """Memory read bandwidth and float64 matmul throughput via numpy/BLAS."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    out = {}
+    big = np.ones(64 * 1024 * 1024)  # 512 MiB, far larger than any cache
+    out["sum_GBps"] = big.nbytes / _best_time(big.sum) / 1e9
+    # numpy's sum is single-threaded; sum one chunk per core (releases the GIL)
+    workers = os.cpu_count() or 1
+    chunks = np.array_split(big, workers)
+    with ThreadPoolExecutor(workers) as pool:
+        out["sum_threads_GBps"] = big.nbytes / _best_time(
+            lambda: list(pool.map(np.sum, chunks))) / 1e9
+    dst = np.empty_like(big)
+    # copy: bytes read + bytes written (informational, not used for the floor)
+    out["copy_GBps"] = 2 * big.nbytes / _best_time(lambda: np.copyto(dst, big)) / 1e9
+    del big, dst, chunks
+    v = np.ones(X.shape[0])
+    out["gemv_GBps"] = X.nbytes / _best_time(lambda: X.T @ v) / 1e9
+    out["read_GBps"] = max(out["sum_GBps"], out["sum_threads_GBps"], out["gemv_GBps"])
+
+    a = np.random.default_rng(1).standard_normal((2000, 2000))
+    out["gemm_square_GFLOPs"] = 2 * 2000**3 / _best_time(lambda: a @ a) / 1e9
+    n, k = Xc.shape
+    out["xtx_tall_GFLOPs"] = 2 * n * k * k / _best_time(lambda: Xc.T @ Xc) / 1e9
+    out["peak_GFLOPs"] = max(out["gemm_square_GFLOPs"], out["xtx_tall_GFLOPs"])
+    return out
+
+
+def measure_jax_hardware(X, Xc) -> dict:
+    """The same measurements with jax.numpy on JAX's default device."""
+    import jax
+
+    with jax.enable_x64(True):
+        return _measure_jax_hardware(X, Xc)
+
+
+def _measure_jax_hardware(X, Xc) -> dict:
+    import jax
+    import jax.numpy as jnp
+
+    out = {}
+    big = jnp.ones(64 * 1024 * 1024)
+    s = jax.jit(jnp.sum)
+    out["sum_GBps"] = big.nbytes / _best_time(
+        lambda: s(big).block_until_ready()) / 1e9
+    del big
+    Xd, Xcd = jax.device_put(X), jax.device_put(Xc)
+    v = jnp.ones(X.shape[0])
+    gemv = jax.jit(lambda A, u: A.T @ u)
+    out["gemv_GBps"] = X.nbytes / _best_time(
+        lambda: gemv(Xd, v).block_until_ready()) / 1e9
+    out["read_GBps"] = max(out["sum_GBps"], out["gemv_GBps"])
+    a = jax.device_put(np.random.default_rng(1).standard_normal((2000, 2000)))
+    mm = jax.jit(lambda A: A @ A)
+    out["gemm_square_GFLOPs"] = 2 * 2000**3 / _best_time(
+        lambda: mm(a).block_until_ready()) / 1e9
+    xtx = jax.jit(lambda A: A.T @ A)
+    n, k = Xc.shape
+    out["xtx_tall_GFLOPs"] = 2 * n * k * k / _best_time(
+        lambda: xtx(Xcd).block_until_ready()) / 1e9
+    out["peak_GFLOPs"] = max(out["gemm_square_GFLOPs"], out["xtx_tall_GFLOPs"])
+    del Xd, Xcd
+    return out
+
+
+def floor_seconds(n: int, k: int, hw: dict, iterations: int) -> dict:
+    bytes_iter = PASSES_PER_ITERATION * n * k * 8
+    flops_iter = 2 * n * k * k
+    t_mem = bytes_iter / (hw["read_GBps"] * 1e9)
+    t_flop = flops_iter / (hw["peak_GFLOPs"] * 1e9)
+    return {"bytes_per_iter": bytes_iter, "flops_per_iter": flops_iter,
+            "mem_s_per_iter": t_mem, "flop_s_per_iter": t_flop,
+            "iterations": iterations,
+            "floor_s": iterations * max(t_mem, t_flop)}
+
+
+# --------------------------------------------------------------------------
+# machine description
+# --------------------------------------------------------------------------
+
+
+def machine_info() -> dict:
+    import jax
+
+    info = {"python": platform.python_version(), "numpy": np.__version__,
+            "jax": jax.__version__, "cores": os.cpu_count()}
+    model = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    info["cpu"] = model
+    dev = jax.devices()[0]
+    info["jax_backend"] = jax.default_backend()
+    info["jax_device"] = f"{dev.platform}:{dev.device_kind}"
+    info["jax_device_count"] = jax.device_count()
+    # Import the competitors first so that threadpoolctl sees every BLAS /
+    # OpenMP library they load (scipy's and scikit-learn's bundled copies).
+    import glum
+    import sklearn
+    import statsmodels
+    import statsmodels.api  # noqa: F401
+    from glum import GeneralizedLinearRegressor  # noqa: F401
+    from sklearn.linear_model import LogisticRegression  # noqa: F401
+
+    blas = []
+    try:
+        from threadpoolctl import threadpool_info
+
+        for lib in threadpool_info():
+            name = Path(lib.get("filepath", "")).name
+            if lib.get("user_api") == "blas":
+                blas.append(f"{lib.get('internal_api')} {lib.get('version')} "
+                            f"({lib.get('architecture')}, "
+                            f"{lib.get('num_threads')} threads, {name})")
+            else:
+                blas.append(f"{lib.get('internal_api')} "
+                            f"({lib.get('num_threads')} threads, {name})")
+    except Exception as exc:  # noqa: BLE001
+        blas.append(f"threadpoolctl unavailable: {exc}")
+    info["blas"] = blas
+    info["blas_env"] = {k: v for k, v in os.environ.items()
+                        if k.startswith(("OPENBLAS", "OMP_", "MKL_", "XLA_FLAGS",
+                                         "JAX_PLATFORMS", "NVPL_", "GOTO"))}
+    info["versions"] = (f"statsmodels {statsmodels.__version__}, "
+                        f"scikit-learn {sklearn.__version__}, glum {glum.__version__}")
+    return info
+
+
+# --------------------------------------------------------------------------
+# report
+# --------------------------------------------------------------------------
+
+
+def max_rel(a, b) -> float:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.max(np.abs(a - b) / np.abs(b)))
+
+
+def fmt_s(x) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
+
+
+def build_report(ctx: dict) -> tuple[str, str]:
+    """Return (console text, markdown section)."""
+    rows = ctx["rows"]
+    lx_row = next((r for r in rows if r["name"] == "likelihax"), None)
+    lx_med = lx_row["median"] if lx_row else None
+    lines, md = [], []
+
+    hdr = (f"{'method':<34}{'median s':>10}{'min s':>9}{'reps':>6}"
+           f"{'iters':>7}{'ratio':>8}{'1st call s':>12}{'other CPU':>11}")
+    lines += [hdr, "-" * len(hdr)]
+    md += ["| method | median s | min s | repeats | iterations | "
+           "ratio (method / likelihax) | first call s | other CPU |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        ratio = f"{r['median'] / lx_med:.2f}" if lx_med else "n/a"
+        it = "" if r["iters"] is None else str(r["iters"])
+        bg = "n/a" if r.get("bg") is None else f"{100 * r['bg']:.0f}%"
+        lines.append(f"{r['name']:<34}{r['median']:>10.3f}{r['min']:>9.3f}"
+                     f"{r['repeats']:>6}{it:>7}{ratio:>8}{r['first']:>12.3f}"
+                     f"{bg:>11}")
+        md.append(f"| {r['name']} | {r['median']:.3f} | {r['min']:.3f} | "
+                  f"{r['repeats']} | {it} | {ratio} | {r['first']:.3f} | {bg} |")
+    busy = [r["name"] for r in rows if (r.get("bg") or 0) > BUSY_WARN]
+    if busy:
+        ctx["notes"].insert(0, "WARNING: other processes used more than "
+                            f"{100 * BUSY_WARN:.0f}% of the CPU while timing "
+                            f"{', '.join(busy)}; those timings are unreliable, "
+                            "rerun on a quiet machine")
+
+    # correctness
+    clines = ["", "Agreement with statsmodels (max relative difference):"]
+    cmd = ["", "Agreement with statsmodels (max relative difference; glum SEs "
+           "divided by its fixed sqrt(N/(N-k)) factor):", "",
+           "| method | params | SEs | tolerance | ok |", "|---|---:|---:|---:|---|"]
+    for r in rows:
+        if r["name"].startswith("statsmodels"):
+            continue
+        tol = TOL.get(r["name"], TOL["default"])
+        ok = r["d_params"] <= tol and r["d_se"] <= tol
+        clines.append(f"  {r['name']:<32} params {r['d_params']:.2e}  "
+                      f"SEs {r['d_se']:.2e}  (tol {tol:.0e}) "
+                      f"{'OK' if ok else 'FAIL'}")
+        cmd.append(f"| {r['name']} | {r['d_params']:.2e} | {r['d_se']:.2e} | "
+                   f"{tol:.0e} | {'yes' if ok else 'NO'} |")
+    lines += clines
+    md += cmd
+
+    # cold
+    cold = ctx.get("cold")
+    clines, cmd = ["", "likelihax cold (fresh process, first lx.fit call):"], \
+        ["", "likelihax cold start (fresh process per run):", ""]
+    if cold is None:
+        clines.append(f"  skipped: {ctx.get('lx_skip', 'likelihax unavailable')}")
+        cmd.append(f"skipped: {ctx.get('lx_skip', 'likelihax unavailable')}")
+    else:
+        for label, key in (("persistent cache off", "off"),
+                           ("persistent cache as configured", "env")):
+            reps = cold.get(key)
+            if not reps:
+                continue
+            errs = [r["error"] for r in reps if "error" in r]
+            good = [r for r in reps if "error" not in r]
+            if errs:
+                clines.append(f"  {label}: ERROR {errs[0]}")
+                cmd.append(f"- {label}: ERROR `{errs[0]}`")
+            if good:
+                med = {k: statistics.median(r[k] for r in good)
+                       for k in ("first_call_s", "second_call_s", "import_jax_s",
+                                 "import_likelihax_s", "backend_init_s")}
+                firsts = ", ".join(f"{r['first_call_s']:.3f}" for r in good)
+                ev = _compile_breakdown(good[0].get("events", {}))
+                oth = max((r.get("other_cpu") or 0) for r in good)
+                txt = (f"{label}: first call median {med['first_call_s']:.3f} s "
+                       f"(runs: {firsts}; max other-process CPU {100 * oth:.0f}%)"
+                       f"{ev}; second call {med['second_call_s']:.3f} s; "
+                       f"import jax {med['import_jax_s']:.3f} s, import likelihax "
+                       f"{med['import_likelihax_s']:.3f} s, backend init "
+                       f"{med['backend_init_s']:.3f} s; cache dir "
+                       f"{good[0]['cache_dir']}, cache enabled "
+                       f"{good[0]['cache_enabled']}, cache files added "
+                       f"{[r['cache_files_added'] for r in good]}")
+                clines.append("  " + txt)
+                cmd.append("- " + txt)
+        if not cold.get("env"):
+            note = ("no persistent compilation cache directory configured, so "
+                    "the cold time is compile-included")
+            clines.append("  " + note)
+            cmd.append("- " + note)
+    lines += clines
+    md += cmd
+
+    # floor
+    fl = ctx["floor"]
+    clines = ["", "Hardware floor (exact Newton, lower bound):"]
+    cmd = ["", "Hardware floor (lower bound for an exact-Newton fit):", ""]
+    for label, hw, f in fl:
+        parts = [f"{name} {hw[key]:.1f}" for name, key in (
+            ("sum", "sum_GBps"), ("threaded sum", "sum_threads_GBps"),
+            ("X'v gemv", "gemv_GBps"), ("copy r+w", "copy_GBps")) if key in hw]
+        txt = (f"{label}: read bandwidth {hw['read_GBps']:.1f} GB/s "
+               f"({', '.join(parts)}); float64 matmul "
+               f"{hw['gemm_square_GFLOPs']:.1f} GFLOP/s square 2000^3, "
+               f"{hw['xtx_tall_GFLOPs']:.1f} GFLOP/s for Xc'Xc ({ctx['n']}x{ctx['k']}). "
+               f"Per iteration: {f['bytes_per_iter'] / 1e6:.0f} MB read "
+               f"({PASSES_PER_ITERATION} passes) -> {f['mem_s_per_iter'] * 1e3:.1f} ms; "
+               f"{f['flops_per_iter'] / 1e9:.2f} GFLOP for X'WX -> "
+               f"{f['flop_s_per_iter'] * 1e3:.1f} ms. "
+               f"Floor for {f['iterations']} iterations: {f['floor_s']:.3f} s")
+        clines.append("  " + txt)
+        cmd.append("- " + txt)
+    lines += clines
+    md += cmd
+
+    # goals
+    clines, cmd = ["", f"Goals ({GOAL_TEXT}):"], ["", f"Goals ({GOAL_TEXT}):", ""]
+    if lx_row is None:
+        clines.append("  not checked: likelihax unavailable")
+        cmd.append("not checked: likelihax unavailable")
+    else:
+        comps = [r for r in rows if not r["name"].startswith("likelihax")]
+        best = min(comps, key=lambda r: r["median"])
+        nc = next(r for r in comps if r["name"] == "scikit-learn newton-cholesky")
+        g1 = lx_med < best["median"]
+        g2 = lx_med <= NEWTON_CHOLESKY_FACTOR * nc["median"]
+        goals = [
+            (f"warm faster than every competitor (likelihax {lx_med:.3f} s vs "
+             f"fastest competitor {best['name']} {best['median']:.3f} s)", g1),
+            (f"warm <= {NEWTON_CHOLESKY_FACTOR}x scikit-learn newton-cholesky "
+             f"(likelihax {lx_med:.3f} s vs limit "
+             f"{NEWTON_CHOLESKY_FACTOR * nc['median']:.3f} s; ratio "
+             f"{lx_med / nc['median']:.2f}x)", g2),
+        ]
+        off = [r for r in (cold or {}).get("off", []) if "error" not in r]
+        if off:
+            cmed = statistics.median(r["first_call_s"] for r in off)
+            goals.append((f"cold first call under {COLD_GOAL_S} s "
+                          f"(median {cmed:.3f} s, persistent cache off)",
+                          cmed < COLD_GOAL_S))
+        else:
+            goals.append(("cold under 1.0 s: not measured", False))
+        for txt, ok in goals:
+            clines.append(f"  [{'PASS' if ok else 'FAIL'}] {txt}")
+            cmd.append(f"- {'PASS' if ok else 'FAIL'}: {txt}")
+    lines += clines
+    md += cmd
+
+    if ctx["notes"]:
+        lines += ["", "Notes:"] + [f"  - {x}" for x in ctx["notes"]]
+        md += ["", "Notes:", ""] + [f"- {x}" for x in ctx["notes"]]
+    return "\n".join(lines), "\n".join(md)
+
+
+def _compile_breakdown(events: dict) -> str:
+    """Summarise JAX compile events of the first run: ', of which ...'."""
+    names = {"jaxpr_trace": "tracing", "jaxpr_to_mlir": "lowering",
+             "backend_compile": "XLA compile"}
+    parts = []
+    for key, label in names.items():
+        hits = [(t, c) for e, (t, c) in events.items() if key in e]
+        if hits:
+            tot = sum(t for t, _ in hits)
+            cnt = sum(c for _, c in hits)
+            parts.append(f"{label} {tot:.3f} s ({cnt}x)")
+    return f", of which {', '.join(parts)}" if parts else ""
+
+
+def section_heading(n: int, p: int) -> str:
+    return f"## Logistic regression, N={n:,}, p={p}"
+
+
+def write_results(heading: str, body: str, path: Path = RESULTS_PATH) -> None:
+    """Replace (or append) the section starting at ``heading`` in RESULTS.md.
+
+    A section runs from its ``## `` heading line to the next line starting
+    with ``## `` (or the end of the file); other sections are left untouched.
+    """
+    text = path.read_text() if path.exists() else (
+        "# Benchmark results\n\n"
+        "Each section is written by one benchmark script (`--write-results`) and "
+        "is replaced when that script is rerun with the same settings; other "
+        "sections are left as they are.\n")
+    lines = text.splitlines()
+    new = [heading, ""] + body.rstrip().splitlines() + [""]
+    try:
+        i = lines.index(heading)
+    except ValueError:
+        if lines and lines[-1].strip():
+            lines.append("")
+        lines += new
+    else:
+        j = i + 1
+        while j < len(lines) and not lines[j].startswith("## "):
+            j += 1
+        lines[i:j] = new
+    path.write_text("\n".join(lines).rstrip() + "\n")
+
+
+# --------------------------------------------------------------------------
+# main
+# --------------------------------------------------------------------------
+
+
+def main(args) -> None:
+    import jax
+
+    notes: list[str] = []
+    info = machine_info()
+    print("Machine:")
+    print(f"  CPU: {info['cpu']} ({info['cores']} cores)")
+    print(f"  Python {info['python']}, numpy {info['numpy']}, jax {info['jax']}; "
+          f"{info['versions']}")
+    print(f"  JAX backend {info['jax_backend']}, device {info['jax_device']} "
+          f"(x{info['jax_device_count']}); competitors run on the CPU")
+    for b in info["blas"]:
+        print(f"  BLAS: {b}")
+    print(f"  BLAS/threading env: {info['blas_env'] or 'none set'}")
+
+    n, p = args.n, args.p
+    k = p + 1
+    print(f"\nData: N={n:,}, p={p} (+ intercept), seed {args.seed}; "
+          f"design matrix {n * k * 8 / 1e6:.0f} MB")
+    X, y, true_coef = simulate(n, p, args.seed)
+    Xc = np.empty((n, k))
+    Xc[:, 0] = 1.0
+    Xc[:, 1:] = X
+
+    rows: list[dict] = []
+    ref = None
+    for name, run, extract in make_methods(X, Xc, y):
+        print(f"timing {name} ...", flush=True)
+        times, first, result, warns, bg = time_method(run, args.repeats)
+        params, se, iters = extract(result)
+        del result
+        if ref is None:
+            ref = (params, se)
+        rows.append({"name": name, "median": statistics.median(times),
+                     "min": min(times), "repeats": len(times), "iters": iters,
+                     "first": first, "d_params": max_rel(params, ref[0]),
+                     "d_se": max_rel(se, ref[1]), "bg": bg})
+        for w in warns:
+            notes.append(f"{name} warned: {w}")
+    import statsmodels.api as sm
+
+    ref_llf = float(sm.Logit(y, Xc).loglike(ref[0]))
+
+    # likelihax
+    lx, lx_err = _import_likelihax()
+    cold = None
+    lx_iters = None
+    if lx is None:
+        msg = f"likelihax skipped ({lx_err})"
+        print(msg)
+        notes.append(msg)
+    else:
+        try:
+            import jax.numpy as jnp  # noqa: F401
+
+            start = _lx_start(p)
+            variants = [("likelihax", {"X": X, "y": y})]
+            with jax.enable_x64(True):  # keep float64 on the device
+                dev_data = {"X": jax.device_put(X), "y": jax.device_put(y)}
+            jax.block_until_ready(dev_data)
+            variants.append(("likelihax (data on device)", dev_data))
+            for name, data in variants:
+                print(f"timing {name} ...", flush=True)
+                times, first, fit, warns, bg = time_method(
+                    lambda d=data: _lx_run(lx, start, d), args.repeats)
+                params, se = _lx_vectors(fit)
+                iters = int(np.asarray(fit.iterations))
+                lx_iters = lx_iters or iters
+                rows.append({"name": name, "median": statistics.median(times),
+                             "min": min(times), "repeats": len(times),
+                             "iters": iters, "first": first,
+                             "d_params": max_rel(params, ref[0]),
+                             "d_se": max_rel(se, ref[1]), "bg": bg})
+                if not bool(np.asarray(fit.converged)):
+                    notes.append(f"{name}: fit.converged is False")
+                llf = float(np.asarray(fit.loglik))
+                if abs(llf - ref_llf) > 1e-6 * abs(ref_llf):
+                    notes.append(f"{name}: fit.loglik {llf:.6f} differs from "
+                                 f"statsmodels llf {ref_llf:.6f}")
+                for w in warns:
+                    notes.append(f"{name} warned: {w}")
+                del fit
+            del dev_data
+        except Exception as exc:  # noqa: BLE001 - report API problems, keep going
+            import traceback
+
+            traceback.print_exc()
+            msg = f"likelihax call failed: {type(exc).__name__}: {exc}"
+            print(msg)
+            notes.append(msg)
+            rows = [r for r in rows if not r["name"].startswith("likelihax")]
+            lx = None
+        if lx is not None and not args.no_cold:
+            print(f"timing likelihax cold start ({args.cold_repeats} fresh "
+                  f"processes) ...", flush=True)
+            cold = {"off": run_cold(args, "off", args.cold_repeats)}
+            first_ok = next((r for r in cold["off"] if "error" not in r), None)
+            if first_ok and (first_ok.get("cache_dir")
+                             or os.environ.get("JAX_COMPILATION_CACHE_DIR")):
+                # A cache is configured: also report what a user with it sees
+                # (first run may populate the cache, later runs may hit it).
+                cold["env"] = run_cold(args, "env", max(2, args.cold_repeats))
+
+    print("measuring hardware floor ...", flush=True)
+    floor = []
+    hw_np = measure_numpy_hardware(X, Xc)
+    iters_floor = FLOOR_ITERATIONS
+    floor.append(("CPU (numpy/BLAS)", hw_np, floor_seconds(n, k, hw_np, iters_floor)))
+    try:
+        hw_jax = measure_jax_hardware(X, Xc)
+        floor.append((f"JAX device {info['jax_device']} (jax.numpy)", hw_jax,
+                      floor_seconds(n, k, hw_jax, iters_floor)))
+        if info["jax_backend"] == "cpu":
+            # Same hardware measured two ways: the floor uses the best of both.
+            best = {key: max(hw_np[key], hw_jax[key])
+                    for key in ("read_GBps", "gemm_square_GFLOPs",
+                                "xtx_tall_GFLOPs", "peak_GFLOPs")}
+            best["sum_GBps"] = max(hw_np["sum_GBps"], hw_jax["sum_GBps"])
+            best["gemv_GBps"] = max(hw_np["gemv_GBps"], hw_jax["gemv_GBps"])
+            floor.append(("CPU, best of numpy and JAX", best,
+                          floor_seconds(n, k, best, iters_floor)))
+    except Exception as exc:  # noqa: BLE001
+        notes.append(f"JAX hardware measurement failed: {exc}")
+    if lx_iters is not None and lx_iters != iters_floor:
+        notes.append(f"floor assumes {iters_floor} Newton iterations; likelihax "
+                     f"reported {lx_iters}")
+    del Xc
+
+    ctx = {"rows": rows, "cold": cold, "floor": floor, "notes": notes, "n": n,
+           "k": k, "lx_skip": lx_err}
+    console, md = build_report(ctx)
+    print()
+    print(console)
+
+    if args.write_results:
+        cmdline = ("python benchmarks/bench_logistic.py "
+                   + " ".join(sys.argv[1:])).strip()
+        head = [
+            f"Command: `{cmdline}`",
+            "",
+            f"Date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}",
+            "",
+            f"Machine: {info['cpu']}, {info['cores']} cores; Python {info['python']}, "
+            f"numpy {info['numpy']}, jax {info['jax']} (backend "
+            f"{info['jax_backend']}, device {info['jax_device']}); "
+            f"{info['versions']}; BLAS: {'; '.join(info['blas'])}; env: "
+            f"{info['blas_env'] or 'none set'}.",
+            "",
+            f"Fit + standard errors, float64, seed {args.seed}. Median and min "
+            f"over {args.repeats} warm repeats after one warm-up call; ratio = "
+            "method median / likelihax median (above 1: likelihax faster).",
+            "",
+        ]
+        write_results(section_heading(n, p), "\n".join(head) + md)
+        print(f"\nwrote {RESULTS_PATH.relative_to(REPO_ROOT)}")
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=1_000_000, help="rows (default 1e6)")
+    ap.add_argument("--p", type=int, default=20, help="covariates besides intercept")
+    ap.add_argument("--repeats", type=int, default=5, help="timed warm repeats")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cold-repeats", type=int, default=3,
+                    help="fresh processes for the cold likelihax time")
+    ap.add_argument("--no-cold", action="store_true", help="skip the cold runs")
+    ap.add_argument("--device", default="auto",
+                    help="JAX platform: auto (JAX's default), cpu, gpu, cuda, ...")
+    ap.add_argument("--write-results", action="store_true",
+                    help="write/replace this benchmark's section in RESULTS.md")
+    ap.add_argument("--cold", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--cold-cache", choices=["off", "env"], default="off",
+                    help=argparse.SUPPRESS)
+    return ap.parse_args(argv)
+
+
+if __name__ == "__main__":
+    _args = parse_args()
+    _select_jax_platform(_args.device)
+    if _args.cold:
+        cold_main(_args)
+    else:
+        main(_args)

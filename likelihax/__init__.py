@@ -1,0 +1,51 @@
+"""likelihax: maximum-likelihood estimation on JAX.
+
+Write a log-likelihood as a plain JAX function of named parameters and data;
+:func:`fit` finds the maximum-likelihood estimate under ``jit`` and reports
+estimates with Fisher-information standard errors.
+
+Examples
+--------
+>>> import numpy as np, jax.numpy as jnp, likelihax as lx
+>>> def poisson(params, data):
+...     lam = params["rate"]
+...     return data["y"] * jnp.log(lam) - lam
+>>> fit = lx.fit(poisson, {"rate": 1.0}, {"y": np.array([2, 3, 1, 4])},
+...              constraints={"rate": lx.constraints.positive})
+>>> round(float(fit.params["rate"]), 6)
+2.5
+"""
+
+from . import constraints as constraints
+from . import inference as inference
+from ._fit import fit as fit
+from ._many import fit_many as fit_many
+from ._status import Status as Status
+from ._warnings import ConvergenceWarning as ConvergenceWarning
+from ._warnings import InformationWarning as InformationWarning
+from ._warnings import LikelihaxWarning as LikelihaxWarning
+from .inference import vcov as vcov
+from .model._model import Model as Model
+from .model._param import Param as Param
+from .results import Covariance as Covariance
+from .results import FitResult as FitResult
+from .results import Summary as Summary
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConvergenceWarning",
+    "Covariance",
+    "FitResult",
+    "InformationWarning",
+    "LikelihaxWarning",
+    "Model",
+    "Param",
+    "Status",
+    "Summary",
+    "constraints",
+    "fit",
+    "fit_many",
+    "inference",
+    "vcov",
+]

@@ -1,0 +1,448 @@
+"""``fit``: maximum-likelihood estimation of any JAX log-likelihood.
+
+The host-side wrapper checks the input (structure at trace time, values on the
+host), then calls one compiled program that runs the solver's while-loop and
+computes the information, its diagnostics and the covariance. The compiled
+program is cached on (log-likelihood, parameter spec, solver, covariance kind,
+shapes), so a second fit with the same shapes does not recompile.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import warnings
+from typing import Any, Callable, Literal, Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from ._precision import resolve_dtype, x64_scope
+from ._status import Status
+from ._warnings import ConvergenceWarning, InformationWarning
+from .data._dataset import is_traced, leading_nobs, prepare_data
+from .inference._covariance import (
+    COV_KINDS,
+    check_information,
+    covariances,
+)
+from .model import constraints as C
+from .model._model import Model
+from .model._param import ParamSpec, build_spec
+from .optimize._loop import run
+from .optimize._newton import Newton, newton_direction
+from .optimize._optax_solvers import LBFGS, OptaxSolver
+from .optimize._problem import Problem
+from .results._result import FitResult, MultiStart
+
+__all__ = ["fit"]
+
+Method = Literal["newton", "bfgs", "lbfgs"]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Static:
+    """Everything the compiled program depends on besides array values."""
+
+    loglik: Callable
+    spec: ParamSpec
+    solver: Any
+    cov: str
+    max_steps: int
+    nobs: int
+    per_obs: bool
+    verbose: bool
+    info_tol: float
+    chunk: int = 0
+
+
+def _make_solver(method, dtype, tol, gtol, rtol):
+    f32 = dtype == np.float32
+    kw = {}
+    if gtol is not None:
+        kw["gtol"] = float(gtol)
+    if rtol is not None:
+        kw["rtol"] = float(rtol)
+    if isinstance(method, str):
+        if method == "newton":
+            return Newton(tol=float(tol if tol is not None else (1e-5 if f32 else 1e-12)), **kw)
+        if tol is not None:
+            raise ValueError("`tol` (EDM rule) applies to method='newton' only; use gtol/rtol.")
+        if method in ("bfgs", "lbfgs"):
+            kw.setdefault("gtol", 1e-5 if f32 else 1e-9)
+            return LBFGS(memory_size=100 if method == "bfgs" else 10, name=method, **kw)
+        raise ValueError(
+            f"Unknown method {method!r}. Use 'newton' (default), 'bfgs', 'lbfgs', or "
+            "an optax.GradientTransformation such as optax.adam(1e-2)."
+        )
+    if isinstance(method, optax.GradientTransformation):
+        if tol is not None:
+            raise ValueError("`tol` (EDM rule) applies to method='newton' only; use gtol/rtol.")
+        kw.setdefault("gtol", 1e-5 if f32 else 1e-9)
+        return OptaxSolver(method, **kw)
+    raise TypeError(
+        f"method must be 'newton', 'bfgs', 'lbfgs' or an optax.GradientTransformation; "
+        f"got {type(method).__name__}."
+    )
+
+
+def _core(static: _Static, u0, fixed_leaves, data):
+    """The compiled fit: optimize, then information, diagnostics and covariance."""
+    problem = Problem(
+        static.loglik, static.spec, fixed_leaves, data, static.nobs, static.chunk
+    )
+    gap = problem.separable_gap(u0)
+    s = run(static.solver, problem, u0, static.max_steps, static.verbose)
+    f, g, H = static.solver.final(problem, s)
+    _, edm = newton_direction(H, g)
+    info_code, cond = check_information(H, static.info_tol)
+    status = jnp.where(s.code != Status.success.value, s.code, info_code)
+    sep_tol = 1e-4 if u0.dtype == jnp.float32 else 1e-9
+    status = jnp.where(gap > sep_tol, Status.not_separable.value, status)
+    info_ok = info_code == Status.success.value
+    cov_u, cov_nat = covariances(problem, static.cov, s.u, H, info_ok)
+    natural = functools.partial(static.spec.natural_flat, fixed_leaves=fixed_leaves)
+    return dict(
+        u=s.u,
+        params_flat=natural(s.u),
+        loglik=-f,
+        grad=-g,
+        information=H,
+        cov_u=cov_u,
+        cov=cov_nat,
+        status=status.astype(jnp.int32),
+        iterations=s.n_iter,
+        n_evals=s.n_eval,
+        edm=edm,
+        cond=cond,
+        trace=-s.trace,
+    )
+
+
+_core_jit = jax.jit(_core, static_argnums=0)
+_core_many = jax.jit(jax.vmap(_core, in_axes=(None, 0, None, None)), static_argnums=0)
+_to_u = jax.jit(lambda spec, leaves: spec.to_unconstrained(leaves), static_argnums=0)
+
+
+def _check_loglik(loglik, spec, leaves, data, dtype):
+    """Trace the log-likelihood once (no FLOPs) and check what it returns."""
+    p_struct = jax.tree_util.tree_unflatten(
+        spec.treedef, [jax.ShapeDtypeStruct(s, dtype) for s in spec.shapes]
+    )
+    d_struct = jax.tree_util.tree_map(
+        lambda x: jax.ShapeDtypeStruct(jnp.shape(x), jnp.result_type(x)), data
+    )
+    try:
+        out = jax.eval_shape(loglik, p_struct, d_struct)
+    except KeyError as e:
+        raise KeyError(
+            f"The log-likelihood asked for {e.args[0]!r}, which is neither a parameter "
+            f"nor a data field. Parameters: {', '.join(spec.names)}. Data fields: "
+            f"{', '.join(_data_names(data))}."
+        ) from e
+    if not isinstance(out, jax.ShapeDtypeStruct):
+        raise TypeError(
+            "The log-likelihood must return one array (per-observation values or a "
+            f"scalar total); it returned {type(out).__name__}."
+        )
+    if out.shape != () and len(out.shape) != 1:
+        raise ValueError(
+            "The log-likelihood must return one value per observation (shape (n,)) "
+            f"or a scalar total; it returned shape {out.shape}. If it returns a "
+            "column (n, 1), flatten it; if it returns (n, k), sum over the k axis."
+        )
+    if not jnp.issubdtype(out.dtype, jnp.floating):
+        raise TypeError(
+            f"The log-likelihood returned dtype {out.dtype}; it must be floating point."
+        )
+    return out.shape
+
+
+def _data_names(data):
+    from .model._param import _path_name
+
+    flat, _ = jax.tree_util.tree_flatten_with_path(data)
+    return [_path_name(p) or "data" for p, _ in flat]
+
+
+def _resolve_starts(starts, spec, leaves, u0, key, start_scale):
+    """Starting points as a (S, k) array of unconstrained vectors."""
+    if isinstance(starts, (int, np.integer)):
+        if starts < 1:
+            raise ValueError(f"starts must be >= 1; got {starts}.")
+        key = jax.random.key(0) if key is None else key
+        noise = jax.random.normal(key, (int(starts) - 1, u0.shape[0]), u0.dtype)
+        return jnp.concatenate([u0[None], u0[None] + start_scale * noise])
+    starts = list(starts)
+    if not starts:
+        raise ValueError("starts is an empty list; give at least one starting pytree.")
+    us = []
+    for i, st in enumerate(starts):
+        try:
+            s_spec, s_leaves = build_spec(st, dict(zip(spec.names, spec.constraints)))
+        except ValueError as e:
+            raise ValueError(f"starts[{i}]: {e}") from e
+        if s_spec.treedef != spec.treedef or s_spec.shapes != spec.shapes:
+            raise ValueError(
+                f"starts[{i}] does not have the structure and shapes of params."
+            )
+        us.append(_to_u(spec, [jnp.asarray(x) for x in s_leaves]))
+    return jnp.stack(us)
+
+
+def fit(
+    loglik: Callable | Model,
+    params: Any = None,
+    data: Any = None,
+    *,
+    constraints: Mapping[str, C.Constraint] | None = None,
+    method: Method | optax.GradientTransformation = "newton",
+    cov: Literal["oim", "opg", "sandwich"] = "oim",
+    dtype: Literal["float64", "float32"] | None = None,
+    max_steps: int | None = None,
+    tol: float | None = None,
+    gtol: float | None = None,
+    rtol: float | None = None,
+    starts: int | list | None = None,
+    start_scale: float = 1.0,
+    key: jax.Array | None = None,
+    nobs: int | None = None,
+    chunk_size: int | bool | None = None,
+    verbose: bool = False,
+    warn: bool = True,
+) -> FitResult:
+    r"""Maximum-likelihood estimate of a JAX log-likelihood, with standard errors.
+
+    Parameters
+    ----------
+    loglik : callable or Model
+        ``loglik(params, data)`` returning one log-likelihood value per
+        observation (shape ``(n,)``; preferred) or a scalar total. Or a
+        :class:`Model`, in which case the second argument is ``data``.
+    params : pytree
+        Starting values on the natural scale: a dict (possibly nested) of
+        scalars and arrays, or of :class:`Param`. Labels come from the keys
+        (``beta[0]``, ``beta[1]``, ...).
+    data : pytree or pandas.DataFrame
+        Passed to ``loglik`` after validation: floating fields are converted to
+        the working precision; NaN/inf raise an error naming the field.
+    constraints : dict, optional
+        Parameter name -> constraint from :mod:`likelihax.constraints`.
+    method : {"newton", "bfgs", "lbfgs"} or optax.GradientTransformation
+        ``"newton"`` (default): exact autodiff Hessian with line search.
+        ``"bfgs"``/``"lbfgs"``: optax L-BFGS with zoom line search (memory 100 / 10).
+        An optax transformation (e.g. ``optax.adam(1e-2)``) runs on the mean
+        negative log-likelihood.
+    cov : {"oim", "opg", "sandwich"}
+        Covariance of the estimates (see :mod:`likelihax.inference`); default
+        inverse observed information.
+    dtype : {"float64", "float32"}, optional
+        Working precision; float64 unless float32 is asked for.
+    max_steps : int, optional
+        Step limit (default 100 for Newton, 1000 for L-BFGS, 10000 for optax).
+    tol : float, optional
+        Newton stops when EDM :math:`=\tfrac12 g^\top H^{-1} g \le` ``tol``
+        (default 1e-12 in float64, 1e-5 in float32).
+    gtol : float, optional
+        Stop when :math:`\max|g| \le` ``gtol`` :math:`\max(1, |\ell|)`
+        (default 0 for Newton, 1e-9 otherwise).
+    rtol : float, optional
+        Stop when the relative change of the log-likelihood and of the
+        parameters between iterations are both below ``rtol`` (default off).
+    starts : int or list of pytrees, optional
+        Multi-start: fit from several starting points at once (``vmap``); an int
+        ``S`` draws ``S - 1`` points around ``params`` on the unconstrained scale
+        (normal, sd ``start_scale``). The best optimum is returned; the spread is
+        in ``fit.multistart``.
+    start_scale : float
+        Standard deviation of random starts on the unconstrained scale.
+    key : jax.random key, optional
+        Key for random starts (default ``jax.random.key(0)``).
+    nobs : int, optional
+        Number of observations, for BIC, when ``loglik`` returns a scalar.
+    chunk_size : int or False, optional
+        Accumulate value, gradient and Hessian over blocks of this many
+        observations (see :mod:`likelihax.optimize._problem`). Default: about
+        1 MiB of per-observation data per block when there are at least four
+        blocks; ``False`` evaluates all observations at once. Results agree to
+        rounding.
+    verbose : bool
+        Print the log-likelihood at every step (``jax.debug.print``).
+    warn : bool
+        Emit warnings for non-convergence and information problems (default).
+
+    Returns
+    -------
+    FitResult
+        Estimates, standard errors, covariance, log-likelihood, diagnostics.
+
+    Raises
+    ------
+    ValueError, TypeError, KeyError
+        Bad input, detected before compiling: NaN/inf or empty data, a
+        log-likelihood of the wrong shape, unknown constraint names, starting
+        values outside their constraint; and a non-finite log-likelihood at the
+        starting values (with the offending observations).
+
+    Warns
+    -----
+    ConvergenceWarning
+        The stopping rule was not met (``fit.status`` says why).
+    InformationWarning
+        The information is singular or indefinite (SEs are NaN; the warning
+        names the parameters along the weak direction).
+
+    Notes
+    -----
+    Solvers minimize :math:`-\ell(\theta(u))` over unconstrained :math:`u`.
+    Estimates and standard errors are reported on the natural scale (delta
+    method); the unconstrained ones are ``fit.params_unconstrained`` and
+    ``fit.cov_unconstrained``. Computation runs in a scoped float64 mode
+    (see :mod:`likelihax._precision`); the user's JAX configuration is left alone.
+
+    Examples
+    --------
+    >>> import numpy as np, jax.numpy as jnp, likelihax as lx
+    >>> def bernoulli(params, data):
+    ...     p = params["p"]
+    ...     return data["y"] * jnp.log(p) + (1 - data["y"]) * jnp.log1p(-p)
+    >>> y = np.array([1, 0, 1, 1, 0, 1, 1, 1])
+    >>> fit = lx.fit(bernoulli, {"p": 0.5}, {"y": y},
+    ...              constraints={"p": lx.constraints.unit_interval})
+    >>> round(float(fit.params["p"]), 6), round(float(fit.se["p"]), 6)
+    (0.75, 0.153093)
+    """
+    if isinstance(loglik, Model):
+        if data is not None:
+            raise TypeError("Call fit(model, data, ...): a Model already holds params.")
+        model, data = loglik, params
+        if constraints is not None:
+            raise TypeError("Give constraints when building the Model, not to fit().")
+        spec, leaves, fn, name = model.spec, model.init_leaves, model.loglik, model.name
+    else:
+        if not callable(loglik):
+            raise TypeError(
+                "The first argument must be a log-likelihood function "
+                f"loglik(params, data) or a likelihax.Model; got {type(loglik).__name__}."
+            )
+        if params is None:
+            raise TypeError("fit(loglik, params, data): `params` (starting values) is missing.")
+        fn, name = loglik, getattr(loglik, "__name__", "loglik")
+    if cov not in COV_KINDS:
+        raise ValueError(f"cov must be one of {COV_KINDS}; got {cov!r}.")
+    wdtype = resolve_dtype(dtype)
+    with x64_scope():
+        if not isinstance(loglik, Model):
+            spec, leaves = build_spec(params, constraints)
+        if spec.n_free == 0:
+            raise ValueError("All parameters are fixed: there is nothing to estimate.")
+        traced = is_traced(data)
+        jdata = prepare_data(data, wdtype)
+        out_shape = _check_loglik(fn, spec, leaves, jdata, wdtype)
+        per_obs = out_shape != ()
+        if per_obs:
+            n = out_shape[0]
+            if n == 0:
+                raise ValueError("The log-likelihood returned zero observations.")
+        else:
+            n = nobs if nobs is not None else leading_nobs(jdata)
+        if nobs is not None and per_obs and nobs != n:
+            raise ValueError(f"nobs={nobs} but the log-likelihood returns {n} values.")
+        if cov != "oim" and not per_obs:
+            raise ValueError(
+                f"cov={cov!r} needs one log-likelihood value per observation, but the "
+                "log-likelihood returns a scalar. Return the per-observation terms "
+                "(drop the final sum) or use cov='oim'."
+            )
+        solver = _make_solver(method, wdtype, tol, gtol, rtol)
+        if max_steps is None:
+            max_steps = {"newton": 100, "optax": 10_000}.get(solver.name, 1000)
+        static = _Static(
+            loglik=fn, spec=spec, solver=solver, cov=cov, max_steps=int(max_steps),
+            nobs=int(n or 1), per_obs=per_obs, verbose=bool(verbose),
+            info_tol=1e-5 if wdtype == np.float32 else 1e-10,
+            chunk=_chunk_rows(chunk_size, jdata, n, per_obs),
+        )  # fmt: skip
+        fixed = [jnp.asarray(x, wdtype) for x in leaves]
+        u0 = _to_u(spec, fixed)
+        if starts is None:
+            out = _core_jit(static, u0, fixed, jdata)
+            multi = None
+        else:
+            u_starts = _resolve_starts(starts, spec, leaves, u0, key, start_scale)
+            outs = _core_many(static, u_starts, fixed, jdata)
+            out, multi = _pick_best(outs, traced)
+        if not traced:
+            out = jax.tree_util.tree_map(np.asarray, out)
+        result = FitResult._from_core(
+            out, spec=spec, name=name, method=solver.name, cov_kind=cov,
+            dtype=wdtype.name, per_obs=per_obs, nobs=n, multistart=multi, loglik_fn=fn,
+        )  # fmt: skip
+    if not traced:
+        result._data = jdata
+        _report(result, fn, spec, fixed, jdata, warn)
+    return result
+
+
+def _chunk_rows(chunk_size, data, n, per_obs) -> int:
+    """Rows per block for chunked evaluation (0: no chunking)."""
+    if chunk_size is False or not per_obs or not n:
+        return 0
+    if chunk_size is not None and chunk_size is not True:
+        if int(chunk_size) < 1:
+            raise ValueError(f"chunk_size must be a positive integer or False; got {chunk_size}.")
+        return int(chunk_size) if int(chunk_size) < n else 0
+    row_bytes = sum(
+        int(np.prod(np.shape(x)[1:])) * np.dtype(jnp.result_type(x)).itemsize
+        for x in jax.tree_util.tree_leaves(data)
+        if np.ndim(x) >= 1 and np.shape(x)[0] == n
+    )
+    rows = 1 << max(8, min(16, int(np.log2(max(1, 2**20 // max(row_bytes, 1))))))
+    return rows if n >= 4 * rows else 0
+
+
+def _pick_best(outs, traced):
+    ll = outs["loglik"]
+    ok = outs["status"] == Status.success.value
+    score = jnp.where(ok & jnp.isfinite(ll), ll, -jnp.inf)
+    best = jnp.where(jnp.any(ok), jnp.argmax(score), jnp.argmax(jnp.where(jnp.isfinite(ll), ll, -jnp.inf)))
+    out = jax.tree_util.tree_map(lambda a: a[best], outs)
+    multi = MultiStart(loglik=outs["loglik"], status=outs["status"], params_flat=outs["params_flat"])
+    if not traced:
+        multi = jax.tree_util.tree_map(np.asarray, multi)
+    return out, multi
+
+
+def _report(result: FitResult, fn, spec, fixed, jdata, warn):
+    """Raise for a non-finite start; warn for the other non-success statuses."""
+    st = result.status
+    if st == Status.nonfinite_start:
+        raise ValueError(_nonfinite_start_message(fn, spec, fixed, jdata))
+    if st == Status.not_separable:
+        raise ValueError(st.message)
+    if not warn or st == Status.success:
+        return
+    if st in (Status.information_singular, Status.information_indefinite):
+        weak = result.weak_directions()
+        warnings.warn(f"{st.message} Weak direction(s): {weak}", InformationWarning, stacklevel=3)
+    else:
+        warnings.warn(st.message, ConvergenceWarning, stacklevel=3)
+
+
+def _nonfinite_start_message(fn, spec, fixed, jdata) -> str:
+    with x64_scope():
+        u0 = _to_u(spec, fixed)
+        terms = np.asarray(fn(spec.to_natural(u0, fixed), jdata))
+    msg = Status.nonfinite_start.message
+    if terms.ndim == 1:
+        bad = np.flatnonzero(~np.isfinite(terms))
+        if bad.size:
+            return (
+                f"{msg} {bad.size} of {terms.size} observations give a non-finite "
+                f"log-likelihood (first: {bad[:5].tolist()}, values "
+                f"{terms[bad[:5]].tolist()})."
+            )
+        return f"{msg} The log-likelihood is finite but its gradient or Hessian is not."
+    return f"{msg} The log-likelihood at the start is {float(terms)}."

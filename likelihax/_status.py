@@ -1,0 +1,74 @@
+"""Status codes of a fit, each with a message that says what happened and what to try.
+
+The codes are plain integers inside compiled code (so they survive ``jit`` and
+``vmap``) and become a :class:`Status` on the host.
+"""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["Status"]
+
+
+class Status(enum.IntEnum):
+    """Outcome of a fit.
+
+    ``Status.success`` is the only outcome for which ``fit.converged`` is true.
+    Every other member's :attr:`message` names the problem and what to try.
+
+    Examples
+    --------
+    >>> from likelihax import Status
+    >>> Status.max_steps.message.startswith("Stopped at max_steps")
+    True
+    """
+
+    success = 0
+    max_steps = 1
+    line_search_failed = 2
+    nonfinite = 3
+    information_singular = 4
+    information_indefinite = 5
+    nonfinite_start = 6
+    not_separable = 7
+
+    @property
+    def message(self) -> str:
+        """Readable explanation of the status, with remedies."""
+        return _MESSAGES[self]
+
+
+_MESSAGES = {
+    Status.success: "Converged: the stopping rule was met and the information matrix "
+    "is positive definite.",
+    Status.max_steps: "Stopped at max_steps before the stopping rule was met. Try "
+    "(a) a larger `max_steps`, (b) better starting values, (c) rescaling covariates "
+    "so that parameters are of order one, or (d) method='newton' if a first-order "
+    "method was used.",
+    Status.line_search_failed: "The line search found no step that increases the "
+    "log-likelihood, although the stopping rule was not met. Likely causes: (a) the "
+    "tolerance is below the numerical precision of the log-likelihood (common in "
+    "float32), (b) the log-likelihood is not smooth (kinks, rounding, `jnp.where` "
+    "branches), or (c) a parameter runs to a constraint boundary or infinity. Check "
+    "`fit.grad_norm`, loosen `tol`/`gtol`, or reparametrize.",
+    Status.nonfinite: "The log-likelihood or its gradient became NaN or infinite "
+    "during the fit and no finite step could be found. Check the log-likelihood for "
+    "log(0), division by zero or overflow (use jnp.logaddexp, jax.nn.log_sigmoid, "
+    "jax.scipy.special.xlogy), and constrain parameters to their support.",
+    Status.information_singular: "The stopping rule was met but the information "
+    "matrix is singular: some combination of parameters is not identified by the "
+    "data (see the weak directions in the warnings). Standard errors are NaN. Remove "
+    "or fix redundant parameters, or check for collinear covariates.",
+    Status.information_indefinite: "The stopping rule was met at a point where the "
+    "information matrix is not positive definite: this is a saddle point or a "
+    "minimum, not a maximum of the log-likelihood. Standard errors are NaN. Try "
+    "other starting values (`starts=`).",
+    Status.nonfinite_start: "The log-likelihood is not finite at the starting "
+    "values. Choose starting values inside the support of the model.",
+    Status.not_separable: "The log-likelihood returns one value per observation, "
+    "but a value changes when the data are split into blocks, so the value of one "
+    "observation depends on other observations (for example a mean over the data, "
+    "or lagged values). Per-observation terms must depend on their own row only: "
+    "return the scalar total instead, or pass chunk_size=False.",
+}

@@ -1,0 +1,111 @@
+"""Data at the boundary: validation and conversion before anything is compiled.
+
+``data`` is any pytree of arrays (usually a dict), or a pandas DataFrame, which is
+turned into a dict of its columns. Rules, checked on the host before compiling:
+
+* floating fields are converted to the working precision (float64 by default);
+  integer and boolean fields are kept exactly as they are, so they can be used as
+  counts or as indices (``params["alpha"][data["group"]]``);
+* NaN or infinite values raise an error naming the field and the first rows;
+* empty fields, non-numeric fields (strings, objects, complex) and integers too
+  large to be represented exactly in the working precision raise an error.
+
+The caller's arrays are never modified: conversion makes new arrays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["prepare_data", "leading_nobs", "is_traced"]
+
+
+def is_traced(tree: Any) -> bool:
+    """True when any leaf is a JAX tracer (we are inside jit/vmap/grad)."""
+    return any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(tree))
+
+
+def _as_tree(data: Any) -> Any:
+    mod = type(data).__module__
+    if mod.startswith("pandas") and hasattr(data, "columns"):
+        return {str(c): data[c].to_numpy() for c in data.columns}
+    return data
+
+
+def _field_name(path) -> str:
+    from ..model._param import _path_name
+
+    return _path_name(path) if path else "data"
+
+
+def prepare_data(data: Any, dtype) -> Any:
+    """Validate ``data`` and convert its leaves to JAX arrays (see module notes).
+
+    Raises
+    ------
+    ValueError
+        NaN/inf values, empty fields, integers not exactly representable.
+    TypeError
+        Non-numeric fields.
+    """
+    data = _as_tree(data)
+    if data is None:
+        return None
+    if is_traced(data):
+        return jax.tree_util.tree_map(
+            lambda x: x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x,
+            data,
+        )
+    flat, treedef = jax.tree_util.tree_flatten_with_path(data)
+    out = []
+    limit = 2 ** (np.finfo(dtype).nmant + 1)
+    for path, leaf in flat:
+        name = _field_name(path)
+        x = np.asarray(leaf)
+        if x.dtype.kind in "OUSV" or x.dtype.kind == "c":
+            raise TypeError(
+                f"Data field '{name}' has dtype {x.dtype}; likelihax needs numbers. "
+                "Encode categories as integer codes or dummy columns, and pass "
+                "complex data as separate real and imaginary parts."
+            )
+        if x.size == 0:
+            raise ValueError(
+                f"Data field '{name}' is empty (shape {x.shape}); a likelihood needs "
+                "at least one observation."
+            )
+        if x.dtype.kind == "f":
+            bad = ~np.isfinite(x)
+            if bad.any():
+                rows = np.unique(np.argwhere(bad)[:, 0]) if x.ndim else np.array([0])
+                kind = "NaN" if np.isnan(x).any() else "infinite"
+                raise ValueError(
+                    f"Data field '{name}' has {int(bad.sum())} {kind} value(s) "
+                    f"(first rows: {rows[:5].tolist()}). Remove or impute those rows "
+                    "before fitting; likelihax does not drop them silently."
+                )
+            out.append(jnp.asarray(x, dtype=dtype))
+        elif x.dtype.kind in "iu":
+            if x.size and np.abs(x.astype(np.float64)).max() > limit:
+                raise ValueError(
+                    f"Data field '{name}' holds integers larger than {limit:.0f} in "
+                    f"magnitude, which {np.dtype(dtype).name} cannot represent "
+                    "exactly. Rescale them or pass them as floats on purpose."
+                )
+            out.append(jnp.asarray(x))
+        else:  # bool
+            out.append(jnp.asarray(x))
+    return jax.tree_util.tree_unflatten(treedef, out)
+
+
+def leading_nobs(data: Any) -> int | None:
+    """The common leading dimension of the data leaves, if there is one."""
+    dims = {
+        int(np.shape(x)[0])
+        for x in jax.tree_util.tree_leaves(data)
+        if np.ndim(x) >= 1
+    }
+    return dims.pop() if len(dims) == 1 else None

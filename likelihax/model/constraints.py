@@ -1,0 +1,360 @@
+r"""Parameter constraints and the bijections that remove them.
+
+Every constraint maps an unconstrained vector :math:`u \in \mathbb{R}^m` onto the
+support of a parameter (its *natural* scale). Optimizers work on :math:`u`;
+estimates and standard errors are reported on the natural scale with the delta
+method. Which one to use:
+
+==========================  ==============================================  =========================
+constraint                  support                                         map from :math:`u`
+==========================  ==============================================  =========================
+``real``                    :math:`\mathbb{R}` (default)                    identity
+``positive``                :math:`x > 0`                                   :math:`\exp(u)`
+``greater_than(a)``         :math:`x > a`                                   :math:`a + \exp(u)`
+``less_than(b)``            :math:`x < b`                                   :math:`b - \exp(u)`
+``interval(a, b)``          :math:`a < x < b`                               :math:`a + (b-a)\,\sigma(u)`
+``unit_interval``           :math:`0 < x < 1`                               :math:`\sigma(u)`
+``ordered``                 strictly increasing vector (cut-points)         :math:`x_0=u_0,\ x_i=x_{i-1}+e^{u_i}`
+``simplex``                 :math:`x_i>0,\ \sum x_i = 1` (K-1 free)         softmax of :math:`(u, 0)`
+``cov_matrix``              symmetric positive-definite matrix              :math:`LL^\top`, :math:`L` lower, :math:`\exp` on diagonal
+``corr_matrix``             correlation matrix (unit diagonal, PD)          :math:`LL^\top`, rows of :math:`L` normalized
+``fixed``                   held at its starting value                      none (not estimated)
+==========================  ==============================================  =========================
+
+Constraints are immutable and hashable, so a model that uses them compiles once.
+
+Examples
+--------
+>>> import likelihax as lx
+>>> c = lx.constraints.interval(0.0, 2.0)
+>>> float(c.forward(c.inverse(1.5), ()))
+1.5
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = [
+    "Constraint",
+    "real",
+    "positive",
+    "greater_than",
+    "less_than",
+    "interval",
+    "unit_interval",
+    "ordered",
+    "simplex",
+    "cov_matrix",
+    "corr_matrix",
+    "fixed",
+]
+
+
+class Constraint:
+    """Abstract constraint: a bijection from an unconstrained vector to a support.
+
+    Subclasses define ``free_size``, ``forward``, ``inverse`` and ``violation``;
+    ``reported`` and ``bounds`` have elementwise defaults.
+    """
+
+    name: str = "constraint"
+
+    def free_size(self, shape: tuple[int, ...]) -> int:
+        """Number of unconstrained values for a parameter of this shape."""
+        return math.prod(shape)
+
+    def forward(self, u, shape):
+        """Map the flat unconstrained vector ``u`` to the natural scale."""
+        raise NotImplementedError
+
+    def inverse(self, x):
+        """Map a natural-scale value to the flat unconstrained vector."""
+        raise NotImplementedError
+
+    def violation(self, x: np.ndarray) -> str | None:
+        """Return why ``x`` is outside the support (``None`` when inside)."""
+        return None
+
+    def check_shape(self, shape: tuple[int, ...]) -> str | None:
+        """Return why this constraint cannot apply to ``shape`` (``None`` if it can)."""
+        return None
+
+    def reported(self, shape: tuple[int, ...]) -> list[int]:
+        """Flat indices of the elements shown in summaries (all by default)."""
+        return list(range(math.prod(shape)))
+
+    def bounds(self) -> tuple[float, float] | None:
+        """Elementwise (lower, upper) bounds, used to flag estimates near a bound."""
+        return None
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class _Real(Constraint):
+    name: str = "real"
+
+    def forward(self, u, shape):
+        return jnp.reshape(u, shape)
+
+    def inverse(self, x):
+        return jnp.ravel(x)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class greater_than(Constraint):  # noqa: N801 - lowercase like numpyro constraints
+    """Support :math:`x > a`, via :math:`x = a + e^u`."""
+
+    lower: float = 0.0
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return "positive" if self.lower == 0.0 else f"greater_than({self.lower:g})"
+
+    def forward(self, u, shape):
+        return self.lower + jnp.exp(jnp.reshape(u, shape))
+
+    def inverse(self, x):
+        return jnp.log(jnp.ravel(x) - self.lower)
+
+    def violation(self, x):
+        if np.any(~(x > self.lower)):
+            return f"must be > {self.lower:g}"
+        return None
+
+    def bounds(self):
+        return (self.lower, math.inf)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class less_than(Constraint):  # noqa: N801
+    """Support :math:`x < b`, via :math:`x = b - e^u`."""
+
+    upper: float = 0.0
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return f"less_than({self.upper:g})"
+
+    def forward(self, u, shape):
+        return self.upper - jnp.exp(jnp.reshape(u, shape))
+
+    def inverse(self, x):
+        return jnp.log(self.upper - jnp.ravel(x))
+
+    def violation(self, x):
+        if np.any(~(x < self.upper)):
+            return f"must be < {self.upper:g}"
+        return None
+
+    def bounds(self):
+        return (-math.inf, self.upper)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class interval(Constraint):  # noqa: N801
+    """Support :math:`a < x < b`, via :math:`x = a + (b - a)\\,\\mathrm{sigmoid}(u)`."""
+
+    lower: float = 0.0
+    upper: float = 1.0
+
+    def __post_init__(self):
+        if not self.lower < self.upper:
+            raise ValueError(
+                f"interval(a, b) needs a < b; got a={self.lower}, b={self.upper}."
+            )
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        if (self.lower, self.upper) == (0.0, 1.0):
+            return "unit_interval"
+        return f"interval({self.lower:g}, {self.upper:g})"
+
+    def forward(self, u, shape):
+        return self.lower + (self.upper - self.lower) * jax.nn.sigmoid(
+            jnp.reshape(u, shape)
+        )
+
+    def inverse(self, x):
+        p = (jnp.ravel(x) - self.lower) / (self.upper - self.lower)
+        return jnp.log(p) - jnp.log1p(-p)
+
+    def violation(self, x):
+        if np.any(~((x > self.lower) & (x < self.upper))):
+            return f"must lie strictly inside ({self.lower:g}, {self.upper:g})"
+        return None
+
+    def bounds(self):
+        return (self.lower, self.upper)
+
+
+def _need_vector(shape, what):
+    if len(shape) != 1 or shape[0] < 2:
+        return f"{what} needs a vector of length >= 2, got shape {shape}"
+    return None
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class _Ordered(Constraint):
+    name: str = "ordered"
+
+    def check_shape(self, shape):
+        return _need_vector(shape, "ordered")
+
+    def forward(self, u, shape):
+        return jnp.cumsum(jnp.concatenate([u[:1], jnp.exp(u[1:])]))
+
+    def inverse(self, x):
+        x = jnp.ravel(x)
+        return jnp.concatenate([x[:1], jnp.log(jnp.diff(x))])
+
+    def violation(self, x):
+        if np.any(~(np.diff(np.ravel(x)) > 0)):
+            return "must be strictly increasing"
+        return None
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class _Simplex(Constraint):
+    name: str = "simplex"
+
+    def check_shape(self, shape):
+        return _need_vector(shape, "simplex")
+
+    def free_size(self, shape):
+        return shape[0] - 1
+
+    def forward(self, u, shape):
+        return jax.nn.softmax(jnp.concatenate([u, jnp.zeros((1,), u.dtype)]))
+
+    def inverse(self, x):
+        logx = jnp.log(jnp.ravel(x))
+        return logx[:-1] - logx[-1]
+
+    def violation(self, x):
+        x = np.ravel(x)
+        if np.any(~(x > 0)) or abs(x.sum() - 1.0) > 1e-6:
+            return "must have positive entries summing to 1"
+        return None
+
+
+def _need_square(shape, what):
+    if len(shape) != 2 or shape[0] != shape[1] or shape[0] < 1:
+        return f"{what} needs a square matrix, got shape {shape}"
+    return None
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class _CovMatrix(Constraint):
+    name: str = "cov_matrix"
+
+    def check_shape(self, shape):
+        return _need_square(shape, "cov_matrix")
+
+    def free_size(self, shape):
+        d = shape[0]
+        return d * (d + 1) // 2
+
+    def forward(self, u, shape):
+        d = shape[0]
+        rows, cols = np.tril_indices(d)
+        L = jnp.zeros(shape, u.dtype).at[rows, cols].set(u)
+        L = L - jnp.diag(jnp.diag(L)) + jnp.diag(jnp.exp(jnp.diag(L)))
+        return L @ L.T
+
+    def inverse(self, x):
+        d = x.shape[0]
+        L = jnp.linalg.cholesky(x)
+        L = L - jnp.diag(jnp.diag(L)) + jnp.diag(jnp.log(jnp.diag(L)))
+        return L[np.tril_indices(d)]
+
+    def violation(self, x):
+        if not np.allclose(x, x.T) or np.any(~np.isfinite(np.linalg.cholesky(_sym(x)))):
+            return "must be a symmetric positive-definite matrix"
+        return None
+
+    def reported(self, shape):
+        d = shape[0]
+        rows, cols = np.tril_indices(d)
+        return [int(i * d + j) for i, j in zip(rows, cols)]
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class _CorrMatrix(Constraint):
+    name: str = "corr_matrix"
+
+    def check_shape(self, shape):
+        return _need_square(shape, "corr_matrix")
+
+    def free_size(self, shape):
+        d = shape[0]
+        return d * (d - 1) // 2
+
+    def forward(self, u, shape):
+        # Lower-triangular W with unit diagonal; normalizing its rows gives the
+        # Cholesky factor of a correlation matrix (positive diagonal, unit rows).
+        d = shape[0]
+        rows, cols = np.tril_indices(d, -1)
+        W = jnp.eye(d, dtype=u.dtype).at[rows, cols].set(u)
+        L = W / jnp.linalg.norm(W, axis=1, keepdims=True)
+        return L @ L.T
+
+    def inverse(self, x):
+        d = x.shape[0]
+        L = jnp.linalg.cholesky(x)
+        W = L / jnp.diag(L)[:, None]
+        return W[np.tril_indices(d, -1)]
+
+    def violation(self, x):
+        if (
+            not np.allclose(x, x.T)
+            or not np.allclose(np.diag(x), 1.0)
+            or np.any(~np.isfinite(np.linalg.cholesky(_sym(x))))
+        ):
+            return "must be a correlation matrix (symmetric, unit diagonal, PD)"
+        return None
+
+    def reported(self, shape):
+        d = shape[0]
+        rows, cols = np.tril_indices(d, -1)
+        return [int(i * d + j) for i, j in zip(rows, cols)]
+
+
+def _sym(x):
+    x = np.asarray(x, dtype=float)
+    try:
+        np.linalg.cholesky(x)
+    except np.linalg.LinAlgError:
+        return np.full_like(x, np.nan)
+    return x
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class _Fixed(Constraint):
+    name: str = "fixed"
+
+    def free_size(self, shape):
+        return 0
+
+    def forward(self, u, shape):  # pragma: no cover - never called for fixed
+        raise AssertionError("fixed parameters are not mapped")
+
+    def inverse(self, x):
+        return jnp.zeros((0,), jnp.result_type(x))
+
+
+real: Constraint = _Real()
+positive: Constraint = greater_than(0.0)
+unit_interval: Constraint = interval(0.0, 1.0)
+ordered: Constraint = _Ordered()
+simplex: Constraint = _Simplex()
+cov_matrix: Constraint = _CovMatrix()
+corr_matrix: Constraint = _CorrMatrix()
+fixed: Constraint = _Fixed()

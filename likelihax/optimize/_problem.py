@@ -1,0 +1,130 @@
+"""The objective handed to every solver: minus the log-likelihood on the unconstrained scale.
+
+One sign convention: solvers minimize :math:`f(u) = -\\sum_i \\ell_i(\\theta(u))`,
+and the information is :math:`\\nabla^2 f`. Nothing outside this module changes
+the sign.
+
+Chunked evaluation
+------------------
+For a per-observation log-likelihood, the value, gradient and Hessian are sums
+over observations. With ``chunk > 0`` they are accumulated over blocks of
+``chunk`` observations under ``lax.scan`` (the remainder is one extra block).
+Every data leaf whose leading dimension is ``nobs`` is split; other leaves are
+passed whole to every block. This bounds the working memory by the block and
+keeps the contraction over observations cache-friendly: XLA:CPU computes a
+21x21 ``X' W X`` over 10^6 rows about 6x faster as 100 accumulated blocks than
+as one dot. It relies on the per-observation contract: term ``i`` depends on
+row ``i`` of those leaves only (checked at the start, see ``separable_gap``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+
+__all__ = ["Problem"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """Objective and derivatives for one data set; built inside compiled code."""
+
+    loglik: Callable[[Any, Any], jax.Array]
+    spec: Any  # ParamSpec
+    fixed_leaves: Any
+    data: Any
+    nobs: int = 1
+    chunk: int = 0
+
+    def params(self, u):
+        """Natural-scale parameter pytree at ``u``."""
+        return self.spec.to_natural(u, self.fixed_leaves)
+
+    def loglik_terms(self, u, data=None) -> jax.Array:
+        """Whatever the user's function returns: per observation, or a scalar."""
+        return self.loglik(self.params(u), self.data if data is None else data)
+
+    def _value(self, u, data):
+        return -jnp.sum(self.loglik_terms(u, data))
+
+    def _vgh(self, u, data):
+        def grad_with_aux(v):
+            f, g = jax.value_and_grad(self._value)(v, data)
+            return g, (f, g)
+
+        H, (f, g) = jax.jacfwd(grad_with_aux, has_aux=True)(u)
+        return f, g, H
+
+    # ----- chunking ------------------------------------------------------------------
+    def _split(self):
+        """(blocks, remainder, n_blocks): per-observation leaves reshaped into blocks."""
+        n, b = self.nobs, self.chunk
+        nb = n // b
+        is_obs = lambda x: jnp.ndim(x) >= 1 and jnp.shape(x)[0] == n  # noqa: E731
+        blocks = jax.tree_util.tree_map(
+            lambda x: x[: nb * b].reshape((nb, b) + x.shape[1:]) if is_obs(x) else None,
+            self.data,
+        )
+        rest = jax.tree_util.tree_map(lambda x: x[nb * b :] if is_obs(x) else x, self.data)
+        return blocks, rest, nb
+
+    def _accumulate(self, fn, u):
+        if not self.chunk:
+            return fn(u, self.data)
+        blocks, rest, nb = self._split()
+
+        def body(acc, blk):
+            d = jax.tree_util.tree_map(
+                lambda b, x: x if b is None else b, blk, self.data,
+                is_leaf=lambda x: x is None,
+            )
+            out = fn(u, d)
+            return jax.tree_util.tree_map(jnp.add, acc, out), None
+
+        first = jax.eval_shape(fn, u, self.data)
+        zero = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), first)
+        acc, _ = jax.lax.scan(body, zero, blocks, length=nb)
+        if self.nobs % self.chunk:
+            acc = jax.tree_util.tree_map(jnp.add, acc, fn(u, rest))
+        return acc
+
+    def separable_gap(self, u):
+        """Largest change of the first ``2 * chunk`` terms when evaluated in two blocks.
+
+        Zero (up to rounding) when each term depends on its own row only.
+        """
+        if not self.chunk:
+            return jnp.zeros((), jnp.result_type(u))
+        b = self.chunk
+        n = self.nobs
+        take = lambda lo, hi: jax.tree_util.tree_map(  # noqa: E731
+            lambda x: x[lo:hi] if jnp.ndim(x) >= 1 and jnp.shape(x)[0] == n else x,
+            self.data,
+        )
+        whole = self.loglik_terms(u, take(0, 2 * b))
+        parts = jnp.concatenate(
+            [self.loglik_terms(u, take(0, b)), self.loglik_terms(u, take(b, 2 * b))]
+        )
+        scale = 1.0 + jnp.abs(whole)
+        return jnp.max(jnp.where(jnp.isfinite(whole), jnp.abs(whole - parts) / scale, 0.0))
+
+    # ----- public --------------------------------------------------------------------
+    def value(self, u) -> jax.Array:
+        """Objective :math:`f(u) = -\\ell(\\theta(u))`."""
+        return self._accumulate(self._value, u)
+
+    def value_and_grad(self, u):
+        return self._accumulate(jax.value_and_grad(self._value), u)
+
+    def value_grad_hessian(self, u):
+        """``(f, g, H)`` at ``u`` in one fused pass (forward-over-reverse).
+
+        The Hessian is the forward-mode Jacobian of the gradient; the value and
+        gradient ride along as auxiliary outputs of the same computation, so a
+        Newton step reads the data once for all three.
+        """
+        f, g, H = self._accumulate(self._vgh, u)
+        return f, g, 0.5 * (H + H.T)

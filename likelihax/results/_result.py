@@ -1,0 +1,416 @@
+"""The fit result: an immutable pytree of estimates, information and diagnostics.
+
+A :class:`FitResult` holds arrays only (plus static metadata), so it can be
+returned from ``jax.vmap``/``jax.jit``: fitting many data sets in one compiled
+call gives one result with a leading batch axis. Methods only compute derived
+quantities (SEs, AIC, ...) or delegate to the renderers in
+:mod:`likelihax.results._summary`.
+"""
+
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._status import Status
+
+__all__ = ["FitResult", "Covariance", "MultiStart"]
+
+_FIELDS = (
+    "u", "params_flat", "loglik", "grad", "information", "cov_u", "cov",
+    "status", "iterations", "n_evals", "edm", "cond", "trace", "multistart",
+)  # fmt: skip
+_META = ("spec", "name", "method", "cov_kind", "dtype", "per_obs", "nobs", "loglik_fn")
+
+
+def _xp(a):
+    return np if isinstance(a, (np.ndarray, np.generic)) else jnp
+
+
+class MultiStart(NamedTuple):
+    """Outcome of every start of a multi-start fit.
+
+    Attributes
+    ----------
+    loglik : array (S,)
+        Final log-likelihood of each start.
+    status : array (S,)
+        Status code of each start.
+    params_flat : array (S, p)
+        Natural-scale estimates of each start (flattened).
+    """
+
+    loglik: Any
+    status: Any
+    params_flat: Any
+
+    def summary(self, tol: float = 1e-6) -> dict:
+        """Counts: starts, converged, reaching the best optimum, distinct optima.
+
+        Two optima are the same when their log-likelihoods differ by less than
+        ``tol * max(1, |best|)``.
+        """
+        ll = np.asarray(self.loglik, dtype=float)
+        ok = (np.asarray(self.status) == 0) & np.isfinite(ll)
+        best = ll[ok].max() if ok.any() else np.nan
+        thr = tol * max(1.0, abs(best)) if ok.any() else np.nan
+        optima: list[float] = []
+        for v in np.sort(ll[ok])[::-1]:
+            if not optima or abs(v - optima[-1]) > thr:
+                optima.append(float(v))
+        return {
+            "starts": int(ll.size),
+            "converged": int(ok.sum()),
+            "at_best": int((ok & (np.abs(ll - best) <= thr)).sum()) if ok.any() else 0,
+            "best_loglik": float(best),
+            "optima": optima,
+            "loglik_spread": float(ll[ok].max() - ll[ok].min()) if ok.any() else np.nan,
+        }
+
+
+class Covariance:
+    """A labelled covariance matrix of the natural-scale estimates.
+
+    Attributes
+    ----------
+    matrix : ndarray (k, k)
+    labels : list of str
+    kind : str
+        ``"oim"``, ``"opg"`` or ``"sandwich"``.
+    description : str
+        One line saying how it was computed.
+    """
+
+    def __init__(self, matrix, labels, kind, description):
+        self.matrix = matrix
+        self.labels = list(labels)
+        self.kind = kind
+        self.description = description
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.matrix, dtype=dtype)
+
+    @property
+    def shape(self):
+        return np.shape(self.matrix)
+
+    def __getitem__(self, key):
+        """``cov["beta[0]", "beta[1]"]``, or positional indexing on the matrix."""
+        if isinstance(key, tuple) and all(isinstance(k, str) for k in key):
+            i, j = (self._index(k) for k in key)
+            return self.matrix[..., i, j]
+        if isinstance(key, str):
+            return self.matrix[..., self._index(key), :]
+        return self.matrix[key]
+
+    def _index(self, label: str) -> int:
+        try:
+            return self.labels.index(label)
+        except ValueError:
+            raise KeyError(
+                f"{label!r} is not a parameter label; labels are {self.labels}."
+            ) from None
+
+    def to_frame(self):
+        """The matrix as a pandas DataFrame with labelled rows and columns."""
+        import pandas as pd
+
+        return pd.DataFrame(np.asarray(self.matrix), index=self.labels, columns=self.labels)
+
+    def __repr__(self) -> str:
+        m = np.asarray(self.matrix)
+        if m.ndim != 2:
+            return f"Covariance(kind={self.kind!r}, batched shape {m.shape})"
+        w = max([len(s) for s in self.labels] + [10])
+        head = " " * w + "".join(f"{s:>13.12}" for s in self.labels)
+        rows = [
+            f"{lab:<{w}}" + "".join(f"{v:>13.5g}" for v in row)
+            for lab, row in zip(self.labels, m)
+        ]
+        return f"Covariance ({self.kind}: {self.description})\n" + "\n".join([head, *rows])
+
+
+@jax.tree_util.register_pytree_node_class
+class FitResult:
+    """Result of :func:`likelihax.fit`.
+
+    Attributes
+    ----------
+    params : pytree
+        Estimates on the natural scale, shaped like the starting values.
+    se : pytree
+        Standard errors (delta method for constrained parameters; NaN for
+        fixed parameters and when the information is not positive definite).
+    cov : Covariance
+        Labelled covariance of the reported natural-scale elements.
+    loglik : float
+        Maximized log-likelihood.
+    nobs : int or None
+        Number of observations.
+    n_params : int
+        Number of estimated (free) parameters.
+    aic, bic : float
+        :math:`-2\\ell + 2k` and :math:`-2\\ell + k\\log n`.
+    converged : bool
+        True when the stopping rule was met and the information is positive definite.
+    status : Status
+        Outcome, with :attr:`message`.
+    iterations, n_evals : int
+        Accepted steps and evaluations of (value, gradient[, Hessian]).
+    grad_norm : float
+        :math:`\\max_j |\\partial\\ell/\\partial u_j|` at the estimate (unconstrained scale).
+    edm : float
+        Estimated distance to the maximum, :math:`\\tfrac12 g^\\top H^{-1} g`.
+    condition_number : float
+        Condition number of the scaled information :math:`D^{-1/2} H D^{-1/2}`.
+    params_unconstrained, cov_unconstrained, information : arrays
+        The optimizer's scale: estimates, covariance and observed information.
+    trace : array
+        Log-likelihood at each accepted iterate (NaN-padded to ``max_steps + 1``).
+    multistart : MultiStart or None
+        Per-start outcomes when ``starts`` was given.
+    """
+
+    def __init__(self, fields: dict, meta: dict):
+        for k in _FIELDS:
+            setattr(self, "_" + k, fields.get(k))
+        for k in _META:
+            setattr(self, "_" + k, meta[k])
+        self._data = None
+
+    # ----- pytree ----------------------------------------------------------------
+    def tree_flatten(self):
+        children = tuple(getattr(self, "_" + k) for k in _FIELDS)
+        aux = tuple(getattr(self, "_" + k) for k in _META)
+        return children, aux
+
+    @classmethod
+    def tree_unflatten(cls, aux, children):
+        return cls(dict(zip(_FIELDS, children)), dict(zip(_META, aux)))
+
+    @classmethod
+    def _from_core(cls, out: dict, multistart=None, **meta) -> "FitResult":
+        fields = dict(out)
+        fields["multistart"] = multistart
+        return cls(fields, meta)
+
+    # ----- estimates ---------------------------------------------------------------
+    @property
+    def params(self):
+        return self._spec.unflatten_natural(self._params_flat) if self._is_host else (
+            self._unflatten_traced(self._params_flat)
+        )
+
+    @property
+    def _is_host(self) -> bool:
+        return isinstance(self._params_flat, np.ndarray)
+
+    def _unflatten_traced(self, flat):
+        leaves, off = [], 0
+        for shape in self._spec.shapes:
+            m = math.prod(shape)
+            leaves.append(flat[..., off : off + m].reshape(flat.shape[:-1] + shape))
+            off += m
+        return jax.tree_util.tree_unflatten(self._spec.treedef, leaves)
+
+    @property
+    def _se_flat(self):
+        xp = _xp(self._cov)
+        se = xp.sqrt(xp.diagonal(self._cov, axis1=-2, axis2=-1))
+        fixed = np.array(
+            [c.name == "fixed" for c in self._spec.element_constraints], dtype=bool
+        )
+        return xp.where(fixed, np.nan, se)
+
+    @property
+    def se(self):
+        flat = self._se_flat
+        return self._spec.unflatten_natural(flat) if self._is_host else self._unflatten_traced(flat)
+
+    @property
+    def labels(self) -> list[str]:
+        """Labels of the reported natural-scale elements."""
+        lab = self._spec.labels
+        return [lab[i] for i in self._spec.reported]
+
+    @property
+    def cov(self) -> Covariance:
+        from ..inference._covariance import DESCRIPTIONS
+
+        idx = np.asarray(self._spec.reported)
+        m = self._cov[..., idx[:, None], idx[None, :]]
+        return Covariance(m, self.labels, self._cov_kind, DESCRIPTIONS[self._cov_kind])
+
+    @property
+    def params_unconstrained(self):
+        return self._u
+
+    @property
+    def cov_unconstrained(self):
+        return self._cov_u
+
+    @property
+    def information(self):
+        return self._information
+
+    @property
+    def trace(self):
+        return self._trace
+
+    @property
+    def multistart(self):
+        return self._multistart
+
+    # ----- scalars -----------------------------------------------------------------
+    @property
+    def loglik(self):
+        return self._loglik
+
+    @property
+    def nobs(self):
+        return self._nobs
+
+    @property
+    def n_params(self) -> int:
+        return self._spec.n_free
+
+    @property
+    def aic(self):
+        return -2.0 * self._loglik + 2.0 * self.n_params
+
+    @property
+    def bic(self):
+        n = self._nobs
+        return -2.0 * self._loglik + self.n_params * (math.log(n) if n else math.nan)
+
+    @property
+    def status(self):
+        s = self._status
+        return Status(int(s)) if np.ndim(s) == 0 and self._is_host else s
+
+    @property
+    def message(self) -> str:
+        return Status(int(self._status)).message
+
+    @property
+    def converged(self):
+        return self._status == Status.success.value
+
+    @property
+    def iterations(self):
+        return self._iterations
+
+    @property
+    def n_evals(self):
+        return self._n_evals
+
+    @property
+    def grad_norm(self):
+        xp = _xp(self._grad)
+        return xp.max(xp.abs(self._grad), axis=-1)
+
+    @property
+    def edm(self):
+        return self._edm
+
+    @property
+    def condition_number(self):
+        return self._cond
+
+    @property
+    def method(self) -> str:
+        return self._method
+
+    @property
+    def dtype(self) -> str:
+        return self._dtype
+
+    # ----- inference -----------------------------------------------------------------
+    def conf_int(self, alpha: float = 0.05):
+        """Wald confidence intervals on the natural scale.
+
+        Returns
+        -------
+        (lower, upper) : tuple of pytrees shaped like ``params``
+            :math:`\\hat\\theta \\mp z_{1-\\alpha/2}\\,\\mathrm{SE}`.
+
+        Examples
+        --------
+        >>> import numpy as np, jax.scipy.stats as st, likelihax as lx
+        >>> y = np.array([0.3, 1.2, 2.5, 0.9, 1.6])
+        >>> fit = lx.fit(lambda p, d: st.norm.logpdf(d["y"], p["mu"], 1.0),
+        ...              {"mu": 0.0}, {"y": y})
+        >>> lo, hi = fit.conf_int(0.05)
+        >>> round(float(hi["mu"] - lo["mu"]), 4)  # 2 * 1.96 / sqrt(5)
+        1.753
+        """
+        if not 0 < alpha < 1:
+            raise ValueError(f"alpha must be in (0, 1); got {alpha}.")
+        z = NormalDist().inv_cdf(1 - alpha / 2)
+        flat, se = self._params_flat, self._se_flat
+        un = self._spec.unflatten_natural if self._is_host else self._unflatten_traced
+        return un(flat - z * se), un(flat + z * se)
+
+    def vcov(self, kind: str, data: Any = None) -> Covariance:
+        """Covariance of another kind (``"oim"``, ``"opg"``, ``"sandwich"``) at the estimate.
+
+        ``data`` defaults to the data of the fit.
+        """
+        from ..inference._vcov import vcov
+
+        return vcov(self, kind, data)
+
+    def weak_directions(self, n_max: int = 3) -> list[str]:
+        """Eigen-directions of the scaled information with the smallest eigenvalues.
+
+        Each is written as a combination of unconstrained parameters, e.g.
+        ``"0.707*beta[1] - 0.707*beta[2] (eigenvalue 1.2e-17)"``.
+        """
+        H = np.asarray(self._information, dtype=float)
+        d = np.diag(H)
+        s = 1.0 / np.sqrt(np.where(d > 0, d, 1.0))
+        S = H * s[:, None] * s[None, :]
+        if not np.all(np.isfinite(S)):
+            return ["information is not finite"]
+        lam, Q = np.linalg.eigh(S)
+        labels = self._spec.free_labels
+        out = []
+        for j in range(min(n_max, len(lam))):
+            if j > 0 and lam[j] > 1e-6:
+                break
+            v = Q[:, j] / np.abs(Q[:, j]).max()
+            terms = [
+                f"{'-' if v[i] < 0 else '+'} {abs(v[i]):.3g}*{labels[i]}"
+                for i in np.argsort(-np.abs(v))
+                if abs(v[i]) >= 0.1
+            ]
+            text = " ".join(terms).lstrip("+ ")
+            out.append(f"[{text}] (scaled eigenvalue {lam[j]:.3g})")
+        return out
+
+    # ----- display ---------------------------------------------------------------------
+    def summary(self, alpha: float = 0.05):
+        """Summary record; print it, or use ``to_text``/``to_html``/``to_frame``."""
+        from ._summary import build_summary
+
+        return build_summary(self, alpha)
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
+    def __repr__(self) -> str:
+        if not self._is_host or np.ndim(self._loglik) != 0:
+            return f"FitResult(batched or traced, loglik shape {np.shape(self._loglik)})"
+        return (
+            f"FitResult({self._name}: loglik={float(self._loglik):.6g}, "
+            f"k={self.n_params}, status={self.status.name})"
+        )
+
+    def __getitem__(self, i) -> "FitResult":
+        """Pick one result out of a batched result (from ``jax.vmap`` or ``fit_many``)."""
+        return jax.tree_util.tree_map(lambda a: np.asarray(a)[i], self)

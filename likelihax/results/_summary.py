@@ -1,0 +1,221 @@
+"""Summary of a fit: a record of numbers and labels, and its renderers.
+
+Compute first, format second: :func:`build_summary` returns a :class:`Summary`
+(header rows, coefficient table, notes); ``to_text``, ``to_html`` (also shown by
+Jupyter) and ``to_frame`` (pandas) only format it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import math
+from statistics import NormalDist
+
+import numpy as np
+
+from .._status import Status
+
+__all__ = ["Summary", "build_summary"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """Numbers of a fit summary, ready to render.
+
+    Attributes
+    ----------
+    title : str
+    header : list of (str, str)
+        Model, observations, log-likelihood, AIC/BIC, solver, status, ...
+    columns : list of str
+    rows : list of (label, values)
+    notes : list of str
+        Warnings and explanations in plain text.
+    """
+
+    title: str
+    header: list
+    columns: list
+    rows: list
+    notes: list
+
+    def to_text(self) -> str:
+        """Plain-text table, like statsmodels' summary."""
+        width = 78
+        lines = [self.title.center(width), "=" * width]
+        half = (len(self.header) + 1) // 2
+        left, right = self.header[:half], self.header[half:]
+        for i in range(half):
+            l = f"{left[i][0] + ':':<16}{left[i][1]:>22}"
+            r = f"{right[i][0] + ':':<16}{right[i][1]:>22}" if i < len(right) else ""
+            lines.append(f"{l}  {r}".rstrip())
+        lines.append("=" * width)
+        wl = max([len(r[0]) for r in self.rows] + [9])
+        lines.append(" " * wl + "".join(f"{c:>10}" for c in self.columns))
+        lines.append("-" * max(width, wl + 10 * len(self.columns)))
+        for label, vals in self.rows:
+            lines.append(f"{label:<{wl}}" + "".join(_fmt(v) for v in vals))
+        lines.append("=" * width)
+        for note in self.notes:
+            lines.append(_wrap("Note: " + note, width))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        return self.to_text()
+
+    def to_html(self) -> str:
+        """HTML tables (header, coefficients, notes)."""
+        e = html.escape
+        head = "".join(
+            f"<tr><th style='text-align:left'>{e(k)}</th><td>{e(v)}</td></tr>"
+            for k, v in self.header
+        )
+        cols = "".join(f"<th>{e(c)}</th>" for c in self.columns)
+        body = "".join(
+            f"<tr><th style='text-align:left'>{e(lab)}</th>"
+            + "".join(f"<td>{e(_fmt(v).strip())}</td>" for v in vals)
+            + "</tr>"
+            for lab, vals in self.rows
+        )
+        notes = "".join(f"<li>{e(n)}</li>" for n in self.notes)
+        return (
+            f"<div class='likelihax-summary'><h4>{e(self.title)}</h4>"
+            f"<table>{head}</table>"
+            f"<table><thead><tr><th></th>{cols}</tr></thead><tbody>{body}</tbody></table>"
+            + (f"<ul>{notes}</ul>" if notes else "")
+            + "</div>"
+        )
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def to_frame(self):
+        """Coefficient table as a pandas DataFrame (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as e:  # pragma: no cover - exercised without pandas
+            raise ImportError(
+                "Summary.to_frame needs pandas: pip install 'likelihax[pandas]'."
+            ) from e
+        return pd.DataFrame(
+            [list(v) for _, v in self.rows],
+            index=[lab for lab, _ in self.rows],
+            columns=self.columns,
+        )
+
+
+def _fmt(v) -> str:
+    if isinstance(v, str):
+        return f"{v:>10}"
+    if v is None or not math.isfinite(v):
+        return f"{'nan' if v is None or math.isnan(v) else ('inf' if v > 0 else '-inf'):>10}"
+    if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3):
+        return f"{v:>10.3e}"
+    return f"{v:>10.4f}"
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width, subsequent_indent="      "))
+
+
+def _num(x, fmt=".6g") -> str:
+    x = float(x)
+    return format(x, fmt) if math.isfinite(x) else str(x)
+
+
+def build_summary(fit, alpha: float = 0.05) -> Summary:
+    """Collect the numbers of a :class:`FitResult` into a :class:`Summary`."""
+    if not fit._is_host or np.ndim(fit.loglik) != 0:
+        raise ValueError(
+            "summary() needs a single fit; index a batched result first: fits[i]."
+        )
+    z = NormalDist().inv_cdf(1 - alpha / 2)
+    spec = fit._spec
+    labels_all = spec.labels
+    est = np.asarray(fit._params_flat, dtype=float)
+    se = np.asarray(fit._se_flat, dtype=float)
+    cons = spec.element_constraints
+    st = fit.status
+    header = [
+        ("Model", fit._name),
+        ("Observations", str(fit.nobs) if fit.nobs else "n/a"),
+        ("Parameters", str(fit.n_params)),
+        ("Log-likelihood", _num(fit.loglik, ".8g")),
+        ("AIC", _num(fit.aic, ".8g")),
+        ("BIC", _num(fit.bic, ".8g")),
+        ("Method", fit.method),
+        ("Iterations", f"{int(fit.iterations)} ({int(fit.n_evals)} evals)"),
+        ("Converged", "yes" if fit.converged else "NO"),
+        ("Status", st.name),
+        ("Covariance", fit._cov_kind),
+        ("Precision", fit.dtype),
+        ("max|grad|", _num(fit.grad_norm, ".2e")),
+        ("EDM", _num(fit.edm, ".2e")),
+        ("Cond. number", _num(fit.condition_number, ".3g")),
+    ]
+    lo_q, hi_q = alpha / 2, 1 - alpha / 2
+    columns = ["estimate", "std.err", "z", "P>|z|", f"[{lo_q:g}", f"{hi_q:g}]"]
+    rows, notes = [], []
+    near = []
+    for i in spec.reported:
+        c = cons[i]
+        if c.name == "fixed":
+            rows.append((labels_all[i], [est[i], "fixed", "", "", "", ""]))
+            continue
+        zval = est[i] / se[i] if se[i] > 0 else math.nan
+        p = math.erfc(abs(zval) / math.sqrt(2)) if math.isfinite(zval) else math.nan
+        rows.append(
+            (labels_all[i], [est[i], se[i], zval, p, est[i] - z * se[i], est[i] + z * se[i]])
+        )
+        b = c.bounds()
+        if b is not None and math.isfinite(se[i]):
+            if est[i] - z * se[i] < b[0] or est[i] + z * se[i] > b[1]:
+                near.append(labels_all[i])
+    from ..inference._covariance import DESCRIPTIONS
+
+    notes.append(f"Covariance: {DESCRIPTIONS[fit._cov_kind]}.")
+    if any(c.name not in ("real", "fixed") for c in cons):
+        notes.append(
+            "Constrained parameters: estimated on an unconstrained scale; estimates "
+            "and standard errors shown on the natural scale (delta method)."
+        )
+    if near:
+        notes.append(
+            f"The Wald interval of {', '.join(near)} crosses its constraint bound: "
+            "the estimate is within a few standard errors of the boundary, so "
+            "Wald inference is unreliable there; prefer profile-likelihood intervals."
+        )
+    if not fit._per_obs:
+        notes.append(
+            "The log-likelihood returns a scalar total: only curvature-based "
+            "(observed-information) inference is available."
+        )
+    if fit.dtype == "float32":
+        notes.append(
+            "Computed in float32 on request: expect about 6-7 significant digits at "
+            "best, fewer for ill-conditioned models."
+        )
+    if st != Status.success:
+        notes.append(st.message)
+        if st in (Status.information_singular, Status.information_indefinite):
+            notes.append("Weak direction(s): " + "; ".join(fit.weak_directions()))
+    elif math.isfinite(float(fit.condition_number)) and float(fit.condition_number) > 1e8:
+        notes.append(
+            f"The information matrix is ill-conditioned (scaled condition number "
+            f"{float(fit.condition_number):.2g}); weak direction(s): "
+            + "; ".join(fit.weak_directions(1))
+        )
+    if fit.multistart is not None:
+        ms = fit.multistart.summary()
+        notes.append(
+            f"Multi-start: {ms['at_best']} of {ms['starts']} starts reached the best "
+            f"optimum ({ms['converged']} converged); distinct optima (loglik): "
+            + ", ".join(f"{v:.8g}" for v in ms["optima"][:5])
+        )
+    return Summary("likelihax maximum-likelihood fit", header, columns, rows, notes)
