@@ -34,8 +34,9 @@ import jax
 import jax.numpy as jnp
 
 from .._status import Status
+from ..optimize._newton import scaled_eigh
 
-__all__ = ["COV_KINDS", "DESCRIPTIONS", "check_information", "cov_unconstrained"]
+__all__ = ["COV_KINDS", "DESCRIPTIONS", "analyze_information", "covariances"]
 
 COV_KINDS = ("oim", "opg", "sandwich")
 
@@ -47,14 +48,14 @@ DESCRIPTIONS = {
 }
 
 
-def check_information(H, rel_tol):
-    r"""Classify the information matrix ``H``.
+def analyze_information(H, g, rel_tol):
+    r"""Classify the information ``H`` and invert it, from one eigen-decomposition.
 
     The test uses the *scaled* information :math:`S = D^{-1/2} H D^{-1/2}`,
     :math:`D = \operatorname{diag}(H)`, whose eigenvalues do not depend on the
-    units of the parameters. ``H`` is singular when :math:`\lambda_{\min}(S) \le`
-    ``rel_tol`` in absolute value, indefinite when it is below ``-rel_tol``
-    (or any diagonal element is not positive).
+    units of the parameters. ``H`` is indefinite when any diagonal element is not
+    positive or :math:`\lambda_{\min}(S) < -` ``rel_tol``, singular when
+    :math:`|\lambda_{\min}(S)| \le` ``rel_tol``.
 
     Returns
     -------
@@ -62,60 +63,58 @@ def check_information(H, rel_tol):
         ``Status.success``, ``information_singular`` or ``information_indefinite``.
     cond : array
         Condition number :math:`\lambda_{\max}(S)/\lambda_{\min}(S)` (inf if not PD).
+    edm : array
+        :math:`\tfrac12 g^\top H^{-1} g` (with the eigenvalue floor of Newton's
+        direction when ``H`` is not positive definite).
+    Hinv : array
+        :math:`H^{-1}` when positive definite, else NaN.
     """
     k = H.shape[0]
-    if k == 0:
-        return jnp.asarray(Status.success.value, jnp.int32), jnp.ones((), H.dtype)
-    diag = jnp.diag(H)
-    scale = 1.0 / jnp.sqrt(jnp.where(diag > 0, diag, 1.0))
-    S = H * scale[:, None] * scale[None, :]
-    lam = jnp.linalg.eigvalsh(S)
+    lam, Q, scale = scaled_eigh(H)
     lo, hi = lam[0], lam[-1]
-    nonpos_diag = jnp.any(~(diag > 0))
-    indefinite = nonpos_diag | (lo < -rel_tol)
+    indefinite = jnp.any(~(jnp.diag(H) > 0)) | (lo < -rel_tol)
     singular = (~indefinite) & (lo <= rel_tol)
     code = jnp.where(
         indefinite,
         Status.information_indefinite.value,
         jnp.where(singular, Status.information_singular.value, Status.success.value),
-    )
-    cond = jnp.where(indefinite | singular | ~jnp.isfinite(lo), jnp.inf, hi / lo)
-    return code.astype(jnp.int32), cond
+    ).astype(jnp.int32)
+    ok = ~(indefinite | singular) & jnp.all(jnp.isfinite(lam))
+    cond = jnp.where(ok, hi / lo, jnp.inf)
+    floor = jnp.maximum(1e-8 * jnp.max(jnp.abs(lam)), jnp.finfo(H.dtype).tiny)
+    sg = Q.T @ (scale * g)
+    edm = 0.5 * jnp.sum(sg * sg / jnp.maximum(jnp.abs(lam), floor))
+    Hinv = (Q / lam) @ Q.T * scale[:, None] * scale[None, :]
+    Hinv = jnp.where(ok, 0.5 * (Hinv + Hinv.T), jnp.nan)
+    return code, cond, edm, Hinv
 
 
 def _inv_pd(A):
-    """Inverse of a positive-definite matrix by Cholesky (NaN if not PD)."""
-    L = jnp.linalg.cholesky(A)
-    eye = jnp.eye(A.shape[0], dtype=A.dtype)
-    return jax.scipy.linalg.cho_solve((L, True), eye)
+    """Inverse of a symmetric positive-definite matrix (NaN if not PD)."""
+    lam, Q, scale = scaled_eigh(A)
+    ok = (lam[0] > 0) & jnp.all(jnp.diag(A) > 0)
+    inv = (Q / lam) @ Q.T * scale[:, None] * scale[None, :]
+    return jnp.where(ok, 0.5 * (inv + inv.T), jnp.nan)
 
 
-def cov_unconstrained(kind: str, H, scores=None):
-    """Covariance on the unconstrained scale (see module notes for formulas).
-
-    ``scores`` is the ``(n, k)`` matrix of per-observation scores, needed for
-    ``"opg"`` and ``"sandwich"``.
-    """
-    if kind == "oim":
-        return _inv_pd(H)
-    B = scores.T @ scores
-    if kind == "opg":
-        return _inv_pd(B)
-    if kind == "sandwich":
-        Hinv = _inv_pd(H)
-        V = Hinv @ B @ Hinv
-        return 0.5 * (V + V.T)
-    raise ValueError(f"Unknown covariance kind {kind!r}; use one of {COV_KINDS}.")
-
-
-def covariances(problem, kind: str, u, H, info_ok):
+def covariances(problem, kind: str, u, Hinv):
     """Unconstrained and natural-scale covariance at ``u`` (delta method).
 
-    Returns ``(cov_u, cov_natural)``; both NaN when ``info_ok`` is false.
+    ``Hinv`` is the inverse observed information (NaN when it is not positive
+    definite, which makes every kind NaN). ``"opg"`` and ``"sandwich"`` use the
+    ``(n, k)`` matrix of per-observation scores.
     """
-    scores = None
-    if kind != "oim":
+    if kind == "oim":
+        cov_u = Hinv
+    elif kind in ("opg", "sandwich"):
         scores = jax.jacfwd(problem.loglik_terms)(u)
-    cov_u = jnp.where(info_ok, cov_unconstrained(kind, H, scores), jnp.nan)
+        B = scores.T @ scores
+        if kind == "opg":
+            cov_u = jnp.where(jnp.all(jnp.isfinite(Hinv)), _inv_pd(B), jnp.nan)
+        else:
+            cov_u = Hinv @ B @ Hinv
+            cov_u = 0.5 * (cov_u + cov_u.T)
+    else:
+        raise ValueError(f"Unknown covariance kind {kind!r}; use one of {COV_KINDS}.")
     J = jax.jacfwd(lambda v: problem.spec.natural_flat(v, problem.fixed_leaves))(u)
     return cov_u, J @ cov_u @ J.T

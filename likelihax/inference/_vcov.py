@@ -13,7 +13,7 @@ from .._precision import x64_scope
 from .._status import Status
 from ..data._dataset import prepare_data
 from ..optimize._problem import Problem
-from ._covariance import COV_KINDS, DESCRIPTIONS, covariances
+from ._covariance import COV_KINDS, DESCRIPTIONS, analyze_information, covariances
 
 __all__ = ["vcov"]
 
@@ -28,10 +28,8 @@ class _VStatic:
 
 def _vcov_core(static: _VStatic, u, H, fixed_leaves, data):
     problem = Problem(static.loglik, static.spec, fixed_leaves, data, static.nobs)
-    code_ok = jnp.all(jnp.isfinite(H))
-    L = jnp.linalg.cholesky(H)
-    info_ok = code_ok & jnp.all(jnp.isfinite(L))
-    return covariances(problem, static.kind, u, H, info_ok)[1]
+    _, _, _, Hinv = analyze_information(H, jnp.zeros_like(u), 0.0)
+    return covariances(problem, static.kind, u, Hinv)[1]
 
 
 _vcov_jit = jax.jit(_vcov_core, static_argnums=0)

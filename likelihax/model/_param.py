@@ -77,6 +77,7 @@ class ParamSpec:
     names: tuple[str, ...]
     shapes: tuple[tuple[int, ...], ...]
     constraints: tuple[C.Constraint, ...]
+    order: tuple[int, ...] = ()
 
     # ----- sizes ---------------------------------------------------------------
     @property
@@ -153,11 +154,15 @@ class ParamSpec:
 
     @property
     def reported(self) -> list[int]:
-        """Flat natural indices shown in summaries (e.g. lower triangle of a matrix)."""
-        out, off = [], 0
-        for c, shape in zip(self.constraints, self.shapes):
-            out.extend(off + j for j in c.reported(shape))
-            off += math.prod(shape)
+        """Flat natural indices shown in summaries (e.g. lower triangle of a matrix).
+
+        Leaves appear in the order the user wrote them (JAX sorts dict keys).
+        """
+        offsets = np.cumsum([0] + [math.prod(s) for s in self.shapes])
+        out = []
+        for i in self.order or range(len(self.shapes)):
+            c, shape = self.constraints[i], self.shapes[i]
+            out.extend(int(offsets[i]) + j for j in c.reported(shape))
         return out
 
     @property
@@ -262,5 +267,25 @@ def build_spec(
                 f"Starting value of '{name}' = {value} is outside its constraint "
                 f"{con.name}: it {why}. Give a starting value inside the support."
             )
-    spec = ParamSpec(treedef, tuple(names), tuple(shapes), tuple(cons))
+    written = _written_order(params, is_param)
+    order = tuple(sorted(range(len(names)), key=lambda i: written.get(names[i], i)))
+    spec = ParamSpec(treedef, tuple(names), tuple(shapes), tuple(cons), order)
     return spec, leaves
+
+
+def _written_order(tree, is_leaf, prefix="") -> dict[str, int]:
+    """Leaf names in the order the user wrote them (insertion order of dicts)."""
+    out: dict[str, int] = {}
+
+    def walk(node, name):
+        if isinstance(node, dict) and not is_leaf(node):
+            for k, v in node.items():
+                walk(v, f"{name}.{k}" if name else str(k))
+        elif isinstance(node, (list, tuple)) and not is_leaf(node):
+            for j, v in enumerate(node):
+                walk(v, f"{name}[{j}]")
+        else:
+            out.setdefault(name or "theta", len(out))
+
+    walk(tree, prefix)
+    return out

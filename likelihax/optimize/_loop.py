@@ -1,9 +1,10 @@
 """The single optimization driver and the shared stopping rules.
 
-Every solver supplies ``init(problem, u0) -> state`` and
+Every solver supplies ``init(problem, u0, max_steps) -> state`` and
 ``step(problem, state) -> state``; its state carries the common fields
 ``u, f, g, done, code, n_iter, n_eval, trace``. This module runs the steps in
-one ``lax.while_loop`` (bounded by ``max_steps``) and assigns the
+one ``lax.while_loop`` until the solver is done or ``max_steps`` iterations
+have been accepted (a solver bounds its own inner retries), and assigns the
 ``max_steps`` status. Stopping rules live here, once, for all solvers.
 
 Stopping rules (any one suffices):
@@ -53,7 +54,7 @@ def run(solver, problem, u0, max_steps: int, verbose: bool = False):
     state = solver.init(problem, u0, max_steps)
 
     def cond(s):
-        return (~s.done) & (s.n_steps < max_steps)
+        return (~s.done) & (s.n_iter < max_steps)
 
     def body(s):
         s = solver.step(problem, s)

@@ -8,7 +8,7 @@ Chunked evaluation
 ------------------
 For a per-observation log-likelihood, the value, gradient and Hessian are sums
 over observations. With ``chunk > 0`` they are accumulated over blocks of
-``chunk`` observations under ``lax.scan`` (the remainder is one extra block).
+``chunk`` observations in a ``lax.fori_loop`` (the remainder is one extra block).
 Every data leaf whose leading dimension is ``nobs`` is split; other leaves are
 passed whole to every block. This bounds the working memory by the block and
 keeps the contraction over observations cache-friendly: XLA:CPU computes a
@@ -59,36 +59,37 @@ class Problem:
         return f, g, H
 
     # ----- chunking ------------------------------------------------------------------
-    def _split(self):
-        """(blocks, remainder, n_blocks): per-observation leaves reshaped into blocks."""
-        n, b = self.nobs, self.chunk
-        nb = n // b
-        is_obs = lambda x: jnp.ndim(x) >= 1 and jnp.shape(x)[0] == n  # noqa: E731
-        blocks = jax.tree_util.tree_map(
-            lambda x: x[: nb * b].reshape((nb, b) + x.shape[1:]) if is_obs(x) else None,
+    def _is_obs(self, x) -> bool:
+        return jnp.ndim(x) >= 1 and jnp.shape(x)[0] == self.nobs
+
+    def _block(self, start, size):
+        """Rows ``start:start+size`` of the per-observation leaves (others whole)."""
+        return jax.tree_util.tree_map(
+            lambda x: jax.lax.dynamic_slice_in_dim(x, start, size)
+            if self._is_obs(x)
+            else x,
             self.data,
         )
-        rest = jax.tree_util.tree_map(lambda x: x[nb * b :] if is_obs(x) else x, self.data)
-        return blocks, rest, nb
 
     def _accumulate(self, fn, u):
+        """Sum of ``fn(u, block)`` over blocks of observations (see module notes).
+
+        Blocks are read in place with ``dynamic_slice`` inside a ``fori_loop``
+        (no reshaped copy of the data); the remainder is one more call.
+        """
         if not self.chunk:
             return fn(u, self.data)
-        blocks, rest, nb = self._split()
+        n, b = self.nobs, self.chunk
+        nb = n // b
+        shapes = jax.eval_shape(fn, u, self._block(0, b))
+        zero = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
 
-        def body(acc, blk):
-            d = jax.tree_util.tree_map(
-                lambda b, x: x if b is None else b, blk, self.data,
-                is_leaf=lambda x: x is None,
-            )
-            out = fn(u, d)
-            return jax.tree_util.tree_map(jnp.add, acc, out), None
+        def body(i, acc):
+            return jax.tree_util.tree_map(jnp.add, acc, fn(u, self._block(i * b, b)))
 
-        first = jax.eval_shape(fn, u, self.data)
-        zero = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), first)
-        acc, _ = jax.lax.scan(body, zero, blocks, length=nb)
-        if self.nobs % self.chunk:
-            acc = jax.tree_util.tree_map(jnp.add, acc, fn(u, rest))
+        acc = jax.lax.fori_loop(0, nb, body, zero)
+        if n % b:
+            acc = jax.tree_util.tree_map(jnp.add, acc, fn(u, self._block(nb * b, n % b)))
         return acc
 
     def separable_gap(self, u):
@@ -99,14 +100,9 @@ class Problem:
         if not self.chunk:
             return jnp.zeros((), jnp.result_type(u))
         b = self.chunk
-        n = self.nobs
-        take = lambda lo, hi: jax.tree_util.tree_map(  # noqa: E731
-            lambda x: x[lo:hi] if jnp.ndim(x) >= 1 and jnp.shape(x)[0] == n else x,
-            self.data,
-        )
-        whole = self.loglik_terms(u, take(0, 2 * b))
+        whole = self.loglik_terms(u, self._block(0, 2 * b))
         parts = jnp.concatenate(
-            [self.loglik_terms(u, take(0, b)), self.loglik_terms(u, take(b, 2 * b))]
+            [self.loglik_terms(u, self._block(0, b)), self.loglik_terms(u, self._block(b, b))]
         )
         scale = 1.0 + jnp.abs(whole)
         return jnp.max(jnp.where(jnp.isfinite(whole), jnp.abs(whole - parts) / scale, 0.0))

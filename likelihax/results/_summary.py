@@ -52,8 +52,8 @@ class Summary:
             lines.append(f"{l}  {r}".rstrip())
         lines.append("=" * width)
         wl = max([len(r[0]) for r in self.rows] + [9])
-        lines.append(" " * wl + "".join(f"{c:>10}" for c in self.columns))
-        lines.append("-" * max(width, wl + 10 * len(self.columns)))
+        lines.append(" " * wl + "".join(f" {c:>10}" for c in self.columns))
+        lines.append("-" * max(width, wl + 11 * len(self.columns)))
         for label, vals in self.rows:
             lines.append(f"{label:<{wl}}" + "".join(_fmt(v) for v in vals))
         lines.append("=" * width)
@@ -109,13 +109,14 @@ class Summary:
 
 
 def _fmt(v) -> str:
+    """Right-aligned in 11 characters, always with a leading space."""
     if isinstance(v, str):
-        return f"{v:>10}"
+        return f" {v:>10}"
     if v is None or not math.isfinite(v):
-        return f"{'nan' if v is None or math.isnan(v) else ('inf' if v > 0 else '-inf'):>10}"
+        return f" {'nan' if v is None or math.isnan(v) else ('inf' if v > 0 else '-inf'):>10}"
     if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3):
-        return f"{v:>10.3e}"
-    return f"{v:>10.4f}"
+        return f" {v:>10.3e}"
+    return f" {v:>10.4f}"
 
 
 def _wrap(text: str, width: int) -> str:

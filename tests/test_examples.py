@@ -1,0 +1,81 @@
+"""The worked example and the teaching notebook run end to end.
+
+* ``examples/quickstart.py`` runs in a fresh interpreter, exits 0, prints the
+  three fit summaries and confirms the closed forms it checks itself.
+* ``notebooks/01_likelihood_basics.ipynb`` executes without errors under
+  nbclient; its last cell asserts that the fitted p-hat equals the sample mean
+  and the SE equals sqrt(p(1-p)/n).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbclient
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICKSTART = ROOT / "examples" / "quickstart.py"
+NOTEBOOK = ROOT / "notebooks" / "01_likelihood_basics.ipynb"
+
+
+def _env():
+    env = dict(os.environ)
+    env.setdefault("MPLBACKEND", "Agg")  # never open a window
+    return env
+
+
+def test_quickstart_runs_and_prints_three_summaries():
+    proc = subprocess.run(
+        [sys.executable, str(QUICKSTART)],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    out = proc.stdout
+    assert out.count("likelihax maximum-likelihood fit") == 3
+    models = re.findall(r"^Model:\s+(\w+)", out, flags=re.MULTILINE)
+    assert models == ["bernoulli", "normal", "logistic"]
+    # one coefficient row per parameter, every fit converged
+    labels = ("p", "mu", "sigma", "intercept", "beta[0]", "beta[1]", "beta[2]")
+    rows = {line.split()[0] for line in out.splitlines() if line.strip()}
+    assert set(labels) <= rows, set(labels) - rows
+    assert len(re.findall(r"Converged:\s+yes", out)) == 3
+    # the script's own closed-form checks passed (it exits non-zero otherwise)
+    assert out.count(" OK") == 4
+    assert "MISMATCH" not in out
+
+
+def test_notebook_executes_and_matches_closed_form():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    # The committed notebook is clean: no outputs, no execution counts.
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+
+    client = nbclient.NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=120,
+        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+    )
+    client.execute()  # raises CellExecutionError on any failing cell
+
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
+    assert not errors
+    # Both figures were drawn, the summary was displayed as HTML.
+    outputs = [o for c in code for o in c.outputs]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 2
+    html = [o.get("data", {}).get("text/html", "") for o in outputs]
+    assert any("likelihax-summary" in h for h in html)
+    # The last cell asserts p-hat == sample mean and SE == sqrt(p(1-p)/n).
+    last = "".join(o.get("text", "") for o in code[-1].outputs)
+    assert "OK: p-hat equals the sample mean" in last
