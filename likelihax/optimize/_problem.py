@@ -8,7 +8,9 @@ Chunked evaluation
 ------------------
 For a per-observation log-likelihood, the value, gradient and Hessian are sums
 over observations. With ``chunk > 0`` they are accumulated over blocks of
-``chunk`` observations in a ``lax.fori_loop`` (the remainder is one extra block).
+``chunk`` observations in a ``lax.fori_loop`` (when ``chunk`` does not divide
+the number of observations, the last block overlaps the one before it and the
+overlap is masked out).
 Every data leaf whose leading dimension is ``nobs`` is split; other leaves are
 passed whole to every block. This bounds the working memory by the block and
 keeps the contraction over observations cache-friendly: XLA:CPU computes a
@@ -47,12 +49,16 @@ class Problem:
         """Whatever the user's function returns: per observation, or a scalar."""
         return self.loglik(self.params(u), self.data if data is None else data)
 
-    def _value(self, u, data):
-        return -jnp.sum(self.loglik_terms(u, data))
+    def _value(self, u, data, w=None):
+        terms = self.loglik_terms(u, data)
+        if w is not None:
+            # where, not multiply: a masked row contributes exactly zero.
+            terms = jnp.where(w > 0, terms, 0.0)
+        return -jnp.sum(terms)
 
-    def _vgh(self, u, data):
+    def _vgh(self, u, data, w=None):
         def grad_with_aux(v):
-            f, g = jax.value_and_grad(self._value)(v, data)
+            f, g = jax.value_and_grad(self._value)(v, data, w)
             return g, (f, g)
 
         H, (f, g) = jax.jacfwd(grad_with_aux, has_aux=True)(u)
@@ -72,25 +78,28 @@ class Problem:
         )
 
     def _accumulate(self, fn, u):
-        """Sum of ``fn(u, block)`` over blocks of observations (see module notes).
+        """Sum of ``fn(u, block, mask)`` over blocks of observations (module notes).
 
         Blocks are read in place with ``dynamic_slice`` inside a ``fori_loop``
-        (no reshaped copy of the data); the remainder is one more call.
+        (no reshaped copy of the data). When ``chunk`` does not divide ``nobs``
+        the last block is the final ``chunk`` rows, with the rows already
+        counted masked out, so the program holds a single block evaluation.
         """
         if not self.chunk:
             return fn(u, self.data)
         n, b = self.nobs, self.chunk
-        nb = n // b
+        nb = -(-n // b)
         shapes = jax.eval_shape(fn, u, self._block(0, b))
         zero = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+        rows = jnp.arange(b)
 
         def body(i, acc):
-            return jax.tree_util.tree_map(jnp.add, acc, fn(u, self._block(i * b, b)))
+            start = jnp.minimum(i * b, n - b)
+            mask = (start + rows >= i * b).astype(jnp.int8)
+            out = fn(u, self._block(start, b), mask)
+            return jax.tree_util.tree_map(jnp.add, acc, out)
 
-        acc = jax.lax.fori_loop(0, nb, body, zero)
-        if n % b:
-            acc = jax.tree_util.tree_map(jnp.add, acc, fn(u, self._block(nb * b, n % b)))
-        return acc
+        return jax.lax.fori_loop(0, nb, body, zero)
 
     def separable_gap(self, u):
         """Largest change of the first ``2 * chunk`` terms when evaluated in two blocks.
