@@ -537,8 +537,14 @@ def floor_seconds(n: int, k: int, hw: dict, iterations: int) -> dict:
 def machine_info() -> dict:
     import jax
 
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        usable = os.cpu_count()
+    cores = str(usable) if usable == os.cpu_count() else \
+        f"{usable} usable of {os.cpu_count()}"
     info = {"python": platform.python_version(), "numpy": np.__version__,
-            "jax": jax.__version__, "cores": os.cpu_count()}
+            "jax": jax.__version__, "cores": cores}
     model = platform.processor() or "unknown"
     try:
         with open("/proc/cpuinfo") as f:

@@ -219,13 +219,17 @@ class FitResult:
         return jax.tree_util.tree_unflatten(self._spec.treedef, leaves)
 
     @property
-    def _se_flat(self):
-        xp = _xp(self._cov)
-        se = xp.sqrt(xp.diagonal(self._cov, axis1=-2, axis2=-1))
-        fixed = np.array(
+    def _fixed_mask(self) -> np.ndarray:
+        return np.array(
             [c.name == "fixed" for c in self._spec.element_constraints], dtype=bool
         )
-        return xp.where(fixed, np.nan, se)
+
+    @property
+    def _se_flat(self):
+        xp = _xp(self._cov)
+        i = np.arange(self._cov.shape[-1])
+        se = xp.sqrt(self._cov[..., i, i])
+        return xp.where(self._fixed_mask, np.nan, se)
 
     @property
     def se(self):
@@ -243,7 +247,10 @@ class FitResult:
         from ..inference._covariance import DESCRIPTIONS
 
         idx = np.asarray(self._spec.reported)
+        fixed = self._fixed_mask[idx]
         m = self._cov[..., idx[:, None], idx[None, :]]
+        # Fixed parameters have no sampling variance to report: NaN, as their SE.
+        m = _xp(m).where(fixed[:, None] | fixed[None, :], np.nan, m)
         return Covariance(m, self.labels, self._cov_kind, DESCRIPTIONS[self._cov_kind])
 
     @property
