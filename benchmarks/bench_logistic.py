@@ -164,6 +164,27 @@ def _import_likelihax():
     return lx, None
 
 
+def _lx_provenance(lx) -> str:
+    """'likelihax <version> (<path>, git <commit>[+uncommitted changes])'."""
+    def git(*a):
+        try:
+            r = subprocess.run(["git", *a], capture_output=True, text=True,
+                               cwd=REPO_ROOT, timeout=10)
+            return r.stdout.strip() if r.returncode == 0 else None
+        except (OSError, subprocess.SubprocessError):
+            return None
+
+    head = git("rev-parse", "--short", "HEAD") or "no commit"
+    dirty = git("status", "--porcelain", "--", "likelihax")
+    where = Path(lx.__file__).resolve().parent
+    try:
+        where = where.relative_to(REPO_ROOT)
+    except ValueError:
+        pass
+    return (f"likelihax {getattr(lx, '__version__', '?')} ({where}, git {head}"
+            f"{'+uncommitted changes' if dirty else ''})")
+
+
 def _lx_start(p: int):
     import jax.numpy as jnp
 
@@ -897,9 +918,9 @@ def main(args) -> None:
         print(msg)
         notes.append(msg)
     else:
+        info["likelihax"] = _lx_provenance(lx)
+        print(f"  {info['likelihax']}")
         try:
-            import jax.numpy as jnp  # noqa: F401
-
             start = _lx_start(p)
             variants = [("likelihax", {"X": X, "y": y})]
             with jax.enable_x64(True):  # keep float64 on the device
@@ -994,7 +1015,8 @@ def main(args) -> None:
             f"Machine: {info['cpu']}, {info['cores']} cores; Python {info['python']}, "
             f"numpy {info['numpy']}, jax {info['jax']} (backend "
             f"{info['jax_backend']}, device {info['jax_device']}); "
-            f"{info['versions']}; BLAS: {'; '.join(info['blas'])}; env: "
+            f"{info['versions']}; {info.get('likelihax', 'likelihax unavailable')}; "
+            f"BLAS: {'; '.join(info['blas'])}; env: "
             f"{info['blas_env'] or 'none set'}.",
             "",
             f"Fit + standard errors, float64, seed {args.seed}. Median and min "

@@ -169,7 +169,9 @@ class FitResult:
     condition_number : float
         Condition number of the scaled information :math:`D^{-1/2} H D^{-1/2}`.
     params_unconstrained, cov_unconstrained, information : arrays
-        The optimizer's scale: estimates, covariance and observed information.
+        The optimizer's scale: estimates, covariance and observed information
+        (:math:`-\nabla^2 \ell` at the last evaluated point), labelled by
+        ``unconstrained_labels`` (JAX's key order, which may differ from ``labels``).
     trace : array
         Log-likelihood at each accepted iterate (NaN-padded to ``max_steps + 1``).
     multistart : MultiStart or None
@@ -255,7 +257,17 @@ class FitResult:
 
     @property
     def params_unconstrained(self):
+        """Estimates on the optimizer's (unconstrained) scale; see ``unconstrained_labels``."""
         return self._u
+
+    @property
+    def unconstrained_labels(self) -> list[str]:
+        """Labels of ``params_unconstrained``, ``information`` and ``cov_unconstrained``.
+
+        In JAX's flattening order (dict keys sorted), e.g. ``["beta[0]", ...,
+        "intercept", "log(sigma)"]``; fixed parameters are left out.
+        """
+        return self._spec.free_labels
 
     @property
     def cov_unconstrained(self):
