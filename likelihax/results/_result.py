@@ -170,7 +170,7 @@ class FitResult:
         Condition number of the scaled information :math:`D^{-1/2} H D^{-1/2}`.
     params_unconstrained, cov_unconstrained, information : arrays
         The optimizer's scale: estimates, covariance and observed information
-        (:math:`-\nabla^2 \ell` at the last evaluated point), labelled by
+        (:math:`-\\nabla^2 \\ell` at the last evaluated point), labelled by
         ``unconstrained_labels`` (JAX's key order, which may differ from ``labels``).
     trace : array
         Log-likelihood at each accepted iterate (NaN-padded to ``max_steps + 1``).
