@@ -24,6 +24,7 @@ from ._status import Status as Status
 from ._warnings import ConvergenceWarning as ConvergenceWarning
 from ._warnings import InformationWarning as InformationWarning
 from ._warnings import LikelihaxWarning as LikelihaxWarning
+from ._warnings import PrecisionWarning as PrecisionWarning
 from .inference import vcov as vcov
 from .model._model import Model as Model
 from .model._param import Param as Param
@@ -41,6 +42,7 @@ __all__ = [
     "LikelihaxWarning",
     "Model",
     "Param",
+    "PrecisionWarning",
     "Status",
     "Summary",
     "constraints",

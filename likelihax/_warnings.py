@@ -1,6 +1,11 @@
 """Warning classes raised by likelihax."""
 
-__all__ = ["LikelihaxWarning", "ConvergenceWarning", "InformationWarning"]
+__all__ = [
+    "LikelihaxWarning",
+    "ConvergenceWarning",
+    "InformationWarning",
+    "PrecisionWarning",
+]
 
 
 class LikelihaxWarning(UserWarning):
@@ -13,3 +18,7 @@ class ConvergenceWarning(LikelihaxWarning):
 
 class InformationWarning(LikelihaxWarning):
     """The information matrix is singular, indefinite or ill-conditioned."""
+
+
+class PrecisionWarning(LikelihaxWarning):
+    """Data reached the fit in lower precision than the working precision."""

@@ -247,3 +247,17 @@ def test_every_status_has_a_message():
     for s in lx.Status:
         assert s.message and s.message[0].isupper()
     assert re.search("try", lx.Status.max_steps.message, re.IGNORECASE)
+
+
+def test_raw_vmap_outside_x64_warns_about_float32_inputs():
+    def poisson(p, d):
+        return d["y"] * p["log_rate"] - jnp.exp(p["log_rate"])
+
+    ys = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]])
+    assert not jax.config.jax_enable_x64
+    with pytest.warns(lx.PrecisionWarning, match="round float64 inputs to float32"):
+        jax.vmap(lambda d: lx.fit(poisson, {"log_rate": 0.0}, d))({"y": ys})
+    with jax.enable_x64(True), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fits = jax.vmap(lambda d: lx.fit(poisson, {"log_rate": 0.0}, d))({"y": ys})
+    np.testing.assert_allclose(np.exp(fits.params["log_rate"]), [2.0, 4.0], rtol=1e-12)

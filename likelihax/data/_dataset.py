@@ -15,11 +15,14 @@ The caller's arrays are never modified: conversion makes new arrays.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from .._warnings import PrecisionWarning
 
 __all__ = ["prepare_data", "leading_nobs", "is_traced"]
 
@@ -68,6 +71,22 @@ def prepare_data(data: Any, dtype) -> Any:
     if data is None:
         return None
     if is_traced(data):
+        low = [
+            x.dtype
+            for x in jax.tree_util.tree_leaves(data)
+            if jnp.issubdtype(x.dtype, jnp.floating)
+            and jnp.finfo(x.dtype).bits < np.finfo(dtype).bits
+        ]
+        if low:
+            warnings.warn(
+                f"Data arrive inside a JAX transformation as {low[0]}, below the "
+                f"working precision {np.dtype(dtype).name}: jax.vmap/jax.jit outside "
+                "x64 mode round float64 inputs to float32 before likelihax sees them. "
+                "Use lx.fit_many for batches of data sets, or run the transformation "
+                "inside `with jax.enable_x64(True):`.",
+                PrecisionWarning,
+                stacklevel=4,
+            )
         return jax.tree_util.tree_map(
             lambda x: x.astype(dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x,
             data,
