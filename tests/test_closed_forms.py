@@ -406,3 +406,25 @@ def test_corr_matrix_bivariate_normal(rng):
     _close(fit.loglik, _profile_loglik(rho, n, sxx, syy, sxy))
     assert fit.cov.labels == ["R[1,0]"]
     _close(fit.se["R"][1, 0], se, rtol=1e-5)  # finite-difference reference
+
+
+def test_transformed_interval_for_positive_parameter_closed_form():
+    """conf_int(method="transformed") for sigma > 0 is sigma * exp(-/+ z se/sigma)."""
+    y = np.random.default_rng(7).normal(1.0, 0.3, size=20)
+    fit = lx.fit(
+        lambda p, d: jst.norm.logpdf(d["y"], p["mu"], p["s"]),
+        {"mu": 0.0, "s": 1.0},
+        {"y": y},
+        constraints={"s": lx.constraints.positive},
+    )
+    z = stats.norm.ppf(0.95)
+    lo, hi = fit.conf_int(0.1, method="transformed")
+    s_hat, se = float(fit.params["s"]), float(fit.se["s"])
+    assert lo["s"].dtype == np.float64
+    np.testing.assert_allclose(lo["s"], s_hat * np.exp(-z * se / s_hat), rtol=1e-12)
+    np.testing.assert_allclose(hi["s"], s_hat * np.exp(z * se / s_hat), rtol=1e-12)
+    # real parameters: same as Wald
+    wlo, whi = fit.conf_int(0.1)
+    np.testing.assert_allclose([lo["mu"], hi["mu"]], [wlo["mu"], whi["mu"]], rtol=1e-12)
+    with pytest.raises(ValueError, match="method must be 'wald' or 'transformed'"):
+        fit.conf_int(0.1, method="profile")

@@ -27,7 +27,7 @@ Examples
 --------
 >>> import likelihax as lx
 >>> c = lx.constraints.interval(0.0, 2.0)
->>> float(c.forward(c.inverse(1.5), ()))
+>>> round(float(c.forward(c.inverse(1.5), ())), 6)
 1.5
 """
 

@@ -350,13 +350,25 @@ class FitResult:
         return self._dtype
 
     # ----- inference -----------------------------------------------------------------
-    def conf_int(self, alpha: float = 0.05):
-        """Wald confidence intervals on the natural scale.
+    def conf_int(self, alpha: float = 0.05, method: str = "wald"):
+        r"""Confidence intervals for every parameter.
+
+        Parameters
+        ----------
+        alpha : float
+            1 - confidence level.
+        method : {"wald", "transformed"}
+            ``"wald"``: :math:`\hat\theta \mp z_{1-\alpha/2}\,\mathrm{SE}` on the
+            natural scale (as statsmodels and R's ``confint.default``).
+            ``"transformed"``: the Wald interval on the unconstrained scale mapped
+            back through the constraint, so it respects bounds (for ``positive``
+            it is :math:`\hat\theta\,e^{\mp z\,\mathrm{SE}/\hat\theta}`); for
+            elementwise constraints (real, positive, greater_than, less_than,
+            interval) and fixed parameters.
 
         Returns
         -------
         (lower, upper) : tuple of pytrees shaped like ``params``
-            :math:`\\hat\\theta \\mp z_{1-\\alpha/2}\\,\\mathrm{SE}`.
 
         Examples
         --------
@@ -370,10 +382,50 @@ class FitResult:
         """
         if not 0 < alpha < 1:
             raise ValueError(f"alpha must be in (0, 1); got {alpha}.")
+        if method not in ("wald", "transformed"):
+            raise ValueError(f"method must be 'wald' or 'transformed'; got {method!r}.")
         z = NormalDist().inv_cdf(1 - alpha / 2)
         flat, se = self._params_flat, self._se_flat
         un = self._spec.unflatten_natural if self._is_host else self._unflatten_traced
-        return un(flat - z * se), un(flat + z * se)
+        if method == "wald":
+            return un(flat - z * se), un(flat + z * se)
+        from .._precision import x64_scope
+
+        with x64_scope():
+            return self._transformed_interval(z, un)
+
+    def _transformed_interval(self, z, un):
+        from ..model import constraints as C
+
+        spec = self._spec
+        elementwise = (type(C.real), C.greater_than, C.less_than, C.interval)
+        xp = _xp(self._u)
+        i = np.arange(self._cov_u.shape[-1])
+        se_u = xp.sqrt(self._cov_u[..., i, i])
+        lo, hi, off_u, off_x = [], [], 0, 0
+        for k, (c, shape) in enumerate(zip(spec.constraints, spec.shapes)):
+            m = math.prod(shape)
+            x = self._params_flat[..., off_x : off_x + m]
+            off_x += m
+            if spec.is_fixed(k):
+                lo.append(x * np.nan)
+                hi.append(x * np.nan)
+                continue
+            if not isinstance(c, elementwise):
+                raise ValueError(
+                    f"method='transformed' needs an elementwise constraint; "
+                    f"'{spec.names[k]}' is {c.name}. Use method='wald'."
+                )
+            u = self._u[..., off_u : off_u + m]
+            s = se_u[..., off_u : off_u + m]
+            off_u += m
+            to_x = lambda v: xp.reshape(  # noqa: E731
+                np.asarray(c.forward(v, v.shape)) if xp is np else c.forward(v, v.shape),
+                v.shape,
+            )
+            lo.append(to_x(u - z * s))
+            hi.append(to_x(u + z * s))
+        return un(xp.concatenate(lo, axis=-1)), un(xp.concatenate(hi, axis=-1))
 
     def vcov(self, kind: str, data: Any = None) -> Covariance:
         """Covariance of another kind (``"oim"``, ``"opg"``, ``"sandwich"``) at the estimate.

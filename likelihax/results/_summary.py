@@ -190,7 +190,8 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
         notes.append(
             f"The Wald interval of {', '.join(near)} crosses its constraint bound: "
             "the estimate is within a few standard errors of the boundary, so "
-            "Wald inference is unreliable there; prefer profile-likelihood intervals."
+            "Wald inference is unreliable there (the interval on the unconstrained "
+            "scale, transformed back, respects the bound)."
         )
     if not fit._per_obs:
         notes.append(
