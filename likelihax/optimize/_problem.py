@@ -77,8 +77,10 @@ class Problem:
             self.data,
         )
 
-    def _accumulate(self, fn, u):
+    def _accumulate(self, fn, u, n_out: int):
         """Sum of ``fn(u, block, mask)`` over blocks of observations (module notes).
+
+        ``fn`` returns ``n_out`` of (value, gradient, Hessian).
 
         Blocks are read in place with ``dynamic_slice`` inside a ``fori_loop``
         (no reshaped copy of the data). When ``chunk`` does not divide ``nobs``
@@ -89,8 +91,10 @@ class Problem:
             return fn(u, self.data)
         n, b = self.nobs, self.chunk
         nb = -(-n // b)
-        shapes = jax.eval_shape(fn, u, self._block(0, b))
-        zero = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+        k, dt = u.shape[0], u.dtype
+        # Zeros shaped like fn's output: f, (f, g) or (f, g, H).
+        zero = (jnp.zeros((), dt), jnp.zeros((k,), dt), jnp.zeros((k, k), dt))[:n_out]
+        zero = zero[0] if n_out == 1 else zero
         rows = jnp.arange(b)
 
         def body(i, acc):
@@ -119,10 +123,10 @@ class Problem:
     # ----- public --------------------------------------------------------------------
     def value(self, u) -> jax.Array:
         """Objective :math:`f(u) = -\\ell(\\theta(u))`."""
-        return self._accumulate(self._value, u)
+        return self._accumulate(self._value, u, 1)
 
     def value_and_grad(self, u):
-        return self._accumulate(jax.value_and_grad(self._value), u)
+        return self._accumulate(jax.value_and_grad(self._value), u, 2)
 
     def value_grad_hessian(self, u):
         """``(f, g, H)`` at ``u`` in one fused pass (forward-over-reverse).
@@ -131,5 +135,5 @@ class Problem:
         gradient ride along as auxiliary outputs of the same computation, so a
         Newton step reads the data once for all three.
         """
-        f, g, H = self._accumulate(self._vgh, u)
+        f, g, H = self._accumulate(self._vgh, u, 3)
         return f, g, 0.5 * (H + H.T)
