@@ -273,7 +273,7 @@ def fit(
     chunk_size : int or False, optional
         Accumulate value, gradient and Hessian over blocks of this many
         observations (see :mod:`likelihax.optimize._problem`). Default: about
-        2.5 MiB of per-observation data per block when there are at least four
+        2 MiB of per-observation data per block when there are at least four
         blocks; ``False`` evaluates all observations at once. Results agree to
         rounding.
     verbose : bool
@@ -414,7 +414,7 @@ def _chunk_rows(chunk_size, data, n, per_obs) -> int:
         for x in jax.tree_util.tree_leaves(data)
         if np.ndim(x) >= 1 and np.shape(x)[0] == n
     )
-    rows = int(np.clip((5 << 19) // max(row_bytes, 1), 256, 65536))
+    rows = int(np.clip((1 << 21) // max(row_bytes, 1), 256, 65536))
     return rows if n >= 4 * rows else 0
 
 

@@ -118,7 +118,12 @@ class Covariance:
 
     def to_frame(self):
         """The matrix as a pandas DataFrame with labelled rows and columns."""
-        import pandas as pd
+        try:
+            import pandas as pd
+        except ImportError as e:
+            raise ImportError(
+                "Covariance.to_frame needs pandas: pip install 'likelihax[pandas]'."
+            ) from e
 
         return pd.DataFrame(np.asarray(self.matrix), index=self.labels, columns=self.labels)
 

@@ -97,7 +97,7 @@ class Summary:
         """Coefficient table as a pandas DataFrame (needs pandas)."""
         try:
             import pandas as pd
-        except ImportError as e:  # pragma: no cover - exercised without pandas
+        except ImportError as e:
             raise ImportError(
                 "Summary.to_frame needs pandas: pip install 'likelihax[pandas]'."
             ) from e

@@ -1,0 +1,72 @@
+"""Display: summary text against a golden file, HTML, DataFrame, and pandas absent."""
+
+import pathlib
+import re
+import sys
+
+import jax.scipy.stats as jst
+import numpy as np
+import pytest
+
+import likelihax as lx
+
+GOLDEN = pathlib.Path(__file__).parent / "golden" / "normal_summary.txt"
+# Lines whose last digits depend on rounding in the last iterations.
+VOLATILE = re.compile(r"max\|grad\||EDM:|Cond\. number")
+
+
+def _fit():
+    y = np.array([2.1, 3.4, 1.9, 4.2, 2.8, 3.3, 2.2, 3.9, 2.6, 3.1])
+
+    def normal(p, d):
+        return jst.norm.logpdf(d["y"], p["mu"], p["sigma"])
+
+    return lx.fit(normal, {"mu": 0.0, "sigma": 1.0}, {"y": y},
+                  constraints={"sigma": lx.constraints.positive})
+
+
+def _stable(text):
+    return "\n".join(
+        re.sub(r"(max\|grad\|:|EDM:|Cond\. number:)\s+\S+", r"\1 *", line)
+        if VOLATILE.search(line) else line
+        for line in text.splitlines()
+    )  # fmt: skip
+
+
+def test_summary_text_matches_golden():
+    text = _stable(_fit().summary().to_text())
+    assert text == GOLDEN.read_text().rstrip("\n")
+
+
+def test_summary_numbers_are_the_closed_forms():
+    fit = _fit()
+    y = np.array([2.1, 3.4, 1.9, 4.2, 2.8, 3.3, 2.2, 3.9, 2.6, 3.1])
+    frame = fit.summary().to_frame()
+    assert list(frame.index) == ["mu", "sigma"]
+    assert frame.loc["mu", "estimate"] == pytest.approx(y.mean(), rel=1e-12)
+    # SEs come from the information at the last evaluated iterate, which the
+    # final Newton step moves by <~1e-4 SE: agreement ~1e-8 (see fit, Notes).
+    assert frame.loc["sigma", "std.err"] == pytest.approx(y.std() / np.sqrt(20), rel=1e-7)
+
+
+def test_summary_html():
+    html = _fit()._repr_html_()
+    assert "<table>" in html and "sigma" in html and "Log-likelihood" in html
+
+
+def test_without_pandas(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    fit = _fit()  # fitting never needs pandas
+    assert "mu" in fit.summary().to_text()
+    with pytest.raises(ImportError, match=r"pip install 'likelihax\[pandas\]'"):
+        fit.summary().to_frame()
+    with pytest.raises(ImportError, match="Covariance.to_frame needs pandas"):
+        fit.cov.to_frame()
+
+
+def test_batched_summary_needs_indexing():
+    ys = np.random.default_rng(0).normal(size=(3, 20))
+    fits = lx.fit_many(lambda p, d: jst.norm.logpdf(d["y"], p["mu"], 1.0), {"mu": 0.0}, {"y": ys})
+    with pytest.raises(ValueError, match=r"index a batched result first: fits\[i\]"):
+        fits.summary()
+    assert fits[1].params["mu"] == pytest.approx(ys[1].mean(), rel=1e-10)
