@@ -26,8 +26,10 @@ rng = np.random.default_rng(2024)  # fixed seed: the output is reproducible
 def check(name, got, expected, tol=1e-6):
     """Print a fitted value next to its closed form, and stop if they differ."""
     ok = abs(got - expected) <= tol * max(1.0, abs(expected))
-    print(f"  {name:<30} fitted {got:.8f}   closed form {expected:.8f}   "
-          f"{'OK' if ok else 'MISMATCH'}")
+    print(
+        f"  {name:<30} fitted {got:.8f}   closed form {expected:.8f}   "
+        f"{'OK' if ok else 'MISMATCH'}"
+    )
     if not ok:
         raise SystemExit(f"{name}: fitted value differs from its closed form")
 
@@ -44,8 +46,8 @@ def bernoulli(params, data):
 y = rng.binomial(1, 0.3, size=200)
 fit = lx.fit(
     bernoulli,
-    {"p": 0.5},                                  # starting value
-    {"y": y},                                    # data: a dict of arrays
+    {"p": 0.5},  # starting value
+    {"y": y},  # data: a dict of arrays
     constraints={"p": lx.constraints.unit_interval},  # 0 < p < 1
 )
 print(fit.summary())
@@ -66,8 +68,12 @@ def normal(params, data):
 
 
 x = rng.normal(loc=3.0, scale=1.5, size=500)
-fit = lx.fit(normal, {"mu": 0.0, "sigma": 1.0}, {"y": x},
-             constraints={"sigma": lx.constraints.positive})
+fit = lx.fit(
+    normal,
+    {"mu": 0.0, "sigma": 1.0},
+    {"y": x},
+    constraints={"sigma": lx.constraints.positive},
+)
 print("\n" + str(fit.summary()))
 
 print("\nNormal closed forms (the MLE of sigma uses the biased, 1/n variance):")

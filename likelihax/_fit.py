@@ -10,7 +10,6 @@ shapes), so a second fit with the same shapes does not recompile.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import warnings
 from typing import Any, Callable, Literal, Mapping
 
@@ -67,9 +66,13 @@ def _make_solver(method, dtype, tol, gtol, rtol):
         kw["rtol"] = float(rtol)
     if isinstance(method, str):
         if method == "newton":
-            return Newton(tol=float(tol if tol is not None else (1e-5 if f32 else 1e-9)), **kw)
+            return Newton(
+                tol=float(tol if tol is not None else (1e-5 if f32 else 1e-9)), **kw
+            )
         if tol is not None:
-            raise ValueError("`tol` (EDM rule) applies to method='newton' only; use gtol/rtol.")
+            raise ValueError(
+                "`tol` (EDM rule) applies to method='newton' only; use gtol/rtol."
+            )
         if method in ("bfgs", "lbfgs"):
             kw.setdefault("gtol", 1e-5 if f32 else 1e-9)
             return LBFGS(memory_size=100 if method == "bfgs" else 10, name=method, **kw)
@@ -79,7 +82,9 @@ def _make_solver(method, dtype, tol, gtol, rtol):
         )
     if isinstance(method, optax.GradientTransformation):
         if tol is not None:
-            raise ValueError("`tol` (EDM rule) applies to method='newton' only; use gtol/rtol.")
+            raise ValueError(
+                "`tol` (EDM rule) applies to method='newton' only; use gtol/rtol."
+            )
         kw.setdefault("gtol", 1e-5 if f32 else 1e-9)
         return OptaxSolver(method, **kw)
     raise TypeError(
@@ -343,7 +348,9 @@ def fit(
                 f"loglik(params, data) or a likelihax.Model; got {type(loglik).__name__}."
             )
         if params is None:
-            raise TypeError("fit(loglik, params, data): `params` (starting values) is missing.")
+            raise TypeError(
+                "fit(loglik, params, data): `params` (starting values) is missing."
+            )
         fn, name = loglik, getattr(loglik, "__name__", "loglik")
     if cov not in COV_KINDS:
         raise ValueError(f"cov must be one of {COV_KINDS}; got {cov!r}.")
@@ -407,7 +414,9 @@ def _chunk_rows(chunk_size, data, n, per_obs) -> int:
         return 0
     if chunk_size is not None and chunk_size is not True:
         if int(chunk_size) < 1:
-            raise ValueError(f"chunk_size must be a positive integer or False; got {chunk_size}.")
+            raise ValueError(
+                f"chunk_size must be a positive integer or False; got {chunk_size}."
+            )
         return int(chunk_size) if int(chunk_size) < n else 0
     row_bytes = sum(
         int(np.prod(np.shape(x)[1:])) * np.dtype(jnp.result_type(x)).itemsize
@@ -422,9 +431,15 @@ def _pick_best(outs, traced):
     ll = outs["loglik"]
     ok = outs["status"] == Status.success.value
     score = jnp.where(ok & jnp.isfinite(ll), ll, -jnp.inf)
-    best = jnp.where(jnp.any(ok), jnp.argmax(score), jnp.argmax(jnp.where(jnp.isfinite(ll), ll, -jnp.inf)))
+    best = jnp.where(
+        jnp.any(ok),
+        jnp.argmax(score),
+        jnp.argmax(jnp.where(jnp.isfinite(ll), ll, -jnp.inf)),
+    )
     out = jax.tree_util.tree_map(lambda a: a[best], outs)
-    multi = MultiStart(loglik=outs["loglik"], status=outs["status"], params_flat=outs["params_flat"])
+    multi = MultiStart(
+        loglik=outs["loglik"], status=outs["status"], params_flat=outs["params_flat"]
+    )
     if not traced:
         multi = jax.tree_util.tree_map(np.asarray, multi)
     return out, multi
@@ -441,7 +456,9 @@ def _report(result: FitResult, fn, spec, fixed, jdata, warn):
         return
     if st in (Status.information_singular, Status.information_indefinite):
         weak = result.weak_directions()
-        warnings.warn(f"{st.message} Weak direction(s): {weak}", InformationWarning, stacklevel=3)
+        warnings.warn(
+            f"{st.message} Weak direction(s): {weak}", InformationWarning, stacklevel=3
+        )
     else:
         warnings.warn(st.message, ConvergenceWarning, stacklevel=3)
 

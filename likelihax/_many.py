@@ -51,7 +51,9 @@ def fit_many(loglik: Callable, params: Any, datasets: Any, **kwargs) -> FitResul
     [2.0, 4.0]
     """
     if "starts" in kwargs:
-        raise TypeError("fit_many does not take `starts`; fit each data set with fit().")
+        raise TypeError(
+            "fit_many does not take `starts`; fit each data set with fit()."
+        )
     kwargs["warn"] = False
     dtype = resolve_dtype(kwargs.get("dtype"))
     with x64_scope():

@@ -25,7 +25,9 @@ def resolve_dtype(dtype) -> np.dtype:
         return np.dtype(np.float64)
     d = np.dtype(dtype)
     if d not in (np.dtype(np.float64), np.dtype(np.float32)):
-        raise ValueError(f"dtype must be 'float64' (default) or 'float32'; got {dtype!r}.")
+        raise ValueError(
+            f"dtype must be 'float64' (default) or 'float32'; got {dtype!r}."
+        )
     return d
 
 

@@ -32,7 +32,10 @@ def y():
 def test_nonfinite_data_names_field_and_rows(y, bad, word):
     y = y.copy()
     y[[3, 7]] = bad
-    with pytest.raises(ValueError, match=rf"Data field 'y' has 2 {word} value\(s\) \(first rows: \[3, 7\]\)"):
+    with pytest.raises(
+        ValueError,
+        match=rf"Data field 'y' has 2 {word} value\(s\) \(first rows: \[3, 7\]\)",
+    ):
         lx.fit(normal, {"mu": 0.0, "sigma": 1.0}, {"y": y}, constraints=POS)
 
 
@@ -54,7 +57,12 @@ def test_empty_data():
 
 def test_string_data():
     with pytest.raises(TypeError, match="Data field 'g' has dtype <U1.*integer codes"):
-        lx.fit(normal, {"mu": 0.0, "sigma": 1.0}, {"y": np.ones(3), "g": np.array(list("abc"))}, constraints=POS)
+        lx.fit(
+            normal,
+            {"mu": 0.0, "sigma": 1.0},
+            {"y": np.ones(3), "g": np.array(list("abc"))},
+            constraints=POS,
+        )
 
 
 def test_integer_data_kept_exact_and_equal_to_float():
@@ -63,15 +71,29 @@ def test_integer_data_kept_exact_and_equal_to_float():
     def poisson(p, d):
         return st.poisson.logpmf(d["k"], p["lam"])
 
-    f_int = lx.fit(poisson, {"lam": 1.0}, {"k": counts}, constraints={"lam": lx.constraints.positive})
-    f_flt = lx.fit(poisson, {"lam": 1.0}, {"k": counts.astype(float)}, constraints={"lam": lx.constraints.positive})
+    f_int = lx.fit(
+        poisson,
+        {"lam": 1.0},
+        {"k": counts},
+        constraints={"lam": lx.constraints.positive},
+    )
+    f_flt = lx.fit(
+        poisson,
+        {"lam": 1.0},
+        {"k": counts.astype(float)},
+        constraints={"lam": lx.constraints.positive},
+    )
     assert f_int.params["lam"] == pytest.approx(counts.mean(), rel=1e-12)
     assert f_int.loglik == pytest.approx(f_flt.loglik, rel=1e-13)
 
 
 def test_integer_too_large_for_precision():
     with pytest.raises(ValueError, match="integers larger than .* cannot represent"):
-        lx.fit(lambda p, d: -(p["a"] ** 2) + 0.0 * d["k"], {"a": 1.0}, {"k": np.array([2**60, 1])})
+        lx.fit(
+            lambda p, d: -(p["a"] ** 2) + 0.0 * d["k"],
+            {"a": 1.0},
+            {"k": np.array([2**60, 1])},
+        )
 
 
 def test_dataframe_input_and_not_mutated(y):
@@ -93,13 +115,25 @@ def test_caller_arrays_not_modified(y):
 
 # ----- the log-likelihood ---------------------------------------------------------------
 def test_wrong_output_shape(y):
-    with pytest.raises(ValueError, match=r"one value per observation \(shape \(n,\)\).*shape \(50, 1\)"):
-        lx.fit(lambda p, d: normal(p, d)[:, None], {"mu": 0.0, "sigma": 1.0}, {"y": y}, constraints=POS)
+    with pytest.raises(
+        ValueError, match=r"one value per observation \(shape \(n,\)\).*shape \(50, 1\)"
+    ):
+        lx.fit(
+            lambda p, d: normal(p, d)[:, None],
+            {"mu": 0.0, "sigma": 1.0},
+            {"y": y},
+            constraints=POS,
+        )
 
 
 def test_non_array_output(y):
     with pytest.raises(TypeError, match="must return one array"):
-        lx.fit(lambda p, d: (normal(p, d), 1.0), {"mu": 0.0, "sigma": 1.0}, {"y": y}, constraints=POS)
+        lx.fit(
+            lambda p, d: (normal(p, d), 1.0),
+            {"mu": 0.0, "sigma": 1.0},
+            {"y": y},
+            constraints=POS,
+        )
 
 
 def test_unknown_name_in_loglik(y):
@@ -116,7 +150,10 @@ def test_nonfinite_at_start_lists_observations():
     def bad(p, d):  # log of a negative number for x < 0 at the start
         return jnp.log(d["x"] * p["a"])
 
-    with pytest.raises(ValueError, match=r"not finite at the starting values.*1 of 4 observations.*first: \[2\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"not finite at the starting values.*1 of 4 observations.*first: \[2\]",
+    ):
         lx.fit(bad, {"a": 1.0}, {"x": x})
 
 
@@ -134,18 +171,36 @@ def test_not_separable_detected():
 
 # ----- parameters and options -------------------------------------------------------------
 def test_unknown_constraint_name(y):
-    with pytest.raises(ValueError, match="Constraint given for 'sd', which matches no parameter. Parameters are: mu, sigma"):
-        lx.fit(normal, {"mu": 0.0, "sigma": 1.0}, {"y": y}, constraints={"sd": lx.constraints.positive})
+    with pytest.raises(
+        ValueError,
+        match="Constraint given for 'sd', which matches no parameter. Parameters are: mu, sigma",
+    ):
+        lx.fit(
+            normal,
+            {"mu": 0.0, "sigma": 1.0},
+            {"y": y},
+            constraints={"sd": lx.constraints.positive},
+        )
 
 
 def test_start_outside_constraint(y):
-    with pytest.raises(ValueError, match=r"Starting value of 'sigma' = -1.0 is outside its constraint positive: it must be > 0"):
+    with pytest.raises(
+        ValueError,
+        match=r"Starting value of 'sigma' = -1.0 is outside its constraint positive: it must be > 0",
+    ):
         lx.fit(normal, {"mu": 0.0, "sigma": -1.0}, {"y": y}, constraints=POS)
 
 
 def test_constraint_shape_mismatch():
-    with pytest.raises(ValueError, match="Parameter 'S': cov_matrix needs a square matrix"):
-        lx.fit(lambda p, d: -jnp.sum(p["S"]), {"S": jnp.ones(3)}, None, constraints={"S": lx.constraints.cov_matrix})
+    with pytest.raises(
+        ValueError, match="Parameter 'S': cov_matrix needs a square matrix"
+    ):
+        lx.fit(
+            lambda p, d: -jnp.sum(p["S"]),
+            {"S": jnp.ones(3)},
+            None,
+            constraints={"S": lx.constraints.cov_matrix},
+        )
 
 
 def test_nonfinite_start_value(y):
@@ -155,8 +210,12 @@ def test_nonfinite_start_value(y):
 
 def test_all_fixed(y):
     with pytest.raises(ValueError, match="All parameters are fixed"):
-        lx.fit(normal, {"mu": 0.0, "sigma": 1.0}, {"y": y},
-               constraints={"mu": lx.constraints.fixed, "sigma": lx.constraints.fixed})
+        lx.fit(
+            normal,
+            {"mu": 0.0, "sigma": 1.0},
+            {"y": y},
+            constraints={"mu": lx.constraints.fixed, "sigma": lx.constraints.fixed},
+        )
 
 
 def test_bad_options(y):
@@ -167,14 +226,24 @@ def test_bad_options(y):
         lx.fit(normal, start, {"y": y}, constraints=POS, cov="hc3")
     with pytest.raises(ValueError, match="dtype must be 'float64'"):
         lx.fit(normal, start, {"y": y}, constraints=POS, dtype="float16")
-    with pytest.raises(ValueError, match="needs one log-likelihood value per observation"):
-        lx.fit(lambda p, d: jnp.sum(normal(p, d)), start, {"y": y}, constraints=POS, cov="sandwich")
+    with pytest.raises(
+        ValueError, match="needs one log-likelihood value per observation"
+    ):
+        lx.fit(
+            lambda p, d: jnp.sum(normal(p, d)),
+            start,
+            {"y": y},
+            constraints=POS,
+            cov="sandwich",
+        )
 
 
 # ----- statuses ----------------------------------------------------------------------------
 def test_max_steps_status_and_warning(y):
     with pytest.warns(lx.ConvergenceWarning, match="Stopped at max_steps"):
-        f = lx.fit(normal, {"mu": 0.0, "sigma": 1.0}, {"y": y}, constraints=POS, max_steps=1)
+        f = lx.fit(
+            normal, {"mu": 0.0, "sigma": 1.0}, {"y": y}, constraints=POS, max_steps=1
+        )
     assert f.status == lx.Status.max_steps and not f.converged
     assert "max_steps" in f.summary().to_text()
 
@@ -219,7 +288,10 @@ def test_singular_information_names_parameters():
         eta = d["X"] @ p["beta"]
         return d["y"] * eta - jnp.logaddexp(0.0, eta)
 
-    with pytest.warns(lx.InformationWarning, match=r"singular.*beta\[0\].*beta\[2\]|singular.*beta\[2\].*beta\[0\]"):
+    with pytest.warns(
+        lx.InformationWarning,
+        match=r"singular.*beta\[0\].*beta\[2\]|singular.*beta\[2\].*beta\[0\]",
+    ):
         f = lx.fit(logit, {"beta": jnp.zeros(3)}, {"X": X, "y": yb})
     assert f.status == lx.Status.information_singular
     assert np.all(np.isnan(f.se["beta"]))
@@ -239,7 +311,14 @@ def test_indefinite_information_at_a_saddle():
 def test_warn_false_is_silent_but_status_kept(y):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        f = lx.fit(normal, {"mu": 0.0, "sigma": 1.0}, {"y": y}, constraints=POS, max_steps=1, warn=False)
+        f = lx.fit(
+            normal,
+            {"mu": 0.0, "sigma": 1.0},
+            {"y": y},
+            constraints=POS,
+            max_steps=1,
+            warn=False,
+        )
     assert f.status == lx.Status.max_steps
 
 

@@ -237,7 +237,9 @@ def test_float32_on_request(logistic_sets, loop_fits):
     assert dict(summary.header)["Precision"] == "float32"
     assert "float32" in summary.to_text()
     arrays = [
-        ("params", fit.params["beta"]), ("se", fit.se["beta"]), ("cov", fit.cov.matrix)
+        ("params", fit.params["beta"]),
+        ("se", fit.se["beta"]),
+        ("cov", fit.cov.matrix),
     ]
     for name, a in arrays:
         assert np.asarray(a).dtype == np.float32, name

@@ -21,8 +21,12 @@ def _fit():
     def normal(p, d):
         return jst.norm.logpdf(d["y"], p["mu"], p["sigma"])
 
-    return lx.fit(normal, {"mu": 0.0, "sigma": 1.0}, {"y": y},
-                  constraints={"sigma": lx.constraints.positive})
+    return lx.fit(
+        normal,
+        {"mu": 0.0, "sigma": 1.0},
+        {"y": y},
+        constraints={"sigma": lx.constraints.positive},
+    )
 
 
 def _stable(text):
@@ -46,7 +50,9 @@ def test_summary_numbers_are_the_closed_forms():
     assert frame.loc["mu", "estimate"] == pytest.approx(y.mean(), rel=1e-12)
     # SEs come from the information at the last evaluated iterate, which the
     # final Newton step moves by <~1e-4 SE: agreement ~1e-8 (see fit, Notes).
-    assert frame.loc["sigma", "std.err"] == pytest.approx(y.std() / np.sqrt(20), rel=1e-7)
+    assert frame.loc["sigma", "std.err"] == pytest.approx(
+        y.std() / np.sqrt(20), rel=1e-7
+    )
 
 
 def test_summary_html():
@@ -66,7 +72,9 @@ def test_without_pandas(monkeypatch):
 
 def test_batched_summary_needs_indexing():
     ys = np.random.default_rng(0).normal(size=(3, 20))
-    fits = lx.fit_many(lambda p, d: jst.norm.logpdf(d["y"], p["mu"], 1.0), {"mu": 0.0}, {"y": ys})
+    fits = lx.fit_many(
+        lambda p, d: jst.norm.logpdf(d["y"], p["mu"], 1.0), {"mu": 0.0}, {"y": ys}
+    )
     with pytest.raises(ValueError, match=r"index a batched result first: fits\[i\]"):
         fits.summary()
     assert fits[1].params["mu"] == pytest.approx(ys[1].mean(), rel=1e-10)

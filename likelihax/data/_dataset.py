@@ -137,8 +137,12 @@ def prepare_data(data: Any, dtype) -> Any:
 
 def _check_jax_leaf(x: jax.Array, name: str, dtype) -> jax.Array:
     """Checks of :func:`prepare_data` for a leaf already on a device (no host copy)."""
-    if not (jnp.issubdtype(x.dtype, jnp.number) or x.dtype == jnp.bool_) or jnp.iscomplexobj(x):
-        raise TypeError(f"Data field '{name}' has dtype {x.dtype}; likelihax needs real numbers.")
+    if not (
+        jnp.issubdtype(x.dtype, jnp.number) or x.dtype == jnp.bool_
+    ) or jnp.iscomplexobj(x):
+        raise TypeError(
+            f"Data field '{name}' has dtype {x.dtype}; likelihax needs real numbers."
+        )
     if x.size == 0:
         raise ValueError(f"Data field '{name}' is empty (shape {x.shape}).")
     if jnp.issubdtype(x.dtype, jnp.floating):
@@ -157,8 +161,6 @@ def _check_jax_leaf(x: jax.Array, name: str, dtype) -> jax.Array:
 def leading_nobs(data: Any) -> int | None:
     """The common leading dimension of the data leaves, if there is one."""
     dims = {
-        int(np.shape(x)[0])
-        for x in jax.tree_util.tree_leaves(data)
-        if np.ndim(x) >= 1
+        int(np.shape(x)[0]) for x in jax.tree_util.tree_leaves(data) if np.ndim(x) >= 1
     }
     return dims.pop() if len(dims) == 1 else None

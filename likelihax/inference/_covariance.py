@@ -69,7 +69,6 @@ def analyze_information(H, g, rel_tol):
     Hinv : array
         :math:`H^{-1}` when positive definite, else NaN.
     """
-    k = H.shape[0]
     lam, Q, scale = scaled_eigh(H)
     lo, hi = lam[0], lam[-1]
     indefinite = jnp.any(~(jnp.diag(H) > 0)) | (lo < -rel_tol)

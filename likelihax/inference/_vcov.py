@@ -74,14 +74,21 @@ def vcov(fit, kind: str, data: Any = None):
         if data is None:
             data = fit._data
             if data is None and kind != "oim":
-                raise ValueError("This result carries no data (it came out of a transform); pass data=.")
+                raise ValueError(
+                    "This result carries no data (it came out of a transform); pass data=."
+                )
         else:
             data = prepare_data(data, np.dtype(fit.dtype))
         fixed = [jnp.asarray(x) for x in jax.tree_util.tree_leaves(fit.params)]
         static = _VStatic(fit._loglik_fn, fit._spec, kind, int(fit.nobs or 1))
         H = jnp.asarray(fit.information)
-        if int(fit._status) in (Status.information_singular, Status.information_indefinite):
+        if int(fit._status) in (
+            Status.information_singular,
+            Status.information_indefinite,
+        ):
             H = jnp.full_like(H, jnp.nan)
-        cov = np.asarray(_vcov_jit(static, jnp.asarray(fit.params_unconstrained), H, fixed, data))
+        cov = np.asarray(
+            _vcov_jit(static, jnp.asarray(fit.params_unconstrained), H, fixed, data)
+        )
     idx = np.asarray(fit._spec.reported)
     return Covariance(cov[np.ix_(idx, idx)], fit.labels, kind, DESCRIPTIONS[kind])

@@ -64,9 +64,7 @@ def _path_name(path) -> str:
 def _element_labels(name: str, shape: tuple[int, ...]) -> list[str]:
     if shape == ():
         return [name]
-    return [
-        f"{name}[{','.join(str(i) for i in idx)}]" for idx in np.ndindex(*shape)
-    ]
+    return [f"{name}[{','.join(str(i) for i in idx)}]" for idx in np.ndindex(*shape)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,7 +221,9 @@ def build_spec(
         try:
             value = np.array(leaf, copy=True)
         except Exception as e:  # pragma: no cover - exotic objects
-            raise TypeError(f"Starting value of '{name}' is not numeric: {leaf!r}") from e
+            raise TypeError(
+                f"Starting value of '{name}' is not numeric: {leaf!r}"
+            ) from e
         if value.dtype.kind not in "biuf":
             raise TypeError(
                 f"Starting value of '{name}' has dtype {value.dtype}; parameters must "

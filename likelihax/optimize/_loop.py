@@ -33,7 +33,9 @@ __all__ = ["run", "stopping_rule", "record"]
 def stopping_rule(f_new, f_old, u_new, u_old, g, edm, tol, gtol, rtol):
     """True when any of the stopping rules in the module notes holds."""
     by_edm = edm <= tol
-    by_grad = jnp.max(jnp.abs(g), initial=0.0) <= gtol * jnp.maximum(1.0, jnp.abs(f_new))
+    by_grad = jnp.max(jnp.abs(g), initial=0.0) <= gtol * jnp.maximum(
+        1.0, jnp.abs(f_new)
+    )
     du = jnp.max(jnp.abs(u_new - u_old), initial=0.0)
     scale_u = jnp.maximum(1.0, jnp.max(jnp.abs(u_new), initial=0.0))
     by_change = (

@@ -127,7 +127,12 @@ class Newton:
         # progress. (Only full steps: tiny backtracked steps would stall.)
         noise = 16 * jnp.finfo(s.f.dtype).eps * (1.0 + jnp.abs(s.f))
         armijo = f_try <= s.f + 1e-4 * s.t * slope
-        in_noise = (s.t == 1.0) & (-slope <= noise) & (f_try <= s.f + noise) & (edm_new < s.edm)
+        in_noise = (
+            (s.t == 1.0)
+            & (-slope <= noise)
+            & (f_try <= s.f + noise)
+            & (edm_new < s.edm)
+        )
         accept = finite & (first | armijo | in_noise)
         conv = stopping_rule(
             f_try, s.f, u_try, s.u, g_try, edm_new, self.tol, self.gtol,

@@ -56,7 +56,9 @@ def _advance(s, u_new, f_new, g_new, opt_state, conv, n_eval):
     stalled = finite & jnp.all(u_new == s.u)
     code = jnp.where(
         finite,
-        jnp.where(stalled & ~conv, Status.line_search_failed.value, Status.success.value),
+        jnp.where(
+            stalled & ~conv, Status.line_search_failed.value, Status.success.value
+        ),
         Status.nonfinite.value,
     )
     n_iter = s.n_iter + 1

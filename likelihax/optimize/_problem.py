@@ -71,9 +71,9 @@ class Problem:
     def _block(self, start, size):
         """Rows ``start:start+size`` of the per-observation leaves (others whole)."""
         return jax.tree_util.tree_map(
-            lambda x: jax.lax.dynamic_slice_in_dim(x, start, size)
-            if self._is_obs(x)
-            else x,
+            lambda x: (
+                jax.lax.dynamic_slice_in_dim(x, start, size) if self._is_obs(x) else x
+            ),
             self.data,
         )
 
@@ -115,10 +115,15 @@ class Problem:
         b = self.chunk
         whole = self.loglik_terms(u, self._block(0, 2 * b))
         parts = jnp.concatenate(
-            [self.loglik_terms(u, self._block(0, b)), self.loglik_terms(u, self._block(b, b))]
+            [
+                self.loglik_terms(u, self._block(0, b)),
+                self.loglik_terms(u, self._block(b, b)),
+            ]
         )
         scale = 1.0 + jnp.abs(whole)
-        return jnp.max(jnp.where(jnp.isfinite(whole), jnp.abs(whole - parts) / scale, 0.0))
+        return jnp.max(
+            jnp.where(jnp.isfinite(whole), jnp.abs(whole - parts) / scale, 0.0)
+        )
 
     # ----- public --------------------------------------------------------------------
     def value(self, u) -> jax.Array:

@@ -125,7 +125,9 @@ class Covariance:
                 "Covariance.to_frame needs pandas: pip install 'likelihax[pandas]'."
             ) from e
 
-        return pd.DataFrame(np.asarray(self.matrix), index=self.labels, columns=self.labels)
+        return pd.DataFrame(
+            np.asarray(self.matrix), index=self.labels, columns=self.labels
+        )
 
     def __repr__(self) -> str:
         m = np.asarray(self.matrix)
@@ -137,7 +139,9 @@ class Covariance:
             f"{lab:<{w}}" + "".join(f"{v:>13.5g}" for v in row)
             for lab, row in zip(self.labels, m)
         ]
-        return f"Covariance ({self.kind}: {self.description})\n" + "\n".join([head, *rows])
+        return f"Covariance ({self.kind}: {self.description})\n" + "\n".join(
+            [head, *rows]
+        )
 
 
 @jax.tree_util.register_pytree_node_class
@@ -209,8 +213,10 @@ class FitResult:
     # ----- estimates ---------------------------------------------------------------
     @property
     def params(self):
-        return self._spec.unflatten_natural(self._params_flat) if self._is_host else (
-            self._unflatten_traced(self._params_flat)
+        return (
+            self._spec.unflatten_natural(self._params_flat)
+            if self._is_host
+            else (self._unflatten_traced(self._params_flat))
         )
 
     @property
@@ -241,7 +247,11 @@ class FitResult:
     @property
     def se(self):
         flat = self._se_flat
-        return self._spec.unflatten_natural(flat) if self._is_host else self._unflatten_traced(flat)
+        return (
+            self._spec.unflatten_natural(flat)
+            if self._is_host
+            else self._unflatten_traced(flat)
+        )
 
     @property
     def labels(self) -> list[str]:
@@ -425,7 +435,9 @@ class FitResult:
             s = se_u[..., off_u : off_u + m]
             off_u += m
             to_x = lambda v: xp.reshape(  # noqa: E731
-                np.asarray(c.forward(v, v.shape)) if xp is np else c.forward(v, v.shape),
+                np.asarray(c.forward(v, v.shape))
+                if xp is np
+                else c.forward(v, v.shape),
                 v.shape,
             )
             lo.append(to_x(u - z * s))
@@ -481,7 +493,9 @@ class FitResult:
 
     def __repr__(self) -> str:
         if not self._is_host or np.ndim(self._loglik) != 0:
-            return f"FitResult(batched or traced, loglik shape {np.shape(self._loglik)})"
+            return (
+                f"FitResult(batched or traced, loglik shape {np.shape(self._loglik)})"
+            )
         return (
             f"FitResult({self._name}: loglik={float(self._loglik):.6g}, "
             f"k={self.n_params}, status={self.status.name})"

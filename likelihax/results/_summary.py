@@ -172,7 +172,10 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
         zval = est[i] / se[i] if se[i] > 0 else math.nan
         p = math.erfc(abs(zval) / math.sqrt(2)) if math.isfinite(zval) else math.nan
         rows.append(
-            (labels_all[i], [est[i], se[i], zval, p, est[i] - z * se[i], est[i] + z * se[i]])
+            (
+                labels_all[i],
+                [est[i], se[i], zval, p, est[i] - z * se[i], est[i] + z * se[i]],
+            )
         )
         b = c.bounds()
         if b is not None and math.isfinite(se[i]):
@@ -207,7 +210,9 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
         notes.append(st.message)
         if st in (Status.information_singular, Status.information_indefinite):
             notes.append("Weak direction(s): " + "; ".join(fit.weak_directions()))
-    elif math.isfinite(float(fit.condition_number)) and float(fit.condition_number) > 1e8:
+    elif (
+        math.isfinite(float(fit.condition_number)) and float(fit.condition_number) > 1e8
+    ):
         notes.append(
             f"The information matrix is ill-conditioned (scaled condition number "
             f"{float(fit.condition_number):.2g}); weak direction(s): "
