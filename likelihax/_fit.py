@@ -102,8 +102,8 @@ def _core(static: _Static, u0, fixed_leaves, data):
         u0 = static.spec.to_unconstrained(fixed_leaves)
     gap = problem.separable_gap(u0)
     s = run(static.solver, problem, u0, static.max_steps, static.verbose)
-    f, g, H = static.solver.final(problem, s)
-    info_code, cond, edm, Hinv = analyze_information(H, g, static.info_tol)
+    f, g, H, eig = static.solver.final(problem, s)
+    info_code, cond, edm, Hinv = analyze_information(H, g, static.info_tol, eig)
     status = jnp.where(s.code != Status.success.value, s.code, info_code)
     sep_tol = 1e-4 if u0.dtype == jnp.float32 else 1e-9
     status = jnp.where(gap > sep_tol, Status.not_separable.value, status)

@@ -48,10 +48,11 @@ DESCRIPTIONS = {
 }
 
 
-def analyze_information(H, g, rel_tol):
+def analyze_information(H, g, rel_tol, eig=None):
     r"""Classify the information ``H`` and invert it, from one eigen-decomposition.
 
-    The test uses the *scaled* information :math:`S = D^{-1/2} H D^{-1/2}`,
+    ``eig``, the output of :func:`~likelihax.optimize._newton.scaled_eigh` for
+    ``H``, is reused when given. The test uses the *scaled* information :math:`S = D^{-1/2} H D^{-1/2}`,
     :math:`D = \operatorname{diag}(H)`, whose eigenvalues do not depend on the
     units of the parameters. ``H`` is indefinite when any diagonal element is not
     positive or :math:`\lambda_{\min}(S) < -` ``rel_tol``, singular when
@@ -69,7 +70,7 @@ def analyze_information(H, g, rel_tol):
     Hinv : array
         :math:`H^{-1}` when positive definite, else NaN.
     """
-    lam, Q, scale = scaled_eigh(H)
+    lam, Q, scale = scaled_eigh(H) if eig is None else eig
     lo, hi = lam[0], lam[-1]
     indefinite = jnp.any(~(jnp.diag(H) > 0)) | (lo < -rel_tol)
     singular = (~indefinite) & (lo <= rel_tol)

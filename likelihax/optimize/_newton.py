@@ -52,12 +52,15 @@ def scaled_eigh(H):
     return lam, Q, scale
 
 
-def newton_direction(H, g):
-    """Descent direction ``d`` and EDM ``-g.d/2`` (see module notes)."""
-    lam, Q, scale = scaled_eigh(H)
+def newton_direction(H, g, eig=None):
+    """Descent direction ``d``, EDM ``-g.d/2`` and the eigen-decomposition used.
+
+    ``eig = (lam, Q, scale)`` from :func:`scaled_eigh` may be passed in.
+    """
+    lam, Q, scale = scaled_eigh(H) if eig is None else eig
     floor = jnp.maximum(1e-8 * jnp.max(jnp.abs(lam)), jnp.finfo(H.dtype).tiny)
     d = -scale * (Q @ ((Q.T @ (scale * g)) / jnp.maximum(jnp.abs(lam), floor)))
-    return d, -0.5 * jnp.dot(g, d)
+    return d, -0.5 * jnp.dot(g, d), (lam, Q, scale)
 
 
 def _finite(*xs):
@@ -70,6 +73,7 @@ class NewtonState(NamedTuple):
     g: jax.Array
     H: jax.Array
     d: jax.Array
+    eig: tuple
     edm: jax.Array
     t: jax.Array
     n_back: jax.Array
@@ -109,7 +113,9 @@ class Newton:
         zero = jnp.zeros((), jnp.int32)
         return NewtonState(
             u=u0, f=inf, g=jnp.zeros((k,), dt), H=jnp.zeros((k, k), dt),
-            d=jnp.zeros((k,), dt), edm=inf, t=jnp.ones((), dt), n_back=zero,
+            d=jnp.zeros((k,), dt),
+            eig=(jnp.zeros((k,), dt), jnp.zeros((k, k), dt), jnp.zeros((k,), dt)),
+            edm=inf, t=jnp.ones((), dt), n_back=zero,
             done=jnp.zeros((), bool), code=zero, n_steps=zero,
             n_iter=jnp.full((), -1, jnp.int32), n_eval=zero,
             trace=jnp.full((max_steps + 1,), jnp.nan, dt),
@@ -121,7 +127,7 @@ class Newton:
         finite = _finite(f_try, g_try, H_try)
         first = s.n_iter < 0
         slope = jnp.dot(s.g, s.d)
-        d_new, edm_new = newton_direction(H_try, g_try)
+        d_new, edm_new, eig_new = newton_direction(H_try, g_try)
         # Armijo, or (when the predicted decrease is below the rounding of f)
         # a smaller EDM after a full step: near the optimum f cannot resolve the
         # progress. (Only full steps: tiny backtracked steps would stall.)
@@ -157,6 +163,7 @@ class Newton:
         return NewtonState(
             u=pick(u_try, s.u), f=pick(f_try, s.f), g=pick(g_try, s.g),
             H=pick(H_try, s.H), d=pick(d_new, s.d), edm=pick(edm_new, s.edm),
+            eig=jax.tree_util.tree_map(pick, eig_new, s.eig),
             t=pick(jnp.ones_like(s.t), t_back), n_back=n_back,
             done=(accept & conv) | gave_up,
             code=jnp.where(gave_up, fail_code, Status.success.value).astype(jnp.int32),
@@ -165,5 +172,5 @@ class Newton:
         )  # fmt: skip
 
     def final(self, problem, s: NewtonState):
-        """Value, gradient and Hessian at the final point (already computed)."""
-        return s.f, s.g, s.H
+        """Value, gradient, Hessian and its eigen-decomposition (already computed)."""
+        return s.f, s.g, s.H, s.eig

@@ -111,7 +111,7 @@ class LBFGS:
         return _advance(s, u_new, f_new, g_new, opt_state, conv, 2)
 
     def final(self, problem, s):
-        return problem.value_grad_hessian(s.u)
+        return (*problem.value_grad_hessian(s.u), None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,4 +148,4 @@ class OptaxSolver:
         return _advance(s, u_new, f_new, g_new, opt_state, conv, 1)
 
     def final(self, problem, s):
-        return problem.value_grad_hessian(s.u)
+        return (*problem.value_grad_hessian(s.u), None)
