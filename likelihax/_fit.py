@@ -315,8 +315,11 @@ def fit(
     one Newton step :math:`-H^{-1}g` (Newton's quadratic convergence makes its
     error of order EDM², i.e. near machine precision), and the log-likelihood is
     the quadratic model's value there, :math:`\ell + \mathrm{EDM}` (exact to
-    :math:`O(\mathrm{EDM}^{3/2})`). ``fit.grad_norm`` and ``fit.edm`` refer to
-    the last evaluated point, so they overstate the distance to the maximum.
+    :math:`O(\mathrm{EDM}^{3/2})`). ``fit.grad_norm``, ``fit.edm`` and the
+    information (hence the standard errors) refer to the last evaluated point:
+    the first two overstate the distance to the maximum, and the information
+    differs from its value at the estimate by a relative amount of the order of
+    that step (about 1e-8 with the default ``tol``).
     Estimates and standard errors are reported on the natural scale (delta
     method); the unconstrained ones are ``fit.params_unconstrained`` and
     ``fit.cov_unconstrained``. Computation runs in a scoped float64 mode

@@ -78,3 +78,16 @@ def test_batched_summary_needs_indexing():
     with pytest.raises(ValueError, match=r"index a batched result first: fits\[i\]"):
         fits.summary()
     assert fits[1].params["mu"] == pytest.approx(ys[1].mean(), rel=1e-10)
+
+
+def test_verbose_prints_each_step(capfd):
+    fit = None
+    y = np.random.default_rng(0).normal(2.0, 1.0, 50)
+    fit = lx.fit(
+        lambda p, d: jst.norm.logpdf(d["y"], p["mu"], 1.0), {"mu": 0.0}, {"y": y},
+        verbose=True,
+    )  # fmt: skip
+    out = capfd.readouterr().out
+    steps = [line for line in out.splitlines() if line.startswith("likelihax: step")]
+    assert len(steps) >= int(fit.iterations) + 1
+    assert "loglik" in steps[-1] and "max|grad|" in steps[-1]
