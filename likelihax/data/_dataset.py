@@ -112,7 +112,11 @@ def prepare_data(data: Any, dtype) -> Any:
                 "at least one observation."
             )
         if x.dtype.kind == "f":
-            bad = ~np.isfinite(x)
+            # Fast path: the sum is finite unless a value is NaN/inf (or the sum
+            # overflows); only then look element by element (no big temporary).
+            with np.errstate(over="ignore", invalid="ignore"):
+                total = x.sum()
+            bad = np.zeros((), bool) if np.isfinite(total) else ~np.isfinite(x)
             if bad.any():
                 rows = np.unique(np.argwhere(bad)[:, 0]) if x.ndim else np.array([0])
                 kind = "NaN" if np.isnan(x).any() else "infinite"
