@@ -406,7 +406,7 @@ def fit(
             dtype=wdtype.name, per_obs=per_obs, nobs=n, multistart=multi, loglik_fn=fn,
         )  # fmt: skip
     if not traced:
-        result._data = jdata
+        result._data = data  # the caller's object, by reference (no copy kept)
         _report(result, fn, spec, fixed, jdata, warn)
     return result
 

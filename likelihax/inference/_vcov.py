@@ -44,7 +44,9 @@ def vcov(fit, kind: str, data: Any = None):
     kind : str
         See :mod:`likelihax.inference._covariance` for the formulas.
     data : pytree, optional
-        The data of the fit (default: the data the fit was made with).
+        The data of the fit. Default: the data object passed to ``fit``, which
+        the result holds by reference (like statsmodels) rather than as a copy,
+        so a result does not keep a converted copy of large data alive.
 
     Returns
     -------
@@ -77,7 +79,7 @@ def vcov(fit, kind: str, data: Any = None):
                 raise ValueError(
                     "This result carries no data (it came out of a transform); pass data=."
                 )
-        else:
+        if data is not None:
             data = prepare_data(data, np.dtype(fit.dtype))
         fixed = [jnp.asarray(x) for x in jax.tree_util.tree_leaves(fit.params)]
         static = _VStatic(fit._loglik_fn, fit._spec, kind, int(fit.nobs or 1))
