@@ -340,3 +340,85 @@ def test_raw_vmap_outside_x64_warns_about_float32_inputs():
         warnings.simplefilter("error")
         fits = jax.vmap(lambda d: lx.fit(poisson, {"log_rate": 0.0}, d))({"y": ys})
     np.testing.assert_allclose(np.exp(fits.params["log_rate"]), [2.0, 4.0], rtol=1e-12)
+
+
+def test_remaining_messages(y):
+    start = {"mu": 0.0, "sigma": 1.0}
+    d = {"y": y}
+    with pytest.raises(TypeError, match="must be floating point"):
+        lx.fit(
+            lambda p, dd: (dd["y"] > p["mu"]).astype(jnp.int32),
+            start,
+            d,
+            constraints=POS,
+        )
+    with pytest.raises(
+        ValueError, match="nobs=3 but the log-likelihood returns 50 values"
+    ):
+        lx.fit(normal, start, d, constraints=POS, nobs=3)
+    with pytest.raises(
+        ValueError, match="chunk_size must be a positive integer or False"
+    ):
+        lx.fit(normal, start, d, constraints=POS, chunk_size=0)
+    with pytest.raises(ValueError, match="starts must be >= 1"):
+        lx.fit(normal, start, d, constraints=POS, starts=0)
+    with pytest.raises(ValueError, match="starts is an empty list"):
+        lx.fit(normal, start, d, constraints=POS, starts=[])
+    with pytest.raises(ValueError, match=r"starts\[0\] does not have the structure"):
+        lx.fit(
+            normal,
+            start,
+            d,
+            constraints=POS,
+            starts=[{"mu": np.zeros(2), "sigma": 1.0}],
+        )
+    with pytest.raises(ValueError, match=r"starts\[0\]: Starting value of 'sigma'"):
+        lx.fit(normal, start, d, constraints=POS, starts=[{"mu": 0.0, "sigma": -2.0}])
+    with pytest.raises(TypeError, match="`params` \\(starting values\\) is missing"):
+        lx.fit(normal)
+    with pytest.raises(TypeError, match="must be a log-likelihood function"):
+        lx.fit("normal", start, d)
+    with pytest.raises(
+        ValueError, match="`tol` \\(EDM rule\\) applies to method='newton' only"
+    ):
+        lx.fit(normal, start, d, constraints=POS, method="lbfgs", tol=1e-3)
+    with pytest.raises(TypeError, match="method must be 'newton'"):
+        lx.fit(normal, start, d, constraints=POS, method=42)
+    with pytest.raises(TypeError, match="is not a constraint"):
+        lx.fit(normal, start, d, constraints={"sigma": "positive"})
+    with pytest.raises(ValueError, match="interval\\(a, b\\) needs a < b"):
+        lx.constraints.interval(1.0, 0.0)
+    with pytest.raises(ValueError, match="`params` is empty"):
+        lx.fit(normal, {}, d)
+
+
+def test_model_and_result_messages(y):
+    model = lx.Model(
+        normal, {"mu": 0.0, "sigma": lx.Param(1.0, lx.constraints.positive)}
+    )
+    assert "sigma: positive" in repr(model)
+    with pytest.raises(TypeError, match=r"Call fit\(model, data, ...\)"):
+        lx.fit(model, {"y": y}, {"y": y})
+    with pytest.raises(TypeError, match="Give constraints when building the Model"):
+        lx.fit(model, {"y": y}, constraints=POS)
+    with pytest.raises(TypeError, match="loglik must be a function"):
+        lx.Model(3.0, {"mu": 0.0})
+    fit = model.fit({"y": y})
+    with pytest.raises(ValueError, match=r"alpha must be in \(0, 1\)"):
+        fit.conf_int(1.5)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        fit.vcov("hc3")
+    with pytest.raises(KeyError, match="'tau' is not a parameter label"):
+        fit.cov["tau", "mu"]
+    scalar = lx.fit(
+        lambda p, d: jnp.sum(normal(p, d)),
+        {"mu": 0.0, "sigma": 1.0},
+        {"y": y},
+        constraints=POS,
+    )
+    assert scalar.nobs == 50  # inferred from the data's leading dimension
+    with pytest.raises(
+        ValueError, match="needs one log-likelihood value per observation"
+    ):
+        scalar.vcov("opg")
+    assert "only curvature-based" in scalar.summary().to_text()
