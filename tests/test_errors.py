@@ -422,3 +422,21 @@ def test_model_and_result_messages(y):
     ):
         scalar.vcov("opg")
     assert "only curvature-based" in scalar.summary().to_text()
+
+
+@pytest.mark.parametrize("chunk", [1, 33, 60, 99])
+def test_any_chunk_size_gives_the_unchunked_fit(chunk):
+    y = np.random.default_rng(0).normal(size=100)
+
+    def model(p, d):
+        return st.norm.logpdf(d["y"], p["mu"], p["sigma"])
+
+    ref = lx.fit(
+        model, {"mu": 0.0, "sigma": 1.0}, {"y": y}, constraints=POS, chunk_size=False
+    )
+    f = lx.fit(
+        model, {"mu": 0.0, "sigma": 1.0}, {"y": y}, constraints=POS, chunk_size=chunk
+    )
+    np.testing.assert_allclose(f.params["mu"], ref.params["mu"], rtol=1e-12)
+    np.testing.assert_allclose(f.se["sigma"], ref.se["sigma"], rtol=1e-10)
+    assert f.loglik == pytest.approx(ref.loglik, rel=1e-13)

@@ -106,18 +106,19 @@ class Problem:
         return jax.lax.fori_loop(0, nb, body, zero)
 
     def separable_gap(self, u):
-        """Largest change of the first ``2 * chunk`` terms when evaluated in two blocks.
+        """Largest change of the first ``2 * chunk`` terms when evaluated in two halves.
 
         Zero (up to rounding) when each term depends on its own row only.
         """
         if not self.chunk:
             return jnp.zeros((), jnp.result_type(u))
-        b = self.chunk
-        whole = self.loglik_terms(u, self._block(0, 2 * b))
+        m = min(2 * self.chunk, self.nobs)
+        h = m // 2
+        whole = self.loglik_terms(u, self._block(0, m))
         parts = jnp.concatenate(
             [
-                self.loglik_terms(u, self._block(0, b)),
-                self.loglik_terms(u, self._block(b, b)),
+                self.loglik_terms(u, self._block(0, h)),
+                self.loglik_terms(u, self._block(h, m - h)),
             ]
         )
         scale = 1.0 + jnp.abs(whole)
