@@ -79,7 +79,6 @@ class NewtonState(NamedTuple):
     n_back: jax.Array
     done: jax.Array
     code: jax.Array
-    n_steps: jax.Array
     n_iter: jax.Array
     n_eval: jax.Array
     trace: jax.Array
@@ -116,7 +115,7 @@ class Newton:
             d=jnp.zeros((k,), dt),
             eig=(jnp.zeros((k,), dt), jnp.zeros((k, k), dt), jnp.zeros((k,), dt)),
             edm=inf, t=jnp.ones((), dt), n_back=zero,
-            done=jnp.zeros((), bool), code=zero, n_steps=zero,
+            done=jnp.zeros((), bool), code=zero,
             n_iter=jnp.full((), -1, jnp.int32), n_eval=zero,
             trace=jnp.full((max_steps + 1,), jnp.nan, dt),
         )  # fmt: skip
@@ -167,7 +166,7 @@ class Newton:
             t=pick(jnp.ones_like(s.t), t_back), n_back=n_back,
             done=(accept & conv) | gave_up,
             code=jnp.where(gave_up, fail_code, Status.success.value).astype(jnp.int32),
-            n_steps=s.n_steps + 1, n_iter=n_iter, n_eval=s.n_eval + 1,
+            n_iter=n_iter, n_eval=s.n_eval + 1,
             trace=jnp.where(accept, record(s.trace, n_iter, f_try), s.trace),
         )  # fmt: skip
 

@@ -31,7 +31,6 @@ class OptaxState(NamedTuple):
     opt_state: Any
     done: jax.Array
     code: jax.Array
-    n_steps: jax.Array
     n_iter: jax.Array
     n_eval: jax.Array
     trace: jax.Array
@@ -46,7 +45,7 @@ def _init_state(u0, f, g, opt_state, max_steps):
         code=jnp.where(ok, Status.success.value, Status.nonfinite_start.value).astype(
             jnp.int32
         ),
-        n_steps=zero, n_iter=zero, n_eval=jnp.ones((), jnp.int32),
+        n_iter=zero, n_eval=jnp.ones((), jnp.int32),
         trace=record(trace, 0, f),
     )  # fmt: skip
 
@@ -66,7 +65,7 @@ def _advance(s, u_new, f_new, g_new, opt_state, conv, n_eval):
         u=jnp.where(finite, u_new, s.u), f=jnp.where(finite, f_new, s.f),
         g=jnp.where(finite, g_new, s.g), opt_state=opt_state,
         done=(~finite) | conv | stalled, code=code.astype(jnp.int32),
-        n_steps=s.n_steps + 1, n_iter=n_iter, n_eval=s.n_eval + n_eval,
+        n_iter=n_iter, n_eval=s.n_eval + n_eval,
         trace=record(s.trace, n_iter, jnp.where(finite, f_new, jnp.nan)),
     )  # fmt: skip
 
@@ -87,7 +86,6 @@ class LBFGS:
     gtol: float = 1e-9
     rtol: float = 0.0
     name: str = "lbfgs"
-    has_curvature = False
 
     def _opt(self):
         return optax.lbfgs(memory_size=self.memory_size)
@@ -131,7 +129,6 @@ class OptaxSolver:
     gtol: float = 1e-9
     rtol: float = 0.0
     name: str = "optax"
-    has_curvature = False
 
     def init(self, problem, u0, max_steps):
         f, g = problem.value_and_grad(u0)
