@@ -440,3 +440,32 @@ def test_any_chunk_size_gives_the_unchunked_fit(chunk):
     np.testing.assert_allclose(f.params["mu"], ref.params["mu"], rtol=1e-12)
     np.testing.assert_allclose(f.se["sigma"], ref.se["sigma"], rtol=1e-10)
     assert f.loglik == pytest.approx(ref.loglik, rel=1e-13)
+
+
+def test_newton_survives_indefinite_hessian_far_from_the_maximum():
+    """Cauchy location: far from the data the Hessian of -loglik is negative
+    (indefinite); the modified Newton step still climbs to the maximum."""
+    y = np.array([-0.3, 0.1, 0.4, 0.2, -0.1])
+
+    def cauchy(p, d):
+        return -jnp.log1p((d["y"] - p["m"]) ** 2)
+
+    f = lx.fit(cauchy, {"m": 8.0}, {"y": y})
+    assert f.converged
+    grid = np.linspace(-1, 1, 200001)
+    best = grid[np.argmax([-np.log1p((y - g) ** 2).sum() for g in grid])]
+    assert f.params["m"] == pytest.approx(best, abs=2e-5)
+
+
+def test_newton_survives_nonfinite_trial_points():
+    """Poisson rate without a constraint: the first full Newton step lands at a
+    negative rate (log of a negative number = NaN); backtracking recovers."""
+    k = np.array([0, 1, 0, 2, 1, 0, 0, 1])
+
+    def poisson(p, d):
+        return d["k"] * jnp.log(p["rate"]) - p["rate"]
+
+    f = lx.fit(poisson, {"rate": 5.0}, {"k": k})
+    assert f.converged
+    assert f.params["rate"] == pytest.approx(k.mean(), rel=1e-12)
+    assert int(f.n_evals) > int(f.iterations) + 1  # some trials were rejected
