@@ -160,6 +160,15 @@ def _check_jax_leaf(x: jax.Array, name: str, dtype) -> jax.Array:
     if x.size == 0:
         raise ValueError(f"Data field '{name}' is empty (shape {x.shape}).")
     if jnp.issubdtype(x.dtype, jnp.floating):
+        if jnp.finfo(x.dtype).bits < np.finfo(dtype).bits:
+            warnings.warn(
+                f"Data field '{name}' is a {x.dtype} JAX array: its values were "
+                f"rounded to {x.dtype} before likelihax saw them (JAX makes float32 "
+                "arrays unless x64 is on). Pass NumPy arrays, or create the JAX "
+                "arrays inside `with jax.enable_x64(True):`.",
+                PrecisionWarning,
+                stacklevel=4,
+            )
         x = x.astype(dtype)
         if not bool(jnp.all(jnp.isfinite(x))):
             bad = np.asarray(~jnp.isfinite(x))
