@@ -28,6 +28,10 @@ from ._warnings import PrecisionWarning as PrecisionWarning
 from .inference import vcov as vcov
 from .model._model import Model as Model
 from .model._param import Param as Param
+from .models.distributions import FAMILIES as FAMILIES
+from .models.distributions import compare_mle_mom as compare_mle_mom
+from .models.distributions import fit_distribution as fit_distribution
+from .models.distributions import method_of_moments as method_of_moments
 from .results import Covariance as Covariance
 from .results import FitResult as FitResult
 from .results import Summary as Summary
@@ -35,6 +39,7 @@ from .results import Summary as Summary
 __version__ = "0.1.0"
 
 __all__ = [
+    "FAMILIES",
     "ConvergenceWarning",
     "Covariance",
     "FitResult",
@@ -45,9 +50,12 @@ __all__ = [
     "PrecisionWarning",
     "Status",
     "Summary",
+    "compare_mle_mom",
     "constraints",
     "fit",
+    "fit_distribution",
     "fit_many",
     "inference",
+    "method_of_moments",
     "vcov",
 ]

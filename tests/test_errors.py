@@ -473,9 +473,13 @@ def test_newton_survives_nonfinite_trial_points():
 
 def test_float32_jax_array_data_warns(y):
     y32 = jnp.asarray(y, dtype=jnp.float32)
-    with pytest.warns(lx.PrecisionWarning, match="Data field 'y' is a float32 JAX array"):
+    with pytest.warns(
+        lx.PrecisionWarning, match="Data field 'y' is a float32 JAX array"
+    ):
         lx.fit(normal, {"mu": 0.0, "sigma": 1.0}, {"y": y32}, constraints=POS)
     with jax.enable_x64(True), warnings.catch_warnings():
         warnings.simplefilter("error")
-        f = lx.fit(normal, {"mu": 0.0, "sigma": 1.0}, {"y": jnp.asarray(y)}, constraints=POS)
+        f = lx.fit(
+            normal, {"mu": 0.0, "sigma": 1.0}, {"y": jnp.asarray(y)}, constraints=POS
+        )
     assert f.params["mu"] == pytest.approx(y.mean(), rel=1e-12)
