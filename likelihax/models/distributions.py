@@ -144,6 +144,74 @@ def zip_poisson(p, d):
     return jnp.where(x == 0, zero, positive)
 
 
+# ----- censored data: log CDF and log survival function -----------------------------
+def _log1mexp(a):
+    """log(1 - exp(a)) for a < 0, accurate near 0 and for very negative a.
+
+    Each branch gets a safe input where it is masked (double ``where``), so
+    neither produces NaN derivatives (Maechler, 2012).
+    """
+    near = a > -0.6931471805599453
+    a_near = jnp.where(near, a, -1.0)
+    a_far = jnp.where(near, -1.0, a)
+    return jnp.where(near, jnp.log(-jnp.expm1(a_near)), jnp.log1p(-jnp.exp(a_far)))
+
+
+def _z(p, x):
+    return (x - p["loc"]) / p["scale"]
+
+
+# family -> (log F(x), log S(x)); only families whose CDF JAX can differentiate
+# twice in the parameters (the incomplete gamma and beta functions it cannot).
+_LOG_CDF_SF: dict[str, tuple[Callable, Callable]] = {
+    "normal": (
+        lambda p, x: st.norm.logcdf((x - p["mu"]) / p["sigma"]),
+        lambda p, x: st.norm.logcdf((p["mu"] - x) / p["sigma"]),
+    ),
+    "lognormal": (
+        lambda p, x: st.norm.logcdf((jnp.log(x) - p["mu"]) / p["sigma"]),
+        lambda p, x: st.norm.logcdf((p["mu"] - jnp.log(x)) / p["sigma"]),
+    ),
+    "exponential": (
+        lambda p, x: _log1mexp(-p["rate"] * x),
+        lambda p, x: -p["rate"] * x,
+    ),
+    "weibull": (
+        lambda p, x: _log1mexp(-((x / p["scale"]) ** p["shape"])),
+        lambda p, x: -((x / p["scale"]) ** p["shape"]),
+    ),
+    "logistic": (
+        lambda p, x: jax.nn.log_sigmoid(_z(p, x)),
+        lambda p, x: jax.nn.log_sigmoid(-_z(p, x)),
+    ),
+    "gumbel": (
+        lambda p, x: -jnp.exp(-_z(p, x)),
+        lambda p, x: _log1mexp(-jnp.exp(-_z(p, x))),
+    ),
+}
+
+
+def _make_censored(name: str, logpdf: Callable) -> Callable:
+    log_cdf, log_sf = _LOG_CDF_SF[name]
+
+    def loglik(p, d):
+        # d["kind"]: 0 exact, 1 left-, 2 right-, 3 interval-censored. The bounds
+        # are finite and inside the support in every row (open ends hold a
+        # placeholder), so no masked branch yields NaN, which would still
+        # poison gradients through jnp.where.
+        lo, hi, kind = d["lo"], d["hi"], d["kind"]
+        log_f_hi, log_f_lo = log_cdf(p, hi), log_cdf(p, lo)
+        # log(F(hi) - F(lo)), with a constant in the rows that are not intervals
+        gap = jnp.where(kind == 3, log_f_lo - log_f_hi, -1.0)
+        between = log_f_hi + _log1mexp(gap)
+        out = jnp.where(kind == 0, logpdf(p, {"x": lo}), between)
+        out = jnp.where(kind == 1, log_f_hi, out)
+        return jnp.where(kind == 2, log_sf(p, lo), out)
+
+    loglik.__name__ = f"{name}_censored"
+    return loglik
+
+
 # ----- method of moments, as functions of raw moments r = (r1, r2, r3, r4) ---------
 def _var(r):
     return r[1] - r[0] ** 2
@@ -293,6 +361,59 @@ FAMILIES: dict[str, Family] = {
 }  # fmt: skip
 
 
+_CENSORED: dict[str, Callable] = {
+    n: _make_censored(n, FAMILIES[n].loglik) for n in _LOG_CDF_SF
+}
+
+
+def _prepare_censored(fam: Family, lower, upper):
+    """Validated interval data: rows with lower == upper are exact observations,
+    lower = -inf left-censored, upper = +inf right-censored, else interval."""
+    if fam.name not in _CENSORED:
+        raise NotImplementedError(
+            f"Censored data are supported for {', '.join(_CENSORED)}; not for "
+            f"{fam.name}, whose CDF needs incomplete gamma/beta functions that JAX "
+            "cannot differentiate twice in their shape parameters (no exact Hessian)."
+        )
+    if upper is None:
+        raise ValueError("Give both `lower` and `upper` for censored data.")
+    lo = np.asarray(lower, dtype=np.float64)
+    hi = np.asarray(upper, dtype=np.float64)
+    if lo.ndim != 1 or lo.shape != hi.shape:
+        raise ValueError(
+            f"`lower` and `upper` must be 1-D arrays of one length; got shapes "
+            f"{lo.shape} and {hi.shape}."
+        )
+    checks = [
+        (np.isnan(lo) | np.isnan(hi), "are NaN (use -inf / +inf for open bounds)"),
+        (lo > hi, "have lower > upper"),
+        (np.isinf(lo) & np.isinf(hi), "are censored on both sides (no information)"),
+        (np.isfinite(lo) & ~fam.support(np.where(np.isfinite(lo), lo, 1.0)),
+         f"have a finite lower bound outside the support ({fam.support_text})"),
+        (np.isfinite(hi) & ~fam.support(np.where(np.isfinite(hi), hi, 1.0)),
+         f"have a finite upper bound outside the support ({fam.support_text})"),
+    ]  # fmt: skip
+    for bad, what in checks:
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            raise ValueError(f"{rows.size} row(s) {what}: rows {rows[:5].tolist()}.")
+    finite = np.concatenate([lo[np.isfinite(lo)], hi[np.isfinite(hi)]])
+    fill = np.median(finite)
+    kind = np.where(
+        lo == hi, 0, np.where(np.isinf(lo), 1, np.where(np.isinf(hi), 2, 3))
+    )
+    lo_f = np.where(np.isfinite(lo), lo, fill)
+    hi_f = np.where(np.isfinite(hi), hi, fill)
+    # interval rows need hi > lo for log(F(hi) - F(lo)); others just finiteness
+    hi_f = np.where(kind == 3, hi_f, np.maximum(hi_f, lo_f) + np.abs(lo_f) + 1.0)
+    hi_f = np.where(kind == 1, np.where(np.isfinite(hi), hi, fill), hi_f)
+    pseudo = np.where(
+        kind == 0, lo, np.where(kind == 2, lo, np.where(kind == 1, hi, (lo + hi) / 2))
+    )
+    data = {"lo": lo_f, "hi": hi_f, "kind": kind.astype(np.int8)}
+    return pseudo, data
+
+
 def _family(name) -> Family:
     if isinstance(name, Family):
         return name
@@ -418,8 +539,10 @@ _DEFAULT_START = {
 }
 
 
-def fit_distribution(family, x, *, trials=None, start=None, **fit_kwargs) -> FitResult:
-    """Maximum-likelihood fit of a univariate family to a sample.
+def fit_distribution(
+    family, x=None, *, lower=None, upper=None, trials=None, start=None, **fit_kwargs
+) -> FitResult:
+    r"""Maximum-likelihood fit of a univariate family to a sample.
 
     Parameters
     ----------
@@ -427,6 +550,15 @@ def fit_distribution(family, x, *, trials=None, start=None, **fit_kwargs) -> Fit
         One of :data:`FAMILIES` (see the module notes for parametrizations).
     x : array_like
         The sample (one-dimensional, finite, inside the family's support).
+    lower, upper : array_like, optional
+        Censored data instead of ``x`` (continuous families whose CDF JAX can
+        differentiate twice: normal, lognormal, exponential, weibull,
+        logistic, gumbel). Observation ``i`` lies in ``[lower[i], upper[i]]``:
+        equal bounds are an exact value, ``lower = -inf`` is left-censored at
+        ``upper``, ``upper = +inf`` right-censored at ``lower``, and anything
+        else interval-censored. The log-likelihood terms are
+        :math:`\log f(x)`, :math:`\log F(u)`, :math:`\log S(l)` and
+        :math:`\log(F(u) - F(l))`.
     trials : int or array, optional
         Number of trials (binomial only).
     start : dict, optional
@@ -454,7 +586,17 @@ def fit_distribution(family, x, *, trials=None, start=None, **fit_kwargs) -> Fit
     True
     """
     fam = _family(family)
+    loglik = fam.loglik
+    if lower is not None or upper is not None:
+        if x is not None:
+            raise ValueError("Give either `x` or censored `lower`/`upper`, not both.")
+        x, cens = _prepare_censored(fam, lower, upper)
+        loglik = _CENSORED[fam.name]
+    elif x is None:
+        raise ValueError("Give the sample `x` (or `lower`/`upper` for censored data).")
     arr, data, consts = _prepare(fam, x, trials)
+    if loglik is not fam.loglik:
+        data = cens
     if start is None:
         mom = method_of_moments(fam, arr, trials=trials)["params"]
         start = mom if _valid_start(fam, mom) else _DEFAULT_START[fam.name](arr)
@@ -463,7 +605,7 @@ def fit_distribution(family, x, *, trials=None, start=None, **fit_kwargs) -> Fit
     start = {n: float(start[n]) for n in fam.params}
     if fam.name == "pareto":
         start["scale"] = float(consts["xmin"])
-    return fit(fam.loglik, start, data, constraints=dict(fam.constraints), **fit_kwargs)
+    return fit(loglik, start, data, constraints=dict(fam.constraints), **fit_kwargs)
 
 
 def closed_form_mle(family, x, *, trials=None) -> dict | None:
