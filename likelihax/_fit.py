@@ -107,18 +107,11 @@ def _core(static: _Static, u0, fixed_leaves, data):
     status = jnp.where(s.code != Status.success.value, s.code, info_code)
     sep_tol = 1e-4 if u0.dtype == jnp.float32 else 1e-9
     status = jnp.where(gap > sep_tol, Status.not_separable.value, status)
-    # Final Newton step from the last evaluated point (see `fit`, Notes): taken
-    # only after convergence with positive-definite information and a step
-    # shorter than ~1e-3 standard errors, where the quadratic model is exact to
-    # far below rounding. It makes the error of order EDM^2 at no extra pass.
-    polish = (status == Status.success.value) & (edm <= 1e-6)
-    u_hat = s.u - jnp.where(polish, Hinv @ g, 0.0)
-    f_hat = f - jnp.where(polish, edm, 0.0)
-    cov_u, cov_nat = covariances(problem, static.cov, u_hat, Hinv)
+    cov_u, cov_nat = covariances(problem, static.cov, s.u, Hinv)
     return dict(
-        u=u_hat,
-        params_flat=static.spec.natural_flat(u_hat, fixed_leaves),
-        loglik=-f_hat,
+        u=s.u,
+        params_flat=static.spec.natural_flat(s.u, fixed_leaves),
+        loglik=-f,
         grad=-g,
         information=H,
         cov_u=cov_u,
@@ -255,9 +248,8 @@ def fit(
         Step limit (default 100 for Newton, 1000 for L-BFGS, 10000 for optax).
     tol : float, optional
         Newton stops when EDM :math:`=\tfrac12 g^\top H^{-1} g \le` ``tol``
-        (default 1e-9 in float64, 1e-5 in float32; with the final Newton step
-        described in the Notes the error of the estimate is then of order 1e-9
-        standard errors).
+        (default 1e-9 in float64, 1e-5 in float32); one more Newton step then
+        brings the error of the estimate to the order of EDM² (see Notes).
     gtol : float, optional
         Stop when :math:`\max|g| \le` ``gtol`` :math:`\max(1, |\ell|)`
         (default 0 for Newton, 1e-9 otherwise).
@@ -310,16 +302,9 @@ def fit(
     Notes
     -----
     Solvers minimize :math:`-\ell(\theta(u))` over unconstrained :math:`u`.
-    When a solver has converged, the information :math:`H` is positive definite
-    and EDM :math:`\le 10^{-6}`, the estimate is the last evaluated point plus
-    one Newton step :math:`-H^{-1}g` (Newton's quadratic convergence makes its
-    error of order EDM², i.e. near machine precision), and the log-likelihood is
-    the quadratic model's value there, :math:`\ell + \mathrm{EDM}` (exact to
-    :math:`O(\mathrm{EDM}^{3/2})`). ``fit.grad_norm``, ``fit.edm`` and the
-    information (hence the standard errors) refer to the last evaluated point:
-    the first two overstate the distance to the maximum, and the information
-    differs from its value at the estimate by a relative amount of the order of
-    that step (about 1e-8 with the default ``tol``).
+    Newton ends with one extra full step after its stopping rule is met (see
+    :mod:`likelihax.optimize._newton`), so its estimates are accurate to about
+    rounding and everything reported is evaluated at the estimate.
     Estimates and standard errors are reported on the natural scale (delta
     method); the unconstrained ones are ``fit.params_unconstrained`` and
     ``fit.cov_unconstrained``. Computation runs in a scoped float64 mode
