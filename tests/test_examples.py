@@ -79,3 +79,14 @@ def test_notebook_executes_and_matches_closed_form():
     # The last cell asserts p-hat == sample mean and SE == sqrt(p(1-p)/n).
     last = "".join(o.get("text", "") for o in code[-1].outputs)
     assert "OK: p-hat equals the sample mean" in last
+
+
+def test_distributions_example_runs():
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "distributions.py")],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "gamma: maximum likelihood vs method of moments" in out.stdout
+    assert "zip" in out.stdout and "right-censored" in out.stdout
+    assert out.stdout.count("Converged:                         yes") == 2
