@@ -128,13 +128,8 @@ def prepare_data(data: Any, dtype) -> Any:
                 total = x.sum()
             bad = np.zeros((), bool) if np.isfinite(total) else ~np.isfinite(x)
             if bad.any():
-                rows = np.unique(np.argwhere(bad)[:, 0]) if x.ndim else np.array([0])
                 kind = "NaN" if np.isnan(x).any() else "infinite"
-                raise ValueError(
-                    f"Data field '{name}' has {int(bad.sum())} {kind} value(s) "
-                    f"(first rows: {rows[:5].tolist()}). Remove or impute those rows "
-                    "before fitting; likelihax does not drop them silently."
-                )
+                raise _nonfinite_error(name, bad, kind)
             out.append(_to_device(x, dtype))
         elif x.dtype.kind in "iu":
             if x.size and np.abs(x.astype(np.float64)).max() > limit:
@@ -147,6 +142,15 @@ def prepare_data(data: Any, dtype) -> Any:
         else:  # bool
             out.append(jnp.asarray(x))
     return jax.tree_util.tree_unflatten(treedef, out)
+
+
+def _nonfinite_error(name: str, bad: np.ndarray, kind: str) -> ValueError:
+    rows = np.unique(np.argwhere(bad)[:, 0]) if bad.ndim else np.array([0])
+    return ValueError(
+        f"Data field '{name}' has {int(bad.sum())} {kind} value(s) "
+        f"(first rows: {rows[:5].tolist()}). Remove or impute those rows "
+        "before fitting; likelihax does not drop them silently."
+    )
 
 
 def _check_jax_leaf(x: jax.Array, name: str, dtype) -> jax.Array:
@@ -171,12 +175,8 @@ def _check_jax_leaf(x: jax.Array, name: str, dtype) -> jax.Array:
             )
         x = x.astype(dtype)
         if not bool(jnp.all(jnp.isfinite(x))):
-            bad = np.asarray(~jnp.isfinite(x))
-            rows = np.unique(np.argwhere(bad)[:, 0]) if x.ndim else np.array([0])
-            raise ValueError(
-                f"Data field '{name}' has {int(bad.sum())} NaN or infinite value(s) "
-                f"(first rows: {rows[:5].tolist()}). Remove or impute those rows "
-                "before fitting; likelihax does not drop them silently."
+            raise _nonfinite_error(
+                name, np.asarray(~jnp.isfinite(x)), "NaN or infinite"
             )
     return x
 

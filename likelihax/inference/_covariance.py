@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 
 from .._status import Status
-from ..optimize._newton import scaled_eigh
+from ..optimize._newton import newton_direction, scaled_eigh
 
 __all__ = ["COV_KINDS", "DESCRIPTIONS", "analyze_information", "covariances"]
 
@@ -81,20 +81,20 @@ def analyze_information(H, g, rel_tol, eig=None):
     ).astype(jnp.int32)
     ok = ~(indefinite | singular) & jnp.all(jnp.isfinite(lam))
     cond = jnp.where(ok, hi / lo, jnp.inf)
-    floor = jnp.maximum(1e-8 * jnp.max(jnp.abs(lam)), jnp.finfo(H.dtype).tiny)
-    sg = Q.T @ (scale * g)
-    edm = 0.5 * jnp.sum(sg * sg / jnp.maximum(jnp.abs(lam), floor))
-    Hinv = (Q / lam) @ Q.T * scale[:, None] * scale[None, :]
-    Hinv = jnp.where(ok, 0.5 * (Hinv + Hinv.T), jnp.nan)
-    return code, cond, edm, Hinv
+    _, edm, _ = newton_direction(H, g, (lam, Q, scale))
+    return code, cond, edm, _inverse(lam, Q, scale, ok)
+
+
+def _inverse(lam, Q, scale, ok):
+    """``A^-1`` from the scaled eigen-decomposition of ``A``; NaN where not ``ok``."""
+    inv = (Q / lam) @ Q.T * scale[:, None] * scale[None, :]
+    return jnp.where(ok, 0.5 * (inv + inv.T), jnp.nan)
 
 
 def _inv_pd(A):
     """Inverse of a symmetric positive-definite matrix (NaN if not PD)."""
     lam, Q, scale = scaled_eigh(A)
-    ok = (lam[0] > 0) & jnp.all(jnp.diag(A) > 0)
-    inv = (Q / lam) @ Q.T * scale[:, None] * scale[None, :]
-    return jnp.where(ok, 0.5 * (inv + inv.T), jnp.nan)
+    return _inverse(lam, Q, scale, (lam[0] > 0) & jnp.all(jnp.diag(A) > 0))
 
 
 def covariances(problem, kind: str, u, Hinv):

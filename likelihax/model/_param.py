@@ -132,8 +132,11 @@ class ParamSpec:
         return jnp.concatenate([jnp.ravel(x) for x in leaves])
 
     def unflatten_natural(self, flat) -> Any:
-        """Pytree shaped like the parameters from a flat natural-scale vector."""
-        flat = np.asarray(flat)
+        """Pytree shaped like the parameters from a flat natural-scale vector.
+
+        Works on NumPy and JAX arrays (also traced ones) and keeps leading
+        batch axes.
+        """
         leaves, off = [], 0
         for shape in self.shapes:
             m = math.prod(shape)

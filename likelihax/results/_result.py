@@ -213,23 +213,11 @@ class FitResult:
     # ----- estimates ---------------------------------------------------------------
     @property
     def params(self):
-        return (
-            self._spec.unflatten_natural(self._params_flat)
-            if self._is_host
-            else (self._unflatten_traced(self._params_flat))
-        )
+        return self._spec.unflatten_natural(self._params_flat)
 
     @property
     def _is_host(self) -> bool:
         return isinstance(self._params_flat, np.ndarray)
-
-    def _unflatten_traced(self, flat):
-        leaves, off = [], 0
-        for shape in self._spec.shapes:
-            m = math.prod(shape)
-            leaves.append(flat[..., off : off + m].reshape(flat.shape[:-1] + shape))
-            off += m
-        return jax.tree_util.tree_unflatten(self._spec.treedef, leaves)
 
     @property
     def _fixed_mask(self) -> np.ndarray:
@@ -246,12 +234,7 @@ class FitResult:
 
     @property
     def se(self):
-        flat = self._se_flat
-        return (
-            self._spec.unflatten_natural(flat)
-            if self._is_host
-            else self._unflatten_traced(flat)
-        )
+        return self._spec.unflatten_natural(self._se_flat)
 
     @property
     def labels(self) -> list[str]:
@@ -401,7 +384,7 @@ class FitResult:
             raise ValueError(f"method must be 'wald' or 'transformed'; got {method!r}.")
         z = NormalDist().inv_cdf(1 - alpha / 2)
         flat, se = self._params_flat, self._se_flat
-        un = self._spec.unflatten_natural if self._is_host else self._unflatten_traced
+        un = self._spec.unflatten_natural
         if method == "wald":
             return un(flat - z * se), un(flat + z * se)
         from .._precision import x64_scope
