@@ -1,0 +1,19 @@
+"""Generalized linear models: a family's log-density handed to :func:`likelihax.fit`.
+
+Use :func:`glm` with a formula over a DataFrame (``pip install
+'likelihax[formula]'``) or with a response array and a model matrix. Families:
+Gaussian, binomial (0/1 or successes of ``trials``), Poisson, gamma, inverse
+Gaussian and NB2; links as in R. Fisher scoring (IRLS) by default; standard
+errors, deviance, dispersion and log-likelihood as R's ``glm``. The result,
+:class:`GLMResult`, wraps the engine's :class:`~likelihax.FitResult`
+(``result.fit``). Binary responses separated by the predictors give a
+:class:`SeparationWarning` naming the variables.
+"""
+
+from ._family import FAMILIES as FAMILIES
+from ._glm import glm as glm
+from ._link import LINKS as LINKS
+from ._result import GLMResult as GLMResult
+from ._result import SeparationWarning as SeparationWarning
+
+__all__ = ["FAMILIES", "GLMResult", "LINKS", "SeparationWarning", "glm"]

@@ -1,0 +1,212 @@
+r"""Exponential-dispersion families (and NB2) for generalized linear models.
+
+A :class:`Family` is a per-observation log-density, a variance function, a unit
+deviance, a canonical link and the range of the response; nothing inherits.
+
+Conventions (as R's ``family`` objects): the binomial response is the
+proportion :math:`y_i = k_i / m_i` of :math:`m_i` trials (``m_i = 1`` for 0/1
+data); the dispersion :math:`\phi` enters the Gaussian as :math:`\sigma^2`, the
+gamma as shape :math:`1/\phi` with scale :math:`\mu\phi` (R's ``dgamma``) and the
+inverse Gaussian as :math:`\lambda = 1/\phi`. NB2 has
+:math:`V(\mu) = \mu + \alpha\mu^2` (size :math:`1/\alpha`).
+
+===================  =================  ==================  ======================
+family               variance           canonical link      other links
+===================  =================  ==================  ======================
+gaussian             1                  identity            log, inverse
+binomial             mu (1 - mu)        logit               probit, cloglog, log
+poisson              mu                 log                 identity, sqrt
+Gamma                mu^2               inverse             log, identity
+inverse.gaussian     mu^3               1/mu^2              log, inverse, identity
+negative.binomial    mu + alpha mu^2    log                 identity, sqrt
+===================  =================  ==================  ======================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import jax.numpy as jnp
+import jax.scipy.special as jsp
+import jax.scipy.stats as st
+import numpy as np
+
+__all__ = ["FAMILIES", "Family", "get_family"]
+
+_LOG_2PI = float(np.log(2 * np.pi))
+
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+    """A GLM family.
+
+    Attributes
+    ----------
+    name : str
+        R's name (``"binomial"``, ``"Gamma"``, ``"inverse.gaussian"``, ...).
+    canonical : str
+        Name of the canonical link.
+    links : tuple of str
+        Links this family accepts.
+    loglik : callable
+        ``loglik(y, eta, mu, link, m, phi, alpha)``: log-density of each
+        observation (JAX).
+    variance : callable
+        ``variance(mu, alpha)``: :math:`V(\\mu)` (per trial for the binomial).
+    unit_deviance : callable
+        ``unit_deviance(y, mu, alpha)`` (NumPy): :math:`d(y, \\mu)` with deviance
+        :math:`D = \\sum_i w_i m_i d(y_i, \\mu_i)`.
+    support : callable
+        ``support(y) -> bool array``: which responses are in the support.
+    support_text : str
+    mu_valid : callable
+        Which means are in range (NumPy).
+    mustart : callable
+        ``mustart(y, m)``: starting means, as R's ``family$initialize``.
+    dispersion : bool
+        Whether :math:`\\phi` is estimated (Pearson) rather than 1.
+    """
+
+    name: str
+    canonical: str
+    links: tuple
+    loglik: Callable
+    variance: Callable
+    unit_deviance: Callable
+    support: Callable
+    support_text: str
+    mu_valid: Callable
+    mustart: Callable
+    dispersion: bool = False
+
+    @property
+    def has_alpha(self) -> bool:
+        """Whether the family has the NB2 dispersion parameter ``alpha``."""
+        return self.name == "negative.binomial"
+
+
+def _xlogy_ratio(y, mu):
+    """y log(y / mu), 0 where y == 0 (NumPy)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
+
+
+def _safe_times(k, logp):
+    # k log p with 0 where k == 0 (even if log p = -inf), under autodiff
+    return jnp.where(k > 0, k * jnp.where(k > 0, logp, 0.0), 0.0)
+
+
+# ----- log-densities (JAX) ----------------------------------------------------------
+def _ll_gaussian(y, eta, mu, link, m, phi, alpha):
+    return st.norm.logpdf(y, mu, jnp.sqrt(phi))
+
+
+def _ll_binomial(y, eta, mu, link, m, phi, alpha):
+    k = m * y
+    lchoose = jsp.gammaln(m + 1.0) - jsp.gammaln(k + 1.0) - jsp.gammaln(m - k + 1.0)
+    return (
+        lchoose + _safe_times(k, link.log_mu(eta)) + _safe_times(m - k, link.log1m_mu(eta))
+    )
+
+
+def _ll_poisson(y, eta, mu, link, m, phi, alpha):
+    return _safe_times(y, link.log_mu(eta)) - mu - jsp.gammaln(y + 1.0)
+
+
+def _ll_gamma(y, eta, mu, link, m, phi, alpha):
+    return st.gamma.logpdf(y, 1.0 / phi, scale=mu * phi)
+
+
+def _ll_inverse_gaussian(y, eta, mu, link, m, phi, alpha):
+    return -0.5 * (_LOG_2PI + jnp.log(phi) + 3.0 * jnp.log(y)) - (y - mu) ** 2 / (
+        2.0 * phi * y * mu**2
+    )
+
+
+def _ll_negbin(y, eta, mu, link, m, phi, alpha):
+    size = 1.0 / alpha
+    log_size_mu = jnp.log(size + mu)
+    return (
+        jsp.gammaln(y + size)
+        - jsp.gammaln(size)
+        - jsp.gammaln(y + 1.0)
+        + size * (jnp.log(size) - log_size_mu)
+        + _safe_times(y, link.log_mu(eta) - log_size_mu)
+    )
+
+
+# ----- unit deviances (NumPy) --------------------------------------------------------
+def _dev_binomial(y, mu, alpha):
+    return 2.0 * (_xlogy_ratio(y, mu) + _xlogy_ratio(1.0 - y, 1.0 - mu))
+
+
+def _dev_poisson(y, mu, alpha):
+    return 2.0 * (_xlogy_ratio(y, mu) - (y - mu))
+
+
+def _dev_gamma(y, mu, alpha):
+    return 2.0 * (-np.log(y / mu) + (y - mu) / mu)
+
+
+def _dev_negbin(y, mu, alpha):
+    s = 1.0 / alpha
+    return 2.0 * (_xlogy_ratio(y, mu) - (y + s) * np.log((y + s) / (mu + s)))
+
+
+def _counts(y):
+    return (y >= 0) & (y == np.round(y))
+
+
+def _pos(mu):
+    return mu > 0
+
+
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in [
+        Family("gaussian", "identity", ("identity", "log", "inverse"), _ll_gaussian,
+               lambda mu, a: jnp.ones_like(mu), lambda y, mu, a: (y - mu) ** 2,
+               lambda y: np.isfinite(y), "real numbers", lambda mu: np.isfinite(mu),
+               lambda y, m: y, dispersion=True),
+        Family("binomial", "logit", ("logit", "probit", "cloglog", "log"),
+               _ll_binomial, lambda mu, a: mu * (1.0 - mu), _dev_binomial,
+               lambda y: (y >= 0) & (y <= 1), "0/1 or successes 0..trials",
+               lambda mu: (mu > 0) & (mu < 1), lambda y, m: (m * y + 0.5) / (m + 1.0)),
+        Family("poisson", "log", ("log", "identity", "sqrt"), _ll_poisson,
+               lambda mu, a: mu, _dev_poisson, _counts, "counts 0, 1, 2, ...", _pos,
+               lambda y, m: y + 0.1),
+        Family("Gamma", "inverse", ("inverse", "log", "identity"), _ll_gamma,
+               lambda mu, a: mu**2, _dev_gamma, lambda y: y > 0, "y > 0", _pos,
+               lambda y, m: y, dispersion=True),
+        Family("inverse.gaussian", "1/mu^2", ("1/mu^2", "log", "inverse", "identity"),
+               _ll_inverse_gaussian, lambda mu, a: mu**3,
+               lambda y, mu, a: (y - mu) ** 2 / (y * mu**2), lambda y: y > 0, "y > 0",
+               _pos, lambda y, m: y, dispersion=True),
+        Family("negative.binomial", "log", ("log", "identity", "sqrt"), _ll_negbin,
+               lambda mu, a: mu + a * mu**2, _dev_negbin, _counts,
+               "counts 0, 1, 2, ...", _pos, lambda y, m: y + 0.1),
+    ]
+}  # fmt: skip
+
+_ALIASES = {
+    "normal": "gaussian", "gamma": "Gamma", "inverse_gaussian": "inverse.gaussian",
+    "inverse-gaussian": "inverse.gaussian", "negative_binomial": "negative.binomial",
+    "negbin": "negative.binomial", "nb2": "negative.binomial",
+}  # fmt: skip
+
+
+def get_family(family) -> Family:
+    """The :class:`Family` for a name (R's or an alias) or a Family object."""
+    if isinstance(family, Family):
+        return family
+    if not isinstance(family, str):
+        raise TypeError(f"family must be a name (str); got {type(family).__name__}.")
+    name = _ALIASES.get(family.lower(), family)
+    name = {"gamma": "Gamma"}.get(name, name)
+    if name not in FAMILIES:
+        raise ValueError(
+            f"Unknown family {family!r}. Families: {', '.join(FAMILIES)} (aliases: "
+            f"{', '.join(_ALIASES)})."
+        )
+    return FAMILIES[name]

@@ -1,0 +1,394 @@
+r"""The result of :func:`likelihax.models.glm.glm`: the engine's fit plus GLM statistics.
+
+:class:`GLMResult` is composed around the engine's :class:`~likelihax.FitResult`
+(``result.fit``; no subclass): estimates, standard errors, covariance and
+intervals delegate to it; deviance, dispersion, residuals, pseudo-R² and
+predictions are computed here from the fitted means.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ... import _warnings as W
+from ..._precision import x64_scope
+from ...model import constraints as C
+from .._design import model_matrix
+
+__all__ = ["GLMResult", "SeparationWarning"]
+
+
+class SeparationWarning(W.LikelihaxWarning):
+    """Complete or quasi-complete separation in a binary or binomial model."""
+
+
+def _host(fn, *args):
+    with x64_scope():
+        return np.asarray(fn(*(jnp.asarray(a) for a in args)))
+
+
+class GLMResult:
+    """A fitted generalized linear model.
+
+    Attributes
+    ----------
+    fit : FitResult
+        The engine's result (covariance already times the dispersion).
+    family, link : str
+        R's names.
+    columns : list of str
+        Names of the coefficients (model-matrix columns).
+    coef : ndarray (p,)
+        Coefficients in column order (``params`` is the engine's dict).
+    deviance, null_deviance, pearson_chi2 : float
+        :math:`D = \\sum_i w_i m_i d(y_i, \\hat\\mu_i)`; the deviance of the
+        intercept-only model with the same weights and offset (R's
+        ``null.deviance``); :math:`\\sum_i w_i m_i (y_i - \\hat\\mu_i)^2 /
+        V(\\hat\\mu_i)`.
+    dispersion : float
+        1 for binomial, Poisson and NB2; Pearson :math:`X^2/(n-p)` otherwise.
+    df_resid, df_model : float
+        :math:`n - p` and :math:`p - 1` (with an intercept), ``n`` = ``nobs``.
+    fitted : ndarray
+        :math:`\\hat\\mu` (a probability for the binomial).
+    n_dropped : int
+        Rows dropped for missing values.
+    """
+
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+    # ----- construction --------------------------------------------------------------
+    @classmethod
+    def _build(cls, fit1, fam, link, des, data, w, weight_type, engine, start_fn):
+        cols = list(des.columns)
+        beta = np.array([float(fit1.params[c]) for c in cols])
+        alpha = float(fit1.params["alpha"]) if fam.has_alpha else None
+        eta = des.X @ beta + data["offset"]
+        mu = _host(link.inverse, eta)
+        y, m = data["y"], data["m"]
+        wn = np.ones_like(y) if w is None else w
+        nobs = float(wn.sum()) if weight_type == "frequency" or w is None else float(
+            (wn > 0).sum()
+        )
+        dev = float(np.sum(wn * m * fam.unit_deviance(y, mu, alpha)))
+        var = _host(lambda a: fam.variance(a, alpha), mu)
+        x2 = float(np.sum(wn * m * (y - mu) ** 2 / var))
+        p = len(cols)
+        df_resid = nobs - p
+        fit = fit1
+        phi = 1.0
+        if fam.dispersion:
+            phi = x2 / df_resid if df_resid > 0 else math.nan
+            phi_ll = dev / nobs
+            if phi_ll > 0:
+                # R's logLik.glm: the density at phi = D/n (module notes of _glm)
+                p1 = {c: float(fit1.params[c]) for c in cols}  # written order
+                fit = engine(cols, p1, data | {"phi": np.float64(phi_ll)}, None)
+                if fit._cov_kind in ("oim", "eim") and math.isfinite(phi):
+                    fit = fit.scale_cov(
+                        phi / phi_ll, f"dispersion {phi:.6g} (Pearson chi2 / df_resid)"
+                    )
+        return cls(
+            fit=fit, _fam=fam, _link=link, design=des, _data=data, _w=w,
+            _wn=wn, _weight_type=weight_type, _engine=engine, _start_fn=start_fn,
+            columns=cols, coef=beta, alpha=alpha, eta=eta, fitted=mu, nobs=nobs,
+            deviance=dev, pearson_chi2=x2, df_resid=df_resid, dispersion=phi,
+            n_dropped=des.n_dropped, _separation_note=None,
+        )  # fmt: skip
+
+    # ----- delegation ---------------------------------------------------------------
+    @property
+    def family(self) -> str:
+        return self._fam.name
+
+    @property
+    def link(self) -> str:
+        return self._link.name
+
+    @property
+    def params(self):
+        """Estimates as the engine's dict (column name -> value; ``alpha`` for NB2)."""
+        return self.fit.params
+
+    @property
+    def se(self):
+        """Standard errors, a dict like ``params``."""
+        return self.fit.se
+
+    @property
+    def cov(self):
+        """Labelled covariance (:class:`~likelihax.Covariance`)."""
+        return self.fit.cov
+
+    def conf_int(self, alpha: float = 0.05):
+        """Wald intervals ``(lower, upper)``, dicts like ``params``."""
+        return self.fit.conf_int(alpha)
+
+    @property
+    def converged(self) -> bool:
+        return bool(self.fit.converged)
+
+    @property
+    def loglik(self) -> float:
+        """Log-likelihood as R's ``logLik.glm`` (see :func:`glm`, Notes)."""
+        return float(self.fit.loglik)
+
+    @property
+    def n_params(self) -> int:
+        """Estimated parameters, the dispersion included (as R's AIC counts)."""
+        return len(self.columns) + int(self._fam.dispersion) + int(self._fam.has_alpha)
+
+    @property
+    def aic(self) -> float:
+        """R's AIC: :math:`-2\\ell + 2k`, ``k`` = :attr:`n_params`."""
+        return -2.0 * self.loglik + 2.0 * self.n_params
+
+    @property
+    def bic(self) -> float:
+        """:math:`-2\\ell + k\\log n`."""
+        return -2.0 * self.loglik + self.n_params * math.log(self.nobs)
+
+    @property
+    def df_model(self) -> float:
+        return len(self.columns) - int(self._intercept_col() is not None)
+
+    @property
+    def beta_cov(self) -> np.ndarray:
+        """Covariance of :attr:`coef` (column order), as an array."""
+        cov = self.fit.cov
+        idx = [cov.labels.index(c) for c in self.columns]
+        return np.asarray(cov.matrix)[np.ix_(idx, idx)]
+
+    @property
+    def se_coef(self) -> np.ndarray:
+        """Standard errors of :attr:`coef` (column order)."""
+        return np.sqrt(np.diag(self.beta_cov))
+
+    # ----- residuals ----------------------------------------------------------------
+    @property
+    def resid_response(self) -> np.ndarray:
+        """:math:`y_i - \\hat\\mu_i` (proportions for the binomial)."""
+        return self._data["y"] - self.fitted
+
+    @property
+    def resid_pearson(self) -> np.ndarray:
+        """:math:`(y_i - \\hat\\mu_i)\\sqrt{m_i / V(\\hat\\mu_i)}`."""
+        var = _host(lambda a: self._fam.variance(a, self.alpha), self.fitted)
+        return self.resid_response * np.sqrt(self._data["m"] / var)
+
+    @property
+    def resid_deviance(self) -> np.ndarray:
+        """:math:`\\operatorname{sign}(y_i - \\hat\\mu_i)\\sqrt{m_i d(y_i, \\hat\\mu_i)}`."""
+        d = self._fam.unit_deviance(self._data["y"], self.fitted, self.alpha)
+        return np.sign(self.resid_response) * np.sqrt(np.maximum(self._data["m"] * d, 0))
+
+    # ----- null model and pseudo R2 -------------------------------------------------------
+    def _intercept_col(self):
+        ones = np.flatnonzero(np.all(self.design.X == 1.0, axis=0))
+        return None if ones.size == 0 else self.columns[int(ones[0])]
+
+    @functools.cached_property
+    def _null(self):
+        """(fitted means, deviance, log-likelihood) of the intercept-only model."""
+        fam, link, d = self._fam, self._link, self._data
+        y, m, off, wn = d["y"], d["m"], d["offset"], self._wn
+        icol = self._intercept_col()
+        if icol is None:  # R: the null model is the offset alone
+            mu0 = _host(link.inverse, off)
+        elif not np.any(off):  # the MLE of a constant mean is the weighted mean
+            mu0 = np.full_like(y, np.sum(wn * m * y) / np.sum(wn * m))
+        else:  # R refits y ~ 1 + offset
+            X1 = np.ones((y.shape[0], 1))
+            b0 = self._start_fn(fam, link, X1, y, m, wn, off, [icol])
+            params, cons = {icol: float(b0[0])}, None
+            if fam.has_alpha:
+                params["alpha"], cons = self.alpha, {"alpha": C.fixed}
+            f = self._engine([icol], params, d | {"X": X1}, cons)
+            mu0 = _host(link.inverse, float(f.params[icol]) + off)
+        dev0 = float(np.sum(wn * m * fam.unit_deviance(y, mu0, self.alpha)))
+        phi = dev0 / self.nobs if fam.dispersion else 1.0
+        eta0 = _host(link.link, mu0)
+        ll = _host(
+            lambda yy, e, mu, mm: fam.loglik(yy, e, mu, link, mm, phi, self.alpha),
+            y, eta0, mu0, m,
+        )  # fmt: skip
+        return mu0, dev0, float(np.sum(wn * ll))
+
+    @property
+    def null_deviance(self) -> float:
+        return self._null[1]
+
+    @property
+    def loglik_null(self) -> float:
+        """Log-likelihood of the intercept-only model (same conventions)."""
+        return self._null[2]
+
+    def pseudo_r2(self, kind: str = "mcfadden") -> float:
+        r"""Pseudo R²: ``"mcfadden"`` :math:`1 - \ell/\ell_0` or ``"cox_snell"``
+        :math:`1 - \exp(2(\ell_0 - \ell)/n)`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from likelihax.models.glm import glm
+        >>> X = np.column_stack([np.ones(6), [0.0, 1, 2, 3, 4, 5]])
+        >>> res = glm(np.array([0, 0, 1, 0, 1, 1]), X, family="binomial")
+        >>> round(res.pseudo_r2("mcfadden"), 6)
+        0.40417
+        """
+        ll, ll0 = self.loglik, self.loglik_null
+        if kind == "mcfadden":
+            return 1.0 - ll / ll0
+        if kind == "cox_snell":
+            return 1.0 - math.exp(2.0 * (ll0 - ll) / self.nobs)
+        raise ValueError(f"kind must be 'mcfadden' or 'cox_snell'; got {kind!r}.")
+
+    # ----- prediction --------------------------------------------------------------------
+    def predict(self, newdata: Any = None, which: str = "response", se: bool = False,
+                offset: Any = None, exposure: Any = None):  # fmt: skip
+        r"""Predicted means or linear predictors, optionally with delta-method SEs.
+
+        Parameters
+        ----------
+        newdata : DataFrame, dict or array, optional
+            Default: the fitted rows (with their offset).
+        which : {"response", "link"}
+            :math:`\hat\mu = g^{-1}(x^\top\hat\beta + o)` or :math:`\hat\eta`.
+        se : bool
+            Also return standard errors :math:`\sqrt{J V J^\top}` with
+            :math:`J = \partial(\text{prediction})/\partial\beta` (``jax.jacobian``)
+            and :math:`V` the covariance of :math:`\hat\beta`.
+        offset, exposure : array or column name of ``newdata``, optional
+            For new data (default none).
+
+        Returns
+        -------
+        ndarray, or (ndarray, ndarray) with ``se=True``
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from likelihax.models.glm import glm
+        >>> X = np.column_stack([np.ones(5), [1.0, 2, 3, 4, 5]])
+        >>> res = glm(np.array([1, 3, 2, 6, 8]), X, family="poisson")
+        >>> mu, se = res.predict(np.array([[1.0, 6.0]]), se=True)
+        >>> np.round(mu, 4).tolist(), np.round(se, 4).tolist()
+        ([13.0732], [5.8447])
+        """
+        if which not in ("response", "link"):
+            raise ValueError(f"which must be 'response' or 'link'; got {which!r}.")
+        if newdata is None:
+            X, off = self.design.X, self._data["offset"]
+        else:
+            X = model_matrix(self.design, newdata)
+            off = np.zeros(X.shape[0])
+            for arr, log in ((offset, False), (exposure, True)):
+                if arr is None:
+                    continue
+                if isinstance(arr, str):
+                    arr = np.asarray(newdata[arr], dtype=np.float64)
+                a = np.asarray(arr, dtype=np.float64).reshape(-1)
+                off = off + (np.log(a) if log else a)
+        V = self.beta_cov
+        link = self._link
+
+        def f(b):
+            eta = jnp.asarray(X) @ b + jnp.asarray(off)
+            return eta if which == "link" else link.inverse(eta)
+
+        with x64_scope():
+            b = jnp.asarray(self.coef)
+            val = np.asarray(f(b))
+            if not se:
+                return val
+            J = np.asarray(jax.jacobian(f)(b))
+        return val, np.sqrt(np.einsum("ij,jk,ik->i", J, V, J))
+
+    # ----- separation ----------------------------------------------------------------------
+    def _separation(self):
+        """Warning text when the binary responses are separated, else None."""
+        mu, y, m = self.fitted, self._data["y"], self._data["m"]
+        keep = self._wn > 0
+        if not np.any(keep & ((mu < 1e-8) | (mu > 1 - 1e-8))):
+            return None
+        X = self.design.X[keep]
+        k, f = (m * y)[keep], (m * (1 - y))[keep]
+        A = np.concatenate([X[k > 0], -X[f > 0]])
+        scale = np.abs(A).max(axis=0)
+        A = A / np.where(scale > 0, scale, 1.0)
+        try:
+            from scipy.optimize import linprog
+        except ImportError:
+            weak = self.fit.weak_directions(1)
+            return self._separation_text(None, A, f"weak direction {weak}")
+        # Konis (2007): maximize sum_j a_j'd subject to a_j'd >= 0, -1 <= d <= 1
+        res = linprog(-A.sum(axis=0), A_ub=-A, b_ub=np.zeros(A.shape[0]),
+                      bounds=[(-1, 1)] * A.shape[1], method="highs")  # fmt: skip
+        if res.status != 0 or -res.fun <= 1e-7 * A.shape[0]:
+            return None
+        return self._separation_text(res.x, A, None)
+
+    def _separation_text(self, d, A, fallback):
+        if d is not None:
+            names = [c for c, v in zip(self.columns, d) if abs(v) > 1e-6]
+            s = A @ d
+            kind = "Complete" if np.all(s > 1e-7) else "Quasi-complete"
+            n_sep = int(np.sum(s > 1e-7))
+            where = f"{n_sep} of {A.shape[0]} responses are perfectly predicted"
+        else:
+            names, kind, where = [], "Possible", fallback
+        self._separation_note = (
+            f"{kind} separation: {where} (fitted probabilities within 1e-8 of 0 or 1)"
+            + (f"; the separating direction involves {', '.join(names)}" if names
+               else "")
+            + ". The maximum-likelihood estimates do not exist (they diverge along "
+            "that direction) and their standard errors are meaningless. Remedies: "
+            "(a) drop or merge the separating variables or levels, (b) penalized "
+            "(Firth) or Bayesian logistic regression, (c) exact logistic regression."
+        )  # fmt: skip
+        return self._separation_note
+
+    # ----- display -------------------------------------------------------------------------
+    def summary(self, alpha: float = 0.05):
+        """The engine's summary with family, link, deviance, dispersion and pseudo R²."""
+        header = [
+            ("Family", self.family), ("Link", self.link),
+            ("Deviance", f"{self.deviance:.8g}"),
+            ("Null deviance", f"{self.null_deviance:.8g}"),
+            ("Df residuals", f"{self.df_resid:g}"),
+            ("Pearson chi2", f"{self.pearson_chi2:.8g}"),
+            ("Dispersion", f"{self.dispersion:.6g}" + ("" if self._fam.dispersion
+                                                       else " (fixed)")),
+            ("Pseudo R2 (McFadden)", f"{self.pseudo_r2('mcfadden'):.4f}"),
+        ]  # fmt: skip
+        notes = []
+        if self.n_dropped:
+            header.append(("Rows dropped (missing)", str(self.n_dropped)))
+            notes.append(f"{self.n_dropped} rows with missing values were dropped.")
+        if self._fam.dispersion:
+            notes.append(
+                f"Log-likelihood as R's logLik.glm: density at dispersion deviance/n "
+                f"= {self.deviance / self.nobs:.6g}; R's AIC, counting the "
+                f"dispersion as a parameter, is {self.aic:.8g}."
+            )
+        if self._separation_note:
+            notes.append(self._separation_note)
+        return self.fit.annotate(
+            name=f"GLM: {self.family} ({self.link})", header=header, notes=notes
+        ).summary(alpha)
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
+    def __repr__(self) -> str:
+        return (
+            f"GLMResult({self.family}/{self.link}: deviance={self.deviance:.6g}, "
+            f"loglik={self.loglik:.6g}, p={len(self.columns)}, nobs={self.nobs:g})"
+        )
