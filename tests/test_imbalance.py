@@ -327,6 +327,8 @@ def test_dataframe_columns_label_coefficients_and_inputs_are_not_modified(data):
     [
         (lambda X, y: weighted_logit(y * 2, X), ValueError, "y must be 0 or 1"),
         (lambda X, y: weighted_logit(np.zeros_like(y), X), ValueError, "only one class"),
+        (lambda X, y: weighted_logit(np.where(y == 1, np.nan, 0.0), X), ValueError,
+         "missing value"),
         (lambda X, y: weighted_logit(y.astype(str), X), TypeError, "numeric 0/1"),
         (lambda X, y: weighted_logit(y[:-1], X), ValueError, "one value per row of X"),
         (lambda X, y: weighted_logit(y, X[:, 0]), ValueError, r"X\[:, None\]"),

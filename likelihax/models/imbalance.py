@@ -388,6 +388,12 @@ def _binary_response(y, n) -> np.ndarray:
             "positive class as 1, e.g. y = (labels == 'yes')."
         )
     yv = arr.astype(np.float64)  # a copy
+    nan = np.flatnonzero(np.isnan(yv))
+    if nan.size:
+        raise ValueError(
+            f"y has {nan.size} missing value(s) (first rows: {nan[:5].tolist()}); "
+            "drop those rows (from X too) before fitting."
+        )
     bad = np.flatnonzero((yv != 0) & (yv != 1))
     if bad.size:
         raise ValueError(
@@ -405,7 +411,9 @@ def _binary_response(y, n) -> np.ndarray:
 def _start(names, yv, w) -> dict:
     """Intercept at the (weighted) log-odds of y, slopes at zero."""
     w = np.ones_like(yv) if w is None else w
-    rate = float(np.sum(w * yv) / np.sum(w))
+    # clipped: weights may leave one class with zero total weight, which the
+    # engine then reports (no finite estimate)
+    rate = min(max(float(np.sum(w * yv) / max(np.sum(w), 1e-300)), 1e-8), 1 - 1e-8)
     return {k: (math.log(rate / (1 - rate)) if k == INTERCEPT else 0.0) for k in names}
 
 
