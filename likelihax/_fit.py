@@ -38,7 +38,8 @@ from .results._result import FitResult, MultiStart
 
 __all__ = ["fit"]
 
-Method = Literal["newton", "bfgs", "lbfgs"]
+Method = Literal["newton", "fisher", "bfgs", "lbfgs"]
+WEIGHT_TYPES = ("frequency", "importance")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +56,8 @@ class _Static:
     verbose: bool
     info_tol: float
     chunk: int = 0
+    fisher: Callable | None = None
+    weight_type: str = "frequency"
 
 
 def _make_solver(method, dtype, tol, gtol, rtol):
@@ -65,9 +68,17 @@ def _make_solver(method, dtype, tol, gtol, rtol):
     if rtol is not None:
         kw["rtol"] = float(rtol)
     if isinstance(method, str):
-        if method == "newton":
+        if method in ("newton", "fisher"):
+            # Fisher scoring converges linearly where the link is not canonical,
+            # so its final step gains less than Newton's: a tighter EDM rule.
+            default = (1e-5 if f32 else 1e-9) if method == "newton" else (
+                1e-7 if f32 else 1e-15
+            )
             return Newton(
-                tol=float(tol if tol is not None else (1e-5 if f32 else 1e-9)), **kw
+                tol=float(tol if tol is not None else default),
+                name=method,
+                information="expected" if method == "fisher" else "observed",
+                **kw,
             )
         if tol is not None:
             raise ValueError(
@@ -77,8 +88,8 @@ def _make_solver(method, dtype, tol, gtol, rtol):
             kw.setdefault("gtol", 1e-5 if f32 else 1e-9)
             return LBFGS(memory_size=100 if method == "bfgs" else 10, name=method, **kw)
         raise ValueError(
-            f"Unknown method {method!r}. Use 'newton' (default), 'bfgs', 'lbfgs', or "
-            "an optax.GradientTransformation such as optax.adam(1e-2)."
+            f"Unknown method {method!r}. Use 'newton' (default), 'fisher', 'bfgs', "
+            "'lbfgs', or an optax.GradientTransformation such as optax.adam(1e-2)."
         )
     if isinstance(method, optax.GradientTransformation):
         if tol is not None:
@@ -93,21 +104,31 @@ def _make_solver(method, dtype, tol, gtol, rtol):
     )
 
 
-def _core(static: _Static, u0, fixed_leaves, data):
+def _core(static: _Static, u0, fixed_leaves, data, weights):
     """The compiled fit: optimize, then information, diagnostics and covariance."""
     problem = Problem(
-        static.loglik, static.spec, fixed_leaves, data, static.nobs, static.chunk
-    )
+        static.loglik, static.spec, fixed_leaves, data, static.nobs, static.chunk,
+        weights, static.fisher,
+    )  # fmt: skip
     if u0 is None:
         u0 = static.spec.to_unconstrained(fixed_leaves)
     gap = problem.separable_gap(u0)
     s = run(static.solver, problem, u0, static.max_steps, static.verbose)
     f, g, H, eig = static.solver.final(problem, s)
+    # The information behind the covariance: expected for "eim", else observed.
+    # Recomputed (one pass) only when the solver used the other one.
+    want = "expected" if static.cov == "eim" else "observed"
+    if getattr(static.solver, "information", "observed") != want:
+        if want == "expected":
+            f, g, H = problem.value_grad_fisher(s.u)
+        else:
+            f, g, H = problem.value_grad_hessian(s.u)
+        eig = None
     info_code, cond, edm, Hinv = analyze_information(H, g, static.info_tol, eig)
     status = jnp.where(s.code != Status.success.value, s.code, info_code)
     sep_tol = 1e-4 if u0.dtype == jnp.float32 else 1e-9
     status = jnp.where(gap > sep_tol, Status.not_separable.value, status)
-    cov_u, cov_nat = covariances(problem, static.cov, s.u, Hinv)
+    cov_u, cov_nat = covariances(problem, static.cov, s.u, Hinv, static.weight_type)
     return dict(
         u=s.u,
         params_flat=static.spec.natural_flat(s.u, fixed_leaves),
@@ -126,7 +147,9 @@ def _core(static: _Static, u0, fixed_leaves, data):
 
 
 _core_jit = jax.jit(_core, static_argnums=0)
-_core_many = jax.jit(jax.vmap(_core, in_axes=(None, 0, None, None)), static_argnums=0)
+_core_many = jax.jit(
+    jax.vmap(_core, in_axes=(None, 0, None, None, None)), static_argnums=0
+)
 _to_u = jax.jit(lambda spec, leaves: spec.to_unconstrained(leaves), static_argnums=0)
 
 
@@ -203,7 +226,10 @@ def fit(
     *,
     constraints: Mapping[str, C.Constraint] | None = None,
     method: Method | optax.GradientTransformation = "newton",
-    cov: Literal["oim", "opg", "sandwich"] = "oim",
+    cov: Literal["oim", "eim", "opg", "sandwich"] | None = None,
+    weights: Any = None,
+    weight_type: Literal["frequency", "importance"] = "frequency",
+    likelihood: bool | None = None,
     dtype: Literal["float64", "float32"] | None = None,
     max_steps: int | None = None,
     tol: float | None = None,
@@ -234,22 +260,41 @@ def fit(
         the working precision; NaN/inf raise an error naming the field.
     constraints : dict, optional
         Parameter name -> constraint from :mod:`likelihax.constraints`.
-    method : {"newton", "bfgs", "lbfgs"} or optax.GradientTransformation
+    method : {"newton", "fisher", "bfgs", "lbfgs"} or optax.GradientTransformation
         ``"newton"`` (default): exact autodiff Hessian with line search.
+        ``"fisher"``: Fisher scoring (IRLS for GLMs), the same loop with the
+        model's expected information (needs ``Model(..., fisher=...)``).
         ``"bfgs"``/``"lbfgs"``: optax L-BFGS with zoom line search (memory 100 / 10).
         An optax transformation (e.g. ``optax.adam(1e-2)``) runs on the mean
         negative log-likelihood.
-    cov : {"oim", "opg", "sandwich"}
-        Covariance of the estimates (see :mod:`likelihax.inference`); default
-        inverse observed information.
+    cov : {"oim", "eim", "opg", "sandwich"}, optional
+        Covariance of the estimates (see :mod:`likelihax.inference`). Default
+        ``"oim"`` (inverse observed information); ``"sandwich"`` with
+        importance weights or ``likelihood=False``.
+    weights : array (n,), optional
+        Non-negative observation weights: the objective is
+        :math:`\sum_i w_i \ell_i`.
+    weight_type : {"frequency", "importance"}
+        ``"frequency"``: row :math:`i` stands for :math:`w_i` identical rows
+        (every result equals the fit to the duplicated data; ``nobs`` is
+        :math:`\sum w_i`). ``"importance"`` (sampling, analytic or class
+        weights): a weighted estimating equation; the default covariance is the
+        sandwich with meat :math:`\sum_i w_i^2 s_i s_i^\top`, ``nobs`` counts
+        the rows with :math:`w_i > 0`, and the summary says why.
+    likelihood : bool, optional
+        ``False`` marks ``loglik`` as an M-estimation objective that is not a
+        log-likelihood (e.g. minus a focal loss): sandwich covariance by
+        default, no AIC/BIC. Default: the Model's setting, else True.
     dtype : {"float64", "float32"}, optional
         Working precision; float64 unless float32 is asked for.
     max_steps : int, optional
         Step limit (default 100 for Newton, 1000 for L-BFGS, 10000 for optax).
     tol : float, optional
         Newton stops when EDM :math:`=\tfrac12 g^\top H^{-1} g \le` ``tol``
-        (default 1e-9 in float64, 1e-5 in float32); one more Newton step then
-        brings the error of the estimate to the order of EDM² (see Notes).
+        (default 1e-9 in float64, 1e-5 in float32; 1e-15 and 1e-7 for
+        ``"fisher"``, whose convergence is only linear for non-canonical
+        links); one more step then brings the error of the estimate to the
+        order of EDM² (see Notes).
     gtol : float, optional
         Stop when :math:`\max|g| \le` ``gtol`` :math:`\max(1, |\ell|)`
         (default 0 for Newton, 1e-9 otherwise).
@@ -329,6 +374,9 @@ def fit(
         if constraints is not None:
             raise TypeError("Give constraints when building the Model, not to fit().")
         spec, leaves, fn, name = model.spec, model.init_leaves, model.loglik, model.name
+        fisher_fn = model.fisher
+        if likelihood is None:
+            likelihood = model.likelihood
     else:
         if not callable(loglik):
             raise TypeError(
@@ -340,6 +388,22 @@ def fit(
                 "fit(loglik, params, data): `params` (starting values) is missing."
             )
         fn, name = loglik, getattr(loglik, "__name__", "loglik")
+        fisher_fn = None
+    likelihood = True if likelihood is None else bool(likelihood)
+    if weight_type not in WEIGHT_TYPES:
+        raise ValueError(
+            f"weight_type must be one of {WEIGHT_TYPES}; got {weight_type!r}."
+        )
+    if cov is None:
+        robust = not likelihood or (weights is not None and weight_type == "importance")
+        cov = "sandwich" if robust else "oim"
+    if (cov == "eim" or method == "fisher") and fisher_fn is None:
+        raise ValueError(
+            f"{'cov=' + repr(cov) if cov == 'eim' else 'method=' + repr(method)} "
+            "needs the model's expected information: build it with "
+            "lx.Model(loglik, params, fisher=fn), where fn(params, data) returns "
+            "(eta, c) (see likelihax.Model)."
+        )
     if cov not in COV_KINDS:
         raise ValueError(f"cov must be one of {COV_KINDS}; got {cov!r}.")
     wdtype = resolve_dtype(dtype)
@@ -348,7 +412,7 @@ def fit(
             spec, leaves = build_spec(params, constraints)
         if spec.n_free == 0:
             raise ValueError("All parameters are fixed: there is nothing to estimate.")
-        traced = is_traced(data)
+        traced = is_traced(data) or (weights is not None and is_traced(weights))
         jdata = prepare_data(data, wdtype)
         out_shape = _check_loglik(fn, spec, leaves, jdata, wdtype)
         per_obs = out_shape != ()
@@ -360,7 +424,13 @@ def fit(
             n = nobs if nobs is not None else leading_nobs(jdata)
         if nobs is not None and per_obs and nobs != n:
             raise ValueError(f"nobs={nobs} but the log-likelihood returns {n} values.")
-        if cov != "oim" and not per_obs:
+        w = _prepare_weights(weights, n, per_obs, wdtype)
+        if w is not None and not traced:
+            wn = np.asarray(w)
+            n = float(wn.sum()) if weight_type == "frequency" else int((wn > 0).sum())
+            if weight_type == "frequency" and n == round(n):
+                n = int(round(n))
+        if cov in ("opg", "sandwich") and not per_obs:
             raise ValueError(
                 f"cov={cov!r} needs one log-likelihood value per observation, but the "
                 "log-likelihood returns a scalar. Return the per-observation terms "
@@ -371,29 +441,74 @@ def fit(
             max_steps = {"newton": 100, "optax": 10_000}.get(solver.name, 1000)
         static = _Static(
             loglik=fn, spec=spec, solver=solver, cov=cov, max_steps=int(max_steps),
-            nobs=int(n or 1), per_obs=per_obs, verbose=bool(verbose),
-            info_tol=1e-5 if wdtype == np.float32 else 1e-10,
-            chunk=_chunk_rows(chunk_size, jdata, n, per_obs),
+            nobs=int(out_shape[0] if per_obs else (n or 1)), per_obs=per_obs,
+            verbose=bool(verbose), info_tol=1e-5 if wdtype == np.float32 else 1e-10,
+            chunk=_chunk_rows(chunk_size, jdata, out_shape[0] if per_obs else n,
+                              per_obs),
+            fisher=fisher_fn, weight_type=weight_type,
         )  # fmt: skip
         fixed = [jnp.asarray(x, wdtype) for x in leaves]
         if starts is None:
-            out = _core_jit(static, None, fixed, jdata)
+            out = _core_jit(static, None, fixed, jdata, w)
             multi = None
         else:
             u0 = _to_u(spec, fixed)
             u_starts = _resolve_starts(starts, spec, leaves, u0, key, start_scale)
-            outs = _core_many(static, u_starts, fixed, jdata)
+            outs = _core_many(static, u_starts, fixed, jdata, w)
             out, multi = _pick_best(outs, traced)
         if not traced:
             out = jax.tree_util.tree_map(np.asarray, out)
         result = FitResult._from_core(
             out, spec=spec, name=name, method=solver.name, cov_kind=cov,
             dtype=wdtype.name, per_obs=per_obs, nobs=n, multistart=multi, loglik_fn=fn,
+            fisher_fn=fisher_fn, weight_type=None if w is None else weight_type,
+            likelihood=likelihood,
         )  # fmt: skip
     if not traced:
         result._data = data  # the caller's object, by reference (no copy kept)
+        result._weights = weights
         _report(result, fn, spec, fixed, jdata, warn)
     return result
+
+
+def _prepare_weights(weights, n, per_obs, dtype):
+    """Validated observation weights as a JAX array of the working dtype (or None)."""
+    if weights is None:
+        return None
+    if not per_obs:
+        raise ValueError(
+            "weights need one log-likelihood value per observation, but the "
+            "log-likelihood returns a scalar total. Return the per-observation terms."
+        )
+    if is_traced(weights):
+        w = jnp.asarray(weights, dtype)
+    else:
+        wn = np.asarray(weights)
+        if wn.dtype.kind not in "biuf":
+            raise TypeError(f"weights must be numeric; got dtype {wn.dtype}.")
+        wn = wn.astype(dtype)  # a copy: the caller's array is never touched
+        if wn.shape != (n,):
+            raise ValueError(
+                f"weights must have shape ({n},), one per observation; got {wn.shape}."
+            )
+        bad = np.flatnonzero(~np.isfinite(wn))
+        if bad.size:
+            raise ValueError(
+                f"weights contain {bad.size} non-finite value(s) (first rows: "
+                f"{bad[:5].tolist()}); give finite, non-negative weights."
+            )
+        neg = np.flatnonzero(wn < 0)
+        if neg.size:
+            raise ValueError(
+                f"weights must be non-negative; {neg.size} are negative (first rows: "
+                f"{neg[:5].tolist()})."
+            )
+        if not np.any(wn > 0):
+            raise ValueError("All weights are zero: there is nothing to fit.")
+        w = jnp.asarray(wn)
+    if w.shape != (n,):
+        raise ValueError(f"weights must have shape ({n},); got {w.shape}.")
+    return w
 
 
 def _chunk_rows(chunk_size, data, n, per_obs) -> int:

@@ -22,6 +22,26 @@ the natural scale by the delta method, :math:`J \hat V_u J^\top` with
 formula, so a model written with ``sigma`` or ``log_sigma`` gets the same SEs.
 ``"opg"`` and ``"sandwich"`` need one log-likelihood value per observation.
 
+``"eim"``
+    Inverse expected (Fisher) information :math:`\mathcal I^{-1}`, for models
+    that provide it (``Model(..., fisher=...)``; see
+    :mod:`likelihax.optimize._problem`). It is what R's ``summary.glm`` and
+    statsmodels' GLM report; for canonical links it equals ``"oim"``.
+
+Weights
+-------
+With observation weights :math:`w_i` the objective is :math:`\sum_i w_i\ell_i`
+and :math:`H`, :math:`\mathcal I` carry the weights. The meat of OPG and the
+sandwich depends on what the weights mean:
+
+* **frequency** weights (row :math:`i` stands for :math:`w_i` identical rows):
+  :math:`B = \sum_i w_i s_i s_i^\top`, so every covariance equals the one of
+  the data with duplicated rows;
+* **importance** (sampling, analytic, class) weights (a weighted estimating
+  equation :math:`\sum_i w_i s_i = 0`): :math:`B = \sum_i w_i^2 s_i s_i^\top`.
+  :math:`H^{-1}` alone is not a valid covariance then (the weighted objective is
+  not the log-likelihood of the data), so the default is ``"sandwich"``.
+
 References
 ----------
 White, H. (1982). Maximum likelihood estimation of misspecified models.
@@ -38,10 +58,11 @@ from ..optimize._newton import newton_direction, scaled_eigh
 
 __all__ = ["COV_KINDS", "DESCRIPTIONS", "analyze_information", "covariances"]
 
-COV_KINDS = ("oim", "opg", "sandwich")
+COV_KINDS = ("oim", "eim", "opg", "sandwich")
 
 DESCRIPTIONS = {
     "oim": "inverse observed information (-Hessian of the log-likelihood)",
+    "eim": "inverse expected (Fisher) information",
     "opg": "outer product of per-observation scores (BHHH)",
     "sandwich": "robust sandwich H^-1 (sum s_i s_i') H^-1 (HC0); valid under "
     "misspecified distributions for independent observations",
@@ -97,18 +118,25 @@ def _inv_pd(A):
     return _inverse(lam, Q, scale, (lam[0] > 0) & jnp.all(jnp.diag(A) > 0))
 
 
-def covariances(problem, kind: str, u, Hinv):
+def covariances(problem, kind: str, u, Hinv, weight_type: str = "frequency"):
     """Unconstrained and natural-scale covariance at ``u`` (delta method).
 
-    ``Hinv`` is the inverse observed information (NaN when it is not positive
-    definite, which makes every kind NaN). ``"opg"`` and ``"sandwich"`` use the
-    ``(n, k)`` matrix of per-observation scores.
+    ``Hinv`` is the inverse of the information of ``kind`` (observed, or
+    expected for ``"eim"``; NaN when it is not positive definite, which makes
+    every kind NaN). ``"opg"`` and ``"sandwich"`` use the ``(n, k)`` matrix of
+    per-observation scores, weighted as the module notes say.
     """
-    if kind == "oim":
+    if kind in ("oim", "eim"):
         cov_u = Hinv
     elif kind in ("opg", "sandwich"):
-        scores = jax.jacfwd(problem.loglik_terms)(u)
-        B = scores.T @ scores
+        scores = problem.scores(u)
+        w = problem.weights
+        if w is None:
+            B = scores.T @ scores
+        else:
+            ww = w if weight_type == "frequency" else w * w
+            ww = jnp.where(w > 0, ww, 0.0)
+            B = (scores * ww[:, None]).T @ jnp.where(w[:, None] > 0, scores, 0.0)
         if kind == "opg":
             cov_u = jnp.where(jnp.all(jnp.isfinite(Hinv)), _inv_pd(B), jnp.nan)
         else:

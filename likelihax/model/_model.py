@@ -26,6 +26,17 @@ class Model:
         Parameter name -> constraint (see :mod:`likelihax.constraints`).
     name : str, optional
         Shown in summaries; default the function's name.
+    fisher : callable, optional
+        Expected information through linear predictors:
+        ``fisher(params, data) -> (eta, c)`` with ``eta`` of shape ``(n,)`` or
+        ``(n, m)`` and ``c``, the information of each term with respect to its
+        ``eta``, of shape ``(n,)`` or ``(n, m, m)``. Enables
+        ``method="fisher"`` (Fisher scoring) and ``cov="eim"``; see
+        :mod:`likelihax.optimize._problem`.
+    likelihood : bool
+        False when ``loglik`` is an M-estimation objective rather than a
+        log-likelihood (e.g. minus a focal loss): sandwich covariance by
+        default, no AIC/BIC.
 
     Examples
     --------
@@ -45,6 +56,8 @@ class Model:
         params: Any,
         constraints: Mapping[str, C.Constraint] | None = None,
         name: str | None = None,
+        fisher: Callable[[Any, Any], Any] | None = None,
+        likelihood: bool = True,
     ):
         if not callable(loglik):
             raise TypeError(
@@ -53,6 +66,12 @@ class Model:
         self.loglik = loglik
         self.spec, self.init_leaves = build_spec(params, constraints)
         self.name = name or getattr(loglik, "__name__", "model")
+        if fisher is not None and not callable(fisher):
+            raise TypeError(
+                f"fisher must be a function fisher(params, data); got {type(fisher)}."
+            )
+        self.fisher = fisher
+        self.likelihood = bool(likelihood)
 
     @property
     def init(self):

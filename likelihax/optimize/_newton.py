@@ -104,6 +104,11 @@ class Newton:
         Gradient and relative-change rules of :mod:`likelihax.optimize._loop`.
     max_backtracks : int
         Step halvings before the line search gives up.
+    information : {"observed", "expected"}
+        Curvature used for the step: the exact Hessian (Newton) or the
+        model's expected information (Fisher scoring; IRLS for GLMs; see
+        :mod:`likelihax.optimize._problem`). Everything else (search, stopping,
+        final step) is shared. For a canonical-link GLM both are the same matrix.
     """
 
     tol: float = 1e-9
@@ -111,6 +116,12 @@ class Newton:
     rtol: float = 0.0
     max_backtracks: int = 40
     name: str = "newton"
+    information: str = "observed"
+
+    def _evaluate(self, problem, u):
+        if self.information == "expected":
+            return problem.value_grad_fisher(u)
+        return problem.value_grad_hessian(u)
 
     def init(self, problem, u0, max_steps):
         # The start is evaluated by the first step (a trial at u0 with d = 0).
@@ -130,7 +141,7 @@ class Newton:
 
     def step(self, problem, s: NewtonState) -> NewtonState:
         u_try = s.u + s.t * s.d
-        f_try, g_try, H_try = problem.value_grad_hessian(u_try)
+        f_try, g_try, H_try = self._evaluate(problem, u_try)
         finite = _finite(f_try, g_try, H_try)
         first = s.n_iter < 0
         slope = jnp.dot(s.g, s.d)

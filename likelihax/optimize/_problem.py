@@ -1,8 +1,26 @@
 """The objective handed to every solver: minus the log-likelihood on the unconstrained scale.
 
-One sign convention: solvers minimize :math:`f(u) = -\\sum_i \\ell_i(\\theta(u))`,
-and the information is :math:`\\nabla^2 f`. Nothing outside this module changes
-the sign.
+One sign convention: solvers minimize :math:`f(u) = -\\sum_i w_i \\ell_i(\\theta(u))`
+(:math:`w_i = 1` without weights), and the information is :math:`\\nabla^2 f`.
+Nothing outside this module changes the sign.
+
+Expected information
+--------------------
+A model may describe its expected (Fisher) information through linear
+predictors: ``fisher(params, data) -> (eta, c)`` with ``eta`` of shape ``(n,)``
+or ``(n, m)`` and ``c`` the information of :math:`\\ell_i` with respect to
+:math:`\\eta_i`, shape ``(n,)`` or ``(n, m, m)``. Then
+
+.. math:: \\mathcal I(u) = \\sum_i w_i J_i^\\top c_i J_i,
+   \\qquad J_i = \\partial \\eta_i / \\partial u,
+
+with :math:`J_i` by forward-mode autodiff. This "Gauss-Newton through the linear
+predictor" form covers GLMs (:math:`c_i = \\mu'(\\eta_i)^2 / V(\\mu_i)`),
+multinomial logit (:math:`c_i = \\operatorname{diag} p_i - p_i p_i^\\top`) and
+any model whose score is a function of a few linear predictors; Fisher scoring
+(IRLS for GLMs) uses it in place of the Hessian. On the unconstrained scale it
+is :math:`J_\\theta^\\top \\mathcal I_\\theta J_\\theta`, which at the optimum is the
+expected information transformed exactly.
 
 Chunked evaluation
 ------------------
@@ -40,6 +58,8 @@ class Problem:
     data: Any
     nobs: int = 1
     chunk: int = 0
+    weights: Any = None  # (n,) observation weights, or None
+    fisher: Callable | None = None  # (params, data) -> (eta, c); module notes
 
     def params(self, u):
         """Natural-scale parameter pytree at ``u``."""
@@ -49,20 +69,51 @@ class Problem:
         """Whatever the user's function returns: per observation, or a scalar."""
         return self.loglik(self.params(u), self.data if data is None else data)
 
-    def _value(self, u, data, w=None):
+    def _value(self, u, data, w=None, mask=None):
         terms = self.loglik_terms(u, data)
         if w is not None:
+            terms = w * terms
+        if mask is not None:
             # where, not multiply: a masked row contributes exactly zero.
+            terms = jnp.where(mask > 0, terms, 0.0)
+        if w is not None:
+            # A zero weight drops its row even where its term is not finite.
             terms = jnp.where(w > 0, terms, 0.0)
         return -jnp.sum(terms)
 
-    def _vgh(self, u, data, w=None):
+    def _vg(self, u, data, w=None, mask=None):
+        return jax.value_and_grad(self._value)(u, data, w, mask)
+
+    def _vgh(self, u, data, w=None, mask=None):
         def grad_with_aux(v):
-            f, g = jax.value_and_grad(self._value)(v, data, w)
+            f, g = jax.value_and_grad(self._value)(v, data, w, mask)
             return g, (f, g)
 
         H, (f, g) = jax.jacfwd(grad_with_aux, has_aux=True)(u)
         return f, g, H
+
+    def _fisher_block(self, u, data, w=None, mask=None):
+        """Expected information of one block (module notes)."""
+        fixed = self.fixed_leaves
+
+        def eta_fn(v):
+            return self.fisher(self.spec.to_natural(v, fixed), data)[0]
+
+        eta, c = self.fisher(self.spec.to_natural(u, fixed), data)
+        c = jax.lax.stop_gradient(c)
+        J = jax.jacfwd(eta_fn)(u)  # (n, k) or (n, m, k)
+        wt = jnp.ones(eta.shape[:1], u.dtype) if w is None else w
+        if mask is not None:
+            wt = jnp.where(mask > 0, wt, 0.0)
+        if eta.ndim == 1:
+            cw = jnp.where(wt > 0, wt * c, 0.0)
+            return (J * cw[:, None]).T @ J
+        cw = jnp.where((wt > 0)[:, None, None], wt[:, None, None] * c, 0.0)
+        return jnp.einsum("nak,nab,nbl->kl", J, cw, J)
+
+    def _vgf(self, u, data, w=None, mask=None):
+        f, g = self._vg(u, data, w, mask)
+        return f, g, self._fisher_block(u, data, w, mask)
 
     # ----- chunking ------------------------------------------------------------------
     def _is_obs(self, x) -> bool:
@@ -77,10 +128,16 @@ class Problem:
             self.data,
         )
 
+    def _wblock(self, start, size):
+        if self.weights is None:
+            return None
+        return jax.lax.dynamic_slice_in_dim(self.weights, start, size)
+
     def _accumulate(self, fn, u, n_out: int):
         """Sum of ``fn(u, block, mask)`` over blocks of observations (module notes).
 
-        ``fn`` returns ``n_out`` of (value, gradient, Hessian).
+        ``fn(u, data, weights, mask)`` returns ``n_out`` of (value, gradient,
+        Hessian or expected information).
 
         Blocks are read in place with ``dynamic_slice`` inside a ``fori_loop``
         (no reshaped copy of the data). When ``chunk`` does not divide ``nobs``
@@ -88,7 +145,7 @@ class Problem:
         counted masked out, so the program holds a single block evaluation.
         """
         if not self.chunk:
-            return fn(u, self.data)
+            return fn(u, self.data, self.weights)
         n, b = self.nobs, self.chunk
         nb = -(-n // b)
         k, dt = u.shape[0], u.dtype
@@ -100,7 +157,7 @@ class Problem:
         def body(i, acc):
             start = jnp.minimum(i * b, n - b)
             mask = (start + rows >= i * b).astype(jnp.int8)
-            out = fn(u, self._block(start, b), mask)
+            out = fn(u, self._block(start, b), self._wblock(start, b), mask)
             return jax.tree_util.tree_map(jnp.add, acc, out)
 
         return jax.lax.fori_loop(0, nb, body, zero)
@@ -132,7 +189,21 @@ class Problem:
         return self._accumulate(self._value, u, 1)
 
     def value_and_grad(self, u):
-        return self._accumulate(jax.value_and_grad(self._value), u, 2)
+        return self._accumulate(self._vg, u, 2)
+
+    def value_grad_fisher(self, u):
+        """``(f, g, I)`` with ``I`` the expected information (module notes)."""
+        if self.fisher is None:
+            raise ValueError(
+                "Fisher scoring and cov='eim' need the expected information: build "
+                "the model with lx.Model(..., fisher=fn) (see likelihax.Model)."
+            )
+        f, g, info = self._accumulate(self._vgf, u, 3)
+        return f, g, 0.5 * (info + info.T)
+
+    def scores(self, u):
+        """``(n, k)`` per-observation scores of the *unweighted* terms."""
+        return jax.jacfwd(self.loglik_terms)(u)
 
     def value_grad_hessian(self, u):
         """``(f, g, H)`` at ``u`` in one fused pass (forward-over-reverse).

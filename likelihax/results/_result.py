@@ -25,7 +25,14 @@ _FIELDS = (
     "u", "params_flat", "loglik", "grad", "information", "cov_u", "cov",
     "status", "iterations", "n_evals", "edm", "cond", "trace", "multistart",
 )  # fmt: skip
-_META = ("spec", "name", "method", "cov_kind", "dtype", "per_obs", "nobs", "loglik_fn")
+_META = (
+    "spec", "name", "method", "cov_kind", "dtype", "per_obs", "nobs", "loglik_fn",
+    "fisher_fn", "weight_type", "likelihood", "annot", "cov_scale",
+)  # fmt: skip
+_META_DEFAULTS = dict(
+    fisher_fn=None, weight_type=None, likelihood=True, annot=(None, (), ()),
+    cov_scale=None,
+)  # fmt: skip
 
 
 def _xp(a):
@@ -191,8 +198,9 @@ class FitResult:
         for k in _FIELDS:
             setattr(self, "_" + k, fields.get(k))
         for k in _META:
-            setattr(self, "_" + k, meta[k])
+            setattr(self, "_" + k, meta[k] if k in meta else _META_DEFAULTS[k])
         self._data = None
+        self._weights = None
 
     # ----- pytree ----------------------------------------------------------------
     def tree_flatten(self):
@@ -244,14 +252,82 @@ class FitResult:
 
     @property
     def cov(self) -> Covariance:
-        from ..inference._covariance import DESCRIPTIONS
-
         idx = np.asarray(self._spec.reported)
         fixed = self._fixed_mask[idx]
         m = self._cov[..., idx[:, None], idx[None, :]]
         # Fixed parameters have no sampling variance to report: NaN, as their SE.
         m = _xp(m).where(fixed[:, None] | fixed[None, :], np.nan, m)
-        return Covariance(m, self.labels, self._cov_kind, DESCRIPTIONS[self._cov_kind])
+        return Covariance(m, self.labels, self._cov_kind, self.cov_description)
+
+    @property
+    def cov_description(self) -> str:
+        """One line saying how the covariance was computed."""
+        from ..inference._covariance import DESCRIPTIONS
+
+        text = DESCRIPTIONS[self._cov_kind]
+        if self._cov_scale is not None:
+            text += f", times {self._cov_scale[1]}"
+        return text
+
+    # ----- derived results -------------------------------------------------------
+    def _replace(self, **meta) -> "FitResult":
+        children, aux = self.tree_flatten()
+        fields = dict(zip(_FIELDS, children))
+        m = dict(zip(_META, aux))
+        m.update(meta)
+        new = FitResult(fields, m)
+        new._data, new._weights = self._data, self._weights
+        return new
+
+    def scale_cov(self, factor, description: str) -> "FitResult":
+        """A result whose covariance is multiplied by ``factor``.
+
+        For quasi-likelihood dispersion: R's ``summary.glm`` reports
+        :math:`\\hat\\phi\\,\\mathcal I^{-1}` with the Pearson estimate
+        :math:`\\hat\\phi`. ``description`` (e.g. ``"dispersion 1.23 (Pearson
+        chi2 / df)"``) is shown with the covariance. Covariances of the same
+        kind asked for later with :meth:`vcov` are scaled too.
+
+        Examples
+        --------
+        >>> import numpy as np, jax.scipy.stats as st, likelihax as lx
+        >>> f = lx.fit(lambda p, d: st.norm.logpdf(d["y"], p["mu"], 1.0),
+        ...            {"mu": 0.0}, {"y": np.array([0.5, 1.5, 1.0, 3.0])})
+        >>> g = f.scale_cov(4.0, "4 (example)")
+        >>> round(float(g.se["mu"] / f.se["mu"]), 6)
+        2.0
+        """
+        factor = float(factor) if self._is_host else factor
+        if self._is_host and not (math.isfinite(factor) and factor > 0):
+            raise ValueError(f"factor must be positive and finite; got {factor}.")
+        old = 1.0 if self._cov_scale is None else self._cov_scale[0]
+        new = self._replace(cov_scale=(old * factor, description))
+        new._cov = self._cov * factor
+        new._cov_u = self._cov_u * factor
+        return new
+
+    def annotate(self, name=None, header=(), notes=()) -> "FitResult":
+        """A result whose summary shows ``name``, extra ``header`` rows and ``notes``.
+
+        For models built on :func:`likelihax.fit` that describe themselves
+        (family, link, deviance, ...) without subclassing the result.
+
+        Examples
+        --------
+        >>> import numpy as np, jax.scipy.stats as st, likelihax as lx
+        >>> f = lx.fit(lambda p, d: st.norm.logpdf(d["y"], p["mu"], 1.0),
+        ...            {"mu": 0.0}, {"y": np.array([0.5, 1.5])})
+        >>> g = f.annotate("Known-variance normal", [("Sigma", "1 (known)")])
+        >>> ("Sigma", "1 (known)") in g.summary().header
+        True
+        """
+        n0, h0, t0 = self._annot
+        annot = (
+            name if name is not None else n0,
+            tuple(h0) + tuple((str(a), str(b)) for a, b in header),
+            tuple(t0) + tuple(str(t) for t in notes),
+        )
+        return self._replace(annot=annot)
 
     @property
     def params_unconstrained(self):
@@ -298,12 +374,32 @@ class FitResult:
 
     @property
     def aic(self):
+        """:math:`-2\\ell + 2k`; NaN when the objective is not a likelihood."""
+        if not self._likelihood or self._weight_type == "importance":
+            return math.nan
         return -2.0 * self._loglik + 2.0 * self.n_params
 
     @property
     def bic(self):
+        """:math:`-2\\ell + k \\log n`; NaN when the objective is not a likelihood."""
         n = self._nobs
+        if not self._likelihood or self._weight_type == "importance":
+            return math.nan
         return -2.0 * self._loglik + self.n_params * (math.log(n) if n else math.nan)
+
+    @property
+    def is_likelihood(self) -> bool:
+        """False for an M-estimation objective (``likelihood=False``).
+
+        A fit with importance weights is a likelihood fit whose weighted
+        objective is a pseudo-likelihood: its ``aic`` and ``bic`` are NaN too.
+        """
+        return bool(self._likelihood)
+
+    @property
+    def weight_type(self):
+        """``"frequency"``, ``"importance"``, or None for an unweighted fit."""
+        return self._weight_type
 
     @property
     def status(self):
@@ -427,14 +523,14 @@ class FitResult:
             hi.append(to_x(u + z * s))
         return un(xp.concatenate(lo, axis=-1)), un(xp.concatenate(hi, axis=-1))
 
-    def vcov(self, kind: str, data: Any = None) -> Covariance:
-        """Covariance of another kind (``"oim"``, ``"opg"``, ``"sandwich"``) at the estimate.
+    def vcov(self, kind: str, data: Any = None, weights: Any = None) -> Covariance:
+        """Covariance of another kind (``"oim"``, ``"eim"``, ``"opg"``, ``"sandwich"``).
 
-        ``data`` defaults to the data of the fit.
+        ``data`` and ``weights`` default to those of the fit.
         """
         from ..inference._vcov import vcov
 
-        return vcov(self, kind, data)
+        return vcov(self, kind, data, weights)
 
     def weak_directions(self, n_max: int = 3) -> list[str]:
         """Eigen-directions of the scaled information with the smallest eigenvalues.

@@ -130,6 +130,15 @@ def _num(x, fmt=".6g") -> str:
     return format(x, fmt) if math.isfinite(x) else str(x)
 
 
+def _nobs_text(fit) -> str:
+    n = fit.nobs
+    if not n:
+        return "n/a"
+    if isinstance(n, float) and not float(n).is_integer():
+        return format(n, ".6g")
+    return str(int(n))
+
+
 def build_summary(fit, alpha: float = 0.05) -> Summary:
     """Collect the numbers of a :class:`FitResult` into a :class:`Summary`."""
     if not fit._is_host or np.ndim(fit.loglik) != 0:
@@ -143,13 +152,24 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
     se = np.asarray(fit._se_flat, dtype=float)
     cons = spec.element_constraints
     st = fit.status
+    name, extra_header, extra_notes = fit._annot
+    lik = fit.is_likelihood
     header = [
-        ("Model", fit._name),
-        ("Observations", str(fit.nobs) if fit.nobs else "n/a"),
+        ("Model", name or fit._name),
+        ("Observations", _nobs_text(fit)),
         ("Parameters", str(fit.n_params)),
-        ("Log-likelihood", _num(fit.loglik, ".8g")),
-        ("AIC", _num(fit.aic, ".8g")),
-        ("BIC", _num(fit.bic, ".8g")),
+    ]
+    if lik and fit.weight_type == "importance":
+        header += [("Weighted loglik", _num(fit.loglik, ".8g"))]
+    elif lik:
+        header += [
+            ("Log-likelihood", _num(fit.loglik, ".8g")),
+            ("AIC", _num(fit.aic, ".8g")),
+            ("BIC", _num(fit.bic, ".8g")),
+        ]
+    else:
+        header += [("Objective", _num(fit.loglik, ".8g"))]
+    header += [
         ("Method", fit.method),
         ("Iterations", f"{int(fit.iterations)} ({int(fit.n_evals)} evals)"),
         ("Converged", "yes" if fit.converged else "NO"),
@@ -159,6 +179,7 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
         ("max|grad|", _num(fit.grad_norm, ".2e")),
         ("EDM", _num(fit.edm, ".2e")),
         ("Cond. number", _num(fit.condition_number, ".3g")),
+        *extra_header,
     ]
     lo_q, hi_q = alpha / 2, 1 - alpha / 2
     columns = ["estimate", "std.err", "z", "P>|z|", f"[{lo_q:g}", f"{hi_q:g}]"]
@@ -181,9 +202,31 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
         if b is not None and math.isfinite(se[i]):
             if est[i] - z * se[i] < b[0] or est[i] + z * se[i] > b[1]:
                 near.append(labels_all[i])
-    from ..inference._covariance import DESCRIPTIONS
-
-    notes.append(f"Covariance: {DESCRIPTIONS[fit._cov_kind]}.")
+    notes.append(f"Covariance: {fit.cov_description}.")
+    if not lik:
+        notes.append(
+            "M-estimation: the objective is not a log-likelihood, so there is no "
+            "AIC, BIC or likelihood-ratio test; standard errors should come from "
+            "the sandwich (the inverse curvature alone is not a covariance)."
+        )
+    if fit.weight_type == "frequency":
+        notes.append(
+            "Frequency weights: each row counts as many identical observations as "
+            "its weight (results equal those of the duplicated data)."
+        )
+    elif fit.weight_type == "importance":
+        notes.append(
+            "Importance weights: the weighted objective is not the log-likelihood "
+            "of the data, so the inverse information is not a valid covariance; "
+            "the sandwich H^-1 (sum w_i^2 s_i s_i') H^-1 is. No AIC/BIC: the "
+            "weighted log-likelihood is not a likelihood."
+        )
+        if fit._cov_kind in ("oim", "eim", "opg"):
+            notes.append(
+                f"WARNING: covariance {fit._cov_kind!r} was requested with "
+                "importance weights; its standard errors are not valid in general."
+            )
+    notes.extend(extra_notes)
     if any(c.name not in ("real", "fixed") for c in cons):
         notes.append(
             "Constrained parameters: estimated on an unconstrained scale; estimates "
@@ -225,4 +268,5 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
             f"optimum ({ms['converged']} converged); distinct optima (loglik): "
             + ", ".join(f"{v:.8g}" for v in ms["optima"][:5])
         )
-    return Summary("likelihax maximum-likelihood fit", header, columns, rows, notes)
+    title = "likelihax maximum-likelihood fit" if lik else "likelihax M-estimation fit"
+    return Summary(title, header, columns, rows, notes)
