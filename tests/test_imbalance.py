@@ -40,7 +40,6 @@ from likelihax.models.imbalance import (
 )
 
 sm = pytest.importorskip("statsmodels.api")
-sklearn_utils = pytest.importorskip("sklearn.utils")
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -123,6 +122,7 @@ def data(make_rng):
     ],
 )
 def test_balanced_class_weights_equal_sklearn(y):
+    pytest.importorskip("sklearn")  # test-only; belongs in the `test` extra
     from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 
     got = class_weights(y, "balanced")
@@ -137,6 +137,7 @@ def test_balanced_class_weights_equal_sklearn(y):
 
 
 def test_dict_class_weights_equal_sklearn():
+    pytest.importorskip("sklearn")
     from sklearn.utils.class_weight import compute_sample_weight
 
     y = np.array([0, 1, 1, 0, 0, 2])
@@ -252,6 +253,7 @@ def test_focal_sandwich_equals_numpy(data, alpha, weighted, make_rng):
 # ----- class-weighted logit against scikit-learn and statsmodels ------------------------
 @pytest.mark.parametrize("cw", ["balanced", {0: 1.0, 1: 4.0}])
 def test_weighted_logit_equals_sklearn_and_statsmodels(data, cw):
+    pytest.importorskip("sklearn")
     from sklearn.linear_model import LogisticRegression
 
     X, y, X1 = data
