@@ -167,7 +167,7 @@ FAMILIES: dict[str, Family] = {
     for f in [
         Family("gaussian", "identity", ("identity", "log", "inverse"), _ll_gaussian,
                lambda mu, a: jnp.ones_like(mu), lambda y, mu, a: (y - mu) ** 2,
-               lambda y: np.isfinite(y), "real numbers", lambda mu: np.isfinite(mu),
+               lambda y: np.isfinite(y), "real numbers", jnp.isfinite,
                lambda y, m: y, dispersion=True),
         Family("binomial", "logit", ("logit", "probit", "cloglog", "log"),
                _ll_binomial, lambda mu, a: mu * (1.0 - mu), _dev_binomial,

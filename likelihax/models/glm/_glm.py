@@ -48,7 +48,11 @@ def _model_fns(family: Family, link: Link, columns: tuple, has_alpha: bool):
     def loglik(p, d):
         eta, mu = eta_mu(p, d)
         alpha = p["alpha"] if has_alpha else None
-        return family.loglik(d["y"], eta, mu, link, d["m"], d["phi"], alpha)
+        ll = family.loglik(d["y"], eta, mu, link, d["m"], d["phi"], alpha)
+        # NaN outside the range of the mean (mu <= 0 for identity-link Poisson,
+        # mu >= 1 for log-link binomial), where the density formula can still be
+        # finite: the line search then steps back into the range.
+        return jnp.where(link.eta_valid(eta) & family.mu_valid(mu), ll, jnp.nan)
 
     def fisher(p, d):
         eta, mu = eta_mu(p, d)

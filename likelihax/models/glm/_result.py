@@ -174,7 +174,8 @@ class GLMResult:
     # ----- residuals ----------------------------------------------------------------
     @property
     def resid_response(self) -> np.ndarray:
-        """:math:`y_i - \\hat\\mu_i` (proportions for the binomial)."""
+        """:math:`y_i - \\hat\\mu_i`; proportions for the binomial, as R (statsmodels
+        multiplies by the trials)."""
         return self._data["y"] - self.fitted
 
     @property
@@ -333,7 +334,13 @@ class GLMResult:
                       bounds=[(-1, 1)] * A.shape[1], method="highs")  # fmt: skip
         if res.status != 0 or -res.fun <= 1e-7 * A.shape[0]:
             return None
-        return self._separation_text(res.x, A, None)
+        # complete separation: some d with a_j'd >= t > 0 for every j
+        k = A.shape[1]
+        full = linprog(np.r_[np.zeros(k), -1.0], A_ub=np.c_[-A, np.ones(len(A))],
+                       b_ub=np.zeros(len(A)), bounds=[(-1, 1)] * k + [(None, 1)],
+                       method="highs")  # fmt: skip
+        complete = full.status == 0 and -full.fun > 1e-7
+        return self._separation_text(full.x[:k] if complete else res.x, A, None)
 
     def _separation_text(self, d, A, fallback):
         if d is not None:
