@@ -16,8 +16,13 @@ Examples
 2.5
 """
 
-from . import constraints as constraints
-from . import inference as inference
+from ._cache import configure_compilation_cache as _configure_cache
+
+_configure_cache()
+
+from . import constraints as constraints  # noqa: E402
+from . import inference as inference  # noqa: E402
+from ._cache import compilation_cache_dir as compilation_cache_dir  # noqa: E402
 from ._fit import fit as fit
 from ._many import fit_many as fit_many
 from ._status import Status as Status
@@ -51,6 +56,7 @@ __all__ = [
     "Status",
     "Summary",
     "compare_mle_mom",
+    "compilation_cache_dir",
     "constraints",
     "fit",
     "fit_distribution",
