@@ -310,6 +310,37 @@ def test_ordinal_arrays_and_new_data(fair, fair_fits):
                                atol=1e-13)  # fmt: skip
 
 
+def test_ordinal_two_levels_is_logistic_regression(fair):
+    """With 2 levels, P(Y = high) = sigmoid(x'beta - zeta): statsmodels Logit."""
+    y = np.where(fair["rate_marriage"] >= 4, "happy", "not")
+    res = ordinal(y, fair[FAIR_X], levels=["not", "happy"])
+    m = sm.Logit((y == "happy").astype(float), sm.add_constant(fair[FAIR_X])).fit(
+        method="newton", tol=1e-14, maxiter=100, disp=0
+    )
+    ref = m.params.to_numpy()
+    np.testing.assert_allclose(np.r_[res.beta, -res.zeta], np.r_[ref[1:], ref[0]],
+                               rtol=1e-9)  # fmt: skip
+    ref_se = m.bse.to_numpy()
+    np.testing.assert_allclose(np.r_[res.beta_se, res.zeta_se],
+                               np.r_[ref_se[1:], ref_se[0]], rtol=1e-9)  # fmt: skip
+    assert res.loglik == pytest.approx(m.llf, rel=1e-12)
+    np.testing.assert_allclose(res.predict_proba()[:, 1], m.predict(), atol=1e-12)
+
+
+def test_ordinal_intercept_only_closed_form(fair):
+    """No regressors: zeta_k = logit of the cumulative proportion P(Y <= k)."""
+    res = ordinal("rate_marriage ~ 1", fair)
+    counts = fair["rate_marriage"].value_counts().sort_index().to_numpy()
+    cum = np.cumsum(counts)[:-1] / counts.sum()
+    np.testing.assert_allclose(res.zeta, np.log(cum / (1 - cum)), rtol=1e-10)
+    assert res.columns == () and res.beta.shape == (0,)
+    np.testing.assert_allclose(
+        res.predict_proba()[0], counts / counts.sum(), rtol=1e-10
+    )
+    n = counts.sum()
+    assert res.loglik == pytest.approx(np.sum(counts * np.log(counts / n)), rel=1e-12)
+
+
 @pytest.fixture(scope="module")
 def housing_polr(housing):
     return {
@@ -397,8 +428,10 @@ def test_missing_values_drop_and_raise(fair):
     assert ("Rows dropped", "2 (missing values)") in res.summary().header
     y, X = df["rate_marriage"].to_numpy(), df[FAIR_X].to_numpy()
     Xc = X.copy()
-    with pytest.raises(ValueError, match="2 of 300 rows have missing values"):
-        mnlogit(y, X)
+    with pytest.raises(ValueError, match=r"2 of 300 rows .*\(X column 'age': 2\)"):
+        mnlogit(y, X, columns=FAIR_X)
+    with pytest.raises(TypeError, match="names a column, which needs a formula"):
+        mnlogit(y, X, weights="Freq")
     res = ordinal(y, X, columns=FAIR_X, missing="drop")
     np.testing.assert_array_equal(X, Xc)
     np.testing.assert_allclose(res.zeta, ref.zeta, rtol=1e-12)

@@ -47,11 +47,13 @@ def _level_name(v) -> str:
 
 def _is_missing(y) -> np.ndarray:
     """Missing entries of a response (NaN, None, pandas NA)."""
-    arr = np.asarray(y, dtype=object)
+    arr = np.asarray(y, dtype=object).ravel()
     return np.array(
-        [v is None or (isinstance(v, float) and math.isnan(v)) or str(v) in ("nan", "<NA>")
+        [v is None
+         or (isinstance(v, (float, np.floating)) and math.isnan(v))
+         or type(v).__name__ in ("NAType", "NaTType")
          for v in arr], dtype=bool,
-    ) if arr.size else np.zeros(0, bool)  # fmt: skip
+    ).reshape(-1)  # fmt: skip
 
 
 def _prepare(formula_or_y, data_or_X, *, weights, missing, columns, what) -> Design:
@@ -72,28 +74,47 @@ def _prepare(formula_or_y, data_or_X, *, weights, missing, columns, what) -> Des
         columns = [str(c) for c in X.columns]
     if not _is_categorical(y):
         y = np.array(y.to_numpy() if hasattr(y, "to_numpy") else y)  # a copy
-    Xa = np.array(X, dtype=np.float64) if not isinstance(X, np.ndarray) else X
-    w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    try:
+        Xa = np.array(X, dtype=np.float64)  # a copy: the caller's X is untouched
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"X must be a numeric matrix: {e}") from None
     if isinstance(weights, str):
-        raise TypeError("weights given by column name need a formula and a DataFrame.")
-    miss = _is_missing(y)
-    if Xa.ndim == 2 and Xa.shape[0] == len(miss):
-        miss = miss | np.isnan(Xa).any(axis=1)
-    if w is not None and w.shape == miss.shape:
-        miss = miss | np.isnan(w)
+        raise TypeError(
+            f"weights={weights!r} names a column, which needs a formula and a "
+            "DataFrame; with arrays give the weights as an array."
+        )
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    Xa = Xa[:, None] if Xa.ndim == 1 else Xa
+    if np.ndim(y) != 1 or Xa.ndim != 2 or len(y) != Xa.shape[0]:
+        raise ValueError(
+            f"y must be one value per row of X: got y of shape {np.shape(y)} and X "
+            f"of shape {Xa.shape}."
+        )
+    if w is not None and w.shape != (len(y),):
+        raise ValueError(
+            f"weights must be one value per row ({len(y)}); got shape {w.shape}."
+        )
+    names = columns or [f"x{j}" for j in range(Xa.shape[1])]
+    parts = [("y", _is_missing(y))]
+    parts += [
+        (f"X column {names[j]!r}", np.isnan(Xa[:, j])) for j in range(Xa.shape[1])
+    ]
+    parts += [] if w is None else [("weights", np.isnan(w))]
+    miss = np.any([m for _, m in parts], axis=0)
     keep = np.flatnonzero(~miss)
     if miss.any():
         if missing == "raise":
             rows = np.flatnonzero(miss)
+            where = "; ".join(f"{n}: {int(m.sum())}" for n, m in parts if m.any())
             raise ValueError(
-                f"{rows.size} of {miss.size} rows have missing values (NaN/None) in "
-                f"y, X or weights; first rows {rows[:5].tolist()}. Remove or impute "
+                f"{rows.size} of {miss.size} rows have missing values (NaN/None) "
+                f"({where}); first rows {rows[:5].tolist()}. Remove or impute "
                 "them, or pass missing='drop' to drop those rows."
             )
         y = y[keep]
-        X = np.asarray(Xa)[keep]
+        Xa = Xa[keep]
         w = None if w is None else w[keep]
-    d = from_arrays(y, X, columns)
+    d = from_arrays(y, Xa, columns)
     extra = {} if w is None else {"weights": np.array(w)}
     return dataclasses.replace(
         d, response=response, rows=keep, n_dropped=int(miss.sum()), extra=extra

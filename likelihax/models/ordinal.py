@@ -331,8 +331,10 @@ def ordinal(
     cum = np.cumsum(counts)[:-1] / counts.sum()
     params["zeta"] = np.array([LINKS[link].quantile(float(q)) for q in cum])
     loglik, fisher = _FNS[link]
-    model = Model(loglik, params, constraints={"zeta": C.ordered},
-                  name="Ordinal regression", fisher=fisher)  # fmt: skip
+    # one cut-point (2 levels) needs no ordering constraint
+    cons = {"zeta": C.ordered} if len(lev) > 2 else None
+    model = Model(loglik, params, constraints=cons, name="Ordinal regression",
+                  fisher=fisher)  # fmt: skip
     if w is not None:
         fit_kwargs["weights"] = w
     res = model.fit(data, **fit_kwargs)
