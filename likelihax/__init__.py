@@ -37,6 +37,13 @@ from .models.distributions import FAMILIES as FAMILIES
 from .models.distributions import compare_mle_mom as compare_mle_mom
 from .models.distributions import fit_distribution as fit_distribution
 from .models.distributions import method_of_moments as method_of_moments
+from .models.glm import GLMResult as GLMResult
+from .models.glm import SeparationWarning as SeparationWarning
+from .models.glm import glm as glm
+from .models.imbalance import class_weights as class_weights
+from .models.imbalance import focal_logit as focal_logit
+from .models.imbalance import focal_loss as focal_loss
+from .models.imbalance import weighted_logit as weighted_logit
 from .results import Covariance as Covariance
 from .results import FitResult as FitResult
 from .results import Summary as Summary
@@ -48,20 +55,27 @@ __all__ = [
     "ConvergenceWarning",
     "Covariance",
     "FitResult",
+    "GLMResult",
     "InformationWarning",
     "LikelihaxWarning",
     "Model",
     "Param",
     "PrecisionWarning",
+    "SeparationWarning",
     "Status",
     "Summary",
+    "class_weights",
     "compare_mle_mom",
     "compilation_cache_dir",
     "constraints",
     "fit",
     "fit_distribution",
     "fit_many",
+    "focal_logit",
+    "focal_loss",
+    "glm",
     "inference",
     "method_of_moments",
     "vcov",
+    "weighted_logit",
 ]

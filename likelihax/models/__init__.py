@@ -1,13 +1,40 @@
 """Ready-made likelihoods, built only on the public engine.
 
-Use :func:`fit_distribution` to fit a univariate family to a sample (closed-form
-MLEs are checked against the numerical fit in the tests) and
-:func:`method_of_moments` for the moment estimates.
+What to use when:
+
+* :func:`fit_distribution` fits a univariate family to a sample (closed-form
+  MLEs are checked against the numerical fit in the tests);
+  :func:`method_of_moments` and :func:`compare_mle_mom` give the moment
+  estimates beside the MLE.
+* :func:`glm` fits generalized linear models (formula or arrays; R's
+  conventions for dispersion, deviance and AIC); see :mod:`likelihax.models.glm`.
+* :func:`class_weights`, :func:`weighted_logit` and :func:`focal_logit` handle
+  class imbalance (weighted likelihood and focal loss, with sandwich SEs); see
+  :mod:`likelihax.models.imbalance`.
 """
 
 from .distributions import FAMILIES as FAMILIES
 from .distributions import compare_mle_mom as compare_mle_mom
 from .distributions import fit_distribution as fit_distribution
 from .distributions import method_of_moments as method_of_moments
+from .glm import GLMResult as GLMResult
+from .glm import SeparationWarning as SeparationWarning
+from .glm import glm as glm
+from .imbalance import class_weights as class_weights
+from .imbalance import focal_logit as focal_logit
+from .imbalance import focal_loss as focal_loss
+from .imbalance import weighted_logit as weighted_logit
 
-__all__ = ["FAMILIES", "compare_mle_mom", "fit_distribution", "method_of_moments"]
+__all__ = [
+    "FAMILIES",
+    "GLMResult",
+    "SeparationWarning",
+    "class_weights",
+    "compare_mle_mom",
+    "fit_distribution",
+    "focal_logit",
+    "focal_loss",
+    "glm",
+    "method_of_moments",
+    "weighted_logit",
+]

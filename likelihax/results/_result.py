@@ -30,7 +30,7 @@ _META = (
     "fisher_fn", "weight_type", "likelihood", "annot", "cov_scale",
 )  # fmt: skip
 _META_DEFAULTS = dict(
-    fisher_fn=None, weight_type=None, likelihood=True, annot=(None, (), ()),
+    fisher_fn=None, weight_type=None, likelihood=True, annot=(None, (), (), 0),
     cov_scale=None,
 )  # fmt: skip
 
@@ -306,11 +306,16 @@ class FitResult:
         new._cov_u = self._cov_u * factor
         return new
 
-    def annotate(self, name=None, header=(), notes=()) -> "FitResult":
+    def annotate(
+        self, name=None, header=(), notes=(), extra_params: int = 0
+    ) -> "FitResult":
         """A result whose summary shows ``name``, extra ``header`` rows and ``notes``.
 
         For models built on :func:`likelihax.fit` that describe themselves
         (family, link, deviance, ...) without subclassing the result.
+        ``extra_params`` counts parameters estimated outside the fit (e.g. a
+        GLM dispersion), which AIC and BIC then include, as R's ``logLik``
+        ``df`` does.
 
         Examples
         --------
@@ -321,11 +326,12 @@ class FitResult:
         >>> ("Sigma", "1 (known)") in g.summary().header
         True
         """
-        n0, h0, t0 = self._annot
+        n0, h0, t0, e0 = self._annot
         annot = (
             name if name is not None else n0,
             tuple(h0) + tuple((str(a), str(b)) for a, b in header),
             tuple(t0) + tuple(str(t) for t in notes),
+            int(e0) + int(extra_params),
         )
         return self._replace(annot=annot)
 
@@ -377,7 +383,7 @@ class FitResult:
         """:math:`-2\\ell + 2k`; NaN when the objective is not a likelihood."""
         if not self._likelihood or self._weight_type == "importance":
             return math.nan
-        return -2.0 * self._loglik + 2.0 * self.n_params
+        return -2.0 * self._loglik + 2.0 * (self.n_params + self._annot[3])
 
     @property
     def bic(self):
@@ -385,7 +391,8 @@ class FitResult:
         n = self._nobs
         if not self._likelihood or self._weight_type == "importance":
             return math.nan
-        return -2.0 * self._loglik + self.n_params * (math.log(n) if n else math.nan)
+        k = self.n_params + self._annot[3]
+        return -2.0 * self._loglik + k * (math.log(n) if n else math.nan)
 
     @property
     def is_likelihood(self) -> bool:

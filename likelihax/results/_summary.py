@@ -152,12 +152,13 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
     se = np.asarray(fit._se_flat, dtype=float)
     cons = spec.element_constraints
     st = fit.status
-    name, extra_header, extra_notes = fit._annot
+    name, extra_header, extra_notes, extra_k = fit._annot
     lik = fit.is_likelihood
+    k_text = str(fit.n_params) + (f" (+{extra_k} in AIC)" if extra_k else "")
     header = [
         ("Model", name or fit._name),
         ("Observations", _nobs_text(fit)),
-        ("Parameters", str(fit.n_params)),
+        ("Parameters", k_text),
     ]
     if lik and fit.weight_type == "importance":
         header += [("Weighted loglik", _num(fit.loglik, ".8g"))]

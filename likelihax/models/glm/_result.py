@@ -382,13 +382,14 @@ class GLMResult:
         if self._fam.dispersion:
             notes.append(
                 f"Log-likelihood as R's logLik.glm: density at dispersion deviance/n "
-                f"= {self.deviance / self.nobs:.6g}; R's AIC, counting the "
-                f"dispersion as a parameter, is {self.aic:.8g}."
+                f"= {self.deviance / self.nobs:.6g}; AIC and BIC count the "
+                "dispersion as a parameter, as R's do."
             )
         if self._separation_note:
             notes.append(self._separation_note)
         return self.fit.annotate(
-            name=f"GLM: {self.family} ({self.link})", header=header, notes=notes
+            name=f"GLM: {self.family} ({self.link})", header=header, notes=notes,
+            extra_params=int(self._fam.dispersion),
         ).summary(alpha)
 
     def _repr_html_(self) -> str:
