@@ -137,6 +137,14 @@ def test_mnlogit_arrays_match_statsmodels(anes, sm_mnlogit):
     # labelled by category and column
     assert res.fit.labels[:2] == ["PID=1.Intercept", "PID=1.logpopul"]
     assert float(res.fit.params["PID=6"]["selfLR"]) == pytest.approx(ref[5, 2], 1e-9)
+    # robust (HC0) covariance from the per-observation scores
+    hc0 = sm.MNLogit(anes["PID"], sm.add_constant(anes[ANES_X])).fit(
+        method="newton", tol=1e-14, maxiter=100, disp=0, cov_type="HC0"
+    )
+    V = res.fit.vcov("sandwich")
+    assert V.labels[:2] == ["PID=1.Intercept", "PID=1.logpopul"]
+    se = np.sqrt(np.diag(np.asarray(V))).reshape(res.coef.shape)
+    np.testing.assert_allclose(se, hc0.bse.to_numpy().T, rtol=1e-9)
 
 
 def test_mnlogit_formula_matches_nnet(anes_formula):
@@ -327,6 +335,18 @@ def test_ordinal_two_levels_is_logistic_regression(fair):
     np.testing.assert_allclose(res.predict_proba()[:, 1], m.predict(), atol=1e-12)
 
 
+def test_ordinal_reversed_levels(fair, fair_fits):
+    """Reversing the order of the levels flips the signs: beta -> -beta and
+    zeta_k -> -zeta_{K-k}."""
+    res = ordinal(FAIR_FORMULA, fair, levels=[5, 4, 3, 2, 1])
+    ref = fair_fits["logit"]
+    np.testing.assert_allclose(res.beta, -ref.beta, rtol=1e-9)
+    np.testing.assert_allclose(res.zeta, -ref.zeta[::-1], rtol=1e-9)
+    np.testing.assert_allclose(res.predict_proba(), ref.predict_proba()[:, ::-1],
+                               atol=1e-12)  # fmt: skip
+    assert res.cut_labels[0] == "5|4"
+
+
 def test_ordinal_intercept_only_closed_form(fair):
     """No regressors: zeta_k = logit of the cumulative proportion P(Y <= k)."""
     res = ordinal("rate_marriage ~ 1", fair)
@@ -355,6 +375,20 @@ def test_ordinal_weighted_matches_polr(housing_polr, link):
     _check_polr(res, f"polr_housing_{POLR[link]}")
     assert res.fit.nobs == 1681
     assert res.levels == ("Low", "Medium", "High")  # the ordered categorical's order
+
+
+def test_ordinal_row_order_and_new_data(housing, housing_polr):
+    ref = housing_polr["logit"]
+    perm = np.random.default_rng(3).permutation(len(housing))
+    shuffled = housing.iloc[perm]
+    res = ordinal("Sat ~ Infl + Type + Cont", shuffled, weights="Freq")
+    np.testing.assert_allclose(np.r_[res.beta, res.zeta], np.r_[ref.beta, ref.zeta],
+                               rtol=1e-10)  # fmt: skip
+    np.testing.assert_allclose(res.predict_proba(), ref.predict_proba()[perm],
+                               atol=1e-13)  # fmt: skip
+    new = housing.iloc[[0, 30, 71]][["Infl", "Type", "Cont"]]
+    np.testing.assert_allclose(ref.predict_proba(new),
+                               ref.predict_proba()[[0, 30, 71]], atol=1e-13)  # fmt: skip
 
 
 def _polr_probs(theta, X, link, k):
