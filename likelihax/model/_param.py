@@ -142,7 +142,31 @@ class ParamSpec:
             m = math.prod(shape)
             leaves.append(flat[..., off : off + m].reshape(flat.shape[:-1] + shape))
             off += m
-        return jax.tree_util.tree_unflatten(self.treedef, leaves)
+        return self._written_dicts(jax.tree_util.tree_unflatten(self.treedef, leaves))
+
+    def _written_dicts(self, tree, prefix: str = ""):
+        """``tree`` with its dicts' keys in the order the user wrote them.
+
+        JAX sorts dict keys when flattening; results read better (and, passed
+        back as starting values, keep the reported order) in the user's order.
+        """
+        if not isinstance(tree, dict) or not self.order:
+            return tree
+        rank = {self.names[i]: r for r, i in enumerate(self.order)}
+
+        def first(key):
+            name = f"{prefix}.{key}" if prefix else str(key)
+            hits = [
+                r for n, r in rank.items()
+                if n == name or n.startswith(name + ".") or n.startswith(name + "[")
+            ]  # fmt: skip
+            return min(hits, default=len(rank))
+
+        keys = sorted(tree, key=first)
+        return {
+            k: self._written_dicts(tree[k], f"{prefix}.{k}" if prefix else str(k))
+            for k in keys
+        }
 
     # ----- labels --------------------------------------------------------------
     @property
