@@ -15,6 +15,22 @@ the observed information (all at the estimate :math:`\hat\theta`):
     Valid under misspecification of the distribution as long as observations are
     independent and the estimating equations have mean zero (White, 1982). It
     equals statsmodels ``cov_type="HC0"`` (no small-sample factor).
+``"hc1"``
+    The sandwich times :math:`n/(n-k)` (:math:`k` free parameters), as
+    statsmodels' ``OLS(...).fit(cov_type="HC1")`` and Stata's ``regress,
+    robust``. (statsmodels' MLE models, e.g. ``Logit``, ``Poisson`` and
+    ``GLM``, silently return HC0 for ``cov_type="HC1"``.)
+``"cluster"`` (only through :func:`~likelihax.inference.vcov`, which takes the groups)
+    Cluster-robust, :math:`\hat V = c\,H^{-1} (\sum_g S_g S_g^\top) H^{-1}`
+    with :math:`S_g = \sum_{i\in g} s_i` the score of cluster :math:`g`, and by
+    default statsmodels' small-sample factor
+    :math:`c = \frac{G}{G-1}\,\frac{n-1}{n-k}` (:math:`G` clusters).
+    Two-way clustering (Cameron, Gelbach and Miller, 2011) is
+    :math:`\hat V_1 + \hat V_2 - \hat V_{12}`, with :math:`\hat V_{12}` clustered
+    by the intersection of the two groupings and each term carrying its own
+    factor, as statsmodels ``cov_type="cluster"`` with two group columns. Valid
+    for observations correlated within clusters and independent between them,
+    with many clusters.
 
 The matrices are computed on the unconstrained scale :math:`u` and carried to
 the natural scale by the delta method, :math:`J \hat V_u J^\top` with
@@ -39,6 +55,12 @@ sandwich depends on what the weights mean:
   the data with duplicated rows;
 * **importance** (sampling, analytic, class) weights (a weighted estimating
   equation :math:`\sum_i w_i s_i = 0`): :math:`B = \sum_i w_i^2 s_i s_i^\top`.
+* either kind, clustered: :math:`S_g = \sum_{i\in g} w_i s_i` (a frequency-
+  weighted row stands for copies that all lie in its cluster).
+
+The :math:`n` of the small-sample factors is the number of rows, the sum of
+frequency weights, or the number of positive importance weights (as
+``fit.nobs``).
   :math:`H^{-1}` alone is not a valid covariance then (the weighted objective is
   not the log-likelihood of the data), so the default is ``"sandwich"``.
 
@@ -46,6 +68,9 @@ References
 ----------
 White, H. (1982). Maximum likelihood estimation of misspecified models.
 *Econometrica*, 50(1), 1-25.
+
+Cameron, A. C., Gelbach, J. B. and Miller, D. L. (2011). Robust inference with
+multiway clustering. *Journal of Business & Economic Statistics*, 29(2), 238-249.
 """
 
 from __future__ import annotations
@@ -56,9 +81,19 @@ import jax.numpy as jnp
 from .._status import Status
 from ..optimize._newton import newton_direction, scaled_eigh
 
-__all__ = ["COV_KINDS", "DESCRIPTIONS", "analyze_information", "covariances"]
+__all__ = [
+    "COV_KINDS",
+    "DESCRIPTIONS",
+    "ROBUST_KINDS",
+    "VCOV_KINDS",
+    "analyze_information",
+    "covariances",
+]
 
-COV_KINDS = ("oim", "eim", "opg", "sandwich")
+COV_KINDS = ("oim", "eim", "opg", "sandwich", "hc1")
+# Kinds that need more than the fit (cluster labels): vcov() only.
+VCOV_KINDS = COV_KINDS + ("cluster",)
+ROBUST_KINDS = ("sandwich", "hc1", "cluster")
 
 DESCRIPTIONS = {
     "oim": "inverse observed information (-Hessian of the log-likelihood)",
@@ -66,6 +101,10 @@ DESCRIPTIONS = {
     "opg": "outer product of per-observation scores (BHHH)",
     "sandwich": "robust sandwich H^-1 (sum s_i s_i') H^-1 (HC0); valid under "
     "misspecified distributions for independent observations",
+    "hc1": "robust sandwich (HC0) times n/(n-k) (HC1); valid under misspecified "
+    "distributions for independent observations",
+    "cluster": "cluster-robust sandwich H^-1 (sum_g S_g S_g') H^-1; valid for "
+    "observations correlated within clusters, independent between them",
 }
 
 
@@ -118,31 +157,73 @@ def _inv_pd(A):
     return _inverse(lam, Q, scale, (lam[0] > 0) & jnp.all(jnp.diag(A) > 0))
 
 
-def covariances(problem, kind: str, u, Hinv, weight_type: str = "frequency"):
+def covariances(
+    problem, kind: str, u, Hinv, weight_type: str = "frequency", clusters=()
+):
     """Unconstrained and natural-scale covariance at ``u`` (delta method).
 
     ``Hinv`` is the inverse of the information of ``kind`` (observed, or
     expected for ``"eim"``; NaN when it is not positive definite, which makes
-    every kind NaN). ``"opg"`` and ``"sandwich"`` use the ``(n, k)`` matrix of
-    per-observation scores, weighted as the module notes say.
+    every kind NaN). ``"opg"``, ``"sandwich"``, ``"hc1"`` and ``"cluster"`` use
+    the ``(n, k)`` matrix of per-observation scores, weighted as the module
+    notes say. For ``"cluster"``, ``clusters`` is a sequence of
+    ``(codes, n_groups, sign, correction)``: integer cluster codes ``(n,)`` in
+    ``0..n_groups-1`` (traced), and static ``n_groups``, ``sign`` (+1, or -1
+    for the intersection term of two-way clustering) and ``correction`` (bool).
     """
     if kind in ("oim", "eim"):
         cov_u = Hinv
-    elif kind in ("opg", "sandwich"):
+    elif kind in ("opg", "sandwich", "hc1", "cluster"):
         scores = problem.scores(u)
+        if scores.ndim != 2:
+            raise ValueError(
+                f"cov={kind!r} needs one log-likelihood value per observation, but "
+                "the log-likelihood returns a scalar. Return the per-observation "
+                "terms (drop the final sum) or use cov='oim'."
+            )
         w = problem.weights
-        if w is None:
-            B = scores.T @ scores
+        n, k = _effective_nobs(scores, w, weight_type), u.shape[0]
+        if kind == "cluster":
+            cov_u = _cluster_cov(scores, w, Hinv, clusters, n, k)
         else:
-            ww = w if weight_type == "frequency" else w * w
-            ww = jnp.where(w > 0, ww, 0.0)
-            B = (scores * ww[:, None]).T @ jnp.where(w[:, None] > 0, scores, 0.0)
-        if kind == "opg":
-            cov_u = jnp.where(jnp.all(jnp.isfinite(Hinv)), _inv_pd(B), jnp.nan)
-        else:
-            cov_u = Hinv @ B @ Hinv
-            cov_u = 0.5 * (cov_u + cov_u.T)
+            if w is None:
+                B = scores.T @ scores
+            else:
+                ww = w if weight_type == "frequency" else w * w
+                ww = jnp.where(w > 0, ww, 0.0)
+                B = (scores * ww[:, None]).T @ jnp.where(w[:, None] > 0, scores, 0.0)
+            if kind == "opg":
+                cov_u = jnp.where(jnp.all(jnp.isfinite(Hinv)), _inv_pd(B), jnp.nan)
+            else:
+                cov_u = Hinv @ B @ Hinv
+                cov_u = 0.5 * (cov_u + cov_u.T)
+                if kind == "hc1":
+                    cov_u = cov_u * (n / (n - k))
     else:
-        raise ValueError(f"Unknown covariance kind {kind!r}; use one of {COV_KINDS}.")
+        raise ValueError(f"Unknown covariance kind {kind!r}; use one of {VCOV_KINDS}.")
     J = jax.jacfwd(lambda v: problem.spec.natural_flat(v, problem.fixed_leaves))(u)
     return cov_u, J @ cov_u @ J.T
+
+
+def _effective_nobs(scores, w, weight_type):
+    """Rows, sum of frequency weights, or number of positive importance weights."""
+    if w is None:
+        return jnp.asarray(scores.shape[0], scores.dtype)
+    if weight_type == "frequency":
+        return jnp.sum(jnp.where(w > 0, w, 0.0))
+    return jnp.sum(w > 0).astype(scores.dtype)
+
+
+def _cluster_cov(scores, w, Hinv, clusters, n, k):
+    r"""Sum over groupings of ``sign * c * Hinv (S' S) Hinv`` (module notes)."""
+    if w is None:
+        ws = scores
+    else:
+        ws = jnp.where(w[:, None] > 0, w[:, None] * scores, 0.0)
+    cov_u = jnp.zeros_like(Hinv)
+    for codes, n_groups, sign, correction in clusters:
+        S = jax.ops.segment_sum(ws, codes, num_segments=n_groups)
+        V = Hinv @ (S.T @ S) @ Hinv
+        c = n_groups / (n_groups - 1.0) * (n - 1.0) / (n - k) if correction else 1.0
+        cov_u = cov_u + sign * c * V
+    return 0.5 * (cov_u + cov_u.T)

@@ -13,7 +13,13 @@ from .._precision import x64_scope
 from .._status import Status
 from ..data._dataset import prepare_data
 from ..optimize._problem import Problem
-from ._covariance import COV_KINDS, DESCRIPTIONS, analyze_information, covariances
+from ._covariance import (
+    DESCRIPTIONS,
+    ROBUST_KINDS,
+    VCOV_KINDS,
+    analyze_information,
+    covariances,
+)
 
 __all__ = ["vcov"]
 
@@ -27,9 +33,10 @@ class _VStatic:
     fisher: Callable | None
     weight_type: str
     recompute: bool  # evaluate the information at u instead of using H
+    clusters: tuple = ()  # ((n_groups, sign, correction), ...) for "cluster"
 
 
-def _vcov_core(static: _VStatic, u, H, fixed_leaves, data, weights):
+def _vcov_core(static: _VStatic, u, H, fixed_leaves, data, weights, codes=()):
     problem = Problem(
         static.loglik, static.spec, fixed_leaves, data, static.nobs, 0, weights,
         static.fisher,
@@ -40,19 +47,30 @@ def _vcov_core(static: _VStatic, u, H, fixed_leaves, data, weights):
         else:
             H = problem.value_grad_hessian(u)[2]
     _, _, _, Hinv = analyze_information(H, jnp.zeros_like(u), 0.0)
-    return covariances(problem, static.kind, u, Hinv, static.weight_type)[1]
+    clusters = tuple((c, *meta) for c, meta in zip(codes, static.clusters))
+    return covariances(
+        problem, static.kind, u, Hinv, static.weight_type, clusters
+    )[1]
 
 
 _vcov_jit = jax.jit(_vcov_core, static_argnums=0)
 
 
-def vcov(fit, kind: str, data: Any = None, weights: Any = None):
-    """Covariance of kind ``"oim"``, ``"eim"``, ``"opg"`` or ``"sandwich"`` at a fit's estimate.
+def vcov(
+    fit,
+    kind: str,
+    data: Any = None,
+    weights: Any = None,
+    *,
+    groups: Any = None,
+    correction: bool = True,
+):
+    r"""Covariance of another kind at a fit's estimate.
 
     Parameters
     ----------
     fit : FitResult
-    kind : str
+    kind : {"oim", "eim", "opg", "sandwich", "hc1", "cluster"}
         See :mod:`likelihax.inference._covariance` for the formulas. ``"eim"``
         needs a model with expected information (``Model(..., fisher=...)``).
     data : pytree, optional
@@ -61,6 +79,15 @@ def vcov(fit, kind: str, data: Any = None, weights: Any = None):
         so a result does not keep a converted copy of large data alive.
     weights : array, optional
         The weights of the fit (default: those passed to ``fit``).
+    groups : array or pair of arrays, optional
+        For ``kind="cluster"`` (required there): one cluster label per
+        observation (any hashable values: ints, strings, ...) for one-way
+        clustering; a tuple of two such arrays, or an ``(n, 2)`` array, for
+        two-way clustering.
+    correction : bool
+        For ``kind="cluster"``: apply statsmodels' small-sample factor
+        :math:`G/(G-1)\cdot(n-1)/(n-k)` (default, as statsmodels'
+        ``use_correction=True``).
 
     Returns
     -------
@@ -77,12 +104,23 @@ def vcov(fit, kind: str, data: Any = None, weights: Any = None):
     ...            constraints={"s": lx.constraints.positive})
     >>> bool(np.isclose(f.vcov("sandwich")["mu", "mu"], f.cov["mu", "mu"]))
     True
+    >>> c = lx.vcov(f, "cluster", groups=[0, 0, 1, 1, 2, 2], correction=False)
+    >>> c.description.split("; ")[-1]
+    'one-way, 3 clusters'
     """
-    from .._fit import _prepare_weights
+    cov, desc = _vcov_natural(fit, kind, data, weights, groups, correction)
     from ..results._result import Covariance
 
-    if kind not in COV_KINDS:
-        raise ValueError(f"kind must be one of {COV_KINDS}; got {kind!r}.")
+    idx = np.asarray(fit._spec.reported)
+    return Covariance(cov[np.ix_(idx, idx)], fit.labels, kind, desc)
+
+
+def _vcov_natural(fit, kind, data=None, weights=None, groups=None, correction=True):
+    """Covariance of every natural-scale element (``fit._spec.labels``) and its description."""
+    from .._fit import _prepare_weights
+
+    if kind not in VCOV_KINDS:
+        raise ValueError(f"kind must be one of {VCOV_KINDS}; got {kind!r}.")
     if kind != "oim" and not fit._per_obs and kind != "eim":
         raise ValueError(
             f"cov kind {kind!r} needs one log-likelihood value per observation; this "
@@ -93,9 +131,15 @@ def vcov(fit, kind: str, data: Any = None, weights: Any = None):
             "kind='eim' needs the model's expected information: build it with "
             "lx.Model(loglik, params, fisher=fn) (see likelihax.Model)."
         )
+    if (groups is not None) != (kind == "cluster"):
+        raise ValueError(
+            "kind='cluster' needs groups= (one cluster label per observation)"
+            if groups is None
+            else f"groups= is for kind='cluster' only; got kind={kind!r}."
+        )
     stored = "eim" if fit._cov_kind == "eim" else "oim"
     recompute = kind in ("oim", "eim") and kind != stored
-    recompute |= kind in ("opg", "sandwich") and stored == "eim"
+    recompute |= kind in ("opg", *ROBUST_KINDS) and stored == "eim"
     with x64_scope():
         if data is None:
             data = fit._data
@@ -106,15 +150,20 @@ def vcov(fit, kind: str, data: Any = None, weights: Any = None):
         if weights is None:
             weights = fit._weights
         w = None
+        n_rows = None
         if data is not None:
             data = prepare_data(data, np.dtype(fit.dtype))
-            if weights is not None:
+            if fit._per_obs:
                 n_rows = jax.eval_shape(fit._loglik_fn, fit.params, data).shape[0]
+            if weights is not None:
                 w = _prepare_weights(weights, n_rows, True, np.dtype(fit.dtype))
+        codes, meta, gdesc = (), (), ""
+        if kind == "cluster":
+            codes, meta, gdesc = _cluster_codes(groups, n_rows, bool(correction))
         fixed = [jnp.asarray(x) for x in jax.tree_util.tree_leaves(fit.params)]
         static = _VStatic(
             fit._loglik_fn, fit._spec, kind, int(fit.nobs or 1), fit._fisher_fn,
-            fit.weight_type or "frequency", bool(recompute),
+            fit.weight_type or "frequency", bool(recompute), meta,
         )  # fmt: skip
         H = jnp.asarray(fit.information)
         if int(fit._status) in (
@@ -122,12 +171,62 @@ def vcov(fit, kind: str, data: Any = None, weights: Any = None):
             Status.information_indefinite,
         ):
             H = jnp.full_like(H, jnp.nan)
-        cov = np.asarray(
-            _vcov_jit(static, jnp.asarray(fit.params_unconstrained), H, fixed, data, w)
-        )
-    desc = DESCRIPTIONS[kind]
+        u = jnp.asarray(fit.params_unconstrained)
+        cov = np.asarray(_vcov_jit(static, u, H, fixed, data, w, codes))
+    desc = DESCRIPTIONS[kind] + gdesc
     if kind in ("oim", "eim") and fit._cov_scale is not None:
         cov = cov * fit._cov_scale[0]
         desc += f", times {fit._cov_scale[1]}"
-    idx = np.asarray(fit._spec.reported)
-    return Covariance(cov[np.ix_(idx, idx)], fit.labels, kind, desc)
+    return cov, desc
+
+
+def _cluster_codes(groups, n_rows, correction):
+    """Integer codes, static ``(n_groups, sign, correction)`` and a description."""
+    if isinstance(groups, (tuple, list)) and len(groups) == 2 and all(
+        np.ndim(g) == 1 for g in groups
+    ):
+        cols = [np.asarray(g) for g in groups]
+    else:
+        arr = np.asarray(groups)
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        if arr.ndim == 1:
+            cols = [arr]
+        elif arr.ndim == 2 and arr.shape[1] == 2:
+            cols = [arr[:, 0], arr[:, 1]]
+        else:
+            raise ValueError(
+                "groups must be one label per observation (1-D), or two groupings "
+                f"(a pair of 1-D arrays or an (n, 2) array); got shape {arr.shape}."
+            )
+    inverse = []
+    for j, g in enumerate(cols):
+        if n_rows is not None and g.shape[0] != n_rows:
+            raise ValueError(
+                f"groups has {g.shape[0]} labels but the log-likelihood returns "
+                f"{n_rows} observations; give one cluster label per observation."
+            )
+        if g.dtype.kind == "f" and not np.all(np.isfinite(g)):
+            raise ValueError(
+                "groups contains NaN or inf labels at rows "
+                f"{np.flatnonzero(~np.isfinite(g))[:5].tolist()}; every observation "
+                "needs a cluster."
+            )
+        inverse.append(np.unique(g, return_inverse=True)[1].ravel())
+    if len(cols) == 2:
+        both = inverse[0] * (inverse[1].max() + 1) + inverse[1]
+        inverse.append(np.unique(both, return_inverse=True)[1].ravel())
+    sizes = [int(c.max()) + 1 for c in inverse]
+    for G in sizes[: len(cols)]:
+        if G < 2:
+            raise ValueError(
+                "cluster-robust covariance needs at least 2 clusters; a grouping "
+                "has only 1."
+            )
+    signs = (1.0,) if len(cols) == 1 else (1.0, 1.0, -1.0)
+    meta = tuple((G, s, correction) for G, s in zip(sizes, signs))
+    codes = tuple(jnp.asarray(c, jnp.int32) for c in inverse)
+    way = "one-way" if len(cols) == 1 else "two-way"
+    text = f"; {way}, {' and '.join(str(G) for G in sizes[: len(cols)])} clusters"
+    text += ", small-sample factor G/(G-1)*(n-1)/(n-k)" if correction else ""
+    return codes, meta, text
