@@ -31,6 +31,8 @@ from ._warnings import InformationWarning as InformationWarning
 from ._warnings import LikelihaxWarning as LikelihaxWarning
 from ._warnings import PrecisionWarning as PrecisionWarning
 from .inference import vcov as vcov
+from .inference._profile import profile as profile
+from .inference._profile import profile_ci as profile_ci
 from .model._model import Model as Model
 from .model._param import Param as Param
 from .models.distributions import FAMILIES as FAMILIES
@@ -44,6 +46,10 @@ from .models.imbalance import class_weights as class_weights
 from .models.imbalance import focal_logit as focal_logit
 from .models.imbalance import focal_loss as focal_loss
 from .models.imbalance import weighted_logit as weighted_logit
+from .models.multinomial import MultinomialFit as MultinomialFit
+from .models.multinomial import mnlogit as mnlogit
+from .models.ordinal import OrdinalFit as OrdinalFit
+from .models.ordinal import ordinal as ordinal
 from .results import Covariance as Covariance
 from .results import FitResult as FitResult
 from .results import Summary as Summary
@@ -51,14 +57,16 @@ from .results import Summary as Summary
 __version__ = "0.1.0"
 
 __all__ = [
-    "FAMILIES",
     "ConvergenceWarning",
     "Covariance",
+    "FAMILIES",
     "FitResult",
     "GLMResult",
     "InformationWarning",
     "LikelihaxWarning",
     "Model",
+    "MultinomialFit",
+    "OrdinalFit",
     "Param",
     "PrecisionWarning",
     "SeparationWarning",
@@ -76,6 +84,10 @@ __all__ = [
     "glm",
     "inference",
     "method_of_moments",
+    "mnlogit",
+    "ordinal",
+    "profile",
+    "profile_ci",
     "vcov",
     "weighted_logit",
 ]

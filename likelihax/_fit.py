@@ -146,6 +146,29 @@ def _core(static: _Static, u0, fixed_leaves, data, weights):
     )
 
 
+def _profile_core(static: _Static, u0, fixed_leaves, data, weights, e, c):
+    """Maximize over every coordinate but ``e . u``, held at ``c`` (profile likelihood).
+
+    Starts from ``u0`` with that coordinate set to ``c``; returns the profile
+    log-likelihood, the solver status and the maximizing point. ``e`` and ``c``
+    are traced, so ``vmap`` over them profiles every parameter at every value
+    in one program (see :meth:`Problem.pinned`).
+    """
+    problem = Problem(
+        static.loglik, static.spec, fixed_leaves, data, static.nobs, static.chunk,
+        weights, static.fisher, (e, c),
+    )  # fmt: skip
+    u0 = problem.pinned(u0)
+    s = run(static.solver, problem, u0, static.max_steps, False)
+    u = problem.pinned(s.u)
+    f_pin = problem._pin_terms(s.u, 1)[0]
+    return dict(loglik=-(s.f - f_pin), status=s.code, u=u, iterations=s.n_iter)
+
+
+_profile_many = jax.jit(
+    jax.vmap(_profile_core, in_axes=(None, 0, None, None, None, 0, 0)),
+    static_argnums=0,
+)
 _core_jit = jax.jit(_core, static_argnums=0)
 _core_many = jax.jit(
     jax.vmap(_core, in_axes=(None, 0, None, None, None)), static_argnums=0
@@ -462,7 +485,7 @@ def fit(
             out, spec=spec, name=name, method=solver.name, cov_kind=cov,
             dtype=wdtype.name, per_obs=per_obs, nobs=n, multistart=multi, loglik_fn=fn,
             fisher_fn=fisher_fn, weight_type=None if w is None else weight_type,
-            likelihood=likelihood,
+            likelihood=likelihood, static=static,
         )  # fmt: skip
     if not traced:
         result._data = data  # the caller's object, by reference (no copy kept)

@@ -8,6 +8,9 @@ What to use when:
   estimates beside the MLE.
 * :func:`glm` fits generalized linear models (formula or arrays; R's
   conventions for dispersion, deviance and AIC); see :mod:`likelihax.models.glm`.
+* :func:`mnlogit` (multinomial logit, as statsmodels ``MNLogit`` and
+  ``nnet::multinom``) and :func:`ordinal` (proportional odds, as
+  ``MASS::polr``) for categorical responses.
 * :func:`class_weights`, :func:`weighted_logit` and :func:`focal_logit` handle
   class imbalance (weighted likelihood and focal loss, with sandwich SEs); see
   :mod:`likelihax.models.imbalance`.
@@ -24,10 +27,16 @@ from .imbalance import class_weights as class_weights
 from .imbalance import focal_logit as focal_logit
 from .imbalance import focal_loss as focal_loss
 from .imbalance import weighted_logit as weighted_logit
+from .multinomial import MultinomialFit as MultinomialFit
+from .multinomial import mnlogit as mnlogit
+from .ordinal import OrdinalFit as OrdinalFit
+from .ordinal import ordinal as ordinal
 
 __all__ = [
     "FAMILIES",
     "GLMResult",
+    "MultinomialFit",
+    "OrdinalFit",
     "SeparationWarning",
     "class_weights",
     "compare_mle_mom",
@@ -36,5 +45,7 @@ __all__ = [
     "focal_loss",
     "glm",
     "method_of_moments",
+    "mnlogit",
+    "ordinal",
     "weighted_logit",
 ]

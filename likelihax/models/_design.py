@@ -210,7 +210,7 @@ def design(
         {str(v) for v in form.required_variables if str(v) in df.columns}, key=str
     )
     # pass 1: which rows have a missing value anywhere
-    what = str(form.rhs) if plain_y else formula
+    what = form.rhs if plain_y else formula
     kept = formulaic.model_matrix(what, df, na_action="drop")
     kept_index = (kept.rhs if not plain_y else kept).index
     ok = np.zeros(len(df), bool)
@@ -226,7 +226,7 @@ def design(
         raise ValueError("Every row has a missing value; nothing is left to fit.")
     # pass 2: on the kept rows, so levels and stateful transforms use them only
     sub = df.iloc[rows].reset_index(drop=True)
-    mm = formulaic.model_matrix(formula if not plain_y else str(form.rhs), sub)
+    mm = formulaic.model_matrix(formula if not plain_y else form.rhs, sub)
     rhs = mm.rhs if not plain_y else mm
     if plain_y:
         col = sub[response]

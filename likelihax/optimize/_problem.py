@@ -60,10 +60,42 @@ class Problem:
     chunk: int = 0
     weights: Any = None  # (n,) observation weights, or None
     fisher: Callable | None = None  # (params, data) -> (eta, c); module notes
+    pin: Any = None  # (e, c): hold e.u at c (profile likelihood); see ``pinned``
+
+    def pinned(self, u):
+        r"""``u`` with the coordinate ``e`` held at ``c`` when ``pin = (e, c)``.
+
+        Profile likelihood: with a unit vector :math:`e` (a traced argument, so
+        every coordinate and value is profiled by one ``vmap``ped program), the
+        log-likelihood is evaluated at :math:`u - e(e^\top u) + e c`, and the
+        objective gets :math:`\tfrac12 (e^\top u - c)^2` so that it stays
+        strictly convex along :math:`e` (its minimum there is at :math:`c`,
+        where the term is zero).
+        """
+        if self.pin is None:
+            return u
+        e, c = self.pin
+        return u - e * jnp.dot(e, u) + e * c
+
+    def _pin_terms(self, u, n_out):
+        """Value, gradient and Hessian of the pinning term (zeros without a pin)."""
+        if self.pin is None:
+            return None
+        e, c = self.pin
+        r = jnp.dot(e, u) - c
+        return (0.5 * r * r, r * e, jnp.outer(e, e))[:n_out]
+
+    def _with_pin(self, out, u, n_out):
+        extra = self._pin_terms(u, n_out)
+        if extra is None:
+            return out
+        if n_out == 1:
+            return out + extra[0]
+        return tuple(a + b for a, b in zip(out, extra))
 
     def params(self, u):
         """Natural-scale parameter pytree at ``u``."""
-        return self.spec.to_natural(u, self.fixed_leaves)
+        return self.spec.to_natural(self.pinned(u), self.fixed_leaves)
 
     def loglik_terms(self, u, data=None) -> jax.Array:
         """Whatever the user's function returns: per observation, or a scalar."""
@@ -97,9 +129,9 @@ class Problem:
         fixed = self.fixed_leaves
 
         def eta_fn(v):
-            return self.fisher(self.spec.to_natural(v, fixed), data)[0]
+            return self.fisher(self.spec.to_natural(self.pinned(v), fixed), data)[0]
 
-        eta, c = self.fisher(self.spec.to_natural(u, fixed), data)
+        eta, c = self.fisher(self.spec.to_natural(self.pinned(u), fixed), data)
         c = jax.lax.stop_gradient(c)
         J = jax.jacfwd(eta_fn)(u)  # (n, k) or (n, m, k)
         wt = jnp.ones(eta.shape[:1], u.dtype) if w is None else w
@@ -186,10 +218,10 @@ class Problem:
     # ----- public --------------------------------------------------------------------
     def value(self, u) -> jax.Array:
         """Objective :math:`f(u) = -\\ell(\\theta(u))`."""
-        return self._accumulate(self._value, u, 1)
+        return self._with_pin(self._accumulate(self._value, u, 1), u, 1)
 
     def value_and_grad(self, u):
-        return self._accumulate(self._vg, u, 2)
+        return self._with_pin(self._accumulate(self._vg, u, 2), u, 2)
 
     def value_grad_fisher(self, u):
         """``(f, g, I)`` with ``I`` the expected information (module notes)."""
@@ -198,7 +230,7 @@ class Problem:
                 "Fisher scoring and cov='eim' need the expected information: build "
                 "the model with lx.Model(..., fisher=fn) (see likelihax.Model)."
             )
-        f, g, info = self._accumulate(self._vgf, u, 3)
+        f, g, info = self._with_pin(self._accumulate(self._vgf, u, 3), u, 3)
         return f, g, 0.5 * (info + info.T)
 
     def scores(self, u):
@@ -212,5 +244,5 @@ class Problem:
         gradient ride along as auxiliary outputs of the same computation, so a
         Newton step reads the data once for all three.
         """
-        f, g, H = self._accumulate(self._vgh, u, 3)
+        f, g, H = self._with_pin(self._accumulate(self._vgh, u, 3), u, 3)
         return f, g, 0.5 * (H + H.T)

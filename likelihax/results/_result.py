@@ -27,11 +27,11 @@ _FIELDS = (
 )  # fmt: skip
 _META = (
     "spec", "name", "method", "cov_kind", "dtype", "per_obs", "nobs", "loglik_fn",
-    "fisher_fn", "weight_type", "likelihood", "annot", "cov_scale",
+    "fisher_fn", "weight_type", "likelihood", "annot", "cov_scale", "static",
 )  # fmt: skip
 _META_DEFAULTS = dict(
     fisher_fn=None, weight_type=None, likelihood=True, annot=(None, (), (), 0),
-    cov_scale=None,
+    cov_scale=None, static=None,
 )  # fmt: skip
 
 
