@@ -48,9 +48,7 @@ def _vcov_core(static: _VStatic, u, H, fixed_leaves, data, weights, codes=()):
             H = problem.value_grad_hessian(u)[2]
     _, _, _, Hinv = analyze_information(H, jnp.zeros_like(u), 0.0)
     clusters = tuple((c, *meta) for c, meta in zip(codes, static.clusters))
-    return covariances(
-        problem, static.kind, u, Hinv, static.weight_type, clusters
-    )[1]
+    return covariances(problem, static.kind, u, Hinv, static.weight_type, clusters)[1]
 
 
 _vcov_jit = jax.jit(_vcov_core, static_argnums=0)
@@ -182,8 +180,10 @@ def _vcov_natural(fit, kind, data=None, weights=None, groups=None, correction=Tr
 
 def _cluster_codes(groups, n_rows, correction):
     """Integer codes, static ``(n_groups, sign, correction)`` and a description."""
-    if isinstance(groups, (tuple, list)) and len(groups) == 2 and all(
-        np.ndim(g) == 1 for g in groups
+    if (
+        isinstance(groups, (tuple, list))
+        and len(groups) == 2
+        and all(np.ndim(g) == 1 for g in groups)
     ):
         cols = [np.asarray(g) for g in groups]
     else:
