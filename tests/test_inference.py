@@ -177,6 +177,13 @@ def test_cluster_and_hc1_errors(logit):
         vcov(fit, "cluster", groups=np.r_[np.nan, np.ones(logit["y"].size - 1)])
     with pytest.raises(ValueError, match="cov must be one of"):
         lx.fit(logistic, {"beta": np.zeros(4)}, logit["data"], cov="cluster")
+    with pytest.raises(ValueError, match="needs one log-likelihood value per obs"):
+        lx.fit(
+            lambda p, d: jnp.sum(logistic(p, d)),
+            {"beta": np.zeros(4)},
+            logit["data"],
+            cov="hc1",
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -253,6 +260,20 @@ def test_wald_nonlinear_by_delta_method(logit):
     _close(t.statistic, W)
     _close(t.pvalue, stats.chi2.sf(W, 2))
     assert t.df == 2
+
+
+def test_wald_and_lr_accept_glm_results(make_rng):
+    rng = make_rng(47)
+    n = 200
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, 2))])
+    y = rng.poisson(np.exp(X @ [0.5, 0.3, -0.2])).astype(float)
+    full, small = lx.glm(y, X, family="poisson"), lx.glm(y, X[:, :2], family="poisson")
+    ref = sm.GLM(y, X, family=sm.families.Poisson()).fit(tol=1e-12)
+    ref_small = sm.GLM(y, X[:, :2], family=sm.families.Poisson()).fit(tol=1e-12)
+    R = np.array([[0.0, 1.0, 1.0]])
+    t = wald_test(full, R, [0.1])
+    _close(t.statistic, ref.wald_test((R, [0.1]), scalar=True).statistic)
+    _close(lr_test(small, full).statistic, 2 * (ref.llf - ref_small.llf))
 
 
 def test_parse_hypothesis_closed_forms():

@@ -37,6 +37,23 @@ from ..model._param import _element_labels, _path_name
 __all__ = ["DeltaResult", "delta_method"]
 
 
+def _as_fit(obj):
+    """The :class:`FitResult` of ``obj`` (itself, or ``obj.fit`` for a GLM result)."""
+    from ..results._result import FitResult
+
+    fit = obj if isinstance(obj, FitResult) else getattr(obj, "fit", None)
+    if not isinstance(fit, FitResult):
+        raise TypeError(
+            "Expected a result of lx.fit (or a model result holding one in .fit, "
+            f"such as lx.glm's); got {type(obj).__name__}."
+        )
+    if not fit._is_host or np.ndim(fit._loglik) != 0:
+        raise ValueError(
+            "This is a batched (or traced) result; pick one fit first, e.g. fits[b]."
+        )
+    return fit
+
+
 def _natural_cov(fit, cov):
     """Covariance over every natural-scale element (``fit._spec.labels``).
 
@@ -259,6 +276,7 @@ def delta_method(
     Parameters
     ----------
     fit : FitResult
+        Or a model result holding one (``lx.glm(...)``).
     fn : callable
         ``fn(params) -> value``, a JAX-differentiable function of the parameter
         pytree (natural scale, shaped like ``fit.params``) returning a scalar,
@@ -302,6 +320,7 @@ def delta_method(
     >>> bool(np.isclose(r.estimate, s / mu)), bool(np.isclose(r.se, se))
     (True, True)
     """
+    fit = _as_fit(fit)
     if not callable(fn):
         raise TypeError(f"fn must be a function of the parameters; got {type(fn)}.")
     V, kind, desc = _natural_cov(fit, cov)

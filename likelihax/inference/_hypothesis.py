@@ -57,7 +57,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from .._precision import x64_scope
-from ._delta import _evaluate, _natural_cov
+from ._delta import _as_fit, _evaluate, _natural_cov
 
 __all__ = ["TestResult", "lr_test", "score_test", "wald_test"]
 
@@ -353,6 +353,7 @@ def wald_test(
     Parameters
     ----------
     fit : FitResult
+        Or a model result holding one (``lx.glm(...)``).
     hypothesis : str, array or callable
         * a string of restrictions written with parameter labels
           (``fit.labels``), separated by commas: ``"beta[1] = beta[2]"``,
@@ -407,6 +408,7 @@ def wald_test(
     >>> bool(np.isclose(t.statistic, z2)), t.df
     (True, 1)
     """
+    fit = _as_fit(fit)
     V, kind, _ = _natural_cov(fit, cov)
     spec = fit._spec
     labels = fit.labels
@@ -536,6 +538,7 @@ def lr_test(restricted, full, *, df: int | None = None) -> TestResult:
     >>> bool(np.isclose(t.statistic, lr)), t.df
     (True, 1)
     """
+    restricted, full = _as_fit(restricted), _as_fit(full)
     _require_likelihood(restricted, "restricted")
     _require_likelihood(full, "full")
     if restricted.nobs != full.nobs:
@@ -701,6 +704,7 @@ def score_test(
     from ..data._dataset import prepare_data
     from ..model._model import Model
 
+    restricted = _as_fit(restricted)
     _require_likelihood(restricted, "restricted")
     if information not in ("oim", "eim", "opg"):
         raise ValueError(
