@@ -31,6 +31,7 @@ from ._warnings import InformationWarning as InformationWarning
 from ._warnings import LikelihaxWarning as LikelihaxWarning
 from ._warnings import PrecisionWarning as PrecisionWarning
 from .inference import vcov as vcov
+from .inference._bootstrap import bootstrap as bootstrap
 from .inference._profile import profile as profile
 from .inference._profile import profile_ci as profile_ci
 from .model._model import Model as Model
@@ -57,6 +58,7 @@ from .results import Summary as Summary
 __version__ = "0.1.0"
 
 __all__ = [
+    "bootstrap",
     "ConvergenceWarning",
     "Covariance",
     "FAMILIES",

@@ -146,28 +146,48 @@ def _core(static: _Static, u0, fixed_leaves, data, weights):
     )
 
 
-def _profile_core(static: _Static, u0, fixed_leaves, data, weights, e, c):
-    """Maximize over every coordinate but ``e . u``, held at ``c`` (profile likelihood).
+def _refit_core(static: _Static, u0, fixed_leaves, data, weights, pin=None):
+    """Optimize only (no information or covariance): for bootstrap and profiles.
 
-    Starts from ``u0`` with that coordinate set to ``c``; returns the profile
-    log-likelihood, the solver status and the maximizing point. ``e`` and ``c``
-    are traced, so ``vmap`` over them profiles every parameter at every value
-    in one program (see :meth:`Problem.pinned`).
+    Returns the log-likelihood, solver status, iterations, the maximizing point
+    and its natural-scale parameters. With ``pin = (e, c)`` the coordinate
+    ``e . u`` is held at ``c`` (see :meth:`Problem.pinned`); ``e`` and ``c``
+    are traced, so a ``vmap`` over them profiles every parameter at every
+    value in one program. Every argument but ``static`` may be ``vmap``ped
+    (bootstrap: the weights or the data).
     """
     problem = Problem(
         static.loglik, static.spec, fixed_leaves, data, static.nobs, static.chunk,
-        weights, static.fisher, (e, c),
+        weights, static.fisher, pin,
     )  # fmt: skip
     u0 = problem.pinned(u0)
     s = run(static.solver, problem, u0, static.max_steps, False)
     u = problem.pinned(s.u)
-    f_pin = problem._pin_terms(s.u, 1)[0]
-    return dict(loglik=-(s.f - f_pin), status=s.code, u=u, iterations=s.n_iter)
+    f = s.f if pin is None else s.f - problem._pin_terms(s.u, 1)[0]
+    # A replicate whose information is singular or indefinite at its optimum
+    # (a parameter not identified in that resample) has not been estimated.
+    _, g, H, eig = static.solver.final(problem, s)
+    info_code = analyze_information(H, g, static.info_tol, eig)[0]
+    status = jnp.where(s.code != Status.success.value, s.code, info_code)
+    return dict(
+        loglik=-f, status=status, u=u, iterations=s.n_iter,
+        params_flat=static.spec.natural_flat(u, fixed_leaves),
+    )  # fmt: skip
+
+
+def _profile_core(static, u0, fixed_leaves, data, weights, e, c):
+    return _refit_core(static, u0, fixed_leaves, data, weights, (e, c))
 
 
 _profile_many = jax.jit(
     jax.vmap(_profile_core, in_axes=(None, 0, None, None, None, 0, 0)),
     static_argnums=0,
+)
+_refit_weights_many = jax.jit(
+    jax.vmap(_refit_core, in_axes=(None, None, None, None, 0)), static_argnums=0
+)
+_refit_data_many = jax.jit(
+    jax.vmap(_refit_core, in_axes=(None, None, None, 0, None)), static_argnums=0
 )
 _core_jit = jax.jit(_core, static_argnums=0)
 _core_many = jax.jit(
