@@ -34,6 +34,7 @@ from .inference import vcov as vcov
 from .inference._bootstrap import bootstrap as bootstrap
 from .inference._profile import profile as profile
 from .inference._profile import profile_ci as profile_ci
+from .inference._starts import start_sensitivity as start_sensitivity
 from .model._model import Model as Model
 from .model._param import Param as Param
 from .models.distributions import FAMILIES as FAMILIES
@@ -90,6 +91,7 @@ __all__ = [
     "ordinal",
     "profile",
     "profile_ci",
+    "start_sensitivity",
     "vcov",
     "weighted_logit",
 ]
