@@ -40,8 +40,13 @@ def _sample(dist, n=300, seed=11):
     u = rng.random(n)
     lo, hi = x.copy(), x.copy()
     right, left, inter = (u >= 0.5) & (u < 0.75), (u >= 0.75) & (u < 0.875), u >= 0.875
-    spread = np.abs(x) * 0.3 + 0.05 if math.isinf(hi_sup) else 0.3 * np.minimum(x, 1 - x)
-    lo[right], hi[right] = x[right] - rng.uniform(0, 1, n)[right] * spread[right], np.inf
+    spread = (
+        np.abs(x) * 0.3 + 0.05 if math.isinf(hi_sup) else 0.3 * np.minimum(x, 1 - x)
+    )
+    lo[right], hi[right] = (
+        x[right] - rng.uniform(0, 1, n)[right] * spread[right],
+        np.inf,
+    )
     hi[left], lo[left] = x[left] + rng.uniform(0, 1, n)[left] * spread[left], -np.inf
     lo[inter], hi[inter] = x[inter] - spread[inter] / 2, x[inter] + spread[inter] / 2
     if lo_sup == 0:
@@ -88,7 +93,7 @@ def censored_fit(request):
 
 
 def test_loglik_matches_scipy_and_mle_matches_scipy_optimum(censored_fit):
-    name, frozen, order, lo, hi, fit = censored_fit
+    _, frozen, order, lo, hi, fit = censored_fit
     assert fit.converged
     p = {k: float(v) for k, v in fit.params.items()}
     assert float(fit.loglik) == pytest.approx(
@@ -114,7 +119,7 @@ def test_standard_errors_match_finite_difference_hessian_of_scipy(censored_fit):
     # rtol 1e-5: the reference Hessian is a Richardson-extrapolated central
     # difference of the scipy log-likelihood (relative error ~1e-7 in its
     # entries); the library's comes from the custom derivatives (~1e-10).
-    name, frozen, order, lo, hi, fit = censored_fit
+    _, frozen, order, lo, hi, fit = censored_fit
     theta = np.array([float(fit.params[k]) for k in order])
     H = _fd_hessian(lambda v: _scipy_loglik(frozen(dict(zip(order, v))), lo, hi), theta)
     se_ref = np.sqrt(np.diag(np.linalg.inv(-H)))
@@ -129,7 +134,7 @@ def _d2_fd(f, args, i, j, h=1e-3):
     if i == j:
         return (-f(*(args + 2 * e_i)) + 16 * f(*(args + e_i)) - 30 * f(*args)
                 + 16 * f(*(args - e_i)) - f(*(args - 2 * e_i))) / (12 * hi_ * hi_)  # fmt: skip
-    g = lambda s, t: f(*(args + s * e_i + t * e_j))  # noqa: E731
+    g = lambda s, t: f(*(args + s * e_i + t * e_j))
     c1 = g(1, 1) - g(1, -1) - g(-1, 1) + g(-1, -1)
     c2 = g(2, 2) - g(2, -2) - g(-2, 2) + g(-2, -2)
     return (16 * c1 - c2) / (48 * hi_ * hj)

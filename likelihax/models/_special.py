@@ -182,9 +182,7 @@ def _log_betacf(a, b, x):
         return c, d, logh + jnp.log(d * c)
 
     one = jnp.ones_like(d)
-    _, _, logh = jax.lax.fori_loop(
-        0, BETA_CF_TERMS, body, (one, d, jnp.log(d))
-    )
+    _, _, logh = jax.lax.fori_loop(0, BETA_CF_TERMS, body, (one, d, jnp.log(d)))
     return logh
 
 
@@ -231,7 +229,9 @@ def _make_log_cdf_sf(pair, logpdf):
             full = tuple(jnp.broadcast_to(v, jnp.shape(y)) for v in shapes)
 
             def partial_(i):  # elementwise d pair / d shape_i by one jvp
-                unit = tuple(jnp.full_like(v, float(i == j)) for j, v in enumerate(full))
+                unit = tuple(
+                    jnp.full_like(v, float(i == j)) for j, v in enumerate(full)
+                )
                 return jax.jvp(lambda *s: pair(x, *s)[which], full, unit)[1]
 
             dy = sum(partial_(i) * t for i, t in enumerate(dshapes))

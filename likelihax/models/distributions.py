@@ -567,8 +567,8 @@ def fit_distribution(
         Censored data instead of ``x`` (families normal, lognormal,
         exponential, gamma, weibull, beta, student_t, logistic, gumbel; the
         gamma, beta and Student-t CDFs have custom derivatives in their shape
-        parameters, see ``likelihax.models._special``). Observation ``i`` lies in ``[lower[i], upper[i]]``:
-        equal bounds are an exact value, ``lower = -inf`` is left-censored at
+        parameters, see ``likelihax.models._special``). Observation ``i``
+        lies in ``[lower[i], upper[i]]``: equal bounds are an exact value, ``lower = -inf`` is left-censored at
         ``upper``, ``upper = +inf`` right-censored at ``lower``, and anything
         else interval-censored. The log-likelihood terms are
         :math:`\log f(x)`, :math:`\log F(u)`, :math:`\log S(l)` and
