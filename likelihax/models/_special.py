@@ -45,7 +45,7 @@ import functools
 import jax
 import jax.numpy as jnp
 import jax.scipy.special as jsp
-from jax._src.lax.special import igamma_grad_a
+from jax.lax import igamma_grad_a
 
 __all__ = [
     "BETA_CF_TERMS",
