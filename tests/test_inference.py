@@ -318,6 +318,8 @@ def test_wald_errors(logit):
         wald_test(fit, lambda p: p["beta"][:2], q=[0.0])
     with pytest.raises(ValueError, match="write it in the text"):
         wald_test(fit, "beta[1] = 0", q=[1.0])
+    with pytest.raises(ValueError, match=r"cov=lx.vcov\(fit, 'cluster', groups=g\)"):
+        wald_test(fit, "beta[1] = 0", cov="cluster")
 
 
 def test_wald_rejects_fixed_parameters(make_rng):

@@ -70,6 +70,11 @@ def _natural_cov(fit, cov):
         V = np.array(fit._cov, dtype=float)
         kind, desc = fit._cov_kind, fit.cov_description
     elif isinstance(cov, str):
+        if cov == "cluster":
+            raise ValueError(
+                "cov='cluster' needs the cluster labels: pass "
+                "cov=lx.vcov(fit, 'cluster', groups=g)."
+            )
         V, desc = _vcov_natural(fit, cov)
         kind = cov
     else:
