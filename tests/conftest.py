@@ -32,3 +32,22 @@ def make_rng():
         return np.random.default_rng([SEED, int(salt)])
 
     return _make
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_programs():
+    """Drop JAX's compiled programs after each test module.
+
+    Every XLA:CPU executable holds dozens of memory mappings; the whole suite
+    compiles thousands of programs, and one process would otherwise reach the
+    kernel's limit on mappings (``vm.max_map_count``, 65530 by default) and
+    crash. Clearing the caches between modules keeps the count bounded;
+    programs are recompiled (or loaded from the persistent cache) when needed.
+    """
+    yield
+    import gc
+
+    import jax
+
+    jax.clear_caches()
+    gc.collect()
