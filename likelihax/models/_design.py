@@ -250,6 +250,9 @@ def design(
 
 
 def _finite_matrix(X, columns, rows):
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.add.reduce(X, axis=None)):
+            return X  # fast path: a sum is finite only if every entry is
     bad = ~np.isfinite(X)
     if bad.any():
         r, c = np.nonzero(bad)
@@ -416,9 +419,19 @@ def check_rank(X: Any, columns: list) -> None:
     """
     X = np.asarray(X, dtype=np.float64)
     n, p = X.shape
-    norms = np.linalg.norm(X, axis=0)
-    Xs = X / np.where(norms > 0, norms, 1.0)
     tol = 1e-7
+    # Fast path on the p x p Gram matrix (one pass over X): when the scaled
+    # Gram matrix is clearly positive definite the columns are independent.
+    # Its eigenvalues are the squared singular values of the scaled X, known
+    # to about p*eps, so only a clear margin (s_min > 1e-5) decides here;
+    # anything closer goes to the exact scan below.
+    G = X.T @ X
+    norms = np.sqrt(np.maximum(np.diag(G), 0.0))
+    if p <= n and np.all(norms > 0):
+        S = G / np.outer(norms, norms)
+        if np.linalg.eigvalsh(S)[0] > 1e-10:
+            return
+    Xs = X / np.where(norms > 0, norms, 1.0)
     if p <= n and np.all(norms > 0):
         s = np.linalg.svd(Xs, compute_uv=False)
         if s[-1] > tol:
