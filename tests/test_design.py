@@ -98,8 +98,9 @@ def test_from_arrays():
     X = np.array([[1.0, 0.5], [1.0, 1.5], [1.0, 2.0]])
     d = from_arrays(np.array([0, 1, 1]), X)
     assert d.columns == ["x0", "x1"] and d.spec is None and d.n_dropped == 0
-    d.X[0, 0] = 99.0
-    assert X[0, 0] == 1.0  # a copy
+    with pytest.raises(ValueError, match="read-only"):
+        d.X[0, 0] = 99.0  # a read-only view: likelihax cannot write to X
+    assert X.flags.writeable and X[0, 0] == 1.0
     d = from_arrays([0, 1, 1], pd.DataFrame(X, columns=["one", "z"]))
     assert d.columns == ["one", "z"]
     np.testing.assert_allclose(model_matrix(d, [[1.0, 3.0]]), [[1.0, 3.0]])

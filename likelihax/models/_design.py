@@ -300,7 +300,11 @@ def from_arrays(y: Any, X: Any, columns: list | None = None) -> Design:
     if hasattr(y, "to_numpy") and not _is_categorical(y):
         y = y.to_numpy()
     try:
-        Xa = np.array(X, dtype=np.float64)  # a copy: never a view of the caller's
+        # No copy of a float64 X (at N = 10^6 a copy costs more than a fit
+        # iteration): a read-only view, so nothing in likelihax can write to
+        # the caller's array.
+        Xa = np.asarray(X, dtype=np.float64).view()
+        Xa.flags.writeable = False
     except (TypeError, ValueError) as e:
         raise TypeError(f"X must be a numeric matrix: {e}") from e
     if Xa.ndim == 1:

@@ -102,16 +102,36 @@ def _ll_gaussian(y, eta, mu, link, m, phi, alpha):
     return st.norm.logpdf(y, mu, jnp.sqrt(phi))
 
 
-def _ll_binomial(y, eta, mu, link, m, phi, alpha):
+def _lchoose(y, m):
     k = m * y
-    lchoose = jsp.gammaln(m + 1.0) - jsp.gammaln(k + 1.0) - jsp.gammaln(m - k + 1.0)
+    return jsp.gammaln(m + 1.0) - jsp.gammaln(k + 1.0) - jsp.gammaln(m - k + 1.0)
+
+
+def _neg_lfact(y, m):
+    return -jsp.gammaln(y + 1.0)
+
+
+# Parameter-free terms of the log-densities (log binomial coefficients,
+# -log y!): computed once per data set and passed in as ``const``, so the
+# optimizer's loop does not re-evaluate gammaln on every row at every step.
+CONST_TERMS = {
+    "binomial": _lchoose,
+    "poisson": _neg_lfact,
+    "negative.binomial": _neg_lfact,
+}
+
+
+def _ll_binomial(y, eta, mu, link, m, phi, alpha, const=None):
+    k = m * y
+    lchoose = _lchoose(y, m) if const is None else const
     return (
         lchoose + _safe_times(k, link.log_mu(eta)) + _safe_times(m - k, link.log1m_mu(eta))
     )
 
 
-def _ll_poisson(y, eta, mu, link, m, phi, alpha):
-    return _safe_times(y, link.log_mu(eta)) - mu - jsp.gammaln(y + 1.0)
+def _ll_poisson(y, eta, mu, link, m, phi, alpha, const=None):
+    c = _neg_lfact(y, m) if const is None else const
+    return _safe_times(y, link.log_mu(eta)) - mu + c
 
 
 def _ll_gamma(y, eta, mu, link, m, phi, alpha):
@@ -124,13 +144,14 @@ def _ll_inverse_gaussian(y, eta, mu, link, m, phi, alpha):
     )
 
 
-def _ll_negbin(y, eta, mu, link, m, phi, alpha):
+def _ll_negbin(y, eta, mu, link, m, phi, alpha, const=None):
     size = 1.0 / alpha
     log_size_mu = jnp.log(size + mu)
+    c = _neg_lfact(y, m) if const is None else const
     return (
         jsp.gammaln(y + size)
         - jsp.gammaln(size)
-        - jsp.gammaln(y + 1.0)
+        + c
         + size * (jnp.log(size) - log_size_mu)
         + _safe_times(y, link.log_mu(eta) - log_size_mu)
     )

@@ -27,7 +27,7 @@ from ..._precision import x64_scope
 from ...model import constraints as C
 from ...model._model import Model
 from .._design import Design, check_rank, design, from_arrays, model_matrix
-from ._family import Family, get_family
+from ._family import CONST_TERMS, Family, get_family
 from ._link import LINKS, Link
 from ._result import GLMResult, SeparationWarning
 
@@ -36,6 +36,13 @@ __all__ = ["GLMResult", "SeparationWarning", "glm"]
 
 # ----- model functions: one object per (family, link, columns), so fits reuse the
 # compiled program
+_CANONICAL = {
+    # (family, link): (y, eta, m) -> log-density without its parameter-free part
+    ("binomial", "logit"): lambda y, eta, m: m * (y * eta - jnp.logaddexp(0.0, eta)),
+    ("poisson", "log"): lambda y, eta, m: y * eta - jnp.exp(eta),
+}
+
+
 @functools.lru_cache(maxsize=256)
 def _model_fns(family: Family, link: Link, columns: tuple, has_alpha: bool):
     def beta(p):
@@ -45,10 +52,18 @@ def _model_fns(family: Family, link: Link, columns: tuple, has_alpha: bool):
         eta = d["X"] @ beta(p) + d["offset"]
         return eta, link.inverse(eta)
 
+    canonical_kernel = _CANONICAL.get((family.name, link.name))
+
     def loglik(p, d):
+        if canonical_kernel is not None and "const" in d:
+            # Natural-parameter form (y*eta - b(eta)) * m + const: one
+            # transcendental per row, and the mean is always in range.
+            eta = d["X"] @ beta(p) + d["offset"]
+            return canonical_kernel(d["y"], eta, d["m"]) + d["const"]
         eta, mu = eta_mu(p, d)
         alpha = p["alpha"] if has_alpha else None
-        ll = family.loglik(d["y"], eta, mu, link, d["m"], d["phi"], alpha)
+        kw = {"const": d["const"]} if "const" in d else {}
+        ll = family.loglik(d["y"], eta, mu, link, d["m"], d["phi"], alpha, **kw)
         # NaN outside the range of the mean (mu <= 0 for identity-link Poisson,
         # mu >= 1 for log-link binomial), where the density formula can still be
         # finite: the line search then steps back into the range.
@@ -370,6 +385,11 @@ def glm(
     if cov is None and not (w is not None and weight_type == "importance"):
         cov = "oim" if fam.has_alpha or canonical else "eim"
     data = {"y": y, "X": des.X, "offset": off, "m": m, "phi": np.float64(1.0)}
+    if fam.name in CONST_TERMS:
+        with x64_scope():
+            data["const"] = np.asarray(
+                jax.jit(CONST_TERMS[fam.name])(jnp.asarray(y), jnp.asarray(m))
+            )
     params = dict(zip(des.columns, beta0.tolist()))
     constraints = None
     if fam.has_alpha:

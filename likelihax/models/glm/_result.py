@@ -79,7 +79,11 @@ class GLMResult:
         )
         dev = float(np.sum(wn * m * fam.unit_deviance(y, mu, alpha)))
         var = _host(lambda a: fam.variance(a, alpha), mu)
-        x2 = float(np.sum(wn * m * (y - mu) ** 2 / var))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # var = 0 only where a fitted mean reached the boundary (separation),
+            # where the residual is 0 too: the row adds nothing to X^2.
+            r2 = np.where(var > 0, (y - mu) ** 2 / var, 0.0)
+        x2 = float(np.sum(wn * m * r2))
         p = len(cols)
         df_resid = nobs - p
         fit = fit1
