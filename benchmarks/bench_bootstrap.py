@@ -9,7 +9,7 @@ a refit of the logistic regression on a resample of the rows.
 
 The resamples are drawn **once**, outside every timed region, as a ``(B, N)``
 matrix of multinomial counts with the recipe of ``lx.bootstrap``
-(``np.random.default_rng(boot_seed).multinomial(N, [1/N] * N, size=B)``;
+(``resample_counts(np.random.default_rng(boot_seed), N, B)``;
 drawing in batches from one generator gives the same rows as one draw).  So
 every method fits the *same* ``B`` resamples:
 
@@ -113,7 +113,9 @@ REF_ROW = "jax.vmap reference Newton, fixed iterations"
 def draw_counts(n: int, n_boot: int, boot_seed: int) -> np.ndarray:
     """(B, N) multinomial counts: the recipe of ``lx.bootstrap`` (no fit weights)."""
     rng = np.random.default_rng(boot_seed)
-    return rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot)
+    from likelihax.inference._bootstrap import resample_counts
+
+    return resample_counts(rng, n, n_boot)
 
 
 # --------------------------------------------------------------------------
@@ -306,17 +308,13 @@ def _diagnose(lx_fit, glm_fit, Xc, y, counts):
     add("sigmoid(eta) over B x N elements", lambda: sig(ETA))
     add("batched X @ beta (B x N x k)", lambda: xb(U))
 
-    pv = np.full(n, 1.0 / n)
-    add("numpy multinomial draw of the B x N counts (inside lx.bootstrap)",
-        lambda: np.random.default_rng(0).multinomial(n, pv, size=B))
+    from likelihax.inference._bootstrap import resample_counts
 
-    def counts_by_bincount():
-        idx = np.random.default_rng(0).integers(0, n, size=(B, n))
-        off = (np.arange(B) * n)[:, None]
-        return np.bincount((idx + off).ravel(), minlength=B * n).reshape(B, n)
+    add("draw of the B x N resampling counts (inside lx.bootstrap)",
+        lambda: resample_counts(np.random.default_rng(0), n, B))
 
-    add("  alternative: integers(0, N, (B, N)) + one bincount (same distribution, "
-        "other stream)", counts_by_bincount)
+    add("  for comparison: numpy multinomial(N, 1/N) counts (the previous recipe)",
+        lambda: np.random.default_rng(0).multinomial(n, np.full(n, 1.0 / n), size=B))
 
     # The engine's own pieces (internal API; skipped if it moved).
     try:
@@ -596,7 +594,7 @@ def main(args) -> None:
             notes.append(f"{r['name']}: replicates left out (by it or by "
                          "statsmodels), so they are compared through the SEs only")
     notes.append("statsmodels times parameters only (no SEs or summaries); "
-                 "likelihax rows include lx.bootstrap's own multinomial draws, "
+                 "likelihax rows include lx.bootstrap's own resampling draws, "
                  "identical to the count matrix the other rows use (see max abs. "
                  "diff of replicate estimates)")
     notes.append(f"reference Newton starts at the full-sample estimate (as "

@@ -31,7 +31,8 @@ def test_nonparametric_replicates_equal_weighted_refits(normal_fit):
     n = len(y)
     draws = []
     for size in (7, 7, 7, 7, 2):
-        draws.append(rng.multinomial(n, np.full(n, 1 / n), size=size))
+        idx = rng.integers(0, n, size=(size, n))  # n draws with replacement
+        draws.append(np.stack([np.bincount(r, minlength=n) for r in idx]))
     W = np.concatenate(draws)
     for r in (0, 11, 29):
         w = W[r]
@@ -76,7 +77,8 @@ def test_cluster_bootstrap_weights_are_group_counts():
                constraints={"s": lx.constraints.positive})  # fmt: skip
     b = lx.bootstrap(f, 10, method="cluster", groups=g, seed=4)
     rng = np.random.default_rng(4)
-    counts = rng.multinomial(8, np.full(8, 1 / 8), size=10)
+    idx = rng.integers(0, 8, size=(10, 8))  # 8 groups drawn with replacement
+    counts = np.stack([np.bincount(r, minlength=8) for r in idx])
     for r in (0, 9):
         w = counts[r][g].astype(float)
         mu = np.sum(w * y) / w.sum()
