@@ -171,9 +171,33 @@ def _valid_eta(fam, link, eta):
     return bool(np.all(ok & fam.mu_valid(mu)))
 
 
-def _start(fam, link, X, y, m, w, offset, columns):
+def _intercept_start(fam, link, X, y, m, w, offset):
+    """Intercept = link(weighted mean of y), other coefficients 0 (or None)."""
+    cand = np.flatnonzero(X[0] == 1.0)
+    ones = [j for j in cand if np.all(X[:, j] == 1.0)]
+    if not ones:
+        return None
+    beta = np.zeros(X.shape[1])
+    ybar = np.sum(w * m * y) / np.sum(w * m)
+    with x64_scope():
+        beta[ones[0]] = float(link.link(jnp.asarray(ybar)))
+    if np.all(np.isfinite(beta)) and _valid_eta(fam, link, X @ beta + offset):
+        return beta
+    return None
+
+
+def _start(fam, link, X, y, m, w, offset, columns, cheap=False):
     """Starting coefficients: R's first IRLS step from ``family$mustart``; if that
-    leaves the range of the mean, intercept = link(weighted mean of y), others 0."""
+    leaves the range of the mean, intercept = link(weighted mean of y), others 0.
+
+    ``cheap``: try the intercept-only start first (canonical links, where
+    Newton converges from it in about one more step than from the IRLS step,
+    which needs a weighted least-squares pass over the data).
+    """
+    if cheap:
+        beta = _intercept_start(fam, link, X, y, m, w, offset)
+        if beta is not None:
+            return beta
     with x64_scope():
         mu0 = fam.mustart(y, m)
         eta0 = np.asarray(link.link(jnp.asarray(mu0)))
@@ -192,14 +216,9 @@ def _start(fam, link, X, y, m, w, offset, columns):
             beta, *_ = np.linalg.lstsq(X * wt[:, None], z * wt, rcond=None)
         if np.all(np.isfinite(beta)) and _valid_eta(fam, link, X @ beta + offset):
             return beta
-    ones = np.flatnonzero(np.all(X == 1.0, axis=0))
-    if ones.size:
-        beta = np.zeros(X.shape[1])
-        ybar = np.sum(w * m * y) / np.sum(w * m)
-        with x64_scope():
-            beta[ones[0]] = float(link.link(jnp.asarray(ybar)))
-        if np.all(np.isfinite(beta)) and _valid_eta(fam, link, X @ beta + offset):
-            return beta
+    beta = _intercept_start(fam, link, X, y, m, w, offset)
+    if beta is not None:
+        return beta
     raise ValueError(
         f"Cannot find starting values inside the range of the {fam.name} mean with "
         f"the {link.name} link (columns {columns}). Pass start= (coefficients in "
@@ -368,7 +387,8 @@ def glm(
         raise ValueError("A column is named 'alpha', the NB2 dispersion; rename it.")
     wn = np.ones(n) if w is None else w
     if start is None:
-        beta0 = _start(fam, lnk, des.X, y, m, wn, off, des.columns)
+        beta0 = _start(fam, lnk, des.X, y, m, wn, off, des.columns,
+                       cheap=lnk.name == fam.canonical and not fam.has_alpha)
     else:
         beta0 = np.asarray(start, dtype=np.float64).reshape(-1)
         if beta0.shape != (des.X.shape[1],):
