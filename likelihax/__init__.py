@@ -31,6 +31,11 @@ from ._warnings import InformationWarning as InformationWarning
 from ._warnings import LikelihaxWarning as LikelihaxWarning
 from ._warnings import PrecisionWarning as PrecisionWarning
 from .inference import vcov as vcov
+from .inference import delta_method as delta_method
+from .inference import ic_table as ic_table
+from .inference import lr_test as lr_test
+from .inference import score_test as score_test
+from .inference import wald_test as wald_test
 from .inference._bootstrap import bootstrap as bootstrap
 from .inference._profile import profile as profile
 from .inference._profile import profile_ci as profile_ci
@@ -59,7 +64,6 @@ from .results import Summary as Summary
 __version__ = "0.1.0"
 
 __all__ = [
-    "bootstrap",
     "ConvergenceWarning",
     "Covariance",
     "FAMILIES",
@@ -75,23 +79,29 @@ __all__ = [
     "SeparationWarning",
     "Status",
     "Summary",
+    "bootstrap",
     "class_weights",
     "compare_mle_mom",
     "compilation_cache_dir",
     "constraints",
+    "delta_method",
     "fit",
     "fit_distribution",
     "fit_many",
     "focal_logit",
     "focal_loss",
     "glm",
+    "ic_table",
     "inference",
+    "lr_test",
     "method_of_moments",
     "mnlogit",
     "ordinal",
     "profile",
     "profile_ci",
+    "score_test",
     "start_sensitivity",
     "vcov",
+    "wald_test",
     "weighted_logit",
 ]

@@ -19,6 +19,10 @@ Functions of the parameters
 Model comparison
     :func:`ic_table` tabulates AIC, AICc, BIC, delta AIC and Akaike weights of
     fits to the same data.
+Profile likelihood, bootstrap, starting values
+    :func:`profile` and :func:`profile_ci` (:mod:`._profile`),
+    :func:`bootstrap` (:mod:`._bootstrap`) and :func:`start_sensitivity`
+    (:mod:`._starts`); also exported at the top level (``lx.profile_ci``).
 """
 
 from ._covariance import COV_KINDS as COV_KINDS
@@ -31,10 +35,26 @@ from ._hypothesis import score_test as score_test
 from ._hypothesis import wald_test as wald_test
 from ._ictab import ICTable as ICTable
 from ._ictab import ic_table as ic_table
+from ._bootstrap import Bootstrap as Bootstrap
+from ._bootstrap import bootstrap as bootstrap
+from ._profile import Profile as Profile
+from ._profile import ProfileCI as ProfileCI
+from ._profile import profile as profile
+from ._profile import profile_ci as profile_ci
+from ._starts import StartSensitivity as StartSensitivity
+from ._starts import start_sensitivity as start_sensitivity
 from ._vcov import vcov as vcov
 
 __all__ = [
+    "Bootstrap",
     "COV_KINDS",
+    "Profile",
+    "ProfileCI",
+    "StartSensitivity",
+    "bootstrap",
+    "profile",
+    "profile_ci",
+    "start_sensitivity",
     "VCOV_KINDS",
     "DeltaResult",
     "ICTable",

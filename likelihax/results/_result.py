@@ -530,14 +530,18 @@ class FitResult:
             hi.append(to_x(u + z * s))
         return un(xp.concatenate(lo, axis=-1)), un(xp.concatenate(hi, axis=-1))
 
-    def vcov(self, kind: str, data: Any = None, weights: Any = None) -> Covariance:
-        """Covariance of another kind (``"oim"``, ``"eim"``, ``"opg"``, ``"sandwich"``).
+    def vcov(
+        self, kind: str, data: Any = None, weights: Any = None, **kwargs: Any
+    ) -> Covariance:
+        """Covariance of another kind at the estimate; see :func:`likelihax.vcov`.
 
-        ``data`` and ``weights`` default to those of the fit.
+        Kinds ``"oim"``, ``"eim"``, ``"opg"``, ``"sandwich"``, ``"hc1"`` and
+        ``"cluster"`` (``groups=``); ``data`` and ``weights`` default to those
+        of the fit.
         """
         from ..inference._vcov import vcov
 
-        return vcov(self, kind, data, weights)
+        return vcov(self, kind, data, weights, **kwargs)
 
     def weak_directions(self, n_max: int = 3) -> list[str]:
         """Eigen-directions of the scaled information with the smallest eigenvalues.
