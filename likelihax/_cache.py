@@ -40,7 +40,6 @@ __all__ = ["compilation_cache_dir", "configure_compilation_cache"]
 ENV = "LIKELIHAX_COMPILATION_CACHE"
 _OFF = ("0", "off", "false", "no")
 _ON = ("", "1", "on", "true", "yes")
-_state: dict = {"dir": None}
 
 
 def _default_dir() -> str:
@@ -68,7 +67,6 @@ def configure_compilation_cache() -> str | None:
         return None  # read-only home, no cache: everything still works
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
-    _state["dir"] = path
     return path
 
 

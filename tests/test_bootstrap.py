@@ -132,3 +132,20 @@ def test_bootstrap_errors(normal_fit):
         lx.bootstrap(f, 10, method="parametric")
     with pytest.raises(ValueError, match="method must be"):
         lx.bootstrap(f, 10, method="jackknife")
+
+
+def test_bootstrap_of_an_m_estimator():
+    # Not a likelihood (least squares on a probability scale): the bootstrap
+    # needs only refits, so it works where profile likelihood must refuse.
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=80)
+    y = (rng.random(80) < 1 / (1 + np.exp(-x))).astype(float)
+
+    def neg_sq(p, d):
+        return -((d["y"] - jax.nn.sigmoid(p["a"] + p["b"] * d["x"])) ** 2)
+
+    f = lx.fit(neg_sq, {"a": 0.0, "b": 0.0}, {"x": x, "y": y}, likelihood=False)
+    b = lx.bootstrap(f, 50, seed=0)
+    assert b.n_failed == 0 and b.replicates.shape == (50, 2)
+    with pytest.raises(ValueError, match="need a log-likelihood"):
+        lx.profile_ci(f)

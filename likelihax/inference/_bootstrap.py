@@ -36,6 +36,7 @@ Chapman & Hall.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from statistics import NormalDist
 from typing import Any, Callable
 
@@ -45,7 +46,7 @@ import numpy as np
 
 from .._precision import x64_scope
 from .._status import Status
-from ._profile import _Runner
+from ._refit import Refitter
 
 __all__ = ["bootstrap", "Bootstrap", "resample_counts"]
 
@@ -62,6 +63,20 @@ def resample_counts(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
     idx = rng.integers(0, n, size=(size, n))
     flat = (idx + n * np.arange(size)[:, None]).ravel()
     return np.bincount(flat, minlength=size * n).reshape(size, n)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _simulate_many(simulate, keys, params, data):
+    """Data sets drawn by ``simulate`` for each key, cast to ``data``'s dtypes.
+
+    Jitted once per simulator (``simulate`` is static), not once per call.
+    """
+
+    def one(key):
+        new = simulate(key, params, data)
+        return jax.tree_util.tree_map(lambda x, d: jnp.asarray(x, d.dtype), new, data)
+
+    return jax.vmap(one)(keys)
 
 
 def _batches(total: int, size: int):
@@ -233,9 +248,8 @@ def bootstrap(
     if int(n_boot) < 2:
         raise ValueError(f"n_boot must be at least 2; got {n_boot}.")
     n_boot = int(n_boot)
-    runner = _Runner(fit, data, weights)
-    static = runner.static
-    n = static.nobs
+    runner = Refitter(fit, data, weights, "bootstrap")
+    n = runner.static.nobs
     if method != "parametric" and not fit._per_obs:
         raise ValueError(
             "The nonparametric and cluster bootstrap resample observations: the "
@@ -243,15 +257,12 @@ def bootstrap(
         )
     rng = np.random.default_rng(seed)
     base_w = None if runner.w is None else np.asarray(runner.w)
-    k = runner.k
     if batch_size is None:
-        per_rep = max(n, 1) * (k + 4) * 8 * 4
+        per_rep = max(n, 1) * (runner.k + 4) * 8 * 4
         most = int(max(1, min(n_boot, (256 << 20) // per_rep)))
         # Equal batches (one compiled program), e.g. 2 x 500 rather than 838 + 162.
         batch_size = -(-n_boot // -(-n_boot // most))
     idx = np.asarray(fit._spec.reported)
-    with x64_scope():
-        u_hat = jnp.asarray(runner.u_hat, runner.dtype)
 
     if method == "cluster":
         if groups is None:
@@ -263,74 +274,52 @@ def bootstrap(
         n_groups = int(gid.max()) + 1
         if n_groups < 2:
             raise ValueError("The cluster bootstrap needs at least two groups.")
+    if method == "parametric" and simulate is None:
+        raise ValueError("method='parametric' needs simulate(key, params, data).")
+
+    def weighted(W):
+        return W if base_w is None else W * base_w[None, :]
 
     def draw_weights(b):
         if method == "nonparametric":
-            W = resample_counts(rng, n, b).astype(float)
-        else:
-            W = resample_counts(rng, n_groups, b)[:, gid].astype(float)
-        return W if base_w is None else W * base_w[None, :]
-
-    def refit_weights(W):
-        from .._fit import _refit_weights_many
-
-        with x64_scope():
-            out = _refit_weights_many(
-                static, u_hat, runner.fixed, runner.data, jnp.asarray(W, runner.dtype)
-            )
-            return jax.tree_util.tree_map(np.asarray, out)
+            return weighted(resample_counts(rng, n, b).astype(float))
+        return weighted(resample_counts(rng, n_groups, b)[:, gid].astype(float))
 
     reps, fails = [], 0
     if method == "parametric":
-        if simulate is None:
-            raise ValueError("method='parametric' needs simulate(key, params, data).")
-        from .._fit import _refit_data_many
-
-        params = fit.params
         keys = jax.random.split(jax.random.key(seed), n_boot)
         with x64_scope():
-            p_j = jax.tree_util.tree_map(lambda x: jnp.asarray(x, runner.dtype), params)
-            dtypes = jax.tree_util.tree_map(lambda x: x.dtype, runner.data)
-            sim = jax.jit(
-                jax.vmap(
-                    lambda key: jax.tree_util.tree_map(
-                        lambda x, dt: jnp.asarray(x, dt),
-                        simulate(key, p_j, runner.data),
-                        dtypes,
-                    )
-                )
+            p_j = jax.tree_util.tree_map(
+                lambda x: jnp.asarray(x, runner.dtype), fit.params
             )
-            for a, b in _batches(n_boot, batch_size):
-                D = sim(keys[a:b])
-                out = _refit_data_many(static, u_hat, runner.fixed, D, runner.w)
-                out = jax.tree_util.tree_map(np.asarray, out)
-                ok = (out["status"] == Status.success.value) & np.all(
-                    np.isfinite(out["params_flat"]), axis=1
-                )
-                fails += int((~ok).sum())
-                reps.append(out["params_flat"][ok][:, idx])
-    else:
-        for a, b in _batches(n_boot, batch_size):
-            out = refit_weights(draw_weights(b - a))
-            ok = (out["status"] == Status.success.value) & np.all(
-                np.isfinite(out["params_flat"]), axis=1
-            )
-            fails += int((~ok).sum())
-            reps.append(out["params_flat"][ok][:, idx])
+    for a, b in _batches(n_boot, batch_size):
+        if method == "parametric":
+            with x64_scope():
+                D = _simulate_many(simulate, keys[a:b], p_j, runner.data)
+            out = runner.resimulated(D)
+        else:
+            out = runner.reweighted(draw_weights(b - a))
+        ok = (out["status"] == Status.success.value) & np.all(
+            np.isfinite(out["params_flat"]), axis=1
+        )
+        fails += int((~ok).sum())
+        reps.append(out["params_flat"][ok][:, idx])
 
     def jackknife():
-        """Leave-one-out (row, or cluster) estimates, for BCa's acceleration."""
-        if method == "cluster":
-            units = [gid != j for j in range(n_groups)]
-            W = np.stack(units).astype(float)
-        else:
-            W = 1.0 - np.eye(n)
-        if base_w is not None:
-            W = W * base_w[None, :]
+        """Leave-one-out (row, or cluster) estimates, for BCa's acceleration.
+
+        The leave-one-out weights are built batch by batch (never the full
+        units x n matrix).
+        """
+        units = n_groups if method == "cluster" else n
         est = []
-        for a, b in _batches(W.shape[0], batch_size):
-            out = refit_weights(W[a:b])
-            est.append(out["params_flat"][:, idx])
+        for a, b in _batches(units, batch_size):
+            if method == "cluster":
+                W = (gid[None, :] != np.arange(a, b)[:, None]).astype(float)
+            else:
+                W = np.ones((b - a, n))
+                W[np.arange(b - a), np.arange(a, b)] = 0.0
+            est.append(runner.reweighted(weighted(W))["params_flat"][:, idx])
         return np.concatenate(est)
 
     estimate = np.asarray(fit._params_flat, dtype=float)[idx]

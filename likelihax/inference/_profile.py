@@ -39,14 +39,13 @@ import math
 from statistics import NormalDist
 from typing import Any, Sequence
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .._precision import x64_scope
 from .._status import Status
-from ..data._dataset import prepare_data
 from ..model import constraints as C
+from ._refit import Refitter
 
 __all__ = ["profile", "profile_ci", "Profile", "ProfileCI"]
 
@@ -95,73 +94,13 @@ def _to_natural(c, u):
         return float(np.asarray(c.forward(jnp.asarray(u, jnp.float64), ())).reshape(()))
 
 
-# ----- the batched engine call --------------------------------------------------------
-class _Runner:
-    """Holds a fit's compiled setting and runs batches of pinned fits."""
-
-    def __init__(self, fit, data, weights):
-        from .._fit import _prepare_weights
-
-        if fit._static is None:
-            raise ValueError(
-                "This result does not carry its fitting setup (it came out of a "
-                "transform); profile a result returned by likelihax.fit."
-            )
-        if not fit._is_host or np.ndim(fit.loglik) != 0:
-            raise ValueError("Profile a single fit, not a batched or traced result.")
-        if not fit.is_likelihood or fit.weight_type == "importance":
-            raise ValueError(
-                "Profile likelihood intervals need a log-likelihood; this fit's "
-                "objective is not one (M-estimation or importance weights)."
-            )
-        self.fit = fit
-        self.static = fit._static
-        dtype = np.dtype(fit.dtype)
-        data = fit._data if data is None else data
-        if data is None:
-            raise ValueError("This result carries no data; pass data=.")
-        weights = fit._weights if weights is None else weights
-        with x64_scope():
-            self.data = prepare_data(data, dtype)
-            self.w = (
-                None
-                if weights is None
-                else _prepare_weights(weights, self.static.nobs, True, dtype)
-            )
-            self.fixed = [
-                jnp.asarray(x, dtype) for x in _fixed_leaves(fit)
-            ]
-        self.u_hat = np.asarray(fit.params_unconstrained, dtype=float)
-        self.k = self.u_hat.size
-        self.dtype = dtype
-
-    def run(self, idx, u_vals, starts=None):
-        """Profile fits with ``u[idx[b]] = u_vals[b]``; returns loglik, status, u."""
-        from .._fit import _profile_many
-
-        B = len(idx)
-        E = np.zeros((B, self.k))
-        E[np.arange(B), idx] = 1.0
-        U0 = np.tile(self.u_hat, (B, 1)) if starts is None else starts
-        with x64_scope():
-            out = _profile_many(
-                self.static, jnp.asarray(U0, self.dtype), self.fixed, self.data,
-                self.w, jnp.asarray(E, self.dtype), jnp.asarray(u_vals, self.dtype),
-            )  # fmt: skip
-            out = jax.tree_util.tree_map(np.asarray, out)
-        return out
-
-
-def _fixed_leaves(fit):
-    """The natural-scale leaves of the fit (fixed parameters keep their values)."""
-    spec = fit._spec
-    flat = np.asarray(fit._params_flat)
-    leaves, off = [], 0
-    for shape in spec.shapes:
-        m = math.prod(shape)
-        leaves.append(flat[off : off + m].reshape(shape))
-        off += m
-    return leaves
+def _runner(fit, data, weights):
+    if not fit.is_likelihood or fit.weight_type == "importance":
+        raise ValueError(
+            "Profile likelihood intervals need a log-likelihood; this fit's "
+            "objective is not one (M-estimation or importance weights)."
+        )
+    return Refitter(fit, data, weights, "profile")
 
 
 def _se_u(fit, j):
@@ -244,7 +183,7 @@ def profile(
     >>> bool(np.all(np.diff(c["z"]) > 0)), round(float(max(c["loglik"])), 6)
     (True, -10.400837)
     """
-    runner = _Runner(fit, data, weights)
+    runner = _runner(fit, data, weights)
     labels, coords = _select(fit, which)
     if n_points < 2:
         raise ValueError(f"n_points must be at least 2; got {n_points}.")
@@ -254,7 +193,7 @@ def profile(
         j, _ = coords[lab]
         idx.extend([j] * len(grid))
         vals.extend(runner.u_hat[j] + grid * _se_u(fit, j))
-    out = runner.run(np.array(idx), np.array(vals))
+    out = runner.pinned(np.array(idx), np.array(vals))
     ll_hat = float(fit.loglik)
     curves, est = {}, {}
     n = len(grid)
@@ -393,7 +332,7 @@ def profile_ci(
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1); got {alpha}.")
-    runner = _Runner(fit, data, weights)
+    runner = _runner(fit, data, weights)
     labels, coords = _select(fit, which)
     z = NormalDist().inv_cdf(1 - alpha / 2)
     ll_hat = float(fit.loglik)
@@ -407,7 +346,7 @@ def profile_ci(
     t_max = max_se * ss
 
     def stat(t, starts=None):
-        out = runner.run(jj, u0 + side * t, starts)
+        out = runner.pinned(jj, u0 + side * t, starts)
         ok = (out["status"] == Status.success.value) & np.isfinite(out["loglik"])
         r = np.sqrt(np.maximum(2.0 * (ll_hat - out["loglik"]), 0.0))
         return np.where(ok, r, np.nan), out["u"]
@@ -442,7 +381,7 @@ def profile_ci(
     # Monotonicity: the statistic must rise through interior points.
     fr = np.array([0.25, 0.5, 0.75])
     T = (t[None, :] * fr[:, None]).ravel()
-    out = runner.run(np.tile(jj, 3), np.tile(u0, 3) + np.tile(side, 3) * T)
+    out = runner.pinned(np.tile(jj, 3), np.tile(u0, 3) + np.tile(side, 3) * T)
     r_in = np.sqrt(np.maximum(2.0 * (ll_hat - out["loglik"]), 0.0)).reshape(3, -1)
     r_all = np.vstack([np.zeros(2 * m), r_in, np.where(np.isfinite(r), r, np.inf)])
     mono_side = np.all(np.diff(r_all, axis=0) > -1e-9, axis=0)

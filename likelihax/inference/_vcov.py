@@ -119,7 +119,7 @@ def _vcov_natural(fit, kind, data=None, weights=None, groups=None, correction=Tr
 
     if kind not in VCOV_KINDS:
         raise ValueError(f"kind must be one of {VCOV_KINDS}; got {kind!r}.")
-    if kind != "oim" and not fit._per_obs and kind != "eim":
+    if kind not in ("oim", "eim") and not fit._per_obs:
         raise ValueError(
             f"cov kind {kind!r} needs one log-likelihood value per observation; this "
             "model's log-likelihood returns a scalar."

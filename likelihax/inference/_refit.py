@@ -1,0 +1,93 @@
+"""Batched refits of an existing fit: the engine's setting, reused.
+
+Profile likelihood and the bootstrap both refit a model many times with one
+thing changed (a coordinate held fixed, or the observation weights) under
+``vmap``. :class:`Refitter` holds what they share: the fit's compiled setting
+(the engine's ``_Static``), its validated data and weights, and its estimate
+as the warm start.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._precision import x64_scope
+from ..data._dataset import prepare_data
+
+__all__ = ["Refitter"]
+
+
+class Refitter:
+    """A fit's compiled setting, data, weights and estimate, for batched refits.
+
+    ``what`` names the caller in error messages (``"profile"``, ``"bootstrap"``).
+    """
+
+    def __init__(self, fit, data, weights, what: str):
+        from .._fit import _prepare_weights
+
+        if fit._static is None:
+            raise ValueError(
+                "This result does not carry its fitting setup (it came out of a "
+                f"transform); {what} a result returned by likelihax.fit."
+            )
+        if not fit._is_host or np.ndim(fit.loglik) != 0:
+            raise ValueError(f"{what.capitalize()} a single fit, not a batched or "
+                             "traced result: index it first (fits[i]).")
+        self.static = fit._static
+        dtype = np.dtype(fit.dtype)
+        data = fit._data if data is None else data
+        if data is None:
+            raise ValueError("This result carries no data; pass data=.")
+        weights = fit._weights if weights is None else weights
+        with x64_scope():
+            self.data = prepare_data(data, dtype)
+            self.w = (
+                None
+                if weights is None
+                else _prepare_weights(weights, self.static.nobs, True, dtype)
+            )
+            # The estimate's leaves: fixed parameters keep their values.
+            self.fixed = [
+                jnp.asarray(x, dtype) for x in jax.tree_util.tree_leaves(fit.params)
+            ]
+            self.u_hat_j = jnp.asarray(fit.params_unconstrained, dtype)
+        self.u_hat = np.asarray(fit.params_unconstrained, dtype=float)
+        self.k = self.u_hat.size
+        self.dtype = dtype
+
+    def pinned(self, idx, u_vals, starts=None):
+        """Fits with ``u[idx[b]] = u_vals[b]`` (profile); loglik, status, u, ..."""
+        from .._fit import _profile_many
+
+        B = len(idx)
+        E = np.zeros((B, self.k))
+        E[np.arange(B), idx] = 1.0
+        U0 = np.tile(self.u_hat, (B, 1)) if starts is None else starts
+        with x64_scope():
+            out = _profile_many(
+                self.static, jnp.asarray(U0, self.dtype), self.fixed, self.data,
+                self.w, jnp.asarray(E, self.dtype), jnp.asarray(u_vals, self.dtype),
+            )  # fmt: skip
+            return jax.tree_util.tree_map(np.asarray, out)
+
+    def reweighted(self, W):
+        """Fits with observation weights ``W[b]`` (bootstrap, jackknife)."""
+        from .._fit import _refit_weights_many
+
+        with x64_scope():
+            out = _refit_weights_many(
+                self.static, self.u_hat_j, self.fixed, self.data,
+                jnp.asarray(W, self.dtype),
+            )  # fmt: skip
+            return jax.tree_util.tree_map(np.asarray, out)
+
+    def resimulated(self, D):
+        """Fits to the data sets stacked in ``D`` (parametric bootstrap)."""
+        from .._fit import _refit_data_many
+
+        with x64_scope():
+            out = _refit_data_many(self.static, self.u_hat_j, self.fixed, D, self.w)
+            return jax.tree_util.tree_map(np.asarray, out)
