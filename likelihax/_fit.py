@@ -269,7 +269,7 @@ def fit(
     *,
     constraints: Mapping[str, C.Constraint] | None = None,
     method: Method | optax.GradientTransformation = "newton",
-    cov: Literal["oim", "eim", "opg", "sandwich"] | None = None,
+    cov: Literal["oim", "eim", "opg", "sandwich", "hc1"] | None = None,
     weights: Any = None,
     weight_type: Literal["frequency", "importance"] = "frequency",
     likelihood: bool | None = None,
@@ -310,7 +310,7 @@ def fit(
         ``"bfgs"``/``"lbfgs"``: optax L-BFGS with zoom line search (memory 100 / 10).
         An optax transformation (e.g. ``optax.adam(1e-2)``) runs on the mean
         negative log-likelihood.
-    cov : {"oim", "eim", "opg", "sandwich"}, optional
+    cov : {"oim", "eim", "opg", "sandwich", "hc1"}, optional
         Covariance of the estimates (see :mod:`likelihax.inference`). Default
         ``"oim"`` (inverse observed information); ``"sandwich"`` with
         importance weights or ``likelihood=False``.
@@ -473,7 +473,7 @@ def fit(
             n = float(wn.sum()) if weight_type == "frequency" else int((wn > 0).sum())
             if weight_type == "frequency" and n == round(n):
                 n = int(round(n))
-        if cov in ("opg", "sandwich") and not per_obs:
+        if cov not in ("oim", "eim") and not per_obs:
             raise ValueError(
                 f"cov={cov!r} needs one log-likelihood value per observation, but the "
                 "log-likelihood returns a scalar. Return the per-observation terms "

@@ -9,6 +9,8 @@ as the warm start.
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -36,7 +38,9 @@ class Refitter:
         if not fit._is_host or np.ndim(fit.loglik) != 0:
             raise ValueError(f"{what.capitalize()} a single fit, not a batched or "
                              "traced result: index it first (fits[i]).")
-        self.static = fit._static
+        # Refits compute no covariance: one program per model, whatever the
+        # fit's covariance kind or verbosity.
+        self.static = dataclasses.replace(fit._static, cov="oim", verbose=False)
         dtype = np.dtype(fit.dtype)
         data = fit._data if data is None else data
         if data is None:
