@@ -23,7 +23,9 @@ every method fits the *same* ``B`` resamples:
   (its own draws, identical to the counts above: checked by comparing the
   replicates with statsmodels' one by one);
 * ``likelihax lx.bootstrap(glm.fit)``: ``lx.glm(y, Xc, family="binomial")``
-  (Fisher scoring with the expected information), then
+  (its canonical-link model: natural-parameter log-likelihood with its
+  constant terms precomputed, fitted by Newton, which equals Fisher scoring
+  here), then
   ``lx.bootstrap(glm_result.fit, B, seed=boot_seed)``;
 * ``jax.vmap reference Newton``: a hand-written jitted Newton with the analytic
   Hessian ``X'WX`` (frequency weights = the counts), a fixed number of
@@ -101,7 +103,7 @@ SE_TOL = 1e-6  # max relative SE difference to statsmodels (same resamples)
 REF_GTOL = 1e-6  # reference Newton: max |gradient| for a "converged" replicate
 SM_ROW = "statsmodels Logit loop"
 LX_ROW = "likelihax lx.bootstrap(fit), Newton"
-GLM_ROW = "likelihax lx.bootstrap(glm.fit), Fisher"
+GLM_ROW = "likelihax lx.bootstrap(glm.fit)"
 REF_ROW = "jax.vmap reference Newton, fixed iterations"
 
 
@@ -323,7 +325,7 @@ def _diagnose(lx_fit, glm_fit, Xc, y, counts):
     except ImportError as exc:
         rows.append((f"engine pieces skipped: {exc}", float("nan")))
         return rows
-    for name, fit in (("Newton (custom loglik)", lx_fit), ("Fisher (glm)", glm_fit)):
+    for name, fit in (("Newton (custom loglik)", lx_fit), ("glm", glm_fit)):
         st = fit._static
         data = fit._data
         try:
@@ -344,7 +346,7 @@ def _diagnose(lx_fit, glm_fit, Xc, y, counts):
             rows.append((msg, float("nan")))
     import likelihax as lx
 
-    for name, fit in (("Newton", lx_fit), ("Fisher", glm_fit)):
+    for name, fit in (("custom", lx_fit), ("glm", glm_fit)):
         add(f"whole lx.bootstrap({name}) with batch_size=B (one batch, one program)",
             lambda fit=fit: lx.bootstrap(fit, B, seed=1, batch_size=B).replicates)
     nd = jax.jit(jax.vmap(lambda A, b: newton_direction(A, b)[0]))
@@ -540,7 +542,7 @@ def main(args) -> None:
                  "failed": boot.n_failed, "bg": bg,
                  "R": boot.replicates[:, order]})
 
-    # ---- likelihax GLM (Fisher scoring)
+    # ---- likelihax GLM
     g, t_glm, bg_glm = first_call(lambda: lx.glm(y, Xc, family="binomial"),
                                   ev_glm := {})
     cold.append({"label": "lx.glm(family='binomial'), untimed in the table",

@@ -132,6 +132,10 @@ def test_bootstrap_errors(normal_fit):
         lx.bootstrap(f, 10, method="parametric")
     with pytest.raises(ValueError, match="method must be"):
         lx.bootstrap(f, 10, method="jackknife")
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        lx.bootstrap(f, 10, batch_size=0)
+    with pytest.raises(ValueError, match=r"groups must have shape \(40,\)"):
+        lx.bootstrap(f, 10, method="cluster", groups=[1, 2])
 
 
 def test_bootstrap_of_an_m_estimator():

@@ -257,6 +257,8 @@ def bootstrap(
         )
     rng = np.random.default_rng(seed)
     base_w = None if runner.w is None else np.asarray(runner.w)
+    if batch_size is not None and int(batch_size) < 1:
+        raise ValueError(f"batch_size must be a positive integer; got {batch_size}.")
     if batch_size is None:
         per_rep = max(n, 1) * (runner.k + 4) * 8 * 4
         most = int(max(1, min(n_boot, (256 << 20) // per_rep)))
