@@ -171,6 +171,7 @@ class _EMState(NamedTuple):
     max_dec: jax.Array
     first_dec: jax.Array
     trace: jax.Array
+    attempt: jax.Array
 
 
 def _estep(st: _EMStatic, u, fixed, data, w):
@@ -183,6 +184,12 @@ def _estep(st: _EMStatic, u, fixed, data, w):
 
 
 def _mstep(st: _EMStatic, u, resp, fixed, data):
+    """New unconstrained point and the natural-scale M-step output (flat).
+
+    The flat natural values are kept so that a step into a degenerate point
+    (a variance of exactly 0, a weight of 0, where the unconstrained value is
+    infinite) can be diagnosed by the models.
+    """
     if st.mstep is not None:
         p_new = st.mstep(resp, data, st.spec.to_natural(u, fixed))
         leaves = jax.tree_util.tree_leaves(p_new)
@@ -194,8 +201,10 @@ def _mstep(st: _EMStatic, u, resp, fixed, data):
         leaves = [
             jnp.asarray(x, u.dtype).reshape(s) for x, s in zip(leaves, st.spec.shapes)
         ]
-        return st.spec.to_unconstrained(leaves)
-    return _newton_mstep(st, u, resp, fixed, data)
+        flat = jnp.concatenate([jnp.ravel(x) for x in leaves])
+        return st.spec.to_unconstrained(leaves), flat
+    u1 = _newton_mstep(st, u, resp, fixed, data)
+    return u1, st.spec.natural_flat(u1, fixed)
 
 
 def _newton_mstep(st: _EMStatic, u, resp, fixed, data):
@@ -236,17 +245,20 @@ def _em_core(st: _EMStatic, u0, fixed, data, w):
         u=u0, ll=ll0, resp=resp0, n_iter=jnp.zeros((), jnp.int32),
         done=~jnp.isfinite(ll0), max_dec=jnp.zeros((), u0.dtype),
         first_dec=jnp.full((), -1, jnp.int32), trace=trace,
+        attempt=st.spec.natural_flat(u0, fixed),
     )  # fmt: skip
 
     def fmap(u, resp):
-        u1 = _mstep(st, u, resp, fixed, data)
+        u1, flat1 = _mstep(st, u, resp, fixed, data)
         ll1, r1 = _estep(st, u1, fixed, data, w)
-        return u1, ll1, r1
+        return u1, ll1, r1, flat1
 
     def body(s: _EMState):
-        u1, ll1, r1 = fmap(s.u, s.resp)
+        u1, ll1, r1, flat1 = fmap(s.u, s.resp)
         if st.accelerate == "squarem":
-            u2, ll2, r2 = fmap(u1, r1)
+            u2, ll2, r2, flat2 = fmap(u1, r1)
+            ok1 = jnp.isfinite(ll1) & jnp.all(jnp.isfinite(u1))
+            flat1 = jnp.where(ok1, flat2, flat1)
             r = u1 - s.u
             v = u2 - 2.0 * u1 + s.u
             alpha = -jnp.sqrt(jnp.sum(r * r) / jnp.maximum(jnp.sum(v * v), 1e-300))
@@ -268,6 +280,7 @@ def _em_core(st: _EMStatic, u0, fixed, data, w):
             max_dec=jnp.maximum(s.max_dec, jnp.where(jnp.isfinite(dec), dec, 0.0)),
             first_dec=jnp.where(bad & (s.first_dec < 0), k, s.first_dec),
             trace=s.trace.at[k].set(ll1),
+            attempt=jnp.where(finite, st.spec.natural_flat(u1, fixed), flat1),
         )  # fmt: skip
 
     s = jax.lax.while_loop(lambda s: (~s.done) & (s.n_iter < st.max_steps), body, s0)
@@ -275,7 +288,7 @@ def _em_core(st: _EMStatic, u0, fixed, data, w):
     return dict(
         u=s.u, ll=s.ll, n_iter=s.n_iter, done=s.done, finite=finite,
         max_dec=s.max_dec, first_dec=s.first_dec, trace=s.trace,
-        params_flat=st.spec.natural_flat(s.u, fixed),
+        params_flat=st.spec.natural_flat(s.u, fixed), attempt=s.attempt,
     )  # fmt: skip
 
 
@@ -373,7 +386,7 @@ def pick_best(out: dict, rel: float = 1e-6):
     summary = {
         "starts": int(ll.size),
         "finite": int(ok.sum()),
-        "at_best": int((ok & (top - ll <= thr)).sum()),
+        "at_best": int(np.sum(top - ll[ok] <= thr)),
         "best_loglik": float(top),
         "logliks": out["ll"].copy(),
         "loglik_spread": float(ll[ok].max() - ll[ok].min()) if ok.any() else np.nan,

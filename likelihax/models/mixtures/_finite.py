@@ -107,10 +107,12 @@ def fit_mixture(
             accelerate=accelerate, max_steps=max_steps, tol=tol, newton_steps=0,
         )  # fmt: skip
     # Degenerate starts (empty or collapsed components) never count as the best.
+    # A start that stopped on a non-finite step is diagnosed at that step.
     problems = [
-        diagnose(spec.unflatten_natural(out["params_flat"][i]))
+        diagnose(spec.unflatten_natural(
+            out["params_flat" if out["finite"][i] else "attempt"][i]))
         for i in range(out["ll"].shape[0])
-    ]
+    ]  # fmt: skip
     bad = np.array([bool(p) for p in problems])
     usable = dict(out, finite=out["finite"] & ~bad)
     best, summary = pick_best(usable)
@@ -149,12 +151,21 @@ def fit_mixture(
 
 
 def _as_template(spec, est):
-    """Params pytree of :class:`Param` from an estimate, constraints from ``spec``."""
-    leaves = jax.tree_util.tree_leaves(est)
-    out = [
-        Param(np.asarray(x), fixed=True)
-        if spec.is_fixed(i)
-        else Param(np.asarray(x), spec.constraints[i])
-        for i, x in enumerate(leaves)
-    ]
-    return jax.tree_util.tree_unflatten(spec.treedef, out)
+    """Params pytree of :class:`Param` from an estimate, constraints from ``spec``.
+
+    Walks ``est`` itself (not ``spec.treedef``), so dicts keep the order in
+    which the model wrote them and the summary lists ``weights`` first.
+    """
+    index = {n: i for i, n in enumerate(spec.names)}
+
+    def walk(node, name):
+        if isinstance(node, dict):
+            return {k: walk(v, f"{name}.{k}" if name else str(k)) for k, v in node.items()}
+        if isinstance(node, (list, tuple)):
+            return [walk(v, f"{name}[{j}]") for j, v in enumerate(node)]
+        i = index[name]
+        if spec.is_fixed(i):
+            return Param(np.asarray(node), fixed=True)
+        return Param(np.asarray(node), spec.constraints[i])
+
+    return walk(est, "")

@@ -260,7 +260,10 @@ def _diagnose(covariance, scale):
             var = var if var.ndim == 2 else var[:, None]
             mats = [(f"the variance of component {j}", f"var[{j}]", np.diag(v))
                     for j, v in enumerate(var)]  # fmt: skip
-        for who, name, m in mats:
+        empty = set(np.flatnonzero(~(wts > 1e-8)).tolist())
+        for j, (who, name, m) in enumerate(mats):
+            if j in empty and covariance != "tied":
+                continue  # already reported as empty
             ok = np.all(np.isfinite(m))
             low = float(np.min(np.linalg.eigvalsh(m))) if ok else float("nan")
             if not low > 1e-10 * scale:
