@@ -1,0 +1,19 @@
+"""Random effects integrated out by the Laplace approximation.
+
+What to use when:
+
+* :func:`mixed` fits linear mixed models and Poisson/binomial GLMMs from an
+  lme4-style formula (``"y ~ x + (1 + x | g)"``): one grouping factor, with
+  correlated random intercepts and slopes; results print like lme4's summary.
+* :func:`laplace` integrates random effects out of any joint log-density you
+  write for one group (``joint(params, data_g)``); the result is a per-group
+  log-likelihood for :func:`likelihax.fit`. :func:`pad_groups` arranges
+  per-row data by group (``(G, m, ...)`` arrays and a ``mask``).
+"""
+
+from ._laplace import Laplace as Laplace
+from ._laplace import RandomEffects as RandomEffects
+from ._laplace import laplace as laplace
+from ._laplace import pad_groups as pad_groups
+
+__all__ = ["Laplace", "RandomEffects", "laplace", "pad_groups"]
