@@ -27,7 +27,7 @@ from ..._precision import x64_scope
 from ...model import constraints as C
 from ...model._model import Model
 from .._design import Design, check_rank, design, from_arrays, model_matrix
-from ._family import CONST_TERMS, Family, get_family
+from ._family import CONST_TERMS, Family, count_table, get_family
 from ._link import LINKS, Link
 from ._result import GLMResult, SeparationWarning
 
@@ -63,6 +63,8 @@ def _model_fns(family: Family, link: Link, columns: tuple, has_alpha: bool):
         eta, mu = eta_mu(p, d)
         alpha = p["alpha"] if has_alpha else None
         kw = {"const": d["const"]} if "const" in d else {}
+        if "grid" in d:
+            kw["table"] = (d["yi"], d["grid"])
         ll = family.loglik(d["y"], eta, mu, link, d["m"], d["phi"], alpha, **kw)
         # NaN outside the range of the mean (mu <= 0 for identity-link Poisson,
         # mu >= 1 for log-link binomial), where the density formula can still be
@@ -413,6 +415,7 @@ def glm(
     params = dict(zip(des.columns, beta0.tolist()))
     constraints = None
     if fam.has_alpha:
+        data.update(count_table(y, n))
         beta0 = _poisson_start(lnk, des, y, off, w, weight_type, fit_kwargs)
         params = dict(zip(des.columns, beta0.tolist()))
         mu = np.exp(des.X @ beta0 + off) if lnk.name == "log" else None
