@@ -4,7 +4,10 @@ What to use when:
 
 * :func:`mixed` fits linear mixed models and Poisson/binomial GLMMs from an
   lme4-style formula (``"y ~ x + (1 + x | g)"``): one grouping factor, with
-  correlated random intercepts and slopes; results print like lme4's summary.
+  correlated random intercepts and slopes; :class:`MixedResult` gives fixed
+  effects (``vcov("conditional")`` as lme4's ``lmer``, ``"full"`` as
+  ``glmer``/glmmTMB), ``varcorr()``, ``ranef()`` and an lme4-like
+  ``summary()``.
 * :func:`laplace` integrates random effects out of any joint log-density you
   write for one group (``joint(params, data_g)``); the result is a per-group
   log-likelihood for :func:`likelihax.fit`. :func:`pad_groups` arranges
@@ -15,5 +18,16 @@ from ._laplace import Laplace as Laplace
 from ._laplace import RandomEffects as RandomEffects
 from ._laplace import laplace as laplace
 from ._laplace import pad_groups as pad_groups
+from ._mixed import MixedResult as MixedResult
+from ._mixed import SingularFitWarning as SingularFitWarning
+from ._mixed import mixed as mixed
 
-__all__ = ["Laplace", "RandomEffects", "laplace", "pad_groups"]
+__all__ = [
+    "Laplace",
+    "MixedResult",
+    "RandomEffects",
+    "SingularFitWarning",
+    "laplace",
+    "mixed",
+    "pad_groups",
+]

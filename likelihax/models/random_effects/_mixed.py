@@ -1,0 +1,643 @@
+r"""Linear and generalized linear mixed models from lme4-style formulas.
+
+:func:`mixed` fits, for groups :math:`g` with rows :math:`i`,
+
+.. math::
+
+    \eta_{gi} = x_{gi}^\top\beta + z_{gi}^\top b_g, \qquad
+    b_g = L v_g,\quad v_g \sim N(0, I_q), \qquad
+    \Sigma = \operatorname{Cov}(b_g) = L L^\top,
+
+with :math:`y_{gi} \mid b_g` normal (identity link, SD :math:`\sigma`),
+Poisson (log link) or binomial (logit link). :math:`L` is lower triangular
+with a positive diagonal (parameters ``L_diag``, on the log scale inside the
+optimizer, and ``L_off``); the spherical random effects :math:`v_g` are
+integrated out by the Laplace approximation (:func:`laplace`), which is exact
+for the linear mixed model, and the per-group marginal log-likelihoods are
+fitted by the one engine (:func:`likelihax.fit`, Newton, observed information).
+As lme4's, the parametrization by :math:`v_g` keeps the inner problem well
+posed when a variance goes to zero (:math:`A_g = I + L^\top Z_g^\top W_g Z_g L`).
+
+Standard errors
+---------------
+Every parameter gets the inverse observed information of the Laplace
+log-likelihood (``kind="full"``). For the fixed effects of a *linear* mixed
+model lme4's ``vcov`` is instead conditional on the variance parameters,
+:math:`\hat\sigma^2 (R_X^\top R_X)^{-1} = (X^\top \hat V^{-1} X)^{-1}`, the
+inverse of the :math:`\beta\beta` block of the information rather than the
+:math:`\beta` block of its inverse (the two differ because the observed
+information has :math:`\beta`-variance cross terms); ``kind="conditional"``
+gives it, and the summary of a Gaussian model shows it (as lme4's
+``summary.merMod``). For GLMMs lme4 ``glmer`` and glmmTMB report the
+:math:`\beta` block of the inverse joint Hessian, as the default ``"full"``.
+SDs and correlations of the random effects get delta-method SEs.
+
+Conditional modes (:meth:`MixedResult.ranef`) are :math:`\hat b_g = L\hat v_g`
+with conditional SDs from :math:`L A_g^{-1} L^\top` (lme4's ``condVar``).
+
+Boundary fits
+-------------
+When a random-effect SD goes to zero (lme4's "boundary (singular) fit"), the
+log-scale diagonal of :math:`L` runs away and the information becomes singular.
+A fit is flagged singular when a diagonal element of :math:`L` (relative to
+:math:`\sigma` for the Gaussian family, as lme4's :math:`\theta`) is below
+``1e-4``; a :class:`SingularFitWarning` names the term, ``converged`` is False
+and the summary says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from statistics import NormalDist
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..._fit import fit as engine_fit
+from ..._precision import x64_scope
+from ..._warnings import LikelihaxWarning
+from ...inference._delta import delta_method
+from ...model import constraints as C
+from ._formula import MixedDesign, mixed_design
+from ._laplace import laplace, pad_groups
+
+__all__ = ["MixedResult", "SingularFitWarning", "mixed"]
+
+FAMILIES = ("gaussian", "binomial", "poisson")
+_RESERVED = ("sigma", "L_diag", "L_off", "v")
+_SINGULAR_TOL = 1e-4
+
+
+class SingularFitWarning(LikelihaxWarning):
+    """A random-effect variance (or correlation) is at the boundary."""
+
+
+def _L(p, q):
+    """Lower-triangular Cholesky factor from ``L_diag`` (q,) and ``L_off``."""
+    L = jnp.diag(jnp.reshape(p["L_diag"], (q,)))
+    if q > 1:
+        r, c = np.tril_indices(q, -1)
+        L = L.at[r, c].set(p["L_off"])
+    return L
+
+
+@dataclasses.dataclass(frozen=True)
+class _Joint:
+    """Joint log-density of one group's rows and its spherical effects ``v``."""
+
+    family: str
+    fixed: tuple
+    q: int
+
+    def __call__(self, p, d):
+        beta = jnp.stack([p[c] for c in self.fixed])
+        u = _L(p, self.q) @ p["v"]
+        eta = d["X"] @ beta + d["Z"] @ u
+        y, mask = d["y"], d["mask"]
+        if self.family == "gaussian":
+            ll = -0.5 * ((y - eta) / p["sigma"]) ** 2 - jnp.log(p["sigma"])
+        elif self.family == "poisson":
+            ll = y * eta - jnp.exp(eta)
+        else:
+            ll = y * eta - d["trials"] * jax.nn.softplus(eta)
+        prior = -0.5 * jnp.sum(p["v"] ** 2) - 0.5 * self.q * math.log(2 * math.pi)
+        return jnp.sum(mask * ll) + d["const"] + prior
+
+
+def _row_constants(family, y, trials):
+    """Parameter-free terms of the log-density of each row."""
+    from scipy.special import gammaln
+
+    if family == "gaussian":
+        return np.full(y.shape, -0.5 * math.log(2 * math.pi))
+    if family == "poisson":
+        return -gammaln(y + 1.0)
+    return gammaln(trials + 1.0) - gammaln(y + 1.0) - gammaln(trials - y + 1.0)
+
+
+def _check_response(family, y, trials, response):
+    if family == "poisson" and (np.any(y < 0) or np.any(y != np.round(y))):
+        raise ValueError(
+            f"The Poisson response {response!r} must be non-negative integer counts."
+        )
+    if family == "binomial":
+        if trials is None:
+            if np.any((y != 0) & (y != 1)):
+                raise ValueError(
+                    f"The binomial response {response!r} must be 0/1, "
+                    "cbind(successes, failures), or proportions with weights= "
+                    "(the numbers of trials)."
+                )
+            return y, np.ones_like(y)
+        if np.any(trials < 0) or np.any(y < 0) or np.any(y > trials + 1e-9):
+            raise ValueError(
+                f"The binomial response {response!r} needs 0 <= successes <= trials."
+            )
+        succ = y * trials if np.all(y <= 1) and np.any(trials > 1) and not np.all(
+            y == np.round(y)) else y  # fmt: skip
+        return succ, trials
+    return y, trials
+
+
+def _glm_start(family, X, y, trials):
+    """A few IRLS steps of the fixed-effects GLM (numpy), for starting values."""
+    if family == "gaussian":
+        beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+        return beta
+    beta = np.zeros(X.shape[1])
+    for _ in range(25):
+        eta = X @ beta
+        if family == "poisson":
+            mu = np.exp(eta)
+            w, z = mu, eta + (y - mu) / mu
+        else:
+            p = 1 / (1 + np.exp(-eta))
+            w = np.maximum(trials * p * (1 - p), 1e-10)
+            z = eta + (y - trials * p) / w
+        XtW = X.T * w
+        try:
+            new = np.linalg.solve(XtW @ X, XtW @ z)
+        except np.linalg.LinAlgError:
+            break
+        if not np.all(np.isfinite(new)):
+            break
+        done = np.max(np.abs(new - beta)) < 1e-8
+        beta = new
+        if done:
+            break
+    return beta
+
+
+def mixed(
+    formula: str,
+    data: Any,
+    family: str = "gaussian",
+    *,
+    weights: Any = None,
+    missing: str = "raise",
+    start: dict | None = None,
+    **fit_kwargs: Any,
+) -> "MixedResult":
+    r"""Fit a linear or generalized linear mixed model from an lme4-style formula.
+
+    Parameters
+    ----------
+    formula : str
+        ``"y ~ x + (1 + x | g)"``: fixed effects as in :func:`likelihax.glm`,
+        plus one random-effect term ``(expr | g)`` for the grouping column ``g``
+        (``(x | g)`` has a random intercept and slope, ``(0 + x | g)`` a slope
+        only). Binomial responses: 0/1, ``cbind(successes, failures)``, or
+        proportions with ``weights=`` the numbers of trials.
+    data : pandas.DataFrame or dict of columns
+        Not modified.
+    family : {"gaussian", "binomial", "poisson"}
+        With the identity, logit and log link.
+    weights : str or array, optional
+        Binomial trials for a proportion response (as ``glmer``'s ``weights``).
+    missing : {"raise", "drop"}
+        Rows with missing values in a variable of the formula.
+    start : dict, optional
+        Starting values by parameter name (fixed-effect names, ``sigma``,
+        ``L_diag``, ``L_off``).
+    **fit_kwargs
+        Passed to :func:`likelihax.fit` (``max_steps``, ``tol``, ``verbose``, ...).
+
+    Returns
+    -------
+    MixedResult
+        Fixed effects, random-effect SDs and correlations, conditional modes,
+        log-likelihood, AIC/BIC, and an lme4-like ``summary()``.
+
+    Raises
+    ------
+    KeyError
+        The grouping column is not in ``data``.
+    ValueError
+        Missing values (``missing="raise"``), a response outside the family's
+        support, a rank-deficient fixed design, a Gaussian model with no more
+        observations than random effects.
+    NotImplementedError
+        More than one random-effect term or grouping factor.
+
+    Notes
+    -----
+    Laplace approximation of :math:`\int p(y_g \mid b)\,p(b)\,db` per group
+    (exact for the Gaussian family; lme4 ``lmer(REML = FALSE)``, ``glmer(nAGQ
+    = 1)`` and glmmTMB compute the same quantity); see
+    :mod:`likelihax.models.random_effects._mixed` for the parametrization, the
+    standard errors and the boundary check.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from likelihax.models.random_effects import mixed
+    >>> rng = np.random.default_rng(0)
+    >>> g = np.repeat(np.arange(20), 8)
+    >>> x = rng.normal(size=160)
+    >>> y = 1.0 + 0.5 * x + rng.normal(size=20)[g] + 0.5 * rng.normal(size=160)
+    >>> m = mixed("y ~ x + (1 | g)", pd.DataFrame({"y": y, "x": x, "g": g}))
+    >>> bool(m.converged), m.ngroups, round(m.fixef["x"], 2)
+    (True, 20, 0.63)
+    """
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {FAMILIES}; got {family!r}.")
+    des = mixed_design(formula, data, weights=weights, missing=missing)
+    y, trials = _check_response(family, des.y, des.trials, des.response)
+    clash = [c for c in des.fixed_names if c in _RESERVED]
+    if clash:
+        raise ValueError(
+            f"Fixed-effect column(s) {clash} clash with parameter names {_RESERVED}; "
+            "rename those columns."
+        )
+    n, q = des.X.shape[0], des.Z.shape[1]
+    G = len(np.unique(des.groups))
+    if family == "gaussian" and (G >= n or n <= G * q):
+        raise ValueError(
+            f"The grouping factor {des.group!r} has {G} levels for {n} observations "
+            f"and {q} random effect(s) per level: the random-effect variance(s) and "
+            "the residual variance are not identified (lme4: 'number of levels of "
+            "each grouping factor must be < number of observations'). Use fewer "
+            "random effects or a coarser grouping."
+        )
+    cols = {"y": y, "X": des.X, "Z": des.Z,
+            "const": _row_constants(family, y, trials)}  # fmt: skip
+    if family == "binomial":
+        cols["trials"] = trials
+    padded, levels = pad_groups(des.groups, cols)
+    padded["const"] = np.sum(padded["const"] * padded["mask"], axis=1)
+    params, cons = _start_values(family, des, y, trials, start)
+    model = laplace(_Joint(family, tuple(des.fixed_names), q), {"v": q})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = engine_fit(model, params, padded, constraints=cons, **fit_kwargs)
+    res = MixedResult(fit, des, family, formula, levels, padded, model)
+    _rewarn(caught, res)
+    return res
+
+
+def _start_values(family, des: MixedDesign, y, trials, start):
+    q = des.Z.shape[1]
+    beta = _glm_start(family, des.X, y, trials)
+    params = {c: float(b) for c, b in zip(des.fixed_names, beta)}
+    rms = np.sqrt(np.mean(des.Z**2, axis=0))
+    rms = np.where(rms > 0, rms, 1.0)
+    scale = 0.5
+    if family == "gaussian":
+        sigma = float(np.std(y - des.X @ beta)) or 1.0
+        params["sigma"] = sigma
+        scale = 0.5 * sigma
+    params["L_diag"] = scale / rms
+    cons = {"L_diag": C.positive}
+    if family == "gaussian":
+        cons["sigma"] = C.positive
+    if q > 1:
+        params["L_off"] = np.zeros(q * (q - 1) // 2)
+    for k, v in (start or {}).items():
+        if k not in params:
+            raise ValueError(f"start names {k!r}, not a parameter: {list(params)}.")
+        params[k] = np.asarray(v, dtype=float) if np.ndim(v) else float(v)
+    return params, cons
+
+
+def _rewarn(caught, res: "MixedResult"):
+    """Re-emit the engine's warnings; add the boundary (singular) warning."""
+    for w in caught:
+        if res.singular and "information" in str(w.message).lower():
+            continue  # explained by the boundary message below
+        warnings.warn(w.message, w.category, stacklevel=3)
+    if res.singular:
+        warnings.warn(res.singular_message, SingularFitWarning, stacklevel=3)
+
+
+class MixedResult:
+    """Result of :func:`mixed`; wraps the engine's :class:`~likelihax.FitResult`.
+
+    Attributes
+    ----------
+    fit : FitResult
+        The engine's fit of the Laplace log-likelihood (parameters: fixed
+        effects by column name, ``L_diag``, ``L_off``, ``sigma``).
+    family, formula, group : str
+    fixed_names, random_names : list of str
+    levels : ndarray
+        Group labels, in the order of :meth:`ranef`.
+    nobs, ngroups : int
+        Rows used and number of groups.
+    """
+
+    def __init__(self, fit, des: MixedDesign, family, formula, levels, data, model):
+        self.fit = fit
+        self.family = family
+        self.formula = formula
+        self.group = des.group
+        self.fixed_names = list(des.fixed_names)
+        self.random_names = list(des.random_names)
+        self.levels = levels
+        self.nobs = int(des.X.shape[0])
+        self.ngroups = int(len(levels))
+        self.n_dropped = des.n_dropped
+        self.n_singletons = int(np.sum(data["mask"].sum(axis=1) == 1))
+        self._data = data
+        self._model = model
+        self._q = len(des.random_names)
+
+    # ----- estimates --------------------------------------------------------------
+    @property
+    def fixef(self) -> dict:
+        """Fixed-effect estimates by column name."""
+        return {c: float(self.fit.params[c]) for c in self.fixed_names}
+
+    def vcov(self, kind: str | None = None) -> np.ndarray:
+        r"""Covariance of the fixed effects.
+
+        Parameters
+        ----------
+        kind : {"conditional", "full"}, optional
+            ``"full"``: the :math:`\beta` block of the inverse observed
+            information (all parameters estimated; lme4 ``glmer``, glmmTMB).
+            ``"conditional"``: inverse of the :math:`\beta\beta` block,
+            i.e. given the variance parameters (lme4 ``lmer``'s
+            :math:`\sigma^2 (R_X^\top R_X)^{-1}`). Default: conditional for the
+            Gaussian family, full otherwise, as lme4.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from likelihax.models.random_effects import mixed
+        >>> rng = np.random.default_rng(0)
+        >>> g = np.repeat(np.arange(10), 5)
+        >>> y = rng.normal(size=10)[g] + rng.normal(size=50)
+        >>> m = mixed("y ~ 1 + (1 | g)", pd.DataFrame({"y": y, "g": g}))
+        >>> m.vcov("conditional").shape, m.vcov("full").shape
+        ((1, 1), (1, 1))
+        """
+        kind = kind or ("conditional" if self.family == "gaussian" else "full")
+        if kind == "full":
+            cov = self.fit.cov
+            return np.array([[float(cov[a, b]) for b in self.fixed_names]
+                             for a in self.fixed_names])  # fmt: skip
+        if kind == "conditional":
+            lab = self.fit.unconstrained_labels
+            idx = [lab.index(c) for c in self.fixed_names]
+            info = np.asarray(self.fit.information)[np.ix_(idx, idx)]
+            return np.linalg.inv(info)
+        raise ValueError(f"kind must be 'conditional' or 'full'; got {kind!r}.")
+
+    @property
+    def se(self) -> dict:
+        """Fixed-effect standard errors, as the summary shows (see :meth:`vcov`)."""
+        return dict(zip(self.fixed_names, np.sqrt(np.diag(self.vcov()))))
+
+    @property
+    def L(self) -> np.ndarray:
+        """Cholesky factor of the random-effect covariance."""
+        p = self.fit.params
+        with x64_scope():
+            return np.asarray(_L({k: jnp.asarray(v) for k, v in p.items()}, self._q))
+
+    @property
+    def sigma(self) -> float:
+        """Residual SD (Gaussian), else 1."""
+        return float(self.fit.params["sigma"]) if self.family == "gaussian" else 1.0
+
+    def varcorr(self):
+        """Random-effect SDs and correlations with delta-method SEs.
+
+        Returns
+        -------
+        DeltaResult
+            Labels ``"sd(<term>)"`` and ``"cor(<a>,<b>)"`` (and ``"sigma"``
+            for the Gaussian family); ``.estimate``, ``.se``, ``.summary()``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from likelihax.models.random_effects import mixed
+        >>> rng = np.random.default_rng(0)
+        >>> g = np.repeat(np.arange(30), 6)
+        >>> y = 2 * rng.normal(size=30)[g] + rng.normal(size=180)
+        >>> vc = mixed("y ~ 1 + (1 | g)", pd.DataFrame({"y": y, "g": g})).varcorr()
+        >>> vc.labels
+        ['sd((Intercept))', 'sigma']
+        """
+        q, names = self._q, self.random_names
+        labels = [f"sd({n})" for n in names]
+        labels += [f"cor({names[i]},{names[j]})" for i in range(q) for j in range(i)]
+        gauss = self.family == "gaussian"
+        labels += ["sigma"] if gauss else []
+
+        def fn(p):
+            L = _L(p, q)
+            S = L @ L.T
+            sd = jnp.sqrt(jnp.diag(S))
+            cor = [S[i, j] / (sd[i] * sd[j]) for i in range(q) for j in range(i)]
+            out = [sd] + ([jnp.stack(cor)] if cor else [])
+            out += [jnp.reshape(p["sigma"], (1,))] if gauss else []
+            return jnp.concatenate(out)
+
+        return delta_method(self.fit, fn, names=labels)
+
+    def ranef(self):
+        """Conditional modes of the random effects with conditional SDs.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per group (index: the group labels), columns the random
+            terms and ``se(<term>)``. Modes :math:`L\\hat v_g`, SDs from
+            :math:`L A_g^{-1} L^\\top` (lme4 ``ranef(condVar = TRUE)``).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from likelihax.models.random_effects import mixed
+        >>> rng = np.random.default_rng(0)
+        >>> g = np.repeat(np.arange(10), 5)
+        >>> y = rng.normal(size=10)[g] + rng.normal(size=50)
+        >>> re = mixed("y ~ 1 + (1 | g)", pd.DataFrame({"y": y, "g": g})).ranef()
+        >>> list(re.columns), re.shape
+        (['(Intercept)', 'se((Intercept))'], (10, 2))
+        """
+        import pandas as pd
+
+        re = self._model.random_effects(dict(self.fit.params), self._data)
+        L = self.L
+        b = re.modes["v"] @ L.T
+        cov = np.einsum("ij,gjk,lk->gil", L, re.cov, L)
+        se = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
+        df = pd.DataFrame(b, columns=self.random_names, index=self.levels)
+        for j, n in enumerate(self.random_names):
+            df[f"se({n})"] = se[:, j]
+        df.index.name = self.group
+        return df
+
+    # ----- fit statistics -----------------------------------------------------------
+    @property
+    def loglik(self) -> float:
+        """Laplace log-likelihood (exact for the Gaussian family)."""
+        return float(self.fit.loglik)
+
+    @property
+    def n_params(self) -> int:
+        """Estimated parameters (fixed effects, covariance elements, sigma)."""
+        return int(self.fit.n_params)
+
+    @property
+    def aic(self) -> float:
+        """:math:`-2\\ell + 2k`."""
+        return -2 * self.loglik + 2 * self.n_params
+
+    @property
+    def bic(self) -> float:
+        """:math:`-2\\ell + k \\log n` with :math:`n` the rows (as lme4)."""
+        return -2 * self.loglik + self.n_params * math.log(self.nobs)
+
+    @property
+    def singular(self) -> bool:
+        """True at a boundary fit (a relative Cholesky diagonal below 1e-4)."""
+        d = np.abs(np.diag(self.L)) / self.sigma
+        return bool(np.any(~np.isfinite(d)) or np.any(d < _SINGULAR_TOL))
+
+    @property
+    def singular_message(self) -> str:
+        d = np.abs(np.diag(self.L)) / self.sigma
+        bad = [f"L_diag[{j}] ({self.random_names[j]}|{self.group})"
+               for j in range(self._q) if not d[j] >= _SINGULAR_TOL]  # fmt: skip
+        return (
+            f"boundary (singular) fit: the random-effect covariance is singular "
+            f"along {', '.join(bad)} (relative Cholesky diagonal < {_SINGULAR_TOL}; "
+            "the SD of that term, or its part not explained by the terms before "
+            "it, is estimated as zero). Its standard errors and the information "
+            "are not meaningful there. Remedies: (a) drop that random term or its "
+            "correlation, (b) check whether the groups vary at all in it, (c) "
+            "compare with the simpler model by a likelihood-ratio test."
+        )
+
+    @property
+    def converged(self) -> bool:
+        """The engine converged and the fit is not at the boundary."""
+        return bool(self.fit.converged) and not self.singular
+
+    @property
+    def status(self):
+        """The engine's :class:`~likelihax.Status`."""
+        return self.fit.status
+
+    @property
+    def message(self) -> str:
+        """What happened, with a remedy (empty on success)."""
+        if self.singular:
+            return self.singular_message
+        return self.fit.message
+
+    # ----- display ----------------------------------------------------------------------
+    def summary(self) -> "MixedSummary":
+        """An lme4-like summary (fit statistics, random effects, fixed effects).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from likelihax.models.random_effects import mixed
+        >>> rng = np.random.default_rng(0)
+        >>> g = np.repeat(np.arange(10), 5)
+        >>> y = rng.normal(size=10)[g] + rng.normal(size=50)
+        >>> s = mixed("y ~ 1 + (1 | g)", pd.DataFrame({"y": y, "g": g})).summary()
+        >>> "Random effects:" in s.to_text()
+        True
+        """
+        return MixedSummary(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"MixedResult({self.family}: {self.formula}; loglik={self.loglik:.6g}, "
+            f"nobs={self.nobs}, groups={self.ngroups})"
+        )
+
+
+_TITLES = {
+    "gaussian": "Linear mixed model fit by maximum likelihood (exact)",
+    "binomial": "Generalized linear mixed model fit by maximum likelihood "
+    "(Laplace)\n Family: binomial (logit)",
+    "poisson": "Generalized linear mixed model fit by maximum likelihood "
+    "(Laplace)\n Family: poisson (log)",
+}
+
+
+class MixedSummary:
+    """Text of :meth:`MixedResult.summary` (``to_text()``, ``str``, Jupyter)."""
+
+    def __init__(self, res: MixedResult):
+        self.res = res
+
+    def to_text(self) -> str:
+        """The summary as plain text, laid out like lme4's ``summary.merMod``."""
+        r = self.res
+        lines = [_TITLES[r.family] + "  [likelihax]", f"Formula: {r.formula}", ""]
+        lines.append(f"{'AIC':>10}{'BIC':>10}{'logLik':>10}{'deviance':>10}{'df.resid':>9}")
+        lines.append(
+            f"{r.aic:>10.1f}{r.bic:>10.1f}{r.loglik:>10.1f}{-2 * r.loglik:>10.1f}"
+            f"{r.nobs - r.n_params:>9d}"
+        )
+        lines += ["", "Random effects:"]
+        vc = r.varcorr()
+        est = dict(zip(vc.labels, np.ravel(vc.values)))
+        ses = dict(zip(vc.labels, np.ravel(vc.se_flat)))
+        q, names = r._q, r.random_names
+        w = max([len(n) for n in names] + [11])
+        head = f" {'Groups':<10}{'Name':<{w}} {'Std.Dev.':>9} {'(SE)':>9}"
+        lines.append(head + ("  Corr" if q > 1 else ""))
+        for i, n in enumerate(names):
+            grp = r.group if i == 0 else ""
+            row = f" {grp:<10}{n:<{w}} {est[f'sd({n})']:>9.4f} {ses[f'sd({n})']:>9.4f}"
+            cors = [est[f"cor({n},{names[j]})"] for j in range(i)]
+            lines.append(row + "".join(f" {c:>6.3f}" for c in cors))
+        if r.family == "gaussian":
+            lines.append(
+                f" {'Residual':<10}{'':<{w}} {est['sigma']:>9.4f} {ses['sigma']:>9.4f}"
+            )
+        lines.append(f"Number of obs: {r.nobs}, groups:  {r.group}, {r.ngroups}")
+        lines += ["", "Fixed effects:"]
+        se = r.se
+        wf = max(len(c) for c in r.fixed_names + ["Estimate"])
+        lines.append(
+            f"{'':<{wf}} {'Estimate':>11} {'Std. Error':>11} {'z value':>8} {'Pr(>|z|)':>10}"
+        )
+        nd = NormalDist()
+        for c in r.fixed_names:
+            b, s = r.fixef[c], se[c]
+            z = b / s if s > 0 else float("nan")
+            p = 2 * nd.cdf(-abs(z)) if math.isfinite(z) else float("nan")
+            lines.append(f"{c:<{wf}} {b:>11.5g} {s:>11.5g} {z:>8.3f} {p:>10.3g}")
+        lines += ["", f"Status: {r.fit.status.name}; {r.fit.iterations} Newton "
+                      f"iterations (Laplace, {r.ngroups} groups solved as a batch)."]
+        notes = []
+        if r.family == "gaussian":
+            notes.append(
+                "Fixed-effect SEs conditional on the variance parameters, as lme4's "
+                "vcov: (X'V^-1 X)^-1; vcov('full') gives the block of the inverse "
+                "observed information. Variance-component SEs: delta method."
+            )
+        if r.singular:
+            notes.append(r.singular_message)
+        if not r.fit.converged and r.fit.message:
+            notes.append(r.fit.message)
+        if r.n_singletons:
+            notes.append(f"{r.n_singletons} group(s) have a single observation.")
+        if r.n_dropped:
+            notes.append(f"{r.n_dropped} rows with missing values were dropped.")
+        lines += [f"Note: {n}" for n in notes]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(self.to_text())}</pre>"

@@ -1,0 +1,220 @@
+"""Mixed models (lme4-style formulas) against lme4 and glmmTMB; bad input.
+
+Reference numbers: tests/reference/mixed.R (lme4 1.1.31, glmmTMB 1.1.5,
+R 4.2.2) -> tests/reference/mixed_results.csv; data in mixed_data_*.csv.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import likelihax as lx
+from likelihax.models.random_effects import SingularFitWarning, mixed
+
+REF = pathlib.Path(__file__).parent / "reference"
+
+
+@pytest.fixture(scope="module")
+def ref():
+    return pd.read_csv(REF / "mixed_results.csv")
+
+
+def R(ref, model, software, kind):
+    r = ref[(ref.model == model) & (ref.software == software) & (ref.kind == kind)]
+    return dict(zip(r.term, r.value.astype(float)))
+
+
+def data(name):
+    return pd.read_csv(REF / f"mixed_data_{name}.csv")
+
+
+def r_name(c):  # formulaic's treatment-contrast names -> R's
+    for pre, new in (("C(period)[T.", "period"), ("YEAR[T.", "YEAR")):
+        c = c.replace(pre, new)
+    return c.replace("]", "")
+
+
+def check(m, ref, model, software, *, fixef, se, loglik, sd, se_kind=None):
+    fe, ses = R(ref, model, software, "fixef"), R(ref, model, software, "se")
+    names = m.fixed_names
+    got_se = np.sqrt(np.diag(m.vcov(se_kind)))
+    np.testing.assert_allclose([m.fixef[c] for c in names],
+                               [fe[r_name(c)] for c in names], rtol=fixef)  # fmt: skip
+    np.testing.assert_allclose(got_se, [ses[r_name(c)] for c in names], rtol=se)
+    st = R(ref, model, software, "stat")
+    np.testing.assert_allclose(m.loglik, st["logLik"], rtol=loglik)
+    np.testing.assert_allclose([m.aic, m.bic], [st["AIC"], st["BIC"]], rtol=loglik)
+    sds = R(ref, model, software, "sd")
+    got_sd = np.sqrt(np.diag(m.L @ m.L.T))
+    np.testing.assert_allclose(got_sd, [sds[n] for n in m.random_names], rtol=sd)
+
+
+@pytest.fixture(scope="module")
+def sleep():
+    return mixed("Reaction ~ Days + (Days | Subject)", data("sleepstudy"))
+
+
+def test_lmm_sleepstudy_matches_lmer(sleep, ref):
+    """lmer(Reaction ~ Days + (Days | Subject), REML = FALSE); measured ~1e-8."""
+    m = sleep
+    assert m.converged and not m.singular and m.nobs == 180 and m.ngroups == 18
+    check(m, ref, "sleepstudy", "lme4", fixef=1e-6, se=1e-6, loglik=1e-6, sd=1e-6)
+    vc = m.varcorr()
+    est = dict(zip(vc.labels, vc.values))
+    assert np.isclose(est["cor(Days,(Intercept))"],
+                      R(ref, "sleepstudy", "lme4", "cor")["(Intercept),Days"],
+                      rtol=1e-6)  # fmt: skip
+    assert np.isclose(m.sigma, R(ref, "sleepstudy", "lme4", "sigma")["sigma"], rtol=1e-6)
+    # conditional modes and conditional SDs (lme4 ranef(condVar = TRUE))
+    re = m.ranef()
+    rr, rs = (R(ref, "sleepstudy", "lme4", k) for k in ("ranef", "ranef_se"))
+    for c in m.random_names:
+        keys = [f"{lev}:{c}" for lev in re.index]
+        np.testing.assert_allclose(re[c], [rr[k] for k in keys], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(re[f"se({c})"], [rs[k] for k in keys], rtol=1e-6)
+
+
+def test_lmm_conditional_and_full_vcov(sleep):
+    """lme4's vcov is the inverse of the beta block of the information."""
+    full, cond = sleep.vcov("full"), sleep.vcov("conditional")
+    lab = sleep.fit.unconstrained_labels
+    idx = [lab.index(c) for c in sleep.fixed_names]
+    info = np.asarray(sleep.fit.information)
+    np.testing.assert_allclose(cond, np.linalg.inv(info[np.ix_(idx, idx)]))
+    Vu = np.linalg.inv(info)[np.ix_(idx, idx)]
+    np.testing.assert_allclose(full, Vu, rtol=1e-9)
+    assert sleep.vcov() is not None and np.allclose(sleep.vcov(), cond)
+    with pytest.raises(ValueError, match="conditional"):
+        sleep.vcov("robust")
+
+
+def test_lmm_random_intercept_matches_lmer(ref):
+    m = mixed("Reaction ~ Days + (1 | Subject)", data("sleepstudy"))
+    check(m, ref, "sleepstudy_int", "lme4", fixef=1e-6, se=1e-6, loglik=1e-6, sd=1e-6)
+
+
+def test_summary_text(sleep):
+    text = sleep.summary().to_text()
+    for part in ("Linear mixed model", "Random effects:", "Fixed effects:",
+                 "Subject", "Residual", "-876.0", "Number of obs: 180"):  # fmt: skip
+        assert part in text
+    assert "MixedResult(gaussian" in repr(sleep)
+
+
+def test_glmm_binomial_cbpp(ref):
+    df = data("cbpp")
+    before = df.copy()
+    f = "cbind(incidence, size - incidence) ~ C(period) + (1 | herd)"
+    m = mixed(f, df, family="binomial")
+    pd.testing.assert_frame_equal(df, before)  # the caller's frame is untouched
+    assert m.converged
+    # glmmTMB: exact (autodiff) Laplace Hessian; measured agreement ~7e-7
+    check(m, ref, "cbpp", "glmmTMB", fixef=1e-5, se=1e-5, loglik=1e-9, sd=1e-5)
+    # glmer: its optimum lies 3e-4 lower in log-likelihood and its SEs come from
+    # a finite-difference Hessian (1.3% off here)
+    check(m, ref, "cbpp", "lme4", fixef=2e-3, se=2e-2, loglik=1e-5, sd=2e-3)
+    assert m.loglik >= R(ref, "cbpp", "lme4", "stat")["logLik"]
+    # proportion + weights form gives the same fit
+    df2 = df.assign(prop=df.incidence / df["size"])
+    m2 = mixed("prop ~ C(period) + (1 | herd)", df2, family="binomial", weights="size")
+    assert np.isclose(m2.loglik, m.loglik, rtol=1e-10)
+
+
+def test_glmm_poisson_grouseticks(ref):
+    m = mixed("TICKS ~ YEAR + HEIGHT + (1 | BROOD)", data("grouseticks"),
+              family="poisson")  # fmt: skip
+    assert m.converged and m.n_singletons == 18
+    check(m, ref, "grouseticks", "glmmTMB", fixef=2e-5, se=1e-5, loglik=1e-9, sd=1e-5)
+    check(m, ref, "grouseticks", "lme4", fixef=2e-5, se=1e-4, loglik=1e-8, sd=1e-5)
+    re = m.ranef()
+    rs = R(ref, "grouseticks", "lme4", "ranef_se")
+    np.testing.assert_allclose(
+        re["se((Intercept))"], [rs[f"{k}:(Intercept)"] for k in re.index], rtol=1e-4
+    )
+
+
+def test_row_order_does_not_matter(sleep):
+    df = data("sleepstudy").sample(frac=1.0, random_state=3)
+    m = mixed("Reaction ~ Days + (Days | Subject)", df)
+    assert np.isclose(m.loglik, sleep.loglik, rtol=1e-12)
+    np.testing.assert_allclose(list(m.fixef.values()), list(sleep.fixef.values()))
+
+
+# ----- bad input ----------------------------------------------------------------------
+def test_unknown_grouping_column():
+    with pytest.raises(KeyError, match="'Patient' is not a column"):
+        mixed("Reaction ~ Days + (1 | Patient)", data("sleepstudy"))
+
+
+def test_missing_values_raise_or_drop():
+    df = data("sleepstudy")
+    df.loc[[3, 7], "Days"] = np.nan
+    with pytest.raises(ValueError, match=r"2 of 180 rows .*Days: 2"):
+        mixed("Reaction ~ Days + (1 | Subject)", df)
+    m = mixed("Reaction ~ Days + (1 | Subject)", df, missing="drop")
+    assert m.nobs == 178 and m.n_dropped == 2 and m.converged
+    assert "2 rows with missing values were dropped" in m.summary().to_text()
+
+
+def test_formula_errors():
+    df = data("sleepstudy")
+    with pytest.raises(ValueError, match="no random-effect term"):
+        mixed("Reaction ~ Days", df)
+    with pytest.raises(NotImplementedError, match="one grouping factor"):
+        mixed("Reaction ~ Days + (1 | Subject) + (0 + Days | Subject)", df)
+    with pytest.raises(NotImplementedError, match="nested"):
+        mixed("Reaction ~ Days + (1 | Subject/Days)", df)
+    with pytest.raises(ValueError, match="family must be"):
+        mixed("Reaction ~ Days + (1 | Subject)", df, family="gamma")
+    with pytest.raises(ValueError, match="non-negative integer"):
+        mixed("Reaction ~ Days + (1 | Subject)", df, family="poisson")
+
+
+def test_one_observation_per_group_is_an_error_for_lmm():
+    df = data("sleepstudy").assign(row=np.arange(180))
+    with pytest.raises(ValueError, match="not identified"):
+        mixed("Reaction ~ Days + (1 | row)", df)
+
+
+def test_singleton_groups_are_reported(make_rng):
+    rng = make_rng(61)
+    g = np.r_[np.repeat(np.arange(30), 5), np.arange(30, 40)]
+    x = rng.normal(size=g.size)
+    y = 1 + x + rng.normal(size=40)[g] + rng.normal(size=g.size)
+    m = mixed("y ~ x + (1 | g)", pd.DataFrame({"y": y, "x": x, "g": g}))
+    assert m.converged and m.n_singletons == 10
+    assert "10 group(s) have a single observation" in m.summary().to_text()
+
+
+def test_singular_fit_is_flagged(make_rng):
+    """No between-group variation: lme4's 'boundary (singular) fit'."""
+    rng = make_rng(62)
+    g = np.repeat(np.arange(20), 5)
+    x = rng.normal(size=100)
+    y = 1 + 0.5 * x + rng.normal(size=100)
+    y = y - pd.Series(y).groupby(g).transform("mean").to_numpy() + y.mean()
+    df = pd.DataFrame({"y": y, "x": x, "g": g})
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        m = mixed("y ~ x + (1 | g)", df)
+    msgs = [str(w.message) for w in rec if issubclass(w.category, SingularFitWarning)]
+    assert msgs and "boundary (singular) fit" in msgs[0]
+    assert "L_diag[0] ((Intercept)|g)" in msgs[0]
+    assert m.singular and not m.converged
+    assert np.all(np.isfinite(list(m.fixef.values())))
+    assert "boundary (singular) fit" in m.summary().to_text()
+    assert "boundary" in m.message
+
+
+def test_start_values_and_options(sleep):
+    m = mixed("Reaction ~ Days + (Days | Subject)", data("sleepstudy"),
+              start={"sigma": 30.0, "L_diag": [20.0, 5.0]})  # fmt: skip
+    assert np.isclose(m.loglik, sleep.loglik, rtol=1e-10)
+    with pytest.raises(ValueError, match="not a parameter"):
+        mixed("Reaction ~ Days + (1 | Subject)", data("sleepstudy"), start={"tau": 1})
+    assert isinstance(sleep.fit, lx.FitResult)
