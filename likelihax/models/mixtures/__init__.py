@@ -4,24 +4,45 @@ What to use when:
 
 * :func:`em`: any model with a discrete latent variable; write the
   complete-data log-density ``complete(params, data) -> (n, K)`` and, when
-  you have one, a closed-form M-step.
+  you have one, a closed-form M-step. Standard errors, summary and tests come
+  from :func:`likelihax.fit` on the marginal likelihood.
 * :func:`gaussian_mixture`: Gaussian mixtures (full, diag, tied, spherical).
+* :func:`univariate_mixture` / :func:`poisson_mixture`: Poisson, normal and
+  exponential mixtures.
+* :func:`mixture_regression`: mixture of linear regressions.
+* :func:`latent_class`: latent class analysis of categorical items.
+* :func:`choose_k`: information criteria (AIC, BIC) over the number of
+  components.
+
+Every mixture runs many starts at once (``vmap``), keeps the best
+non-degenerate one, reports the spread (``fit.em.starts``), and reports its
+components in a documented canonical order (label switching).
 """
 
 from ._em import EMInfo as EMInfo
 from ._em import EMStatus as EMStatus
 from ._em import em as em
 from ._em import marginal_loglik as marginal_loglik
+from ._finite import choose_k as choose_k
 from ._gaussian import gaussian_mixture as gaussian_mixture
 from ._gaussian import gmm_complete as gmm_complete
 from ._gaussian import kmeanspp_resp as kmeanspp_resp
+from ._latent_class import latent_class as latent_class
+from ._regression import mixture_regression as mixture_regression
+from ._univariate import poisson_mixture as poisson_mixture
+from ._univariate import univariate_mixture as univariate_mixture
 
 __all__ = [
     "EMInfo",
     "EMStatus",
+    "choose_k",
     "em",
     "gaussian_mixture",
     "gmm_complete",
     "kmeanspp_resp",
+    "latent_class",
     "marginal_loglik",
+    "mixture_regression",
+    "poisson_mixture",
+    "univariate_mixture",
 ]

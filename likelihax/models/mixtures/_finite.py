@@ -7,6 +7,7 @@ naming degenerate components, and a canonical ordering of the components.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 import jax
@@ -28,7 +29,15 @@ from ._em import (
     warn_em,
 )
 
-__all__ = ["fit_mixture", "check_k", "weights_param", "prepare_weights"]
+__all__ = [
+    "check_k",
+    "choose_k",
+    "fit_mixture",
+    "prepare_weights",
+    "seeded_starts",
+    "stack_inits",
+    "weights_param",
+]
 
 
 def weights_param(w) -> Param:
@@ -55,6 +64,63 @@ def prepare_weights(weights, n):
     with x64_scope():
         w = _prepare_weights(weights, n, True, np.float64)
     return None if w is None else np.asarray(w)
+
+
+@functools.partial(jax.jit, static_argnums=(3, 4, 5, 6))
+def _seed_many(keys, features, w, k, kind, mstep, fix, data):
+    from ._gaussian import _random_resp, kmeanspp_resp
+
+    def one(key):
+        if kind == "kmeans++":
+            resp = kmeanspp_resp(key, features, k)
+        else:
+            resp = _random_resp(key, features, k)
+        p = mstep(resp * w[:, None], data, None)
+        return p if fix is None else fix(p)
+
+    return jax.vmap(one)(keys)
+
+
+def seeded_starts(key, features, w, k, starts, init, mstep, data, fix=None):
+    """Starting params (leading axis: starts) from seeded responsibilities.
+
+    ``init`` is ``"kmeans++"`` (on the rows of ``features``) or ``"random"``;
+    the closed-form ``mstep`` turns each set of responsibilities into params.
+    """
+    if init not in ("kmeans++", "random"):
+        raise ValueError(
+            f"init must be 'kmeans++', 'random', a dict or a list of dicts; got {init!r}."
+        )
+    if isinstance(starts, bool) or int(starts) < 1:
+        raise ValueError(f"starts must be >= 1; got {starts}.")
+    with x64_scope():
+        keys = jax.random.split(jax.random.key(0) if key is None else key, int(starts))
+        feats = jnp.asarray(features, jnp.float64)
+        feats = feats[:, None] if feats.ndim == 1 else feats
+        wj = jnp.ones(feats.shape[0]) if w is None else jnp.asarray(w)
+        jdata = jax.tree_util.tree_map(jnp.asarray, data)
+        return _seed_many(keys, feats, wj, int(k), init, mstep, fix, jdata)
+
+
+def stack_inits(inits, shapes: dict, what: str):
+    """Explicit starting dicts (checked against ``shapes``), stacked on a new axis."""
+    out = []
+    for i, p in enumerate(inits):
+        if not isinstance(p, dict) or set(p) != set(shapes):
+            got = sorted(p) if isinstance(p, dict) else type(p).__name__
+            raise ValueError(
+                f"init[{i}] must have the keys {sorted(shapes)} for {what}; got {got}."
+            )
+        q = {}
+        for name, shape in shapes.items():
+            a = np.array(p[name], dtype=np.float64)
+            if a.shape != shape:
+                raise ValueError(
+                    f"init[{i}]['{name}'] must have shape {shape}; got {a.shape}."
+                )
+            q[name] = a
+        out.append(q)
+    return jax.tree_util.tree_map(lambda *a: np.stack(a), *out)
 
 
 def fit_mixture(
@@ -87,13 +153,11 @@ def fit_mixture(
         spec, leaves = build_spec(template)
         fixed = [jnp.asarray(x, jnp.float64) for x in leaves]
         n = next(iter(data.values())).shape[0]
-        jdata = {k: jnp.asarray(v) for k, v in data.items()}
+        jdata = jax.tree_util.tree_map(jnp.asarray, data)
         w = jnp.ones((n,), jnp.float64) if weights is None else jnp.asarray(weights)
         s_leaves = [jnp.asarray(x, jnp.float64) for x in jax.tree_util.tree_leaves(
             start_params)]  # fmt: skip
-        to_u = jax.vmap(lambda *ls: spec.to_unconstrained(list(ls)))
-        free = [x for i, x in enumerate(s_leaves) if not spec.is_fixed(i)]
-        starts_u = to_u(*s_leaves) if free else None
+        starts_u = _to_u_many(spec, s_leaves)
         if method == "newton":
             est = spec.unflatten_natural(
                 np.asarray(spec.natural_flat(starts_u[0], fixed))
@@ -150,6 +214,11 @@ def fit_mixture(
     )  # fmt: skip
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def _to_u_many(spec, leaves):
+    return jax.vmap(lambda ls: spec.to_unconstrained(ls))(leaves)
+
+
 def _as_template(spec, est):
     """Params pytree of :class:`Param` from an estimate, constraints from ``spec``.
 
@@ -169,3 +238,32 @@ def _as_template(spec, est):
         return Param(np.asarray(node), spec.constraints[i])
 
     return walk(est, "")
+
+
+def choose_k(fitter: Callable, ks, *args, names=None, **kwargs):
+    """Fit a mixture for every number of components in ``ks`` and compare them.
+
+    ``fitter(*args, k, **kwargs)`` is one of the mixture functions (``k`` is
+    passed by keyword). Returns the :func:`likelihax.ic_table` of the fits
+    (AIC, AICc, BIC, Akaike weights; sorted by AIC) and the fits by ``k``.
+    BIC is the usual choice for the number of components (Fraley & Raftery,
+    2002); the likelihood-ratio test between different K is not chi-squared.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from likelihax.models.mixtures import choose_k, univariate_mixture
+    >>> rng = np.random.default_rng(4)
+    >>> y = np.concatenate([rng.normal(0, 1, 200), rng.normal(5, 1, 200)])
+    >>> table, fits = choose_k(univariate_mixture, [1, 2], y, starts=2)
+    >>> min(table.rows, key=lambda r: r.bic).name
+    'K=2'
+    """
+    from ...inference._ictab import ic_table
+
+    ks = [int(k) for k in ks]
+    if len(ks) < 2:
+        raise ValueError("choose_k needs at least two values of k to compare.")
+    fits = {k: fitter(*args, k=k, **kwargs) for k in ks}
+    table = ic_table(*fits.values(), names=names or [f"K={k}" for k in ks])
+    return table, fits

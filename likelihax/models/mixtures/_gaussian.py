@@ -213,6 +213,12 @@ def _init_params(key, x, w, k, covariance, init):
     return p
 
 
+_init_many = jax.jit(
+    jax.vmap(_init_params, in_axes=(0, None, None, None, None, None)),
+    static_argnums=(3, 4, 5),
+)
+
+
 def _template(p, covariance):
     t = {"weights": weights_param(p["weights"]), "means": Param(np.asarray(p["means"]))}
     if covariance == "full":
@@ -367,10 +373,9 @@ def gaussian_mixture(
             if int(starts) < 1:
                 raise ValueError(f"starts must be >= 1; got {starts}.")
             keys = jax.random.split(jax.random.key(0) if key is None else key, starts)
-            start_params = jax.jit(
-                jax.vmap(_init_params, in_axes=(0, None, None, None, None, None)),
-                static_argnums=(3, 4, 5),
-            )(keys, jnp.asarray(xa), jnp.asarray(wj), int(k), covariance, init)
+            start_params = _init_many(
+                keys, jnp.asarray(xa), jnp.asarray(wj), int(k), covariance, init
+            )
         else:
             raise ValueError(
                 f"init must be 'kmeans++', 'random', a dict or a list of dicts; "
