@@ -22,6 +22,7 @@ from ._precision import resolve_dtype, x64_scope
 from ._status import Status
 from ._warnings import ConvergenceWarning, InformationWarning
 from .data._dataset import is_traced, leading_nobs, prepare_data
+from .data._shard import resolve_devices, shard_observations
 from .inference._covariance import (
     COV_KINDS,
     analyze_information,
@@ -283,6 +284,7 @@ def fit(
     key: jax.Array | None = None,
     nobs: int | None = None,
     chunk_size: int | bool | None = None,
+    devices: Any = None,
     verbose: bool = False,
     warn: bool = True,
 ) -> FitResult:
@@ -361,6 +363,12 @@ def fit(
         2 MiB of per-observation data per block when there are at least four
         blocks; ``False`` evaluates all observations at once. Results agree to
         rounding.
+    devices : "all", list of jax.Device, jax.sharding.Mesh, optional
+        Shard the observation axis across these devices (``"all"``: every
+        local device): per-observation data fields and weights are split by
+        rows, XLA partitions the compiled fit and reduces the sums across
+        devices (see :mod:`likelihax.data._shard`). Results equal the
+        single-device fit to rounding. Needs per-observation terms.
     verbose : bool
         Print the log-likelihood at every step (``jax.debug.print``).
     warn : bool
@@ -479,6 +487,21 @@ def fit(
                 "log-likelihood returns a scalar. Return the per-observation terms "
                 "(drop the final sum) or use cov='oim'."
             )
+        shard = resolve_devices(devices)
+        if shard is not None and len(shard) < 2:
+            shard = None  # one device: the ordinary placement
+        if shard is not None:
+            if not per_obs:
+                raise ValueError(
+                    "devices= shards the observations, so the log-likelihood must "
+                    "return one value per observation (it returns a scalar total)."
+                )
+            if traced:
+                raise ValueError(
+                    "devices= cannot be used inside jax.jit/vmap (the data are "
+                    "traced); place the data with jax.device_put and a "
+                    "NamedSharding yourself instead."
+                )
         solver = _make_solver(method, wdtype, tol, gtol, rtol)
         if max_steps is None:
             max_steps = {"newton": 100, "optax": 10_000}.get(solver.name, 1000)
@@ -491,13 +514,20 @@ def fit(
             fisher=fisher_fn, weight_type=weight_type,
         )  # fmt: skip
         fixed = [jnp.asarray(x, wdtype) for x in leaves]
+        run_static, run_data, run_w = static, jdata, w
+        if shard is not None:
+            run_data, run_w, n_pad = shard_observations(
+                jdata, w, static.nobs, shard, wdtype
+            )
+            wt = weight_type if w is not None else "frequency"
+            run_static = dataclasses.replace(static, nobs=n_pad, chunk=0, weight_type=wt)
         if starts is None:
-            out = _core_jit(static, None, fixed, jdata, w)
+            out = _core_jit(run_static, None, fixed, run_data, run_w)
             multi = None
         else:
             u0 = _to_u(spec, fixed)
             u_starts = _resolve_starts(starts, spec, leaves, u0, key, start_scale)
-            outs = _core_many(static, u_starts, fixed, jdata, w)
+            outs = _core_many(run_static, u_starts, fixed, run_data, run_w)
             out, multi = _pick_best(outs, traced)
         if not traced:
             out = jax.tree_util.tree_map(np.asarray, out)

@@ -90,3 +90,16 @@ def test_distributions_example_runs():
     assert "gamma: maximum likelihood vs method of moments" in out.stdout
     assert "zip" in out.stdout and "right-censored" in out.stdout
     assert out.stdout.count("Converged:                         yes") == 2
+
+
+def test_multi_device_example_runs():
+    """Two processes joined by jax.distributed, 4 devices: same fit as one device."""
+    env = dict(os.environ)
+    env.pop("XLA_FLAGS", None)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "multi_device.py")],
+        capture_output=True, text=True, timeout=600, check=False, env=env,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "2 processes, 4 devices (2 per process)" in out.stdout
+    assert "OK: the sharded fit equals the single-device fit" in out.stdout
