@@ -257,3 +257,193 @@ def test_bad_input_messages(blobs):
         gaussian_mixture(blobs, 2, starts=0)
     with pytest.raises(ValueError, match=r"weights must have shape"):
         gaussian_mixture(blobs, 2, weights=np.ones(3))
+
+
+# ----- univariate mixtures, regression mixtures, latent classes ----------------------
+from scipy import optimize, stats  # noqa: E402
+from statsmodels.tools.numdiff import approx_hess3  # noqa: E402
+
+from likelihax.models.mixtures import (  # noqa: E402
+    choose_k,
+    latent_class,
+    mixture_regression,
+    poisson_mixture,
+    univariate_mixture,
+)
+
+
+def _reference(negll, theta0):
+    """Independent optimum (scipy BFGS then Nelder-Mead polish) and SEs from a
+    numerical Hessian of the natural-scale log-likelihood."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        r = optimize.minimize(negll, theta0, method="Nelder-Mead",
+                              options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 40000})
+        r = optimize.minimize(negll, r.x, method="BFGS", options={"gtol": 1e-9})
+        r = optimize.minimize(negll, r.x, method="Nelder-Mead",
+                              options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 40000})
+    se = np.sqrt(np.diag(np.linalg.inv(approx_hess3(r.x, negll))))  # fmt: skip
+    return r.x, -r.fun, se
+
+
+def _two_poisson(make_rng):
+    rng = make_rng(41)
+    z = rng.random(500) < 0.3
+    return np.where(z, rng.poisson(2.0, 500), rng.poisson(9.0, 500))
+
+
+def test_poisson_mixture_against_scipy(make_rng):
+    y = _two_poisson(make_rng)
+    f = poisson_mixture(y, 2, starts=4)
+
+    def negll(t):
+        w, a, b = t
+        if not (0 < w < 1 and a > 0 and b > 0):
+            return np.inf
+        return -np.sum(np.log(w * stats.poisson.pmf(y, a) + (1 - w) * stats.poisson.pmf(y, b)))
+
+    th, ll, se = _reference(negll, np.array([0.5, 1.0, 8.0]))
+    assert f.loglik == pytest.approx(ll, rel=1e-9)
+    est = [f.params["weights"][0], *f.params["rate"]]
+    np.testing.assert_allclose(est, th, rtol=1e-5)
+    np.testing.assert_allclose([f.se["weights"][0], *f.se["rate"]], se, rtol=2e-3)
+    assert f.labels == ["weights[0]", "weights[1]", "rate[0]", "rate[1]"]
+    assert np.diff(f.params["rate"])[0] > 0  # sorted by rate
+
+
+def test_exponential_and_normal_mixtures_against_scipy(make_rng):
+    rng = make_rng(42)
+    z = rng.random(400) < 0.4
+    y = np.where(z, rng.exponential(0.5, 400), rng.exponential(5.0, 400))
+    f = univariate_mixture(y, 2, "exponential", starts=4, accelerate="squarem")
+
+    def negll(t):
+        w, a, b = t
+        if not (0 < w < 1 and a > 0 and b > 0):
+            return np.inf
+        return -np.sum(np.log(w * a * np.exp(-a * y) + (1 - w) * b * np.exp(-b * y)))
+
+    th, ll, se = _reference(negll, np.array([0.5, 0.1, 1.0]))
+    assert f.loglik == pytest.approx(ll, rel=1e-9)
+    np.testing.assert_allclose([f.params["weights"][0], *f.params["rate"]], th, rtol=1e-4)
+    np.testing.assert_allclose([f.se["weights"][0], *f.se["rate"]], se, rtol=5e-3)
+
+    x = np.concatenate([rng.normal(-1, 0.5, 200), rng.normal(2, 1.5, 300)])
+    g = univariate_mixture(x, 2, "normal", starts=4)
+    init = {"weights": np.array([0.5, 0.5]), "mean": np.array([-1.0, 1.0]),
+            "sd": np.array([1.0, 1.0])}  # fmt: skip
+    h = univariate_mixture(x, 2, "normal", init=init)
+    gm = GaussianMixture(2, reg_covar=0.0, tol=1e-12, max_iter=5000,
+                         weights_init=init["weights"], means_init=init["mean"][:, None],
+                         precisions_init=1 / init["sd"][:, None, None] ** 2).fit(x[:, None])  # fmt: skip
+    assert g.loglik == pytest.approx(gm.score(x[:, None]) * len(x), rel=1e-9)
+    assert h.loglik == pytest.approx(g.loglik, rel=1e-12)
+    np.testing.assert_allclose(g.params["sd"] ** 2, np.sort(gm.covariances_.ravel())[
+        np.argsort(np.argsort(gm.means_.ravel()))], rtol=1e-5)  # fmt: skip
+
+
+def test_mixture_regression_against_scipy(make_rng):
+    rng = make_rng(43)
+    n = 300
+    x = rng.uniform(-2, 2, n)
+    z = rng.random(n) < 0.45
+    y = np.where(z, 1.0 + 2.0 * x, -1.0 - 0.5 * x) + rng.normal(0, np.where(z, 0.4, 0.7))
+    f = mixture_regression(y, x, 2, starts=6)
+
+    def negll(t):
+        w, a0, a1, b0, b1, s0, s1 = t
+        if not (0 < w < 1 and s0 > 0 and s1 > 0):
+            return np.inf
+        d = w * stats.norm.pdf(y, a0 + a1 * x, s0) + (1 - w) * stats.norm.pdf(
+            y, b0 + b1 * x, s1)  # fmt: skip
+        return -np.sum(np.log(d))
+
+    th, ll, se = _reference(negll, np.array([0.5, -1.2, -0.3, 0.8, 1.8, 0.5, 0.5]))
+    assert f.loglik == pytest.approx(ll, rel=1e-9)
+    est = [f.params["weights"][0], *f.params["coef"].ravel(), *f.params["sd"]]
+    np.testing.assert_allclose(est, th, rtol=1e-4, atol=1e-6)
+    ses = [f.se["weights"][0], *f.se["coef"].ravel(), *f.se["sd"]]
+    np.testing.assert_allclose(ses, se, rtol=5e-3)
+    n_fit = mixture_regression(y, x, 2, starts=6, method="newton")
+    assert n_fit.loglik == pytest.approx(f.loglik, rel=1e-9) or n_fit.loglik < f.loglik
+
+
+def test_latent_class_against_scipy(make_rng):
+    rng = make_rng(44)
+    n = 500
+    z = rng.random(n) < 0.35
+    p = np.where(z[:, None], [0.9, 0.8, 0.75], [0.2, 0.3, 0.1])
+    y = (rng.random((n, 3)) < p).astype(int)
+    f = latent_class(y, 2, starts=6)
+
+    def negll(t):
+        w, q = t[0], t[1:].reshape(2, 3)
+        if not (0 < w < 1 and np.all((q > 0) & (q < 1))):
+            return np.inf
+        like = [np.prod(np.where(y == 1, q[c], 1 - q[c]), axis=1) for c in range(2)]
+        return -np.sum(np.log(w * like[0] + (1 - w) * like[1]))
+
+    th, ll, se = _reference(negll, np.array([0.6, 0.3, 0.3, 0.2, 0.8, 0.8, 0.8]))
+    assert f.loglik == pytest.approx(ll, rel=1e-9)
+    # Classes by decreasing weight: class 0 is the larger one.
+    q = np.array([[f.params["probs"][c][j][1] for j in range(3)] for c in range(2)])
+    np.testing.assert_allclose([f.params["weights"][0], *q.ravel()], th, rtol=1e-4)
+    qse = np.array([[f.se["probs"][c][j][1] for j in range(3)] for c in range(2)])
+    np.testing.assert_allclose([f.se["weights"][0], *qse.ravel()], se, rtol=5e-3)
+    assert f.params["weights"][0] > f.params["weights"][1]
+
+
+def test_choose_k_and_other_model_errors(make_rng):
+    y = _two_poisson(make_rng)
+    table, fits = choose_k(poisson_mixture, [1, 2, 3], y, starts=3)
+    assert min(table.rows, key=lambda r: r.bic).name == "K=2"
+    assert set(fits) == {1, 2, 3} and fits[1].params["rate"][0] == pytest.approx(y.mean())
+    with pytest.raises(ValueError, match="at least two values of k"):
+        choose_k(poisson_mixture, [2], y)
+    with pytest.raises(ValueError, match="non-negative integer counts; rows \\[1\\]"):
+        poisson_mixture(np.array([1.0, 0.5, 2.0]), 2)
+    with pytest.raises(ValueError, match="k=3 components but the data have only 2"):
+        poisson_mixture(np.array([0, 1, 1, 0]), 3)
+    with pytest.raises(ValueError, match="needs y >= 0"):
+        univariate_mixture(np.array([1.0, -1.0, 2.0]), 2, "exponential")
+    with pytest.raises(ValueError, match="family must be one of"):
+        univariate_mixture(y, 2, "gamma")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        univariate_mixture(np.array([1.0, np.nan, 2.0]), 2)
+    with pytest.raises(ValueError, match="non-empty vector"):
+        univariate_mixture(np.zeros((3, 2)), 2)
+    with pytest.raises(ValueError, match=r"init\[0\] must have the keys"):
+        poisson_mixture(y, 2, init={"weights": [0.5, 0.5]})
+    with pytest.raises(ValueError, match="one value per row of X"):
+        mixture_regression(np.zeros(3), np.zeros((4, 2)), 2)
+    with pytest.raises(ValueError, match=r"row\(s\) of \(y, X\) have NaN"):
+        mixture_regression(np.array([1.0, np.nan, 3.0]), np.arange(3.0), 2)
+    with pytest.raises(ValueError, match="integer codes"):
+        latent_class(np.array([[0, 1], [1, -1]]), 2)
+    with pytest.raises(ValueError, match="fewer than 2 categories"):
+        latent_class(np.array([[0, 1], [0, 0], [0, 1]]), 2)
+    with pytest.raises(ValueError, match="codes >= n_categories"):
+        latent_class(np.array([[0, 2], [1, 0]]), 2, n_categories=2)
+    with pytest.raises(ValueError, match="init must be 'random' or 'kmeans"):
+        latent_class(np.array([[0, 1], [1, 0], [1, 1]]), 2, init="x")
+
+
+def test_univariate_degenerate_components_named():
+    # A normal component sitting on a single repeated value: variance -> 0.
+    y = np.array([0.0, 0.0, 0.0, 0.0, 3.0, 3.4, 2.8, 3.9, 2.2, 3.1])
+    init = {"weights": np.array([0.4, 0.6]), "mean": np.array([0.0, 3.0]),
+            "sd": np.array([0.5, 1.0])}  # fmt: skip
+    with pytest.raises(ValueError, match=r"variance of component 0 collapsed.*'sd\[0\]'"):
+        univariate_mixture(y, 2, "normal", init=init)
+    # Poisson: a component on the zeros only has its rate driven to 0.
+    init = {"weights": np.array([0.4, 0.6]), "rate": np.array([0.01, 3.0])}
+    with pytest.raises(ValueError, match=r"rate of component 0 reached the boundary"
+                       r".*'rate\[0\]'"):  # fmt: skip
+        poisson_mixture(y.astype(int), 2, init=init)
+    # Empty component in a mixture of regressions.
+    x = np.linspace(0, 1, 30)
+    yy = 1 + x + 0.1 * np.sin(40 * x)
+    init = {"weights": np.array([0.9, 0.1]), "coef": np.array([[1.0, 1.0],
+            [500.0, 0.0]]), "sd": np.array([0.1, 0.01])}  # fmt: skip
+    with pytest.raises(ValueError, match=r"component 1 is empty.*'weights\[1\]'"):
+        mixture_regression(yy, x, 2, init=init)
