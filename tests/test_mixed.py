@@ -9,6 +9,8 @@ from __future__ import annotations
 import pathlib
 import warnings
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 import pytest
@@ -218,3 +220,25 @@ def test_start_values_and_options(sleep):
     with pytest.raises(ValueError, match="not a parameter"):
         mixed("Reaction ~ Days + (1 | Subject)", data("sleepstudy"), start={"tau": 1})
     assert isinstance(sleep.fit, lx.FitResult)
+
+
+def test_lmm_closed_form_equals_laplace_engine(sleep):
+    """The Gaussian closed form the engine fits is the Laplace marginal of the
+    joint density (inner Newton, generic and quadratic), value and fit."""
+    from likelihax.models.random_effects import laplace
+
+    lap = sleep._model
+    generic = laplace(lap.joint, {"v": 2})
+    params = dict(sleep.fit.params)
+    for m in (lap, generic):
+        with jax.enable_x64(True):
+            p = {k: jnp.asarray(v) for k, v in params.items()}
+            d = {k: jnp.asarray(v) for k, v in sleep._data.items()}
+            val = float(jnp.sum(m(p, d)))
+        assert np.isclose(val, sleep.loglik, rtol=1e-12)
+    start = {k: np.asarray(v) * 1.1 for k, v in params.items()}
+    fit = lx.fit(lap, start, sleep._data, constraints={
+        "sigma": lx.constraints.positive, "L_diag": lx.constraints.positive})
+    assert np.isclose(fit.loglik, sleep.loglik, rtol=1e-12)
+    a, b = np.asarray(fit.cov), np.asarray(sleep.fit.cov)
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8 * np.abs(b).max())

@@ -64,6 +64,7 @@ from ...inference._delta import delta_method
 from ...model import constraints as C
 from ._formula import MixedDesign, mixed_design
 from ._laplace import laplace, pad_groups
+from ._small import chol, chol_logdet, chol_solve
 
 __all__ = ["MixedResult", "SingularFitWarning", "mixed"]
 
@@ -106,6 +107,53 @@ class _Joint:
             ll = y * eta - d["trials"] * jax.nn.softplus(eta)
         prior = -0.5 * jnp.sum(p["v"] ** 2) - 0.5 * self.q * math.log(2 * math.pi)
         return jnp.sum(mask * ll) + d["const"] + prior
+
+
+@dataclasses.dataclass(frozen=True)
+class _GaussianMarginal:
+    r"""Exact per-group log-likelihood of the linear mixed model (closed form).
+
+    With :math:`V_g = \sigma^2 I + Z_g L L^\top Z_g^\top`,
+    :math:`M_g = I_q + L^\top Z_g^\top Z_g L / \sigma^2` and :math:`r = y_g -
+    X_g\beta`: :math:`\log\det V_g = 2 n_g\log\sigma + \log\det M_g` and
+    :math:`r^\top V_g^{-1} r = (r^\top r - s^\top M_g^{-1} s/\sigma^2)/\sigma^2`,
+    :math:`s = L^\top Z_g^\top r` (Woodbury), computed from per-group
+    cross-products, so the cost per group does not depend on its size. This is
+    the Laplace log-likelihood of :class:`_Joint` (the joint is quadratic in
+    the random effects), checked equal in the tests; it is what the engine
+    fits for the Gaussian family, the Laplace object giving the conditional
+    modes.
+    """
+
+    fixed: tuple
+    q: int
+
+    def __call__(self, p, d):
+        beta = jnp.stack([p[c] for c in self.fixed])
+        L = _L(p, self.q)
+        s2 = p["sigma"] ** 2
+        ZL = d["ZZ"] @ L  # (G, q, q): Z'Z L
+        M = jnp.eye(self.q) + jnp.einsum("ji,gjk->gik", L, ZL) / s2
+        Zr = d["Zy"] - d["ZX"] @ beta
+        rr = d["yy"] - 2 * d["Xy"] @ beta + jnp.einsum("gij,i,j->g", d["XX"], beta, beta)
+        s = Zr @ L  # (G, q): L'Z'r
+        F = chol(M)
+        quad = (rr - jnp.sum(s * chol_solve(F, s), axis=-1) / s2) / s2
+        n = d["n"]
+        return -0.5 * (n * math.log(2 * math.pi) + n * jnp.log(s2) + chol_logdet(F)
+                       + quad)  # fmt: skip
+
+
+def _cross_products(padded):
+    """Per-group cross-products of the padded Gaussian data."""
+    X, Z, y, w = padded["X"], padded["Z"], padded["y"], padded["mask"]
+    Xw, Zw = X * w[..., None], Z * w[..., None]
+    return {
+        "yy": np.einsum("gi,gi->g", y * w, y), "Xy": np.einsum("gia,gi->ga", Xw, y),
+        "XX": np.einsum("gia,gib->gab", Xw, X), "Zy": np.einsum("gia,gi->ga", Zw, y),
+        "ZX": np.einsum("gia,gib->gab", Zw, X), "ZZ": np.einsum("gia,gib->gab", Zw, Z),
+        "n": w.sum(axis=1),
+    }  # fmt: skip
 
 
 def _row_constants(family, y, trials):
@@ -270,10 +318,17 @@ def mixed(
     padded, levels = pad_groups(des.groups, cols)
     padded["const"] = np.sum(padded["const"] * padded["mask"], axis=1)
     params, cons = _start_values(family, des, y, trials, start)
-    model = laplace(_Joint(family, tuple(des.fixed_names), q), {"v": q})
+    model = laplace(
+        _Joint(family, tuple(des.fixed_names), q), {"v": q},
+        quadratic=family == "gaussian",
+    )
+    loglik, fit_data = model, padded
+    if family == "gaussian":
+        loglik = _GaussianMarginal(tuple(des.fixed_names), q)
+        fit_data = _cross_products(padded)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = engine_fit(model, params, padded, constraints=cons, **fit_kwargs)
+        fit = engine_fit(loglik, params, fit_data, constraints=cons, **fit_kwargs)
     res = MixedResult(fit, des, family, formula, levels, padded, model)
     _rewarn(caught, res)
     return res
