@@ -92,7 +92,9 @@ def test_conditional_modes_closed_form(gauss_data):
     n = np.bincount(g)
     ybar = np.bincount(g, weights=y) / n
     prec = n / 0.81 + 1 / 0.49
-    assert np.allclose(re.modes["b"][:, 0], (n / 0.81) * (ybar - 2.0) / prec, atol=1e-12)
+    assert np.allclose(
+        re.modes["b"][:, 0], (n / 0.81) * (ybar - 2.0) / prec, atol=1e-12
+    )
     assert np.allclose(re.se["b"][:, 0], 1 / np.sqrt(prec), atol=1e-12)
     assert re.cov.shape == (25, 1, 1)
 
@@ -154,7 +156,8 @@ def test_outer_hessian_does_not_hang():
     """Regression guard for shared/known-issues/cholesky_hessian_hang.py."""
     try:
         out = subprocess.run(
-            [sys.executable, "-c", HANG_CHILD], capture_output=True, text=True,
+            [sys.executable, "-c", HANG_CHILD], check=False,
+            capture_output=True, text=True,
             timeout=90,
         )  # fmt: skip
     except subprocess.TimeoutExpired:

@@ -71,7 +71,9 @@ def test_lmm_sleepstudy_matches_lmer(sleep, ref):
     assert np.isclose(est["cor(Days,(Intercept))"],
                       R(ref, "sleepstudy", "lme4", "cor")["(Intercept),Days"],
                       rtol=1e-6)  # fmt: skip
-    assert np.isclose(m.sigma, R(ref, "sleepstudy", "lme4", "sigma")["sigma"], rtol=1e-6)
+    assert np.isclose(
+        m.sigma, R(ref, "sleepstudy", "lme4", "sigma")["sigma"], rtol=1e-6
+    )
     # conditional modes and conditional SDs (lme4 ranef(condVar = TRUE))
     re = m.ranef()
     rr, rs = (R(ref, "sleepstudy", "lme4", k) for k in ("ranef", "ranef_se"))
@@ -237,8 +239,39 @@ def test_lmm_closed_form_equals_laplace_engine(sleep):
             val = float(jnp.sum(m(p, d)))
         assert np.isclose(val, sleep.loglik, rtol=1e-12)
     start = {k: np.asarray(v) * 1.1 for k, v in params.items()}
-    fit = lx.fit(lap, start, sleep._data, constraints={
-        "sigma": lx.constraints.positive, "L_diag": lx.constraints.positive})
+    fit = lx.fit(
+        lap,
+        start,
+        sleep._data,
+        constraints={
+            "sigma": lx.constraints.positive,
+            "L_diag": lx.constraints.positive,
+        },
+    )
     assert np.isclose(fit.loglik, sleep.loglik, rtol=1e-12)
     a, b = np.asarray(fit.cov), np.asarray(sleep.fit.cov)
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8 * np.abs(b).max())
+
+
+def test_bernoulli_rows_equal_cbind(ref):
+    """cbpp expanded to one 0/1 row per animal: same fit, loglik differs by the
+    binomial coefficients only."""
+    from scipy.special import gammaln
+
+    df = data("cbpp")
+    rows = []
+    for r in df.itertuples():
+        rows += [(r.herd, str(r.period), 1.0)] * r.incidence
+        rows += [(r.herd, str(r.period), 0.0)] * (r.size - r.incidence)
+    long = pd.DataFrame(rows, columns=["herd", "period", "y"])
+    m = mixed("y ~ period + (1 | herd)", long, family="binomial")
+    n, k = df["size"].to_numpy(float), df.incidence.to_numpy(float)
+    logc = np.sum(gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1))
+    tmb = R(ref, "cbpp", "glmmTMB", "stat")["logLik"]
+    assert np.isclose(m.loglik + logc, tmb, rtol=1e-9)
+    fe = R(ref, "cbpp", "glmmTMB", "fixef")
+    assert np.isclose(m.fixef["period[T.4]"], fe["period4"], rtol=1e-5)
+    with pytest.raises(ValueError, match="must be 0/1"):
+        mixed("incidence ~ 1 + (1 | herd)", df, family="binomial")
+    with pytest.raises(NotImplementedError, match="weights"):
+        mixed("incidence ~ 1 + (1 | herd)", df, weights="size")

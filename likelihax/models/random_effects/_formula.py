@@ -130,7 +130,7 @@ def _eval(df, expr: str, what: str) -> np.ndarray:
         return np.asarray(df[expr], dtype=np.float64)
     try:
         return np.asarray(df.eval(expr), dtype=np.float64)
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - pandas raises many kinds
         raise ValueError(f"Cannot evaluate {what} {expr!r}: {e}") from None
 
 
@@ -139,13 +139,15 @@ def _response(df, lhs: str, weights):
     if m:
         parts = _split_args(m.group(1))
         if len(parts) != 2:
-            raise ValueError(f"cbind() needs two arguments (successes, failures): {lhs!r}.")
+            raise ValueError(
+                f"cbind() needs two arguments (successes, failures): {lhs!r}."
+            )
         s = _eval(df, parts[0], "the successes")
         f = _eval(df, parts[1], "the failures")
         return s, s + f
     y = _eval(df, lhs, "the response")
-    if weights is not None:
-        return y, weights
+    if weights is not None:  # proportions with trials as weights (glmer)
+        return y * weights, weights
     return y, None
 
 

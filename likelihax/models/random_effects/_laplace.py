@@ -63,7 +63,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from typing import Any, Callable, Mapping, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -198,7 +199,7 @@ class Laplace:
         return dict(params)
 
     # ----- after the fit --------------------------------------------------------
-    def random_effects(self, params, data) -> "RandomEffects":
+    def random_effects(self, params, data) -> RandomEffects:
         """Conditional modes of the random effects and their conditional covariance.
 
         Parameters
@@ -231,9 +232,11 @@ class Laplace:
         with x64_scope():
             theta = {k: jnp.asarray(v, jnp.float64) for k, v in dict(params).items()}
             data = jax.tree_util.tree_map(
-                lambda x: jnp.asarray(x, jnp.float64)
-                if np.issubdtype(np.asarray(x).dtype, np.floating)
-                else jnp.asarray(x),
+                lambda x: (
+                    jnp.asarray(x, jnp.float64)
+                    if np.issubdtype(np.asarray(x).dtype, np.floating)
+                    else jnp.asarray(x)
+                ),
                 data,
             )
             b, cov = _modes_jit(self, theta, data)
@@ -355,7 +358,9 @@ def laplace(
     (True, (30, 5))
     """
     if not callable(joint):
-        raise TypeError(f"joint must be a function joint(params, data_g); got {joint!r}.")
+        raise TypeError(
+            f"joint must be a function joint(params, data_g); got {joint!r}."
+        )
     if not isinstance(random, Mapping) or not random:
         raise ValueError(
             "random must name the random effects and their sizes, e.g. {'b': 2}."
@@ -415,9 +420,7 @@ def pad_groups(groups: Any, data: Mapping[str, Any]) -> tuple[dict, np.ndarray]:
     for name, x in data.items():
         x = np.asarray(x)
         if x.shape[:1] != (n,):
-            raise ValueError(
-                f"data[{name!r}] has {x.shape[:1]} rows; groups has {n}."
-            )
+            raise ValueError(f"data[{name!r}] has {x.shape[:1]} rows; groups has {n}.")
         buf = np.zeros((G, m, *x.shape[1:]), dtype=x.dtype)
         buf[gi, pos] = x[order]
         out[name] = buf

@@ -135,7 +135,9 @@ class _GaussianMarginal:
         ZL = d["ZZ"] @ L  # (G, q, q): Z'Z L
         M = jnp.eye(self.q) + jnp.einsum("ji,gjk->gik", L, ZL) / s2
         Zr = d["Zy"] - d["ZX"] @ beta
-        rr = d["yy"] - 2 * d["Xy"] @ beta + jnp.einsum("gij,i,j->g", d["XX"], beta, beta)
+        rr = (
+            d["yy"] - 2 * d["Xy"] @ beta + jnp.einsum("gij,i,j->g", d["XX"], beta, beta)
+        )
         s = Zr @ L  # (G, q): L'Z'r
         F = chol(M)
         quad = (rr - jnp.sum(s * chol_solve(F, s), axis=-1) / s2) / s2
@@ -183,11 +185,10 @@ def _check_response(family, y, trials, response):
             return y, np.ones_like(y)
         if np.any(trials < 0) or np.any(y < 0) or np.any(y > trials + 1e-9):
             raise ValueError(
-                f"The binomial response {response!r} needs 0 <= successes <= trials."
+                f"The binomial response {response!r} needs 0 <= successes <= trials "
+                "(proportions between 0 and 1 with weights=)."
             )
-        succ = y * trials if np.all(y <= 1) and np.any(trials > 1) and not np.all(
-            y == np.round(y)) else y  # fmt: skip
-        return succ, trials
+        return y, trials
     return y, trials
 
 
@@ -229,7 +230,7 @@ def mixed(
     missing: str = "raise",
     start: dict | None = None,
     **fit_kwargs: Any,
-) -> "MixedResult":
+) -> MixedResult:
     r"""Fit a linear or generalized linear mixed model from an lme4-style formula.
 
     Parameters
@@ -293,6 +294,11 @@ def mixed(
     """
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}; got {family!r}.")
+    if weights is not None and family != "binomial":
+        raise NotImplementedError(
+            "weights= gives the binomial numbers of trials for a proportion "
+            f"response; weights for the {family} family are not supported."
+        )
     des = mixed_design(formula, data, weights=weights, missing=missing)
     y, trials = _check_response(family, des.y, des.trials, des.response)
     clash = [c for c in des.fixed_names if c in _RESERVED]
@@ -319,7 +325,8 @@ def mixed(
     padded["const"] = np.sum(padded["const"] * padded["mask"], axis=1)
     params, cons = _start_values(family, des, y, trials, start)
     model = laplace(
-        _Joint(family, tuple(des.fixed_names), q), {"v": q},
+        _Joint(family, tuple(des.fixed_names), q),
+        {"v": q},
         quadratic=family == "gaussian",
     )
     loglik, fit_data = model, padded
@@ -358,7 +365,7 @@ def _start_values(family, des: MixedDesign, y, trials, start):
     return params, cons
 
 
-def _rewarn(caught, res: "MixedResult"):
+def _rewarn(caught, res: MixedResult):
     """Re-emit the engine's warnings; add the boundary (singular) warning."""
     for w in caught:
         if res.singular and "information" in str(w.message).lower():
@@ -393,7 +400,7 @@ class MixedResult:
         self.random_names = list(des.random_names)
         self.levels = levels
         self.nobs = int(des.X.shape[0])
-        self.ngroups = int(len(levels))
+        self.ngroups = len(levels)
         self.n_dropped = des.n_dropped
         self.n_singletons = int(np.sum(data["mask"].sum(axis=1) == 1))
         self._data = data
@@ -590,7 +597,7 @@ class MixedResult:
         return self.fit.message
 
     # ----- display ----------------------------------------------------------------------
-    def summary(self) -> "MixedSummary":
+    def summary(self) -> MixedSummary:
         """An lme4-like summary (fit statistics, random effects, fixed effects).
 
         Examples
@@ -632,7 +639,9 @@ class MixedSummary:
         """The summary as plain text, laid out like lme4's ``summary.merMod``."""
         r = self.res
         lines = [_TITLES[r.family] + "  [likelihax]", f"Formula: {r.formula}", ""]
-        lines.append(f"{'AIC':>10}{'BIC':>10}{'logLik':>10}{'deviance':>10}{'df.resid':>9}")
+        lines.append(
+            f"{'AIC':>10}{'BIC':>10}{'logLik':>10}{'deviance':>10}{'df.resid':>9}"
+        )
         lines.append(
             f"{r.aic:>10.1f}{r.bic:>10.1f}{r.loglik:>10.1f}{-2 * r.loglik:>10.1f}"
             f"{r.nobs - r.n_params:>9d}"
@@ -667,8 +676,14 @@ class MixedSummary:
             z = b / s if s > 0 else float("nan")
             p = 2 * nd.cdf(-abs(z)) if math.isfinite(z) else float("nan")
             lines.append(f"{c:<{wf}} {b:>11.5g} {s:>11.5g} {z:>8.3f} {p:>10.3g}")
-        lines += ["", f"Status: {r.fit.status.name}; {r.fit.iterations} Newton "
-                      f"iterations (Laplace, {r.ngroups} groups solved as a batch)."]
+        how = "exact marginal" if r.family == "gaussian" else "Laplace"
+        lines += [
+            "",
+            (
+                f"Status: {r.fit.status.name}; {r.fit.iterations} Newton iterations "
+                f"({how}, {r.ngroups} groups solved as a batch)."
+            ),
+        ]
         notes = []
         if r.family == "gaussian":
             notes.append(

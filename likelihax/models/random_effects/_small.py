@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-__all__ = ["chol", "chol_logdet", "chol_solve", "chol_inverse"]
+__all__ = ["chol", "chol_inverse", "chol_logdet", "chol_solve"]
 
 
 def chol(A):
