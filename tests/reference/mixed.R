@@ -86,9 +86,26 @@ add_merMod("grouseticks", m3)
 t3 <- glmmTMB(TICKS ~ YEAR + HEIGHT + (1 | BROOD), gt, family = poisson)
 add_tmb("grouseticks", t3)
 
+# 4. Poisson GLMM with correlated random intercept and slope (simulated here)
+set.seed(20240607)
+G <- 60; n <- 8
+sim <- data.frame(g = paste0("g", rep(seq_len(G), each = n)), x = rnorm(G * n))
+Lb <- matrix(c(0.5, 0, 0.15, 0.25), 2, 2, byrow = TRUE)
+b <- matrix(rnorm(2 * G), G) %*% t(Lb)
+gi <- rep(seq_len(G), each = n)
+sim$y <- rpois(G * n, exp(0.4 + 0.3 * sim$x + b[gi, 1] + b[gi, 2] * sim$x))
+write.csv(sim, "tests/reference/mixed_data_poisslope.csv", row.names = FALSE)
+m4 <- glmer(y ~ x + (x | g), sim, family = poisson, nAGQ = 1, control = gctl)
+add_merMod("poisslope", m4)
+t4 <- glmmTMB(y ~ x + (x | g), sim, family = poisson)
+add_tmb("poisslope", t4)
+add("poisslope", "glmmTMB", "cor", "(Intercept),x",
+    attr(VarCorr(t4)$cond[[1]], "correlation")[1, 2])
+
 res <- do.call(rbind, out)
 write.csv(res, "tests/reference/mixed_results.csv", row.names = FALSE, quote = TRUE)
 cat("lme4", as.character(packageVersion("lme4")), "glmmTMB",
     as.character(packageVersion("glmmTMB")), R.version.string, "\n")
 print(summary(m1)$coefficients); print(logLik(m1)); print(VarCorr(m1))
 print(summary(m2)$coefficients); print(summary(m3)$coefficients)
+print(summary(t4))
