@@ -290,6 +290,4 @@ def test_glmm_poisson_correlated_slope(ref):
     assert np.isclose(vc["cor(x,(Intercept))"], cor, rtol=1e-4)
     rs = R(ref, "poisslope", "lme4", "ranef_se")
     re = m.ranef()
-    np.testing.assert_allclose(
-        re["se(x)"], [rs[f"{k}:x"] for k in re.index], rtol=1e-2
-    )
+    np.testing.assert_allclose(re["se(x)"], [rs[f"{k}:x"] for k in re.index], rtol=1e-2)
