@@ -24,7 +24,13 @@ from . import constraints as constraints  # noqa: E402
 from . import inference as inference  # noqa: E402
 from ._cache import compilation_cache_dir as compilation_cache_dir  # noqa: E402
 from ._fit import fit as fit
+from .data._source import ArraySource as ArraySource
+from .data._source import DataSource as DataSource
+from .data._source import ParquetSource as ParquetSource
 from ._many import fit_many as fit_many
+from ._stochastic import StochasticFit as StochasticFit
+from ._stochastic import StochasticState as StochasticState
+from ._stochastic import fit_stochastic as fit_stochastic
 from ._status import Status as Status
 from ._warnings import ConvergenceWarning as ConvergenceWarning
 from ._warnings import InformationWarning as InformationWarning
@@ -64,6 +70,12 @@ from .results import Summary as Summary
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArraySource",
+    "DataSource",
+    "ParquetSource",
+    "StochasticFit",
+    "StochasticState",
+    "fit_stochastic",
     "ConvergenceWarning",
     "Covariance",
     "FAMILIES",

@@ -23,6 +23,7 @@ from ._status import Status
 from ._warnings import ConvergenceWarning, InformationWarning
 from .data._dataset import is_traced, leading_nobs, prepare_data
 from .data._shard import resolve_devices, shard_observations
+from .data._source import is_source
 from .inference._covariance import (
     COV_KINDS,
     analyze_information,
@@ -59,6 +60,7 @@ class _Static:
     chunk: int = 0
     fisher: Callable | None = None
     weight_type: str = "frequency"
+    source: Any = None  # a bound likelihax.data source (streamed data), or None
 
 
 def _make_solver(method, dtype, tol, gtol, rtol):
@@ -109,7 +111,7 @@ def _core(static: _Static, u0, fixed_leaves, data, weights):
     """The compiled fit: optimize, then information, diagnostics and covariance."""
     problem = Problem(
         static.loglik, static.spec, fixed_leaves, data, static.nobs, static.chunk,
-        weights, static.fisher,
+        weights, static.fisher, source=static.source,
     )  # fmt: skip
     if u0 is None:
         u0 = static.spec.to_unconstrained(fixed_leaves)
@@ -159,7 +161,7 @@ def _refit_core(static: _Static, u0, fixed_leaves, data, weights, pin=None):
     """
     problem = Problem(
         static.loglik, static.spec, fixed_leaves, data, static.nobs, static.chunk,
-        weights, static.fisher, pin,
+        weights, static.fisher, pin, source=static.source,
     )  # fmt: skip
     u0 = problem.pinned(u0)
     s = run(static.solver, problem, u0, static.max_steps, False)
@@ -203,7 +205,12 @@ def _check_loglik(loglik, spec, leaves, data, dtype):
         spec.treedef, [jax.ShapeDtypeStruct(s, dtype) for s in spec.shapes]
     )
     d_struct = jax.tree_util.tree_map(
-        lambda x: jax.ShapeDtypeStruct(jnp.shape(x), jnp.result_type(x)), data
+        lambda x: (
+            x
+            if isinstance(x, jax.ShapeDtypeStruct)
+            else jax.ShapeDtypeStruct(jnp.shape(x), jnp.result_type(x))
+        ),
+        data,
     )
     try:
         out = jax.eval_shape(loglik, p_struct, d_struct)
@@ -464,8 +471,31 @@ def fit(
         if spec.n_free == 0:
             raise ValueError("All parameters are fixed: there is nothing to estimate.")
         traced = is_traced(data) or (weights is not None and is_traced(weights))
-        jdata = prepare_data(data, wdtype)
-        out_shape = _check_loglik(fn, spec, leaves, jdata, wdtype)
+        source = None
+        if is_source(data):
+            if chunk_size is not None and chunk_size is not True:
+                raise ValueError(
+                    "Streamed data are read in blocks of the source's chunk_size; "
+                    "give chunk_size= when building the source, not to fit()."
+                )
+            source = data.bind(wdtype, data.default_chunk())
+            jdata = None
+            out_shape = _check_loglik(fn, spec, leaves, source.struct(), wdtype)
+            if out_shape != (source.chunk,):
+                raise ValueError(
+                    "Streamed data need one log-likelihood value per observation: "
+                    f"for a block of {source.chunk} rows the log-likelihood "
+                    f"returned shape {out_shape}."
+                )
+            out_shape = (data.n,)
+            if devices is not None:
+                raise ValueError(
+                    "devices= is not available for streamed data (a source); load "
+                    "the data as arrays to shard them across devices."
+                )
+        else:
+            jdata = prepare_data(data, wdtype)
+            out_shape = _check_loglik(fn, spec, leaves, jdata, wdtype)
         per_obs = out_shape != ()
         if per_obs:
             n = out_shape[0]
@@ -509,9 +539,13 @@ def fit(
             loglik=fn, spec=spec, solver=solver, cov=cov, max_steps=int(max_steps),
             nobs=int(out_shape[0] if per_obs else (n or 1)), per_obs=per_obs,
             verbose=bool(verbose), info_tol=1e-5 if wdtype == np.float32 else 1e-10,
-            chunk=_chunk_rows(chunk_size, jdata, out_shape[0] if per_obs else n,
-                              per_obs),
-            fisher=fisher_fn, weight_type=weight_type,
+            chunk=(
+                source.chunk
+                if source is not None
+                else _chunk_rows(chunk_size, jdata, out_shape[0] if per_obs else n,
+                                 per_obs)
+            ),
+            fisher=fisher_fn, weight_type=weight_type, source=source,
         )  # fmt: skip
         fixed = [jnp.asarray(x, wdtype) for x in leaves]
         run_static, run_data, run_w = static, jdata, w
@@ -540,7 +574,7 @@ def fit(
     if not traced:
         result._data = data  # the caller's object, by reference (no copy kept)
         result._weights = weights
-        _report(result, fn, spec, fixed, jdata, warn)
+        _report(result, fn, spec, fixed, jdata if source is None else source, warn)
     return result
 
 
@@ -639,7 +673,25 @@ def _report(result: FitResult, fn, spec, fixed, jdata, warn):
         warnings.warn(st.message, ConvergenceWarning, stacklevel=3)
 
 
+def _first_nonfinite_block(fn, spec, fixed, source):
+    """Rows of the first block with non-finite terms at the start (host loop)."""
+    with x64_scope():
+        p0 = spec.to_natural(_to_u(spec, fixed), fixed)
+        for start, block in source.host_blocks():
+            terms = np.asarray(fn(p0, block))
+            bad = np.flatnonzero(~np.isfinite(terms))
+            if bad.size:
+                return (bad + start).tolist()[:5]
+    return []
+
+
 def _nonfinite_start_message(fn, spec, fixed, jdata) -> str:
+    msg = Status.nonfinite_start.message
+    if hasattr(jdata, "host_blocks"):  # streamed data: look block by block
+        rows = _first_nonfinite_block(fn, spec, fixed, jdata)
+        if rows:
+            return f"{msg} Observations with a non-finite log-likelihood: {rows}."
+        return f"{msg} The log-likelihood is finite but its gradient or Hessian is not."
     with x64_scope():
         u0 = _to_u(spec, fixed)
         terms = np.asarray(fn(spec.to_natural(u0, fixed), jdata))

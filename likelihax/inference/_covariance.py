@@ -173,7 +173,17 @@ def covariances(
     """
     if kind in ("oim", "eim"):
         cov_u = Hinv
-    elif kind in ("opg", "sandwich", "hc1", "cluster"):
+    elif kind in ("opg", "sandwich", "hc1"):
+        B, n = problem.meat(u, weight_type)
+        k = u.shape[0]
+        if kind == "opg":
+            cov_u = jnp.where(jnp.all(jnp.isfinite(Hinv)), _inv_pd(B), jnp.nan)
+        else:
+            cov_u = Hinv @ B @ Hinv
+            cov_u = 0.5 * (cov_u + cov_u.T)
+            if kind == "hc1":
+                cov_u = cov_u * (n / (n - k))
+    elif kind == "cluster":
         scores = problem.scores(u)
         if scores.ndim != 2:
             raise ValueError(
@@ -183,22 +193,7 @@ def covariances(
             )
         w = problem.weights
         n, k = _effective_nobs(scores, w, weight_type), u.shape[0]
-        if kind == "cluster":
-            cov_u = _cluster_cov(scores, w, Hinv, clusters, n, k)
-        else:
-            if w is None:
-                B = scores.T @ scores
-            else:
-                ww = w if weight_type == "frequency" else w * w
-                ww = jnp.where(w > 0, ww, 0.0)
-                B = (scores * ww[:, None]).T @ jnp.where(w[:, None] > 0, scores, 0.0)
-            if kind == "opg":
-                cov_u = jnp.where(jnp.all(jnp.isfinite(Hinv)), _inv_pd(B), jnp.nan)
-            else:
-                cov_u = Hinv @ B @ Hinv
-                cov_u = 0.5 * (cov_u + cov_u.T)
-                if kind == "hc1":
-                    cov_u = cov_u * (n / (n - k))
+        cov_u = _cluster_cov(scores, w, Hinv, clusters, n, k)
     else:
         raise ValueError(f"Unknown covariance kind {kind!r}; use one of {VCOV_KINDS}.")
     J = jax.jacfwd(lambda v: problem.spec.natural_flat(v, problem.fixed_leaves))(u)

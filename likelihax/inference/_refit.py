@@ -42,12 +42,19 @@ class Refitter:
         # fit's covariance kind or verbosity.
         self.static = dataclasses.replace(fit._static, cov="oim", verbose=False)
         dtype = np.dtype(fit.dtype)
+        streamed = fit._static.source is not None
+        if streamed and data is not None:
+            raise ValueError(
+                f"This fit reads its data from a source; {what} it without data= "
+                "(the source is read again), or fit the new data first."
+            )
         data = fit._data if data is None else data
         if data is None:
             raise ValueError("This result carries no data; pass data=.")
         weights = fit._weights if weights is None else weights
         with x64_scope():
-            self.data = prepare_data(data, dtype)
+            # Streamed data stay in their source (read again block by block).
+            self.data = None if streamed else prepare_data(data, dtype)
             self.w = (
                 None
                 if weights is None
@@ -91,6 +98,12 @@ class Refitter:
     def resimulated(self, D):
         """Fits to the data sets stacked in ``D`` (parametric bootstrap)."""
         from .._fit import _refit_data_many
+
+        if self.static.source is not None:
+            raise ValueError(
+                "A parametric bootstrap simulates data in memory; it is not "
+                "available for a fit to streamed data (a source)."
+            )
 
         with x64_scope():
             out = _refit_data_many(self.static, self.u_hat_j, self.fixed, D, self.w)

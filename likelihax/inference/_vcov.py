@@ -34,12 +34,14 @@ class _VStatic:
     weight_type: str
     recompute: bool  # evaluate the information at u instead of using H
     clusters: tuple = ()  # ((n_groups, sign, correction), ...) for "cluster"
+    chunk: int = 0
+    source: Any = None  # streamed data (see likelihax.data._source)
 
 
 def _vcov_core(static: _VStatic, u, H, fixed_leaves, data, weights, codes=()):
     problem = Problem(
-        static.loglik, static.spec, fixed_leaves, data, static.nobs, 0, weights,
-        static.fisher,
+        static.loglik, static.spec, fixed_leaves, data, static.nobs, static.chunk,
+        weights, static.fisher, source=static.source,
     )  # fmt: skip
     if static.recompute:
         if static.kind == "eim":
@@ -138,6 +140,31 @@ def _vcov_natural(fit, kind, data=None, weights=None, groups=None, correction=Tr
     stored = "eim" if fit._cov_kind == "eim" else "oim"
     recompute = kind in ("oim", "eim") and kind != stored
     recompute |= kind in ("opg", *ROBUST_KINDS) and stored == "eim"
+    src = fit._static.source if fit._static is not None else None
+    if src is not None:
+        if data is not None:
+            raise ValueError(
+                "This fit reads its data from a source; call vcov without data=."
+            )
+        if kind == "cluster":
+            raise ValueError(
+                "Cluster-robust covariance needs the per-observation scores in "
+                "memory; it is not available for streamed data (a source)."
+            )
+        cov, gdesc = _vcov_streamed(fit, kind, recompute, weights, src), ""
+    else:
+        cov, gdesc = _vcov_in_memory(fit, kind, recompute, data, weights, groups,
+                                     correction)  # fmt: skip
+    desc = DESCRIPTIONS[kind] + gdesc
+    if kind in ("oim", "eim") and fit._cov_scale is not None:
+        cov = cov * fit._cov_scale[0]
+        desc += f", times {fit._cov_scale[1]}"
+    return cov, desc
+
+
+def _vcov_in_memory(fit, kind, recompute, data, weights, groups, correction):
+    from .._fit import _prepare_weights
+
     with x64_scope():
         if data is None:
             data = fit._data
@@ -171,11 +198,7 @@ def _vcov_natural(fit, kind, data=None, weights=None, groups=None, correction=Tr
             H = jnp.full_like(H, jnp.nan)
         u = jnp.asarray(fit.params_unconstrained)
         cov = np.asarray(_vcov_jit(static, u, H, fixed, data, w, codes))
-    desc = DESCRIPTIONS[kind] + gdesc
-    if kind in ("oim", "eim") and fit._cov_scale is not None:
-        cov = cov * fit._cov_scale[0]
-        desc += f", times {fit._cov_scale[1]}"
-    return cov, desc
+    return cov, gdesc
 
 
 def _cluster_codes(groups, n_rows, correction):
@@ -230,3 +253,26 @@ def _cluster_codes(groups, n_rows, correction):
     text = f"; {way}, {' and '.join(str(G) for G in sizes[: len(cols)])} clusters"
     text += ", small-sample factor G/(G-1)*(n-1)/(n-k)" if correction else ""
     return codes, meta, text
+
+
+def _vcov_streamed(fit, kind, recompute, weights, src):
+    """:func:`_vcov_natural` for a fit to a data source (blocks read again)."""
+    from .._fit import _prepare_weights
+
+    with x64_scope():
+        weights = fit._weights if weights is None else weights
+        dt = np.dtype(fit.dtype)
+        w = None if weights is None else _prepare_weights(weights, src.source.n, True, dt)
+        fixed = [jnp.asarray(x) for x in jax.tree_util.tree_leaves(fit.params)]
+        static = _VStatic(
+            fit._loglik_fn, fit._spec, kind, int(src.source.n), fit._fisher_fn,
+            fit.weight_type or "frequency", bool(recompute), (), src.chunk, src,
+        )  # fmt: skip
+        H = jnp.asarray(fit.information)
+        if int(fit._status) in (
+            Status.information_singular,
+            Status.information_indefinite,
+        ):
+            H = jnp.full_like(H, jnp.nan)
+        u = jnp.asarray(fit.params_unconstrained)
+        return np.asarray(_vcov_jit(static, u, H, fixed, None, w, ()))

@@ -61,6 +61,7 @@ class Problem:
     weights: Any = None  # (n,) observation weights, or None
     fisher: Callable | None = None  # (params, data) -> (eta, c); module notes
     pin: Any = None  # (e, c): hold e.u at c (profile likelihood); see ``pinned``
+    source: Any = None  # a likelihax.data source: blocks are read from it (module notes)
 
     def pinned(self, u):
         r"""``u`` with the coordinate ``e`` held at ``c`` when ``pin = (e, c)``.
@@ -152,7 +153,13 @@ class Problem:
         return jnp.ndim(x) >= 1 and jnp.shape(x)[0] == self.nobs
 
     def _block(self, start, size):
-        """Rows ``start:start+size`` of the per-observation leaves (others whole)."""
+        """Rows ``start:start+size`` of the per-observation leaves (others whole).
+
+        With a ``source``, the rows are read from it on the host by a callback
+        (the data never exist whole on the device).
+        """
+        if self.source is not None:
+            return self.source.block(start, size)
         return jax.tree_util.tree_map(
             lambda x: (
                 jax.lax.dynamic_slice_in_dim(x, start, size) if self._is_obs(x) else x
@@ -180,11 +187,12 @@ class Problem:
             return fn(u, self.data, self.weights)
         n, b = self.nobs, self.chunk
         nb = -(-n // b)
-        k, dt = u.shape[0], u.dtype
-        # Zeros shaped like fn's output: f, (f, g) or (f, g, H).
-        zero = (jnp.zeros((), dt), jnp.zeros((k,), dt), jnp.zeros((k, k), dt))[:n_out]
-        zero = zero[0] if n_out == 1 else zero
         rows = jnp.arange(b)
+        # Zeros shaped like fn's output (f; f, g; f, g, H; or anything else).
+        shapes = jax.eval_shape(
+            lambda v: fn(v, self._block(0, b), self._wblock(0, b), rows), u
+        )
+        zero = jax.tree_util.tree_map(lambda x: jnp.zeros(x.shape, x.dtype), shapes)
 
         def body(i, acc):
             start = jnp.minimum(i * b, n - b)
@@ -201,7 +209,8 @@ class Problem:
         """
         if not self.chunk:
             return jnp.zeros((), jnp.result_type(u))
-        m = min(2 * self.chunk, self.nobs)
+        # (One block's worth for streamed data: no read exceeds a block.)
+        m = min((1 if self.source is not None else 2) * self.chunk, self.nobs)
         h = m // 2
         whole = self.loglik_terms(u, self._block(0, m))
         parts = jnp.concatenate(
@@ -235,7 +244,47 @@ class Problem:
 
     def scores(self, u):
         """``(n, k)`` per-observation scores of the *unweighted* terms."""
+        if self.source is not None:
+            raise ValueError(
+                "Per-observation scores of streamed data are not kept in memory; "
+                "the OPG and sandwich covariances are accumulated block by block."
+            )
         return jax.jacfwd(self.loglik_terms)(u)
+
+    def meat(self, u, weight_type: str = "frequency"):
+        r"""``(B, n_eff)``: :math:`B = \sum_i v_i s_i s_i^\top` and the effective count.
+
+        :math:`s_i` is the score of the unweighted term :math:`i`;
+        :math:`v_i = w_i` for frequency weights, :math:`w_i^2` for importance
+        weights, 1 without weights. ``n_eff`` is the number of rows, the sum of
+        frequency weights, or the number of positive importance weights.
+        Accumulated over blocks like the Hessian (module notes), so the robust
+        covariances of a chunked or streamed fit need no ``(n, k)`` matrix.
+        """
+
+        def block(v, data, w=None, mask=None):
+            s = jax.jacfwd(lambda x: self.loglik_terms(x, data))(v)
+            if s.ndim != 2:
+                raise ValueError(
+                    "The OPG and sandwich covariances need one log-likelihood value "
+                    "per observation, but the log-likelihood returns a scalar."
+                )
+            m = jnp.ones(s.shape[:1], s.dtype) if mask is None else (mask > 0)
+            if w is None:
+                vv = m.astype(s.dtype)
+                cnt = jnp.sum(vv)
+            else:
+                keep = (w > 0) & (m > 0)
+                vv = jnp.where(keep, w if weight_type == "frequency" else w * w, 0.0)
+                cnt = (
+                    jnp.sum(jnp.where(keep, w, 0.0))
+                    if weight_type == "frequency"
+                    else jnp.sum(keep).astype(s.dtype)
+                )
+            s = jnp.where((vv > 0)[:, None], s, 0.0)
+            return (s * vv[:, None]).T @ s, cnt
+
+        return self._accumulate(block, u, 2)
 
     def value_grad_hessian(self, u):
         """``(f, g, H)`` at ``u`` in one fused pass (forward-over-reverse).
