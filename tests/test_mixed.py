@@ -211,7 +211,7 @@ def test_singular_fit_is_flagged(make_rng):
     assert "L_diag[0] ((Intercept)|g)" in msgs[0]
     assert m.singular and not m.converged
     assert np.all(np.isfinite(list(m.fixef.values())))
-    assert "boundary (singular) fit" in m.summary().to_text()
+    assert "Status: boundary (singular) fit; engine success" in m.summary().to_text()
     assert "boundary" in m.message
 
 
@@ -291,3 +291,15 @@ def test_glmm_poisson_correlated_slope(ref):
     rs = R(ref, "poisslope", "lme4", "ranef_se")
     re = m.ranef()
     np.testing.assert_allclose(re["se(x)"], [rs[f"{k}:x"] for k in re.index], rtol=1e-2)
+
+
+def test_singular_glmm_is_flagged(make_rng):
+    rng = make_rng(63)
+    g = np.repeat(np.arange(20), 5)
+    x = rng.normal(size=100)
+    y = rng.poisson(np.exp(0.2 + 0.3 * x))
+    df = pd.DataFrame({"y": y, "x": x, "g": g})
+    with pytest.warns(SingularFitWarning, match=r"L_diag\[0\] \(\(Intercept\)\|g\)"):
+        m = mixed("y ~ x + (1 | g)", df, family="poisson")
+    assert m.singular and not m.converged
+    assert np.all(np.isfinite(list(m.se.values())))

@@ -680,7 +680,8 @@ class MixedSummary:
         lines += [
             "",
             (
-                f"Status: {r.fit.status.name}; {r.fit.iterations} Newton iterations "
+                f"Status: {'boundary (singular) fit; engine ' if r.singular else ''}"
+                f"{r.fit.status.name}; {r.fit.iterations} Newton iterations "
                 f"({how}, {r.ngroups} groups solved as a batch)."
             ),
         ]
