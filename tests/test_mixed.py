@@ -296,8 +296,8 @@ def test_glmm_poisson_correlated_slope(ref):
 def test_singular_glmm_is_flagged(make_rng):
     rng = make_rng(63)
     g = np.repeat(np.arange(20), 5)
-    x = rng.normal(size=100)
-    y = rng.poisson(np.exp(0.2 + 0.3 * x))
+    x = np.tile(rng.normal(size=5), 20)  # every group identical: no
+    y = np.tile(rng.poisson(np.exp(1.0 + 0.3 * x[:5])), 20)  # between-group spread
     df = pd.DataFrame({"y": y, "x": x, "g": g})
     with pytest.warns(SingularFitWarning, match=r"L_diag\[0\] \(\(Intercept\)\|g\)"):
         m = mixed("y ~ x + (1 | g)", df, family="poisson")
