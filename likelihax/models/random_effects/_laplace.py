@@ -145,7 +145,8 @@ class Laplace:
             # Converged: the full Newton step is below the tolerance; take it
             # (error of order tol^2 after it). Near the mode the predicted gain
             # is below the rounding of h, where Armijo cannot judge: full steps.
-            tiny = jnp.max(jnp.abs(d)) <= self.inner_tol * (1.0 + jnp.max(jnp.abs(b)))
+            tol = max(self.inner_tol, 100 * float(jnp.finfo(dt).eps))  # float32
+            tiny = jnp.max(jnp.abs(d)) <= tol * (1.0 + jnp.max(jnp.abs(b)))
             noise = 64 * jnp.finfo(dt).eps * (1.0 + jnp.abs(f))
             full = tiny | (slope <= noise)
 

@@ -336,6 +336,20 @@ def mixed(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = engine_fit(loglik, params, fit_data, constraints=cons, **fit_kwargs)
+    fit = fit.annotate(
+        name=f"Mixed ({family})",
+        header=[("Groups", f"{des.group}: {len(levels)}"), ("Rows", str(n))],
+        notes=[
+            f"Formula: {formula}.",
+            (
+                "Observations here are the groups (one marginal log-likelihood "
+                "each), so this BIC uses log(groups); MixedResult.bic uses "
+                "log(rows) as lme4. L_diag, L_off: Cholesky factor of the "
+                "random-effect covariance (see MixedResult.varcorr for SDs and "
+                "correlations)."
+            ),
+        ],
+    )
     res = MixedResult(fit, des, family, formula, levels, padded, model)
     _rewarn(caught, res)
     return res
