@@ -303,3 +303,13 @@ def test_singular_glmm_is_flagged(make_rng):
         m = mixed("y ~ x + (1 | g)", df, family="poisson")
     assert m.singular and not m.converged
     assert np.all(np.isfinite(list(m.se.values())))
+
+
+def test_lr_test_random_slope(sleep, ref):
+    """Inference tools apply to the engine fit: LR test of the random slope
+    (lme4's anova(m1, m2) statistic, from the reference log-likelihoods)."""
+    m1 = mixed("Reaction ~ Days + (1 | Subject)", data("sleepstudy"))
+    r = lx.lr_test(m1.fit, sleep.fit)
+    ll = [R(ref, k, "lme4", "stat")["logLik"] for k in ("sleepstudy_int", "sleepstudy")]
+    assert np.isclose(r.statistic, 2 * (ll[1] - ll[0]), rtol=1e-7)
+    assert r.df == 2
