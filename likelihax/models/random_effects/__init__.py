@@ -18,9 +18,9 @@ from ._laplace import Laplace as Laplace
 from ._laplace import RandomEffects as RandomEffects
 from ._laplace import laplace as laplace
 from ._laplace import pad_groups as pad_groups
-from ._mixed import MixedResult as MixedResult
-from ._mixed import SingularFitWarning as SingularFitWarning
 from ._mixed import mixed as mixed
+from ._result import MixedResult as MixedResult
+from ._result import SingularFitWarning as SingularFitWarning
 
 __all__ = [
     "Laplace",
