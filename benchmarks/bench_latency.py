@@ -65,9 +65,8 @@ GOAL_LATER, GOAL_FIRST = 1.0, 1.5
 # ----- workers (fresh processes) ------------------------------------------------------
 def worker_likelihax(launch: float) -> None:
     t0 = time.time()
-    import numpy as np
-
     import jax
+    import numpy as np
 
     t_jax = time.time()
     import jax.scipy.stats as st
@@ -118,9 +117,8 @@ def worker_scipy(launch: float) -> None:
 
 
 def worker_jax(launch: float) -> None:
-    import numpy as np
-
     import jax
+    import numpy as np
 
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.optimize import brentq
-from scipy.stats import chi2, norm
+from scipy.stats import chi2
 
 import likelihax as lx
 from likelihax.inference._profile import profile, profile_ci

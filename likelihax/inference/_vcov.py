@@ -117,7 +117,6 @@ def vcov(
 
 def _vcov_natural(fit, kind, data=None, weights=None, groups=None, correction=True):
     """Covariance of every natural-scale element (``fit._spec.labels``) and its description."""
-    from .._fit import _prepare_weights
 
     if kind not in VCOV_KINDS:
         raise ValueError(f"kind must be one of {VCOV_KINDS}; got {kind!r}.")

@@ -13,7 +13,6 @@ follow R's ``glm``/``summary.glm`` (and statsmodels ``GLM``); NB2 estimates
 from __future__ import annotations
 
 import functools
-import math
 import warnings
 from typing import Any
 
@@ -26,7 +25,7 @@ from ..._fit import fit as engine_fit
 from ..._precision import x64_scope
 from ...model import constraints as C
 from ...model._model import Model
-from .._design import Design, check_rank, design, from_arrays, model_matrix
+from .._design import Design, check_rank, design, from_arrays
 from ._family import CONST_TERMS, Family, count_table, get_family
 from ._link import LINKS, Link
 from ._result import GLMResult, SeparationWarning
