@@ -203,3 +203,15 @@ def test_gmm_hessian_does_not_hang():
         pytest.fail("Gaussian-mixture fit (engine Hessian) hung for 240 s.")
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.startswith("ok")
+
+
+def test_em_only_result(fits, counts):
+    from likelihax.models.mixtures import EMResult
+
+    r = em(poisson_complete, START, counts, mstep=poisson_mstep, constraints=CONS,
+           se=False, tol=1e-13)  # fmt: skip
+    assert isinstance(r, EMResult) and r.converged
+    np.testing.assert_allclose(r.params["rate"], fits[0].params["rate"], rtol=1e-6)
+    assert r.loglik == pytest.approx(scipy_loglik(r.params, counts["y"]), rel=1e-12)
+    with pytest.raises(ValueError, match="se=False skips the engine"):
+        em(poisson_complete, START, counts, method="newton", se=False)

@@ -20,6 +20,7 @@ components in a documented canonical order (label switching).
 """
 
 from ._em import EMInfo as EMInfo
+from ._em import EMResult as EMResult
 from ._em import EMStatus as EMStatus
 from ._em import em as em
 from ._em import marginal_loglik as marginal_loglik
@@ -34,6 +35,7 @@ from ._univariate import univariate_mixture as univariate_mixture
 
 __all__ = [
     "EMInfo",
+    "EMResult",
     "EMStatus",
     "choose_k",
     "em",

@@ -75,7 +75,7 @@ from ...model import constraints as C
 from ...model._param import Param, ParamSpec, build_spec
 from ...optimize._newton import newton_direction
 
-__all__ = ["em", "EMInfo", "EMStatus", "marginal_loglik"]
+__all__ = ["em", "EMInfo", "EMResult", "EMStatus", "marginal_loglik"]
 
 _NOISE = 1e-10  # relative size of a log-likelihood change treated as rounding
 
@@ -150,6 +150,31 @@ class EMInfo(NamedTuple):
     starts: dict | None = None
 
 
+class EMResult(NamedTuple):
+    """EM estimate without standard errors (``se=False``).
+
+    Attributes
+    ----------
+    params : pytree
+        EM estimate (natural scale, canonical order for the ready-made models).
+    loglik : float
+        Observed-data log-likelihood at ``params``.
+    em : EMInfo
+        What EM did.
+    name : str
+    """
+
+    params: Any
+    loglik: float
+    em: EMInfo
+    name: str = "mixture"
+
+    @property
+    def converged(self) -> bool:
+        """True when EM met its stopping rule monotonically."""
+        return self.em.status == EMStatus.success
+
+
 # ----- the compiled EM loop -------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class _EMStatic:
@@ -177,9 +202,13 @@ class _EMState(NamedTuple):
 def _estep(st: _EMStatic, u, fixed, data, w):
     p = st.spec.to_natural(u, fixed)
     c = st.complete(p, data)
-    lse = jax.scipy.special.logsumexp(c, axis=1)
-    resp = jnp.exp(c - lse[:, None]) * w[:, None]
-    ll = jnp.sum(w * lse)
+    # log-sum-exp with one exp per entry (the E-step's main cost for large n)
+    mx = jax.lax.stop_gradient(jnp.max(c, axis=1, keepdims=True))
+    mx = jnp.where(jnp.isfinite(mx), mx, 0.0)
+    e = jnp.exp(c - mx)
+    tot = jnp.sum(e, axis=1, keepdims=True)
+    resp = e * (w[:, None] / tot)
+    ll = jnp.sum(w * (jnp.log(tot[:, 0]) + mx[:, 0]))
     return jnp.where(jnp.isnan(ll), -jnp.inf, ll), resp
 
 
@@ -424,9 +453,18 @@ def em_info(out: dict, i: int, accelerate, starts, status=None, message=None):
 
 def finish(
     fn, params_tree, data, weights, info: EMInfo | None, *, cov, warn, name,
-    header=(), notes=(), method_label="EM",
+    header=(), notes=(), method_label="EM", se=True,
 ):  # fmt: skip
-    """Engine fit of the marginal likelihood from the EM estimate, annotated."""
+    """Engine fit of the marginal likelihood from the EM estimate, annotated.
+
+    ``se=False``: no engine fit; the EM estimate as an :class:`EMResult`.
+    """
+    if not se:
+        est = jax.tree_util.tree_map(
+            lambda q: np.asarray(q.init), params_tree,
+            is_leaf=lambda q: isinstance(q, Param),
+        )
+        return EMResult(est, info.loglik, info, name)
     fit = engine_fit(
         fn, params_tree, data, weights=weights, method="newton", cov=cov, warn=warn
     )
@@ -454,6 +492,17 @@ def finish(
     return out
 
 
+def check_method(method, se):
+    """``method`` is "em" or "newton"; ``se=False`` only with EM."""
+    if method not in ("em", "newton"):
+        raise ValueError(f"method must be 'em' or 'newton'; got {method!r}.")
+    if method == "newton" and not se:
+        raise ValueError(
+            "se=False skips the engine, which is what method='newton' runs; use "
+            "method='em' with se=False, or method='newton' with se=True."
+        )
+
+
 def warn_em(info: EMInfo, stacklevel: int = 3):
     """Warn for every EM status but success and max_steps (polished by Newton)."""
     if info.status not in (EMStatus.success, EMStatus.max_steps):
@@ -477,6 +526,7 @@ def em(
     canonical: Callable | None = None,
     cov: Literal["oim", "opg", "sandwich", "hc1"] | None = None,
     name: str | None = None,
+    se: bool = True,
     warn: bool = True,
 ):
     r"""Maximum likelihood for a discrete latent-variable model by EM.
@@ -518,14 +568,20 @@ def em(
         Covariance kind for the engine (default ``"oim"``).
     name : str, optional
         Model name in the summary.
+    se : bool
+        False: stop after EM and return an :class:`EMResult` (estimate,
+        log-likelihood, EM record) without the engine's Newton polish and
+        standard errors (whose Hessian costs about as much as ``p`` gradient
+        evaluations over the data).
     warn : bool
         Warn when EM was not monotone (and engine warnings).
 
     Returns
     -------
-    FitResult
+    FitResult or EMResult
         The engine's result on the marginal likelihood, annotated with the EM
         details; ``fit.em`` is an :class:`EMInfo` (None for ``method="newton"``).
+        An :class:`EMResult` when ``se=False``.
 
     Raises
     ------
@@ -552,8 +608,7 @@ def em(
     >>> fit.em.monotone, np.round(fit.params["rate"], 3).tolist()
     (True, [0.712, 9.973])
     """
-    if method not in ("em", "newton"):
-        raise ValueError(f"method must be 'em' or 'newton'; got {method!r}.")
+    check_method(method, se)
     if accelerate not in (None, "squarem"):
         raise ValueError(f"accelerate must be None or 'squarem'; got {accelerate!r}.")
     if not callable(complete):
@@ -597,5 +652,5 @@ def em(
         warn_em(info)
     return finish(
         fn, _rebuild_params(spec, est_leaves), data, weights, info, cov=cov,
-        warn=warn, name=label,
+        warn=warn, name=label, se=se,
     )  # fmt: skip

@@ -21,6 +21,7 @@ from ...model import constraints as C
 from ...model._param import Param, build_spec
 from ._em import (
     EMStatus,
+    check_method,
     em_info,
     finish,
     marginal_loglik,
@@ -46,10 +47,25 @@ def weights_param(w) -> Param:
     return Param(w, fixed=True) if w.size == 1 else Param(w, C.simplex)
 
 
-def check_k(k, n_distinct: int, what: str):
-    """``k`` is an int >= 1 and not above the number of distinct data values."""
+def count_distinct(a, limit: int) -> int:
+    """Number of distinct rows of ``a``, counted up to ``limit`` (O(n limit)).
+
+    ``np.unique(a, axis=0)`` sorts, which takes about a second for a million
+    rows; only "fewer than k distinct rows" matters here.
+    """
+    rest = np.asarray(a).reshape(np.shape(a)[0], -1)
+    count = 0
+    while rest.shape[0] and count < limit:
+        rest = rest[np.any(rest != rest[0], axis=1)]
+        count += 1
+    return count
+
+
+def check_k(k, data, what: str):
+    """``k`` is an int >= 1 and not above the number of distinct rows of ``data``."""
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k (number of components) must be an integer >= 1; got {k!r}.")
+    n_distinct = count_distinct(data, int(k))
     if k > n_distinct:
         raise ValueError(
             f"k={k} components but the data have only {n_distinct} distinct "
@@ -141,6 +157,7 @@ def fit_mixture(
     cov=None,
     warn: bool = True,
     method: str = "em",
+    se: bool = True,
 ):
     """Run EM from a batch of starts, keep the best non-degenerate one, then the engine.
 
@@ -149,6 +166,7 @@ def fit_mixture(
     starts (natural scale). ``diagnose(params) -> list[str]`` names degenerate
     components (empty, collapsed) of a host-side estimate.
     """
+    check_method(method, se)
     with x64_scope():
         spec, leaves = build_spec(template)
         fixed = [jnp.asarray(x, jnp.float64) for x in leaves]
@@ -210,7 +228,7 @@ def fit_mixture(
     est = canonical(spec.unflatten_natural(out["params_flat"][best]))
     return finish(
         marginal_loglik(complete), _as_template(spec, est), data, weights, info,
-        cov=cov, warn=warn, name=name, header=header,
+        cov=cov, warn=warn, name=name, header=header, se=se,
     )  # fmt: skip
 
 

@@ -115,40 +115,47 @@ def gmm_complete(covariance: str):
 
 
 # ----- closed-form M-steps ---------------------------------------------------------------
-def _moments(resp, x):
-    nk = jnp.sum(resp, axis=0)
-    means = (resp.T @ x) / nk[:, None]
-    return nk, means
-
-
-def _scatter(resp, x, means, nk):
-    # Centered, as scikit-learn: sum_i r_ik (x_i - mu_k)(x_i - mu_k)' / N_k.
-    diff = x[:, None, :] - means[None]
-    return jnp.einsum("nk,nki,nkj->kij", resp, diff, diff) / nk[:, None, None]
+# All weighted sums over the data come from one matrix product r' F with the
+# features F = [1, x - c, (x - c)_i (x - c)_j] (c: the data mean, so the
+# second moments are centered near the data and lose few digits to
+# cancellation): XLA:CPU runs the product as one GEMM, several times faster
+# than the column reductions of a centered two-pass formula.
+def _sums(resp, x, squares: str):
+    c = jnp.mean(x, axis=0)
+    xc = x - c
+    d = x.shape[1]
+    if squares == "outer":
+        sq = (xc[:, :, None] * xc[:, None, :]).reshape(x.shape[0], d * d)
+    else:
+        sq = xc * xc
+    F = jnp.concatenate([jnp.ones((x.shape[0], 1), x.dtype), xc, sq], axis=1)
+    M = resp.T @ F
+    nk = M[:, 0]
+    m = M[:, 1 : 1 + d] / nk[:, None]
+    return nk, m + c[None], m, M[:, 1 + d :] / nk[:, None]
 
 
 def _mstep_full(resp, data, p):
     x = data["x"]
-    nk, means = _moments(resp, x)
-    S = _scatter(resp, x, means, nk)
+    d = x.shape[1]
+    nk, means, m, sq = _sums(resp, x, "outer")
+    S = sq.reshape(-1, d, d) - m[:, :, None] * m[:, None, :]
     return {"cov": [S[k] for k in range(S.shape[0])], "means": means,
             "weights": nk / jnp.sum(nk)}  # fmt: skip
 
 
 def _mstep_tied(resp, data, p):
     x = data["x"]
-    nk, means = _moments(resp, x)
-    S = _scatter(resp, x, means, nk)
+    d = x.shape[1]
+    nk, means, m, sq = _sums(resp, x, "outer")
+    S = sq.reshape(-1, d, d) - m[:, :, None] * m[:, None, :]
     tied = jnp.einsum("k,kij->ij", nk, S) / jnp.sum(nk)
     return {"cov": tied, "means": means, "weights": nk / jnp.sum(nk)}
 
 
 def _mstep_diag(resp, data, p):
-    x = data["x"]
-    nk, means = _moments(resp, x)
-    diff = x[:, None, :] - means[None]
-    var = jnp.einsum("nk,nkj->kj", resp, diff * diff) / nk[:, None]
-    return {"means": means, "var": var, "weights": nk / jnp.sum(nk)}
+    nk, means, m, sq = _sums(resp, data["x"], "diag")
+    return {"means": means, "var": sq - m * m, "weights": nk / jnp.sum(nk)}
 
 
 def _mstep_spherical(resp, data, p):
@@ -297,6 +304,7 @@ def gaussian_mixture(
     max_steps: int = 1000,
     tol: float = 1e-10,
     cov: Literal["oim", "opg", "sandwich"] | None = None,
+    se: bool = True,
     warn: bool = True,
 ):
     r"""Gaussian mixture by EM, with standard errors from the marginal likelihood.
@@ -329,12 +337,17 @@ def gaussian_mixture(
         ``tol`` (scikit-learn's rule), or after ``max_steps`` iterations.
     cov : str, optional
         Covariance kind of the estimates (default ``"oim"``).
+    se : bool
+        False: EM only, no Newton polish or standard errors; returns an
+        :class:`~likelihax.models.mixtures.EMResult` (much faster for large
+        ``n``: the engine's exact Hessian costs about as much as one gradient
+        pass over the data per parameter).
     warn : bool
         Warn about degenerate starts and convergence problems.
 
     Returns
     -------
-    FitResult
+    FitResult or EMResult
         Components sorted by the first coordinate of the mean; ``fit.em`` has
         the EM record (iterations, monotonicity, starts).
 
@@ -361,7 +374,7 @@ def gaussian_mixture(
         )
     xa = _check_x(x)
     n, d = xa.shape
-    check_k(k, len(np.unique(xa, axis=0)), "rows")
+    check_k(k, xa, "rows")
     w = prepare_weights(weights, n)
     wj = np.ones(n) if w is None else w
     scale = float(np.max(np.var(xa, axis=0))) or 1.0
@@ -390,7 +403,7 @@ def gaussian_mixture(
         name=f"Gaussian mixture (K={k}, {covariance})",
         header=[("Components", f"{k} ({covariance} covariance, d={d})")],
         accelerate=accelerate, max_steps=max_steps, tol=tol, cov=cov, warn=warn,
-        method=method,
+        method=method, se=se,
     )  # fmt: skip
 
 

@@ -87,6 +87,7 @@ def latent_class(
     max_steps: int = 1000,
     tol: float = 1e-10,
     cov: Literal["oim", "opg", "sandwich"] | None = None,
+    se: bool = True,
     warn: bool = True,
 ):
     r"""Latent class model for categorical indicators, by EM.
@@ -103,7 +104,7 @@ def latent_class(
         Frequency weights (e.g. counts of response patterns).
     init : {"random", "kmeans++"}
         Random responsibilities (default) or k-means++ on the codes.
-    starts, key, accelerate, method, max_steps, tol, cov, warn
+    starts, key, accelerate, method, max_steps, tol, cov, se, warn
         As in :func:`gaussian_mixture`.
 
     Returns
@@ -133,7 +134,7 @@ def latent_class(
     """
     ya, cats = _check(y, n_categories)
     n, J = ya.shape
-    check_k(k, len(np.unique(ya, axis=0)), "response patterns")
+    check_k(k, ya, "response patterns")
     w = prepare_weights(weights, n)
     onehot = [np.eye(c)[ya[:, j]] for j, c in enumerate(cats)]
     data = {"y": ya, "onehot": onehot}
@@ -153,7 +154,7 @@ def latent_class(
         name=f"Latent class model (K={k})",
         header=[("Classes", f"{k} ({J} items, categories {list(cats)})")],
         accelerate=accelerate, max_steps=max_steps, tol=tol, cov=cov, warn=warn,
-        method=method,
+        method=method, se=se,
     )  # fmt: skip
 
 

@@ -109,6 +109,7 @@ def mixture_regression(
     max_steps: int = 1000,
     tol: float = 1e-10,
     cov: Literal["oim", "opg", "sandwich"] | None = None,
+    se: bool = True,
     warn: bool = True,
 ):
     r"""Mixture of ``k`` linear regressions with normal errors, by EM.
@@ -127,7 +128,7 @@ def mixture_regression(
     init : {"random", "kmeans++"}, dict or list of dicts
         Random responsibilities (default), k-means++ on ``(X, y)``, or
         explicit starts with keys ``weights``, ``coef``, ``sd``.
-    starts, key, accelerate, method, max_steps, tol, cov, warn
+    starts, key, accelerate, method, max_steps, tol, cov, se, warn
         As in :func:`gaussian_mixture`.
 
     Returns
@@ -154,7 +155,7 @@ def mixture_regression(
     """
     ya, Xa = _check(y, X, intercept)
     n, p = Xa.shape
-    check_k(k, len(np.unique(np.column_stack([Xa, ya]), axis=0)), "rows of (X, y)")
+    check_k(k, np.column_stack([Xa, ya]), "rows of (X, y)")
     w = prepare_weights(weights, n)
     data = {"X": Xa, "y": ya}
     if isinstance(init, (dict, list)):
@@ -174,7 +175,7 @@ def mixture_regression(
         canonical=_canonical, name=f"Mixture of linear regressions (K={k})",
         header=[("Components", f"{k} (normal errors, p={p})")],
         accelerate=accelerate, max_steps=max_steps, tol=tol, cov=cov, warn=warn,
-        method=method,
+        method=method, se=se,
     )  # fmt: skip
 
 

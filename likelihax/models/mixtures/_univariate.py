@@ -167,6 +167,7 @@ def univariate_mixture(
     max_steps: int = 1000,
     tol: float = 1e-10,
     cov: Literal["oim", "opg", "sandwich"] | None = None,
+    se: bool = True,
     warn: bool = True,
 ):
     r"""Finite mixture of Poisson, normal or exponential distributions by EM.
@@ -181,7 +182,7 @@ def univariate_mixture(
     family : {"poisson", "normal", "exponential"}
     weights : array (n,), optional
         Frequency weights.
-    init, starts, key, accelerate, method, max_steps, tol, cov, warn
+    init, starts, key, accelerate, method, max_steps, tol, cov, se, warn
         As in :func:`gaussian_mixture`; an explicit ``init`` has the keys
         ``weights`` and ``rate`` (or ``mean`` and ``sd``).
 
@@ -210,7 +211,7 @@ def univariate_mixture(
         raise ValueError(f"family must be one of {FAMILIES}; got {family!r}.")
     ya = _check_y(y, family)
     n = ya.size
-    check_k(k, len(np.unique(ya)), "values")
+    check_k(k, ya, "values")
     w = prepare_weights(weights, n)
     mstep = _MSTEP[family]
     if isinstance(init, (dict, list)):
@@ -235,7 +236,7 @@ def univariate_mixture(
         diagnose=_diagnose(family, scale), canonical=_canonical(family),
         name=f"{family.capitalize()} mixture (K={k})",
         header=[("Components", f"{k} ({family})")], accelerate=accelerate,
-        max_steps=max_steps, tol=tol, cov=cov, warn=warn, method=method,
+        max_steps=max_steps, tol=tol, cov=cov, warn=warn, method=method, se=se,
     )  # fmt: skip
 
 
