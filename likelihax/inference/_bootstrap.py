@@ -189,6 +189,19 @@ class Bootstrap:
         return "\n".join(lines)
 
 
+def _memory_budget() -> int:
+    """Bytes a batch of replicates may use: 256 MiB on the host, an eighth of an
+    accelerator's memory (larger batches keep a GPU busy)."""
+    dev = jax.devices()[0]
+    if dev.platform != "cpu":
+        try:
+            limit = int(dev.memory_stats()["bytes_limit"])
+            return max(256 << 20, limit // 8)
+        except Exception:  # noqa: BLE001 - memory_stats is optional per backend
+            pass
+    return 256 << 20
+
+
 def bootstrap(
     fit,
     n_boot: int = 1000,
@@ -261,7 +274,7 @@ def bootstrap(
         raise ValueError(f"batch_size must be a positive integer; got {batch_size}.")
     if batch_size is None:
         per_rep = max(n, 1) * (runner.k + 4) * 8 * 4
-        most = int(max(1, min(n_boot, (256 << 20) // per_rep)))
+        most = int(max(1, min(n_boot, _memory_budget() // per_rep)))
         # Equal batches (one compiled program), e.g. 2 x 500 rather than 838 + 162.
         batch_size = -(-n_boot // -(-n_boot // most))
     idx = np.asarray(fit._spec.reported)
