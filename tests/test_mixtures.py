@@ -164,26 +164,20 @@ def test_weights_equal_duplicated_rows(blobs):
 
 
 def test_canonical_order_and_one_component(blobs):
-    f = gaussian_mixture(blobs, 3, "tied", starts=4, key=lx_key(7))
+    f = gaussian_mixture(blobs, 3, "tied", starts=2, key=lx_key(7))
     assert np.all(np.diff(f.params["means"][:, 0]) > 0)
     g = gaussian_mixture(blobs, 1)
     np.testing.assert_allclose(g.params["means"][0], blobs.mean(0), rtol=1e-10)
     np.testing.assert_allclose(g.params["cov"][0], np.cov(blobs.T, bias=True),
                                rtol=1e-8)  # fmt: skip
-    r = gaussian_mixture(blobs, 3, "spherical", init="random", starts=3)
-    assert r.em.starts["starts"] == 3
+    r = gaussian_mixture(blobs, 3, "spherical", init="random", starts=3, se=False)
+    assert r.em.starts["starts"] == 3 and np.all(np.diff(r.params["means"][:, 0]) > 0)
 
 
 def lx_key(i):
     import jax
 
     return jax.random.key(i)
-
-
-def test_choose_k_by_information_criteria(blobs):
-    fits = [gaussian_mixture(blobs, k, starts=4) for k in (1, 2, 3, 4)]
-    tab = lx.ic_table(*fits, names=[f"K={k}" for k in (1, 2, 3, 4)])
-    assert tab.rows[0].name == "K=3" or tab["K=3"].bic == min(r.bic for r in tab.rows)
 
 
 # ----- bad input and degenerate solutions ---------------------------------------------
