@@ -190,8 +190,14 @@ class Bootstrap:
 
 
 def _memory_budget() -> int:
-    """Bytes a batch of replicates may use: 256 MiB on the host, an eighth of an
-    accelerator's memory (larger batches keep a GPU busy)."""
+    """Bytes a batch of replicates may use: 64 MiB on the host, an eighth of an
+    accelerator's memory (larger batches keep a GPU busy).
+
+    On a CPU, batches whose working set stays near the size of the caches run
+    faster than one large batch (measured on a 2-core EPYC: 1,000 replicates
+    of a 6-parameter logistic fit with N = 1,000 took about 0.21 s in batches
+    of 100-250 against 0.29 s in batches of 500).
+    """
     dev = jax.devices()[0]
     if dev.platform != "cpu":
         try:
@@ -199,7 +205,7 @@ def _memory_budget() -> int:
             return max(256 << 20, limit // 8)
         except Exception:  # noqa: BLE001 - memory_stats is optional per backend
             pass
-    return 256 << 20
+    return 64 << 20
 
 
 def bootstrap(
