@@ -65,7 +65,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_logistic import BUSY_WARN, REPO_ROOT, BackgroundLoad  # noqa: E402
+from bench_logistic import BUSY_WARN, REPO_ROOT, BackgroundLoad
 
 GOAL = 10.0
 
@@ -77,7 +77,9 @@ def make_data(n: int, k: int, d: int, seed: int):
     chol = [np.tril(rng.normal(0.0, 0.4, (d, d)), -1) + np.diag(rng.uniform(0.5, 1.2, d))
             for _ in range(k)]  # fmt: skip
     z = rng.integers(0, k, n)
-    x = centers[z] + np.einsum("nij,nj->ni", np.asarray(chol)[z], rng.normal(size=(n, d)))
+    x = centers[z] + np.einsum(
+        "nij,nj->ni", np.asarray(chol)[z], rng.normal(size=(n, d))
+    )
     start = {
         "weights": np.full(k, 1.0 / k),
         "means": x[rng.choice(n, k, replace=False)].copy(),
@@ -135,7 +137,7 @@ def cold_time(args) -> float | None:
     code = CHILD.format(bench=str(Path(__file__).resolve().parent), n=args.n, k=args.k,
                         d=args.d, seed=args.seed, tol=args.tol)  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=env, cwd=REPO_ROOT)  # fmt: skip
+                         env=env, cwd=REPO_ROOT, check=False)  # fmt: skip
     if out.returncode != 0:
         print(out.stderr[-2000:], file=sys.stderr)
         return None
@@ -159,7 +161,9 @@ def main(argv=None):
     print(f"Gaussian mixture: N={args.n:,}, d={args.d}, K={args.k}, full covariance, "
           f"tol={args.tol:g} (mean loglik per point), same start")  # fmt: skip
 
-    gm, sk_times, sk_load = timed(lambda: fit_sklearn(x, start, args.tol), args.sk_repeats)
+    gm, sk_times, sk_load = timed(
+        lambda: fit_sklearn(x, start, args.tol), args.sk_repeats
+    )
     lx_fit, lx_times, lx_load = timed(lambda: fit_likelihax(x, start, args.tol),
                                       args.repeats)  # fmt: skip
     cold = None if args.no_cold else cold_time(args)
@@ -182,22 +186,32 @@ def main(argv=None):
               f"{'' if c is None else f'{c:.2f}':>9}"
               f"{'' if load is None else f'{100 * load:.0f}%':>11}")  # fmt: skip
     ratio = statistics.median(sk_times) / statistics.median(lx_times)
-    print(f"\nspeed-up (scikit-learn median / likelihax median): {ratio:.1f}x "
-          f"(goal >= {GOAL:g}x: {'met' if ratio >= GOAL else 'NOT met'})")
-    print(f"iterations: scikit-learn {gm.n_iter_} = likelihax {lx_fit.em.iterations} "
-          "+ 1 (scikit-learn sees the stopping change one iteration later)")
-    print(f"loglik after {gm.n_iter_} M-steps: likelihax {same.em.trace[-1]:.10g}, "
-          f"scikit-learn {ll_sk:.10g}, relative difference {rel:.2e} "
-          f"({'ok' if rel < 1e-9 else 'MISMATCH'})")
+    print(
+        f"\nspeed-up (scikit-learn median / likelihax median): {ratio:.1f}x "
+        f"(goal >= {GOAL:g}x: {'met' if ratio >= GOAL else 'NOT met'})"
+    )
+    print(
+        f"iterations: scikit-learn {gm.n_iter_} = likelihax {lx_fit.em.iterations} "
+        "+ 1 (scikit-learn sees the stopping change one iteration later)"
+    )
+    print(
+        f"loglik after {gm.n_iter_} M-steps: likelihax {same.em.trace[-1]:.10g}, "
+        f"scikit-learn {ll_sk:.10g}, relative difference {rel:.2e} "
+        f"({'ok' if rel < 1e-9 else 'MISMATCH'})"
+    )
     if max(x for x in (sk_load, lx_load) if x is not None) > BUSY_WARN:
-        print(f"warning: other processes used more than {100 * BUSY_WARN:.0f}% of the "
-              "CPU while timing; figures are inflated and the ratio is noisy.")
+        print(
+            f"warning: other processes used more than {100 * BUSY_WARN:.0f}% of the "
+            "CPU while timing; figures are inflated and the ratio is noisy."
+        )
     if args.se:
         t = time.perf_counter()
         full = fit_likelihax(x, start, args.tol, se=True)
-        print(f"\nfull likelihax fit with SEs (EM + Newton polish, {full.iterations} "
-              f"Newton steps): {time.perf_counter() - t:.2f} s (first call with SEs, "
-              f"compile included); loglik {full.loglik:.10g}, status {full.status.name}")
+        print(
+            f"\nfull likelihax fit with SEs (EM + Newton polish, {full.iterations} "
+            f"Newton steps): {time.perf_counter() - t:.2f} s (first call with SEs, "
+            f"compile included); loglik {full.loglik:.10g}, status {full.status.name}"
+        )
     return 0 if rel < 1e-9 else 1
 
 

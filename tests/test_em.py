@@ -7,7 +7,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import warnings
 
 import jax.numpy as jnp
 import jax.scipy.stats as jst
@@ -134,8 +133,11 @@ def test_max_steps_status(counts):
 
 
 def test_multiple_starts(counts):
-    starts = [START, {"w": np.array([0.3, 0.7]), "rate": np.array([2.0, 9.0])},
-              {"w": np.array([0.5, 0.5]), "rate": np.array([4.0, 4.01])}]
+    starts = [
+        START,
+        {"w": np.array([0.3, 0.7]), "rate": np.array([2.0, 9.0])},
+        {"w": np.array([0.5, 0.5]), "rate": np.array([4.0, 4.01])},
+    ]
     f = em(poisson_complete, START, counts, mstep=poisson_mstep, constraints=CONS,
            starts=starts)  # fmt: skip
     s = f.em.starts
@@ -197,7 +199,7 @@ def test_gmm_hessian_does_not_hang():
     try:
         out = subprocess.run(
             [sys.executable, "-c", HANG_CHILD], capture_output=True, text=True,
-            timeout=240,
+            timeout=240, check=False,
         )  # fmt: skip
     except subprocess.TimeoutExpired:  # pragma: no cover - the regression
         pytest.fail("Gaussian-mixture fit (engine Hessian) hung for 240 s.")

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from likelihax.models.mixtures import EMStatus
 from likelihax.models.missing import mvn_fiml_loglik, mvn_missing
+from likelihax.models.mixtures import EMStatus
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import optimize, stats
 from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
 from sklearn.mixture import GaussianMixture
+from statsmodels.tools.numdiff import approx_hess3
 
 import likelihax as lx
-from likelihax.models.mixtures import gaussian_mixture
+from likelihax.models.mixtures import (
+    choose_k,
+    gaussian_mixture,
+    latent_class,
+    mixture_regression,
+    poisson_mixture,
+    univariate_mixture,
+)
 
 REF = Path(__file__).parent / "reference"
 
@@ -43,8 +52,16 @@ def _init(cov_type, rng, x, k=3):
     if cov_type == "tied":
         return {"weights": w, "means": means, "cov": full[0]}
     if cov_type == "diag":
-        return {"weights": w, "means": means, "var": np.array([np.diag(s) for s in full])}
-    return {"weights": w, "means": means, "var": np.array([np.trace(s) / d for s in full])}
+        return {
+            "weights": w,
+            "means": means,
+            "var": np.array([np.diag(s) for s in full]),
+        }
+    return {
+        "weights": w,
+        "means": means,
+        "var": np.array([np.trace(s) / d for s in full]),
+    }
 
 
 def _sk_precisions(init, cov_type):
@@ -113,7 +130,8 @@ def test_old_faithful_known_maximum(faithful):
                                                             rel=1e-6)  # fmt: skip
             for i in range(2):
                 assert f.params["cov"][k][i, j] == pytest.approx(
-                    ref[f"cov[{k}][{i},{j}]"], rel=1e-5)
+                    ref[f"cov[{k}][{i},{j}]"], rel=1e-5
+                )
     # mclust's BIC is 2 loglik - k log n (sign reversed).
     assert f.bic == pytest.approx(-ref["bic_mclust"], rel=1e-9)
     assert f.em.starts["at_best"] >= 1 and f.em.starts["starts"] == 5
@@ -254,16 +272,6 @@ def test_bad_input_messages(blobs):
 
 
 # ----- univariate mixtures, regression mixtures, latent classes ----------------------
-from scipy import optimize, stats  # noqa: E402
-from statsmodels.tools.numdiff import approx_hess3  # noqa: E402
-
-from likelihax.models.mixtures import (  # noqa: E402
-    choose_k,
-    latent_class,
-    mixture_regression,
-    poisson_mixture,
-    univariate_mixture,
-)
 
 
 def _reference(negll, theta0):
@@ -271,11 +279,19 @@ def _reference(negll, theta0):
     numerical Hessian of the natural-scale log-likelihood."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        r = optimize.minimize(negll, theta0, method="Nelder-Mead",
-                              options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 40000})
+        r = optimize.minimize(
+            negll,
+            theta0,
+            method="Nelder-Mead",
+            options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 40000},
+        )
         r = optimize.minimize(negll, r.x, method="BFGS", options={"gtol": 1e-9})
-        r = optimize.minimize(negll, r.x, method="Nelder-Mead",
-                              options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 40000})
+        r = optimize.minimize(
+            negll,
+            r.x,
+            method="Nelder-Mead",
+            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 40000},
+        )
     se = np.sqrt(np.diag(np.linalg.inv(approx_hess3(r.x, negll))))  # fmt: skip
     return r.x, -r.fun, se
 
@@ -294,7 +310,9 @@ def test_poisson_mixture_against_scipy(make_rng):
         w, a, b = t
         if not (0 < w < 1 and a > 0 and b > 0):
             return np.inf
-        return -np.sum(np.log(w * stats.poisson.pmf(y, a) + (1 - w) * stats.poisson.pmf(y, b)))
+        return -np.sum(
+            np.log(w * stats.poisson.pmf(y, a) + (1 - w) * stats.poisson.pmf(y, b))
+        )
 
     th, ll, se = _reference(negll, np.array([0.5, 1.0, 8.0]))
     assert f.loglik == pytest.approx(ll, rel=1e-9)
@@ -319,7 +337,9 @@ def test_exponential_and_normal_mixtures_against_scipy(make_rng):
 
     th, ll, se = _reference(negll, np.array([0.5, 0.1, 1.0]))
     assert f.loglik == pytest.approx(ll, rel=1e-9)
-    np.testing.assert_allclose([f.params["weights"][0], *f.params["rate"]], th, rtol=1e-4)
+    np.testing.assert_allclose(
+        [f.params["weights"][0], *f.params["rate"]], th, rtol=1e-4
+    )
     np.testing.assert_allclose([f.se["weights"][0], *f.se["rate"]], se, rtol=5e-3)
 
     x = np.concatenate([rng.normal(-1, 0.5, 200), rng.normal(2, 1.5, 300)])
@@ -341,7 +361,9 @@ def test_mixture_regression_against_scipy(make_rng):
     n = 300
     x = rng.uniform(-2, 2, n)
     z = rng.random(n) < 0.45
-    y = np.where(z, 1.0 + 2.0 * x, -1.0 - 0.5 * x) + rng.normal(0, np.where(z, 0.4, 0.7))
+    y = np.where(z, 1.0 + 2.0 * x, -1.0 - 0.5 * x) + rng.normal(
+        0, np.where(z, 0.4, 0.7)
+    )
     f = mixture_regression(y, x, 2, starts=6)
 
     def negll(t):
@@ -391,7 +413,9 @@ def test_choose_k_and_other_model_errors(make_rng):
     y = _two_poisson(make_rng)
     table, fits = choose_k(poisson_mixture, [1, 2, 3], y, starts=3)
     assert min(table.rows, key=lambda r: r.bic).name == "K=2"
-    assert set(fits) == {1, 2, 3} and fits[1].params["rate"][0] == pytest.approx(y.mean())
+    assert set(fits) == {1, 2, 3} and fits[1].params["rate"][0] == pytest.approx(
+        y.mean()
+    )
     with pytest.raises(ValueError, match="at least two values of k"):
         choose_k(poisson_mixture, [2], y)
     with pytest.raises(ValueError, match="non-negative integer counts; rows \\[1\\]"):
@@ -427,7 +451,9 @@ def test_univariate_degenerate_components_named():
     y = np.array([0.0, 0.0, 0.0, 0.0, 3.0, 3.4, 2.8, 3.9, 2.2, 3.1])
     init = {"weights": np.array([0.4, 0.6]), "mean": np.array([0.0, 3.0]),
             "sd": np.array([0.5, 1.0])}  # fmt: skip
-    with pytest.raises(ValueError, match=r"variance of component 0 collapsed.*'sd\[0\]'"):
+    with pytest.raises(
+        ValueError, match=r"variance of component 0 collapsed.*'sd\[0\]'"
+    ):
         univariate_mixture(y, 2, "normal", init=init)
     # Poisson: a component on the zeros only has its rate driven to 0.
     init = {"weights": np.array([0.4, 0.6]), "rate": np.array([0.01, 3.0])}

@@ -63,7 +63,7 @@ from .mixtures._em import EMInfo, EMStatus
 from .mixtures._finite import prepare_weights
 from .mixtures._linalg import mvn_logpdf
 
-__all__ = ["mvn_missing", "mvn_fiml_loglik"]
+__all__ = ["mvn_fiml_loglik", "mvn_missing"]
 
 _LOG2PI = float(np.log(2.0 * np.pi))
 
@@ -111,7 +111,7 @@ def _em_step(mu, S, x, m, w):
     wsum = jnp.sum(w)
     mu_new = jnp.sum(w[:, None] * xhat, axis=0) / wsum
     dev = xhat - mu_new[None]
-    S_new = (jnp.einsum("n,ni,nj->ij", w, dev, dev) + jnp.einsum("n,nij->ij", w, Cond))
+    S_new = jnp.einsum("n,ni,nj->ij", w, dev, dev) + jnp.einsum("n,nij->ij", w, Cond)
     S_new = S_new / wsum
     return mu_new, 0.5 * (S_new + S_new.T)
 
@@ -130,14 +130,14 @@ def _em_run(st_max, st_tol, mu0, S0, x, m, w, trace0):
         return (~c[4]) & (c[3] < st_max)
 
     def body(c):
-        mu, S, ll, k, done, maxdec, first, trace = c
+        mu, S, ll, k, _, maxdec, first, trace = c
         mu1, S1 = _em_step(mu, S, x, m, w)
         ll1 = _loglik(mu1, S1, x, m, w)
         k1 = k + 1
         dec = ll - ll1
         bad = jnp.isfinite(ll1) & (dec > 1e-10 * jnp.maximum(1.0, jnp.abs(ll)))
         finite = jnp.isfinite(ll1)
-        keep = lambda a, b: jnp.where(finite, a, b)  # noqa: E731
+        keep = lambda a, b: jnp.where(finite, a, b)
         return (
             keep(mu1, mu), keep(S1, S), keep(ll1, ll), k1,
             ~finite | (((ll1 - ll) / wsum <= st_tol) & ~bad),
@@ -256,7 +256,10 @@ def mvn_missing(
         if warn and status == EMStatus.not_monotone:  # pragma: no cover
             warnings.warn(msg, ConvergenceWarning, stacklevel=2)
         mu0, S0 = mu, 0.5 * (S + S.T)
-    params = {"mean": Param(np.asarray(mu0)), "cov": Param(np.asarray(S0), C.cov_matrix)}
+    params = {
+        "mean": Param(np.asarray(mu0)),
+        "cov": Param(np.asarray(S0), C.cov_matrix),
+    }
     fit = engine_fit(mvn_fiml_loglik, params, data, weights=w, method="newton",
                      cov=cov, warn=warn)  # fmt: skip
     if info is None:

@@ -60,7 +60,8 @@ import dataclasses
 import enum
 import functools
 import warnings
-from typing import Any, Callable, Literal, Mapping, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -75,7 +76,7 @@ from ...model import constraints as C
 from ...model._param import Param, ParamSpec, build_spec
 from ...optimize._newton import newton_direction
 
-__all__ = ["em", "EMInfo", "EMResult", "EMStatus", "marginal_loglik"]
+__all__ = ["EMInfo", "EMResult", "EMStatus", "em", "marginal_loglik"]
 
 _NOISE = 1e-10  # relative size of a log-likelihood change treated as rounding
 
@@ -249,7 +250,7 @@ def _newton_mstep(st: _EMStatic, u, resp, fixed, data):
         d = newton_direction(H, g)[0]
 
         def cond(c):
-            t, k, ok = c
+            _, k, ok = c
             return (~ok) & (k < 30)
 
         def body(c):
@@ -266,7 +267,7 @@ def _newton_mstep(st: _EMStatic, u, resp, fixed, data):
 
 
 def _em_core(st: _EMStatic, u0, fixed, data, w):
-    noise_of = lambda ll: _NOISE * jnp.maximum(1.0, jnp.abs(ll))  # noqa: E731
+    noise_of = lambda ll: _NOISE * jnp.maximum(1.0, jnp.abs(ll))
     wsum = jnp.sum(w)
     ll0, resp0 = _estep(st, u0, fixed, data, w)
     trace = jnp.full((st.max_steps + 1,), jnp.nan, u0.dtype).at[0].set(ll0)
@@ -295,7 +296,7 @@ def _em_core(st: _EMStatic, u0, fixed, data, w):
             ux = s.u - 2.0 * alpha * r + alpha * alpha * v
             llx, rx = _estep(st, ux, fixed, data, w)
             take = jnp.isfinite(llx) & (llx >= ll2) & jnp.all(jnp.isfinite(ux))
-            pick = lambda a, b: jnp.where(take, a, b)  # noqa: E731
+            pick = lambda a, b: jnp.where(take, a, b)
             u1, ll1, r1 = pick(ux, u2), pick(llx, ll2), pick(rx, r2)
         k = s.n_iter + 1
         dec = s.ll - ll1
@@ -314,11 +315,11 @@ def _em_core(st: _EMStatic, u0, fixed, data, w):
 
     s = jax.lax.while_loop(lambda s: (~s.done) & (s.n_iter < st.max_steps), body, s0)
     finite = jnp.isfinite(s.trace[s.n_iter])
-    return dict(
-        u=s.u, ll=s.ll, n_iter=s.n_iter, done=s.done, finite=finite,
-        max_dec=s.max_dec, first_dec=s.first_dec, trace=s.trace,
-        params_flat=st.spec.natural_flat(s.u, fixed), attempt=s.attempt,
-    )  # fmt: skip
+    return {
+        "u": s.u, "ll": s.ll, "n_iter": s.n_iter, "done": s.done, "finite": finite,
+        "max_dec": s.max_dec, "first_dec": s.first_dec, "trace": s.trace,
+        "params_flat": st.spec.natural_flat(s.u, fixed), "attempt": s.attempt,
+    }  # fmt: skip
 
 
 _em_many = jax.jit(
@@ -461,7 +462,8 @@ def finish(
     """
     if not se:
         est = jax.tree_util.tree_map(
-            lambda q: np.asarray(q.init), params_tree,
+            lambda q: np.asarray(q.init),
+            params_tree,
             is_leaf=lambda q: isinstance(q, Param),
         )
         return EMResult(est, info.loglik, info, name)
@@ -479,10 +481,8 @@ def finish(
         ]
         if info.starts is not None and info.starts["starts"] > 1:
             s = info.starts
-            rows.append(
-                ("Starts", f"{s['starts']} ({s['at_best']} at best, "
-                           f"loglik spread {s['loglik_spread']:.4g})")
-            )  # fmt: skip
+            spread = f"loglik spread {s['loglik_spread']:.4g}"
+            rows.append(("Starts", f"{s['starts']} ({s['at_best']} at best, {spread})"))
         if info.status != EMStatus.success:
             notes = (*notes, info.message)
     else:
@@ -624,8 +624,16 @@ def em(
         jdata = prepare_data(data, np.float64)
         n, _ = _check_complete(complete, spec, leaves, jdata, np.float64)
         if method == "newton":
-            return finish(fn, params if constraints is None else _rebuild_params(
-                spec, leaves), data, weights, None, cov=cov, warn=warn, name=label)
+            return finish(
+                fn,
+                params if constraints is None else _rebuild_params(spec, leaves),
+                data,
+                weights,
+                None,
+                cov=cov,
+                warn=warn,
+                name=label,
+            )
         w = _prepare_weights(weights, n, True, np.float64)
         w = jnp.ones((n,), jnp.float64) if w is None else w
         starts_u, fixed = _starts_u(

@@ -8,7 +8,8 @@ naming degenerate components, and a canonical ordering of the components.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -64,7 +65,9 @@ def count_distinct(a, limit: int) -> int:
 def check_k(k, data, what: str):
     """``k`` is an int >= 1 and not above the number of distinct rows of ``data``."""
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k (number of components) must be an integer >= 1; got {k!r}.")
+        raise ValueError(
+            f"k (number of components) must be an integer >= 1; got {k!r}."
+        )
     n_distinct = count_distinct(data, int(k))
     if k > n_distinct:
         raise ValueError(
@@ -247,7 +250,9 @@ def _as_template(spec, est):
 
     def walk(node, name):
         if isinstance(node, dict):
-            return {k: walk(v, f"{name}.{k}" if name else str(k)) for k, v in node.items()}
+            return {
+                k: walk(v, f"{name}.{k}" if name else str(k)) for k, v in node.items()
+            }
         if isinstance(node, (list, tuple)):
             return [walk(v, f"{name}[{j}]") for j, v in enumerate(node)]
         i = index[name]

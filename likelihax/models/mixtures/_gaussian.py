@@ -427,7 +427,9 @@ def _check_x(x) -> np.ndarray:
 
 
 def _stack_inits(inits, k, d, covariance):
-    need = {"weights", "means"} | ({"cov"} if covariance in ("full", "tied") else {"var"})
+    need = {"weights", "means"} | (
+        {"cov"} if covariance in ("full", "tied") else {"var"}
+    )
     shapes = {"weights": (k,), "means": (k, d), "cov": (k, d, d) if covariance ==
               "full" else (d, d), "var": (k, d) if covariance == "diag" else (k,)}  # fmt: skip
     out = []

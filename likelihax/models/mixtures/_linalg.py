@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-__all__ = ["chol_unrolled", "logdet_from_chol", "solve_lower", "mvn_logpdf"]
+__all__ = ["chol_unrolled", "logdet_from_chol", "mvn_logpdf", "solve_lower"]
 
 
 def chol_unrolled(S):

@@ -163,7 +163,7 @@ def mixture_regression(
         start = stack_inits(inits, {"weights": (k,), "coef": (k, p), "sd": (k,)},
                             "mixture_regression")  # fmt: skip
     else:
-        feats = np.column_stack([Xa[:, int(intercept):], ya])
+        feats = np.column_stack([Xa[:, int(intercept) :], ya])
         feats = (feats - feats.mean(0)) / np.where(feats.std(0) > 0, feats.std(0), 1)
         start = seeded_starts(key, feats, w, k, starts, init, _mstep, data)
     first = {name: np.asarray(v[0]) for name, v in start.items()}

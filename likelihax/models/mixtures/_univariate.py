@@ -39,7 +39,7 @@ from ._finite import (
     weights_param,
 )
 
-__all__ = ["univariate_mixture", "poisson_mixture"]
+__all__ = ["poisson_mixture", "univariate_mixture"]
 
 FAMILIES = ("poisson", "normal", "exponential")
 
@@ -47,8 +47,11 @@ FAMILIES = ("poisson", "normal", "exponential")
 def _complete_poisson(p, d):
     y = d["y"][:, None]
     lam = p["rate"][None]
-    return jnp.log(p["weights"]) + y * jnp.log(lam) - lam - jax.scipy.special.gammaln(
-        y + 1.0
+    return (
+        jnp.log(p["weights"])
+        + y * jnp.log(lam)
+        - lam
+        - jax.scipy.special.gammaln(y + 1.0)
     )
 
 
