@@ -67,14 +67,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..._fit import _prepare_weights
 from ..._fit import fit as engine_fit
 from ..._precision import x64_scope
 from ..._warnings import ConvergenceWarning
 from ...data._dataset import prepare_data
 from ...model import constraints as C
 from ...model._param import Param, ParamSpec, build_spec
-from ...optimize._newton import newton_direction
 
 __all__ = ["EMInfo", "EMResult", "EMStatus", "em", "marginal_loglik"]
 
@@ -237,6 +235,47 @@ def _mstep(st: _EMStatic, u, resp, fixed, data):
     return u1, st.spec.natural_flat(u1, fixed)
 
 
+def _descent(H, g):
+    """Descent direction for minimizing with Hessian ``H`` and gradient ``g``.
+
+    Newton's step from the eigen-decomposition of the diagonally scaled
+    Hessian, with eigenvalues replaced by their absolute values (floored at
+    ``1e-8`` of the largest), so it descends even where ``H`` is indefinite
+    (Nocedal & Wright, 2006, sec. 3.4). One small matrix, never differentiated.
+    """
+    diag = jnp.diag(H)
+    scale = 1.0 / jnp.sqrt(jnp.where(diag > 0, diag, 1.0))
+    lam, Q = jnp.linalg.eigh(H * scale[:, None] * scale[None, :])
+    floor = jnp.maximum(1e-8 * jnp.max(jnp.abs(lam)), jnp.finfo(H.dtype).tiny)
+    return -scale * (Q @ ((Q.T @ (scale * g)) / jnp.maximum(jnp.abs(lam), floor)))
+
+
+def prepare_weights(weights, n: int):
+    """Validated frequency weights as a new float64 NumPy array, or None."""
+    if weights is None:
+        return None
+    w = np.array(weights, dtype=np.float64)  # a copy: the caller's array is untouched
+    if w.shape != (n,):
+        raise ValueError(
+            f"weights must have shape ({n},), one per observation; got {w.shape}."
+        )
+    bad = np.flatnonzero(~np.isfinite(w))
+    if bad.size:
+        raise ValueError(
+            f"weights contain {bad.size} non-finite value(s) (first rows: "
+            f"{bad[:5].tolist()}); give finite, non-negative weights."
+        )
+    neg = np.flatnonzero(w < 0)
+    if neg.size:
+        raise ValueError(
+            f"weights must be non-negative; {neg.size} are negative (first rows: "
+            f"{neg[:5].tolist()})."
+        )
+    if not np.any(w > 0):
+        raise ValueError("All weights are zero: there is nothing to fit.")
+    return w
+
+
 def _newton_mstep(st: _EMStatic, u, resp, fixed, data):
     """A few Newton steps that increase Q (a generalized M-step)."""
 
@@ -247,7 +286,7 @@ def _newton_mstep(st: _EMStatic, u, resp, fixed, data):
     def one(_, v):
         f, g = jax.value_and_grad(negq)(v)
         H = jax.hessian(negq)(v)
-        d = newton_direction(H, g)[0]
+        d = _descent(H, g)
 
         def cond(c):
             _, k, ok = c
@@ -634,8 +673,8 @@ def em(
                 warn=warn,
                 name=label,
             )
-        w = _prepare_weights(weights, n, True, np.float64)
-        w = jnp.ones((n,), jnp.float64) if w is None else w
+        w = prepare_weights(weights, n)
+        w = jnp.ones((n,), jnp.float64) if w is None else jnp.asarray(w)
         starts_u, fixed = _starts_u(
             spec, [params] if starts is None else list(starts), constraints,
             np.float64,

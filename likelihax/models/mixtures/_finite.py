@@ -15,7 +15,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..._fit import _prepare_weights
 from ..._precision import x64_scope
 from ..._warnings import ConvergenceWarning
 from ...model import constraints as C
@@ -27,6 +26,7 @@ from ._em import (
     finish,
     marginal_loglik,
     pick_best,
+    prepare_weights,
     run_em,
     warn_em,
 )
@@ -78,14 +78,6 @@ def check_k(k, data, what: str):
         )
 
 
-def prepare_weights(weights, n):
-    """Validated frequency weights (NumPy float64) or None."""
-    with x64_scope():
-        w = _prepare_weights(weights, n, True, np.float64)
-    return None if w is None else np.asarray(w)
-
-
-@functools.partial(jax.jit, static_argnums=(3, 4, 5, 6))
 def _seed_many(keys, features, w, k, kind, mstep, fix, data):
     from ._gaussian import _random_resp, kmeanspp_resp
 
