@@ -59,7 +59,21 @@ from .models.imbalance import class_weights as class_weights
 from .models.imbalance import focal_logit as focal_logit
 from .models.imbalance import focal_loss as focal_loss
 from .models.imbalance import weighted_logit as weighted_logit
+from .models.missing import mvn_missing as mvn_missing
+from .models.mixtures import EMResult as EMResult
+from .models.mixtures import choose_k as choose_k
+from .models.mixtures import em as em
+from .models.mixtures import gaussian_mixture as gaussian_mixture
+from .models.mixtures import latent_class as latent_class
+from .models.mixtures import mixture_regression as mixture_regression
+from .models.mixtures import poisson_mixture as poisson_mixture
+from .models.mixtures import univariate_mixture as univariate_mixture
 from .models.multinomial import MultinomialFit as MultinomialFit
+from .models.random_effects import MixedResult as MixedResult
+from .models.random_effects import SingularFitWarning as SingularFitWarning
+from .models.random_effects import laplace as laplace
+from .models.random_effects import mixed as mixed
+from .models.random_effects import pad_groups as pad_groups
 from .models.multinomial import mnlogit as mnlogit
 from .models.ordinal import OrdinalFit as OrdinalFit
 from .models.ordinal import ordinal as ordinal
@@ -71,48 +85,62 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ArraySource",
-    "DataSource",
-    "ParquetSource",
-    "StochasticFit",
-    "StochasticState",
-    "fit_stochastic",
     "ConvergenceWarning",
     "Covariance",
+    "DataSource",
+    "EMResult",
     "FAMILIES",
     "FitResult",
     "GLMResult",
     "InformationWarning",
     "LikelihaxWarning",
+    "MixedResult",
     "Model",
     "MultinomialFit",
     "OrdinalFit",
     "Param",
+    "ParquetSource",
     "PrecisionWarning",
     "SeparationWarning",
+    "SingularFitWarning",
     "Status",
+    "StochasticFit",
+    "StochasticState",
     "Summary",
     "bootstrap",
+    "choose_k",
     "class_weights",
     "compare_mle_mom",
     "compilation_cache_dir",
     "constraints",
     "delta_method",
+    "em",
     "fit",
     "fit_distribution",
     "fit_many",
+    "fit_stochastic",
     "focal_logit",
     "focal_loss",
+    "gaussian_mixture",
     "glm",
     "ic_table",
     "inference",
+    "laplace",
+    "latent_class",
     "lr_test",
     "method_of_moments",
+    "mixed",
+    "mixture_regression",
     "mnlogit",
+    "mvn_missing",
     "ordinal",
+    "pad_groups",
+    "poisson_mixture",
     "profile",
     "profile_ci",
     "score_test",
     "start_sensitivity",
+    "univariate_mixture",
     "vcov",
     "wald_test",
     "weighted_logit",
