@@ -38,11 +38,17 @@ value of the latent variable,
 **Standard errors come from the engine.** After EM, the marginal
 log-likelihood :math:`\ell_i = \mathrm{lse}_k c_{ik}` is handed to
 :func:`likelihax.fit` (Newton) starting at the EM estimate: Newton polishes
-the estimate to rounding in a step or two, and the result is an ordinary
-:class:`~likelihax.FitResult` (observed information by autodiff, summary,
-Wald and LR tests, profiles), annotated with the EM details; ``fit.em`` holds
-the :class:`EMInfo` record. ``method="newton"`` skips EM and runs the engine
-directly on the marginal likelihood (same optimum).
+the estimate to rounding (a few steps from a converged EM; more when EM
+stopped on a flat ridge, as EM does when components overlap), and the result
+is an ordinary :class:`~likelihax.FitResult` (observed information by
+autodiff, summary, Wald and LR tests, profiles), annotated with the EM
+details; ``fit.em`` holds the :class:`EMInfo` record (a plain attribute: a
+result derived from it, e.g. by ``annotate``, does not carry it).
+``method="newton"`` skips EM and runs the engine directly on the marginal
+likelihood (same optimum). Each Newton step evaluates the exact Hessian, which
+costs about as much as one gradient pass over the data per parameter: for
+large ``n`` when only the estimate is needed, ``se=False`` stops after EM and
+returns an :class:`EMResult`.
 
 References
 ----------
