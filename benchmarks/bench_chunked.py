@@ -21,10 +21,12 @@ same file:
   ``partial_fit`` over the same blocks, one epoch (an approximate estimate, no
   standard errors: what out-of-core logistic regression usually means).
 
-Reported: wall time, peak resident memory of the process (``ru_maxrss``; it
-includes file pages mapped by the memory map, which the kernel can drop; the
-anonymous part is what the fit allocates), the largest |difference| of each
+Reported: wall time, peak resident memory of the process (``VmHWM``: file
+pages of the memory map count while they are mapped; likelihax's
+``ArraySource`` unmaps each block after copying it, scikit-learn's loop does
+not), the anonymous memory at the end, the largest |difference| of each
 estimate from the likelihax MLE in standard errors, and the log-likelihood.
+Goal (issue 6, item 7): peak resident memory of the likelihax fit below 2 GB.
 
 Rerun
 -----
@@ -87,14 +89,21 @@ def generate(d: Path, n: int, p: int, seed: int, block: int = 1_000_000):
 
 
 def _rss():
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # GiB
-    anon = float("nan")
+    """(peak, anonymous) resident memory of this process in GiB.
+
+    The peak is ``VmHWM`` from ``/proc/self/status``: the high-water mark of
+    this process's own address space. (``ru_maxrss`` is not used: on Linux a
+    child started from a large parent reports the parent's size.)
+    """
+    peak = anon = float("nan")
     try:
         for line in open("/proc/self/status"):
-            if line.startswith("RssAnon:"):
+            if line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) / 1024**2
+            elif line.startswith("RssAnon:"):
                 anon = int(line.split()[1]) / 1024**2
     except OSError:
-        pass
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     return peak, anon
 
 

@@ -13,6 +13,7 @@ follow R's ``glm``/``summary.glm`` (and statsmodels ``GLM``); NB2 estimates
 from __future__ import annotations
 
 import functools
+import math
 import warnings
 from typing import Any
 
@@ -182,7 +183,12 @@ def _intercept_start(fam, link, X, y, m, w, offset):
     ybar = np.sum(w * m * y) / np.sum(w * m)
     with x64_scope():
         beta[ones[0]] = float(link.link(jnp.asarray(ybar)))
-    if np.all(np.isfinite(beta)) and _valid_eta(fam, link, X @ beta + offset):
+    if not np.all(np.isfinite(beta)):
+        return None
+    # Logit-binomial and log-Poisson accept every linear predictor: no check.
+    if (fam.name, link.name) in _CANONICAL or _valid_eta(
+        fam, link, X @ beta + offset
+    ):
         return beta
     return None
 
@@ -227,8 +233,21 @@ def _start(fam, link, X, y, m, w, offset, columns, cheap=False):
     )
 
 
+def _lean(data: dict) -> dict:
+    """The engine's copy of the data: a per-row offset of zeros, trials of ones
+    and constant terms of zeros become scalars, so the compiled log-likelihood
+    reads only ``y`` and ``X`` per row (as a hand-written one would)."""
+    out = dict(data)
+    for key, value in (("offset", 0.0), ("m", 1.0), ("const", 0.0)):
+        x = out.get(key)
+        if isinstance(x, np.ndarray) and x.ndim == 1 and bool(np.all(x == value)):
+            out[key] = np.float64(value)
+    return out
+
+
 def _engine(fam, link, columns, params, data, constraints, *, w, weight_type, method,
             cov, fit_kwargs):  # fmt: skip
+    data = _lean(data)
     loglik, fisher = _model_fns(fam, link, tuple(columns), fam.has_alpha)
     model = Model(loglik, params, constraints=constraints,
                   name=f"GLM {fam.name} ({link.name})", fisher=fisher)  # fmt: skip
@@ -383,7 +402,6 @@ def glm(
         _bad_rows(~(ex > 0), des.rows, "have exposure <= 0", "Exposure must be > 0.")
         off = off + np.log(ex)
     w = des.extra.get("weights")
-    check_rank(des.X, des.columns)
     if fam.has_alpha and "alpha" in des.columns:
         raise ValueError("A column is named 'alpha', the NB2 dispersion; rename it.")
     wn = np.ones(n) if w is None else w
@@ -406,7 +424,9 @@ def glm(
     if cov is None and not (w is not None and weight_type == "importance"):
         cov = "oim" if fam.has_alpha or canonical else "eim"
     data = {"y": y, "X": des.X, "offset": off, "m": m, "phi": np.float64(1.0)}
-    if fam.name in CONST_TERMS:
+    if fam.name == "binomial" and bool(np.all(m == 1.0)):
+        data["const"] = np.zeros(n)  # log C(1, y) = 0 for 0/1 responses
+    elif fam.name in CONST_TERMS:
         with x64_scope():
             data["const"] = np.asarray(
                 jax.jit(CONST_TERMS[fam.name])(jnp.asarray(y), jnp.asarray(m))
@@ -427,6 +447,12 @@ def glm(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit1 = engine(des.columns, params, data, constraints)
+        # Aliased columns make the information singular; only then (or when it
+        # is badly conditioned) is the design scanned for the columns to name.
+        # A well-conditioned information proves full rank without a pass over X.
+        cond = float(np.asarray(fit1.condition_number))
+        if not (math.isfinite(cond) and cond < 1e10):
+            check_rank(des.X, des.columns)
         res = GLMResult._build(fit1, fam, lnk, des, data, w, weight_type, engine,
                                _start)
         sep = res._separation() if fam.name == "binomial" else None

@@ -65,18 +65,21 @@ class GLMResult:
         self.__dict__.update(kw)
 
     # ----- construction --------------------------------------------------------------
-    @classmethod
-    def _build(cls, fit1, fam, link, des, data, w, weight_type, engine, start_fn):
-        cols = list(des.columns)
-        beta = np.array([float(fit1.params[c]) for c in cols])
-        alpha = float(fit1.params["alpha"]) if fam.has_alpha else None
+    # Statistics computed on first access (a pass over the data each): a fit
+    # whose deviance or residuals are never asked for does not pay for them.
+    _LAZY = ("eta", "fitted", "deviance", "pearson_chi2")
+
+    def __getattr__(self, name):
+        if name in GLMResult._LAZY and "_lazy" in self.__dict__:
+            self.__dict__.update(GLMResult._statistics(*self.__dict__.pop("_lazy")))
+            return self.__dict__[name]
+        raise AttributeError(name)
+
+    @staticmethod
+    def _statistics(fam, link, des, data, beta, alpha, wn):
         eta = des.X @ beta + data["offset"]
         mu = _host(link.inverse, eta)
         y, m = data["y"], data["m"]
-        wn = np.ones_like(y) if w is None else w
-        nobs = float(wn.sum()) if weight_type == "frequency" or w is None else float(
-            (wn > 0).sum()
-        )
         dev = float(np.sum(wn * m * fam.unit_deviance(y, mu, alpha)))
         var = _host(lambda a: fam.variance(a, alpha), mu)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -84,11 +87,27 @@ class GLMResult:
             # where the residual is 0 too: the row adds nothing to X^2.
             r2 = np.where(var > 0, (y - mu) ** 2 / var, 0.0)
         x2 = float(np.sum(wn * m * r2))
+        return dict(eta=eta, fitted=mu, deviance=dev, pearson_chi2=x2)
+
+    @classmethod
+    def _build(cls, fit1, fam, link, des, data, w, weight_type, engine, start_fn):
+        cols = list(des.columns)
+        beta = np.array([float(fit1.params[c]) for c in cols])
+        alpha = float(fit1.params["alpha"]) if fam.has_alpha else None
+        y = data["y"]
+        wn = np.ones_like(y) if w is None else w
+        nobs = float(wn.sum()) if weight_type == "frequency" or w is None else float(
+            (wn > 0).sum()
+        )
+        lazy = (fam, link, des, data, beta, alpha, wn)
         p = len(cols)
         df_resid = nobs - p
         fit = fit1
         phi = 1.0
+        stats = {}
         if fam.dispersion:
+            stats = cls._statistics(*lazy)
+            dev, x2 = stats["deviance"], stats["pearson_chi2"]
             phi = x2 / df_resid if df_resid > 0 else math.nan
             phi_ll = dev / nobs
             if phi_ll > 0:
@@ -102,9 +121,9 @@ class GLMResult:
         return cls(
             fit=fit, _fam=fam, _link=link, design=des, _data=data, _w=w,
             _wn=wn, _weight_type=weight_type, _engine=engine, _start_fn=start_fn,
-            columns=cols, coef=beta, alpha=alpha, eta=eta, fitted=mu, nobs=nobs,
-            deviance=dev, pearson_chi2=x2, df_resid=df_resid, dispersion=phi,
-            n_dropped=des.n_dropped, _separation_note=None,
+            columns=cols, coef=beta, alpha=alpha, nobs=nobs, df_resid=df_resid,
+            dispersion=phi, n_dropped=des.n_dropped, _separation_note=None,
+            **(stats or {"_lazy": lazy}),
         )  # fmt: skip
 
     # ----- delegation ---------------------------------------------------------------
@@ -319,8 +338,14 @@ class GLMResult:
     # ----- separation ----------------------------------------------------------------------
     def _separation(self):
         """Warning text when the binary responses are separated, else None."""
-        mu, y, m = self.fitted, self._data["y"], self._data["m"]
         keep = self._wn > 0
+        if self._link.name == "logit" and "_lazy" in self.__dict__:
+            # Screen on the linear predictor alone (no deviance pass): a fitted
+            # probability within 1e-8 of 0 or 1 needs |eta| > logit(1 - 1e-8).
+            eta = self.design.X @ self.coef + self._data["offset"]
+            if not np.any(keep & (np.abs(eta) > 18.42)):
+                return None
+        mu, y, m = self.fitted, self._data["y"], self._data["m"]
         if not np.any(keep & ((mu < 1e-8) | (mu > 1 - 1e-8))):
             return None
         X = self.design.X[keep]
