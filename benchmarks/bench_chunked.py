@@ -230,6 +230,11 @@ def main(argv=None) -> int:
     if "sandwich_seconds" in ref:
         lines += ["", f"Sandwich covariance as a second streamed fit: "
                   f"{ref['sandwich_seconds']:.1f} s."]  # fmt: skip
+    if "peak_rss_gib" in ref:
+        ok = ref["peak_rss_gib"] * 1024**3 < 2e9
+        lines += ["", f"Goal (issue 6, item 7): peak resident memory of the likelihax "
+                  f"fit below 2 GB: {'PASS' if ok else 'FAIL'} "
+                  f"({ref['peak_rss_gib'] * 1.073741824:.2f} GB)."]  # fmt: skip
     if ref.get("converged") is not None:
         lines += [f"likelihax converged: {ref['converged']}; log-likelihood "
                   f"{ref['loglik']:.6f}."]  # fmt: skip
