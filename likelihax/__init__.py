@@ -48,38 +48,58 @@ from .inference._profile import profile_ci as profile_ci
 from .inference._starts import start_sensitivity as start_sensitivity
 from .model._model import Model as Model
 from .model._param import Param as Param
-from .models.distributions import FAMILIES as FAMILIES
-from .models.distributions import compare_mle_mom as compare_mle_mom
-from .models.distributions import fit_distribution as fit_distribution
-from .models.distributions import method_of_moments as method_of_moments
-from .models.glm import GLMResult as GLMResult
-from .models.glm import SeparationWarning as SeparationWarning
-from .models.glm import glm as glm
-from .models.imbalance import class_weights as class_weights
-from .models.imbalance import focal_logit as focal_logit
-from .models.imbalance import focal_loss as focal_loss
-from .models.imbalance import weighted_logit as weighted_logit
-from .models.missing import mvn_missing as mvn_missing
-from .models.mixtures import EMResult as EMResult
-from .models.mixtures import choose_k as choose_k
-from .models.mixtures import em as em
-from .models.mixtures import gaussian_mixture as gaussian_mixture
-from .models.mixtures import latent_class as latent_class
-from .models.mixtures import mixture_regression as mixture_regression
-from .models.mixtures import poisson_mixture as poisson_mixture
-from .models.mixtures import univariate_mixture as univariate_mixture
-from .models.multinomial import MultinomialFit as MultinomialFit
-from .models.random_effects import MixedResult as MixedResult
-from .models.random_effects import SingularFitWarning as SingularFitWarning
-from .models.random_effects import laplace as laplace
-from .models.random_effects import mixed as mixed
-from .models.random_effects import pad_groups as pad_groups
-from .models.multinomial import mnlogit as mnlogit
-from .models.ordinal import OrdinalFit as OrdinalFit
-from .models.ordinal import ordinal as ordinal
 from .results import Covariance as Covariance
 from .results import FitResult as FitResult
 from .results import Summary as Summary
+
+# Ready-made models are imported on first use (``lx.glm``, ``lx.mixed``, ...):
+# ``import likelihax`` stays fast for a script that only calls ``lx.fit``.
+_LAZY = {
+    "EMResult": ("models.mixtures", "EMResult"),
+    "FAMILIES": ("models.distributions", "FAMILIES"),
+    "GLMResult": ("models.glm", "GLMResult"),
+    "MixedResult": ("models.random_effects", "MixedResult"),
+    "MultinomialFit": ("models.multinomial", "MultinomialFit"),
+    "OrdinalFit": ("models.ordinal", "OrdinalFit"),
+    "SeparationWarning": ("models.glm", "SeparationWarning"),
+    "SingularFitWarning": ("models.random_effects", "SingularFitWarning"),
+    "choose_k": ("models.mixtures", "choose_k"),
+    "class_weights": ("models.imbalance", "class_weights"),
+    "compare_mle_mom": ("models.distributions", "compare_mle_mom"),
+    "em": ("models.mixtures", "em"),
+    "fit_distribution": ("models.distributions", "fit_distribution"),
+    "focal_logit": ("models.imbalance", "focal_logit"),
+    "focal_loss": ("models.imbalance", "focal_loss"),
+    "gaussian_mixture": ("models.mixtures", "gaussian_mixture"),
+    "glm": ("models.glm", "glm"),
+    "laplace": ("models.random_effects", "laplace"),
+    "latent_class": ("models.mixtures", "latent_class"),
+    "method_of_moments": ("models.distributions", "method_of_moments"),
+    "mixed": ("models.random_effects", "mixed"),
+    "mixture_regression": ("models.mixtures", "mixture_regression"),
+    "mnlogit": ("models.multinomial", "mnlogit"),
+    "mvn_missing": ("models.missing", "mvn_missing"),
+    "ordinal": ("models.ordinal", "ordinal"),
+    "pad_groups": ("models.random_effects", "pad_groups"),
+    "poisson_mixture": ("models.mixtures", "poisson_mixture"),
+    "univariate_mixture": ("models.mixtures", "univariate_mixture"),
+    "weighted_logit": ("models.imbalance", "weighted_logit"),
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(f".{module}", __name__), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'likelihax' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 __version__ = "0.1.0"
 

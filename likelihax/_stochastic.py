@@ -42,7 +42,6 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from ._fit import fit as engine_fit
 from ._precision import resolve_dtype, x64_scope
@@ -163,7 +162,7 @@ def _segment(static: _SStatic, u, opt_state, key, fixed, data):
         value, g = jax.value_and_grad(loss)(u, _batch(static, data, sub))
         updates, opt_state = static.optimizer.update(g, opt_state, u)
         ok = jnp.isfinite(value) & jnp.all(jnp.isfinite(g))
-        u_new = jnp.where(ok, optax.apply_updates(u, updates), u)
+        u_new = jnp.where(ok, u + updates, u)  # optax.apply_updates for one array
         return (u_new, opt_state, key), (value, jnp.linalg.norm(g))
 
     (u, opt_state, key), (values, gnorms) = jax.lax.scan(
@@ -260,6 +259,8 @@ def fit_stochastic(
                     ("log_every", log_every)):  # fmt: skip
         if int(v) < 1:
             raise ValueError(f"{name} must be a positive integer; got {v}.")
+    import optax
+
     optimizer = optax.adam(1e-2) if optimizer is None else optimizer
     if not isinstance(optimizer, optax.GradientTransformation):
         raise TypeError(
