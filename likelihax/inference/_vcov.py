@@ -184,20 +184,25 @@ def _vcov_in_memory(fit, kind, recompute, data, weights, groups, correction):
         codes, meta, gdesc = (), (), ""
         if kind == "cluster":
             codes, meta, gdesc = _cluster_codes(groups, n_rows, bool(correction))
-        fixed = [jnp.asarray(x) for x in jax.tree_util.tree_leaves(fit.params)]
         static = _VStatic(
             fit._loglik_fn, fit._spec, kind, int(fit.nobs or 1), fit._fisher_fn,
             fit.weight_type or "frequency", bool(recompute), meta,
         )  # fmt: skip
-        H = jnp.asarray(fit.information)
-        if int(fit._status) in (
-            Status.information_singular,
-            Status.information_indefinite,
-        ):
-            H = jnp.full_like(H, jnp.nan)
-        u = jnp.asarray(fit.params_unconstrained)
+        fixed, u, H = _at_estimate(fit)
         cov = np.asarray(_vcov_jit(static, u, H, fixed, data, w, codes))
     return cov, gdesc
+
+
+def _at_estimate(fit):
+    """Fixed leaves, unconstrained estimate and information (NaN if singular)."""
+    fixed = [jnp.asarray(x) for x in jax.tree_util.tree_leaves(fit.params)]
+    H = jnp.asarray(fit.information)
+    if int(fit._status) in (
+        Status.information_singular,
+        Status.information_indefinite,
+    ):
+        H = jnp.full_like(H, jnp.nan)
+    return fixed, jnp.asarray(fit.params_unconstrained), H
 
 
 def _cluster_codes(groups, n_rows, correction):
@@ -262,16 +267,9 @@ def _vcov_streamed(fit, kind, recompute, weights, src):
         weights = fit._weights if weights is None else weights
         dt = np.dtype(fit.dtype)
         w = None if weights is None else _prepare_weights(weights, src.source.n, True, dt)
-        fixed = [jnp.asarray(x) for x in jax.tree_util.tree_leaves(fit.params)]
         static = _VStatic(
             fit._loglik_fn, fit._spec, kind, int(src.source.n), fit._fisher_fn,
             fit.weight_type or "frequency", bool(recompute), (), src.chunk, src,
         )  # fmt: skip
-        H = jnp.asarray(fit.information)
-        if int(fit._status) in (
-            Status.information_singular,
-            Status.information_indefinite,
-        ):
-            H = jnp.full_like(H, jnp.nan)
-        u = jnp.asarray(fit.params_unconstrained)
+        fixed, u, H = _at_estimate(fit)
         return np.asarray(_vcov_jit(static, u, H, fixed, None, w, ()))

@@ -257,29 +257,17 @@ def _descent(H, g):
 
 
 def prepare_weights(weights, n: int):
-    """Validated frequency weights as a new float64 NumPy array, or None."""
+    """Validated frequency weights as a new float64 NumPy array, or None.
+
+    The engine's checks (shape, finite, non-negative, not all zero), so EM and
+    the engine's standard-error fit accept and refuse the same weights.
+    """
     if weights is None:
         return None
-    w = np.array(weights, dtype=np.float64)  # a copy: the caller's array is untouched
-    if w.shape != (n,):
-        raise ValueError(
-            f"weights must have shape ({n},), one per observation; got {w.shape}."
-        )
-    bad = np.flatnonzero(~np.isfinite(w))
-    if bad.size:
-        raise ValueError(
-            f"weights contain {bad.size} non-finite value(s) (first rows: "
-            f"{bad[:5].tolist()}); give finite, non-negative weights."
-        )
-    neg = np.flatnonzero(w < 0)
-    if neg.size:
-        raise ValueError(
-            f"weights must be non-negative; {neg.size} are negative (first rows: "
-            f"{neg[:5].tolist()})."
-        )
-    if not np.any(w > 0):
-        raise ValueError("All weights are zero: there is nothing to fit.")
-    return w
+    from ..._fit import _prepare_weights
+
+    with x64_scope():
+        return np.array(_prepare_weights(weights, n, True, np.float64))
 
 
 def _newton_mstep(st: _EMStatic, u, resp, fixed, data):
