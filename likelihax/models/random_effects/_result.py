@@ -8,7 +8,6 @@ glmmTMB) and the boundary (singular) check.
 from __future__ import annotations
 
 import math
-from statistics import NormalDist
 
 import jax.numpy as jnp
 import numpy as np
@@ -331,12 +330,12 @@ class MixedSummary:
         lines.append(
             f"{'':<{wf}} {'Estimate':>11} {'Std. Error':>11} {'z value':>8} {'Pr(>|z|)':>10}"
         )
-        nd = NormalDist()
         for c in r.fixed_names:
             b, s = r.fixef[c], se[c]
             z = b / s if s > 0 else float("nan")
-            p = 2 * nd.cdf(-abs(z)) if math.isfinite(z) else float("nan")
-            lines.append(f"{c:<{wf}} {b:>11.5g} {s:>11.5g} {z:>8.3f} {p:>10.3g}")
+            p = math.erfc(abs(z) / math.sqrt(2.0)) if math.isfinite(z) else float("nan")
+            ptxt = "<1e-300" if p < 1e-300 else f"{p:.3g}"  # below: underflow
+            lines.append(f"{c:<{wf}} {b:>11.5g} {s:>11.5g} {z:>8.3f} {ptxt:>10}")
         how = "exact marginal" if r.family == "gaussian" else "Laplace"
         lines += [
             "",
