@@ -31,6 +31,7 @@ from .inference._covariance import (
 from .model import constraints as C
 from .model._model import Model
 from .model._param import ParamSpec, build_spec
+from .optimize._jacobi import small_linalg
 from .optimize._loop import run
 from .optimize._newton import Newton
 from .optimize._problem import Problem
@@ -209,9 +210,19 @@ _core_many = jax.jit(
 # not generated-code quality. Larger data keep XLA's default (optimized) code.
 SMALL_DATA_BYTES = 1 << 20
 _FAST_COMPILE = {"xla_cpu_use_fusion_emitters": False, "xla_backend_optimization_level": 0}
-_core_jit_small = jax.jit(_core, static_argnums=0, compiler_options=_FAST_COMPILE)
+
+
+def _core_small(static: _Static, u0, fixed_leaves, data, weights):
+    """``_core`` for small data: also decomposes small information matrices
+    without LAPACK (:mod:`likelihax.optimize._jacobi`), so that a fresh process
+    does not import ``scipy.linalg`` for its first fit."""
+    with small_linalg():
+        return _core(static, u0, fixed_leaves, data, weights)
+
+
+_core_jit_small = jax.jit(_core_small, static_argnums=0, compiler_options=_FAST_COMPILE)
 _core_many_small = jax.jit(
-    jax.vmap(_core, in_axes=(None, 0, None, None, None)), static_argnums=0,
+    jax.vmap(_core_small, in_axes=(None, 0, None, None, None)), static_argnums=0,
     compiler_options=_FAST_COMPILE,
 )  # fmt: skip
 

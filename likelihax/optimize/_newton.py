@@ -43,6 +43,7 @@ import jax
 import jax.numpy as jnp
 
 from .._status import Status
+from ._jacobi import jacobi_eigh, use_jacobi
 from ._loop import record, stopping_rule
 
 __all__ = ["Newton", "newton_direction", "scaled_eigh"]
@@ -55,7 +56,11 @@ def scaled_eigh(H):
     """
     diag = jnp.diag(H)
     scale = 1.0 / jnp.sqrt(jnp.where(diag > 0, diag, 1.0))
-    lam, Q = jnp.linalg.eigh(H * scale[:, None] * scale[None, :])
+    S = H * scale[:, None] * scale[None, :]
+    if use_jacobi(H.shape[-1]):  # small fits: no LAPACK (see optimize._jacobi)
+        lam, Q = jacobi_eigh(S)
+    else:
+        lam, Q = jnp.linalg.eigh(S)
     return lam, Q, scale
 
 
