@@ -185,3 +185,18 @@ def test_caller_memmap_untouched(arrays, memmaps):
     lx.fit(logistic, START, lx.ArraySource({"X": memmaps[0], "y": memmaps[1]}))
     np.testing.assert_array_equal(memmaps[0][:10], before)
     np.testing.assert_array_equal(np.asarray(memmaps[1]), y)
+
+
+def test_copy_on_write_memmap_keeps_the_callers_edits(tmp_path):
+    """Blocks of a mode='c' memmap are not unmapped: the caller's in-memory
+    edits (private pages) survive the fit and are the data it sees."""
+    path = tmp_path / "y.f64"
+    y = np.memmap(path, dtype="float64", mode="w+", shape=(4_000,))
+    y[:] = 1.0
+    y.flush()
+    yc = np.memmap(path, dtype="float64", mode="c", shape=(4_000,))
+    yc[:2_000] = 3.0  # private edits, never written to the file
+    src = lx.ArraySource({"y": yc}, chunk_size=500)
+    f = lx.fit(lambda p, d: -0.5 * (d["y"] - p["mu"]) ** 2, {"mu": 0.0}, src)
+    assert abs(float(f.params["mu"]) - 2.0) < 1e-12
+    assert np.all(yc[:2_000] == 3.0) and np.all(yc[2_000:] == 1.0)

@@ -265,6 +265,10 @@ def _release_pages(a, start: int, stop: int) -> None:
     mm = getattr(a, "_mmap", None)
     if mm is None or not hasattr(mm, "madvise") or not hasattr(mmap, "MADV_DONTNEED"):
         return
+    if getattr(a, "mode", "c") not in ("r", "r+", "w+", "readonly", "readwrite", "write"):
+        # A copy-on-write map ("c") keeps the caller's edits in private pages,
+        # which MADV_DONTNEED would discard: leave those mapped.
+        return
     try:
         base = np.frombuffer(mm, np.uint8).ctypes.data
         row = a.strides[0]
