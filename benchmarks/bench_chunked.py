@@ -38,7 +38,6 @@ Rerun
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import resource
@@ -53,8 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_logistic import (  # noqa: E402
     REPO_ROOT,
-    _lx_provenance,
-    machine_info,
+    results_head,
     wait_until_quiet,
     write_results,
 )
@@ -238,28 +236,13 @@ def main(argv=None) -> int:
     if ref.get("converged") is not None:
         lines += [f"likelihax converged: {ref['converged']}; log-likelihood "
                   f"{ref['loglik']:.6f}."]  # fmt: skip
-    info = machine_info()
-    head = (
-        f"Command: `python benchmarks/bench_chunked.py --write-results`\n\n"
-        f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC\n\n"
-        f"Machine: {info['cpu']}, {info['cores']} cores; Python {info['python']}, "
-        f"jax {info['jax']}; {_provenance()}\n\n"
-    )
+    head = results_head("python benchmarks/bench_chunked.py --write-results")
     body = "\n".join(lines)
     print(head + body)
     if args.write_results:
         write_results(f"## Streamed (out-of-core) logistic fit, N={args.n:,}, "
                       f"p={args.p}", head + body)  # fmt: skip
     return 0
-
-
-def _provenance() -> str:
-    try:
-        import likelihax as lx
-
-        return _lx_provenance(lx)
-    except Exception as e:  # noqa: BLE001
-        return f"likelihax not importable: {e}"
 
 
 if __name__ == "__main__":

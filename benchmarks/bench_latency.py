@@ -38,7 +38,6 @@ Rerun
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import statistics
@@ -52,8 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_logistic import (  # noqa: E402
     REPO_ROOT,
-    _lx_provenance,
-    machine_info,
+    results_head,
     wait_until_quiet,
     write_results,
 )
@@ -265,26 +263,11 @@ def main(argv=None) -> int:
     lines += ["", "Goals:", ""]
     lines += [f"- {'PASS' if ok else 'FAIL'}: {text}" for text, ok in goals]
     body = "\n".join(lines)
-    info = machine_info()
-    head = (
-        f"Command: `python benchmarks/bench_latency.py --write-results`\n\n"
-        f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC\n\n"
-        f"Machine: {info['cpu']}, {info['cores']} cores; Python {info['python']}, "
-        f"jax {info['jax']}; {_provenance()}\n\n"
-    )
+    head = results_head("python benchmarks/bench_latency.py --write-results")
     print(head + body)
     if args.write_results:
         write_results("## Compile latency, small model, fresh processes", head + body)
     return 0
-
-
-def _provenance() -> str:
-    try:
-        import likelihax as lx
-
-        return _lx_provenance(lx)
-    except Exception as e:  # noqa: BLE001
-        return f"likelihax not importable: {e}"
 
 
 if __name__ == "__main__":

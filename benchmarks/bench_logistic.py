@@ -812,6 +812,23 @@ def section_heading(n: int, p: int, backend: str = "cpu") -> str:
     return head if backend == "cpu" else f"{head}, JAX on {backend}"
 
 
+def results_head(command: str) -> str:
+    """The Command / Date / Machine lines that open a RESULTS.md section."""
+    info = machine_info()
+    try:
+        import likelihax as lx
+
+        prov = _lx_provenance(lx)
+    except Exception as e:  # noqa: BLE001 - a report, not a failure
+        prov = f"likelihax not importable: {e}"
+    return (
+        f"Command: `{command}`\n\n"
+        f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC\n\n"
+        f"Machine: {info['cpu']}, {info['cores']} cores; Python {info['python']}, "
+        f"jax {info['jax']}; {prov}\n\n"
+    )
+
+
 def write_results(heading: str, body: str, path: Path = RESULTS_PATH) -> None:
     """Replace (or append) the section starting at ``heading`` in RESULTS.md.
 

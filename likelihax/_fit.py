@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from typing import Any, Callable, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
+
+if TYPE_CHECKING:  # optax is imported when used
+    import optax
 
 import jax
 import jax.numpy as jnp

@@ -37,7 +37,10 @@ import copy
 import dataclasses
 import math
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:  # optax is imported when used
+    import optax
 
 import jax
 import jax.numpy as jnp
@@ -353,7 +356,7 @@ def fit_stochastic(
         exact = engine_fit(fn, start, data, constraints=constraints, **kw)
     exact = exact.annotate(
         notes=(
-            f"Started from {step0 + done} mini-batch steps ({_opt_name(optimizer)}, "
+            f"Started from {step0 + done} mini-batch steps (optax, "
             f"batch {b}); "
             + (
                 "then Newton on all the data (the estimate is the exact MLE)."
@@ -371,8 +374,3 @@ def _state(u, opt_state, step, key):
         u=np.asarray(u), opt_leaves=[np.asarray(x) for x in jax.tree_util.tree_leaves(opt_state)],
         step=int(step), key=np.asarray(jax.random.key_data(key)),
     )  # fmt: skip
-
-
-def _opt_name(opt) -> str:
-    return getattr(opt, "__name__", None) or "optax"
-
