@@ -571,6 +571,17 @@ class FitResult:
             out.append(f"[{text}] (scaled eigenvalue {lam[j]:.3g})")
         return out
 
+    # ----- saving ----------------------------------------------------------------------
+    def save(self, path):
+        """Write ``path.json`` and ``path.npz``; see :func:`likelihax.save_result`.
+
+        Reload with :func:`likelihax.load_result` (no pickle: the log-likelihood
+        function and the data are not saved).
+        """
+        from ._io import save_result
+
+        return save_result(self, path)
+
     # ----- display ---------------------------------------------------------------------
     def summary(self, alpha: float = 0.05):
         """Summary record; print it, or use ``to_text``/``to_html``/``to_frame``."""

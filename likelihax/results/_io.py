@@ -1,0 +1,565 @@
+r"""Save a fit result to JSON plus ``.npz`` and load it back, without pickle.
+
+``save_result(fit, "out/model")`` writes two files:
+
+* ``out/model.json``: what a person (or another program) reads: format version,
+  parameter names, shapes, labels and constraints (by name and bounds), method,
+  status, convergence, log-likelihood, ``nobs``, ``k``, AIC/BIC, covariance kind
+  and its description, precision, estimates with standard errors, the
+  likelihax/JAX/NumPy versions, the date, and the SHA-256 of the ``.npz``;
+* ``out/model.npz``: the numbers (natural and unconstrained estimates, standard
+  errors, covariances, gradient, information, optimizer trace, multi-start
+  outcomes), written with :func:`numpy.savez` and read with
+  ``allow_pickle=False``.
+
+:func:`load_result` rebuilds a :class:`~likelihax.FitResult` whose estimates,
+standard errors, covariance, log-likelihood, AIC/BIC, intervals, summary and
+labels equal the saved ones, and whose Wald tests, delta method and
+likelihood-ratio tests work. The log-likelihood function and the data are not
+saved (a Python function cannot be stored without pickle, which can run
+arbitrary code when loaded): whatever needs them (another covariance kind,
+profiles, bootstrap, score tests, refits) raises an error that says so.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import io
+import json
+import math
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+
+from .._status import Status
+from ..model import constraints as C
+from ..model._param import ParamSpec
+from ._result import _FIELDS, FitResult, MultiStart
+from ._result import _META as _META_NAMES
+
+__all__ = ["save_result", "load_result", "LoadedFitResult"]
+
+FORMAT = "likelihax-result"
+FORMAT_VERSION = 1
+
+# npz array name -> FitResult field (the names a reader of the .npz sees).
+_ARRAYS = {
+    "params": "params_flat",
+    "params_unconstrained": "u",
+    "loglik": "loglik",
+    "gradient": "grad",
+    "information": "information",
+    "cov_unconstrained": "cov_u",
+    "cov": "cov",
+    "status": "status",
+    "iterations": "iterations",
+    "n_evals": "n_evals",
+    "edm": "edm",
+    "condition_number": "cond",
+    "trace": "trace",
+}
+_SINGLETONS = {
+    "real": C.real, "ordered": C.ordered, "simplex": C.simplex,
+    "cov_matrix": C.cov_matrix, "corr_matrix": C.corr_matrix, "fixed": C.fixed,
+}  # fmt: skip
+
+
+class _NotSaved:
+    """Marker for what a saved result does not carry (function, data, setup)."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def __eq__(self, other):
+        return isinstance(other, _NotSaved) and other.source == self.source
+
+    def __hash__(self):
+        return hash(("_NotSaved", self.source))
+
+
+def _refusal(source: str) -> str:
+    return (
+        f"This result was loaded from {source!r} by likelihax.load_result: it "
+        "holds the estimates, covariance, log-likelihood and summary, but not the "
+        "log-likelihood function or the data (saved results never contain Python "
+        "code: storing a function would need pickle, which can run arbitrary code "
+        "when loaded). Refits, profiles, bootstraps, score tests and other "
+        "covariance kinds need the function and the data: fit the model again "
+        "with likelihax.fit (the saved estimates make good starting values: "
+        "result.params). Wald tests, the delta method, conf_int, summary and "
+        "likelihood-ratio tests work on the loaded result."
+    )
+
+
+def _unavailable(attr: str):
+    key = "_saved" + attr
+
+    def get(self):
+        value = self.__dict__.get(key)
+        if isinstance(value, _NotSaved):
+            raise ValueError(_refusal(value.source))
+        return value
+
+    def put(self, value):
+        self.__dict__[key] = value
+
+    return property(get, put)
+
+
+_HIDDEN = ("loglik_fn", "fisher_fn", "static")
+
+
+@jax.tree_util.register_pytree_node_class
+class LoadedFitResult(FitResult):
+    """A :class:`~likelihax.FitResult` read back by :func:`load_result`.
+
+    It behaves as the saved result for everything computed from the stored
+    numbers; operations that need the log-likelihood function or the data raise
+    a ``ValueError`` that explains why (see :func:`load_result`).
+    """
+
+    def __init__(self, fields: dict, meta: dict):
+        super().__init__(fields, meta)
+        marker = meta.get("static")
+        if isinstance(marker, _NotSaved):
+            self._data = marker
+
+    _loglik_fn = _unavailable("_loglik_fn")
+    _fisher_fn = _unavailable("_fisher_fn")
+    _static = _unavailable("_static")
+    _data = _unavailable("_data")
+
+    def tree_flatten(self):
+        children = tuple(getattr(self, "_" + k) for k in _FIELDS)
+        aux = tuple(
+            self.__dict__["_saved_" + k] if k in _HIDDEN else getattr(self, "_" + k)
+            for k in _META_NAMES
+        )
+        return children, aux
+
+    def _replace(self, **meta) -> "FitResult":
+        children, aux = self.tree_flatten()
+        m = dict(zip(_META_NAMES, aux))
+        m.update(meta)
+        return LoadedFitResult(dict(zip(_FIELDS, children)), m)
+
+    @property
+    def source(self) -> str:
+        """The JSON file this result was loaded from."""
+        return self.__dict__["_saved_static"].source
+
+
+
+
+# ----- encoding ---------------------------------------------------------------------
+def _num(x) -> Any:
+    """A float for JSON: finite numbers as numbers, others as strings."""
+    x = float(x)
+    return x if math.isfinite(x) else str(x)
+
+
+def _nobs(n):
+    if n is None:
+        return None
+    if isinstance(n, (int, np.integer)):
+        return int(n)
+    return float(n)
+
+
+def _encode_constraint(c, name: str) -> dict:
+    if isinstance(c, C.greater_than):
+        return {"kind": "greater_than", "lower": _num(c.lower), "name": c.name}
+    if isinstance(c, C.less_than):
+        return {"kind": "less_than", "upper": _num(c.upper), "name": c.name}
+    if isinstance(c, C.interval):
+        return {
+            "kind": "interval", "lower": _num(c.lower), "upper": _num(c.upper),
+            "name": c.name,
+        }  # fmt: skip
+    for key, s in _SINGLETONS.items():
+        if c is s:
+            return {"kind": key, "name": c.name}
+    raise ValueError(
+        f"Parameter '{name}' has the constraint {c!r}, which save_result cannot "
+        "write by name (it is not one of likelihax.constraints). Use a built-in "
+        "constraint, or save the numbers yourself (fit.params, fit.cov.matrix)."
+    )
+
+
+def _decode_constraint(d: dict) -> C.Constraint:
+    kind = d.get("kind")
+    if kind == "greater_than":
+        return C.greater_than(float(d["lower"]))
+    if kind == "less_than":
+        return C.less_than(float(d["upper"]))
+    if kind == "interval":
+        return C.interval(float(d["lower"]), float(d["upper"]))
+    if kind in _SINGLETONS:
+        return _SINGLETONS[kind]
+    raise ValueError(f"unknown constraint kind {kind!r}")
+
+
+def _encode_tree(node, path: str = "params") -> dict:
+    """The parameter container (dicts, lists, tuples) as JSON; leaves by index."""
+    if isinstance(node, int) and not isinstance(node, bool):
+        return {"leaf": node}
+    if node is None:
+        return {"none": True}
+    if type(node) is dict:
+        bad = [k for k in node if not isinstance(k, str)]
+        if bad:
+            raise ValueError(
+                f"save_result writes dict keys as JSON strings; {path} has the "
+                f"non-string key(s) {bad!r}. Use string keys."
+            )
+        return {"dict": {k: _encode_tree(v, f"{path}.{k}") for k, v in node.items()}}
+    if type(node) in (list, tuple):
+        kids = [_encode_tree(v, f"{path}[{i}]") for i, v in enumerate(node)]
+        return {type(node).__name__: kids}
+    raise ValueError(
+        f"save_result can write parameters held in dicts, lists and tuples; "
+        f"{path} is a {type(node).__name__}. Pass the parameters as a dict."
+    )
+
+
+def _decode_tree(d: dict):
+    if "leaf" in d:
+        return 0
+    if "none" in d:
+        return None
+    if "dict" in d:
+        return {k: _decode_tree(v) for k, v in d["dict"].items()}
+    if "list" in d:
+        return [_decode_tree(v) for v in d["list"]]
+    if "tuple" in d:
+        return tuple(_decode_tree(v) for v in d["tuple"])
+    raise ValueError(f"unknown container {sorted(d)!r}")
+
+
+def _stems(path) -> tuple[Path, Path]:
+    p = Path(path)
+    if p.suffix in (".json", ".npz"):
+        p = p.with_suffix("")
+    return p.with_name(p.name + ".json"), p.with_name(p.name + ".npz")
+
+
+def _engine_result(result) -> FitResult:
+    """The FitResult to save; a model's result (GLM, ...) with its summary rows."""
+    if isinstance(result, FitResult):
+        return result
+    fit = getattr(result, "fit", None)
+    if not isinstance(fit, FitResult) or not callable(getattr(result, "summary", None)):
+        raise TypeError(
+            "save_result saves a likelihax.FitResult or a model result that holds "
+            f"one in `.fit` (GLMResult, MultinomialFit, ...); got {type(result).__name__}."
+        )
+    # The model's summary = the engine's summary annotated with the model's
+    # rows and notes (FitResult.annotate): keep them, so the loaded result
+    # prints the same summary.
+    base, full = fit.summary(), result.summary()
+    extra_header = full.header[len(base.header) :]
+    left = Counter(base.notes)
+    notes = []
+    for n in full.notes:
+        if left[n]:
+            left[n] -= 1
+        else:
+            notes.append(n)
+    k_text = dict(full.header).get("Parameters", "")
+    extra_k = int(k_text.split("(+")[1].split()[0]) if "(+" in k_text else 0
+    extra_k -= fit._annot[3]
+    return fit.annotate(full.header[0][1], extra_header, notes, extra_k)
+
+
+# ----- save ---------------------------------------------------------------------------
+def save_result(result, path) -> tuple[Path, Path]:
+    """Save a fit result as ``path.json`` (metadata) and ``path.npz`` (arrays).
+
+    Parameters
+    ----------
+    result : FitResult, or a model result holding one in ``.fit``
+        A single (not batched) result. A :class:`~likelihax.GLMResult` or
+        :class:`~likelihax.MultinomialFit` is saved as its engine fit, with the
+        model's summary rows and notes (family, deviance, ...).
+    path : str or Path
+        File stem; ``.json`` and ``.npz`` are appended (a given ``.json`` or
+        ``.npz`` suffix is replaced). Existing files are overwritten.
+
+    Returns
+    -------
+    (json_path, npz_path) : tuple of Path
+
+    Raises
+    ------
+    TypeError
+        ``result`` is not a fit result.
+    ValueError
+        A batched or traced result, parameters in a container other than
+        dicts/lists/tuples, or a constraint that is not a built-in one.
+
+    Notes
+    -----
+    Nothing is pickled: the JSON is plain text and the ``.npz`` holds numeric
+    arrays only. The log-likelihood function and the data are not saved, so a
+    loaded result cannot be refitted (see :func:`load_result`).
+
+    Examples
+    --------
+    >>> import tempfile, os, numpy as np, jax.scipy.stats as st, likelihax as lx
+    >>> y = np.array([0.3, 1.2, 2.5, 0.9, 1.6])
+    >>> fit = lx.fit(lambda p, d: st.norm.logpdf(d["y"], p["mu"], p["sigma"]),
+    ...              {"mu": 0.0, "sigma": 1.0}, {"y": y},
+    ...              constraints={"sigma": lx.constraints.positive})
+    >>> stem = os.path.join(tempfile.mkdtemp(), "normal")
+    >>> [p.name for p in lx.save_result(fit, stem)]
+    ['normal.json', 'normal.npz']
+    >>> back = lx.load_result(stem)
+    >>> bool(np.allclose(back.se["sigma"], fit.se["sigma"], rtol=0, atol=0))
+    True
+    """
+    fit = _engine_result(result)
+    if not fit._is_host or np.ndim(fit._loglik) != 0:
+        raise ValueError(
+            "save_result saves a single fit, not a batched or traced result: "
+            "index it first (fits[i])."
+        )
+    spec = fit._spec
+    n = len(spec.names)
+    skeleton = jax.tree_util.tree_unflatten(spec.treedef, list(range(n)))
+    tree = _encode_tree(skeleton)
+    params = [
+        {
+            "name": name, "shape": list(shape),
+            "constraint": _encode_constraint(c, name),
+        }
+        for name, shape, c in zip(spec.names, spec.shapes, spec.constraints)
+    ]  # fmt: skip
+    arrays = {k: np.asarray(getattr(fit, "_" + f)) for k, f in _ARRAYS.items()}
+    arrays["se"] = np.asarray(fit._se_flat)
+    if fit.multistart is not None:
+        ms = fit.multistart
+        arrays["multistart_loglik"] = np.asarray(ms.loglik)
+        arrays["multistart_status"] = np.asarray(ms.status)
+        arrays["multistart_params"] = np.asarray(ms.params_flat)
+    for k, a in arrays.items():
+        if a.dtype.kind not in "biuf":
+            raise ValueError(f"array {k!r} has dtype {a.dtype}; expected numbers.")
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    blob = buf.getvalue()
+
+    import likelihax
+
+    name, header, notes, extra_k = fit._annot
+    se = arrays["se"]
+    est = arrays["params"]
+    meta = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
+        "versions": {
+            "likelihax": getattr(likelihax, "__version__", "unknown"),
+            "jax": jax.__version__,
+            "numpy": np.__version__,
+        },
+        "model": fit._name,
+        "method": fit.method,
+        "status": Status(int(fit._status)).name,
+        "converged": bool(fit.converged),
+        "loglik": _num(fit.loglik),
+        "nobs": _nobs(fit.nobs),
+        "k": fit.n_params,
+        "aic": _num(fit.aic),
+        "bic": _num(fit.bic),
+        "cov_kind": fit._cov_kind,
+        "cov_description": fit.cov_description,
+        "cov_scale": None if fit._cov_scale is None else [
+            _num(fit._cov_scale[0]), str(fit._cov_scale[1])
+        ],  # fmt: skip
+        "dtype": fit.dtype,
+        "per_obs": bool(fit._per_obs),
+        "likelihood": bool(fit._likelihood),
+        "weight_type": fit._weight_type,
+        "annotation": {
+            "name": name, "header": [list(r) for r in header],
+            "notes": list(notes), "extra_params": int(extra_k),
+        },  # fmt: skip
+        "params_tree": tree,
+        "params": params,
+        "order": list(spec.order),
+        "labels": fit.labels,
+        "estimates": [
+            {"label": spec.labels[i], "estimate": _num(est[i]), "se": _num(se[i])}
+            for i in spec.reported
+        ],
+        "arrays": {k: {"shape": list(a.shape), "dtype": a.dtype.name}
+                   for k, a in arrays.items()},  # fmt: skip
+        "npz_sha256": hashlib.sha256(blob).hexdigest(),
+    }
+    json_path, npz_path = _stems(path)
+    npz_path.write_bytes(blob)
+    json_path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    return json_path, npz_path
+
+
+# ----- load ---------------------------------------------------------------------------
+def _bad(json_path, why: str) -> ValueError:
+    return ValueError(f"Cannot load {str(json_path)!r}: {why}")
+
+
+def load_result(path) -> LoadedFitResult:
+    """Load a result written by :func:`save_result` (or ``FitResult.save``).
+
+    Parameters
+    ----------
+    path : str or Path
+        The stem given to :func:`save_result` (``.json``/``.npz`` may be given).
+
+    Returns
+    -------
+    LoadedFitResult
+        A :class:`~likelihax.FitResult`: ``params``, ``se``, ``cov``,
+        ``loglik``, ``aic``, ``bic``, ``conf_int()``, ``summary()``, labels,
+        status and trace as saved. Operations that need the log-likelihood
+        function or the data (refit, ``profile``, ``bootstrap``, ``score_test``,
+        ``vcov`` of another kind) raise ``ValueError`` saying so.
+
+    Raises
+    ------
+    FileNotFoundError
+        The ``.json`` or the ``.npz`` is missing.
+    ValueError
+        Not a likelihax result, a newer format version, an ``.npz`` that does
+        not match its ``.json`` (checksum), or arrays whose shapes do not fit
+        the parameters.
+
+    Examples
+    --------
+    >>> import tempfile, os, numpy as np, jax.numpy as jnp, likelihax as lx
+    >>> fit = lx.fit(lambda p, d: d["y"] * jnp.log(p["rate"]) - p["rate"],
+    ...              {"rate": 1.0}, {"y": np.array([2, 3, 1, 4])},
+    ...              constraints={"rate": lx.constraints.positive})
+    >>> stem = os.path.join(tempfile.mkdtemp(), "pois")
+    >>> _ = fit.save(stem)
+    >>> back = lx.load_result(stem)
+    >>> round(float(back.params["rate"]), 6), back.labels
+    (2.5, ['rate'])
+    """
+    json_path, npz_path = _stems(path)
+    if not json_path.exists():
+        raise FileNotFoundError(
+            f"{str(json_path)!r} does not exist; give the stem passed to save_result."
+        )
+    try:
+        meta = json.loads(json_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise _bad(json_path, f"not valid JSON ({e}).") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise _bad(json_path, "not a likelihax result file (no 'format': "
+                   f"{FORMAT!r} entry).")  # fmt: skip
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        raise _bad(
+            json_path,
+            f"format_version {version!r}; this likelihax reads version "
+            f"{FORMAT_VERSION}. "
+            + ("Upgrade likelihax to load it." if isinstance(version, int)
+               and version > FORMAT_VERSION else "The file is damaged."),
+        )  # fmt: skip
+    if not npz_path.exists():
+        raise FileNotFoundError(
+            f"{str(npz_path)!r} is missing: a saved result is a pair of files, "
+            f"{json_path.name} (metadata) and {npz_path.name} (the arrays); copy "
+            "both."
+        )
+    blob = npz_path.read_bytes()
+    if hashlib.sha256(blob).hexdigest() != meta.get("npz_sha256"):
+        raise _bad(
+            json_path,
+            f"{npz_path.name} does not match it (SHA-256 differs): the arrays were "
+            "changed after saving, or the two files come from different saves.",
+        )
+    try:
+        return _rebuild(meta, blob, str(json_path))
+    except (KeyError, TypeError, IndexError) as e:
+        raise _bad(json_path, f"missing or malformed entry ({e!r}).") from None
+
+
+def _rebuild(meta: dict, blob: bytes, source: str) -> LoadedFitResult:
+    with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    expected = meta["arrays"]
+    if set(arrays) != set(expected):
+        raise _bad(source, f"the .npz holds {sorted(arrays)}, the JSON lists "
+                   f"{sorted(expected)}.")  # fmt: skip
+    try:
+        tree = _decode_tree(meta["params_tree"])
+        cons = tuple(_decode_constraint(p["constraint"]) for p in meta["params"])
+    except ValueError as e:
+        raise _bad(source, f"{e}; the file was written by another version.") from None
+    treedef = jax.tree_util.tree_structure(tree)
+    names = tuple(p["name"] for p in meta["params"])
+    shapes = tuple(tuple(int(s) for s in p["shape"]) for p in meta["params"])
+    if treedef.num_leaves != len(names):
+        raise _bad(source, f"the parameter tree has {treedef.num_leaves} leaves "
+                   f"but {len(names)} parameters are listed.")  # fmt: skip
+    spec = ParamSpec(treedef, names, shapes, cons, tuple(meta["order"]))
+    _check_shapes(arrays, expected, spec, source)
+    fields = {f: arrays[k] for k, f in _ARRAYS.items()}
+    fields["multistart"] = None
+    if "multistart_loglik" in arrays:
+        fields["multistart"] = MultiStart(
+            arrays["multistart_loglik"], arrays["multistart_status"],
+            arrays["multistart_params"],
+        )  # fmt: skip
+    a = meta["annotation"]
+    scale = meta["cov_scale"]
+    marker = _NotSaved(source)
+    meta_fields = dict(
+        spec=spec, name=meta["model"], method=meta["method"],
+        cov_kind=meta["cov_kind"], dtype=meta["dtype"], per_obs=meta["per_obs"],
+        nobs=meta["nobs"], loglik_fn=marker, fisher_fn=marker,
+        weight_type=meta["weight_type"], likelihood=meta["likelihood"],
+        annot=(a["name"], tuple(tuple(r) for r in a["header"]), tuple(a["notes"]),
+               int(a["extra_params"])),
+        cov_scale=None if scale is None else (float(scale[0]), scale[1]),
+        static=marker,
+    )  # fmt: skip
+    out = LoadedFitResult(fields, meta_fields)
+    if out.labels != meta["labels"]:
+        raise _bad(source, "the labels rebuilt from the parameters differ from the "
+                   "saved labels.")  # fmt: skip
+    return out
+
+
+def _check_shapes(arrays, expected, spec, source):
+    k_nat, k_free = spec.n_natural, spec.n_free
+    want = {
+        "params": (k_nat,), "se": (k_nat,), "cov": (k_nat, k_nat),
+        "params_unconstrained": (k_free,), "gradient": (k_free,),
+        "information": (k_free, k_free), "cov_unconstrained": (k_free, k_free),
+        "loglik": (), "status": (), "iterations": (), "n_evals": (), "edm": (),
+        "condition_number": (),
+    }  # fmt: skip
+    for k, a in arrays.items():
+        listed = tuple(expected[k]["shape"])
+        if a.shape != listed:
+            raise _bad(source, f"array {k!r} has shape {a.shape} in the .npz but "
+                       f"{listed} in the JSON.")  # fmt: skip
+        if k in want and a.shape != want[k]:
+            raise _bad(source, f"array {k!r} has shape {a.shape}; the parameters "
+                       f"({k_nat} natural, {k_free} free values) need {want[k]}.")
+        if a.dtype.kind not in "biuf":
+            raise _bad(source, f"array {k!r} has dtype {a.dtype}; expected numbers.")
+    if arrays["trace"].ndim != 1:
+        raise _bad(source, "the optimizer trace must be one-dimensional.")
+    if "multistart_params" in arrays:
+        s = arrays["multistart_loglik"].shape
+        if arrays["multistart_params"].shape != s + (k_nat,):
+            raise _bad(source, "multi-start arrays do not fit the parameters.")
