@@ -160,7 +160,10 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
         ("Observations", _nobs_text(fit)),
         ("Parameters", k_text),
     ]
-    if lik and fit.weight_type == "importance":
+    is_map = getattr(fit, "_estimator", None) == "MAP"  # from lx.fit_map
+    if is_map:
+        header += [("Log-posterior", _num(fit.loglik, ".8g"))]
+    elif lik and fit.weight_type == "importance":
         header += [("Weighted loglik", _num(fit.loglik, ".8g"))]
     elif lik:
         header += [
@@ -203,7 +206,11 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
         if b is not None and math.isfinite(se[i]):
             if est[i] - z * se[i] < b[0] or est[i] + z * se[i] > b[1]:
                 near.append(labels_all[i])
-    notes.append(f"Covariance: {fit.cov_description}.")
+    notes.append(
+        "Covariance: inverse negative Hessian of the log posterior."
+        if is_map
+        else f"Covariance: {fit.cov_description}."
+    )
     if not lik:
         notes.append(
             "M-estimation: the objective is not a log-likelihood, so there is no "
@@ -240,7 +247,7 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
             "Wald inference is unreliable there (the interval on the unconstrained "
             "scale, transformed back, respects the bound)."
         )
-    if not fit._per_obs:
+    if not fit._per_obs and not is_map:
         notes.append(
             "The log-likelihood returns a scalar total: only curvature-based "
             "(observed-information) inference is available."
@@ -270,4 +277,6 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
             + ", ".join(f"{v:.8g}" for v in ms["optima"][:5])
         )
     title = "likelihax maximum-likelihood fit" if lik else "likelihax M-estimation fit"
+    if is_map:
+        title = "likelihax MAP fit (posterior mode)"
     return Summary(title, header, columns, rows, notes)
