@@ -28,10 +28,11 @@ _FIELDS = (
 _META = (
     "spec", "name", "method", "cov_kind", "dtype", "per_obs", "nobs", "loglik_fn",
     "fisher_fn", "weight_type", "likelihood", "annot", "cov_scale", "static",
+    "estimator",
 )  # fmt: skip
 _META_DEFAULTS = dict(
     fisher_fn=None, weight_type=None, likelihood=True, annot=(None, (), (), 0),
-    cov_scale=None, static=None,
+    cov_scale=None, static=None, estimator=None,  # "MAP" from lx.fit_map
 )  # fmt: skip
 
 
@@ -381,7 +382,7 @@ class FitResult:
     @property
     def aic(self):
         """:math:`-2\\ell + 2k`; NaN when the objective is not a likelihood."""
-        if not self._likelihood or self._weight_type == "importance":
+        if not self._likelihood or self._weight_type == "importance" or self._estimator:
             return math.nan
         return -2.0 * self._loglik + 2.0 * (self.n_params + self._annot[3])
 
@@ -389,7 +390,7 @@ class FitResult:
     def bic(self):
         """:math:`-2\\ell + k \\log n`; NaN when the objective is not a likelihood."""
         n = self._nobs
-        if not self._likelihood or self._weight_type == "importance":
+        if not self._likelihood or self._weight_type == "importance" or self._estimator:
             return math.nan
         k = self.n_params + self._annot[3]
         return -2.0 * self._loglik + k * (math.log(n) if n else math.nan)
