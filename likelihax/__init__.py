@@ -22,6 +22,7 @@ _configure_cache()
 
 from . import constraints as constraints  # noqa: E402
 from . import inference as inference  # noqa: E402
+from . import plots as plots  # noqa: E402
 from ._cache import compilation_cache_dir as compilation_cache_dir  # noqa: E402
 from ._fit import fit as fit
 from .data._source import ArraySource as ArraySource
@@ -55,6 +56,7 @@ from .results import Summary as Summary
 # Ready-made models are imported on first use (``lx.glm``, ``lx.mixed``, ...):
 # ``import likelihax`` stays fast for a script that only calls ``lx.fit``.
 _LAZY = {
+    "ChecklistReport": ("diagnostics", "ChecklistReport"),
     "EMResult": ("models.mixtures", "EMResult"),
     "FAMILIES": ("models.distributions", "FAMILIES"),
     "GLMResult": ("models.glm", "GLMResult"),
@@ -63,6 +65,8 @@ _LAZY = {
     "OrdinalFit": ("models.ordinal", "OrdinalFit"),
     "SeparationWarning": ("models.glm", "SeparationWarning"),
     "SingularFitWarning": ("models.random_effects", "SingularFitWarning"),
+    "calibration_curve": ("plots", "calibration_curve"),
+    "checklist": ("diagnostics", "checklist"),
     "choose_k": ("models.mixtures", "choose_k"),
     "class_weights": ("models.imbalance", "class_weights"),
     "compare_mle_mom": ("models.distributions", "compare_mle_mom"),
@@ -72,9 +76,11 @@ _LAZY = {
     "focal_loss": ("models.imbalance", "focal_loss"),
     "gaussian_mixture": ("models.mixtures", "gaussian_mixture"),
     "glm": ("models.glm", "glm"),
+    "im_test": ("diagnostics", "im_test"),
     "laplace": ("models.random_effects", "laplace"),
     "latent_class": ("models.mixtures", "latent_class"),
     "load_result": ("results._io", "load_result"),
+    "loglik_surface": ("plots", "loglik_surface"),
     "method_of_moments": ("models.distributions", "method_of_moments"),
     "mixed": ("models.random_effects", "mixed"),
     "mixture_regression": ("models.mixtures", "mixture_regression"),
