@@ -76,6 +76,8 @@ class Problem:
         if self.pin is None:
             return u
         e, c = self.pin
+        if jnp.ndim(e) == 2:  # several coordinates (rows of e orthonormal): 2-D surfaces
+            return u - e.T @ (e @ u - c)
         return u - e * jnp.dot(e, u) + e * c
 
     def _pin_terms(self, u, n_out):
@@ -83,6 +85,9 @@ class Problem:
         if self.pin is None:
             return None
         e, c = self.pin
+        if jnp.ndim(e) == 2:
+            r = e @ u - c
+            return (0.5 * jnp.dot(r, r), e.T @ r, e.T @ e)[:n_out]
         r = jnp.dot(e, u) - c
         return (0.5 * r * r, r * e, jnp.outer(e, e))[:n_out]
 

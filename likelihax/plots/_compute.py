@@ -1,0 +1,780 @@
+r"""What the plots draw: plain records of numpy arrays, computed without matplotlib.
+
+Each plot in :mod:`likelihax.plots` draws one of these records, so the numbers
+behind a figure can be checked (and reused) on their own:
+
+- :func:`loglik_surface` -- the log-likelihood over a grid of two parameters
+  (the others at the MLE, or profiled out), with the likelihood-ratio region
+  level and the Wald ellipse;
+- :func:`calibration_curve` -- observed frequency against mean predicted
+  probability per bin (as scikit-learn's ``calibration_curve``);
+- :func:`distribution_check` -- fitted density on a grid and QQ points for a
+  fit of :func:`likelihax.fit_distribution`;
+- :func:`mixture_density` -- component densities of a univariate mixture, or
+  component ellipses of a Gaussian mixture;
+- :func:`optimizer_trace` -- the log-likelihood at each accepted iterate;
+- :func:`forest_table` -- estimates and Wald intervals of one or several fits.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._precision import x64_scope
+from .._status import Status
+
+__all__ = [
+    "CalibrationCurve",
+    "DistributionCheck",
+    "ForestTable",
+    "LoglikSurface",
+    "MixtureDensity",
+    "OptimizerTrace",
+    "calibration_curve",
+    "distribution_check",
+    "forest_table",
+    "loglik_surface",
+    "mixture_density",
+    "optimizer_trace",
+]
+
+
+def _chi2_ppf(q: float, df: int) -> float:
+    r""":math:`\chi^2` quantile for df 1 or 2 (closed forms, no scipy needed)."""
+    from statistics import NormalDist
+
+    if df == 1:
+        return NormalDist().inv_cdf(0.5 + q / 2) ** 2
+    if df == 2:
+        return -2.0 * math.log1p(-q)
+    raise ValueError(f"df must be 1 or 2; got {df}.")
+
+
+def _check_alpha(alpha):
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1); got {alpha}.")
+
+
+# ----- 2-D log-likelihood surface ----------------------------------------------------------
+class LoglikSurface(NamedTuple):
+    r"""Log-likelihood over a grid of two parameters.
+
+    Attributes
+    ----------
+    names : tuple of str
+        The two parameter labels ``(a, b)``.
+    x, y : ndarray
+        Natural-scale grid values of ``a`` (length ``nx``) and ``b`` (``ny``).
+    loglik : ndarray (ny, nx)
+        ``loglik[i, j]`` at ``a = x[j]``, ``b = y[i]`` (matplotlib's
+        ``contour(x, y, loglik)`` layout); NaN where a profile fit failed.
+    status : ndarray (ny, nx) of int
+        Solver status of each profile fit (all 0 without profiling).
+    profile : bool
+        True: the other parameters were maximized out at each point.
+    loglik_max : float
+        Maximized log-likelihood of the fit.
+    level : float
+        Boundary of the likelihood-ratio confidence region,
+        :math:`\hat\ell - \chi^2_{2,1-\alpha}/2`.
+    alpha : float
+    estimate : ndarray (2,)
+        MLE of ``(a, b)``.
+    cov : ndarray (2, 2)
+        The fit's covariance of ``(a, b)`` (natural scale).
+    ellipse : ndarray (m, 2)
+        Boundary of the Wald region
+        :math:`(\theta-\hat\theta)^\top V^{-1}(\theta-\hat\theta) = \chi^2_{2,1-\alpha}`.
+    """
+
+    names: tuple
+    x: np.ndarray
+    y: np.ndarray
+    loglik: np.ndarray
+    status: np.ndarray
+    profile: bool
+    loglik_max: float
+    level: float
+    alpha: float
+    estimate: np.ndarray
+    cov: np.ndarray
+    ellipse: np.ndarray
+
+
+def _value_core(static, u, fixed_leaves, data, weights):
+    from ..optimize._problem import Problem
+
+    problem = Problem(
+        static.loglik, static.spec, fixed_leaves, data, static.nobs, static.chunk,
+        weights, static.fisher, source=static.source,
+    )  # fmt: skip
+    return -problem.value(u)
+
+
+_values_many = jax.jit(
+    jax.vmap(_value_core, in_axes=(None, 0, None, None, None)), static_argnums=0
+)
+
+
+def _wald_ellipse(est, cov, alpha, m=181):
+    c = _chi2_ppf(1 - alpha, 2)
+    t = np.linspace(0.0, 2.0 * np.pi, m)
+    circle = np.stack([np.cos(t), np.sin(t)])
+    w, Q = np.linalg.eigh(np.asarray(cov, dtype=float))
+    if not (np.all(np.isfinite(w)) and np.all(w > 0)):
+        return np.full((m, 2), np.nan)
+    A = Q * np.sqrt(w * c)
+    return (est[:, None] + A @ circle).T
+
+
+def _axis_values(fit, runner, lab, coords, spec, span, n):
+    """Unconstrained and natural grid values for one parameter."""
+    from ..inference._profile import _se_u, _to_natural
+
+    j, c = coords[lab]
+    if np.ndim(spec) == 0:
+        t = np.linspace(-span, span, int(spec))
+        u = runner.u_hat[j] + t * _se_u(fit, j)
+    else:
+        x = np.asarray(spec, dtype=float)
+        if x.ndim != 1 or x.size < 2 or not np.all(np.isfinite(x)):
+            raise ValueError(
+                f"grid for '{lab}' must be a 1-D array of at least 2 finite values."
+            )
+        with x64_scope():
+            u = np.array([float(np.asarray(c.inverse(jnp.asarray(v)))[0]) for v in x])
+        if not np.all(np.isfinite(u)):
+            raise ValueError(
+                f"grid for '{lab}' has values outside the parameter's constraint "
+                f"({c.name})."
+            )
+    return j, u, np.array([_to_natural(c, v) for v in u])
+
+
+def loglik_surface(
+    fit,
+    a: str,
+    b: str,
+    *,
+    grid: int | tuple = 41,
+    span: float = 3.0,
+    profile: bool = False,
+    alpha: float = 0.05,
+) -> LoglikSurface:
+    r"""Log-likelihood of two parameters over a grid, with confidence regions.
+
+    With ``profile=False`` the other parameters stay at the MLE (a slice);
+    with ``profile=True`` they are maximized out at every grid point (the
+    profile log-likelihood :math:`\ell_p(a, b)`), using the engine's pinned
+    refits: every point is one ``vmap`` of one compiled program, warm-started
+    at the MLE. The likelihood-ratio region at level :math:`1-\alpha` is
+    :math:`\{\ell_p \ge \hat\ell - \chi^2_{2,1-\alpha}/2\}` (Wilks, 2 degrees
+    of freedom); the Wald ellipse uses the fit's covariance.
+
+    Parameters
+    ----------
+    fit : FitResult
+        A maximum-likelihood fit from :func:`likelihax.fit`.
+    a, b : str
+        Parameter labels (``fit.labels``); ``a`` is the x axis.
+    grid : int or (array, array)
+        Points per axis (covering ``span`` standard errors on each side of the
+        estimate, on the unconstrained scale so it stays inside bounds), or the
+        natural-scale values of ``a`` and ``b``.
+    span : float
+        Half-width of the default grid in standard errors.
+    profile : bool
+        Maximize over the other parameters at each point.
+    alpha : float
+        1 - confidence level of the regions.
+
+    Returns
+    -------
+    LoglikSurface
+
+    Examples
+    --------
+    >>> import numpy as np, jax.scipy.stats as st, likelihax as lx
+    >>> y = np.array([0.3, 1.2, 2.5, 0.9, 1.6, -0.4, 1.1])
+    >>> f = lx.fit(lambda p, d: st.norm.logpdf(d["y"], p["mu"], p["sigma"]),
+    ...            {"mu": 0.0, "sigma": 1.0}, {"y": y},
+    ...            constraints={"sigma": lx.constraints.positive})
+    >>> s = lx.loglik_surface(f, "mu", "sigma", grid=11)
+    >>> s.loglik.shape, bool(np.isclose(s.loglik.max(), f.loglik))
+    ((11, 11), True)
+    >>> round(s.loglik_max - s.level, 4)  # chi2_2(0.95) / 2
+    2.9957
+    """
+    from ..inference._profile import _coordinates, _runner
+
+    _check_alpha(alpha)
+    if a == b:
+        raise ValueError(f"a and b must be two different parameters; got {a!r} twice.")
+    runner = _runner(fit, None, None)
+    coords = _coordinates(fit._spec)
+    for lab in (a, b):
+        if lab not in coords:
+            if lab in fit.labels:
+                raise ValueError(
+                    f"'{lab}' cannot be on a surface axis: it is fixed or has a "
+                    "non-elementwise constraint (simplex, ordered, covariance)."
+                )
+            raise KeyError(f"'{lab}' is not a parameter label; labels: {fit.labels}.")
+    if isinstance(grid, (int, np.integer)):
+        if grid < 2:
+            raise ValueError(f"grid must be at least 2 points; got {grid}.")
+        ga = gb = grid
+    else:
+        try:
+            ga, gb = grid
+        except (TypeError, ValueError):
+            raise TypeError(
+                "grid must be an int or a pair (values of a, values of b)."
+            ) from None
+    ja, ua, x = _axis_values(fit, runner, a, coords, ga, span, grid)
+    jb, ub, y = _axis_values(fit, runner, b, coords, gb, span, grid)
+    UB, UA = np.meshgrid(ub, ua, indexing="ij")  # (ny, nx)
+    B = UA.size
+    U = np.tile(runner.u_hat, (B, 1))
+    U[:, ja], U[:, jb] = UA.ravel(), UB.ravel()
+    with x64_scope():
+        dt = runner.dtype
+        if profile:
+            from .._fit import _profile_many
+
+            E = np.zeros((B, 2, runner.k))
+            E[:, 0, ja] = 1.0
+            E[:, 1, jb] = 1.0
+            C2 = np.stack([UA.ravel(), UB.ravel()], axis=1)
+            out = _profile_many(
+                runner.static, jnp.asarray(U, dt), runner.fixed, runner.data,
+                runner.w, jnp.asarray(E, dt), jnp.asarray(C2, dt),
+            )  # fmt: skip
+            ll = np.asarray(out["loglik"], dtype=float)
+            status = np.asarray(out["status"]).astype(int)
+            ll = np.where(status == Status.success.value, ll, np.nan)
+        else:
+            ll = np.asarray(
+                _values_many(runner.static, jnp.asarray(U, dt), runner.fixed,
+                             runner.data, runner.w),
+                dtype=float,
+            )  # fmt: skip
+            status = np.zeros(B, int)
+    labels = fit.labels
+    ia, ib = labels.index(a), labels.index(b)
+    params = np.asarray(fit._params_flat, dtype=float)[np.asarray(fit._spec.reported)]
+    est = params[[ia, ib]]
+    cov = np.asarray(fit.cov.matrix, dtype=float)[np.ix_([ia, ib], [ia, ib])]
+    ll_hat = float(fit.loglik)
+    return LoglikSurface(
+        names=(a, b), x=x, y=y, loglik=ll.reshape(UA.shape),
+        status=status.reshape(UA.shape), profile=bool(profile), loglik_max=ll_hat,
+        level=ll_hat - _chi2_ppf(1 - alpha, 2) / 2, alpha=float(alpha),
+        estimate=est, cov=cov, ellipse=_wald_ellipse(est, cov, alpha),
+    )  # fmt: skip
+
+
+# ----- calibration curve ------------------------------------------------------------------
+class CalibrationCurve(NamedTuple):
+    """Observed frequency against mean predicted probability per bin.
+
+    Attributes
+    ----------
+    prob_true : ndarray
+        Fraction of positives in each non-empty bin.
+    prob_pred : ndarray
+        Mean predicted probability in each non-empty bin.
+    counts : ndarray of int
+        Observations in each non-empty bin.
+    edges : ndarray
+        Bin edges (``bins + 1`` values, including empty bins).
+    strategy : str
+    brier : float
+        Brier score :math:`\\frac1n\\sum_i (p_i - y_i)^2`.
+    """
+
+    prob_true: np.ndarray
+    prob_pred: np.ndarray
+    counts: np.ndarray
+    edges: np.ndarray
+    strategy: str
+    brier: float
+
+
+def calibration_curve(
+    y, p, bins: int = 10, strategy: str = "uniform"
+) -> CalibrationCurve:
+    r"""Calibration (reliability) curve of predicted probabilities.
+
+    Bins the predictions and compares, per non-empty bin, the fraction of
+    positives with the mean prediction; a calibrated model lies on the
+    diagonal. Binning is that of scikit-learn's
+    ``sklearn.calibration.calibration_curve`` (so the numbers agree).
+
+    Parameters
+    ----------
+    y : array_like (n,)
+        Binary outcomes (0/1 or booleans).
+    p : array_like (n,)
+        Predicted probabilities of ``y = 1``, in [0, 1].
+    bins : int
+        Number of bins.
+    strategy : {"uniform", "quantile"}
+        Equal-width bins on [0, 1], or bins with equal numbers of predictions.
+
+    Returns
+    -------
+    CalibrationCurve
+
+    Examples
+    --------
+    >>> import numpy as np, likelihax as lx
+    >>> y = np.array([0, 0, 1, 1, 1, 0])
+    >>> p = np.array([0.1, 0.2, 0.8, 0.9, 0.7, 0.3])
+    >>> c = lx.calibration_curve(y, p, bins=2)
+    >>> c.prob_true.tolist(), np.round(c.prob_pred, 3).tolist()
+    ([0.0, 1.0], [0.2, 0.8])
+    """
+    ya = np.asarray(y)
+    pa = np.asarray(p, dtype=float)
+    if ya.ndim != 1 or pa.shape != ya.shape:
+        raise ValueError(
+            f"y and p must be 1-D arrays of the same length; got shapes "
+            f"{ya.shape} and {pa.shape}."
+        )
+    if ya.size == 0:
+        raise ValueError("y and p are empty.")
+    if ya.dtype.kind not in "biuf" or not np.all(np.isin(ya, (0, 1))):
+        raise ValueError("y must be binary (0/1 or booleans).")
+    if not np.all(np.isfinite(pa)) or pa.min() < 0 or pa.max() > 1:
+        raise ValueError("p must be probabilities in [0, 1] (no NaN).")
+    if int(bins) != bins or bins < 1:
+        raise ValueError(f"bins must be a positive integer; got {bins}.")
+    bins = int(bins)
+    ya = ya.astype(float)
+    if strategy == "uniform":
+        edges = np.linspace(0.0, 1.0, bins + 1)
+    elif strategy == "quantile":
+        edges = np.percentile(pa, np.linspace(0.0, 100.0, bins + 1))
+    else:
+        raise ValueError(f"strategy must be 'uniform' or 'quantile'; got {strategy!r}.")
+    ids = np.searchsorted(edges[1:-1], pa)
+    total = np.bincount(ids, minlength=len(edges))
+    s_pred = np.bincount(ids, weights=pa, minlength=len(edges))
+    s_true = np.bincount(ids, weights=ya, minlength=len(edges))
+    nz = total != 0
+    return CalibrationCurve(
+        prob_true=s_true[nz] / total[nz], prob_pred=s_pred[nz] / total[nz],
+        counts=total[nz], edges=edges, strategy=strategy,
+        brier=float(np.mean((pa - ya) ** 2)),
+    )  # fmt: skip
+
+
+# ----- distribution fits: density and QQ points ---------------------------------------------
+class DistributionCheck(NamedTuple):
+    """Fitted density over a grid and QQ points for a univariate distribution fit.
+
+    Attributes
+    ----------
+    family : str
+    discrete : bool
+    params : dict
+        The fitted parameters (floats).
+    sample : ndarray
+        The data, sorted.
+    grid, density : ndarray
+        Support points and the fitted density there (the probability mass
+        function at the integers for a discrete family).
+    theoretical : ndarray
+        Fitted quantiles at the plotting positions of ``sample`` (Filliben's,
+        as ``scipy.stats.probplot``).
+    """
+
+    family: str
+    discrete: bool
+    params: dict
+    sample: np.ndarray
+    grid: np.ndarray
+    density: np.ndarray
+    theoretical: np.ndarray
+
+
+def _scipy_dist(family: str, p: dict, data: dict):
+    """The fitted family as a frozen ``scipy.stats`` distribution."""
+    from scipy import stats as ss
+
+    if family == "zip":
+        raise ValueError("QQ points are not available for the zero-inflated Poisson.")
+    table = {
+        "normal": lambda: ss.norm(p["mu"], p["sigma"]),
+        "lognormal": lambda: ss.lognorm(p["sigma"], scale=math.exp(p["mu"])),
+        "exponential": lambda: ss.expon(scale=1 / p["rate"]),
+        "gamma": lambda: ss.gamma(p["shape"], scale=1 / p["rate"]),
+        "weibull": lambda: ss.weibull_min(p["shape"], scale=p["scale"]),
+        "beta": lambda: ss.beta(p["a"], p["b"]),
+        "student_t": lambda: ss.t(p["df"], p["loc"], p["scale"]),
+        "logistic": lambda: ss.logistic(p["loc"], p["scale"]),
+        "gumbel": lambda: ss.gumbel_r(p["loc"], p["scale"]),
+        "pareto": lambda: ss.pareto(p["shape"], scale=p["scale"]),
+        "poisson": lambda: ss.poisson(p["rate"]),
+        "binomial": lambda: ss.binom(int(np.max(data["trials"])), p["prob"]),
+        "negbin": lambda: ss.nbinom(p["size"], p["size"] / (p["size"] + p["mu"])),
+        "geometric": lambda: ss.geom(p["prob"], loc=-1),
+    }
+    return table[family]()
+
+
+def _family_of(fit) -> str:
+    from ..models.distributions import _CENSORED, FAMILIES
+
+    fn = fit._loglik_fn
+    for name, fam in FAMILIES.items():
+        if fn is fam.loglik or fn is _CENSORED.get(name):
+            return name
+    raise ValueError(
+        "This fit does not come from lx.fit_distribution; pass family=... "
+        f"(one of {sorted(FAMILIES)})."
+    )
+
+
+def _plotting_positions(n: int) -> np.ndarray:
+    """Filliben's order-statistic medians (``scipy.stats.probplot``)."""
+    m = (np.arange(1, n + 1) - 0.3175) / (n + 0.365)
+    m[-1] = 0.5 ** (1.0 / n)
+    m[0] = 1.0 - m[-1]
+    return m
+
+
+def distribution_check(
+    fit, x=None, *, family: str | None = None, n_grid: int = 200
+) -> DistributionCheck:
+    """Fitted density and QQ points for a fit of :func:`likelihax.fit_distribution`.
+
+    Parameters
+    ----------
+    fit : FitResult
+        From :func:`likelihax.fit_distribution` (uncensored data).
+    x : array_like, optional
+        The sample (default: the fit's data).
+    family : str, optional
+        Family name, if it cannot be read from the fit.
+    n_grid : int
+        Grid points for a continuous density.
+
+    Returns
+    -------
+    DistributionCheck
+
+    Examples
+    --------
+    >>> import numpy as np, likelihax as lx
+    >>> x = np.array([0.5, 1.2, 0.3, 2.0, 0.9])
+    >>> d = lx.plots.distribution_check(lx.fit_distribution("exponential", x))
+    >>> d.family, d.discrete, d.sample.tolist()
+    ('exponential', False, [0.3, 0.5, 0.9, 1.2, 2.0])
+    """
+    name = _family_of(fit) if family is None else family
+    data = fit._data if fit._data is not None else {}
+    if x is None:
+        if "x" not in data:
+            raise ValueError("This fit carries no sample (censored data?); pass x=.")
+        x = data["x"]
+    xs = np.sort(np.asarray(x, dtype=float).ravel())
+    if xs.size < 2 or not np.all(np.isfinite(xs)):
+        raise ValueError("x must hold at least 2 finite values.")
+    params = {k: float(np.asarray(v)) for k, v in fit.params.items()}
+    dist = _scipy_dist(name, params, data)
+    from ..models.distributions import FAMILIES
+
+    discrete = FAMILIES[name].discrete
+    theoretical = dist.ppf(_plotting_positions(xs.size))
+    if discrete:
+        hi = max(xs.max(), dist.ppf(0.999))
+        grid = np.arange(0.0, hi + 1.0)
+        density = dist.pmf(grid)
+    else:
+        lo, hi = dist.ppf([0.001, 0.999])
+        lo, hi = min(lo, xs.min()), max(hi, xs.max())
+        grid = np.linspace(lo, hi, int(n_grid))
+        density = dist.pdf(grid)
+    return DistributionCheck(name, discrete, params, xs, grid, density, theoretical)
+
+
+# ----- mixtures ---------------------------------------------------------------------------------
+class MixtureDensity(NamedTuple):
+    """Component densities of a fitted mixture.
+
+    Attributes
+    ----------
+    family : str
+        ``"normal"``, ``"poisson"``, ``"exponential"`` (univariate) or
+        ``"gaussian"`` (multivariate, from :func:`likelihax.gaussian_mixture`).
+    weights : ndarray (K,)
+    grid : ndarray
+        Univariate: evaluation points (integers for Poisson). Multivariate: empty.
+    components : ndarray (K, len(grid))
+        :math:`\\pi_k f_k(x)` on the grid (univariate).
+    total : ndarray
+        Mixture density on the grid (the sum of ``components``).
+    means, covs : ndarray (K, d), (K, d, d)
+        Multivariate component means and covariances (univariate: empty).
+    """
+
+    family: str
+    weights: np.ndarray
+    grid: np.ndarray
+    components: np.ndarray
+    total: np.ndarray
+    means: np.ndarray
+    covs: np.ndarray
+
+
+def _mixture_family(fit) -> str:
+    p = fit.params
+    if "means" in p:
+        return "gaussian"
+    if "mean" in p and "sd" in p:
+        return "normal"
+    if "rate" in p and "weights" in p:
+        for key, val in fit._annot[1]:
+            if key == "Components":
+                return "poisson" if "poisson" in val else "exponential"
+    raise ValueError(
+        "fit must come from lx.gaussian_mixture or lx.univariate_mixture "
+        "(parameters weights + means/cov, mean/sd or rate)."
+    )
+
+
+def _gmm_covs(p, k, d):
+    if "cov" in p:
+        c = np.asarray(p["cov"], dtype=float)
+        return np.broadcast_to(c.reshape(-1, d, d), (k, d, d)).copy()
+    v = np.asarray(p["var"], dtype=float)
+    v = np.broadcast_to(v.reshape(k, -1), (k, d))
+    return np.stack([np.diag(r) for r in v])
+
+
+def mixture_density(fit, x, *, n_grid: int = 300) -> MixtureDensity:
+    """Weighted component densities of a fitted mixture over the data's range.
+
+    Parameters
+    ----------
+    fit : FitResult
+        From :func:`likelihax.univariate_mixture` (normal, Poisson,
+        exponential) or :func:`likelihax.gaussian_mixture`.
+    x : array_like
+        The data (sets the grid's range).
+    n_grid : int
+        Grid points for a continuous family.
+
+    Returns
+    -------
+    MixtureDensity
+
+    Examples
+    --------
+    >>> import numpy as np, likelihax as lx
+    >>> rng = np.random.default_rng(1)
+    >>> y = np.concatenate([rng.normal(0, 1, 150), rng.normal(5, 1, 100)])
+    >>> m = lx.plots.mixture_density(lx.univariate_mixture(y, 2, starts=2), y)
+    >>> m.family, m.components.shape
+    ('normal', (2, 300))
+    """
+    from scipy import stats as ss
+
+    fam = _mixture_family(fit)
+    p = {k: np.asarray(v, dtype=float) for k, v in fit.params.items()}
+    w = p["weights"]
+    xa = np.asarray(x, dtype=float)
+    if fam == "gaussian":
+        means = p["means"].reshape(w.size, -1)
+        d = means.shape[1]
+        covs = _gmm_covs(p, w.size, d)
+        if d == 1:
+            fam, p = "normal", {"mean": means[:, 0], "sd": np.sqrt(covs[:, 0, 0])}
+        else:
+            empty = np.zeros((0,))
+            return MixtureDensity(fam, w, empty, empty, empty, means, covs)
+    xa = xa.ravel()
+    if fam == "poisson":
+        grid = np.arange(0.0, xa.max() + 1.0)
+        comp = np.stack([ss.poisson.pmf(grid, r) for r in p["rate"]])
+    else:
+        span = xa.max() - xa.min()
+        lo = xa.min() - 0.05 * span
+        grid = np.linspace(max(lo, 0.0) if fam == "exponential" else lo,
+                           xa.max() + 0.05 * span, int(n_grid))  # fmt: skip
+        if fam == "normal":
+            comp = np.stack(
+                [ss.norm.pdf(grid, m, s) for m, s in zip(p["mean"], p["sd"])]
+            )
+        else:
+            comp = np.stack([ss.expon.pdf(grid, scale=1 / r) for r in p["rate"]])
+    comp = w[:, None] * comp
+    empty = np.zeros((0,))
+    return MixtureDensity(fam, w, grid, comp, comp.sum(0), empty, empty)
+
+
+# ----- optimizer trace ----------------------------------------------------------------------------
+class OptimizerTrace(NamedTuple):
+    """Log-likelihood along the optimization.
+
+    Attributes
+    ----------
+    iteration : ndarray
+        0 (the start), 1, 2, ... for each accepted step.
+    loglik : ndarray
+        Log-likelihood at each iterate.
+    em_loglik : ndarray
+        EM log-likelihood per EM iteration, for mixtures (else empty).
+    method : str
+    converged : bool
+    """
+
+    iteration: np.ndarray
+    loglik: np.ndarray
+    em_loglik: np.ndarray
+    method: str
+    converged: bool
+
+
+def optimizer_trace(fit) -> OptimizerTrace:
+    """The fit's recorded trace: log-likelihood at each accepted iterate.
+
+    ``FitResult.trace`` holds the log-likelihood at the start and after each
+    accepted step, NaN-padded to ``max_steps + 1``; the padding is dropped.
+    EM fits also give the EM log-likelihood per iteration (``fit.em.trace``).
+
+    Examples
+    --------
+    >>> import numpy as np, jax.numpy as jnp, likelihax as lx
+    >>> f = lx.fit(lambda p, d: jnp.log(p["rate"]) - p["rate"] * d["y"],
+    ...            {"rate": 5.0}, {"y": np.array([0.5, 1.2, 0.3, 2.0])},
+    ...            constraints={"rate": lx.constraints.positive})
+    >>> t = lx.plots.optimizer_trace(f)
+    >>> int(t.iteration[0]), bool(np.isclose(t.loglik[-1], f.loglik))
+    (0, True)
+    """
+    tr = getattr(fit, "trace", None)
+    if tr is None:
+        raise ValueError("This result has no optimizer trace (fit.trace is None).")
+    tr = np.asarray(tr, dtype=float)
+    if tr.ndim != 1:
+        raise ValueError("Give a single fit, not a batched result: index it first.")
+    ll = tr[np.isfinite(tr)]
+    em = getattr(fit, "em", None)
+    em_ll = np.asarray(em.trace, dtype=float) if em is not None else np.zeros(0)
+    em_ll = em_ll[np.isfinite(em_ll)]
+    return OptimizerTrace(
+        np.arange(ll.size), ll, em_ll, str(fit.method), bool(fit.converged)
+    )
+
+
+# ----- forest plot table ---------------------------------------------------------------------------
+class ForestTable(NamedTuple):
+    """Estimates and Wald intervals of one or several fits.
+
+    Attributes
+    ----------
+    labels : list of str
+        Parameter labels, in order of first appearance.
+    names : list of str
+        One name per fit.
+    estimate, lower, upper : ndarray (n_fits, n_labels)
+        NaN where a fit lacks the parameter.
+    level : float
+    """
+
+    labels: list
+    names: list
+    estimate: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    level: float
+
+
+def _as_fit(obj):
+    from ..results._result import FitResult
+
+    if isinstance(obj, FitResult):
+        return obj
+    inner = getattr(obj, "fit", None)
+    if isinstance(inner, FitResult):
+        return inner
+    raise TypeError(
+        f"Expected a FitResult (or a result with a .fit FitResult); got "
+        f"{type(obj).__name__}."
+    )
+
+
+def _flat(fit, tree):
+    leaves = jax.tree_util.tree_leaves(tree)
+    flat = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in leaves])
+    return flat[np.asarray(fit._spec.reported)]
+
+
+def forest_table(
+    fits: Any,
+    alpha: float = 0.05,
+    *,
+    names: Sequence[str] | None = None,
+    params: Sequence[str] | None = None,
+) -> ForestTable:
+    """Estimates and Wald confidence intervals (``fit.conf_int``) for a forest plot.
+
+    Parameters
+    ----------
+    fits : FitResult or list of FitResult
+        One fit or several (side by side); results with a ``.fit`` attribute
+        (e.g. :func:`likelihax.glm`) are accepted.
+    alpha : float
+        1 - confidence level.
+    names : list of str, optional
+        A name per fit (default ``"fit 1"``, ...).
+    params : list of str, optional
+        Labels to show (default: all).
+
+    Returns
+    -------
+    ForestTable
+
+    Examples
+    --------
+    >>> import numpy as np, jax.scipy.stats as st, likelihax as lx
+    >>> f = lx.fit(lambda p, d: st.norm.logpdf(d["y"], p["mu"], 1.0),
+    ...            {"mu": 0.0}, {"y": np.array([0.5, 1.5, 1.0, 3.0])})
+    >>> t = lx.plots.forest_table(f)
+    >>> t.labels, np.round(t.upper - t.lower, 3).tolist()  # 2 * 1.96 / 2
+    (['mu'], [[1.96]])
+    """
+    _check_alpha(alpha)
+    items = list(fits) if isinstance(fits, (list, tuple)) else [fits]
+    if not items:
+        raise ValueError("fits is empty.")
+    items = [_as_fit(f) for f in items]
+    if names is None:
+        names = [f"fit {i + 1}" for i in range(len(items))] if len(items) > 1 else [""]
+    if len(names) != len(items):
+        raise ValueError(f"names has {len(names)} entries for {len(items)} fits.")
+    rows = []
+    for f in items:
+        lo, hi = f.conf_int(alpha)
+        est = _flat(f, f.params)
+        rows.append(dict(zip(f.labels, zip(est, _flat(f, lo), _flat(f, hi)))))
+    labels = list(dict.fromkeys(lab for r in rows for lab in r))
+    if params is not None:
+        missing = [q for q in params if q not in labels]
+        if missing:
+            raise KeyError(f"{missing} are not parameter labels; labels: {labels}.")
+        labels = list(params)
+    arr = np.full((3, len(items), len(labels)), np.nan)
+    for i, r in enumerate(rows):
+        for j, lab in enumerate(labels):
+            if lab in r:
+                arr[:, i, j] = r[lab]
+    return ForestTable(labels, list(names), arr[0], arr[1], arr[2], 1 - alpha)
