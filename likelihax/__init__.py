@@ -23,7 +23,6 @@ _configure_cache()
 from . import constraints as constraints  # noqa: E402
 from . import inference as inference  # noqa: E402
 from . import plots as plots  # noqa: E402
-from . import plots as plots  # noqa: E402
 from ._cache import compilation_cache_dir as compilation_cache_dir  # noqa: E402
 from ._fit import fit as fit
 from .data._source import ArraySource as ArraySource
@@ -68,7 +67,6 @@ _LAZY = {
     "SingularFitWarning": ("models.random_effects", "SingularFitWarning"),
     "calibration_curve": ("plots", "calibration_curve"),
     "checklist": ("diagnostics", "checklist"),
-    "calibration_curve": ("plots", "calibration_curve"),
     "choose_k": ("models.mixtures", "choose_k"),
     "class_weights": ("models.imbalance", "class_weights"),
     "compare_mle_mom": ("models.distributions", "compare_mle_mom"),
@@ -81,7 +79,6 @@ _LAZY = {
     "im_test": ("diagnostics", "im_test"),
     "laplace": ("models.random_effects", "laplace"),
     "latent_class": ("models.mixtures", "latent_class"),
-    "loglik_surface": ("plots", "loglik_surface"),
     "load_result": ("results._io", "load_result"),
     "loglik_surface": ("plots", "loglik_surface"),
     "method_of_moments": ("models.distributions", "method_of_moments"),
