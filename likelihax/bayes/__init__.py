@@ -19,7 +19,27 @@ What to use when:
 """
 
 from . import priors as priors
+from ._compare import Comparison as Comparison
+from ._compare import compare_posteriors as compare_posteriors
+from ._diagnostics import ess_bulk as ess_bulk
+from ._diagnostics import split_rhat as split_rhat
+from ._laplace import LaplacePosterior as LaplacePosterior
+from ._laplace import laplace_posterior as laplace_posterior
 from ._map import LogPosterior as LogPosterior
 from ._map import fit_map as fit_map
+from ._nuts import NUTSResult as NUTSResult
+from ._nuts import nuts as nuts
 
-__all__ = ["priors", "fit_map", "LogPosterior"]
+__all__ = [
+    "Comparison",
+    "LaplacePosterior",
+    "LogPosterior",
+    "NUTSResult",
+    "compare_posteriors",
+    "ess_bulk",
+    "fit_map",
+    "laplace_posterior",
+    "nuts",
+    "priors",
+    "split_rhat",
+]

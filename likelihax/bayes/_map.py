@@ -111,13 +111,13 @@ def resolve_priors(
         for i in hits:
             shape = spec.shapes[i]
             try:
-                ok = np.broadcast_shapes(prior.shape, shape) == shape
+                ok = np.broadcast_shapes(prior.batch_shape, shape) == shape
             except ValueError:
                 ok = False
             if not ok:
                 raise ValueError(
                     f"The prior {prior!r} of '{spec.names[i]}' has hyperparameters "
-                    f"of shape {prior.shape}, which do not broadcast to the "
+                    f"of shape {prior.batch_shape}, which do not broadcast to the "
                     f"parameter's shape {shape}."
                 )
             per_leaf[i] = prior

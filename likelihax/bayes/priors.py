@@ -116,7 +116,7 @@ class Prior:
         return C.real
 
     @property
-    def shape(self) -> tuple[int, ...]:
+    def batch_shape(self) -> tuple[int, ...]:
         """Broadcast shape of the hyperparameters (``()`` for scalars)."""
         return np.broadcast_shapes(
             *(np.shape(getattr(self, f.name)) for f in dataclasses.fields(self)), ()
@@ -189,7 +189,7 @@ class Exponential(Prior):
 class Gamma(Prior):
     """Gamma prior with ``shape`` :math:`a` and ``rate`` :math:`b` (mean :math:`a/b`)."""
 
-    shape: Any = 1.0  # type: ignore[assignment]
+    shape: Any = 1.0
     rate: Any = 1.0
     _positive = ("shape", "rate")
 
@@ -206,7 +206,7 @@ class Gamma(Prior):
 class InverseGamma(Prior):
     """Inverse-gamma prior: :math:`1/x \\sim` Gamma(``shape``, rate = ``scale``)."""
 
-    shape: Any = 1.0  # type: ignore[assignment]
+    shape: Any = 1.0
     scale: Any = 1.0
     _positive = ("shape", "scale")
 
