@@ -182,7 +182,9 @@ def test_beta_binomial_map_and_laplace_closed_forms():
 
 def test_poisson_gamma_map_and_laplace_closed_forms():
     s, n = COUNTS.sum(), COUNTS.size
-    m = lx.fit_map(poisson, {"lam": 1.0}, {"c": COUNTS}, priors={"lam": P.Gamma(A_G, B_G)})
+    m = lx.fit_map(
+        poisson, {"lam": 1.0}, {"c": COUNTS}, priors={"lam": P.Gamma(A_G, B_G)}
+    )
     assert float(m.params["lam"]) == pytest.approx((A_G + s - 1) / (B_G + n), rel=1e-10)
     post = lx.laplace_posterior(m, draws=10)
     assert math.exp(post.mode_u[0]) == pytest.approx((A_G + s) / (B_G + n), rel=1e-9)
@@ -231,11 +233,15 @@ def test_vector_parameter_normal_priors_give_ridge(make_rng):
 
 def test_map_input_errors():
     data, start = {"y": Y_NORM}, {"mu": 0.0, "sigma": 1.0}
-    with pytest.raises(ValueError, match="'tau', which matches no parameter.*mu, sigma"):
+    with pytest.raises(
+        ValueError, match="'tau', which matches no parameter.*mu, sigma"
+    ):
         lx.fit_map(normal2, start, data, priors={"tau": P.Normal(0, 1)})
     with pytest.raises(TypeError, match="is not a prior; use one of likelihax.priors"):
         lx.fit_map(normal2, start, data, priors={"mu": ss.norm(0, 1)})
-    with pytest.raises(ValueError, match=r"do not broadcast to the parameter's shape \(\)"):
+    with pytest.raises(
+        ValueError, match=r"do not broadcast to the parameter's shape \(\)"
+    ):
         lx.fit_map(normal2, start, data, priors={"mu": P.Normal(np.zeros(2), 1.0)})
     with pytest.raises(ValueError, match="support positive, but the parameter is "
                        "constrained to real"):  # fmt: skip
@@ -253,10 +259,12 @@ def test_map_from_model_gets_prior_support():
     m = lx.fit_map(model, {"y": Y_NORM},
                    priors={"mu": P.Normal(0, 10), "sigma": P.HalfNormal(5.0)})  # fmt: skip
     assert m._spec.constraints[1] is lx.constraints.positive
+
     # Stationarity of the log posterior at the MAP, by scipy finite differences.
     def lp(mu, sig):
         return (ss.norm(mu, sig).logpdf(Y_NORM).sum() + ss.norm(0, 10).logpdf(mu)
                 + ss.halfnorm(scale=5.0).logpdf(sig))  # fmt: skip
+
     mu, sig, h = float(m.params["mu"]), float(m.params["sigma"]), 1e-5
     assert abs(lp(mu + h, sig) - lp(mu - h, sig)) / (2 * h) < 1e-5
     assert abs(lp(mu, sig + h) - lp(mu, sig - h)) / (2 * h) < 1e-5
@@ -300,8 +308,12 @@ def test_nuts_matches_conjugate_posteriors():
                  constraints={"p": lx.constraints.unit_interval})  # fmt: skip
     lap = lx.laplace_posterior(m)
     t = lx.compare_posteriors(mle=mle, map=m, laplace=lap, nuts=post)
-    assert [r[:2] for r in t.rows[:4]] == [("mu", "MLE"), ("mu", "MAP"),
-                                           ("mu", "Laplace"), ("mu", "NUTS")]
+    assert [r[:2] for r in t.rows[:4]] == [
+        ("mu", "MLE"),
+        ("mu", "MAP"),
+        ("mu", "Laplace"),
+        ("mu", "NUTS"),
+    ]
     assert t.rows[0][2] == pytest.approx(Y_NORM.mean(), rel=1e-9)
     assert t.rows[4][2] == pytest.approx(s / n, rel=1e-9)
     assert t.rows[7][2] == pytest.approx(post.mean[1])

@@ -48,7 +48,11 @@ class Comparison:
         head = f"{'parameter':<{wl}}  {'method':<{wm}}" + "".join(
             f" {c:>10}" for c in self.columns
         )
-        lines = ["likelihax: MLE, MAP and posterior side by side", head, "-" * len(head)]
+        lines = [
+            "likelihax: MLE, MAP and posterior side by side",
+            head,
+            "-" * len(head),
+        ]
         last = None
         for lab, meth, *vals in self.rows:
             shown = lab if lab != last else ""
@@ -68,7 +72,9 @@ class Comparison:
     def to_html(self) -> str:
         """HTML table (also shown by Jupyter)."""
         e = html.escape
-        cols = "".join(f"<th>{e(c)}</th>" for c in ["parameter", "method", *self.columns])
+        cols = "".join(
+            f"<th>{e(c)}</th>" for c in ["parameter", "method", *self.columns]
+        )
         body = "".join(
             "<tr>" + f"<th style='text-align:left'>{e(lab)}</th><td>{e(m)}</td>"
             + "".join(f"<td>{e(_fmt(v).strip())}</td>" for v in vals) + "</tr>"
@@ -96,7 +102,9 @@ class Comparison:
         index = pd.MultiIndex.from_tuples(
             [(r[0], r[1]) for r in self.rows], names=["parameter", "method"]
         )
-        return pd.DataFrame([r[2:] for r in self.rows], index=index, columns=self.columns)
+        return pd.DataFrame(
+            [r[2:] for r in self.rows], index=index, columns=self.columns
+        )
 
 
 def _wald(fit, z):
@@ -158,7 +166,9 @@ def compare_posteriors(
             continue
         if isinstance(obj, (LaplacePosterior, NUTSResult)):
             if name in ("MLE", "MAP"):
-                raise TypeError(f"{name.lower()}= takes a FitResult, not {type(obj).__name__}.")
+                raise TypeError(
+                    f"{name.lower()}= takes a FitResult, not {type(obj).__name__}."
+                )
             lo, hi = obj.interval(alpha)
             vals, lab = (obj.mean, obj.sd, lo, hi), obj.labels
         else:
@@ -177,14 +187,18 @@ def compare_posteriors(
         labels = lab
         blocks.append((name, vals))
     if not blocks:
-        raise ValueError("Nothing to compare: give at least one of mle, map, laplace, nuts.")
+        raise ValueError(
+            "Nothing to compare: give at least one of mle, map, laplace, nuts."
+        )
     rows = [
         (lab, name, *(float(v[j]) for v in vals))
         for j, lab in enumerate(labels)
         for name, vals in blocks
     ]
     notes = [
-        "MLE, MAP: estimate with standard error and Wald interval; Laplace, NUTS: "
-        "posterior mean, sd and equal-tailed interval of the draws."
+        (
+            "MLE, MAP: estimate with standard error and Wald interval; Laplace, NUTS: "
+            "posterior mean, sd and equal-tailed interval of the draws."
+        )
     ]
     return Comparison(rows, alpha, notes)

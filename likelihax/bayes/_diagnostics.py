@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-__all__ = ["split_rhat", "ess_bulk"]
+__all__ = ["ess_bulk", "split_rhat"]
 
 
 def _as_chains(x, what: str) -> np.ndarray:

@@ -33,7 +33,7 @@ from ..model._param import ParamSpec
 from ..results._summary import Summary
 from ._map import LogPosterior, check_elementwise, log_abs_det_jacobian
 
-__all__ = ["laplace_posterior", "LaplacePosterior", "UnconstrainedDensity"]
+__all__ = ["LaplacePosterior", "UnconstrainedDensity", "laplace_posterior"]
 
 
 def _nested(a: np.ndarray):
@@ -57,9 +57,7 @@ class UnconstrainedDensity:
         return "log_posterior_u"
 
     def fixed_leaves(self, dtype):
-        return [
-            None if v is None else jnp.asarray(v, dtype) for v in self.fixed
-        ]
+        return [None if v is None else jnp.asarray(v, dtype) for v in self.fixed]
 
     def natural(self, u):
         """Natural-scale parameter pytree at ``u``."""
@@ -171,9 +169,7 @@ class LaplacePosterior:
         lo, hi = self.interval(alpha)
         rows = [
             (lab, [m, a, s, l, h])
-            for lab, m, a, s, l, h in zip(
-                self.labels, mode, self.mean, self.sd, lo, hi
-            )
+            for lab, m, a, s, l, h in zip(self.labels, mode, self.mean, self.sd, lo, hi)
         ]
         header = [
             ("Model", str(self.map_fit._annot[0] or self.map_fit._name)),
@@ -182,11 +178,13 @@ class LaplacePosterior:
             ("Parameters", str(self.mode_u.shape[0])),
         ]
         notes = [
-            "Laplace approximation: normal on the unconstrained scale at the mode "
-            "of the posterior density there (Jacobian of the transforms included), "
-            "covariance the inverse negative Hessian; draws mapped to the natural "
-            "scale. 'mode' is the transformed mode (equals the MAP for "
-            "unconstrained parameters).",
+            (
+                "Laplace approximation: normal on the unconstrained scale at the mode "
+                "of the posterior density there (Jacobian of the transforms included), "
+                "covariance the inverse negative Hessian; draws mapped to the natural "
+                "scale. 'mode' is the transformed mode (equals the MAP for "
+                "unconstrained parameters)."
+            ),
         ]
         cols = ["mode", "mean", "sd", f"{alpha / 2:g}", f"{1 - alpha / 2:g}"]
         return Summary("likelihax Laplace posterior", header, cols, rows, notes)
@@ -251,9 +249,7 @@ def laplace_posterior(map_fit, *, draws: int = 4000, key: Any = None):
     if int(draws) < 1:
         raise ValueError(f"draws must be >= 1; got {draws}.")
     u_map = np.asarray(map_fit.params_unconstrained, dtype=float)
-    mode_fit = fit(
-        density, {"u": u_map}, map_fit._data, nobs=map_fit.nobs, warn=False
-    )
+    mode_fit = fit(density, {"u": u_map}, map_fit._data, nobs=map_fit.nobs, warn=False)
     if mode_fit.status != Status.success:
         raise ValueError(
             "The Laplace approximation failed: at the mode of the unconstrained "
@@ -271,5 +267,3 @@ def laplace_posterior(map_fit, *, draws: int = 4000, key: Any = None):
         draws_u = mode_u + z @ L.T
         nat = np.asarray(_natural_many(density, jnp.asarray(draws_u)))
     return LaplacePosterior(map_fit, density, mode_u, cov_u, draws_u, nat)
-
-

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -28,7 +29,7 @@ from ..model._model import Model
 from ..model._param import Param, ParamSpec, build_spec
 from .priors import Flat, Prior
 
-__all__ = ["fit_map", "LogPosterior"]
+__all__ = ["LogPosterior", "fit_map"]
 
 # Constraints whose forward map acts element by element (diagonal Jacobian).
 _ELEMENTWISE = (type(C.real), C.greater_than, C.less_than, C.interval)
@@ -101,7 +102,7 @@ def resolve_priors(
             )
         hits = [
             i for i, n in enumerate(spec.names)
-            if n == key or n.startswith(key + ".") or n.startswith(key + "[")
+            if n == key or n.startswith((key + ".", key + "["))
         ]  # fmt: skip
         if not hits:
             raise ValueError(
@@ -143,7 +144,11 @@ def resolve_priors(
 
 def _suggest(c: C.Constraint) -> str:
     if isinstance(c, C.interval):
-        return c.name if c.name == "unit_interval" else f"interval({c.lower:g}, {c.upper:g})"
+        return (
+            c.name
+            if c.name == "unit_interval"
+            else f"interval({c.lower:g}, {c.upper:g})"
+        )
     return c.name
 
 
@@ -165,7 +170,7 @@ def log_abs_det_jacobian(spec: ParamSpec, u):
             continue
         ui = u[off : off + m]
         off += m
-        fwd = lambda v, c=c: jnp.ravel(c.forward(v, (v.shape[0],)))  # noqa: E731
+        fwd = lambda v, c=c: jnp.ravel(c.forward(v, (v.shape[0],)))
         _, d = jax.jvp(fwd, (ui,), (jnp.ones_like(ui),))
         total = total + jnp.sum(jnp.log(jnp.abs(d)))
     return total
@@ -188,7 +193,7 @@ def _leaf_constraints(spec: ParamSpec, constraints) -> set:
     for key in constraints or {}:
         chosen.update(
             n for n in spec.names
-            if n == key or n.startswith(key + ".") or n.startswith(key + "[")
+            if n == key or n.startswith((key + ".", key + "["))
         )  # fmt: skip
     return chosen
 
@@ -334,7 +339,7 @@ def _nobs(fn, params, data):
             ],
         )  # fmt: skip
         out = jax.eval_shape(fn, p, prepare_data(data, np.float64))
-    except Exception:  # lx.fit reports bad models with its own messages
+    except (TypeError, ValueError, KeyError, IndexError):  # lx.fit reports these
         return None
     return int(out.shape[0]) if len(out.shape) == 1 else None
 
@@ -350,7 +355,7 @@ def _label_map(result, objective: LogPosterior, data):
         ll = float(objective.log_likelihood(p, prepare_data(data, np.float64)))
         lp = float(objective.log_prior(p))
     flat = [
-        n for n, pr, i in zip(objective.names, objective.priors, range(99999))
+        n for i, (n, pr) in enumerate(zip(objective.names, objective.priors))
         if isinstance(pr, Flat) and not result._spec.is_fixed(i)
     ]  # fmt: skip
     prior_text = "; ".join(

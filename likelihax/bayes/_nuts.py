@@ -36,7 +36,7 @@ from ..results._summary import Summary
 from ._diagnostics import ess_bulk, split_rhat
 from ._laplace import LaplacePosterior, laplace_posterior
 
-__all__ = ["nuts", "NUTSResult"]
+__all__ = ["NUTSResult", "nuts"]
 
 
 def _blackjax():
@@ -122,7 +122,9 @@ class NUTSResult:
         The approximation that gave the starts and the mass matrix.
     """
 
-    def __init__(self, laplace, draws_u, draws, divergent, accept, n_steps, step, warmup):
+    def __init__(
+        self, laplace, draws_u, draws, divergent, accept, n_steps, step, warmup
+    ):
         self.laplace = laplace
         self.draws_u = draws_u
         self.draws = draws
@@ -192,12 +194,16 @@ class NUTSResult:
             ("Min ESS", f"{float(np.min(self.ess)):.0f}"),
         ]
         notes = [
-            "NUTS on the unconstrained scale (log-Jacobian included); chains "
-            "started at draws from the Laplace approximation; inverse mass "
-            "matrix = Laplace covariance (dense, fixed); step size by dual "
-            "averaging during warm-up.",
-            "r_hat: split R-hat (want < 1.01); ess: bulk effective sample size "
-            "(rank-normalized split chains; want > 100 per chain).",
+            (
+                "NUTS on the unconstrained scale (log-Jacobian included); chains "
+                "started at draws from the Laplace approximation; inverse mass "
+                "matrix = Laplace covariance (dense, fixed); step size by dual "
+                "averaging during warm-up."
+            ),
+            (
+                "r_hat: split R-hat (want < 1.01); ess: bulk effective sample size "
+                "(rank-normalized split chains; want > 100 per chain)."
+            ),
         ]
         bad = [lab for lab, r in zip(self.labels, self.rhat) if not r < 1.01]
         if bad:
@@ -285,7 +291,11 @@ def nuts(
     (True, True)
     """
     _blackjax()
-    for name, v, lo in (("chains", chains, 1), ("draws", draws, 4), ("warmup", warmup, 1)):
+    for name, v, lo in (
+        ("chains", chains, 1),
+        ("draws", draws, 4),
+        ("warmup", warmup, 1),
+    ):
         if int(v) != v or int(v) < lo:
             raise ValueError(f"{name} must be an integer >= {lo}; got {v}.")
     if not 0 < target_accept < 1:

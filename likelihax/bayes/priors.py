@@ -53,19 +53,19 @@ from jax.scipy.special import gammaln
 from ..model import constraints as C
 
 __all__ = [
-    "Prior",
-    "Normal",
-    "HalfNormal",
-    "Exponential",
-    "Gamma",
-    "InverseGamma",
     "Beta",
-    "LogNormal",
-    "StudentT",
     "Cauchy",
-    "HalfCauchy",
-    "Uniform",
+    "Exponential",
     "Flat",
+    "Gamma",
+    "HalfCauchy",
+    "HalfNormal",
+    "InverseGamma",
+    "LogNormal",
+    "Normal",
+    "Prior",
+    "StudentT",
+    "Uniform",
 ]
 
 
@@ -166,7 +166,9 @@ class HalfNormal(Prior):
 
     def _log_prob(self, x):
         z = jnp.zeros_like(x)
-        return _positive_part(x, math.log(2.0) + jst.norm.logpdf(x, z, _b(self.scale, x)))
+        return _positive_part(
+            x, math.log(2.0) + jst.norm.logpdf(x, z, _b(self.scale, x))
+        )
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -199,7 +201,9 @@ class Gamma(Prior):
 
     def _log_prob(self, x):
         b = _b(self.rate, x)
-        return _positive_part(x, jst.gamma.logpdf(x * b, _b(self.shape, x)) + jnp.log(b))
+        return _positive_part(
+            x, jst.gamma.logpdf(x * b, _b(self.shape, x)) + jnp.log(b)
+        )
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -235,7 +239,9 @@ class Beta(Prior):
 
     def _log_prob(self, x):
         inside = (x > 0) & (x < 1)
-        return jnp.where(inside, jst.beta.logpdf(x, _b(self.a, x), _b(self.b, x)), -jnp.inf)
+        return jnp.where(
+            inside, jst.beta.logpdf(x, _b(self.a, x), _b(self.b, x)), -jnp.inf
+        )
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -252,7 +258,9 @@ class LogNormal(Prior):
 
     def _log_prob(self, x):
         lx = jnp.log(jnp.where(x > 0, x, 1.0))
-        return _positive_part(x, jst.norm.logpdf(lx, _b(self.mu, x), _b(self.sigma, x)) - lx)
+        return _positive_part(
+            x, jst.norm.logpdf(lx, _b(self.mu, x), _b(self.sigma, x)) - lx
+        )
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -308,7 +316,7 @@ class Uniform(Prior):
     def __post_init__(self):
         super().__post_init__()
         if not (isinstance(self.low, float) and isinstance(self.high, float)):
-            raise ValueError("Uniform: `low` and `high` must be scalars.")
+            raise TypeError("Uniform: `low` and `high` must be scalars.")
         if not self.low < self.high:
             raise ValueError(
                 f"Uniform: needs low < high; got low={self.low}, high={self.high}."
