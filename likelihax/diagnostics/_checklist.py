@@ -27,6 +27,7 @@ def checklist(
     cond_warn: float = 1e4,
     boundary_se: float = 2.0,
     se_ratio_warn: float = 1.5,
+    items: tuple | list | None = None,
 ) -> ChecklistReport:
     r"""Run the applied-work checklist on a fit: a verdict and advice per item.
 
@@ -83,6 +84,9 @@ def checklist(
         Level of the IM and method-of-moments tests.
     cond_warn, boundary_se, se_ratio_warn : float
         Thresholds (see the items).
+    items : sequence of str, optional
+        Run only these items (names as above, e.g. ``["convergence",
+        "information"]``); default all.
 
     Returns
     -------
@@ -118,18 +122,28 @@ def checklist(
         raise ValueError(
             "checklist needs a single fit, not a batched result: index it (fits[i])."
         )
-    items = (
-        K.check_independence(inner, data, groups, se_ratio_warn),
-        K.check_convergence(inner),
-        K.check_information(inner, cond_warn),
-        K.check_boundary(inner, boundary_se),
-        K.check_starts(inner, data, starts, start_scale, key),
-        K.check_mom(inner, data, family, alpha),
-        K.check_im(inner, data, alpha, se_ratio_warn),
-        K.check_separation(fit),
-    )
+    runners = {
+        "model assumed": lambda: K.check_independence(inner, data, groups,
+                                                      se_ratio_warn),
+        "convergence": lambda: K.check_convergence(inner),
+        "information": lambda: K.check_information(inner, cond_warn),
+        "boundary": lambda: K.check_boundary(inner, boundary_se),
+        "starting values": lambda: K.check_starts(inner, data, starts, start_scale,
+                                                  key),
+        "method of moments": lambda: K.check_mom(inner, data, family, alpha),
+        "misspecification (IM test)": lambda: K.check_im(inner, data, alpha,
+                                                         se_ratio_warn),
+        "separation": lambda: K.check_separation(fit),
+    }  # fmt: skip
+    if items is None:
+        items = list(runners)
+    elif isinstance(items, str) or any(i not in runners for i in items):
+        raise ValueError(
+            f"items must be a list of item names from {list(runners)}; got {items!r}."
+        )
+    out = tuple(runners[i]() for i in runners if i in items)
     model = (
         f"{type(fit).__name__} ({inner._name}): {inner.n_params} free parameter(s), "
         f"n = {inner.nobs}, loglik {float(inner.loglik):.8g}"
     )
-    return ChecklistReport(items, model)
+    return ChecklistReport(out, model)

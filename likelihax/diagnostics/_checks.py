@@ -159,14 +159,17 @@ def weak_directions(fit, cond_warn=1e4, n_max=3):
         v = Q[:, j] / np.abs(Q[:, j]).max()
         if v[np.argmax(np.abs(v))] < 0:
             v = -v
-        load = {labels[i]: float(v[i]) for i in np.argsort(-np.abs(v)) if abs(v[i]) >= 0.2}
+        load = {
+            labels[i]: float(v[i]) for i in np.argsort(-np.abs(v)) if abs(v[i]) >= 0.2
+        }
         out.append({"eigenvalue": float(lam[j]), "loadings": load})
     return float(cond), float(lam[0]), out
 
 
 def _describe(direction) -> str:
     terms = " ".join(
-        f"{'-' if v < 0 else '+'} {abs(v):.2g}*{k}" for k, v in direction["loadings"].items()
+        f"{'-' if v < 0 else '+'} {abs(v):.2g}*{k}"
+        for k, v in direction["loadings"].items()
     ).lstrip("+ ")
     return f"[{terms}] (scaled eigenvalue {direction['eigenvalue']:.2g})"
 
@@ -183,8 +186,10 @@ def check_information(fit, cond_warn=1e4) -> CheckItem:
     weak = "; ".join(_describe(d) for d in dirs)
     named = sorted({k for d in dirs for k in d["loadings"]})
     if st in (Status.information_singular, Status.information_indefinite) or lam0 <= 0:
-        what = "singular" if lam0 > -1e-10 and st != Status.information_indefinite else (
-            "not positive definite (a saddle point or minimum)"
+        what = (
+            "singular"
+            if lam0 > -1e-10 and st != Status.information_indefinite
+            else ("not positive definite (a saddle point or minimum)")
         )
         return CheckItem(
             name, "fail",
@@ -251,8 +256,10 @@ def check_boundary(fit, n_se=2.0) -> CheckItem:
         scale = max(1.0, abs(b)) if math.isfinite(b) else 1.0
         z = dist / s if (math.isfinite(s) and s > 0) else math.nan
         vals[lab] = {"estimate": x, "bound": b, "distance_se": z}
-        if dist <= 1e-6 * scale or (math.isfinite(z) and z < 0.1) or (
-            not math.isfinite(z) and dist <= 1e-4 * scale
+        if (
+            dist <= 1e-6 * scale
+            or (math.isfinite(z) and z < 0.1)
+            or (not math.isfinite(z) and dist <= 1e-4 * scale)
         ):
             at.append(f"{lab} = {x:.4g} (bound {b:g})")
         elif not math.isfinite(z) or z < n_se:
@@ -277,7 +284,10 @@ def check_boundary(fit, n_se=2.0) -> CheckItem:
                          f"{checked}; within {n_se:g} SE of a bound: {'; '.join(near)}.",
                          advice, vals)  # fmt: skip
     return CheckItem(
-        name, "ok", f"{checked}; all more than {n_se:g} SE from their bounds.", "",
+        name,
+        "ok",
+        f"{checked}; all more than {n_se:g} SE from their bounds.",
+        "",
         vals,
     )
 
@@ -311,7 +321,9 @@ def _multistart(fit, data, n_starts, scale, key):
     return MultiStart(out["loglik"], out["status"], out["params_flat"])
 
 
-def check_starts(fit, data=None, n_starts=20, scale=1.0, key=None, tol=1e-6) -> CheckItem:
+def check_starts(
+    fit, data=None, n_starts=20, scale=1.0, key=None, tol=1e-6
+) -> CheckItem:
     """Many starts fitted together: does every start reach the fit's optimum?"""
     name = "starting values"
     if n_starts is None or int(n_starts) < 2:
@@ -392,9 +404,14 @@ def check_mom(fit, data=None, family=None, alpha=0.05) -> CheckItem:
     from ..models.distributions import method_of_moments
 
     d = fit._data if data is None else data
-    if not isinstance(d, dict) or "x" not in d:
-        return CheckItem(name, "skip", "The fit's data have no sample 'x'.")
-    mom = method_of_moments(fam.name, d["x"], trials=d.get("trials"))
+    fields = [k for k, v in d.items() if np.ndim(v) == 1] if isinstance(d, dict) else []
+    key = "x" if "x" in fields else (fields[0] if len(fields) == 1 else None)
+    if key is None:
+        return CheckItem(
+            name, "skip",
+            "The fit's data have no sample field 'x' (nor a single 1-D field).",
+        )  # fmt: skip
+    mom = method_of_moments(fam.name, d[key], trials=d.get("trials"))
     rows, zs = [], {}
     for p in fam.params:
         m, s = float(fit.params[p]), float(fit.se[p])
@@ -442,6 +459,13 @@ def check_im(fit, data=None, alpha=0.05, ratio_warn=1.5) -> CheckItem:
         t = im_test(fit, data)
     except ValueError as err:
         return CheckItem(name, "skip", str(err))
+    if t.df == 0:
+        return CheckItem(
+            name, "skip",
+            "No element of the information-matrix equality can be tested: every "
+            "one is identically zero or linear in the scores (e.g. a degenerate "
+            "fit whose scores all vanish).",
+        )  # fmt: skip
     lab, r = t.max_ratio_deviation()
     ratios = "; ".join(f"{a} {b:.3g}" for a, b in zip(t.labels, t.se_ratio))
     ev = (
@@ -454,7 +478,8 @@ def check_im(fit, data=None, alpha=0.05, ratio_warn=1.5) -> CheckItem:
     if (math.isfinite(t.pvalue) and t.pvalue < alpha) or bad_ratio:
         direction = (
             f"the sandwich SE of {lab} is {r:.3g} times the observed one"
-            if math.isfinite(r) else "the SEs differ"
+            if math.isfinite(r)
+            else "the SEs differ"
         )
         return CheckItem(
             name, "warn",

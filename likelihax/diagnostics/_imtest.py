@@ -170,7 +170,9 @@ class IMTest:
     def max_ratio_deviation(self) -> tuple[str, float]:
         """Label and ratio of the SE ratio farthest from 1 on the log scale."""
         r = np.asarray(self.se_ratio, dtype=float)
-        dev = np.where(np.isfinite(r) & (r > 0), np.abs(np.log(np.where(r > 0, r, 1))), -1)
+        dev = np.where(
+            np.isfinite(r) & (r > 0), np.abs(np.log(np.where(r > 0, r, 1))), -1
+        )
         if dev.size == 0 or dev.max() < 0:
             return ("", math.nan)
         j = int(np.argmax(dev))
@@ -180,12 +182,18 @@ class IMTest:
         """Plain-text report: the test and the table of standard errors."""
         lines = [
             "Information-matrix test (White 1982; OPG form of Chesher/Lancaster)",
-            f"  n R^2 = {self.statistic:.6g}, df = {self.df}, p-value = "
-            f"{self.pvalue:.4g}   (n = {self.nobs:g})",
+            (
+                f"  n R^2 = {self.statistic:.6g}, df = {self.df}, p-value = "
+                f"{self.pvalue:.4g}   (n = {self.nobs:g})"
+            ),
         ]
         w = max([len(s) for s in self.labels] + [9])
-        lines.append(f"  {'parameter':<{w}} {'SE (OIM)':>12} {'SE (sandwich)':>14} {'ratio':>8}")
-        for lab, a, b, r in zip(self.labels, self.se_oim, self.se_sandwich, self.se_ratio):
+        lines.append(
+            f"  {'parameter':<{w}} {'SE (OIM)':>12} {'SE (sandwich)':>14} {'ratio':>8}"
+        )
+        for lab, a, b, r in zip(
+            self.labels, self.se_oim, self.se_sandwich, self.se_ratio
+        ):
             lines.append(f"  {lab:<{w}} {a:>12.5g} {b:>14.5g} {r:>8.3f}")
         return "\n".join(lines)
 
@@ -293,9 +301,7 @@ def im_test(fit, data: Any = None) -> IMTest:
     stat, df = opg_regression(s, H, w)
     nobs = float(s.shape[0] if w is None else np.sum(w))
     se_o = np.sqrt(np.diag(np.asarray(vcov(fit, "oim", data).matrix, dtype=float)))
-    se_s = np.sqrt(
-        np.diag(np.asarray(vcov(fit, "sandwich", data).matrix, dtype=float))
-    )
+    se_s = np.sqrt(np.diag(np.asarray(vcov(fit, "sandwich", data).matrix, dtype=float)))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = se_s / se_o
     return IMTest(

@@ -7,7 +7,7 @@ import html
 import textwrap
 from typing import Any, Literal
 
-__all__ = ["CheckItem", "ChecklistReport", "VERDICTS"]
+__all__ = ["VERDICTS", "CheckItem", "ChecklistReport"]
 
 Verdict = Literal["ok", "warn", "fail", "skip"]
 VERDICTS = ("ok", "warn", "fail", "skip")
@@ -42,7 +42,9 @@ class CheckItem:
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
-            raise ValueError(f"verdict must be one of {VERDICTS}; got {self.verdict!r}.")
+            raise ValueError(
+                f"verdict must be one of {VERDICTS}; got {self.verdict!r}."
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,9 +93,7 @@ class ChecklistReport:
         lines = [head, "=" * width]
         if self.model:
             lines.append(self.model)
-        lines.append(
-            ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v]) + "."
-        )
+        lines.append(", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v]) + ".")
         lines.append("-" * width)
         for it in self.items:
             tag = f"[{it.verdict.upper():>4}] {it.name}: "
@@ -102,8 +102,12 @@ class ChecklistReport:
             )
             if it.advice:
                 lines.append(
-                    textwrap.fill("-> " + it.advice, width, initial_indent=" " * 7,
-                                  subsequent_indent=" " * 10)  # fmt: skip
+                    textwrap.fill(
+                        "-> " + it.advice,
+                        width,
+                        initial_indent=" " * 7,
+                        subsequent_indent=" " * 10,
+                    )
                 )
         lines.append("=" * width)
         return "\n".join(lines)
