@@ -225,7 +225,7 @@ def test_calibration_errors():
 
 # ----- distributions -----------------------------------------------------------------------
 def test_distribution_continuous_vs_scipy(make_rng, tmp_path):
-    x = make_rng(3).gamma(2.0, 1.5, 120)
+    x = make_rng(3).gamma(2.0, 1.5, 300)
     x_copy = x.copy()
     fit = lx.fit_distribution("gamma", x)
     d = lx.plots.distribution_check(fit)
@@ -263,8 +263,9 @@ def test_distribution_discrete_vs_scipy(make_rng, tmp_path):
 # ----- mixtures ----------------------------------------------------------------------------
 def test_univariate_mixture_components(make_rng, tmp_path):
     rng = make_rng(5)
-    y = np.concatenate([rng.normal(0, 1, 120), rng.normal(5, 1, 80)])
-    fit = lx.univariate_mixture(y, 2, "normal", starts=2)
+    # Same sizes as examples/gallery.py: the gallery test reuses the compiled EM.
+    y = np.concatenate([rng.normal(0, 1, 200), rng.normal(5, 1, 120)])
+    fit = lx.univariate_mixture(y, 2, "normal", starts=3)
     m = lx.plots.mixture_density(fit, y)
     w, mu, sd = (np.asarray(fit.params[k]) for k in ("weights", "mean", "sd"))
     ref = w[:, None] * stats.norm.pdf(m.grid[None, :], mu[:, None], sd[:, None])
@@ -281,8 +282,8 @@ def test_univariate_mixture_components(make_rng, tmp_path):
 
 def test_gaussian_mixture_2d(make_rng, tmp_path):
     rng = make_rng(6)
-    pts = np.concatenate([rng.normal([0, 0], 1, (80, 2)), rng.normal([5, 4], 0.7, (60, 2))])
-    fit = lx.gaussian_mixture(pts, 2, starts=2)
+    pts = np.concatenate([rng.normal([0, 0], 1, (150, 2)), rng.normal([5, 4], 0.7, (100, 2))])
+    fit = lx.gaussian_mixture(pts, 2, starts=3)
     m = lx.plots.mixture_density(fit, pts)
     np.testing.assert_allclose(m.covs, np.asarray(fit.params["cov"]))
     ax = lx.plots.plot_mixture(fit, pts)
