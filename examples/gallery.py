@@ -18,12 +18,12 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, never a window
 
-import jax.numpy as jnp  # noqa: E402
-import jax.scipy.stats as st  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import jax.numpy as jnp
+import jax.scipy.stats as st
+import matplotlib.pyplot as plt
+import numpy as np
 
-import likelihax as lx  # noqa: E402
+import likelihax as lx
 
 DPI = 80
 

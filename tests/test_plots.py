@@ -20,9 +20,9 @@ import pytest
 from scipy import stats
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-import likelihax as lx  # noqa: E402
+import likelihax as lx
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -84,7 +84,9 @@ def test_surface_slice_matches_scipy(reg, tmp_path):
                                                   np.linspace(0.6, 1.1, 4)))  # fmt: skip
     assert s.loglik.shape == (4, 5) and not s.profile
     b = float(fit.params["b"])
-    ref = np.array([[stats.norm.logpdf(y, a + b * x, sg).sum() for a in s.x] for sg in s.y])
+    ref = np.array(
+        [[stats.norm.logpdf(y, a + b * x, sg).sum() for a in s.x] for sg in s.y]
+    )
     np.testing.assert_allclose(s.loglik, ref, rtol=1e-10)
     np.testing.assert_allclose(s.x, np.linspace(0.2, 0.8, 5), rtol=1e-12)
     assert s.level == pytest.approx(float(fit.loglik) - stats.chi2.ppf(0.95, 2) / 2)
@@ -108,7 +110,9 @@ def test_surface_profile_matches_closed_form(reg, tmp_path):
     assert s.loglik[4, 4] == pytest.approx(float(fit.loglik), rel=1e-10)
     ax = lx.plots.plot_contour(s)
     cs = _gid(ax, "lr-region")
-    np.testing.assert_allclose(cs.levels, [float(fit.loglik) - stats.chi2.ppf(0.95, 2) / 2])
+    np.testing.assert_allclose(
+        cs.levels, [float(fit.loglik) - stats.chi2.ppf(0.95, 2) / 2]
+    )
     np.testing.assert_allclose(_gid(ax, "wald-ellipse").get_xydata(), s.ellipse)
     _png(ax, tmp_path / "contour.png")
 
@@ -177,7 +181,11 @@ def test_forest_bars_equal_conf_int(reg, logit, tmp_path):
     half = lx.fit(_logit, {"intercept": 0.0, "beta": np.zeros(2)},
                   {"X": logit[1][:150], "y": logit[2][:150]})  # fmt: skip
     ax = lx.plots.plot_forest([fit, half], names=["all", "half"], alpha=0.1)
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["intercept", "beta[0]", "beta[1]"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "intercept",
+        "beta[0]",
+        "beta[1]",
+    ]
     for i, f in enumerate([fit, half]):
         lo, hi = f.conf_int(0.1)
         ref_lo = np.r_[float(lo["intercept"]), np.asarray(lo["beta"])]
@@ -199,7 +207,10 @@ def test_calibration_matches_sklearn(logit, strategy, tmp_path):
     from sklearn.calibration import calibration_curve as sk_curve
 
     fit, X, y = logit
-    p = 1 / (1 + np.exp(-(float(fit.params["intercept"]) + X @ np.asarray(fit.params["beta"]))))
+    p = 1 / (
+        1
+        + np.exp(-(float(fit.params["intercept"]) + X @ np.asarray(fit.params["beta"])))
+    )
     c = lx.calibration_curve(y, p, bins=7, strategy=strategy)
     prob_true, prob_pred = sk_curve(y, p, n_bins=7, strategy=strategy)
     np.testing.assert_allclose(c.prob_true, prob_true, rtol=1e-12)
@@ -282,7 +293,9 @@ def test_univariate_mixture_components(make_rng, tmp_path):
 
 def test_gaussian_mixture_2d(make_rng, tmp_path):
     rng = make_rng(6)
-    pts = np.concatenate([rng.normal([0, 0], 1, (150, 2)), rng.normal([5, 4], 0.7, (100, 2))])
+    pts = np.concatenate(
+        [rng.normal([0, 0], 1, (150, 2)), rng.normal([5, 4], 0.7, (100, 2))]
+    )
     fit = lx.gaussian_mixture(pts, 2, starts=3)
     m = lx.plots.mixture_density(fit, pts)
     np.testing.assert_allclose(m.covs, np.asarray(fit.params["cov"]))
@@ -303,7 +316,9 @@ def test_without_matplotlib_says_how_to_install(monkeypatch, logit):
 
 
 def test_gallery_renders_every_plot(tmp_path):
-    spec = importlib.util.spec_from_file_location("gallery", ROOT / "examples" / "gallery.py")
+    spec = importlib.util.spec_from_file_location(
+        "gallery", ROOT / "examples" / "gallery.py"
+    )
     gallery = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gallery)
     files = gallery.render(tmp_path)

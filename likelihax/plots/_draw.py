@@ -9,8 +9,9 @@ them on the Axes.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from statistics import NormalDist
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -123,7 +124,9 @@ def plot_profile(
     labels = list(profile.curves) if which is None else [which]
     for lab in labels:
         if lab not in profile.curves:
-            raise KeyError(f"'{lab}' was not profiled; profiled: {list(profile.curves)}.")
+            raise KeyError(
+                f"'{lab}' was not profiled; profiled: {list(profile.curves)}."
+            )
     if len(labels) > 1:
         if ax is not None:
             raise ValueError("ax= is for one parameter; pass which=.")
@@ -221,7 +224,9 @@ def plot_contour(surface: LoglikSurface, *, ax=None, colorbar: bool = True):
     ax.set_ylim(y.min(), y.max())
     ax.set_xlabel(surface.names[0])
     ax.set_ylabel(surface.names[1])
-    kind = "profile log-likelihood" if surface.profile else "log-likelihood, others at MLE"
+    kind = (
+        "profile log-likelihood" if surface.profile else "log-likelihood, others at MLE"
+    )
     ax.set_title(f"{surface.names[0]} vs {surface.names[1]}: {kind}", fontsize="medium")
     ax.legend(handles=handles + [line, pt], fontsize="small", loc="upper right")
     return ax
@@ -301,8 +306,10 @@ def plot_distribution(fit, x=None, *, family: str | None = None, bins: Any = "au
     >>> len(fig.axes)
     2
     """
-    d = fit if isinstance(fit, DistributionCheck) else distribution_check(
-        fit, x, family=family
+    d = (
+        fit
+        if isinstance(fit, DistributionCheck)
+        else distribution_check(fit, x, family=family)
     )
     if axes is None:
         fig, axes = _plt().subplots(1, 2, figsize=(8.4, 3.6), layout="constrained")
@@ -497,8 +504,10 @@ def plot_forest(fits, *, alpha: float = 0.05, names: Sequence[str] | None = None
     >>> [t.get_text() for t in lx.plots.plot_forest(f).get_yticklabels()]
     ['mu', 'sigma']
     """
-    t = fits if isinstance(fits, ForestTable) else forest_table(
-        fits, alpha, names=names, params=params
+    t = (
+        fits
+        if isinstance(fits, ForestTable)
+        else forest_table(fits, alpha, names=names, params=params)
     )
     nf, nl = t.estimate.shape
     ax = _axes(ax, (5.0, 1.2 + 0.45 * nl * max(1, 0.6 * nf)))
