@@ -95,6 +95,7 @@ def test_plain_fit_round_trip(reg_fit, reg_data, tmp_path):
     lo, hi = back.conf_int(method="transformed")
     lo0, hi0 = fit.conf_int(method="transformed")
     np.testing.assert_allclose(lo["sigma"], lo0["sigma"], rtol=1e-14)
+    np.testing.assert_allclose(hi["sigma"], hi0["sigma"], rtol=1e-14)
     # Wald test and delta method work from the stored covariance
     t0 = lx.wald_test(fit, "beta[0] = 0")
     t1 = lx.wald_test(back, "beta[0] = 0")
@@ -294,3 +295,35 @@ def test_unsaveable_inputs(reg_fit, tmp_path):
     one = fits[1]
     one.save(tmp_path / "one")
     assert float(lx.load_result(tmp_path / "one").params["mu"]) == pytest.approx(4.0)
+
+
+def test_multinomial_result_and_resave(tmp_path, make_rng):
+    rng = make_rng(35)
+    n = 90
+    x = rng.normal(size=n)
+    y = np.where(x + rng.logistic(size=n) > 0.5, "c", rng.choice(["a", "b"], n))
+    X = np.column_stack([np.ones(n), x])
+    res = lx.mnlogit(y, X, columns=["const", "x"])
+    lx.save_result(res, tmp_path / "mn")
+    back = lx.load_result(tmp_path / "mn")
+    _assert_round_trip(res.fit, back)
+    assert back.summary().to_text() == res.summary().to_text()
+    codes = np.searchsorted(np.array(res.levels), y)
+    ref = sm.MNLogit(codes, X).fit(disp=0, method="newton")
+    np.testing.assert_allclose(float(back.loglik), ref.llf, rtol=1e-10)
+    # a loaded result saves again, unchanged
+    back.save(tmp_path / "again")
+    again = lx.load_result(tmp_path / "again")
+    _assert_round_trip(back, again)
+    assert again.summary().to_html() == res.summary().to_html()
+
+
+def test_model_result_with_own_summary_is_refused(reg_fit, tmp_path):
+    class Custom:
+        fit = reg_fit
+
+        def summary(self):
+            return lx.Summary("custom", [("Model", "x")], ["a"], [], [])
+
+    with pytest.raises(ValueError, match="save_result\\(result.fit, path\\)"):
+        lx.save_result(Custom(), tmp_path / "c")

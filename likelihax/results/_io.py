@@ -41,7 +41,7 @@ from ..model._param import ParamSpec
 from ._result import _FIELDS, FitResult, MultiStart
 from ._result import _META as _META_NAMES
 
-__all__ = ["save_result", "load_result", "LoadedFitResult"]
+__all__ = ["LoadedFitResult", "load_result", "save_result"]
 
 FORMAT = "likelihax-result"
 FORMAT_VERSION = 1
@@ -101,7 +101,7 @@ def _unavailable(attr: str):
     def get(self):
         value = self.__dict__.get(key)
         if isinstance(value, _NotSaved):
-            raise ValueError(_refusal(value.source))
+            raise ValueError(_refusal(value.source))  # noqa: TRY004 - a value problem
         return value
 
     def put(self, value):
@@ -141,7 +141,7 @@ class LoadedFitResult(FitResult):
         )
         return children, aux
 
-    def _replace(self, **meta) -> "FitResult":
+    def _replace(self, **meta) -> FitResult:
         children, aux = self.tree_flatten()
         m = dict(zip(_META_NAMES, aux))
         m.update(meta)
@@ -151,8 +151,6 @@ class LoadedFitResult(FitResult):
     def source(self) -> str:
         """The JSON file this result was loaded from."""
         return self.__dict__["_saved_static"].source
-
-
 
 
 # ----- encoding ---------------------------------------------------------------------
@@ -261,6 +259,16 @@ def _engine_result(result) -> FitResult:
     # rows and notes (FitResult.annotate): keep them, so the loaded result
     # prints the same summary.
     base, full = fit.summary(), result.summary()
+    keys = [k for k, _ in base.header]
+    same_table = full.columns == base.columns and [r[0] for r in full.rows] == [
+        r[0] for r in base.rows
+    ]
+    if [k for k, _ in full.header[: len(keys)]] != keys or not same_table:
+        raise ValueError(
+            f"{type(result).__name__}.summary() is not the engine's summary with "
+            "added rows, so save_result cannot keep it; save the engine's result "
+            "instead: save_result(result.fit, path)."
+        )
     extra_header = full.header[len(base.header) :]
     left = Counter(base.notes)
     notes = []
@@ -379,17 +387,19 @@ def save_result(result, path) -> tuple[Path, Path]:
         "bic": _num(fit.bic),
         "cov_kind": fit._cov_kind,
         "cov_description": fit.cov_description,
-        "cov_scale": None if fit._cov_scale is None else [
-            _num(fit._cov_scale[0]), str(fit._cov_scale[1])
-        ],  # fmt: skip
+        "cov_scale": None
+        if fit._cov_scale is None
+        else [_num(fit._cov_scale[0]), str(fit._cov_scale[1])],
         "dtype": fit.dtype,
         "per_obs": bool(fit._per_obs),
         "likelihood": bool(fit._likelihood),
         "weight_type": fit._weight_type,
         "annotation": {
-            "name": name, "header": [list(r) for r in header],
-            "notes": list(notes), "extra_params": int(extra_k),
-        },  # fmt: skip
+            "name": name,
+            "header": [list(r) for r in header],
+            "notes": list(notes),
+            "extra_params": int(extra_k),
+        },
         "params_tree": tree,
         "params": params,
         "order": list(spec.order),
@@ -398,8 +408,10 @@ def save_result(result, path) -> tuple[Path, Path]:
             {"label": spec.labels[i], "estimate": _num(est[i]), "se": _num(se[i])}
             for i in spec.reported
         ],
-        "arrays": {k: {"shape": list(a.shape), "dtype": a.dtype.name}
-                   for k, a in arrays.items()},  # fmt: skip
+        "arrays": {
+            k: {"shape": list(a.shape), "dtype": a.dtype.name}
+            for k, a in arrays.items()
+        },
         "npz_sha256": hashlib.sha256(blob).hexdigest(),
     }
     json_path, npz_path = _stems(path)
@@ -521,16 +533,16 @@ def _rebuild(meta: dict, blob: bytes, source: str) -> LoadedFitResult:
     a = meta["annotation"]
     scale = meta["cov_scale"]
     marker = _NotSaved(source)
-    meta_fields = dict(
-        spec=spec, name=meta["model"], method=meta["method"],
-        cov_kind=meta["cov_kind"], dtype=meta["dtype"], per_obs=meta["per_obs"],
-        nobs=meta["nobs"], loglik_fn=marker, fisher_fn=marker,
-        weight_type=meta["weight_type"], likelihood=meta["likelihood"],
-        annot=(a["name"], tuple(tuple(r) for r in a["header"]), tuple(a["notes"]),
-               int(a["extra_params"])),
-        cov_scale=None if scale is None else (float(scale[0]), scale[1]),
-        static=marker,
-    )  # fmt: skip
+    meta_fields = {
+        "spec": spec, "name": meta["model"], "method": meta["method"],
+        "cov_kind": meta["cov_kind"], "dtype": meta["dtype"],
+        "per_obs": meta["per_obs"], "nobs": meta["nobs"],
+        "loglik_fn": marker, "fisher_fn": marker, "static": marker,
+        "weight_type": meta["weight_type"], "likelihood": meta["likelihood"],
+        "annot": (a["name"], tuple(tuple(r) for r in a["header"]),
+                  tuple(a["notes"]), int(a["extra_params"])),
+        "cov_scale": None if scale is None else (float(scale[0]), scale[1]),
+    }  # fmt: skip
     out = LoadedFitResult(fields, meta_fields)
     if out.labels != meta["labels"]:
         raise _bad(source, "the labels rebuilt from the parameters differ from the "
@@ -553,8 +565,11 @@ def _check_shapes(arrays, expected, spec, source):
             raise _bad(source, f"array {k!r} has shape {a.shape} in the .npz but "
                        f"{listed} in the JSON.")  # fmt: skip
         if k in want and a.shape != want[k]:
-            raise _bad(source, f"array {k!r} has shape {a.shape}; the parameters "
-                       f"({k_nat} natural, {k_free} free values) need {want[k]}.")
+            raise _bad(
+                source,
+                f"array {k!r} has shape {a.shape}; the parameters "
+                f"({k_nat} natural, {k_free} free values) need {want[k]}.",
+            )
         if a.dtype.kind not in "biuf":
             raise _bad(source, f"array {k!r} has dtype {a.dtype}; expected numbers.")
     if arrays["trace"].ndim != 1:
