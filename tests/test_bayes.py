@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import sys
 
+import jax
 import jax.numpy as jnp
 import jax.scipy.stats as jst
 import numpy as np
@@ -18,7 +19,7 @@ import pytest
 import scipy.stats as ss
 
 import likelihax as lx
-from likelihax.bayes import ess_bulk, split_rhat
+from likelihax.bayes import _nuts, ess_bulk, split_rhat
 
 P = lx.priors
 
@@ -285,6 +286,15 @@ def test_nuts_matches_conjugate_posteriors():
                    priors={"mu": P.Normal(MU0, TAU0), "p": P.Beta(A_B, B_B)})  # fmt: skip
     post = lx.nuts(m, chains=4, draws=300, warmup=200)
     assert post.draws.shape == (4, 300, 2) and post.labels == ["mu", "p"]
+    # A second call with another key reuses the compiled sampler; a call with
+    # the same key reproduces the draws.
+    runner = _nuts._run_fast if jax.default_backend() == "cpu" else _nuts._run_default
+    size = runner._cache_size()
+    other = lx.nuts(m, chains=4, draws=300, warmup=200, key=jax.random.key(5))
+    assert runner._cache_size() == size
+    assert not np.array_equal(other.draws, post.draws)
+    again = lx.nuts(m, chains=4, draws=300, warmup=200, key=jax.random.key(0))
+    np.testing.assert_array_equal(again.draws, post.draws)
     mean_mu, sd_mu = normal_posterior()
     s, n = BERN.sum(), BERN.size
     beta = ss.beta(A_B + s, B_B + n - s)
@@ -398,3 +408,23 @@ def test_compare_errors(normal_map):
     mean, sd = normal_posterior()
     assert t.rows[0][4] == pytest.approx(mean - ss.norm.ppf(0.95) * sd, rel=1e-7)
     assert t.columns == ["estimate", "sd", "0.05", "0.95"]
+
+
+def test_laplace_with_a_fixed_parameter_and_constraint_errors():
+    start = {"mu": 0.0, "sigma": lx.Param(SIGMA, fixed=True)}
+    m = lx.fit_map(normal2, start, {"y": Y_NORM}, priors={"mu": P.Normal(MU0, TAU0)})
+    mean, sd = normal_posterior()
+    post = lx.laplace_posterior(m, draws=50)
+    assert post.mode_u[0] == pytest.approx(mean, rel=1e-10)
+    assert math.sqrt(post.cov_u[0, 0]) == pytest.approx(sd, rel=1e-8)
+    assert np.all(post.samples["sigma"] == SIGMA)
+
+    def multinomial(p, d):
+        return jnp.sum(d["n"] * jnp.log(p["w"]))
+
+    ms = lx.fit_map(multinomial, {"w": np.array([0.3, 0.3, 0.4])},
+                    {"n": np.array([3.0, 5.0, 2.0])},
+                    constraints={"w": lx.constraints.simplex})  # fmt: skip
+    np.testing.assert_allclose(ms.params["w"], [0.3, 0.5, 0.2], rtol=1e-8)
+    with pytest.raises(ValueError, match="'w' is simplex, whose Jacobian"):
+        lx.laplace_posterior(ms)
