@@ -23,6 +23,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 import likelihax as lx
+from likelihax._precision import x64_scope
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -325,3 +326,65 @@ def test_gallery_renders_every_plot(tmp_path):
     assert len(files) == 9
     for f in files:
         assert f.parent == tmp_path and f.read_bytes()[:8] == PNG
+
+
+# ----- more references ----------------------------------------------------------------------
+_FAMILY_PARAMS = {
+    "normal": {"mu": 0.3, "sigma": 1.7},
+    "lognormal": {"mu": 0.2, "sigma": 0.6},
+    "exponential": {"rate": 1.3},
+    "gamma": {"shape": 2.2, "rate": 0.7},
+    "weibull": {"shape": 1.6, "scale": 2.1},
+    "beta": {"a": 2.5, "b": 1.5},
+    "student_t": {"loc": 0.4, "scale": 1.2, "df": 4.5},
+    "logistic": {"loc": -0.3, "scale": 0.8},
+    "gumbel": {"loc": 0.5, "scale": 1.4},
+    "pareto": {"shape": 2.5, "scale": 1.2},
+    "poisson": {"rate": 3.4},
+    "binomial": {"prob": 0.35},
+    "negbin": {"size": 2.3, "mu": 4.1},
+    "geometric": {"prob": 0.3},
+}
+
+
+@pytest.mark.parametrize("name", sorted(_FAMILY_PARAMS))
+def test_scipy_distribution_matches_family_density(name):
+    """The scipy distribution behind the QQ points is the family's own density."""
+    from likelihax.models.distributions import FAMILIES
+    from likelihax.plots._compute import _scipy_dist
+
+    p = _FAMILY_PARAMS[name]
+    data = {"trials": np.full(5, 9.0)}
+    dist = _scipy_dist(name, p, data)
+    fam = FAMILIES[name]
+    x = dist.ppf(np.array([0.1, 0.3, 0.5, 0.7, 0.9]))
+    with x64_scope():
+        d = {"x": jnp.asarray(x), "trials": jnp.full(5, 9.0)}
+        ours = np.asarray(fam.loglik({k: jnp.asarray(v) for k, v in p.items()}, d))
+    assert ours.dtype == np.float64
+    ref = dist.logpmf(x) if fam.discrete else dist.logpdf(x)
+    np.testing.assert_allclose(ours, ref, rtol=1e-10, atol=1e-12)
+
+
+def test_forest_of_glm_matches_statsmodels(logit):
+    import statsmodels.api as sm
+
+    _, X, y = logit
+    g = lx.glm(y, X, family="binomial")
+    ax = lx.plots.plot_forest(g)
+    ref = sm.GLM(y, X, family=sm.families.Binomial()).fit().conf_int(0.05)
+    segs = np.array(_gid(ax, "ci-0").get_segments())
+    np.testing.assert_allclose(segs[:, 0, 0], ref[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(segs[:, 1, 0], ref[:, 1], rtol=1e-6)
+
+
+def test_poisson_mixture_components(make_rng, tmp_path):
+    rng = make_rng(7)
+    y = np.concatenate([rng.poisson(1.0, 150), rng.poisson(7.0, 100)])
+    fit = lx.poisson_mixture(y, 2, starts=2)
+    m = lx.plots.mixture_density(fit, y)
+    assert m.family == "poisson" and np.all(m.grid == np.arange(y.max() + 1))
+    w, rate = np.asarray(fit.params["weights"]), np.asarray(fit.params["rate"])
+    ref = w[:, None] * stats.poisson.pmf(m.grid[None, :], rate[:, None])
+    np.testing.assert_allclose(m.components, ref, rtol=1e-12)
+    _png(lx.plots.plot_mixture(fit, y), tmp_path / "poisson_mixture.png")

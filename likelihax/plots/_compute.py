@@ -489,6 +489,11 @@ def distribution_check(
     if xs.size < 2 or not np.all(np.isfinite(xs)):
         raise ValueError("x must hold at least 2 finite values.")
     params = {k: float(np.asarray(v)) for k, v in fit.params.items()}
+    if name == "binomial" and np.ptp(np.asarray(data.get("trials", 0))) != 0:
+        raise ValueError(
+            "QQ points need one binomial distribution: the numbers of trials differ "
+            "between observations."
+        )
     dist = _scipy_dist(name, params, data)
     from ..models.distributions import FAMILIES
 
