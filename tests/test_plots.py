@@ -162,6 +162,8 @@ def test_plot_profile_marks_profile_ci(reg, tmp_path):
     assert len(fig.axes) == 3
     with pytest.raises(KeyError, match="not profiled"):
         lx.plots.plot_profile(prof, "a")
+    with pytest.raises(KeyError, match="no interval for 'a'"):
+        lx.plots.plot_profile(prof_all, "a", ci=ci)
 
 
 # ----- trace -------------------------------------------------------------------------------

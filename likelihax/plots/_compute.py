@@ -133,7 +133,7 @@ def _wald_ellipse(est, cov, alpha, m=181):
     return (est[:, None] + A @ circle).T
 
 
-def _axis_values(fit, runner, lab, coords, spec, span, n):
+def _axis_values(fit, runner, lab, coords, spec, span):
     """Unconstrained and natural grid values for one parameter."""
     from ..inference._profile import _se_u, _to_natural
 
@@ -237,8 +237,8 @@ def loglik_surface(
             raise TypeError(
                 "grid must be an int or a pair (values of a, values of b)."
             ) from None
-    ja, ua, x = _axis_values(fit, runner, a, coords, ga, span, grid)
-    jb, ub, y = _axis_values(fit, runner, b, coords, gb, span, grid)
+    ja, ua, x = _axis_values(fit, runner, a, coords, ga, span)
+    jb, ub, y = _axis_values(fit, runner, b, coords, gb, span)
     UB, UA = np.meshgrid(ub, ua, indexing="ij")  # (ny, nx)
     B = UA.size
     U = np.tile(runner.u_hat, (B, 1))

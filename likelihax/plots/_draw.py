@@ -142,6 +142,8 @@ def plot_profile(
     ax = _axes(ax)
     c = profile.curves[lab]
     if ci is not None:
+        if lab not in ci.labels:
+            raise KeyError(f"ci has no interval for '{lab}'; it has {ci.labels}.")
         alpha = 1.0 - ci.level
         lo, hi = ci[lab]
         how = f"profile_ci {ci.level:.0%}"
