@@ -379,6 +379,21 @@ def test_im_rejects_misspecified_variance_and_checklist_advises(make_rng):
     )
 
 
+def test_im_rejection_with_sandwich_close_to_observed_is_ok(make_rng):
+    # normal fit to t(30) data, n = 20000: the kurtosis (6/26) is detected, but
+    # the SE of sigma changes by sqrt((kurtosis - 1) / 2) - 1, about 5%
+    y = make_rng(18).standard_t(30, 20000)
+    it = lx.checklist(_normal_fit(y), items=["misspecification (IM test)"])[
+        "misspecification (IM test)"
+    ]
+    assert it.values["pvalue"] < 0.05 and it.verdict == "ok"
+    assert "the test rejects" in it.evidence
+    k = ss.kurtosis(y, fisher=False)
+    np.testing.assert_allclose(
+        it.values["se_ratio"]["sigma"], np.sqrt((k - 1) / 2), rtol=1e-6
+    )
+
+
 def test_poisson_glm_overdispersion_advice_then_nb2(make_rng):
     d = _poisson_data(make_rng(14), 400, [0.8, 0.4], nb_size=1.5)
     df = {"y": d["y"], "x": d["X"][:, 1]}

@@ -7,6 +7,7 @@ into a verdict with a threshold that the caller can change.
 
 from __future__ import annotations
 
+import functools
 import math
 from statistics import NormalDist
 
@@ -293,15 +294,14 @@ def check_boundary(fit, n_se=2.0) -> CheckItem:
 
 
 # ----- starting values ---------------------------------------------------------------
+@functools.cache
 def _refit_many():
+    """The engine's refit (no covariance), vmapped over starting points."""
     from .._fit import _refit_core
 
     return jax.jit(
         jax.vmap(_refit_core, in_axes=(None, 0, None, None, None)), static_argnums=0
     )
-
-
-_REFIT = []
 
 
 def _multistart(fit, data, n_starts, scale, key):
@@ -310,13 +310,13 @@ def _multistart(fit, data, n_starts, scale, key):
     from ..results._result import MultiStart
 
     rf = Refitter(fit, data, None, "check the starting values of")
-    if not _REFIT:
-        _REFIT.append(_refit_many())
     key = jax.random.key(0) if key is None else key
     with x64_scope():
         noise = np.asarray(jax.random.normal(key, (n_starts - 1, rf.k), jnp.float64))
         U0 = np.vstack([rf.u_hat[None], rf.u_hat[None] + scale * noise])
-        out = _REFIT[0](rf.static, jnp.asarray(U0, rf.dtype), rf.fixed, rf.data, rf.w)
+        out = _refit_many()(
+            rf.static, jnp.asarray(U0, rf.dtype), rf.fixed, rf.data, rf.w
+        )
         out = jax.tree_util.tree_map(np.asarray, out)
     return MultiStart(out["loglik"], out["status"], out["params_flat"])
 
@@ -450,6 +450,12 @@ def check_mom(fit, data=None, family=None, alpha=0.05) -> CheckItem:
 
 
 # ----- information-matrix test -------------------------------------------------------
+# A rejection of the IM test warns only when some SE changes by more than this
+# factor: the OPG form over-rejects when n is small for its degrees of freedom
+# (Orme 1990), and a departure that leaves the SEs alone does not change inference.
+MATERIAL_RATIO = 1.2
+
+
 def check_im(fit, data=None, alpha=0.05, ratio_warn=1.5) -> CheckItem:
     """The information-matrix test and the sandwich / observed SE ratios."""
     from ._imtest import im_test
@@ -475,20 +481,27 @@ def check_im(fit, data=None, alpha=0.05, ratio_warn=1.5) -> CheckItem:
     vals = {"statistic": t.statistic, "df": t.df, "pvalue": t.pvalue,
             "se_ratio": dict(zip(t.labels, t.se_ratio.tolist())), "test": t}  # fmt: skip
     bad_ratio = math.isfinite(r) and not (1 / ratio_warn <= r <= ratio_warn)
-    if (math.isfinite(t.pvalue) and t.pvalue < alpha) or bad_ratio:
-        direction = (
-            f"the sandwich SE of {lab} is {r:.3g} times the observed one"
-            if math.isfinite(r)
-            else "the SEs differ"
-        )
+    material = math.isfinite(r) and not (1 / MATERIAL_RATIO <= r <= MATERIAL_RATIO)
+    rejected = math.isfinite(t.pvalue) and t.pvalue < alpha
+    if bad_ratio or (rejected and material):
         return CheckItem(
             name, "warn",
-            ev + f": the information-matrix equality fails ({direction}).",
+            ev + ": the information-matrix equality fails (the sandwich SE of "
+            f"{lab} is {r:.3g} times the observed one).",
             "The observed-information SEs are not valid: report robust SEs "
             "(cov='sandwich'), or change the model so that its variance matches "
             "the data (overdispersed counts: NB2 instead of Poisson; heavy tails: "
             "Student-t instead of normal; heteroskedasticity: model the scale).",
             vals,
+        )  # fmt: skip
+    if rejected:
+        return CheckItem(
+            name, "ok",
+            ev + f": the test rejects, but every SE ratio is within "
+            f"{MATERIAL_RATIO - 1:.0%} of 1, so the departure it detects barely "
+            "affects the standard errors (and the OPG form over-rejects in small "
+            "samples or with many parameters).",
+            "Robust SEs (cov='sandwich') are a cheap safeguard.", vals,
         )  # fmt: skip
     return CheckItem(name, "ok", ev + ": no evidence against the model.", "", vals)
 
