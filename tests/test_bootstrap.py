@@ -38,7 +38,10 @@ def test_nonparametric_replicates_equal_weighted_refits(normal_fit):
         w = W[r]
         mu = np.sum(w * y) / n  # weighted MLE in closed form
         s = np.sqrt(np.sum(w * (y - mu) ** 2) / n)
-        np.testing.assert_allclose(b.replicates[r], [mu, s], rtol=1e-10)
+        # Replicates stop at EDM <= 1e-12 without a polishing Newton step
+        # (Newton.polish, Refitter): their error is below sqrt(2e-12) ~ 1.4e-6
+        # standard errors (SE/estimate ~ 0.2 here), so 1e-6 relative.
+        np.testing.assert_allclose(b.replicates[r], [mu, s], rtol=1e-6)
 
 
 def test_intervals_follow_their_formulas(normal_fit):
@@ -63,8 +66,8 @@ def test_intervals_follow_their_formulas(normal_fit):
     ]
     clo, chi = b.conf_int(0.1, "bca")
     np.testing.assert_allclose(
-        [clo[0], chi[0]], np.quantile(R[:, 0], levels), rtol=1e-10
-    )
+        [clo[0], chi[0]], np.quantile(R[:, 0], levels), rtol=1e-6
+    )  # jackknife refits stop at EDM <= 1e-12 (no polishing step)
     np.testing.assert_allclose(b.se, R.std(axis=0, ddof=1))
     assert "400 of 400" in repr(b)
 
@@ -82,7 +85,7 @@ def test_cluster_bootstrap_weights_are_group_counts():
     for r in (0, 9):
         w = counts[r][g].astype(float)
         mu = np.sum(w * y) / w.sum()
-        np.testing.assert_allclose(b.replicates[r, 0], mu, rtol=1e-10)
+        np.testing.assert_allclose(b.replicates[r, 0], mu, rtol=1e-6)  # see above
 
 
 def test_parametric_bootstrap_refits_simulated_data(normal_fit):
@@ -96,7 +99,7 @@ def test_parametric_bootstrap_refits_simulated_data(normal_fit):
     with jax.enable_x64(True):
         p = {k: jnp.asarray(v, jnp.float64) for k, v in f.params.items()}
         ys = np.asarray(simulate(keys[5], p, {"y": jnp.asarray(y)})["y"])
-    np.testing.assert_allclose(b.replicates[5], [ys.mean(), ys.std()], rtol=1e-9)
+    np.testing.assert_allclose(b.replicates[5], [ys.mean(), ys.std()], rtol=1e-6)
 
 
 def test_failed_replicates_are_counted_not_averaged():

@@ -267,7 +267,7 @@ def bootstrap(
     if int(n_boot) < 2:
         raise ValueError(f"n_boot must be at least 2; got {n_boot}.")
     n_boot = int(n_boot)
-    runner = Refitter(fit, data, weights, "bootstrap")
+    runner = Refitter(fit, data, weights, "bootstrap", polish=False)
     n = runner.static.nobs
     if method != "parametric" and not fit._per_obs:
         raise ValueError(

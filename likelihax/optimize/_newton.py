@@ -109,6 +109,14 @@ class Newton:
         Gradient and relative-change rules of :mod:`likelihax.optimize._loop`.
     max_backtracks : int
         Step halvings before the line search gives up.
+    polish : bool
+        After the stopping rule holds, take one more full Newton step
+        (default), so that the error of the estimate is O(EDM^2) and the
+        reported gradient and information belong to the reported point.
+        ``False`` stops at the first point meeting the rule: its error is below
+        :math:`\\sqrt{2\\,\\mathrm{tol}}` standard errors. The bootstrap refits
+        this way, with a 1000x tighter ``tol`` in float64 (usually met by the
+        same number of steps: one evaluation fewer per replicate).
     information : {"observed", "expected"}
         Curvature used for the step: the exact Hessian (Newton) or the
         model's expected information (Fisher scoring; IRLS for GLMs; see
@@ -122,6 +130,7 @@ class Newton:
     max_backtracks: int = 40
     name: str = "newton"
     information: str = "observed"
+    polish: bool = True
 
     def _evaluate(self, problem, u):
         if self.information == "expected":
@@ -192,7 +201,7 @@ class Newton:
             # other, so the estimate, log-likelihood, gradient and information
             # all refer to the reported point and its error is O(EDM^2).
             final_step=s.final_step | (accept & conv),
-            done=(accept & s.final_step) | gave_up,
+            done=(accept & (s.final_step if self.polish else conv)) | gave_up,
             code=jnp.where(
                 gave_up & ~s.final_step, fail_code, Status.success.value
             ).astype(jnp.int32),
