@@ -327,3 +327,23 @@ def test_model_result_with_own_summary_is_refused(reg_fit, tmp_path):
 
     with pytest.raises(ValueError, match="save_result\\(result.fit, path\\)"):
         lx.save_result(Custom(), tmp_path / "c")
+
+
+def test_map_fit_round_trip_keeps_its_label(tmp_path):
+    """A MAP (lx.fit_map) reloads as a MAP: title, log-posterior row, no AIC."""
+    import jax.numpy as jnp
+
+    y = np.array([1.0, 0, 1, 1, 0, 1, 1, 1])
+
+    def ll(p, d):
+        return d["y"] * jnp.log(p["p"]) + (1 - d["y"]) * jnp.log1p(-p["p"])
+
+    m = lx.fit_map(ll, {"p": 0.5}, {"y": y}, priors={"p": lx.priors.Beta(2.0, 2.0)})
+    lx.save_result(m, tmp_path / "map")
+    back = lx.load_result(tmp_path / "map")
+    # Beta(2, 2) prior, 6 of 8: posterior mode (a + s - 1) / (a + b + n - 2).
+    assert math.isclose(float(back.params["p"]), 7 / 10, rel_tol=1e-9)
+    text = str(back.summary())
+    assert text == str(m.summary())
+    assert "MAP fit" in text and "Log-posterior" in text
+    assert math.isnan(back.aic) and math.isnan(back.bic)

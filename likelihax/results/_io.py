@@ -394,6 +394,7 @@ def save_result(result, path) -> tuple[Path, Path]:
         "per_obs": bool(fit._per_obs),
         "likelihood": bool(fit._likelihood),
         "weight_type": fit._weight_type,
+        "estimator": fit._estimator,
         "annotation": {
             "name": name,
             "header": [list(r) for r in header],
@@ -539,6 +540,7 @@ def _rebuild(meta: dict, blob: bytes, source: str) -> LoadedFitResult:
         "per_obs": meta["per_obs"], "nobs": meta["nobs"],
         "loglik_fn": marker, "fisher_fn": marker, "static": marker,
         "weight_type": meta["weight_type"], "likelihood": meta["likelihood"],
+        "estimator": meta.get("estimator"),
         "annot": (a["name"], tuple(tuple(r) for r in a["header"]),
                   tuple(a["notes"]), int(a["extra_params"])),
         "cov_scale": None if scale is None else (float(scale[0]), scale[1]),
