@@ -414,6 +414,7 @@ def test_scalar_loglik_items_skip_with_the_reason(make_rng):
     assert rep["misspecification (IM test)"].verdict == "skip"
     assert "scalar total" in rep["misspecification (IM test)"].evidence
     assert rep["convergence"].verdict == "ok"
+    assert rep["starting values"].verdict == "skip"  # starts=None
     with pytest.raises(ValueError, match="scalar total"):
         lx.im_test(f)
 
