@@ -22,31 +22,13 @@ _configure_cache()
 
 from . import constraints as constraints  # noqa: E402
 from . import inference as inference  # noqa: E402
-from . import plots as plots  # noqa: E402
 from ._cache import compilation_cache_dir as compilation_cache_dir  # noqa: E402
 from ._fit import fit as fit
-from .data._source import ArraySource as ArraySource
-from .data._source import DataSource as DataSource
-from .data._source import ParquetSource as ParquetSource
-from ._many import fit_many as fit_many
-from ._stochastic import StochasticFit as StochasticFit
-from ._stochastic import StochasticState as StochasticState
-from ._stochastic import fit_stochastic as fit_stochastic
 from ._status import Status as Status
 from ._warnings import ConvergenceWarning as ConvergenceWarning
 from ._warnings import InformationWarning as InformationWarning
 from ._warnings import LikelihaxWarning as LikelihaxWarning
 from ._warnings import PrecisionWarning as PrecisionWarning
-from .inference import vcov as vcov
-from .inference import delta_method as delta_method
-from .inference import ic_table as ic_table
-from .inference import lr_test as lr_test
-from .inference import score_test as score_test
-from .inference import wald_test as wald_test
-from .inference._bootstrap import bootstrap as bootstrap
-from .inference._profile import profile as profile
-from .inference._profile import profile_ci as profile_ci
-from .inference._starts import start_sensitivity as start_sensitivity
 from .model._model import Model as Model
 from .model._param import Param as Param
 from .results import Covariance as Covariance
@@ -56,6 +38,26 @@ from .results import Summary as Summary
 # Ready-made models are imported on first use (``lx.glm``, ``lx.mixed``, ...):
 # ``import likelihax`` stays fast for a script that only calls ``lx.fit``.
 _LAZY = {
+    # The inference toolkit, streaming and plots load on first use too: a fresh
+    # process that fits one model imports only the engine (bench_latency.py).
+    "ArraySource": ("data._source", "ArraySource"),
+    "DataSource": ("data._source", "DataSource"),
+    "ParquetSource": ("data._source", "ParquetSource"),
+    "StochasticFit": ("_stochastic", "StochasticFit"),
+    "StochasticState": ("_stochastic", "StochasticState"),
+    "bootstrap": ("inference._bootstrap", "bootstrap"),
+    "delta_method": ("inference._delta", "delta_method"),
+    "fit_many": ("_many", "fit_many"),
+    "fit_stochastic": ("_stochastic", "fit_stochastic"),
+    "ic_table": ("inference._ictab", "ic_table"),
+    "lr_test": ("inference._hypothesis", "lr_test"),
+    "plots": ("plots", None),
+    "profile": ("inference._profile", "profile"),
+    "profile_ci": ("inference._profile", "profile_ci"),
+    "score_test": ("inference._hypothesis", "score_test"),
+    "start_sensitivity": ("inference._starts", "start_sensitivity"),
+    "vcov": ("inference._vcov", "vcov"),
+    "wald_test": ("inference._hypothesis", "wald_test"),
     "ChecklistReport": ("diagnostics", "ChecklistReport"),
     "EMResult": ("models.mixtures", "EMResult"),
     "FAMILIES": ("models.distributions", "FAMILIES"),
@@ -105,7 +107,8 @@ def __getattr__(name):
         import importlib
 
         module, attr = _LAZY[name]
-        value = getattr(importlib.import_module(f".{module}", __name__), attr)
+        mod = importlib.import_module(f".{module}", __name__)
+        value = mod if attr is None else getattr(mod, attr)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'likelihax' has no attribute {name!r}")

@@ -27,23 +27,44 @@ Profile likelihood, bootstrap, starting values
 
 from ._covariance import COV_KINDS as COV_KINDS
 from ._covariance import VCOV_KINDS as VCOV_KINDS
-from ._delta import DeltaResult as DeltaResult
-from ._delta import delta_method as delta_method
-from ._hypothesis import TestResult as TestResult
-from ._hypothesis import lr_test as lr_test
-from ._hypothesis import score_test as score_test
-from ._hypothesis import wald_test as wald_test
-from ._ictab import ICTable as ICTable
-from ._ictab import ic_table as ic_table
-from ._bootstrap import Bootstrap as Bootstrap
-from ._bootstrap import bootstrap as bootstrap
-from ._profile import Profile as Profile
-from ._profile import ProfileCI as ProfileCI
-from ._profile import profile as profile
-from ._profile import profile_ci as profile_ci
-from ._starts import StartSensitivity as StartSensitivity
-from ._starts import start_sensitivity as start_sensitivity
-from ._vcov import vcov as vcov
+
+# Everything else loads on first use (``from likelihax.inference import
+# profile_ci`` works as usual): the engine imports ``_covariance`` for every
+# fit, and a script that only fits should not pay for the whole toolkit.
+_LAZY = {
+    "Bootstrap": "_bootstrap",
+    "DeltaResult": "_delta",
+    "ICTable": "_ictab",
+    "Profile": "_profile",
+    "ProfileCI": "_profile",
+    "StartSensitivity": "_starts",
+    "TestResult": "_hypothesis",
+    "bootstrap": "_bootstrap",
+    "delta_method": "_delta",
+    "ic_table": "_ictab",
+    "lr_test": "_hypothesis",
+    "profile": "_profile",
+    "profile_ci": "_profile",
+    "score_test": "_hypothesis",
+    "start_sensitivity": "_starts",
+    "vcov": "_vcov",
+    "wald_test": "_hypothesis",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'likelihax.inference' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "Bootstrap",

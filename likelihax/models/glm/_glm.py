@@ -480,6 +480,7 @@ def _poisson_start(lnk, des, y, off, w, weight_type, fit_kwargs):
     f = _engine(pois, lnk, des.columns, dict(zip(des.columns, beta0.tolist())), data,
                 None, w=w, weight_type=weight_type, method="fisher", cov="eim",
                 fit_kwargs=kw)  # fmt: skip
-    b = np.array([float(f.params[c]) for c in des.columns])
+    params = f.params
+    b = np.array([float(params[c]) for c in des.columns])
     return b if np.all(np.isfinite(b)) else beta0
 

@@ -92,8 +92,9 @@ class GLMResult:
     @classmethod
     def _build(cls, fit1, fam, link, des, data, w, weight_type, engine, start_fn):
         cols = list(des.columns)
-        beta = np.array([float(fit1.params[c]) for c in cols])
-        alpha = float(fit1.params["alpha"]) if fam.has_alpha else None
+        params = fit1.params  # rebuilt on each access: read it once
+        beta = np.array([float(params[c]) for c in cols])
+        alpha = float(params["alpha"]) if fam.has_alpha else None
         y = data["y"]
         wn = np.ones_like(y) if w is None else w
         nobs = float(wn.sum()) if weight_type == "frequency" or w is None else float(
@@ -112,7 +113,7 @@ class GLMResult:
             phi_ll = dev / nobs
             if phi_ll > 0:
                 # R's logLik.glm: the density at phi = D/n (module notes of _glm)
-                p1 = {c: float(fit1.params[c]) for c in cols}  # written order
+                p1 = {c: float(params[c]) for c in cols}  # written order
                 fit = engine(cols, p1, data | {"phi": np.float64(phi_ll)}, None)
                 if fit._cov_kind in ("oim", "eim") and math.isfinite(phi):
                     fit = fit.scale_cov(
