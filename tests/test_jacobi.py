@@ -74,3 +74,22 @@ def test_small_fit_needs_no_scipy_linalg():
                          cwd=str(ROOT), timeout=300)  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+@pytest.mark.parametrize(
+    "A",
+    [
+        [[3.0, 0.0], [0.0, -1.0]],  # diagonal, descending: the order is swapped
+        [[1.0, 1e-170], [1e-170, 1.0]],  # off-diagonal below the rotation threshold?
+        [[1e8, 1.0], [1.0, 1e-8]],  # badly scaled, nearly singular
+    ],
+)
+def test_closed_form_2x2(A):
+    A = np.asarray(A)
+    with x64_scope():
+        w, V = jax.jit(jacobi_eigh)(jnp.asarray(A))
+    w, V = np.asarray(w), np.asarray(V)
+    ref = np.linalg.eigvalsh(A)
+    np.testing.assert_allclose(w, ref, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(V.T @ V, np.eye(2), atol=1e-14)
+    np.testing.assert_allclose(V @ np.diag(w) @ V.T, A, rtol=1e-12, atol=1e-14)
