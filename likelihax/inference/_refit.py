@@ -42,6 +42,12 @@ class Refitter:
         # Refits compute no covariance: one program per model, whatever the
         # fit's covariance kind or verbosity.
         self.static = dataclasses.replace(fit._static, cov="oim", verbose=False)
+        batched = getattr(self.static.loglik, "batched", None)
+        if callable(batched):
+            # A model may carry the same log-likelihood written for batched
+            # refits (``loglik.batched``: same values, a layout that suits
+            # vmap; the GLMs do, see likelihax.models.glm._glm).
+            self.static = dataclasses.replace(self.static, loglik=batched)
         if not polish and hasattr(self.static.solver, "polish"):
             # No final polishing step (see Newton.polish). In float64 the EDM
             # rule is made 1000x tighter instead: Newton's quadratic convergence

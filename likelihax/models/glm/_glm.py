@@ -45,11 +45,29 @@ _CANONICAL = {
 
 @functools.lru_cache(maxsize=256)
 def _model_fns(family: Family, link: Link, columns: tuple, has_alpha: bool):
+    loglik, fisher = _build_fns(family, link, columns, has_alpha, batched=False)
+    # The same log-likelihood for batched refits (bootstrap, profiles): see
+    # likelihax.inference._refit.Refitter.
+    loglik.batched = _build_fns(family, link, columns, has_alpha, batched=True)[0]
+    return loglik, fisher
+
+
+def _build_fns(family, link, columns, has_alpha, batched):
     def beta(p):
         return jnp.stack([p[c] for c in columns])
 
+    def linear(p, d):
+        # Same numbers, two layouts. Under vmap over replicates, X @ beta puts
+        # the replicate axis last in eta and XLA:CPU transposes (B, n) arrays
+        # against the replicate-first weights at every evaluation; beta @ X'
+        # puts it first (1,000 bootstrap refits of a logistic regression, N =
+        # 1,000: 3x faster). For one fit X @ beta is the faster (N = 10^6: 25%).
+        if batched:
+            return beta(p) @ d["X"].T + d["offset"]
+        return d["X"] @ beta(p) + d["offset"]
+
     def eta_mu(p, d):
-        eta = d["X"] @ beta(p) + d["offset"]
+        eta = linear(p, d)
         return eta, link.inverse(eta)
 
     canonical_kernel = _CANONICAL.get((family.name, link.name))
@@ -58,7 +76,7 @@ def _model_fns(family: Family, link: Link, columns: tuple, has_alpha: bool):
         if canonical_kernel is not None and "const" in d:
             # Natural-parameter form (y*eta - b(eta)) * m + const: one
             # transcendental per row, and the mean is always in range.
-            eta = d["X"] @ beta(p) + d["offset"]
+            eta = linear(p, d)
             return canonical_kernel(d["y"], eta, d["m"]) + d["const"]
         eta, mu = eta_mu(p, d)
         alpha = p["alpha"] if has_alpha else None
