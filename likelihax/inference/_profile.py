@@ -100,7 +100,7 @@ def _runner(fit, data, weights):
             "Profile likelihood intervals need a log-likelihood; this fit's "
             "objective is not one (M-estimation or importance weights)."
         )
-    return Refitter(fit, data, weights, "profile")
+    return Refitter(fit, data, weights, "profile", polish=False)
 
 
 def _se_u(fit, j):

@@ -114,7 +114,7 @@ class Newton:
         (default), so that the error of the estimate is O(EDM^2) and the
         reported gradient and information belong to the reported point.
         ``False`` stops at the first point meeting the rule: its error is below
-        :math:`\\sqrt{2\\,\\mathrm{tol}}` standard errors. The bootstrap refits
+        :math:`\\sqrt{2\\,\\mathrm{tol}}` standard errors. The bootstrap and profile refits
         this way, with a 1000x tighter ``tol`` in float64 (usually met by the
         same number of steps: one evaluation fewer per replicate).
     information : {"observed", "expected"}
