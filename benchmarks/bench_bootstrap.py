@@ -355,9 +355,9 @@ def _diagnose(lx_fit, glm_fit, Xc, y, counts):
 
 
 def _fixed(fit):
-    from likelihax.inference._profile import _fixed_leaves
+    from likelihax.inference._refit import Refitter
 
-    return _fixed_leaves(fit)
+    return Refitter(fit, None, None, "bootstrap").fixed
 
 
 def engine_iterations(fit, counts):
@@ -365,14 +365,12 @@ def engine_iterations(fit, counts):
     import jax
     import jax.numpy as jnp
 
-    from likelihax._fit import _refit_weights_many
-    from likelihax.inference._profile import _Runner
+    from likelihax.inference._refit import Refitter
 
-    r = _Runner(fit, None, None)
+    # As lx.bootstrap refits: no polishing step, the batched log-likelihood.
+    r = Refitter(fit, None, None, "bootstrap", polish=False)
     with jax.enable_x64(True):
-        out = _refit_weights_many(r.static, jnp.asarray(r.u_hat), r.fixed, r.data,
-                                  jnp.asarray(counts, jnp.float64))
-        return np.asarray(out["iterations"])
+        return np.asarray(r.reweighted(jnp.asarray(counts, jnp.float64))["iterations"])
 
 
 # --------------------------------------------------------------------------
