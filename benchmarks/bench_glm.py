@@ -58,7 +58,8 @@ outside the engine is visible; JAX compilations during warm calls are counted
 
 Goals (issue 3, item 8): logistic and Poisson: the GLM API faster than the
 fastest competitor (ratio < 1) and no slower than the custom log-likelihood
-(5% allowance for timing noise); NB2: at least 10x faster than the fastest
+(5% allowance for timing noise; the two are timed again interleaved, ABBA, for
+this comparison); NB2: at least 10x faster than the fastest
 statsmodels method that reaches the optimum.
 
 Rerun
@@ -579,6 +580,23 @@ def run_workload(workload, args, lx, order_note):
         if name == GLM_ROW:
             glm_timing = run
         del t, out
+    # "GLM no slower than custom": the two run back to back in alternating
+    # order (ABBA), so that both see the same state of the machine (its memory
+    # in particular: the first large fits of a process are often slower, and
+    # the per-method timing above runs the GLM first).
+    lxm = {name: run for name, run, _ in methods if name in (GLM_ROW, CUSTOM_ROW)}
+    if len(lxm) == 2 and workload in ("logistic", "poisson"):
+        print("timing likelihax glm() and custom interleaved (ABBA) ...", flush=True)
+        paired = {GLM_ROW: [], CUSTOM_ROW: []}
+        for i in range(2 * args.repeats):
+            order = (GLM_ROW, CUSTOM_ROW) if i % 4 in (0, 3) else (CUSTOM_ROW, GLM_ROW)
+            for name in order:
+                t0 = time.perf_counter()
+                lxm[name]()
+                paired[name].append(time.perf_counter() - t0)
+        for r in rows:
+            if r["name"] in paired:
+                r["paired"] = statistics.median(paired[r["name"]])
     profile = None
     if glm_timing is not None:
         print("profiling one more likelihax glm() call ...", flush=True)
@@ -682,11 +700,15 @@ def goals(workload, rows):
         else:
             out.append(("no competitor reached the reference optimum", False))
         if custom is not None:
-            out.append(((f"glm() no slower than the custom log-likelihood (glm {g:.3f} s "
-                        f"vs custom {custom['median']:.3f} s; ratio "
-                        f"{g / custom['median']:.2f}; allowance "
+            gp, cp = glm_row.get("paired"), custom.get("paired")
+            how = "interleaved ABBA medians"
+            if gp is None or cp is None:
+                gp, cp, how = g, custom["median"], "table medians"
+            out.append(((f"glm() no slower than the custom log-likelihood ({how}: "
+                        f"glm {gp:.3f} s vs custom {cp:.3f} s; ratio "
+                        f"{gp / cp:.2f}; allowance "
                         f"{CUSTOM_ALLOWANCE:.2f}x for noise)"),
-                        g <= CUSTOM_ALLOWANCE * custom["median"]))
+                        gp <= CUSTOM_ALLOWANCE * cp))
     else:
         sm_rows = [r for r in comps if r["name"].startswith("statsmodels")]
         if sm_rows:
