@@ -240,6 +240,7 @@ def nuts(
     target_accept: float = 0.8,
     key: Any = None,
     laplace: LaplacePosterior | None = None,
+    start: str = "laplace",
 ) -> NUTSResult:
     r"""Sample the posterior behind a MAP fit with NUTS (blackjax).
 
@@ -259,6 +260,10 @@ def nuts(
         Default ``jax.random.key(0)``.
     laplace : LaplacePosterior, optional
         The Laplace approximation to start from (computed when not given).
+    start : {"laplace", "map"}
+        ``"laplace"`` (default): each chain starts at its own draw from the
+        Laplace normal around the mode, so that R-hat can see chains that do
+        not mix; ``"map"``: every chain starts exactly at the mode.
 
     Returns
     -------
@@ -300,6 +305,8 @@ def nuts(
             raise ValueError(f"{name} must be an integer >= {lo}; got {v}.")
     if not 0 < target_accept < 1:
         raise ValueError(f"target_accept must be in (0, 1); got {target_accept}.")
+    if start not in ("laplace", "map"):
+        raise ValueError(f"start must be 'laplace' or 'map'; got {start!r}.")
     if laplace is None:
         laplace = laplace_posterior(map_fit, draws=1)
     elif not isinstance(laplace, LaplacePosterior) or laplace.map_fit is not map_fit:
@@ -313,7 +320,7 @@ def nuts(
         cov = jnp.asarray(laplace.cov_u)
         L = jnp.linalg.cholesky(cov)
         z = jax.random.normal(k_start, (int(chains), cov.shape[0]), jnp.float64)
-        u0 = jnp.asarray(laplace.mode_u) + z @ L.T
+        u0 = jnp.asarray(laplace.mode_u) + (z @ L.T if start == "laplace" else 0.0 * z)
         data = prepare_data(map_fit._data, np.float64)
         pos, div, acc, nsteps, step = _run(
             density, int(warmup), int(draws), float(target_accept),
