@@ -49,12 +49,11 @@ def _to_device(x: np.ndarray, dtype) -> jax.Array:
     """A new JAX array holding ``x`` converted to ``dtype`` (never aliasing ``x``).
 
     On the CPU backend, large arrays are copied by NumPy into a fresh
-    64-byte-aligned buffer that XLA then adopts without a second copy. NumPy
-    asks the kernel for transparent huge pages for large buffers, so the copy
-    touches a few hundred 2 MiB pages instead of tens of thousands of 4 KiB
-    pages; ``jax.device_put`` of an unaligned NumPy array instead copies into a
-    buffer XLA allocates itself (measured here: 0.02-0.1 s against 0.1-0.5 s
-    for 168 MB, depending on the state of the machine's memory).
+    64-byte-aligned buffer that XLA then adopts through DLPack without a second
+    copy (a DLPack import of an aligned host buffer is zero-copy; the array
+    keeps the buffer alive). ``jax.device_put`` of a NumPy array copies into a
+    buffer XLA allocates itself, aligned or not, about three times slower than
+    NumPy's copy (jax 0.10.2, 2-core EPYC, 168 MB: 0.07 s against 0.025 s).
     """
     dtype = np.dtype(dtype)
     nbytes = x.size * dtype.itemsize
@@ -64,7 +63,10 @@ def _to_device(x: np.ndarray, dtype) -> jax.Array:
     off = (-buf.ctypes.data) % 64
     out = buf[off : off + nbytes].view(dtype).reshape(x.shape)
     np.copyto(out, x, casting="unsafe")
-    return jax.device_put(out)
+    try:
+        return jax.dlpack.from_dlpack(out)
+    except Exception:  # noqa: BLE001 - an unsupported dtype/layout: copy instead
+        return jax.device_put(out)
 
 
 def prepare_data(data: Any, dtype) -> Any:
