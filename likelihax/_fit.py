@@ -36,7 +36,7 @@ from .model._model import Model
 from .model._param import ParamSpec, build_spec
 from .optimize._jacobi import small_linalg
 from .optimize._loop import run
-from .optimize._newton import Newton
+from .optimize._newton import Newton, scaled_eigh
 from .optimize._problem import Problem
 from .results._result import FitResult, MultiStart
 
@@ -126,6 +126,7 @@ def _core(static: _Static, u0, fixed_leaves, data, weights):
     gap = problem.separable_gap(u0)
     s = run(static.solver, problem, u0, static.max_steps, static.verbose)
     f, g, H, eig = static.solver.final(problem, s)
+    flat = _curvature_probe(problem, static, s.u, f, H, eig)
     # The information behind the covariance: expected for "eim", else observed.
     # Recomputed (one pass) only when the solver used the other one.
     want = "expected" if static.cov == "eim" else "observed"
@@ -154,7 +155,40 @@ def _core(static: _Static, u0, fixed_leaves, data, weights):
         edm=edm,
         cond=cond,
         trace=-s.trace,
+        flat=flat,
     )
+
+
+# A quadratic log-likelihood drops by exactly 1/2 one standard error from its
+# maximum; a drop below this along the weakest direction means the curvature
+# at the estimate says nothing about the likelihood one SE away.
+FLAT_DROP = 0.05
+
+
+def _curvature_probe(problem, static, u, f, H, eig):
+    r"""Log-likelihood drop one standard error along the weakest direction.
+
+    With :math:`S = D^{-1/2} H D^{-1/2} = Q \Lambda Q^\top` (the scaled
+    information) and :math:`d = D^{-1/2} q_1 / \sqrt{\lambda_1}`, so that
+    :math:`d^\top H d = 1`, returns :math:`\min_\pm \ell(\hat u) - \ell(\hat u \pm d)`:
+    0.5 for a quadratic log-likelihood, near 0 or negative where the
+    likelihood is flat or still rising there (complete separation, an estimate
+    running off to a boundary or to infinity), which the scaled information
+    alone cannot show (its condition number can be 1). Two evaluations of the
+    log-likelihood; NaN when the information is not positive definite (already
+    reported) and for streamed data (two more passes over the source).
+    """
+    if static.source is not None:
+        return jnp.full((), jnp.nan, u.dtype)
+    lam, Q, scale = scaled_eigh(H) if eig is None else eig
+    lo = lam[0]
+    pd = (lo > 0) & jnp.all(jnp.isfinite(lam))
+    d = scale * Q[:, 0] / jnp.sqrt(jnp.where(pd, lo, 1.0))
+    fp, fm = problem.value(u + d), problem.value(u - d)
+    worst = jnp.minimum(
+        jnp.where(jnp.isfinite(fp), fp, jnp.inf), jnp.where(jnp.isfinite(fm), fm, jnp.inf)
+    )
+    return jnp.where(pd, worst - f, jnp.nan)
 
 
 def _refit_core(static: _Static, u0, fixed_leaves, data, weights, pin=None):
@@ -706,7 +740,23 @@ def _report(result: FitResult, fn, spec, fixed, jdata, warn):
         raise ValueError(_nonfinite_start_message(fn, spec, fixed, jdata))
     if st == Status.not_separable:
         raise ValueError(st.message)
-    if not warn or st == Status.success:
+    if not warn:
+        return
+    if st == Status.success:
+        drop = result.curvature_drop
+        if np.ndim(drop) == 0 and np.isfinite(drop) and drop < FLAT_DROP:
+            weak = result.weak_directions(1)
+            warnings.warn(
+                "The log-likelihood is nearly flat (or still rising) one standard "
+                f"error from the estimate along {weak[0].split(' (')[0]}: it changes "
+                f"by {-drop:.3g} where a well-determined maximum drops by about 0.5. "
+                "The maximum may not exist (complete separation, an estimate running "
+                "to a boundary or to infinity) and the standard errors are not "
+                "valid there. Check the data for separation, fix or constrain the "
+                "parameters involved, or reparametrize.",
+                InformationWarning,
+                stacklevel=3,
+            )
         return
     if st in (Status.information_singular, Status.information_indefinite):
         weak = result.weak_directions()

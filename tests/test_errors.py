@@ -483,3 +483,30 @@ def test_float32_jax_array_data_warns(y):
             normal, {"mu": 0.0, "sigma": 1.0}, {"y": jnp.asarray(y)}, constraints=POS
         )
     assert f.params["mu"] == pytest.approx(y.mean(), rel=1e-12)
+
+
+def test_flat_likelihood_at_the_estimate_is_reported():
+    """Complete separation: the Newton loop 'converges' (the gradient vanishes
+    exponentially) and the scaled information is well conditioned, but the
+    log-likelihood still rises one SE further: an InformationWarning names the
+    direction, and curvature_drop shows it (closed form 0.5 when quadratic)."""
+    import jax.numpy as jnp
+    import jax.scipy.stats as jst
+
+    def logit(p, d):
+        eta = p["a"] + p["b"] * d["x"]
+        return d["y"] * eta - jnp.logaddexp(0.0, eta)
+
+    x = np.array([-3.0, -2, -1, -0.5, 0.5, 1, 2, 3])
+    y = (x > 0).astype(float)  # completely separated at x = 0
+    with pytest.warns(lx.InformationWarning, match="nearly flat .* along .*b"):
+        f = lx.fit(logit, {"a": 0.0, "b": 0.0}, {"x": x, "y": y})
+    assert f.curvature_drop < 1e-6
+    # Overlapping classes: a proper maximum, no warning.
+    y2 = y.copy()
+    y2[[3, 4]] = [1.0, 0.0]
+    assert 0.3 < lx.fit(logit, {"a": 0.0, "b": 0.0}, {"x": x, "y": y2}).curvature_drop < 0.6
+    # A normal mean with known sigma has a quadratic log-likelihood: exactly 0.5.
+    yy = np.random.default_rng(0).normal(size=50)
+    f3 = lx.fit(lambda p, d: jst.norm.logpdf(d["y"], p["mu"], 1.0), {"mu": 0.0}, {"y": yy})
+    assert f3.curvature_drop == pytest.approx(0.5, abs=1e-12)

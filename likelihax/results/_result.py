@@ -23,7 +23,7 @@ __all__ = ["FitResult", "Covariance", "MultiStart"]
 
 _FIELDS = (
     "u", "params_flat", "loglik", "grad", "information", "cov_u", "cov",
-    "status", "iterations", "n_evals", "edm", "cond", "trace", "multistart",
+    "status", "iterations", "n_evals", "edm", "cond", "trace", "flat", "multistart",
 )  # fmt: skip
 _META = (
     "spec", "name", "method", "cov_kind", "dtype", "per_obs", "nobs", "loglik_fn",
@@ -220,6 +220,18 @@ class FitResult:
         return cls(fields, meta)
 
     # ----- estimates ---------------------------------------------------------------
+    @property
+    def curvature_drop(self):
+        """Log-likelihood drop one standard error along the weakest direction.
+
+        About 0.5 at a well-determined maximum (exactly 0.5 for a quadratic
+        log-likelihood); near 0 or negative where the likelihood is flat or still
+        rising there, which :func:`likelihax.fit` reports with an
+        ``InformationWarning``. NaN when not computed (information not positive
+        definite, streamed data, a loaded result).
+        """
+        return np.nan if self._flat is None else self._flat
+
     @property
     def params(self):
         return self._spec.unflatten_natural(self._params_flat)
