@@ -63,6 +63,20 @@ def _schedule(m: int) -> np.ndarray:
     return np.array(rounds, dtype=np.int32)
 
 
+def _rotation(app, aqq, apq):
+    """Jacobi rotation ``(t, c, s)`` that zeroes ``apq`` (Golub & Van Loan 8.5.2).
+
+    ``t = tan(theta)``, ``c = cos``, ``s = sin``; no rotation where
+    ``|apq|`` is below the smallest normal number.
+    """
+    nz = jnp.abs(apq) > jnp.finfo(apq.dtype).tiny
+    tau = (aqq - app) / (2.0 * jnp.where(nz, apq, 1.0))
+    sgn = jnp.where(tau >= 0, 1.0, -1.0)
+    t = jnp.where(nz, sgn / (jnp.abs(tau) + jnp.sqrt(1.0 + tau * tau)), 0.0)
+    c = 1.0 / jnp.sqrt(1.0 + t * t)
+    return t, c, t * c
+
+
 def _eigh2(A):
     """One Jacobi rotation diagonalizes a 2 x 2 matrix exactly: the closed form.
 
@@ -71,13 +85,7 @@ def _eigh2(A):
     program traces and lowers faster in a fresh process).
     """
     a, b, c = A[0, 0], A[0, 1], A[1, 1]
-    tiny = jnp.finfo(A.dtype).tiny
-    nz = jnp.abs(b) > tiny
-    tau = (c - a) / (2.0 * jnp.where(nz, b, 1.0))
-    sgn = jnp.where(tau >= 0, 1.0, -1.0)
-    t = jnp.where(nz, sgn / (jnp.abs(tau) + jnp.sqrt(1.0 + tau * tau)), 0.0)
-    cs = 1.0 / jnp.sqrt(1.0 + t * t)
-    sn = t * cs
+    t, cs, sn = _rotation(a, c, b)
     w = jnp.stack([a - t * b, c + t * b])  # J' A J with J = [[cs, sn], [-sn, cs]]
     V = jnp.stack([jnp.stack([cs, sn]), jnp.stack([-sn, cs])])
     swap = w[0] > w[1]
@@ -100,17 +108,10 @@ def jacobi_eigh(A):
     sched = jnp.asarray(_schedule(m))
     eye = jnp.eye(m, dtype=A.dtype)
     fro2 = jnp.sum(A * A)
-    tiny = jnp.finfo(A.dtype).tiny
 
     def rotation(A, r):
         p, q = sched[r, :, 0], sched[r, :, 1]
-        app, aqq, apq = A[p, p], A[q, q], A[p, q]
-        nz = jnp.abs(apq) > tiny
-        tau = (aqq - app) / (2.0 * jnp.where(nz, apq, 1.0))
-        sgn = jnp.where(tau >= 0, 1.0, -1.0)
-        t = jnp.where(nz, sgn / (jnp.abs(tau) + jnp.sqrt(1.0 + tau * tau)), 0.0)
-        c = 1.0 / jnp.sqrt(1.0 + t * t)
-        s = t * c
+        _, c, s = _rotation(A[p, p], A[q, q], A[p, q])
         J = jnp.zeros_like(A)
         J = J.at[p, p].set(c).at[q, q].set(c).at[p, q].set(s).at[q, p].set(-s)
         return J
