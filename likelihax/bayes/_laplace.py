@@ -105,7 +105,45 @@ _natural_many = jax.jit(
 )
 
 
-class LaplacePosterior:
+class PosteriorDraws:
+    """What every draw-based posterior shares: ``draws`` on the natural scale,
+    shaped ``(..., k)`` (draws, or chains x draws), and ``_spec``."""
+
+    @property
+    def samples(self):
+        """Draws as a pytree shaped like the parameters, with the leading draw axes."""
+        return self._spec.unflatten_natural(self.draws)
+
+    def _reported(self) -> np.ndarray:
+        """The reported elements: ``(..., k_reported)``."""
+        return self.draws[..., np.asarray(self._spec.reported)]
+
+    def _pooled(self) -> np.ndarray:
+        """The reported elements, all draws pooled: ``(n, k_reported)``."""
+        d = self._reported()
+        return d.reshape(-1, d.shape[-1])
+
+    @property
+    def mean(self) -> np.ndarray:
+        """Posterior means of the reported elements (Monte Carlo over the draws)."""
+        return self._pooled().mean(axis=0)
+
+    @property
+    def sd(self) -> np.ndarray:
+        return self._pooled().std(axis=0, ddof=1)
+
+    def interval(self, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+        """Equal-tailed ``1 - alpha`` posterior intervals (quantiles of all draws)."""
+        if not 0 < alpha < 1:
+            raise ValueError(f"alpha must be in (0, 1); got {alpha}.")
+        d = self._pooled()
+        return np.quantile(d, alpha / 2, axis=0), np.quantile(d, 1 - alpha / 2, axis=0)
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
+
+class LaplacePosterior(PosteriorDraws):
     """Normal approximation of the posterior; see :func:`laplace_posterior`.
 
     Attributes
@@ -137,36 +175,12 @@ class LaplacePosterior:
         lab = self._spec.labels
         return [lab[i] for i in self._spec.reported]
 
-    @property
-    def samples(self):
-        """Draws as a pytree shaped like the parameters, with a leading draw axis."""
-        return self._spec.unflatten_natural(self.draws)
-
-    def _reported(self) -> np.ndarray:
-        return self.draws[:, np.asarray(self._spec.reported)]
-
-    @property
-    def mean(self) -> np.ndarray:
-        """Posterior means of the reported elements (Monte Carlo over the draws)."""
-        return self._reported().mean(axis=0)
-
-    @property
-    def sd(self) -> np.ndarray:
-        return self._reported().std(axis=0, ddof=1)
-
-    def interval(self, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-        """Equal-tailed ``1 - alpha`` posterior intervals (quantiles of the draws)."""
-        d = self._reported()
-        return np.quantile(d, alpha / 2, axis=0), np.quantile(d, 1 - alpha / 2, axis=0)
-
     def summary(self, alpha: float = 0.05) -> Summary:
         """Summary record (mode, mean, sd, interval) with text/HTML/DataFrame views."""
-        if not 0 < alpha < 1:
-            raise ValueError(f"alpha must be in (0, 1); got {alpha}.")
+        lo, hi = self.interval(alpha)
         with x64_scope():
             mode = np.asarray(self.density.natural_flat(jnp.asarray(self.mode_u)))
         mode = mode[np.asarray(self._spec.reported)]
-        lo, hi = self.interval(alpha)
         rows = [
             (lab, [m, a, s, l, h])
             for lab, m, a, s, l, h in zip(self.labels, mode, self.mean, self.sd, lo, hi)
@@ -188,9 +202,6 @@ class LaplacePosterior:
         ]
         cols = ["mode", "mean", "sd", f"{alpha / 2:g}", f"{1 - alpha / 2:g}"]
         return Summary("likelihax Laplace posterior", header, cols, rows, notes)
-
-    def _repr_html_(self) -> str:
-        return self.summary()._repr_html_()
 
     def __repr__(self) -> str:
         return (

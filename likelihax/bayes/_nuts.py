@@ -34,7 +34,7 @@ import numpy as np
 from .._precision import x64_scope
 from ..results._summary import Summary
 from ._diagnostics import ess_bulk, split_rhat
-from ._laplace import LaplacePosterior, laplace_posterior
+from ._laplace import LaplacePosterior, PosteriorDraws, laplace_posterior
 
 __all__ = ["NUTSResult", "nuts"]
 
@@ -100,7 +100,7 @@ def _run(*args):
     return (_run_fast if jax.default_backend() == "cpu" else _run_default)(*args)
 
 
-class NUTSResult:
+class NUTSResult(PosteriorDraws):
     """Posterior draws from :func:`nuts`, with diagnostics.
 
     Attributes
@@ -123,9 +123,11 @@ class NUTSResult:
     """
 
     def __init__(
-        self, laplace, draws_u, draws, divergent, accept, n_steps, step, warmup
-    ):
+        self, laplace, draws_u, draws, divergent, accept, n_steps, step, warmup,
+        start="laplace",
+    ):  # fmt: skip
         self.laplace = laplace
+        self.start = start
         self.draws_u = draws_u
         self.draws = draws
         self.divergent = divergent
@@ -146,34 +148,8 @@ class NUTSResult:
     def n_divergent(self) -> int:
         return int(np.sum(self.divergent))
 
-    @property
-    def samples(self):
-        """Draws as a pytree shaped like the parameters, leading axes (chains, draws)."""
-        return self._spec.unflatten_natural(self.draws)
-
-    def _reported(self) -> np.ndarray:
-        return self.draws[..., np.asarray(self._spec.reported)]
-
-    @property
-    def mean(self) -> np.ndarray:
-        """Posterior means of the reported elements."""
-        return self._reported().mean(axis=(0, 1))
-
-    @property
-    def sd(self) -> np.ndarray:
-        d = self._reported()
-        return d.reshape(-1, d.shape[-1]).std(axis=0, ddof=1)
-
-    def interval(self, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-        """Equal-tailed ``1 - alpha`` posterior intervals (quantiles of all draws)."""
-        d = self._reported()
-        d = d.reshape(-1, d.shape[-1])
-        return np.quantile(d, alpha / 2, axis=0), np.quantile(d, 1 - alpha / 2, axis=0)
-
     def summary(self, alpha: float = 0.05) -> Summary:
         """Summary record: mean, sd, interval, R-hat, bulk ESS per parameter."""
-        if not 0 < alpha < 1:
-            raise ValueError(f"alpha must be in (0, 1); got {alpha}.")
         lo, hi = self.interval(alpha)
         rows = [
             (lab, [m, s, a, b, r, e])
@@ -196,7 +172,12 @@ class NUTSResult:
         notes = [
             (
                 "NUTS on the unconstrained scale (log-Jacobian included); chains "
-                "started at draws from the Laplace approximation; inverse mass "
+                + (
+                    "started at draws from the Laplace approximation"
+                    if self.start == "laplace"
+                    else "all started at the mode"
+                )
+                + "; inverse mass "
                 "matrix = Laplace covariance (dense, fixed); step size by dual "
                 "averaging during warm-up."
             ),
@@ -219,9 +200,6 @@ class NUTSResult:
             )
         cols = ["mean", "sd", f"{alpha / 2:g}", f"{1 - alpha / 2:g}", "r_hat", "ess"]
         return Summary("likelihax NUTS posterior", header, cols, rows, notes)
-
-    def _repr_html_(self) -> str:
-        return self.summary()._repr_html_()
 
     def __repr__(self) -> str:
         c, d = self.divergent.shape
@@ -331,5 +309,5 @@ def nuts(
         nat = np.asarray(nat).reshape(c, d, -1)
     return NUTSResult(
         laplace, np.asarray(pos), nat, np.asarray(div), np.asarray(acc),
-        np.asarray(nsteps), np.asarray(step), int(warmup),
+        np.asarray(nsteps), np.asarray(step), int(warmup), start,
     )  # fmt: skip
