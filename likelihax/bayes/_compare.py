@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import math
 from statistics import NormalDist
 
 import numpy as np
 
+from ..results._summary import _fmt
 from ._laplace import LaplacePosterior
 from ._nuts import NUTSResult
 
 __all__ = ["Comparison", "compare_posteriors"]
-
-
-def _fmt(v) -> str:
-    if v is None or not math.isfinite(v):
-        return f"{'nan':>10}"
-    if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3):
-        return f"{v:>10.3e}"
-    return f"{v:>10.4f}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,7 +50,7 @@ class Comparison:
             shown = lab if lab != last else ""
             last = lab
             lines.append(
-                f"{shown:<{wl}}  {meth:<{wm}}" + "".join(" " + _fmt(v) for v in vals)
+                f"{shown:<{wl}}  {meth:<{wm}}" + "".join(_fmt(v) for v in vals)
             )
         lines.append("-" * len(head))
         lines.extend("Note: " + n for n in self.notes)
