@@ -126,7 +126,9 @@ def _core(static: _Static, u0, fixed_leaves, data, weights):
     gap = problem.separable_gap(u0)
     s = run(static.solver, problem, u0, static.max_steps, static.verbose)
     f, g, H, eig = static.solver.final(problem, s)
-    flat = _curvature_probe(problem, static, s.u, f, H, eig)
+    if eig is None:  # one decomposition for the probe and the analysis below
+        eig = scaled_eigh(H)
+    flat = _curvature_probe(problem, static, s.u, f, eig)
     # The information behind the covariance: expected for "eim", else observed.
     # Recomputed (one pass) only when the solver used the other one.
     want = "expected" if static.cov == "eim" else "observed"
@@ -165,7 +167,7 @@ def _core(static: _Static, u0, fixed_leaves, data, weights):
 FLAT_DROP = 0.05
 
 
-def _curvature_probe(problem, static, u, f, H, eig):
+def _curvature_probe(problem, static, u, f, eig):
     r"""Log-likelihood drop one standard error along the weakest direction.
 
     With :math:`S = D^{-1/2} H D^{-1/2} = Q \Lambda Q^\top` (the scaled
@@ -180,7 +182,7 @@ def _curvature_probe(problem, static, u, f, H, eig):
     """
     if static.source is not None:
         return jnp.full((), jnp.nan, u.dtype)
-    lam, Q, scale = scaled_eigh(H) if eig is None else eig
+    lam, Q, scale = eig  # scaled_eigh of the information
     lo = lam[0]
     pd = (lo > 0) & jnp.all(jnp.isfinite(lam))
     d = scale * Q[:, 0] / jnp.sqrt(jnp.where(pd, lo, 1.0))
