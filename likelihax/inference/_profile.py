@@ -344,8 +344,21 @@ def profile_ci(
     ss = np.r_[se, se]
     u0 = runner.u_hat[jj]
     t_max = max_se * ss
+    # Where the constrained optimum moves per unit of t: for a quadratic
+    # log-likelihood the profile path is the line u_hat + t * side * V[:, j] / V[j, j]
+    # (V the covariance on the unconstrained scale). Each round's fits start
+    # on the path predicted from the last two solutions (the Wald line at
+    # first), closer to their optimum than the last solution is: fewer Newton
+    # steps in the later rounds (profile_ci of the 10-parameter logistic
+    # regression of benchmarks/bench_profile.py: 0.031-0.032 s instead of
+    # 0.033-0.034 s, three runs each).
+    V = np.asarray(fit.cov_unconstrained, np.float64)
+    wald = V[jj] / np.where(ss > 0, ss**2, 1.0)[:, None] * side[:, None]
+    if not np.all(np.isfinite(wald)):
+        wald = np.zeros_like(wald)
+    wald[np.arange(2 * m), jj] = side
 
-    def stat(t, starts=None):
+    def stat(t, starts):
         out = runner.pinned(jj, u0 + side * t, starts)
         ok = (out["status"] == Status.success.value) & np.isfinite(out["loglik"])
         r = np.sqrt(np.maximum(2.0 * (ll_hat - out["loglik"]), 0.0))
@@ -354,7 +367,8 @@ def profile_ci(
     # Secant iteration on r(t) = z from (0, 0) and the Wald distance.
     t_prev, r_prev = np.zeros(2 * m), np.zeros(2 * m)
     t = np.minimum(z * ss, t_max)
-    r, u_sol = stat(t)
+    r, u_sol = stat(t, runner.u_hat + t[:, None] * wald)
+    u_prev = np.tile(runner.u_hat, (2 * m, 1))
     done = np.zeros(2 * m, bool)
     open_ = np.zeros(2 * m, bool)
     for _ in range(max_rounds):
@@ -373,10 +387,23 @@ def profile_ci(
         t_new = np.clip(t_new, 0.05 * t, np.minimum(4.0 * t, t_max))
         t_new = np.where(done | open_, t, t_new)
         keep = ~bad
+        with np.errstate(divide="ignore", invalid="ignore"):
+            path = (u_sol - u_prev) / (t - t_prev)[:, None]  # d u / d t, secant
+        path = np.where(np.isfinite(path).all(axis=1)[:, None], path, wald)
+        start = np.where(
+            keep[:, None], u_sol + (t_new - t)[:, None] * path,
+            runner.u_hat + t_new[:, None] * wald,
+        )
+        u_prev = np.where(keep[:, None], u_sol, u_prev)
         t_prev = np.where(keep, t, t_prev)
         r_prev = np.where(keep, r, r_prev)
         t = t_new
-        r, u_sol = stat(t, np.where(np.isfinite(r)[:, None], u_sol, runner.u_hat))
+        r_new, u_new = stat(t, start)
+        # A side that is finished keeps its solution (its fit is repeated only
+        # because the batch has a fixed shape).
+        fin = done | open_
+        r = np.where(fin, r, r_new)
+        u_sol = np.where(fin[:, None], u_sol, u_new)
     open_ = open_ | ~(done | open_)  # not found within the rounds: say so
     # Monotonicity: the statistic must rise through interior points.
     # One call per fraction, each of the rounds' batch size: the rounds'
