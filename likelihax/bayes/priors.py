@@ -110,10 +110,9 @@ class Prior:
                 _hashable(f.name, v, type(self).__name__, f.name in self._positive),
             )
 
-    @property
-    def support(self) -> C.Constraint:
-        """The constraint matching the support of the prior."""
-        return C.real
+    #: The constraint matching the support of the prior (a class attribute,
+    #: or a property where it depends on the hyperparameters).
+    support = C.real
 
     @property
     def batch_shape(self) -> tuple[int, ...]:
@@ -159,10 +158,7 @@ class HalfNormal(Prior):
 
     scale: Any = 1.0
     _positive = ("scale",)
-
-    @property
-    def support(self):
-        return C.positive
+    support = C.positive
 
     def _log_prob(self, x):
         z = jnp.zeros_like(x)
@@ -177,10 +173,7 @@ class Exponential(Prior):
 
     rate: Any = 1.0
     _positive = ("rate",)
-
-    @property
-    def support(self):
-        return C.positive
+    support = C.positive
 
     def _log_prob(self, x):
         lam = _b(self.rate, x)
@@ -194,10 +187,7 @@ class Gamma(Prior):
     shape: Any = 1.0
     rate: Any = 1.0
     _positive = ("shape", "rate")
-
-    @property
-    def support(self):
-        return C.positive
+    support = C.positive
 
     def _log_prob(self, x):
         b = _b(self.rate, x)
@@ -213,10 +203,7 @@ class InverseGamma(Prior):
     shape: Any = 1.0
     scale: Any = 1.0
     _positive = ("shape", "scale")
-
-    @property
-    def support(self):
-        return C.positive
+    support = C.positive
 
     def _log_prob(self, x):
         a, b = _b(self.shape, x), _b(self.scale, x)
@@ -232,10 +219,7 @@ class Beta(Prior):
     a: Any = 1.0
     b: Any = 1.0
     _positive = ("a", "b")
-
-    @property
-    def support(self):
-        return C.unit_interval
+    support = C.unit_interval
 
     def _log_prob(self, x):
         inside = (x > 0) & (x < 1)
@@ -251,10 +235,7 @@ class LogNormal(Prior):
     mu: Any = 0.0
     sigma: Any = 1.0
     _positive = ("sigma",)
-
-    @property
-    def support(self):
-        return C.positive
+    support = C.positive
 
     def _log_prob(self, x):
         lx = jnp.log(jnp.where(x > 0, x, 1.0))
@@ -294,10 +275,7 @@ class HalfCauchy(Prior):
 
     scale: Any = 1.0
     _positive = ("scale",)
-
-    @property
-    def support(self):
-        return C.positive
+    support = C.positive
 
     def _log_prob(self, x):
         z = jnp.zeros_like(x)

@@ -7,8 +7,8 @@ from typing import Any
 import jax
 import numpy as np
 
+from ..results._result import as_fit
 from . import _checks as K
-from ._imtest import _as_fit
 from ._report import ChecklistReport
 
 __all__ = ["checklist"]
@@ -108,7 +108,7 @@ def checklist(
     >>> rep["starting values"].values["at_best"]
     8
     """
-    inner = _as_fit(fit)
+    inner = as_fit(fit)
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1); got {alpha}.")
     if starts is not None and int(starts) < 2:

@@ -54,6 +54,7 @@ import numpy as np
 from .._precision import x64_scope
 from ..data._dataset import prepare_data
 from ..optimize._problem import Problem
+from ..results._result import as_fit
 
 __all__ = ["IMTest", "im_test"]
 
@@ -221,19 +222,6 @@ class IMTest:
         )
 
 
-def _as_fit(obj):
-    from ..results._result import FitResult
-
-    if isinstance(obj, FitResult):
-        return obj
-    inner = getattr(obj, "fit", None)
-    if isinstance(inner, FitResult):
-        return inner
-    raise TypeError(
-        "Expected a likelihax FitResult (from lx.fit) or a model result holding "
-        f"one in `.fit` (GLMResult, MixedResult, ...); got {type(obj).__name__}."
-    )
-
 
 def im_test(fit, data: Any = None) -> IMTest:
     r"""Information-matrix test of correct specification, with SE ratios.
@@ -286,7 +274,7 @@ def im_test(fit, data: Any = None) -> IMTest:
     """
     from ..inference._vcov import vcov
 
-    fit = _as_fit(fit)
+    fit = as_fit(fit)
     if not fit.is_likelihood or fit.weight_type == "importance":
         raise ValueError(
             "The information-matrix test needs a likelihood: this fit's objective "

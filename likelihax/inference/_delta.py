@@ -33,25 +33,10 @@ import numpy as np
 
 from .._precision import x64_scope
 from ..model._param import _element_labels, _path_name
+from ..results._result import as_fit
 
 __all__ = ["DeltaResult", "delta_method"]
 
-
-def _as_fit(obj):
-    """The :class:`FitResult` of ``obj`` (itself, or ``obj.fit`` for a GLM result)."""
-    from ..results._result import FitResult
-
-    fit = obj if isinstance(obj, FitResult) else getattr(obj, "fit", None)
-    if not isinstance(fit, FitResult):
-        raise TypeError(
-            "Expected a result of lx.fit (or a model result holding one in .fit, "
-            f"such as lx.glm's); got {type(obj).__name__}."
-        )
-    if not fit._is_host or np.ndim(fit._loglik) != 0:
-        raise ValueError(
-            "This is a batched (or traced) result; pick one fit first, e.g. fits[b]."
-        )
-    return fit
 
 
 def _natural_cov(fit, cov):
@@ -325,7 +310,7 @@ def delta_method(
     >>> bool(np.isclose(r.estimate, s / mu)), bool(np.isclose(r.se, se))
     (True, True)
     """
-    fit = _as_fit(fit)
+    fit = as_fit(fit)
     if not callable(fn):
         raise TypeError(f"fn must be a function of the parameters; got {type(fn)}.")
     V, kind, desc = _natural_cov(fit, cov)

@@ -57,7 +57,8 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from .._precision import x64_scope
-from ._delta import _as_fit, _evaluate, _natural_cov
+from ..results._result import as_fit
+from ._delta import _evaluate, _natural_cov
 
 __all__ = ["TestResult", "lr_test", "score_test", "wald_test"]
 
@@ -408,7 +409,7 @@ def wald_test(
     >>> bool(np.isclose(t.statistic, z2)), t.df
     (True, 1)
     """
-    fit = _as_fit(fit)
+    fit = as_fit(fit)
     V, kind, _ = _natural_cov(fit, cov)
     spec = fit._spec
     labels = fit.labels
@@ -538,7 +539,7 @@ def lr_test(restricted, full, *, df: int | None = None) -> TestResult:
     >>> bool(np.isclose(t.statistic, lr)), t.df
     (True, 1)
     """
-    restricted, full = _as_fit(restricted), _as_fit(full)
+    restricted, full = as_fit(restricted), as_fit(full)
     _require_likelihood(restricted, "restricted")
     _require_likelihood(full, "full")
     if restricted.nobs != full.nobs:
@@ -704,7 +705,7 @@ def score_test(
     from ..data._dataset import prepare_data
     from ..model._model import Model
 
-    restricted = _as_fit(restricted)
+    restricted = as_fit(restricted)
     _require_likelihood(restricted, "restricted")
     if information not in ("oim", "eim", "opg"):
         raise ValueError(

@@ -146,9 +146,9 @@ def ic_table(*fits, names: Any = None, sort: bool = True) -> ICTable:
         fits = tuple(fits[0])
     if len(fits) < 2:
         raise ValueError("ic_table needs at least two fits to compare.")
-    from ._delta import _as_fit
+    from ..results._result import as_fit
 
-    fits = tuple(_as_fit(f) for f in fits)
+    fits = tuple(as_fit(f) for f in fits)
     if names is None:
         names = [f"model{i + 1}" for i in range(len(fits))]
     names = [str(n) for n in names]

@@ -23,44 +23,8 @@ The compute functions (:func:`loglik_surface`, :func:`calibration_curve`,
 :func:`forest_table`) need no matplotlib.
 """
 
-from ._compute import CalibrationCurve as CalibrationCurve
-from ._compute import DistributionCheck as DistributionCheck
-from ._compute import ForestTable as ForestTable
-from ._compute import LoglikSurface as LoglikSurface
-from ._compute import MixtureDensity as MixtureDensity
-from ._compute import OptimizerTrace as OptimizerTrace
-from ._compute import calibration_curve as calibration_curve
-from ._compute import distribution_check as distribution_check
-from ._compute import forest_table as forest_table
-from ._compute import loglik_surface as loglik_surface
-from ._compute import mixture_density as mixture_density
-from ._compute import optimizer_trace as optimizer_trace
-from ._draw import plot_calibration as plot_calibration
-from ._draw import plot_contour as plot_contour
-from ._draw import plot_distribution as plot_distribution
-from ._draw import plot_forest as plot_forest
-from ._draw import plot_mixture as plot_mixture
-from ._draw import plot_profile as plot_profile
-from ._draw import plot_trace as plot_trace
+from . import _compute, _draw
+from ._compute import *  # noqa: F403 - the names listed in _compute.__all__
+from ._draw import *  # noqa: F403 - the names listed in _draw.__all__
 
-__all__ = [
-    "CalibrationCurve",
-    "DistributionCheck",
-    "ForestTable",
-    "LoglikSurface",
-    "MixtureDensity",
-    "OptimizerTrace",
-    "calibration_curve",
-    "distribution_check",
-    "forest_table",
-    "loglik_surface",
-    "mixture_density",
-    "optimizer_trace",
-    "plot_calibration",
-    "plot_contour",
-    "plot_distribution",
-    "plot_forest",
-    "plot_mixture",
-    "plot_profile",
-    "plot_trace",
-]
+__all__ = [*_compute.__all__, *_draw.__all__]

@@ -28,6 +28,7 @@ import numpy as np
 
 from .._precision import x64_scope
 from .._status import Status
+from ..results._result import as_fit
 
 __all__ = [
     "CalibrationCurve",
@@ -704,19 +705,6 @@ class ForestTable(NamedTuple):
     level: float
 
 
-def _as_fit(obj):
-    from ..results._result import FitResult
-
-    if isinstance(obj, FitResult):
-        return obj
-    inner = getattr(obj, "fit", None)
-    if isinstance(inner, FitResult):
-        return inner
-    raise TypeError(
-        f"Expected a FitResult (or a result with a .fit FitResult); got "
-        f"{type(obj).__name__}."
-    )
-
 
 def _flat(fit, tree):
     leaves = jax.tree_util.tree_leaves(tree)
@@ -762,7 +750,7 @@ def forest_table(
     items = list(fits) if isinstance(fits, (list, tuple)) else [fits]
     if not items:
         raise ValueError("fits is empty.")
-    items = [_as_fit(f) for f in items]
+    items = [as_fit(f) for f in items]
     if names is None:
         names = [f"fit {i + 1}" for i in range(len(items))] if len(items) > 1 else [""]
     if len(names) != len(items):

@@ -618,3 +618,23 @@ class FitResult:
     def __getitem__(self, i) -> "FitResult":
         """Pick one result out of a batched result (from ``jax.vmap`` or ``fit_many``)."""
         return jax.tree_util.tree_map(lambda a: np.asarray(a)[i], self)
+
+
+def as_fit(obj) -> FitResult:
+    """The single :class:`FitResult` behind ``obj``: itself, or ``obj.fit`` for
+    model results that hold one (GLMResult, MixedResult, ...).
+
+    Raises ``TypeError`` for anything else and ``ValueError`` for a batched or
+    traced result (from ``jax.vmap`` or inside ``jax.jit``).
+    """
+    fit = obj if isinstance(obj, FitResult) else getattr(obj, "fit", None)
+    if not isinstance(fit, FitResult):
+        raise TypeError(
+            "Expected a likelihax FitResult (from lx.fit) or a model result holding "
+            f"one in `.fit` (GLMResult, MixedResult, ...); got {type(obj).__name__}."
+        )
+    if not fit._is_host or np.ndim(fit._loglik) != 0:
+        raise ValueError(
+            "This is a batched (or traced) result; pick one fit first, e.g. fits[b]."
+        )
+    return fit
