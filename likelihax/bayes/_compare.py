@@ -8,7 +8,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from ..results._summary import _fmt
+from ..results._summary import _fmt, pandas_for
 from ._laplace import LaplacePosterior
 from ._nuts import NUTSResult
 
@@ -85,12 +85,7 @@ class Comparison:
 
     def to_frame(self):
         """DataFrame indexed by (parameter, method) (needs pandas)."""
-        try:
-            import pandas as pd
-        except ImportError as e:
-            raise ImportError(
-                "Comparison.to_frame needs pandas: pip install 'likelihax[pandas]'."
-            ) from e
+        pd = pandas_for("Comparison.to_frame")
         index = pd.MultiIndex.from_tuples(
             [(r[0], r[1]) for r in self.rows], names=["parameter", "method"]
         )

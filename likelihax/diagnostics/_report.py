@@ -7,6 +7,8 @@ import html
 import textwrap
 from typing import Any, Literal
 
+from ..results._summary import pandas_for
+
 __all__ = ["VERDICTS", "CheckItem", "ChecklistReport"]
 
 Verdict = Literal["ok", "warn", "fail", "skip"]
@@ -148,12 +150,7 @@ class ChecklistReport:
 
     def to_frame(self) -> Any:
         """The items as a pandas DataFrame (needs pandas)."""
-        try:
-            import pandas as pd
-        except ImportError as err:
-            raise ImportError(
-                "ChecklistReport.to_frame needs pandas: pip install pandas."
-            ) from err
+        pd = pandas_for("ChecklistReport.to_frame")
         return pd.DataFrame(
             [(it.verdict, it.evidence, it.advice) for it in self.items],
             index=[it.name for it in self.items],

@@ -46,6 +46,7 @@ import numpy as np
 
 from .._precision import x64_scope
 from .._status import Status
+from ..results._summary import pandas_for
 from ._refit import Refitter
 
 __all__ = ["bootstrap", "Bootstrap", "resample_counts"]
@@ -162,7 +163,7 @@ class Bootstrap:
 
     def to_frame(self, alpha: float = 0.05):
         """Estimate, bootstrap SE, bias and percentile interval per parameter (pandas)."""
-        import pandas as pd
+        pd = pandas_for("Bootstrap.to_frame")
 
         lo, hi = self.conf_int(alpha)
         return pd.DataFrame(

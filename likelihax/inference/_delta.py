@@ -34,6 +34,7 @@ import numpy as np
 from .._precision import x64_scope
 from ..model._param import _element_labels, _path_name
 from ..results._result import as_fit
+from ..results._summary import pandas_for
 
 __all__ = ["DeltaResult", "delta_method"]
 
@@ -215,10 +216,7 @@ class DeltaResult:
 
     def to_frame(self):
         """The table as a pandas DataFrame (estimate, std.err, z, P>|z|, interval)."""
-        try:
-            import pandas as pd
-        except ImportError as e:
-            raise ImportError("to_frame needs pandas: pip install pandas.") from e
+        pd = pandas_for("DeltaResult.to_frame")
         a = self.alpha
         cols = ["estimate", "std.err", "z", "P>|z|", f"[{a / 2:g}", f"{1 - a / 2:g}]"]
         rows = self._rows()

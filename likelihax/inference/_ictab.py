@@ -25,6 +25,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..results._summary import pandas_for
+
 __all__ = ["ICTable", "ic_table"]
 
 
@@ -73,10 +75,7 @@ class ICTable:
 
     def to_frame(self):
         """The table as a pandas DataFrame indexed by model name."""
-        try:
-            import pandas as pd
-        except ImportError as e:
-            raise ImportError("to_frame needs pandas: pip install pandas.") from e
+        pd = pandas_for("ICTable.to_frame")
         return pd.DataFrame(
             [tuple(r)[1:] for r in self.rows], index=self.names, columns=self._COLUMNS
         )

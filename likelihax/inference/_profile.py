@@ -45,6 +45,7 @@ import numpy as np
 from .._precision import x64_scope
 from .._status import Status
 from ..model import constraints as C
+from ..results._summary import pandas_for
 from ._refit import Refitter
 
 __all__ = ["profile", "profile_ci", "Profile", "ProfileCI"]
@@ -132,7 +133,7 @@ class Profile:
 
     def to_frame(self):
         """Long DataFrame: parameter, value, loglik, z, status (needs pandas)."""
-        import pandas as pd
+        pd = pandas_for("Profile.to_frame")
 
         rows = []
         for lab, c in self.curves.items():
@@ -249,7 +250,7 @@ class ProfileCI:
 
     def to_frame(self):
         """DataFrame indexed by parameter (needs pandas)."""
-        import pandas as pd
+        pd = pandas_for("ProfileCI.to_frame")
 
         return pd.DataFrame(
             dict(

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._status import Status
+from ._summary import pandas_for
 
 __all__ = ["FitResult", "Covariance", "MultiStart"]
 
@@ -126,12 +127,7 @@ class Covariance:
 
     def to_frame(self):
         """The matrix as a pandas DataFrame with labelled rows and columns."""
-        try:
-            import pandas as pd
-        except ImportError as e:
-            raise ImportError(
-                "Covariance.to_frame needs pandas: pip install 'likelihax[pandas]'."
-            ) from e
+        pd = pandas_for("Covariance.to_frame")
 
         return pd.DataFrame(
             np.asarray(self.matrix), index=self.labels, columns=self.labels

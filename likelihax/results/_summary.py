@@ -16,7 +16,17 @@ import numpy as np
 
 from .._status import Status
 
-__all__ = ["Summary", "build_summary"]
+__all__ = ["Summary", "build_summary", "pandas_for"]
+
+
+def pandas_for(what: str):
+    """The pandas module, or an ImportError saying that ``what`` needs it."""
+    try:
+        import pandas
+    except ImportError as e:
+        msg = f"{what} needs pandas: pip install 'likelihax[pandas]'."
+        raise ImportError(msg) from e
+    return pandas
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,12 +105,7 @@ class Summary:
 
     def to_frame(self):
         """Coefficient table as a pandas DataFrame (needs pandas)."""
-        try:
-            import pandas as pd
-        except ImportError as e:
-            raise ImportError(
-                "Summary.to_frame needs pandas: pip install 'likelihax[pandas]'."
-            ) from e
+        pd = pandas_for("Summary.to_frame")
         return pd.DataFrame(
             [list(v) for _, v in self.rows],
             index=[lab for lab, _ in self.rows],

@@ -15,6 +15,7 @@ import numpy as np
 from ..._precision import x64_scope
 from ..._warnings import LikelihaxWarning
 from ...inference._delta import delta_method
+from ...results._summary import pandas_for
 from ._formula import MixedDesign
 
 __all__ = ["MixedResult", "MixedSummary", "SingularFitWarning"]
@@ -184,7 +185,7 @@ class MixedResult:
         >>> list(re.columns), re.shape
         (['(Intercept)', 'se((Intercept))'], (10, 2))
         """
-        import pandas as pd
+        pd = pandas_for("MixedResult.ranef")
 
         re = self._model.random_effects(dict(self.fit.params), self._data)
         L = self.L
