@@ -71,7 +71,7 @@ def _coordinates(spec):
     return out
 
 
-def _select(fit, which):
+def _select(fit, which, what="profiled"):
     coords = _coordinates(fit._spec)
     if which is None:
         return [lab for lab in fit.labels if lab in coords], coords
@@ -82,7 +82,7 @@ def _select(fit, which):
         if lab not in coords:
             if lab in fit.labels:
                 raise ValueError(
-                    f"'{lab}' cannot be profiled: it is fixed or has a "
+                    f"'{lab}' cannot be {what}: it is fixed or has a "
                     "non-elementwise constraint (simplex, ordered, covariance)."
                 )
             raise KeyError(f"'{lab}' is not a parameter label; labels: {fit.labels}.")

@@ -212,21 +212,13 @@ def loglik_surface(
     >>> round(s.loglik_max - s.level, 4)  # chi2_2(0.95) / 2
     2.9957
     """
-    from ..inference._profile import _coordinates, _runner
+    from ..inference._profile import _runner, _select
 
     _check_alpha(alpha)
     if a == b:
         raise ValueError(f"a and b must be two different parameters; got {a!r} twice.")
     runner = _runner(fit, None, None)
-    coords = _coordinates(fit._spec)
-    for lab in (a, b):
-        if lab not in coords:
-            if lab in fit.labels:
-                raise ValueError(
-                    f"'{lab}' cannot be on a surface axis: it is fixed or has a "
-                    "non-elementwise constraint (simplex, ordered, covariance)."
-                )
-            raise KeyError(f"'{lab}' is not a parameter label; labels: {fit.labels}.")
+    _, coords = _select(fit, [a, b], "on a surface axis")
     if isinstance(grid, (int, np.integer)):
         if grid < 2:
             raise ValueError(f"grid must be at least 2 points; got {grid}.")
