@@ -233,6 +233,9 @@ _profile_many = jax.jit(
 _refit_weights_many = jax.jit(
     jax.vmap(_refit_core, in_axes=(None, None, None, None, 0)), static_argnums=0
 )
+_refit_starts_many = jax.jit(
+    jax.vmap(_refit_core, in_axes=(None, 0, None, None, None)), static_argnums=0
+)
 _refit_data_many = jax.jit(
     jax.vmap(_refit_core, in_axes=(None, None, None, 0, None)), static_argnums=0
 )

@@ -7,7 +7,6 @@ into a verdict with a threshold that the caller can change.
 
 from __future__ import annotations
 
-import functools
 import math
 from statistics import NormalDist
 
@@ -294,16 +293,6 @@ def check_boundary(fit, n_se=2.0) -> CheckItem:
 
 
 # ----- starting values ---------------------------------------------------------------
-@functools.cache
-def _refit_many():
-    """The engine's refit (no covariance), vmapped over starting points."""
-    from .._fit import _refit_core
-
-    return jax.jit(
-        jax.vmap(_refit_core, in_axes=(None, 0, None, None, None)), static_argnums=0
-    )
-
-
 def _multistart(fit, data, n_starts, scale, key):
     """Refit from ``n_starts`` points around the estimate; a MultiStart record."""
     from ..inference._refit import Refitter
@@ -313,11 +302,7 @@ def _multistart(fit, data, n_starts, scale, key):
     key = jax.random.key(0) if key is None else key
     with x64_scope():
         noise = np.asarray(jax.random.normal(key, (n_starts - 1, rf.k), jnp.float64))
-        U0 = np.vstack([rf.u_hat[None], rf.u_hat[None] + scale * noise])
-        out = _refit_many()(
-            rf.static, jnp.asarray(U0, rf.dtype), rf.fixed, rf.data, rf.w
-        )
-        out = jax.tree_util.tree_map(np.asarray, out)
+    out = rf.restarted(np.vstack([rf.u_hat[None], rf.u_hat[None] + scale * noise]))
     return MultiStart(out["loglik"], out["status"], out["params_flat"])
 
 

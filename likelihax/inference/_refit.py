@@ -111,6 +111,16 @@ class Refitter:
             )  # fmt: skip
             return jax.tree_util.tree_map(np.asarray, out)
 
+    def restarted(self, U0):
+        """Fits from the starting points stacked in ``U0`` (unconstrained, (S, k))."""
+        from .._fit import _refit_starts_many
+
+        with x64_scope():
+            out = _refit_starts_many(
+                self.static, jnp.asarray(U0, self.dtype), self.fixed, self.data, self.w
+            )
+            return jax.tree_util.tree_map(np.asarray, out)
+
     def resimulated(self, D):
         """Fits to the data sets stacked in ``D`` (parametric bootstrap)."""
         from .._fit import _refit_data_many
