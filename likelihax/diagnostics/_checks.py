@@ -16,6 +16,7 @@ import numpy as np
 
 from .._precision import x64_scope
 from .._status import Status
+from ..results._result import direction_text, scaled_directions
 from ._report import CheckItem
 
 __all__ = [
@@ -143,35 +144,19 @@ def weak_directions(fit, cond_warn=1e4, n_max=3):
     ``eigenvalue`` (scaled) and ``loadings`` (unconstrained label -> loading,
     largest 1, loadings under 0.2 left out).
     """
-    H = np.asarray(fit.information, dtype=float)
-    if not np.all(np.isfinite(H)):
+    lam, dirs = scaled_directions(
+        fit.information, fit.unconstrained_labels, n_max,
+        lambda lam: lam[-1] / cond_warn, 0.2,
+    )  # fmt: skip
+    if lam is None:
         return math.nan, math.nan, []
-    d = np.diag(H)
-    s = 1.0 / np.sqrt(np.where(d > 0, d, 1.0))
-    S = H * s[:, None] * s[None, :]
-    lam, Q = np.linalg.eigh(0.5 * (S + S.T))
     cond = lam[-1] / lam[0] if lam[0] > 0 else math.inf
-    labels = fit.unconstrained_labels
-    out = []
-    for j in range(min(n_max, lam.size)):
-        if j > 0 and lam[j] > lam[-1] / cond_warn:
-            break
-        v = Q[:, j] / np.abs(Q[:, j]).max()
-        if v[np.argmax(np.abs(v))] < 0:
-            v = -v
-        load = {
-            labels[i]: float(v[i]) for i in np.argsort(-np.abs(v)) if abs(v[i]) >= 0.2
-        }
-        out.append({"eigenvalue": float(lam[j]), "loadings": load})
+    out = [{"eigenvalue": e, "loadings": load} for e, load in dirs]
     return float(cond), float(lam[0]), out
 
 
 def _describe(direction) -> str:
-    terms = " ".join(
-        f"{'-' if v < 0 else '+'} {abs(v):.2g}*{k}"
-        for k, v in direction["loadings"].items()
-    ).lstrip("+ ")
-    return f"[{terms}] (scaled eigenvalue {direction['eigenvalue']:.2g})"
+    return direction_text((direction["eigenvalue"], direction["loadings"]), ".2g")
 
 
 def check_information(fit, cond_warn=1e4) -> CheckItem:
