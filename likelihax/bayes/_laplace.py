@@ -32,12 +32,9 @@ from .._precision import x64_scope
 from ..model._param import ParamSpec
 from ..results._summary import Summary
 from ._map import LogPosterior, check_elementwise, log_abs_det_jacobian
+from .priors import _nested
 
 __all__ = ["LaplacePosterior", "UnconstrainedDensity", "laplace_posterior"]
-
-
-def _nested(a: np.ndarray):
-    return tuple(_nested(r) for r in a) if a.ndim > 1 else tuple(a.tolist())
 
 
 @dataclasses.dataclass(frozen=True)

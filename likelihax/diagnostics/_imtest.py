@@ -53,6 +53,7 @@ import numpy as np
 
 from .._precision import x64_scope
 from ..data._dataset import prepare_data
+from ..inference._hypothesis import _chi2_sf
 from ..optimize._problem import Problem
 from ..results._result import as_fit
 
@@ -127,13 +128,6 @@ def opg_regression(s, H, w=None):
     y = sw[keep]
     stat = float(np.sum((U.T @ y) ** 2))
     return stat, r_all - r_s
-
-
-def _chi2_sf(x, df):
-    if df <= 0:
-        return math.nan
-    with x64_scope():
-        return float(jax.scipy.special.gammaincc(df / 2.0, jnp.float64(x) / 2.0))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -69,6 +69,9 @@ __all__ = ["TestResult", "lr_test", "score_test", "wald_test"]
 
 
 def _chi2_sf(x: float, df: float) -> float:
+    """Upper tail of the chi-squared distribution (NaN for df <= 0 or NaN x)."""
+    if df <= 0:
+        return math.nan
     if not math.isfinite(x):
         return math.nan if math.isnan(x) else 0.0
     with x64_scope():
