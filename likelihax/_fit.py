@@ -117,10 +117,7 @@ def _make_solver(method, dtype, tol, gtol, rtol):
 
 def _core(static: _Static, u0, fixed_leaves, data, weights):
     """The compiled fit: optimize, then information, diagnostics and covariance."""
-    problem = Problem(
-        static.loglik, static.spec, fixed_leaves, data, static.nobs, static.chunk,
-        weights, static.fisher, source=static.source,
-    )  # fmt: skip
+    problem = Problem.from_static(static, fixed_leaves, data, weights)
     if u0 is None:
         u0 = static.spec.to_unconstrained(fixed_leaves)
     gap = problem.separable_gap(u0)
@@ -203,10 +200,7 @@ def _refit_core(static: _Static, u0, fixed_leaves, data, weights, pin=None):
     value in one program. Every argument but ``static`` may be ``vmap``ped
     (bootstrap: the weights or the data).
     """
-    problem = Problem(
-        static.loglik, static.spec, fixed_leaves, data, static.nobs, static.chunk,
-        weights, static.fisher, pin, source=static.source,
-    )  # fmt: skip
+    problem = Problem.from_static(static, fixed_leaves, data, weights, pin)
     u0 = problem.pinned(u0)
     s = run(static.solver, problem, u0, static.max_steps, False)
     u = problem.pinned(s.u)
@@ -232,6 +226,14 @@ _profile_many = jax.jit(
 )
 _refit_weights_many = jax.jit(
     jax.vmap(_refit_core, in_axes=(None, None, None, None, 0)), static_argnums=0
+)
+def _value_core(static: _Static, u, fixed_leaves, data, weights):
+    """The log-likelihood at ``u`` (surfaces of the log-likelihood)."""
+    return -Problem.from_static(static, fixed_leaves, data, weights).value(u)
+
+
+_values_many = jax.jit(
+    jax.vmap(_value_core, in_axes=(None, 0, None, None, None)), static_argnums=0
 )
 _refit_starts_many = jax.jit(
     jax.vmap(_refit_core, in_axes=(None, 0, None, None, None)), static_argnums=0

@@ -86,12 +86,17 @@ class Refitter:
         self.dtype = dtype
 
     def pinned(self, idx, u_vals, starts=None):
-        """Fits with ``u[idx[b]] = u_vals[b]`` (profile); loglik, status, u, ..."""
+        """Fits with ``u[idx[b]] = u_vals[b]`` (profile); loglik, status, u, ...
+
+        ``idx`` and ``u_vals`` of shape ``(B,)`` pin one coordinate per fit, of
+        shape ``(B, m)`` pin ``m`` coordinates (profile surfaces).
+        """
         from .._fit import _profile_many
 
-        B = len(idx)
-        E = np.zeros((B, self.k))
-        E[np.arange(B), idx] = 1.0
+        idx = np.asarray(idx)
+        B = idx.shape[0]
+        E = np.zeros((*idx.shape, self.k))
+        np.put_along_axis(E, idx[..., None], 1.0, axis=-1)
         U0 = np.tile(self.u_hat, (B, 1)) if starts is None else starts
         with x64_scope():
             out = _profile_many(
@@ -120,6 +125,16 @@ class Refitter:
                 self.static, jnp.asarray(U0, self.dtype), self.fixed, self.data, self.w
             )
             return jax.tree_util.tree_map(np.asarray, out)
+
+    def values(self, U):
+        """Log-likelihood at each point stacked in ``U`` (unconstrained, (B, k))."""
+        from .._fit import _values_many
+
+        with x64_scope():
+            out = _values_many(
+                self.static, jnp.asarray(U, self.dtype), self.fixed, self.data, self.w
+            )
+            return np.asarray(out, dtype=float)
 
     def resimulated(self, D):
         """Fits to the data sets stacked in ``D`` (parametric bootstrap)."""

@@ -39,10 +39,7 @@ class _VStatic:
 
 
 def _vcov_core(static: _VStatic, u, H, fixed_leaves, data, weights, codes=()):
-    problem = Problem(
-        static.loglik, static.spec, fixed_leaves, data, static.nobs, static.chunk,
-        weights, static.fisher, source=static.source,
-    )  # fmt: skip
+    problem = Problem.from_static(static, fixed_leaves, data, weights)
     if static.recompute:
         if static.kind == "eim":
             H = problem.value_grad_fisher(u)[2]

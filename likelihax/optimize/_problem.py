@@ -63,6 +63,15 @@ class Problem:
     pin: Any = None  # (e, c): hold e.u at c (profile likelihood); see ``pinned``
     source: Any = None  # a likelihax.data source: blocks are read from it (module notes)
 
+    @classmethod
+    def from_static(cls, static, fixed_leaves, data, weights, pin=None) -> "Problem":
+        """The problem of a compiled program's static setting (``loglik``, ``spec``,
+        ``nobs``, ``chunk``, ``fisher``, ``source``) and its traced arguments."""
+        return cls(
+            static.loglik, static.spec, fixed_leaves, data, static.nobs, static.chunk,
+            weights, static.fisher, pin, source=static.source,
+        )  # fmt: skip
+
     def pinned(self, u):
         r"""``u`` with the coordinate ``e`` held at ``c`` when ``pin = (e, c)``.
 

@@ -108,21 +108,6 @@ class LoglikSurface(NamedTuple):
     ellipse: np.ndarray
 
 
-def _value_core(static, u, fixed_leaves, data, weights):
-    from ..optimize._problem import Problem
-
-    problem = Problem(
-        static.loglik, static.spec, fixed_leaves, data, static.nobs, static.chunk,
-        weights, static.fisher, source=static.source,
-    )  # fmt: skip
-    return -problem.value(u)
-
-
-_values_many = jax.jit(
-    jax.vmap(_value_core, in_axes=(None, 0, None, None, None)), static_argnums=0
-)
-
-
 def _wald_ellipse(est, cov, alpha, m=181):
     c = _chi2_ppf(1 - alpha, 2)
     t = np.linspace(0.0, 2.0 * np.pi, m)
@@ -236,29 +221,15 @@ def loglik_surface(
     B = UA.size
     U = np.tile(runner.u_hat, (B, 1))
     U[:, ja], U[:, jb] = UA.ravel(), UB.ravel()
-    with x64_scope():
-        dt = runner.dtype
-        if profile:
-            from .._fit import _profile_many
-
-            E = np.zeros((B, 2, runner.k))
-            E[:, 0, ja] = 1.0
-            E[:, 1, jb] = 1.0
-            C2 = np.stack([UA.ravel(), UB.ravel()], axis=1)
-            out = _profile_many(
-                runner.static, jnp.asarray(U, dt), runner.fixed, runner.data,
-                runner.w, jnp.asarray(E, dt), jnp.asarray(C2, dt),
-            )  # fmt: skip
-            ll = np.asarray(out["loglik"], dtype=float)
-            status = np.asarray(out["status"]).astype(int)
-            ll = np.where(status == Status.success.value, ll, np.nan)
-        else:
-            ll = np.asarray(
-                _values_many(runner.static, jnp.asarray(U, dt), runner.fixed,
-                             runner.data, runner.w),
-                dtype=float,
-            )  # fmt: skip
-            status = np.zeros(B, int)
+    if profile:
+        out = runner.pinned(
+            np.tile([ja, jb], (B, 1)), np.stack([UA.ravel(), UB.ravel()], axis=1), U
+        )
+        status = np.asarray(out["status"]).astype(int)
+        ll = np.where(status == Status.success.value, out["loglik"], np.nan)
+    else:
+        ll = runner.values(U)
+        status = np.zeros(B, int)
     labels = fit.labels
     ia, ib = labels.index(a), labels.index(b)
     params = np.asarray(fit._params_flat, dtype=float)[np.asarray(fit._spec.reported)]
