@@ -189,6 +189,19 @@ def test_negative_binomial_nb2():
     _close(res.resid_deviance, ref2.resid_deviance, atol=1e-8)
 
 
+def test_negative_binomial_start_is_used():
+    """start= is honoured for NB2 (it was replaced by the Poisson start): from
+    zeros Newton needs more steps than from the Poisson fit, and reaches the
+    same optimum (statsmodels' NB2 estimates)."""
+    formula = "mdvis ~ lncoins + idp + lpi + fmde"
+    default = glm(formula, RAND, family="negative_binomial")
+    zeros = glm(formula, RAND, family="negative_binomial", start=np.zeros(5))
+    assert zeros.converged
+    assert int(zeros.fit.iterations) > int(default.fit.iterations)
+    _close(zeros.coef, default.coef)
+    _close(zeros.alpha, default.alpha)
+
+
 def test_fisher_equals_newton_for_canonical_links():
     f = "GRADE ~ GPA + TUCE + C(PSI)"
     a = glm(f, SPECTOR, family="binomial", method="fisher", cov="eim")

@@ -423,9 +423,12 @@ def glm(
     if fam.has_alpha and "alpha" in des.columns:
         raise ValueError("A column is named 'alpha', the NB2 dispersion; rename it.")
     wn = np.ones(n) if w is None else w
-    if start is None:
+    if start is None and fam.has_alpha:
+        # NB2 starts from the Poisson fit (as MASS::glm.nb), below.
+        beta0 = None
+    elif start is None:
         beta0 = _start(fam, lnk, des.X, y, m, wn, off, des.columns,
-                       cheap=lnk.name == fam.canonical and not fam.has_alpha)
+                       cheap=lnk.name == fam.canonical)
     else:
         beta0 = np.asarray(start, dtype=np.float64).reshape(-1)
         if beta0.shape != (des.X.shape[1],):
@@ -449,17 +452,18 @@ def glm(
             data["const"] = np.asarray(
                 jax.jit(CONST_TERMS[fam.name])(jnp.asarray(y), jnp.asarray(m))
             )
-    params = dict(zip(des.columns, beta0.tolist()))
     constraints = None
     if fam.has_alpha:
         data.update(count_table(y, n))
-        beta0 = _poisson_start(lnk, des, y, off, w, weight_type, fit_kwargs)
-        params = dict(zip(des.columns, beta0.tolist()))
+        if beta0 is None:
+            beta0 = _poisson_start(lnk, des, y, off, w, weight_type, fit_kwargs)
         mu = np.exp(des.X @ beta0 + off) if lnk.name == "log" else None
         mu = _mu(lnk, des.X @ beta0 + off) if mu is None else mu
         a0 = max(float(np.sum(wn * ((y - mu) ** 2 - mu) / mu**2) / np.sum(wn)), 0.1)
-        params["alpha"] = a0
+        params = {**dict(zip(des.columns, beta0.tolist())), "alpha": a0}
         constraints = {"alpha": C.positive}
+    else:
+        params = dict(zip(des.columns, beta0.tolist()))
     engine = functools.partial(_engine, fam, lnk, w=w, weight_type=weight_type,
                                method=method, cov=cov, fit_kwargs=fit_kwargs)  # fmt: skip
     with warnings.catch_warnings(record=True) as caught:
