@@ -151,3 +151,32 @@ def test_profile_refuses_non_likelihood_and_unknown_labels():
     g = _exp_fit(y)
     with pytest.raises(KeyError, match="not a parameter"):
         profile_ci(g, "nope")
+
+
+def test_profile_ci_flags_a_non_monotone_profile():
+    """A log-likelihood with a second, lower bump inside the interval: the signed
+    root statistic falls on the way out, so theta is flagged non-monotone; the
+    endpoint is still the crossing of z (found by brentq on the closed form),
+    and the plain quadratic parameter phi stays monotone."""
+    from scipy.stats import norm
+
+    def bump(t, xp=np):
+        return 0.9 * xp.exp(-((t - 1.4) ** 2) / (2 * 0.15**2))
+
+    def ll(p, d):
+        t, f = p["theta"], p["phi"]
+        return -0.5 * t**2 + bump(t, jnp) - 0.5 * f**2 + 0.0 * jnp.sum(d["x"])
+
+    fit = lx.fit(ll, {"theta": 0.1, "phi": 0.1}, {"x": np.zeros(3)})
+    ci = lx.profile_ci(fit)
+    z = norm.ppf(0.975)
+    ll_hat = float(fit.loglik)
+    r = lambda t: np.sqrt(max(2 * (ll_hat - (-0.5 * t**2 + bump(t))), 0.0))  # noqa: E731
+    ts = np.linspace(0.0, 1.9, 200)
+    assert np.any(np.diff([r(t) for t in ts]) < 0)  # the construction dips
+    upper = brentq(lambda t: r(t) - z, 1.8, 2.5)
+    assert ci.labels == ["theta", "phi"]
+    assert list(ci.monotone) == [False, True]
+    np.testing.assert_allclose(ci.upper[0], upper, rtol=1e-7)
+    np.testing.assert_allclose(ci.lower, [-z, -z], rtol=1e-7)
+    np.testing.assert_allclose(ci.upper[1], z, rtol=1e-7)
