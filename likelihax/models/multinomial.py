@@ -277,6 +277,14 @@ class MultinomialFit:
     def loglik(self) -> float:
         return float(self.fit.loglik)
 
+    def save(self, path):
+        """Write ``path.json`` and ``path.npz``: the engine fit with this model's
+        summary rows; see :func:`likelihax.save_result` (reload with
+        :func:`likelihax.load_result`)."""
+        from ..results._io import save_result
+
+        return save_result(self, path)
+
     def summary(self, alpha: float = 0.05):
         """The fit's summary (see :meth:`likelihax.FitResult.summary`)."""
         return self.fit.summary(alpha)

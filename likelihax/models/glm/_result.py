@@ -392,6 +392,14 @@ class GLMResult:
         )  # fmt: skip
         return self._separation_note
 
+    def save(self, path):
+        """Write ``path.json`` and ``path.npz``: the engine fit with this model's
+        summary rows; see :func:`likelihax.save_result` (reload with
+        :func:`likelihax.load_result`)."""
+        from ...results._io import save_result
+
+        return save_result(self, path)
+
     # ----- display -------------------------------------------------------------------------
     def summary(self, alpha: float = 0.05):
         """The engine's summary with family, link, deviance, dispersion and pseudo R²."""
