@@ -347,3 +347,15 @@ def test_map_fit_round_trip_keeps_its_label(tmp_path):
     assert text == str(m.summary())
     assert "MAP fit" in text and "Log-posterior" in text
     assert math.isnan(back.aic) and math.isnan(back.bic)
+
+
+def test_save_to_missing_folder_or_bad_path(tmp_path, make_rng):
+    y = make_rng(3).normal(size=20)
+    fit = lx.fit(lambda p, d: st.norm.logpdf(d["y"], p["mu"], p["s"]),
+                 {"mu": 0.0, "s": 1.0}, {"y": y},
+                 constraints={"s": lx.constraints.positive})  # fmt: skip
+    with pytest.raises(FileNotFoundError, match="folder .* does not exist"):
+        fit.save(tmp_path / "missing" / "r")
+    assert not (tmp_path / "missing").exists()
+    with pytest.raises(TypeError, match="path must be a file stem"):
+        fit.save(123)

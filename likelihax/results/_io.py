@@ -28,6 +28,7 @@ import hashlib
 import io
 import json
 import math
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -239,6 +240,10 @@ def _decode_tree(d: dict):
 
 
 def _stems(path) -> tuple[Path, Path]:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"path must be a file stem (str or pathlib.Path); got {type(path).__name__}."
+        )
     p = Path(path)
     if p.suffix in (".json", ".npz"):
         p = p.with_suffix("")
@@ -416,6 +421,12 @@ def save_result(result, path) -> tuple[Path, Path]:
         "npz_sha256": hashlib.sha256(blob).hexdigest(),
     }
     json_path, npz_path = _stems(path)
+    if not json_path.parent.is_dir():
+        raise FileNotFoundError(
+            f"Cannot save to {json_path.with_suffix('')}: the folder "
+            f"{json_path.parent} does not exist. Create it first "
+            "(pathlib.Path(folder).mkdir(parents=True))."
+        )
     npz_path.write_bytes(blob)
     json_path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     return json_path, npz_path
