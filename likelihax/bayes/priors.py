@@ -140,6 +140,13 @@ def _positive_part(x, logp):
     return jnp.where(x > 0, logp, -jnp.inf)
 
 
+def _half(logpdf, x, scale):
+    """A symmetric location-scale density folded onto x > 0 (twice it at loc 0)."""
+    return _positive_part(
+        x, math.log(2.0) + logpdf(x, jnp.zeros_like(x), _b(scale, x))
+    )
+
+
 @dataclasses.dataclass(frozen=True, repr=False)
 class Normal(Prior):
     """Normal prior with mean ``loc`` and standard deviation ``scale``."""
@@ -161,10 +168,7 @@ class HalfNormal(Prior):
     support = C.positive
 
     def _log_prob(self, x):
-        z = jnp.zeros_like(x)
-        return _positive_part(
-            x, math.log(2.0) + jst.norm.logpdf(x, z, _b(self.scale, x))
-        )
+        return _half(jst.norm.logpdf, x, self.scale)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -278,10 +282,7 @@ class HalfCauchy(Prior):
     support = C.positive
 
     def _log_prob(self, x):
-        z = jnp.zeros_like(x)
-        return _positive_part(
-            x, math.log(2.0) + jst.cauchy.logpdf(x, z, _b(self.scale, x))
-        )
+        return _half(jst.cauchy.logpdf, x, self.scale)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
