@@ -11,15 +11,22 @@ import jax
 import jax.numpy as jnp
 
 import likelihax as lx
+from likelihax._precision import x64_scope
 from likelihax.optimize import _structured
 from likelihax.optimize._structured import jacfwd
 
-jax.config.update("jax_enable_x64", True)
+
+
+@pytest.fixture(autouse=True)
+def _x64():
+    """float64 for these tests only (the global JAX setting is left alone)."""
+    with x64_scope():
+        yield
 
 rng = np.random.default_rng(7)
 N = 40
-X = jnp.asarray(rng.standard_normal((N, 4)))
-Y = jnp.asarray((rng.random(N) < 0.4).astype(float))
+X = rng.standard_normal((N, 4))
+Y = (rng.random(N) < 0.4).astype(float)
 
 
 def logistic(u, X, y):

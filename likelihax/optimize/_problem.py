@@ -53,9 +53,23 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 
+from . import _predictor as predictor
 from ._structured import jacfwd
 
 __all__ = ["Problem"]
+
+
+def _objective(terms, w=None, mask=None):
+    """Minus the (weighted, masked) sum of the log-likelihood terms."""
+    if w is not None:
+        terms = w * terms
+    if mask is not None:
+        # where, not multiply: a masked row contributes exactly zero.
+        terms = jnp.where(mask > 0, terms, 0.0)
+    if w is not None:
+        # A zero weight drops its row even where its term is not finite.
+        terms = jnp.where(w > 0, terms, 0.0)
+    return -jnp.sum(terms)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,21 +141,43 @@ class Problem:
         return self.loglik(self.params(u), self.data if data is None else data)
 
     def _value(self, u, data, w=None, mask=None):
-        terms = self.loglik_terms(u, data)
-        if w is not None:
-            terms = w * terms
-        if mask is not None:
-            # where, not multiply: a masked row contributes exactly zero.
-            terms = jnp.where(mask > 0, terms, 0.0)
-        if w is not None:
-            # A zero weight drops its row even where its term is not finite.
-            terms = jnp.where(w > 0, terms, 0.0)
-        return -jnp.sum(terms)
+        return _objective(self.loglik_terms(u, data), w, mask)
+
+    def _vgh_predictor(self, u, data, w=None, mask=None):
+        """``(f, g, H)`` through the linear predictors, or None (see ``_predictor``)."""
+        if self.source is not None or self.data is None:
+            return None
+        flags = [self._is_obs(x) for x in jax.tree_util.tree_leaves(self.data)]
+        leaves, tdef = jax.tree_util.tree_flatten(data)
+        if len(leaves) != len(flags) or not any(flags):
+            return None
+        n = jnp.shape(leaves[flags.index(True)])[0]
+
+        p_leaves, p_def = jax.tree_util.tree_flatten(self.params(u))
+        n_p = len(p_leaves)
+
+        def fn(*lv):
+            return self.loglik(
+                jax.tree_util.tree_unflatten(p_def, lv[:n_p]),
+                jax.tree_util.tree_unflatten(tdef, lv[n_p:]),
+            )
+
+        p = predictor.plan(fn, p_leaves, leaves, flags, n, u.shape[0])
+        if p is None:
+            return None
+        return predictor.value_grad_hessian(
+            p, u, lambda v: jax.tree_util.tree_leaves(self.params(v)), leaves,
+            lambda t: _objective(t, w, mask),
+        )
 
     def _vg(self, u, data, w=None, mask=None):
         return jax.value_and_grad(self._value)(u, data, w, mask)
 
     def _vgh(self, u, data, w=None, mask=None):
+        fast = self._vgh_predictor(u, data, w, mask)
+        if fast is not None:
+            return fast
+
         def grad_with_aux(v):
             f, g = jax.value_and_grad(self._value)(v, data, w, mask)
             return g, (f, g)

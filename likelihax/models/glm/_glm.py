@@ -496,8 +496,10 @@ def _poisson_start(lnk, des, y, off, w, weight_type, fit_kwargs):
     pois = get_family("poisson")
     wn = np.ones(des.nobs) if w is None else w
     beta0 = _start(pois, lnk, des.X, y, np.ones_like(y), wn, off, des.columns)
+    # const = 0: only the coefficients are used, so the log(y!) terms are left
+    # out and the canonical kernel y*eta - exp(eta) is evaluated (no log-gamma).
     data = {"y": y, "X": des.X, "offset": off, "m": np.ones_like(y),
-            "phi": np.float64(1.0)}  # fmt: skip
+            "phi": np.float64(1.0), "const": np.float64(0.0)}  # fmt: skip
     kw = {k: v for k, v in fit_kwargs.items() if k != "warn"} | {"warn": False}
     f = _engine(pois, lnk, des.columns, dict(zip(des.columns, beta0.tolist())), data,
                 None, w=w, weight_type=weight_type, method="fisher", cov="eim",

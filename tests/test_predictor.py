@@ -1,0 +1,190 @@
+"""The Hessian through linear predictors (optimize._predictor) against jax.hessian.
+
+Each model is written as a user would; the reference is the plain
+forward-over-reverse Hessian of the same objective. Row-coupled models must get
+no plan (they would otherwise get a wrong Hessian).
+"""
+
+import numpy as np
+import pytest
+
+import jax
+import jax.numpy as jnp
+import jax.scipy.stats as jst
+
+import likelihax as lx
+from likelihax._precision import x64_scope
+from likelihax._fit import _Static
+from likelihax.data._dataset import prepare_data
+from likelihax.model._param import build_spec
+from likelihax.optimize import _predictor as P
+from likelihax.optimize._problem import Problem
+
+
+
+@pytest.fixture(autouse=True)
+def _x64():
+    """float64 for these tests only (the global JAX setting is left alone)."""
+    with x64_scope():
+        yield
+
+rng = np.random.default_rng(11)
+N, p = 60, 3
+X = rng.standard_normal((N, p))
+Z = rng.standard_normal((N, 2))
+ybin = (rng.random(N) < 0.4).astype(float)
+ycount = rng.negative_binomial(1.5, 1.5 / (1.5 + np.exp(0.7 + 0.5 * X[:, 0]))).astype(float)
+ycls = rng.integers(0, 3, N)
+yord = rng.integers(0, 4, N)
+ynorm = rng.standard_normal(N) + X @ np.array([0.5, -1.0, 0.2])
+w = rng.random(N) + 0.5
+
+
+def logistic(pr, d):
+    eta = pr["a"] + d["X"] @ pr["b"]
+    return d["y"] * eta - jnp.logaddexp(0.0, eta)
+
+
+def probit_two_predictors(pr, d):  # two data matrices, a transposed product
+    eta = pr["b"] @ d["X"].T + d["Z"] @ pr["c"]
+    return jst.norm.logcdf(jnp.where(d["y"] > 0, eta, -eta))
+
+
+def negbin(pr, d):  # dispersion through a table gathered by count (as lx.glm)
+    mu = jnp.exp(d["X"] @ pr["b"] + pr["a"])
+    size = 1.0 / pr["alpha"]
+    logs = jnp.log(size + d["grid"][0])
+    table = jnp.concatenate([jnp.zeros(1), jnp.cumsum(logs)])
+    return (
+        table[d["yi"]]
+        + size * (jnp.log(size) - jnp.log(size + mu))
+        + d["y"] * (jnp.log(mu) - jnp.log(size + mu))
+    )
+
+
+def normal(pr, d):  # a scale parameter and a predictor
+    return jst.norm.logpdf(d["y"], d["X"] @ pr["b"], pr["sigma"])
+
+
+def multinomial(pr, d):  # a (p, m) coefficient matrix
+    eta = jnp.concatenate([jnp.zeros((N, 1)), d["X"] @ pr["B"]], axis=1)
+    return jnp.take_along_axis(jax.nn.log_softmax(eta, axis=1), d["c"][:, None], 1)[:, 0]
+
+
+def ordinal(pr, d):  # cut-points gathered by category
+    eta = d["X"] @ pr["b"]
+    cuts = jnp.concatenate([jnp.array([-jnp.inf]), pr["cuts"], jnp.array([jnp.inf])])
+    hi = jax.nn.sigmoid(cuts[d["k"] + 1] - eta)
+    lo = jax.nn.sigmoid(cuts[d["k"]] - eta)
+    return jnp.log(hi - lo)
+
+
+K = int(ycount.max())
+DATA = {
+    "X": X, "Z": Z, "y": ybin, "yc": ycount, "c": ycls, "k": yord, "yn": ynorm,
+    "grid": np.arange(max(K, 1), dtype=float)[None, :], "yi": ycount.astype(np.int32),
+}  # fmt: skip
+
+MODELS = {
+    "logistic": (logistic, {"a": 0.1, "b": np.array([0.2, -0.1, 0.3])}, {"y": "y"}),
+    "probit": (probit_two_predictors, {"b": np.array([0.2, -0.1, 0.3]),
+                                       "c": np.array([0.4, 0.1])}, {"y": "y"}),
+    "negbin": (negbin, {"a": 0.5, "b": np.array([0.1, 0.2, -0.1]), "alpha": 0.7},
+               {"y": "yc"}),
+    "normal": (normal, {"b": np.array([0.4, -0.8, 0.1]), "sigma": 1.3}, {"y": "yn"}),
+    "multinomial": (multinomial, {"B": rng.standard_normal((p, 2)) * 0.3}, {}),
+    "ordinal": (ordinal, {"b": np.array([0.3, -0.2, 0.1]),
+                          "cuts": np.array([-1.0, 0.0, 1.2])}, {}),
+}  # fmt: skip
+
+
+def _model_data(remap):
+    d = dict(DATA)
+    for k_, v in remap.items():
+        d[k_] = DATA[v]
+    return d
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("weighted", [False, True])
+def test_hessian_matches_jax_hessian(name, weighted):
+    loglik, start, remap = MODELS[name]
+    data = prepare_data(_model_data(remap), np.float64)
+    cons = {"sigma": lx.constraints.positive, "alpha": lx.constraints.positive}
+    spec, leaves = build_spec(start, {k_: v for k_, v in cons.items() if k_ in start})
+    static = _Static(loglik=loglik, spec=spec, solver=None, cov="oim", max_steps=1,
+                     nobs=N, per_obs=True, verbose=False, info_tol=1e-10)  # fmt: skip
+    fixed = [jnp.asarray(x, jnp.float64) for x in leaves]
+    pr = Problem.from_static(static, fixed, data, jnp.asarray(w) if weighted else None)
+    u0 = spec.to_unconstrained(fixed)
+    # Independent reference: jax.hessian of the same (weighted) objective.
+    for u in (u0, u0 + 0.1 * jnp.arange(1, u0.size + 1) / u0.size):
+        assert pr._vgh_predictor(u, data, pr.weights) is not None, name
+        f, g, H = jax.jit(pr.value_grad_hessian)(u)
+        f0 = pr.value(u)
+        g0 = jax.grad(pr.value)(u)
+        H0 = jax.hessian(pr.value)(u)
+        assert float(f) == pytest.approx(float(f0), rel=1e-12)
+        np.testing.assert_allclose(g, g0, rtol=1e-9, atol=1e-12 * float(jnp.max(jnp.abs(g0))))
+        np.testing.assert_allclose(H, H0, rtol=1e-9, atol=1e-12 * float(jnp.max(jnp.abs(H0))))
+
+
+def test_fit_matches_plain_hessian_fit(monkeypatch):
+    """A fit through the predictor Hessian equals the fit with it switched off."""
+    data = _model_data({"y": "yc"})
+    start = {"a": 0.5, "b": np.zeros(p), "alpha": 1.0}
+    fast = lx.fit(negbin, start, data, constraints={"alpha": lx.constraints.positive})
+    monkeypatch.setattr(P, "plan", lambda *a, **k: None)
+    jax.clear_caches()
+    plain = lx.fit(negbin, start, data, constraints={"alpha": lx.constraints.positive})
+    for key in ("a", "b", "alpha"):
+        np.testing.assert_allclose(fast.params[key], plain.params[key], rtol=1e-10)
+        np.testing.assert_allclose(fast.se[key], plain.se[key], rtol=1e-8)
+
+
+def _plan_of(loglik, params, data):
+    pl, pdef = jax.tree_util.tree_flatten(params)
+    dl, ddef = jax.tree_util.tree_flatten(data)
+    k = sum(int(np.size(x)) for x in pl)
+
+    def fn(*lv):
+        return loglik(jax.tree_util.tree_unflatten(pdef, lv[: len(pl)]),
+                      jax.tree_util.tree_unflatten(ddef, lv[len(pl):]))
+
+    flags = [np.ndim(x) >= 1 and np.shape(x)[0] == N for x in dl]
+    return P.plan(fn, [jnp.asarray(x) for x in pl], [jnp.asarray(x) for x in dl],
+                  flags, N, k + 5)
+
+
+def ar1(pr, d):  # term i uses row i - 1: not row-wise
+    eta = d["X"] @ pr["b"]
+    prev = jnp.concatenate([jnp.zeros(1), d["y"][:-1]])
+    return jst.norm.logpdf(d["y"], eta + pr["rho"] * prev, 1.0)
+
+
+def cox_like(pr, d):  # a cumulative sum over rows (risk sets)
+    eta = d["X"] @ pr["b"]
+    return eta - jnp.log(jnp.cumsum(jnp.exp(eta)[::-1])[::-1])
+
+
+def centred(pr, d):  # a mean over rows
+    eta = d["X"] @ pr["b"]
+    return -((eta - jnp.mean(eta)) ** 2)
+
+
+@pytest.mark.parametrize("loglik", [ar1, cox_like, centred])
+def test_row_coupled_models_get_no_plan(loglik):
+    params = {"b": jnp.zeros(p), "rho": 0.3}
+    data = {"X": X, "y": ynorm}
+    assert _plan_of(loglik, params, data) is None
+
+
+def test_plan_tangent_counts():
+    """One tangent per predictor column and per (cheapest) global input."""
+    pl = _plan_of(logistic, {"a": 0.0, "b": jnp.zeros(p)}, {"X": X, "y": ybin})
+    assert pl.n_tangents == 2  # eta and the intercept
+    pl = _plan_of(negbin, {"a": 0.0, "b": jnp.zeros(p), "alpha": 1.0},
+                  {"X": X, "y": ycount, "grid": DATA["grid"], "yi": DATA["yi"]})
+    assert pl.n_tangents == 3  # eta, the intercept, alpha (not its table)
+    pl = _plan_of(multinomial, {"B": jnp.zeros((p, 2))}, {"X": X, "c": ycls})
+    assert pl.n_tangents == 2  # two predictor columns
