@@ -43,6 +43,14 @@ the per-observation scores come from :func:`likelihax.optimize._structured.jacfw
 which is ``jax.jacfwd`` without the product of the data with the identity
 basis (``X @ I`` becomes ``X``): one matrix product per evaluation fewer for
 any model with a linear predictor.
+
+When the log-likelihood is row-wise (checked on its jaxpr) and reaches the
+parameters through linear predictors ``X @ beta`` and a few global quantities,
+the value, gradient and Hessian of a Newton step come from
+:mod:`likelihax.optimize._predictor` instead: one tangent per predictor column
+and per global input rather than one per parameter, and ``X' D X`` as the
+single large product. Other models (row-coupled terms, no linear predictor)
+use the forward-over-reverse Hessian above.
 """
 
 from __future__ import annotations
