@@ -482,29 +482,48 @@ def value_grad_hessian(p: Plan, u, to_leaves, data_leaves, objective):
 
     (ge, gs), (dge, dgs), f = jax.vmap(push, out_axes=(None, 0, None))(t_eta, t_s)
 
-    # Gradient and Hessian in theta = (vec B_1, ..., vec s).
-    g_parts = [(X.T @ gj).reshape(-1) for X, gj in zip(Xs, ge)]
+    # Gradient and Hessian in theta = (vec B_1, ..., vec s). For each data
+    # matrix X_j, everything it is contracted with (D-weighted copies of the
+    # data matrices, the eta-gradient, the eta/global cross derivatives) goes
+    # into one product X_j' [ ... ]: a single pass over X_j.
+    n_eta_t = sum(e.m for e in etas)
+    t_start = np.cumsum([0] + [e.m for e in etas])
+    S = T - n_eta_t
+    g_parts, rows = [], []
+    for j, (Xj, ej) in enumerate(zip(Xs, etas)):
+        dj = dge[j]  # (T, n, m_j): derivative of grad eta_j along each tangent
+        cols, at, off = [], {}, 0
+        for c1 in range(ej.m):
+            for kk, (Xk, ek) in enumerate(zip(Xs, etas)):
+                for c2 in range(ek.m):
+                    cols.append(dj[t_start[kk] + c2, :, c1][:, None] * Xk)
+                    at[c1, kk, c2] = off
+                    off += Xk.shape[1]
+        cols.append(ge[j])
+        g_off = off
+        off += ej.m
+        if S:
+            cols.append(jnp.moveaxis(dj[n_eta_t:], 0, -1).reshape(n, ej.m * S))
+        G = Xj.T @ jnp.concatenate(cols, axis=1)
+        pj = Xj.shape[1]
+        g_parts.append(G[:, g_off : g_off + ej.m].reshape(-1))
+        row = []
+        for kk, (Xk, ek) in enumerate(zip(Xs, etas)):
+            pk = Xk.shape[1]
+            blk = jnp.stack(
+                [
+                    jnp.stack([G[:, at[c1, kk, c2] : at[c1, kk, c2] + pk]
+                               for c2 in range(ek.m)], axis=-1)
+                    for c1 in range(ej.m)
+                ],
+                axis=1,
+            )  # (p_j, m_j, p_k, m_k), the order of vec(B) (row-major)
+            row.append(blk.reshape(pj * ej.m, pk * ek.m))
+        if S:
+            row.append(G[:, g_off + ej.m :].reshape(pj * ej.m, S))
+        rows.append(jnp.concatenate(row, axis=1))
     g_parts += [g.reshape(-1) for g in gs]
     g_th = jnp.concatenate(g_parts)
-    n_eta_t = sum(e.m for e in etas)
-    rows = []
-    for j, (Xj, ej) in enumerate(zip(Xs, etas)):
-        row = []
-        # d(grad eta_j)/d(tangent) for tangent columns: (T, n, m_j)
-        dj = dge[j]
-        for jj, (Xk, ek) in enumerate(zip(Xs, etas)):
-            t0 = sum(e.m for e in etas[:jj])
-            blocks = [
-                [Xj.T @ (dj[t0 + c2, :, c1][:, None] * Xk) for c2 in range(ek.m)]
-                for c1 in range(ej.m)
-            ]
-            # (p_j, m_j, p_k, m_k) in the order of vec(B) = B.reshape(-1) (row-major)
-            blk = jnp.stack([jnp.stack(b, axis=-1) for b in blocks], axis=1)
-            row.append(blk.reshape(Xj.shape[1] * ej.m, Xk.shape[1] * ek.m))
-        if glob:
-            cross = Xj.T @ jnp.moveaxis(dj[n_eta_t:], 0, -1).reshape(n, -1)
-            row.append(cross.reshape(Xj.shape[1] * ej.m, T - n_eta_t))
-        rows.append(jnp.concatenate(row, axis=1))
     top = jnp.concatenate(rows, axis=0)  # (P_B, P_B + S)
     if glob:
         P_B = top.shape[0]
