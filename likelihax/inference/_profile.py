@@ -95,6 +95,25 @@ def _to_natural(c, u):
         return float(np.asarray(c.forward(jnp.asarray(u, jnp.float64), ())).reshape(()))
 
 
+def _naturals(cons, us) -> np.ndarray:
+    """``[_to_natural(c, u) for c, u in zip(cons, us)]`` with one call per constraint.
+
+    Every profiled coordinate has an elementwise constraint, so the values
+    sharing a constraint are mapped together (a profile of 10 parameters: one
+    small JAX call instead of 30).
+    """
+    us = np.asarray(us, dtype=np.float64)
+    out = np.empty_like(us)
+    groups: dict = {}
+    for i, c in enumerate(cons):
+        groups.setdefault(id(c), (c, []))[1].append(i)
+    with x64_scope():
+        for c, idx in groups.values():
+            v = c.forward(jnp.asarray(us[idx], jnp.float64), (len(idx),))
+            out[idx] = np.asarray(v, dtype=np.float64).reshape(-1)
+    return out
+
+
 def _runner(fit, data, weights):
     if not fit.is_likelihood or fit.weight_type == "importance":
         raise ValueError(
@@ -205,7 +224,7 @@ def profile(
         u = np.array(vals[sl])
         dev = np.maximum(2.0 * (ll_hat - ll), 0.0)
         z = np.sign(u - runner.u_hat[j]) * np.sqrt(dev)
-        value = np.array([_to_natural(c, x) for x in u])
+        value = _naturals([c] * len(u), u)
         ok = out["status"][sl] == Status.success.value
         zz = z[ok & np.isfinite(z)]
         curves[lab] = dict(
@@ -422,16 +441,10 @@ def profile_ci(
         r_in[i] = np.sqrt(np.maximum(2.0 * (ll_hat - out["loglik"]), 0.0))
     r_all = np.vstack([np.zeros(2 * m), r_in, np.where(np.isfinite(r), r, np.inf)])
     mono_side = np.all(np.diff(r_all, axis=0) > -1e-9, axis=0)
-    ends = np.array(
-        [
-            _to_natural(coords[labels[i % m]][1], u0[i] + side[i] * t[i])
-            for i in range(2 * m)
-        ]
-    )
-    ends = np.where(open_, np.nan, ends)
-    est = np.array(
-        [_to_natural(coords[lab][1], runner.u_hat[coords[lab][0]]) for lab in labels]
-    )
+    cons = [coords[lab][1] for lab in labels]
+    nat = _naturals(cons * 3, np.r_[u0 + side * t, runner.u_hat[J]])
+    ends = np.where(open_, np.nan, nat[: 2 * m])
+    est = nat[2 * m :]
     # less_than maps u to its natural value decreasingly: the sides swap.
     flip = np.array([isinstance(coords[lab][1], C.less_than) for lab in labels])
     lo_i = np.where(flip, np.arange(m) + m, np.arange(m))
