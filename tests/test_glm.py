@@ -190,16 +190,41 @@ def test_negative_binomial_nb2():
 
 
 def test_negative_binomial_start_is_used():
-    """start= is honoured for NB2 (it was replaced by the Poisson start): from
-    zeros Newton needs more steps than from the Poisson fit, and reaches the
-    same optimum (statsmodels' NB2 estimates)."""
+    """start= is honoured for NB2 (it was once replaced by the default start):
+    from the optimal coefficients (alpha still from the moments) Newton needs
+    fewer steps than from zeros, and both reach the same optimum."""
     formula = "mdvis ~ lncoins + idp + lpi + fmde"
     default = glm(formula, RAND, family="negative_binomial")
+    at_opt = glm(formula, RAND, family="negative_binomial", start=default.coef)
     zeros = glm(formula, RAND, family="negative_binomial", start=np.zeros(5))
-    assert zeros.converged
-    assert int(zeros.fit.iterations) > int(default.fit.iterations)
+    assert zeros.converged and at_opt.converged
+    assert int(at_opt.fit.iterations) < int(zeros.fit.iterations)
     _close(zeros.coef, default.coef)
     _close(zeros.alpha, default.alpha)
+
+
+def test_negative_binomial_falls_back_to_the_poisson_start(monkeypatch):
+    """When NB2 does not converge from the one-step IRLS start, glm() refits
+    from the Poisson MLE (MASS::glm.nb's start) and reports that fit."""
+    from likelihax.models.glm import _glm as G
+
+    formula = "mdvis ~ lncoins + idp + lpi + fmde"
+    reference = glm(formula, RAND, family="negative_binomial")
+    calls = []
+    real = G._poisson_start
+
+    def spy(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(G, "_poisson_start", spy)
+    # max_steps=2 cannot converge from the IRLS start (8 steps here) ...
+    res = glm(formula, RAND, family="negative_binomial", max_steps=3)
+    assert calls == [1]
+    # ... and the refit from the Poisson MLE uses the same step limit.
+    assert int(res.fit.iterations) <= 3
+    assert res.converged  # the stopping rule met from the Poisson MLE (no polish step)
+    _close(res.coef, reference.coef, rtol=1e-4)
 
 
 def test_fisher_equals_newton_for_canonical_links():

@@ -453,14 +453,19 @@ def glm(
                 jax.jit(CONST_TERMS[fam.name])(jnp.asarray(y), jnp.asarray(m))
             )
     constraints = None
+    irls_start = False
     if fam.has_alpha:
         data.update(count_table(y, n))
         if beta0 is None:
-            beta0 = _poisson_start(lnk, des, y, off, w, weight_type, fit_kwargs)
-        mu = np.exp(des.X @ beta0 + off) if lnk.name == "log" else None
-        mu = _mu(lnk, des.X @ beta0 + off) if mu is None else mu
-        a0 = max(float(np.sum(wn * ((y - mu) ** 2 - mu) / mu**2) / np.sum(wn)), 0.1)
-        params = {**dict(zip(des.columns, beta0.tolist())), "alpha": a0}
+            # One IRLS step of the Poisson model, as for the other families:
+            # about one NB2 Newton step more than from the Poisson MLE
+            # (MASS::glm.nb's start), without fitting the Poisson model first
+            # (N = 1e5, p = 5: 62 ms instead of 76 ms). If NB2 does not converge
+            # from there, it is refitted from the Poisson MLE (below).
+            beta0 = _start(get_family("poisson"), lnk, des.X, y, np.ones_like(y), wn,
+                           off, des.columns)  # fmt: skip
+            irls_start = True
+        params = _nb_params(lnk, des, y, off, wn, beta0)
         constraints = {"alpha": C.positive}
     else:
         params = dict(zip(des.columns, beta0.tolist()))
@@ -469,6 +474,11 @@ def glm(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit1 = engine(des.columns, params, data, constraints)
+        if irls_start and not bool(fit1.converged):
+            del caught[:]
+            beta0 = _poisson_start(lnk, des, y, off, w, weight_type, fit_kwargs)
+            params = _nb_params(lnk, des, y, off, wn, beta0)
+            fit1 = engine(des.columns, params, data, constraints)
         # Aliased columns make the information singular; only then (or when it
         # is badly conditioned) is the design scanned for the columns to name.
         # A well-conditioned information proves full rank without a pass over X.
@@ -489,6 +499,13 @@ def glm(
 def _mu(link, eta):
     with x64_scope():
         return np.asarray(link.inverse(jnp.asarray(eta)))
+
+
+def _nb_params(lnk, des, y, off, wn, beta0):
+    """NB2 starting values: the coefficients and alpha by the method of moments."""
+    mu = _mu(lnk, des.X @ beta0 + off)
+    a0 = max(float(np.sum(wn * ((y - mu) ** 2 - mu) / mu**2) / np.sum(wn)), 0.1)
+    return {**dict(zip(des.columns, beta0.tolist())), "alpha": a0}
 
 
 def _poisson_start(lnk, des, y, off, w, weight_type, fit_kwargs):
