@@ -45,6 +45,27 @@ def _field_name(path) -> str:
     return _path_name(path) if path else "data"
 
 
+class _Checked(np.ndarray):
+    """A read-only view of a float array that likelihax has already checked finite.
+
+    A model that validates its design matrix (``lx.glm``) hands the engine this
+    view, so :func:`prepare_data` does not read the matrix a second time for
+    NaN/inf (N = 1e6, p = 21: 13 ms). Arrays computed from it are plain
+    ``ndarray`` (``__array_wrap__``), so no derived value inherits the mark.
+    """
+
+    def __array_wrap__(self, arr, context=None, return_scalar=False):
+        out = np.asarray(arr)
+        return out[()] if return_scalar else out
+
+
+def checked_view(x: np.ndarray) -> np.ndarray:
+    """``x`` (already checked finite by the caller) marked as such; see ``_Checked``."""
+    v = np.asarray(x).view(_Checked)
+    v.flags.writeable = False
+    return v
+
+
 def _to_device(x: np.ndarray, dtype) -> jax.Array:
     """A new JAX array holding ``x`` converted to ``dtype`` (never aliasing ``x``).
 
@@ -111,6 +132,7 @@ def prepare_data(data: Any, dtype) -> Any:
         if isinstance(leaf, jax.Array):
             out.append(_check_jax_leaf(leaf, name, dtype))
             continue
+        checked = isinstance(leaf, _Checked) and leaf.dtype.kind == "f"
         x = np.asarray(leaf)
         if x.dtype.kind in "OUSV" or x.dtype.kind == "c":
             raise TypeError(
@@ -127,7 +149,7 @@ def prepare_data(data: Any, dtype) -> Any:
             # Fast path: the sum is finite unless a value is NaN/inf (or the sum
             # overflows); only then look element by element (no big temporary).
             with np.errstate(over="ignore", invalid="ignore"):
-                total = x.sum()
+                total = 0.0 if checked else x.sum()
             bad = np.zeros((), bool) if np.isfinite(total) else ~np.isfinite(x)
             if bad.any():
                 kind = "NaN" if np.isnan(x).any() else "infinite"
