@@ -98,6 +98,44 @@ def jacfwd(fun, has_aux: bool = False):
     return jac
 
 
+def _bdim(x, shape, broadcast_dimensions, **_):
+    expanded = [1] * len(shape)
+    for i, d in enumerate(broadcast_dimensions):
+        expanded[d] = x.shape[i]
+    return np.broadcast_to(x.reshape(expanded), shape)
+
+
+def _slice(x, start_indices, limit_indices, strides=None, **_):
+    st = strides or (1,) * x.ndim
+    return x[tuple(slice(a, b, c) for a, b, c in zip(start_indices, limit_indices, st))]
+
+
+def _reshape(x, new_sizes, dimensions=None, **_):
+    if dimensions is not None:
+        x = np.transpose(x, dimensions)
+    return np.reshape(x, new_sizes)
+
+
+# Operations on known values (the basis and what is cut from it) are done in
+# NumPy at trace time: JAX's eager dispatch would compile one small program per
+# operation, which costs more than the rewrite saves on a small model.
+_NUMPY = {
+    "slice": _slice,
+    "squeeze": lambda x, dimensions, **_: np.squeeze(x, axis=tuple(dimensions)),
+    "reshape": _reshape,
+    "broadcast_in_dim": _bdim,
+    "transpose": lambda x, permutation, **_: np.transpose(x, permutation),
+    "convert_element_type": lambda x, new_dtype, **_: x.astype(new_dtype),
+    "concatenate": lambda *xs, dimension, **_: np.concatenate(xs, axis=dimension),
+    "neg": lambda x, **_: -x,
+    "mul": lambda x, y, **_: x * y,
+    "add": lambda x, y, **_: x + y,
+    "sub": lambda x, y, **_: x - y,
+    "copy": lambda x, **_: x,
+    "copy_p": lambda x, **_: x,
+}
+
+
 def _small_concrete(x):
     """``x`` as a NumPy array when it is concrete and small, else ``None``."""
     if isinstance(x, jax.core.Tracer):
@@ -157,17 +195,12 @@ def _eval(jaxpr, consts, args, known_args):
         elif (
             invals
             and all(k is not None for k in kin)
-            and not eqn.effects
-            and next(iter(jcore.jaxprs_in_params(eqn.params)), None) is None
+            and name in _NUMPY
             and all(np.prod(v.aval.shape, dtype=np.int64) <= _KNOWN_MAX
                     for v in eqn.outvars)
         ):
-            with jax.ensure_compile_time_eval(), eqn.ctx.manager:
-                res = eqn.primitive.bind(
-                    *kin, **eqn.primitive.get_bind_params(eqn.params)
-                )
-            res = res if eqn.primitive.multiple_results else [res]
-            kouts = [np.asarray(r) for r in res]
+            res = _NUMPY[name](*kin, **eqn.params)
+            kouts = [np.asarray(res, dtype=eqn.outvars[0].aval.dtype)]
             outs = kouts
         elif name == "dot_general" and (kin[0] is not None) != (kin[1] is not None):
             outs = _selection_dot(eqn, invals, kin)
