@@ -188,3 +188,22 @@ def test_plan_tangent_counts():
     assert pl.n_tangents == 3  # eta, the intercept, alpha (not its table)
     pl = _plan_of(multinomial, {"B": jnp.zeros((p, 2))}, {"X": X, "c": ycls})
     assert pl.n_tangents == 2  # two predictor columns
+
+
+def test_batched_refits_use_the_autodiff_hessian():
+    """Under vmap (bootstrap, profiles) the predictor Hessian is not used (it
+    would form a weighted copy of the data per replicate), and the batched
+    Hessians still equal jax.hessian's."""
+    loglik, start, remap = MODELS["logistic"]
+    data = prepare_data(_model_data(remap), np.float64)
+    spec, leaves = build_spec(start, {})
+    static = _Static(loglik=loglik, spec=spec, solver=None, cov="oim", max_steps=1,
+                     nobs=N, per_obs=True, verbose=False, info_tol=1e-10)  # fmt: skip
+    pr = Problem.from_static(static, [jnp.asarray(x) for x in leaves], data, None)
+    U = jnp.stack([spec.to_unconstrained([jnp.asarray(x) for x in leaves])] * 2)
+    U = U + jnp.array([[0.0], [0.1]])
+    seen = []
+    jax.vmap(lambda u: seen.append(pr._vgh_predictor(u, data)) or u)(U)
+    assert seen == [None]
+    H = jax.vmap(lambda u: pr.value_grad_hessian(u)[2])(U)
+    np.testing.assert_allclose(H, jax.vmap(jax.hessian(pr.value))(U), rtol=1e-10)

@@ -60,11 +60,24 @@ from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
+from jax.extend import core as jcore
 
 from . import _predictor as predictor
 from ._structured import jacfwd
 
 __all__ = ["Problem"]
+
+
+def _under_vmap() -> bool:
+    """True while tracing under ``jax.vmap`` (batched refits: bootstrap, profiles).
+
+    The predictor Hessian is for single fits: batched over replicates it
+    forms a ``(B, n, p)`` weighted copy of the data per evaluation, and 1,000
+    bootstrap refits of a logistic regression (N = 1,000, p = 5) took 0.26 s
+    with it against 0.16 s with the forward-over-reverse Hessian.
+    """
+    check = getattr(jcore, "unsafe_am_i_under_a_vmap_DO_NOT_USE", None)
+    return bool(check()) if check is not None else True
 
 
 def _objective(terms, w=None, mask=None):
@@ -153,7 +166,7 @@ class Problem:
 
     def _vgh_predictor(self, u, data, w=None, mask=None):
         """``(f, g, H)`` through the linear predictors, or None (see ``_predictor``)."""
-        if self.source is not None or self.data is None:
+        if self.source is not None or self.data is None or _under_vmap():
             return None
         flags = [self._is_obs(x) for x in jax.tree_util.tree_leaves(self.data)]
         leaves, tdef = jax.tree_util.tree_flatten(data)
