@@ -166,8 +166,11 @@ class Problem:
 
     def _vgh_predictor(self, u, data, w=None, mask=None):
         """``(f, g, H)`` through the linear predictors, or None (see ``_predictor``)."""
-        if self.source is not None or self.data is None or _under_vmap():
-            return None
+        if (
+            self.source is not None or self.data is None or u.shape[0] < 3
+            or _under_vmap()
+        ):  # fmt: skip
+            return None  # (fewer than 3 parameters: never fewer tangents)
         flags = [self._is_obs(x) for x in jax.tree_util.tree_leaves(self.data)]
         leaves, tdef = jax.tree_util.tree_flatten(data)
         if len(leaves) != len(flags) or not any(flags):
