@@ -60,12 +60,25 @@ from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
-from jax.extend import core as jcore
-
-from . import _predictor as predictor
-from ._structured import jacfwd
 
 __all__ = ["Problem"]
+
+
+def jacfwd(fun, has_aux: bool = False):
+    """:func:`likelihax.optimize._structured.jacfwd`, imported when first needed.
+
+    Its module imports ``jax.extend`` (about 30 ms in a fresh process), which
+    small models, with fewer than 4 parameters, never need.
+    """
+
+    def jac(u, *args):
+        if jnp.ndim(u) != 1 or jnp.shape(u)[0] < 4:
+            return jax.jacfwd(fun, has_aux=has_aux)(u, *args)
+        from ._structured import jacfwd as structured
+
+        return structured(fun, has_aux=has_aux)(u, *args)
+
+    return jac
 
 
 def _under_vmap() -> bool:
@@ -76,6 +89,8 @@ def _under_vmap() -> bool:
     bootstrap refits of a logistic regression (N = 1,000, p = 5) took 0.26 s
     with it against 0.16 s with the forward-over-reverse Hessian.
     """
+    from jax.extend import core as jcore
+
     check = getattr(jcore, "unsafe_am_i_under_a_vmap_DO_NOT_USE", None)
     return bool(check()) if check is not None else True
 
@@ -171,6 +186,8 @@ class Problem:
             or _under_vmap()
         ):  # fmt: skip
             return None  # (fewer than 3 parameters: never fewer tangents)
+        from . import _predictor as predictor
+
         flags = [self._is_obs(x) for x in jax.tree_util.tree_leaves(self.data)]
         leaves, tdef = jax.tree_util.tree_flatten(data)
         if len(leaves) != len(flags) or not any(flags):
