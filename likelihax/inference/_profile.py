@@ -90,13 +90,8 @@ def _select(fit, which, what="profiled"):
     return out, coords
 
 
-def _to_natural(c, u):
-    with x64_scope():
-        return float(np.asarray(c.forward(jnp.asarray(u, jnp.float64), ())).reshape(()))
-
-
 def _naturals(cons, us) -> np.ndarray:
-    """``[_to_natural(c, u) for c, u in zip(cons, us)]`` with one call per constraint.
+    """Natural-scale values ``c.forward(u)`` of coordinates, one call per constraint.
 
     Every profiled coordinate has an elementwise constraint, so the values
     sharing a constraint are mapped together (a profile of 10 parameters: one
@@ -231,7 +226,7 @@ def profile(
             value=value, loglik=ll, z=z, status=out["status"][sl],
             monotone=bool(np.all(np.diff(zz) > 0)) if zz.size > 1 else True,
         )  # fmt: skip
-        est[lab] = _to_natural(c, runner.u_hat[j])
+        est[lab] = float(_naturals([c], [runner.u_hat[j]])[0])
     return Profile(curves, est, ll_hat)
 
 

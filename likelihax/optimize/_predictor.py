@@ -233,7 +233,11 @@ def _sub_jaxpr(eqn):
 
 
 def _analyze(jaxpr, in_udep, in_obs, n, cuts=None):
-    """Classify vars (parameter-dependent, observation axis); record cuts at top level."""
+    """Observation axis of each output; raises _NoPlan unless every step is row-wise.
+
+    Vars are classified as parameter-dependent and by their observation axis;
+    ``cuts`` (top level only) collects where parameters meet the rows.
+    """
     udep, obs = {}, {}
     for v, ud, ob in zip(jaxpr.invars, in_udep, in_obs):
         udep[v], obs[v] = ud, ob
@@ -253,7 +257,7 @@ def _analyze(jaxpr, in_udep, in_obs, n, cuts=None):
         if name in _CALLS:
             sub = _sub_jaxpr(eqn)
             k = len(sub.invars)
-            o_out = _analyze(sub, u_in[-k:], o_in[-k:], n)[1]
+            o_out = _analyze(sub, u_in[-k:], o_in[-k:], n)
         else:
             o_out = _row_rule(eqn, o_in, n)
         if cuts is not None and any_u:
@@ -266,7 +270,7 @@ def _analyze(jaxpr, in_udep, in_obs, n, cuts=None):
                         cuts["globals"].append(v)
         for v, ob in zip(eqn.outvars, o_out):
             udep[v], obs[v] = any_u, ob
-    return udep, [_obs_of(v, obs) for v in jaxpr.outvars], obs
+    return [_obs_of(v, obs) for v in jaxpr.outvars]
 
 
 def _eta_cut(eqn, u_in, o_in):
@@ -321,7 +325,7 @@ def plan(fn, p_leaves, data_leaves, obs_flags, n: int, k: int):
     in_obs = [None] * n_p + [0 if f else None for f in obs_flags]
     cuts = {"etas": [], "globals": []}
     try:
-        _, out_obs, _ = _analyze(jaxpr, in_udep, in_obs, n, cuts)
+        out_obs = _analyze(jaxpr, in_udep, in_obs, n, cuts)
     except _NoPlan:
         return None
     if out_obs != [0] or not cuts["etas"]:

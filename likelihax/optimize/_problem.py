@@ -61,24 +61,9 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 
+from ._structured import jacfwd
+
 __all__ = ["Problem"]
-
-
-def jacfwd(fun, has_aux: bool = False):
-    """:func:`likelihax.optimize._structured.jacfwd`, imported when first needed.
-
-    Its module imports ``jax.extend`` (about 30 ms in a fresh process), which
-    small models, with fewer than 4 parameters, never need.
-    """
-
-    def jac(u, *args):
-        if jnp.ndim(u) != 1 or jnp.shape(u)[0] < 4:
-            return jax.jacfwd(fun, has_aux=has_aux)(u, *args)
-        from ._structured import jacfwd as structured
-
-        return structured(fun, has_aux=has_aux)(u, *args)
-
-    return jac
 
 
 def _under_vmap() -> bool:

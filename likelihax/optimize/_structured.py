@@ -45,7 +45,6 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 from jax import lax
-from jax.extend import core as jcore
 
 __all__ = ["jacfwd"]
 
@@ -157,6 +156,9 @@ def _small_concrete(x):
 
 def _eval(jaxpr, consts, args, known_args):
     """``jax.core.eval_jaxpr`` with known-value propagation (module notes)."""
+    # Imported here: jax.extend costs about 30 ms to import, and models with
+    # fewer than _K_MIN parameters never get this far.
+    from jax.extend import core as jcore
     env: dict = {}
     known: dict = {}
 
