@@ -121,7 +121,7 @@ def _wald_ellipse(est, cov, alpha, m=181):
 
 def _axis_values(fit, runner, lab, coords, spec, span):
     """Unconstrained and natural grid values for one parameter."""
-    from ..inference._profile import _se_u, _to_natural
+    from ..inference._profile import _naturals, _se_u
 
     j, c = coords[lab]
     if np.ndim(spec) == 0:
@@ -140,7 +140,7 @@ def _axis_values(fit, runner, lab, coords, spec, span):
                 f"grid for '{lab}' has values outside the parameter's constraint "
                 f"({c.name})."
             )
-    return j, u, np.array([_to_natural(c, v) for v in u])
+    return j, u, _naturals([c] * len(u), u)
 
 
 def loglik_surface(
