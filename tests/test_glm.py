@@ -204,8 +204,8 @@ def test_negative_binomial_start_is_used():
 
 
 def test_negative_binomial_falls_back_to_the_poisson_start(monkeypatch):
-    """When NB2 does not converge from the one-step IRLS start, glm() refits
-    from the Poisson MLE (MASS::glm.nb's start) and reports that fit."""
+    """When NB2 does not converge from its IRLS start, glm() refits from the
+    Poisson MLE (MASS::glm.nb's start) and reports that fit."""
     from likelihax.models.glm import _glm as G
 
     formula = "mdvis ~ lncoins + idp + lpi + fmde"
@@ -218,13 +218,75 @@ def test_negative_binomial_falls_back_to_the_poisson_start(monkeypatch):
         return real(*a, **k)
 
     monkeypatch.setattr(G, "_poisson_start", spy)
-    # max_steps=2 cannot converge from the IRLS start (8 steps here) ...
+    # A start far from the optimum cannot converge in 3 steps ...
+    monkeypatch.setattr(
+        G, "_nb_start", lambda lnk, des, *a: {**dict.fromkeys(des.columns, 0.0), "alpha": 5.0}
+    )
     res = glm(formula, RAND, family="negative_binomial", max_steps=3)
     assert calls == [1]
     # ... and the refit from the Poisson MLE uses the same step limit.
     assert int(res.fit.iterations) <= 3
     assert res.converged  # the stopping rule met from the Poisson MLE (no polish step)
     _close(res.coef, reference.coef, rtol=1e-4)
+
+
+def test_negative_binomial_irls_start(monkeypatch):
+    """The NB2 start (one Poisson and two NB2 IRLS steps, alpha by moments)
+    is inside the model, reaches the MLE in fewer Newton steps than the
+    Poisson IRLS step alone; when it is not available, the Poisson step is
+    used and the optimum is the same."""
+    from likelihax.models.glm import _glm as G
+
+    formula = "mdvis ~ lncoins + idp + lpi + fmde"
+    default = glm(formula, RAND, family="negative_binomial")
+    des = G.design(formula, RAND)
+    y = np.asarray(des.y, dtype=np.float64)
+    ones, zero = np.ones_like(y), np.zeros_like(y)
+    start = G._nb_start(G.LINKS["log"], des, y, zero, ones)
+    assert set(start) == set(des.columns) | {"alpha"} and start["alpha"] > 0
+    # The same steps in NumPy: Poisson working weights mu, then NB2 ones.
+    X = np.asarray(des.X)
+    mu = y + 0.1
+    eta = np.log(mu)
+    beta = np.linalg.solve((X.T * mu) @ X, (X.T * mu) @ (eta + (y - mu) / mu))
+    for _ in range(G.NB_START_STEPS):
+        mu = np.exp(X @ beta)
+        a = max(np.mean(((y - mu) ** 2 - mu) / mu**2), 0.1)
+        wt = mu / (1 + a * mu)
+        beta = np.linalg.solve((X.T * wt) @ X, (X.T * wt) @ (np.log(mu) + (y - mu) / mu))
+    mu = np.exp(X @ beta)
+    _close(np.array([start[c] for c in des.columns]), beta, rtol=1e-10)
+    _close(start["alpha"], max(np.mean(((y - mu) ** 2 - mu) / mu**2), 0.1), rtol=1e-10)
+    # Without it (e.g. a start outside the range of the mean): the Poisson step.
+    monkeypatch.setattr(G, "_nb_start", lambda *a: None)
+    fallback = glm(formula, RAND, family="negative_binomial")
+    assert int(default.fit.iterations) < int(fallback.fit.iterations)
+    _close(fallback.coef, default.coef, rtol=1e-7)
+    _close(fallback.alpha, default.alpha, rtol=1e-7)
+
+
+def test_const_terms_table_equals_gammaln():
+    """log y! and log C(m, k) from the log-factorial table equal scipy's gammaln
+    (to rounding), on counts spanning several table blocks, and non-integer
+    values fall back to gammaln itself."""
+    from scipy.special import gammaln
+
+    from likelihax.models.glm._family import _log_factorials, const_terms
+
+    k = np.arange(5000.0)
+    np.testing.assert_allclose(_log_factorials(4999), gammaln(k + 1), rtol=4e-15)
+    rng = np.random.default_rng(3)
+    y = rng.poisson(40.0, size=4000).astype(float)
+    np.testing.assert_allclose(const_terms("poisson", y, np.ones_like(y)), -gammaln(y + 1),
+                               rtol=4e-15)  # fmt: skip
+    m = rng.integers(1, 700, size=4000).astype(float)
+    kk = rng.binomial(m.astype(int), 0.3).astype(float)
+    ref = gammaln(m + 1) - gammaln(kk + 1) - gammaln(m - kk + 1)
+    np.testing.assert_allclose(const_terms("binomial", kk / m, m), ref, rtol=1e-12,
+                               atol=1e-11)  # fmt: skip
+    frac = np.array([0.5, 2.0, 7.25])  # not counts: gammaln
+    np.testing.assert_allclose(const_terms("negative.binomial", frac, np.ones(3)),
+                               -gammaln(frac + 1), rtol=1e-14)  # fmt: skip
 
 
 def test_fisher_equals_newton_for_canonical_links():

@@ -25,12 +25,16 @@ negative.binomial    mu + alpha mu^2    log                 identity, sqrt
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Callable
 
+import jax
 import jax.numpy as jnp
 import jax.scipy.special as jsp
 import jax.scipy.stats as st
 import numpy as np
+
+from ..._precision import x64_scope
 
 __all__ = ["FAMILIES", "Family", "get_family"]
 
@@ -119,6 +123,49 @@ CONST_TERMS = {
     "poisson": _neg_lfact,
     "negative.binomial": _neg_lfact,
 }
+
+# Largest integer for which :func:`const_terms` reads log k! from a table
+# (building it costs about as much per entry as a log-gamma per row, so it is
+# also used only when the largest count is small beside the number of rows).
+LFACT_TABLE_MAX = 1 << 16
+
+
+def _log_factorials(k: int) -> np.ndarray:
+    """``log(j!)`` for ``j = 0..k``: cumulative sums of ``log j`` in blocks of
+    256 rows, each block started from ``math.lgamma``, so rounding does not
+    accumulate along the table (tested against ``scipy.special.gammaln``)."""
+    j = np.arange(-(-(k + 1) // 256) * 256, dtype=np.float64).reshape(-1, 256)
+    logs = np.log(np.maximum(j, 1.0))
+    logs[:, 0] = 0.0  # each block's first log j! is its start value
+    start = np.array([math.lgamma(r + 1.0) for r in j[:, 0]])
+    return (np.cumsum(logs, axis=1) + start[:, None]).reshape(-1)[: k + 1]
+
+
+def const_terms(name: str, y, m):
+    """The family's parameter-free terms per row (``CONST_TERMS``), on the host.
+
+    Integer counts (binomial: successes ``m * y`` within 1e-9 of an integer,
+    the rounding of a proportion) up to ``LFACT_TABLE_MAX`` read ``log k!``
+    from a table (N = 1e5 counts: 0.5 ms instead of 3 ms for a log-gamma per
+    row); anything else is evaluated with ``gammaln`` as in the log-density.
+    """
+    y, m = np.asarray(y, np.float64), np.asarray(m, np.float64)
+    k = m * y if name == "binomial" else y
+    ki = np.round(k)
+    top = np.max(m if name == "binomial" else y, initial=0.0)
+    if (
+        y.size
+        and 0 <= np.min(ki) and top <= min(LFACT_TABLE_MAX, max(256, y.size // 4))
+        and np.all(np.abs(k - ki) <= 1e-9 * np.maximum(1.0, ki))
+        and (name != "binomial" or np.all(np.floor(m) == m))
+    ):  # fmt: skip
+        lf = _log_factorials(int(top))
+        if name == "binomial":
+            ki, mi = ki.astype(np.int64), m.astype(np.int64)
+            return lf[mi] - lf[ki] - lf[mi - ki]
+        return -lf[ki.astype(np.int64)]
+    with x64_scope():
+        return np.asarray(jax.jit(CONST_TERMS[name])(jnp.asarray(y), jnp.asarray(m)))
 
 
 def _ll_binomial(y, eta, mu, link, m, phi, alpha, const=None):

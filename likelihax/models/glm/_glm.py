@@ -28,7 +28,7 @@ from ...data._dataset import checked_view
 from ...model import constraints as C
 from ...model._model import Model
 from .._design import Design, check_rank, design, from_arrays
-from ._family import CONST_TERMS, Family, count_table, get_family
+from ._family import CONST_TERMS, Family, const_terms, count_table, get_family
 from ._link import LINKS, Link
 from ._result import GLMResult, SeparationWarning
 
@@ -457,24 +457,22 @@ def glm(
     if fam.name == "binomial" and bool(np.all(m == 1.0)):
         data["const"] = np.zeros(n)  # log C(1, y) = 0 for 0/1 responses
     elif fam.name in CONST_TERMS:
-        with x64_scope():
-            data["const"] = np.asarray(
-                jax.jit(CONST_TERMS[fam.name])(jnp.asarray(y), jnp.asarray(m))
-            )
+        data["const"] = const_terms(fam.name, y, m)
     constraints = None
     irls_start = False
     if fam.has_alpha:
         data.update(count_table(y, n))
         if beta0 is None:
-            # One IRLS step of the Poisson model, as for the other families:
-            # about one NB2 Newton step more than from the Poisson MLE
-            # (MASS::glm.nb's start), without fitting the Poisson model first
-            # (N = 1e5, p = 5: 62 ms instead of 76 ms). If NB2 does not converge
-            # from there, it is refitted from the Poisson MLE (below).
-            beta0 = _start(get_family("poisson"), lnk, des.X, y, np.ones_like(y), wn,
-                           off, des.columns)  # fmt: skip
+            # IRLS steps (one Poisson, then NB2 with alpha by moments) instead
+            # of MASS::glm.nb's Poisson fit; if NB2 does not converge from
+            # there, it is refitted from the Poisson MLE (below).
+            params = _nb_start(lnk, des, y, off, wn)
+            if params is None:
+                beta0 = _start(get_family("poisson"), lnk, des.X, y, np.ones_like(y),
+                               wn, off, des.columns)  # fmt: skip
             irls_start = True
-        params = _nb_params(lnk, des, y, off, wn, beta0)
+        if beta0 is not None:
+            params = _nb_params(lnk, des, y, off, wn, beta0)
         constraints = {"alpha": C.positive}
     else:
         params = dict(zip(des.columns, beta0.tolist()))
@@ -510,11 +508,74 @@ def _mu(link, eta):
         return np.asarray(link.inverse(jnp.asarray(eta)))
 
 
+def _nb_alpha(y, mu, wn):
+    """Method-of-moments NB2 dispersion, ``mean(((y - mu)^2 - mu) / mu^2)``, at least 0.1."""
+    return max(float(np.sum(wn * ((y - mu) ** 2 - mu) / mu**2) / np.sum(wn)), 0.1)
+
+
 def _nb_params(lnk, des, y, off, wn, beta0):
     """NB2 starting values: the coefficients and alpha by the method of moments."""
     mu = _mu(lnk, des.X @ beta0 + off)
-    a0 = max(float(np.sum(wn * ((y - mu) ** 2 - mu) / mu**2) / np.sum(wn)), 0.1)
-    return {**dict(zip(des.columns, beta0.tolist())), "alpha": a0}
+    return {**dict(zip(des.columns, beta0.tolist())), "alpha": _nb_alpha(y, mu, wn)}
+
+
+# IRLS steps of NB2 after the Poisson one in the start (see _nb_start).
+NB_START_STEPS = 2
+
+
+@functools.lru_cache(maxsize=None)
+def _nb_start_program(link_name: str):
+    """Compiled NB2 start for one link (see :func:`_nb_start`)."""
+    fam, lnk = get_family("negative_binomial"), LINKS[link_name]
+
+    def valid(eta):
+        return jnp.all(jnp.isfinite(eta) & lnk.eta_valid(eta) & fam.mu_valid(lnk.inverse(eta)))
+
+    def wls(X, eta, off, y, mu, w, var):
+        d = lnk.deriv(eta)
+        XtW = X.T * (w * d**2 / var)
+        return jnp.linalg.solve(XtW @ X, XtW @ (eta - off + (y - mu) / d))
+
+    def alpha(y, mu, w):
+        return jnp.maximum(jnp.sum(w * ((y - mu) ** 2 - mu) / mu**2) / jnp.sum(w), 0.1)
+
+    @jax.jit
+    def program(X, y, w, off):
+        mu = fam.mustart(y, 1.0)
+        eta = lnk.link(mu)
+        beta = wls(X, eta, off, y, mu, w, mu)  # Poisson: V(mu) = mu
+        eta = X @ beta + off
+        ok = valid(eta) & valid(lnk.link(mu))
+        for _ in range(NB_START_STEPS):
+            mu = lnk.inverse(eta)
+            nxt = wls(X, eta, off, y, mu, w, mu + alpha(y, mu, w) * mu**2)
+            eta_nxt = X @ nxt + off
+            take = ok & valid(eta_nxt)
+            beta = jnp.where(take, nxt, beta)
+            eta = jnp.where(take, eta_nxt, eta)
+        return beta, alpha(y, lnk.inverse(eta), w), ok
+
+    return program
+
+
+def _nb_start(lnk, des, y, off, wn):
+    r"""NB2 starting values, or ``None`` when no valid start is found this way.
+
+    One IRLS step of the Poisson model from R's ``mustart`` (as for the other
+    families), then ``NB_START_STEPS`` IRLS steps of NB2 with alpha by the
+    method of moments at the current means (working weights
+    :math:`w\,(d\mu/d\eta)^2 / (\mu + \alpha\mu^2)`), and alpha by moments
+    at the result. A step that leaves the range of the mean is not taken. One
+    compiled call: on the benchmark's N = 1e5 model the NB2 Newton iterations
+    go from 7 (10 evaluations, from the Poisson step alone) to 3 (4
+    evaluations), for about 1 ms; MASS::glm.nb fits the Poisson model first.
+    """
+    with x64_scope():
+        beta, a0, ok = _nb_start_program(lnk.name)(des.X, y, wn, off)
+        beta, a0 = np.asarray(beta), float(a0)
+    if not bool(ok) or not (np.all(np.isfinite(beta)) and math.isfinite(a0)):
+        return None
+    return {**dict(zip(des.columns, beta.tolist())), "alpha": a0}
 
 
 def _poisson_start(lnk, des, y, off, w, weight_type, fit_kwargs):
