@@ -182,6 +182,33 @@ def test_second_fit_with_same_shapes_does_not_recompile(rng):
     np.testing.assert_allclose(fit.params["rate"], a / y2.mean(), rtol=1e-6)
 
 
+def test_second_fit_does_not_trace_the_loglik_again(rng):
+    """The shape check traces the log-likelihood once per (parameter, data)
+    shapes: a second fit with the same shapes runs no Python of the
+    log-likelihood; new data shapes are traced (and checked) again, and a bad
+    shape is still rejected after a good one was cached."""
+    calls = []
+
+    def normal(params, data):
+        calls.append(1)
+        return jst.norm.logpdf(data["y"], params["mu"], params["sigma"])
+
+    cons = {"sigma": lx.constraints.positive}
+    y = rng.normal(2.0, 3.0, size=300)
+    a = lx.fit(normal, {"mu": 0.0, "sigma": 1.0}, {"y": y}, constraints=cons)
+    n_first = len(calls)
+    assert n_first >= 1
+    b = lx.fit(normal, {"mu": 1.0, "sigma": 2.0}, {"y": y[::-1].copy()}, constraints=cons)
+    assert len(calls) == n_first, "the second fit traced the log-likelihood again"
+    np.testing.assert_allclose(b.params["mu"], y.mean(), rtol=1e-10)
+    np.testing.assert_allclose(a.params["sigma"], y.std(), rtol=1e-8)
+    lx.fit(normal, {"mu": 0.0, "sigma": 1.0}, {"y": y[:100]}, constraints=cons)
+    assert len(calls) > n_first  # new shapes: traced (and compiled) again
+    with pytest.raises(ValueError, match="one value per observation"):
+        lx.fit(normal, {"mu": 0.0, "sigma": 1.0}, {"y": y.reshape(100, 3)},
+               constraints=cons)  # fmt: skip
+
+
 # --------------------------------------------------------------------------------------
 # FitResult is a pytree
 # --------------------------------------------------------------------------------------

@@ -533,8 +533,8 @@ def _nb_start_program(link_name: str):
 
     def wls(X, eta, off, y, mu, w, var):
         d = lnk.deriv(eta)
-        XtW = X.T * (w * d**2 / var)
-        return jnp.linalg.solve(XtW @ X, XtW @ (eta - off + (y - mu) / d))
+        WX = X * (w * d**2 / var)[:, None]  # (X * w).T @ X: no transposed copy of X
+        return jnp.linalg.solve(WX.T @ X, WX.T @ (eta - off + (y - mu) / d))
 
     def alpha(y, mu, w):
         return jnp.maximum(jnp.sum(w * ((y - mu) ** 2 - mu) / mu**2) / jnp.sum(w), 0.1)
