@@ -216,6 +216,55 @@ def _lx_vectors(fit):
 # --------------------------------------------------------------------------
 
 
+def jax_newton(X, y):
+    """The cold-start floor: a hand-written JAX Newton for this model.
+
+    Analytic gradient and Hessian, a Cholesky solve per step in one
+    ``while_loop``, standard errors from the inverse Hessian; no input checks,
+    line search or diagnostics. Compiled as one program, as likelihax's fit
+    is, so its first call in a fresh process is what JAX itself needs (trace,
+    lower, XLA compile, run) for this fit on this machine.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    n = X.shape[0]
+    rows = next(r for r in (12_500, 10_000, 8_000, 5_000, 4_000, 2_500, 2_000, 1_000,
+                            500, 250, 200, 100, 50, 25, 20, 10, 5, 4, 2, 1)
+                if n % r == 0)  # blocks that stay in cache, as likelihax's
+
+    @jax.jit
+    def fit(X, y):
+        k = X.shape[1] + 1
+
+        def parts(b):
+            def block(i, acc):
+                Xb = jax.lax.dynamic_slice_in_dim(X, i * rows, rows)
+                yb = jax.lax.dynamic_slice_in_dim(y, i * rows, rows)
+                Z = jnp.concatenate([jnp.ones((rows, 1), X.dtype), Xb], axis=1)
+                mu = jax.nn.sigmoid(Z @ b)
+                w = mu * (1.0 - mu)
+                M = Z.T @ jnp.concatenate([Z * w[:, None], (yb - mu)[:, None]], axis=1)
+                return acc + M
+
+            M = jax.lax.fori_loop(0, n // rows, block, jnp.zeros((k, k + 1), X.dtype))
+            return M[:, -1], M[:, :-1]
+
+        def step(state):
+            b, i, _ = state
+            g, H = parts(b)
+            d = jax.scipy.linalg.cho_solve(jax.scipy.linalg.cho_factor(H), g)
+            return b + d, i + 1, g @ d
+
+        b, it, _ = jax.lax.while_loop(
+            lambda s: (s[1] < 50) & (s[2] > 1e-12), step,
+            (jnp.zeros(k, X.dtype), 0, jnp.asarray(jnp.inf, X.dtype)))
+        _, H = parts(b)
+        return b, jnp.sqrt(jnp.diag(jnp.linalg.inv(H))), it
+
+    return fit(X, y)
+
+
 def cold_main(args) -> None:
     """Time the first lx.fit call in this fresh process; print one JSON line."""
     out: dict = {}
@@ -225,9 +274,13 @@ def cold_main(args) -> None:
     out["import_jax_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    lx, err = _import_likelihax()
+    if args.cold_floor:  # the hand-written JAX Newton instead of likelihax
+        jax.config.update("jax_enable_x64", True)
+        lx, err = None, None
+    else:
+        lx, err = _import_likelihax()
     out["import_likelihax_s"] = time.perf_counter() - t0
-    if lx is None:
+    if lx is None and not args.cold_floor:
         out["error"] = err
         print(COLD_TAG + json.dumps(out), flush=True)
         return
@@ -262,17 +315,24 @@ def cold_main(args) -> None:
         jax.monitoring.register_event_duration_secs_listener(listener)
     except Exception:  # noqa: BLE001 - breakdown is optional
         pass
+    if args.cold_floor:
+        def call():
+            return jax.block_until_ready(jax_newton(X, y))
+    else:
+        def call():
+            return _lx_run(lx, start, data)
     with BackgroundLoad() as load:
         t0 = time.perf_counter()
-        fit = _lx_run(lx, start, data)
+        fit = call()
         out["first_call_s"] = time.perf_counter() - t0
     out["other_cpu"] = load.fraction
     out["events"] = {k: v for k, v in events.items() if "compile" in k}
 
     t0 = time.perf_counter()
-    _lx_run(lx, start, data)
+    call()
     out["second_call_s"] = time.perf_counter() - t0
-    out["converged"] = bool(np.asarray(fit.converged))
+    out["converged"] = (bool(np.asarray(fit[2]) < 50) if args.cold_floor
+                        else bool(np.asarray(fit.converged)))
     out["cache_files_added"] = _count_files(out["cache_dir"]) - cache_files_before
     print(COLD_TAG + json.dumps(out), flush=True)
 
@@ -283,14 +343,17 @@ def _count_files(path) -> int:
     return sum(len(files) for _, _, files in os.walk(path))
 
 
-def run_cold(args, cache: str, repeats: int) -> list[dict]:
-    """Launch ``repeats`` fresh processes in --cold mode; return their reports."""
+def run_cold(args, cache: str, repeats: int, floor: bool = False) -> list[dict]:
+    """Launch ``repeats`` fresh processes in --cold mode; return their reports.
+
+    ``floor``: time :func:`jax_newton` instead of likelihax."""
     env = dict(os.environ)
     if cache == "off":
         env["JAX_ENABLE_COMPILATION_CACHE"] = "false"
     cmd = [sys.executable, str(Path(__file__).resolve()), "--cold",
            "--cold-cache", cache, "--n", str(args.n), "--p", str(args.p),
-           "--seed", str(args.seed), "--device", args.device]
+           "--seed", str(args.seed), "--device", args.device] + \
+        (["--cold-floor"] if floor else [])
     reports = []
     for _ in range(repeats):
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env,
@@ -456,6 +519,28 @@ def time_method(run, repeats: int):
         if msg not in seen:
             seen.append(msg)
     return times, first, result, seen, load.fraction
+
+
+def round_robin(runs: dict, rounds: int) -> dict:
+    """Each round calls every method once, in an order rotated by one place
+    per round; returns the seconds per call of each method, by round.
+
+    The sequential timing above measures each method in its own stretch of
+    time; this VM's speed drifts by 20-50% between minutes, which moves a
+    ratio of two sequential medians by as much. Here every method sees the
+    same stretches, and the ratio of two methods can be taken round by round.
+    """
+    names = list(runs)
+    out = {name: [] for name in names}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i in range(rounds):
+            k = i % len(names)
+            for name in names[k:] + names[:k]:
+                t0 = time.perf_counter()
+                runs[name]()
+                out[name].append(time.perf_counter() - t0)
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -652,6 +737,23 @@ def build_report(ctx: dict) -> tuple[str, str]:
                      f"{bg:>11}")
         md.append(f"| {r['name']} | {r['median']:.3f} | {r['min']:.3f} | "
                   f"{r['repeats']} | {it} | {ratio} | {r['first']:.3f} | {bg} |")
+    rr = [r for r in rows if r.get("rounds")]
+    if rr and lx_row is not None and lx_row.get("rounds"):
+        lxr = statistics.median(lx_row["rounds"])
+        n_r = len(lx_row["rounds"])
+        lines += ["", f"Interleaved: {n_r} rounds, each calling every method once "
+                  "(order rotated per round):"]
+        md += ["", f"Interleaved: {n_r} rounds, each calling every method once "
+               "(order rotated by one place per round); the goals are judged on "
+               "these medians.", "",
+               "| method | median s | min s | max s | ratio (method / likelihax) |",
+               "|---|---:|---:|---:|---:|"]
+        for r in rr:
+            m = statistics.median(r["rounds"])
+            lines.append(f"  {r['name']:<34}{m:>10.3f}{min(r['rounds']):>9.3f}"
+                         f"{max(r['rounds']):>9.3f}{m / lxr:>8.2f}")
+            md.append(f"| {r['name']} | {m:.3f} | {min(r['rounds']):.3f} | "
+                      f"{max(r['rounds']):.3f} | {m / lxr:.2f} |")
     busy = [r["name"] for r in rows if (r.get("bg") or 0) > BUSY_WARN]
     if busy:
         ctx["notes"].insert(0, "WARNING: other processes used more than "
@@ -686,7 +788,11 @@ def build_report(ctx: dict) -> tuple[str, str]:
         cmd.append(f"skipped: {ctx.get('lx_skip', 'likelihax unavailable')}")
     else:
         for label, key in (("persistent cache off", "off"),
-                           ("persistent cache as configured", "env")):
+                           ("persistent cache as configured", "env"),
+                           ("for comparison, a hand-written JAX Newton (analytic "
+                            "gradient and Hessian, Cholesky steps in one while_loop, "
+                            "SEs; no checks or diagnostics), persistent cache off",
+                            "floor")):
             reps = cold.get(key)
             if not reps:
                 continue
@@ -754,24 +860,37 @@ def build_report(ctx: dict) -> tuple[str, str]:
         cmd.append("not checked: likelihax unavailable")
     else:
         comps = [r for r in rows if not r["name"].startswith("likelihax")]
-        best = min(comps, key=lambda r: r["median"])
+        # Judged on the interleaved rounds when they ran (module notes).
+        key = "rounds" if lx_row.get("rounds") and all(r.get("rounds") for r in comps) \
+            else None
+        med = (lambda r: statistics.median(r["rounds"])) if key else \
+            (lambda r: r["median"])
+        how = (f"medians of {len(lx_row['rounds'])} interleaved rounds" if key
+               else "sequential medians")
+        lx_g = med(lx_row)
+        best = min(comps, key=med)
         nc = next((r for r in comps
                    if r["name"] == "scikit-learn newton-cholesky"), None)
         goals = [
-            (f"warm faster than every competitor measured (likelihax "
-             f"{lx_med:.3f} s vs fastest competitor {best['name']} "
-             f"{best['median']:.3f} s)", lx_med < best["median"]),
+            (f"warm faster than every competitor measured ({how}: likelihax "
+             f"{lx_g:.3f} s vs fastest competitor {best['name']} "
+             f"{med(best):.3f} s)", lx_g < med(best)),
         ]
         if nc is None:
             goals.append(("warm <= 0.5x scikit-learn newton-cholesky: not "
                           "measured (scikit-learn missing)", False))
         else:
+            extra = ""
+            if key:
+                per = [a / b for a, b in zip(lx_row["rounds"], nc["rounds"])]
+                extra = (f"; round by round {min(per):.2f}-{max(per):.2f}x, "
+                         f"median {statistics.median(per):.2f}x")
             goals.append(
                 (f"warm <= {NEWTON_CHOLESKY_FACTOR}x scikit-learn newton-cholesky "
-                 f"(likelihax {lx_med:.3f} s vs limit "
-                 f"{NEWTON_CHOLESKY_FACTOR * nc['median']:.3f} s; ratio "
-                 f"{lx_med / nc['median']:.2f}x)",
-                 lx_med <= NEWTON_CHOLESKY_FACTOR * nc["median"]))
+                 f"({how}: likelihax {lx_g:.3f} s vs limit "
+                 f"{NEWTON_CHOLESKY_FACTOR * med(nc):.3f} s; ratio "
+                 f"{lx_g / med(nc):.2f}x{extra})",
+                 lx_g <= NEWTON_CHOLESKY_FACTOR * med(nc)))
         off = [r for r in (cold or {}).get("off", []) if "error" not in r]
         if off:
             cmed = statistics.median(r["first_call_s"] for r in off)
@@ -909,7 +1028,9 @@ def main(args) -> None:
 
     rows: list[dict] = []
     ref = None
+    runs: dict = {}  # name -> timed call, for the interleaved rounds
     for name, run, extract in make_methods(X, Xc, y, notes):
+        runs[name] = run
         print(f"timing {name} ...", flush=True)
         times, first, result, warns, bg = time_method(run, args.repeats)
         params, se, iters = extract(result)
@@ -944,6 +1065,7 @@ def main(args) -> None:
                 dev_data = {"X": jax.device_put(X), "y": jax.device_put(y)}
             jax.block_until_ready(dev_data)
             variants.append(("likelihax (data on device)", dev_data))
+            runs["likelihax"] = lambda d=variants[0][1]: _lx_run(lx, start, d)
             for name, data in variants:
                 print(f"timing {name} ...", flush=True)
                 times, first, fit, warns, bg = time_method(
@@ -975,10 +1097,20 @@ def main(args) -> None:
             notes.append(msg)
             rows = [r for r in rows if not r["name"].startswith("likelihax")]
             lx = None
+        if lx is not None and "likelihax" in runs and args.rounds > 0:
+            print(f"timing likelihax and the competitors interleaved "
+                  f"({args.rounds} rounds) ...", flush=True)
+            rr = round_robin(runs, args.rounds)
+            for r in rows:
+                if r["name"] in rr:
+                    r["rounds"] = rr[r["name"]]
         if lx is not None and not args.no_cold:
             print(f"timing likelihax cold start ({args.cold_repeats} fresh "
                   f"processes) ...", flush=True)
             cold = {"off": run_cold(args, "off", args.cold_repeats)}
+            print(f"timing a hand-written JAX Newton cold ({args.cold_repeats} "
+                  f"fresh processes) ...", flush=True)
+            cold["floor"] = run_cold(args, "off", args.cold_repeats, floor=True)
             first_ok = next((r for r in cold["off"] if "error" not in r), None)
             if first_ok and (first_ok.get("cache_dir")
                              or os.environ.get("JAX_COMPILATION_CACHE_DIR")):
@@ -1055,6 +1187,10 @@ def parse_args(argv=None):
     ap.add_argument("--n", type=int, default=1_000_000, help="rows (default 1e6)")
     ap.add_argument("--p", type=int, default=20, help="covariates besides intercept")
     ap.add_argument("--repeats", type=int, default=5, help="timed warm repeats")
+    ap.add_argument("--rounds", type=int, default=10,
+                    help="interleaved rounds of likelihax and every competitor, "
+                         "which the warm goals are judged on (0: judge on the "
+                         "sequential medians)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cold-repeats", type=int, default=3,
                     help="fresh processes for the cold likelihax time")
@@ -1066,6 +1202,7 @@ def parse_args(argv=None):
     ap.add_argument("--write-results", action="store_true",
                     help="write/replace this benchmark's section in RESULTS.md")
     ap.add_argument("--cold", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--cold-floor", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--cold-cache", choices=["off", "env"], default="off",
                     help=argparse.SUPPRESS)
     return ap.parse_args(argv)
