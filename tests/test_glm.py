@@ -265,6 +265,41 @@ def test_negative_binomial_irls_start(monkeypatch):
     _close(fallback.alpha, default.alpha, rtol=1e-7)
 
 
+def test_negative_binomial_start_on_a_sample_of_rows(monkeypatch):
+    """Above 2 * NB_START_ROWS rows the NB2 start's IRLS steps use a sample of
+    rows; the fit reaches the same optimum as from the start on every row."""
+    from likelihax.models.glm import _glm as G
+
+    rng = np.random.default_rng(11)
+    n = 2 * G.NB_START_ROWS + 1000
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, 2))])
+    mu = np.exp(X @ np.array([0.8, 0.3, -0.2]))
+    y = rng.negative_binomial(2.0, 2.0 / (2.0 + mu)).astype(float)  # alpha = 0.5
+    seen = []
+    real = G._nb_start_program
+
+    def spy(name):
+        prog = real(name)
+
+        def run(X, y, w, off, rows):
+            seen.append(None if rows is None else len(rows))
+            return prog(X, y, w, off, rows)
+
+        return run
+
+    monkeypatch.setattr(G, "_nb_start_program", spy)
+    sample = G.NB_START_ROWS
+    sampled = glm(y, X, family="negative_binomial")
+    monkeypatch.setattr(G, "NB_START_ROWS", n)
+    every = glm(y, X, family="negative_binomial")
+    assert seen == [sample, None]
+    assert sampled.converged and every.converged
+    _close(sampled.coef, every.coef, rtol=1e-8)
+    _close(sampled.alpha, every.alpha, rtol=1e-8)
+    _close(sampled.se_coef, every.se_coef, rtol=1e-7)
+    _close(sampled.loglik, every.loglik, rtol=1e-12)
+
+
 def test_const_terms_table_equals_gammaln():
     """log y! and log C(m, k) from the log-factorial table equal scipy's gammaln
     (to rounding), on counts spanning several table blocks, and non-integer
