@@ -8,6 +8,7 @@ import jax
 import numpy as np
 
 import likelihax as lx
+from likelihax.data import _dataset as D
 from likelihax.data._dataset import _to_device
 
 BIG = (300_000, 20)  # 48 MB: above the 4 MB threshold of the aligned-copy path
@@ -24,6 +25,34 @@ def test_large_array_is_copied_not_aliased():
     np.testing.assert_array_equal(np.asarray(a), keep)
     assert b.dtype == np.float64
     np.testing.assert_array_equal(np.asarray(b), keep.astype(np.float32))
+
+
+def test_aligned_buffers_are_reused_only_when_free():
+    """Large host arrays go through reused aligned buffers: a buffer whose JAX
+    array is gone is reused (no new pages to fault in), one still held by a
+    JAX array is never written to, and every array keeps its own values."""
+    import gc
+
+    rng = np.random.default_rng(1)
+    xs = [rng.standard_normal(BIG) for _ in range(4)]
+    with jax.enable_x64(True):
+        held = [_to_device(x, np.float64) for x in xs[:3]]  # all alive
+        assert len({h.unsafe_buffer_pointer() for h in held}) == 3
+        for h, x in zip(held, xs):
+            np.testing.assert_array_equal(np.asarray(h), x)
+        del held[:]
+        gc.collect()
+        kept = {id(b) for b in D._STAGING}
+        for _ in range(4):  # nothing holds them now: every call reuses one
+            a = _to_device(xs[3], np.float64)
+            np.testing.assert_array_equal(np.asarray(a), xs[3])
+            assert {id(b) for b in D._STAGING} == kept, "a free buffer was not reused"
+            del a
+            gc.collect()
+        keep = _to_device(xs[0], np.float64)  # held while the next ones are made
+        for x in xs[1:]:
+            np.testing.assert_array_equal(np.asarray(_to_device(x, np.float64)), x)
+        np.testing.assert_array_equal(np.asarray(keep), xs[0])
 
 
 SCRIPT = textwrap.dedent(
