@@ -287,7 +287,7 @@ _to_u = jax.jit(lambda spec, leaves: spec.to_unconstrained(leaves), static_argnu
 # trace the log-likelihood again (about 2 ms for a GLM; the compiled program
 # is cached on the same things). Held weakly by the log-likelihood, with at
 # most 64 shape combinations each.
-_CHECKED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_CHECKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _check_loglik(loglik, spec, leaves, data, dtype):

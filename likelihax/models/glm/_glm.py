@@ -525,7 +525,7 @@ NB_START_STEPS = 2
 NB_START_ROWS = 32_768
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _nb_start_program(link_name: str):
     """Compiled NB2 start for one link (see :func:`_nb_start`)."""
     fam, lnk = get_family("negative_binomial"), LINKS[link_name]
