@@ -55,6 +55,26 @@ def test_aligned_buffers_are_reused_only_when_free():
         np.testing.assert_array_equal(np.asarray(keep), xs[0])
 
 
+def test_staging_keeps_no_buffer_above_its_byte_limit(monkeypatch):
+    """An array above the retained-bytes limit gets a buffer of its own that is
+    not kept after its JAX array is gone; smaller ones are kept as before."""
+    import gc
+
+    monkeypatch.setattr(D, "_STAGING", [])
+    monkeypatch.setattr(D, "_STAGING_BYTES", 40 << 20)  # 40 MiB
+    x = np.random.default_rng(2).standard_normal(BIG)  # 48 MB: above the limit
+    with jax.enable_x64(True):
+        a = _to_device(x, np.float64)
+        np.testing.assert_array_equal(np.asarray(a), x)
+        assert D._STAGING == []
+        del a
+        gc.collect()
+        small = np.ones((100_000, 8))  # 6.4 MB: kept for reuse
+        b = _to_device(small, np.float64)
+        np.testing.assert_array_equal(np.asarray(b), small)
+        assert len(D._STAGING) == 1
+
+
 SCRIPT = textwrap.dedent(
     """
     import numpy as np, jax.numpy as jnp

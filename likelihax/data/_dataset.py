@@ -69,9 +69,13 @@ def checked_view(x: np.ndarray) -> np.ndarray:
 
 
 # Aligned host buffers for large arrays on the CPU backend, reused between fits
-# (see ``_to_device``): at most ``_STAGING_MAX``, most recently used last.
+# (see ``_to_device``): at most ``_STAGING_MAX`` of them and ``_STAGING_BYTES``
+# in all, most recently used last. A larger array gets a buffer of its own,
+# freed with its JAX array as before, so big data sets are not kept in memory
+# after their fit.
 _STAGING: list = []
 _STAGING_MAX = 2
+_STAGING_BYTES = 1 << 30
 _STAGING_LOCK = threading.Lock()
 
 
@@ -91,9 +95,12 @@ def _staging_view(nbytes: int, dtype, shape) -> np.ndarray:
             del b
         if buf is None:
             buf = np.empty(need, dtype=np.uint8)
-            if len(_STAGING) >= _STAGING_MAX:
+        if need <= _STAGING_BYTES:
+            _STAGING.append(buf)
+            while len(_STAGING) > _STAGING_MAX or sum(b.nbytes for b in _STAGING) > (
+                _STAGING_BYTES
+            ):
                 _STAGING.pop(0)
-        _STAGING.append(buf)
         off = (-buf.ctypes.data) % 64
         return buf[off : off + nbytes].view(dtype).reshape(shape)
 
@@ -107,8 +114,8 @@ def _to_device(x: np.ndarray, dtype) -> jax.Array:
     of the caller's own (16-byte-aligned) array copies into a buffer XLA
     allocates, about four times slower than NumPy's copy (jax 0.10.2, 2-core
     EPYC, 168 MB: 0.10 s against 0.022 s). The aligned buffers are kept and
-    reused by later fits (at most ``_STAGING_MAX``, each reused only when no
-    JAX array holds it any more): a fresh buffer's pages are faulted in by the
+    reused by later fits (at most ``_STAGING_MAX`` and 1 GiB in all, each
+    reused only when no JAX array holds it any more): a fresh buffer's pages are faulted in by the
     copy, 0.02-0.4 s for 168 MB depending on the process's memory state, against
     0.02 s into a reused one. The buffer is *not* handed over through DLPack: a
     DLPack-imported NumPy buffer still alive at interpreter exit aborts the
