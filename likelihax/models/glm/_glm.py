@@ -565,6 +565,15 @@ def _nb_start_program(link_name: str):
     return program
 
 
+@functools.lru_cache(maxsize=8)
+def _sample_rows(n: int, size: int) -> np.ndarray:
+    """A fixed random sample of ``size`` row indices out of ``n``, sorted
+    (read-only; drawing and sorting it costs about 1 ms, so it is kept)."""
+    rows = np.sort(np.random.default_rng(0).integers(0, n, size))
+    rows.flags.writeable = False
+    return rows
+
+
 def _nb_start(lnk, des, y, off, wn):
     r"""NB2 starting values, or ``None`` when no valid start is found this way.
 
@@ -588,9 +597,7 @@ def _nb_start(lnk, des, y, off, wn):
     (tested).
     """
     n = des.X.shape[0]
-    rows = None
-    if n > 2 * NB_START_ROWS:
-        rows = np.sort(np.random.default_rng(0).integers(0, n, NB_START_ROWS))
+    rows = _sample_rows(n, NB_START_ROWS) if n > 2 * NB_START_ROWS else None
     with x64_scope():
         beta, a0, ok = _nb_start_program(lnk.name)(des.X, y, wn, off, rows)
         beta, a0 = np.asarray(beta), float(a0)
