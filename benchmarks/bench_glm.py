@@ -106,6 +106,7 @@ from bench_logistic import (
     _select_jax_platform,
     machine_info,
     max_rel,
+    round_robin,
     simulate,
     wait_until_quiet,
     write_results,
@@ -523,18 +524,6 @@ def profile_breakdown(run, depth: int = 3, min_frac: float = 0.03):
 # --------------------------------------------------------------------------
 
 
-def abba(runs: dict, rounds: int) -> dict:
-    """Time two calls in alternating order (A B B A ...); seconds per call."""
-    a, b = list(runs)
-    out = {a: [], b: []}
-    for i in range(rounds):
-        for name in ((a, b) if i % 4 in (0, 3) else (b, a)):
-            t0 = time.perf_counter()
-            runs[name]()
-            out[name].append(time.perf_counter() - t0)
-    return out
-
-
 def _goal_competitor(workload, rows):
     """The row a goal compares glm() with: the fastest competitor that reaches
     the reference optimum (for NB2, the fastest such statsmodels method)."""
@@ -621,7 +610,9 @@ def run_workload(workload, args, lx, order_note):
         if GLM_ROW not in runs or other not in runs:
             continue
         print(f"timing likelihax glm() and {other} interleaved (ABBA) ...", flush=True)
-        paired = abba({GLM_ROW: runs[GLM_ROW], other: runs[other]}, 2 * args.repeats)
+        # round_robin with two methods alternates their order: A B, B A, A B, ...
+        paired = round_robin({GLM_ROW: runs[GLM_ROW], other: runs[other]},
+                             2 * args.repeats)
         for r in rows:
             if r["name"] in paired:
                 r.setdefault("paired", {})[other if r["name"] == GLM_ROW else GLM_ROW] = \

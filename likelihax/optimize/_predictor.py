@@ -466,20 +466,21 @@ def value_grad_hessian(p: Plan, u, to_leaves, data_leaves, objective):
         f, (ge, gs) = jax.value_and_grad(F, argnums=(0, 1))(eta_list, s_list)
         return (ge, gs), f
 
-    # Tangents: one per predictor column (every row at once) and one per global.
+    # Tangents: one per predictor column (every row at once) and one per global;
+    # tangent block i is columns t_start[i]:t_start[i + 1] of the identity.
     T = p.n_tangents
     n = etas_nm[0].shape[0]
-    t_eta, t_s, t = [], [], 0
-    for e in etas:
-        M = np.zeros((T, e.m), dtype=np.dtype(u.dtype))
-        M[t : t + e.m] = np.eye(e.m)
-        t_eta.append(jnp.broadcast_to(jnp.asarray(M)[:, None, :], (T, n, e.m)))
-        t += e.m
-    for shp, sz in zip(shapes_s, sizes_s):
-        M = np.zeros((T, sz), dtype=np.dtype(u.dtype))
-        M[t : t + sz] = np.eye(sz)
-        t_s.append(jnp.asarray(M.reshape((T,) + tuple(shp))))
-        t += sz
+    t_start = np.cumsum([0] + [e.m for e in etas] + sizes_s)
+    eye = np.eye(T, dtype=np.dtype(u.dtype))
+    t_eta = [
+        jnp.broadcast_to(jnp.asarray(eye[:, t_start[j] : t_start[j + 1]])[:, None, :],
+                         (T, n, e.m))  # fmt: skip
+        for j, e in enumerate(etas)
+    ]
+    t_s = [
+        jnp.asarray(eye[:, t_start[i] : t_start[i + 1]].reshape((T,) + tuple(shp)))
+        for i, shp in enumerate(shapes_s, start=len(etas))
+    ]
 
     def push(te, ts):
         return jax.jvp(grads, (etas_nm, ss), (te, ts), has_aux=True)
@@ -490,8 +491,7 @@ def value_grad_hessian(p: Plan, u, to_leaves, data_leaves, objective):
     # matrix X_j, everything it is contracted with (D-weighted copies of the
     # data matrices, the eta-gradient, the eta/global cross derivatives) goes
     # into one product X_j' [ ... ]: a single pass over X_j.
-    n_eta_t = sum(e.m for e in etas)
-    t_start = np.cumsum([0] + [e.m for e in etas])
+    n_eta_t = int(t_start[len(etas)])
     S = T - n_eta_t
     g_parts, rows = [], []
     for j, (Xj, ej) in enumerate(zip(Xs, etas)):

@@ -508,15 +508,17 @@ def _mu(link, eta):
         return np.asarray(link.inverse(jnp.asarray(eta)))
 
 
-def _nb_alpha(y, mu, wn):
-    """Method-of-moments NB2 dispersion, ``mean(((y - mu)^2 - mu) / mu^2)``, at least 0.1."""
-    return max(float(np.sum(wn * ((y - mu) ** 2 - mu) / mu**2) / np.sum(wn)), 0.1)
+def _moment_alpha(y, mu, w):
+    """Method-of-moments NB2 dispersion, the weighted mean of
+    ``((y - mu)^2 - mu) / mu^2`` (NumPy or JAX arrays; floored at 0.1 by the callers)."""
+    return (w * ((y - mu) ** 2 - mu) / mu**2).sum() / w.sum()
 
 
 def _nb_params(lnk, des, y, off, wn, beta0):
     """NB2 starting values: the coefficients and alpha by the method of moments."""
     mu = _mu(lnk, des.X @ beta0 + off)
-    return {**dict(zip(des.columns, beta0.tolist())), "alpha": _nb_alpha(y, mu, wn)}
+    alpha = max(float(_moment_alpha(y, mu, wn)), 0.1)
+    return {**dict(zip(des.columns, beta0.tolist())), "alpha": alpha}
 
 
 # IRLS steps of NB2 after the Poisson one in the start (see _nb_start), and
@@ -539,7 +541,7 @@ def _nb_start_program(link_name: str):
         return jnp.linalg.solve(WX.T @ X, WX.T @ (eta - off + (y - mu) / d))
 
     def alpha(y, mu, w):
-        return jnp.maximum(jnp.sum(w * ((y - mu) ** 2 - mu) / mu**2) / jnp.sum(w), 0.1)
+        return jnp.maximum(_moment_alpha(y, mu, w), 0.1)
 
     @jax.jit
     def program(X, y, w, off, rows):
