@@ -659,7 +659,13 @@ def fit(
             ),
             fisher=fisher_fn, weight_type=weight_type, source=source,
         )  # fmt: skip
-        fixed = [jnp.asarray(x, wdtype) for x in leaves]
+        # Host arrays go to the compiled program with its arguments (7 scalar
+        # leaves: 0.04 ms against 0.5 ms for a jnp.asarray each); JAX arrays
+        # and tracers stay where they are.
+        fixed = [
+            jnp.asarray(x, wdtype) if isinstance(x, jax.Array) else np.asarray(x, wdtype)
+            for x in leaves
+        ]
         run_static, run_data, run_w = static, jdata, w
         if shard is not None:
             run_data, run_w, n_pad = shard_observations(

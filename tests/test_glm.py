@@ -220,7 +220,7 @@ def test_negative_binomial_falls_back_to_the_poisson_start(monkeypatch):
     monkeypatch.setattr(G, "_poisson_start", spy)
     # A start far from the optimum cannot converge in 3 steps ...
     monkeypatch.setattr(
-        G, "_nb_start", lambda lnk, des, *a: {**dict.fromkeys(des.columns, 0.0), "alpha": 5.0}
+        G, "_nb_start", lambda lnk, cols, *a: {**dict.fromkeys(cols, 0.0), "alpha": 5.0}
     )
     res = glm(formula, RAND, family="negative_binomial", max_steps=3)
     assert calls == [1]
@@ -242,7 +242,7 @@ def test_negative_binomial_irls_start(monkeypatch):
     des = G.design(formula, RAND)
     y = np.asarray(des.y, dtype=np.float64)
     ones, zero = np.ones_like(y), np.zeros_like(y)
-    start = G._nb_start(G.LINKS["log"], des, y, zero, ones)
+    start = G._nb_start(G.LINKS["log"], des.columns, {"X": des.X, "y": y}, zero, ones)
     assert set(start) == set(des.columns) | {"alpha"} and start["alpha"] > 0
     # The same steps in NumPy: Poisson working weights mu, then NB2 ones.
     X = np.asarray(des.X)

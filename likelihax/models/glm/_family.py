@@ -216,17 +216,23 @@ def count_table(y, nobs: int):
 def lgamma_ratio(r, yi, grid):
     r""":math:`\log\Gamma(y_i + r) - \log\Gamma(r) = \sum_{j<y_i} \log(r + j)` for integer counts.
 
-    The cumulative sums over ``j = 0..K-1`` form a table of ``K + 1`` values,
+    The cumulative sums over ``j = 0..K-1`` form a table of ``K`` values,
     gathered at each row's count: ``K`` logarithms per evaluation instead of
     two log-gamma functions (and, under autodiff, digamma and trigamma) per
     row. Exact for integer ``y_i`` (the identity
     :math:`\Gamma(y + r) = \Gamma(r)\prod_{j<y}(r + j)`), and more accurate
     than the difference of two large log-gammas when :math:`r` is large
     (:math:`\alpha \to 0`).
+
+    Row ``i`` reads entry ``y_i - 1`` of the inclusive cumulative sum and
+    zeros ``y_i = 0`` with a select, rather than reading entry ``y_i`` of the
+    sum with a zero concatenated in front: XLA:CPU fuses the table into the
+    per-row loop, and a concatenation there compiles to a branch per row that
+    keeps the loop's logarithms and exponentials from being vectorized (NB2,
+    N = 1e5, one core: 2.1 ms against 1.4 ms for a log-likelihood value).
     """
-    logs = jnp.log(r + grid[0])
-    table = jnp.concatenate([jnp.zeros((1,), logs.dtype), jnp.cumsum(logs)])
-    return table[yi]
+    table = jnp.cumsum(jnp.log(r + grid[0]))
+    return jnp.where(yi > 0, table[jnp.maximum(yi - 1, 0)], 0.0)
 
 
 def _ll_negbin(y, eta, mu, link, m, phi, alpha, const=None, table=None):

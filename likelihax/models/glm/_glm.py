@@ -24,7 +24,7 @@ import numpy as np
 from ... import _warnings as W
 from ..._fit import fit as engine_fit
 from ..._precision import x64_scope
-from ...data._dataset import checked_view
+from ...data._dataset import checked_device, checked_view
 from ...model import constraints as C
 from ...model._model import Model
 from .._design import Design, check_rank, design, from_arrays
@@ -451,22 +451,27 @@ def glm(
         )
     if cov is None and not (w is not None and weight_type == "importance"):
         cov = "oim" if fam.has_alpha or canonical else "eim"
-    # des.X was checked finite when the design was built: the engine skips it.
-    data = {"y": y, "X": checked_view(des.X), "offset": off, "m": m,
-            "phi": np.float64(1.0)}  # fmt: skip
+    # Every field was checked finite above or when the design was built (or
+    # is computed from checked ones): the engine does not read them again.
+    # NB2 computes its start on the device first: X and y go there once.
+    data = {"y": checked_view(y), "X": checked_view(des.X), "offset": checked_view(off),
+            "m": checked_view(m), "phi": np.float64(1.0)}  # fmt: skip
     if fam.name == "binomial" and bool(np.all(m == 1.0)):
         data["const"] = np.zeros(n)  # log C(1, y) = 0 for 0/1 responses
     elif fam.name in CONST_TERMS:
-        data["const"] = const_terms(fam.name, y, m)
+        data["const"] = checked_view(const_terms(fam.name, y, m))
     constraints = None
     irls_start = False
+    edata = data  # the engine's data (the result keeps ``data``)
     if fam.has_alpha:
         data.update(count_table(y, n))
         if beta0 is None:
             # IRLS steps (one Poisson, then NB2 with alpha by moments) instead
             # of MASS::glm.nb's Poisson fit; if NB2 does not converge from
-            # there, it is refitted from the Poisson MLE (below).
-            params = _nb_start(lnk, des, y, off, wn)
+            # there, it is refitted from the Poisson MLE (below). X and y go
+            # to the device once, for the start and the fit.
+            edata = {**data, "X": checked_device(des.X), "y": checked_device(y)}
+            params = _nb_start(lnk, des.columns, edata, off, w)
             if params is None:
                 beta0 = _start(get_family("poisson"), lnk, des.X, y, np.ones_like(y),
                                wn, off, des.columns)  # fmt: skip
@@ -480,12 +485,13 @@ def glm(
                                method=method, cov=cov, fit_kwargs=fit_kwargs)  # fmt: skip
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit1 = engine(des.columns, params, data, constraints)
+        fit1 = engine(des.columns, params, edata, constraints)
         if irls_start and not bool(fit1.converged):
             del caught[:]
             beta0 = _poisson_start(lnk, des, y, off, w, weight_type, fit_kwargs)
             params = _nb_params(lnk, des, y, off, wn, beta0)
-            fit1 = engine(des.columns, params, data, constraints)
+            fit1 = engine(des.columns, params, edata, constraints)
+        fit1._data = data  # host arrays, as for every other fit
         # Aliased columns make the information singular; only then (or when it
         # is badly conditioned) is the design scanned for the columns to name.
         # A well-conditioned information proves full rank without a pass over X.
@@ -543,11 +549,13 @@ def _nb_start_program(link_name: str):
     def alpha(y, mu, w):
         return jnp.maximum(_moment_alpha(y, mu, w), 0.1)
 
+    def take(a, rows):  # rows of a per-row field (weights and offsets may be scalars)
+        return a if rows is None or jnp.ndim(a) == 0 else a[rows]
+
     @jax.jit
     def program(X, y, w, off, rows):
         full = (X, y, w, off)
-        if rows is not None:  # the steps on a sample of rows
-            X, y, w, off = (a[rows] for a in full)
+        X, y, w, off = (take(a, rows) for a in full)  # the steps on a sample of rows
         mu = fam.mustart(y, 1.0)
         eta = lnk.link(mu)
         beta = wls(X, eta, off, y, mu, w, mu)  # Poisson: V(mu) = mu
@@ -557,11 +565,12 @@ def _nb_start_program(link_name: str):
             mu = lnk.inverse(eta)
             nxt = wls(X, eta, off, y, mu, w, mu + alpha(y, mu, w) * mu**2)
             eta_nxt = X @ nxt + off
-            take = ok & valid(eta_nxt)
-            beta = jnp.where(take, nxt, beta)
-            eta = jnp.where(take, eta_nxt, eta)
+            take_it = ok & valid(eta_nxt)
+            beta = jnp.where(take_it, nxt, beta)
+            eta = jnp.where(take_it, eta_nxt, eta)
         X, y, w, off = full
         eta = X @ beta + off  # every row: valid, and alpha by moments
+        w = jnp.broadcast_to(w, y.shape)
         return beta, alpha(y, lnk.inverse(eta), w), ok & valid(eta)
 
     return program
@@ -576,7 +585,7 @@ def _sample_rows(n: int, size: int) -> np.ndarray:
     return rows
 
 
-def _nb_start(lnk, des, y, off, wn):
+def _nb_start(lnk, columns, data, off, w):
     r"""NB2 starting values, or ``None`` when no valid start is found this way.
 
     One IRLS step of the Poisson model from R's ``mustart`` (as for the other
@@ -589,8 +598,9 @@ def _nb_start(lnk, des, y, off, wn):
     sample of ``NB_START_ROWS`` rows: a start only has to be near the optimum,
     and the sample's estimate is within a few standard errors of it, where
     Newton's convergence is quadratic; the range of the mean and alpha are
-    then checked and computed on every row. One compiled call. On the
-    benchmark's N = 1e5 model the NB2 Newton iterations go from 7 (10
+    then checked and computed on every row. One compiled call, on the
+    device arrays ``data["X"]`` and ``data["y"]`` that the fit then uses. On
+    the benchmark's N = 1e5 model the NB2 Newton iterations go from 7 (10
     evaluations, from the Poisson step alone) to 3 (4 evaluations; 4 on all
     rows for 8 simulated data sets, 4.1 on average with the sample), and the
     start takes about half as long as on all rows (6 ms against 12 ms,
@@ -598,14 +608,18 @@ def _nb_start(lnk, des, y, off, wn):
     Estimates do not depend on the start beyond the convergence tolerance
     (tested).
     """
-    n = des.X.shape[0]
+    X = data["X"]
+    n = X.shape[0]
     rows = _sample_rows(n, NB_START_ROWS) if n > 2 * NB_START_ROWS else None
+    # Zero offsets and unit weights go in as scalars (no per-row transfer).
+    off = np.float64(0.0) if not np.any(off) else off
+    w = np.float64(1.0) if w is None else w
     with x64_scope():
-        beta, a0, ok = _nb_start_program(lnk.name)(des.X, y, wn, off, rows)
+        beta, a0, ok = _nb_start_program(lnk.name)(X, data["y"], w, off, rows)
         beta, a0 = np.asarray(beta), float(a0)
     if not bool(ok) or not (np.all(np.isfinite(beta)) and math.isfinite(a0)):
         return None
-    return {**dict(zip(des.columns, beta.tolist())), "alpha": a0}
+    return {**dict(zip(columns, beta.tolist())), "alpha": a0}
 
 
 def _poisson_start(lnk, des, y, off, w, weight_type, fit_kwargs):
