@@ -119,6 +119,7 @@ def _make_solver(method, dtype, tol, gtol, rtol):
 def _core(static: _Static, u0, fixed_leaves, data, weights):
     """The compiled fit: optimize, then information, diagnostics and covariance."""
     problem = Problem.from_static(static, fixed_leaves, data, weights)
+    problem = problem.with_transposed_data()
     if u0 is None:
         u0 = static.spec.to_unconstrained(fixed_leaves)
     gap = problem.separable_gap(u0)

@@ -412,16 +412,22 @@ def _eta_value_shape(e: _Eta, eta_nm):
     return eta_nm if e.data_is_lhs else eta_nm.T
 
 
-def value_grad_hessian(p: Plan, u, to_leaves, data_leaves, objective):
+def value_grad_hessian(p: Plan, u, to_leaves, data_leaves, objective, transposed=None):
     """``(f, g, H)`` of ``objective(terms)`` at ``u`` (module notes).
 
     ``to_leaves(u)`` gives the parameter leaves; ``objective(terms) -> scalar``
-    applies weights and masks (minus the sum).
+    applies weights and masks (minus the sum). ``transposed``: per data leaf,
+    its ``(k, n)`` transpose or None (see ``Problem.with_transposed_data``);
+    a data matrix that is a leaf with a transpose is contracted through it.
     """
     jx = p.jaxpr
     base = dict(zip(jx.constvars, p.consts))
-    base.update(zip(jx.invars[p.n_params :], data_leaves))
+    data_vars = jx.invars[p.n_params :]
+    base.update(zip(data_vars, data_leaves))
     etas, glob = p.etas, p.globals_
+    t_of = {}
+    if transposed is not None:
+        t_of = {v: t for v, t in zip(data_vars, transposed) if t is not None}
 
     # Parameter part: B_j and s as functions of u (no data rows are touched),
     # and the data operands (no parameters).
@@ -435,6 +441,11 @@ def value_grad_hessian(p: Plan, u, to_leaves, data_leaves, objective):
         )
 
     Xs = [_canon_data(e, d) for e, d in zip(etas, _run(jx, base, [e.data for e in etas]))]
+    # X' of each (n, p) data matrix: the stored transpose when there is one.
+    XTs = [
+        t_of[e.data] if e.data_obs_axis == 0 and e.data in t_of else X.T
+        for e, X in zip(etas, Xs)
+    ]
     th = theta(u)
     sizes_B = [X.shape[1] * e.m for X, e in zip(Xs, etas)]
     shapes_s = [v.aval.shape for v in glob]
@@ -452,7 +463,7 @@ def value_grad_hessian(p: Plan, u, to_leaves, data_leaves, objective):
         return out, ss
 
     Bs, ss = split(th)
-    etas_nm = [X @ B for X, B in zip(Xs, Bs)]
+    etas_nm = [XT.T @ B for XT, B in zip(XTs, Bs)]
 
     def F(eta_list, s_list):
         env = dict(base)
@@ -494,7 +505,7 @@ def value_grad_hessian(p: Plan, u, to_leaves, data_leaves, objective):
     n_eta_t = int(t_start[len(etas)])
     S = T - n_eta_t
     g_parts, rows = [], []
-    for j, (Xj, ej) in enumerate(zip(Xs, etas)):
+    for j, (Xj, ej, XjT) in enumerate(zip(Xs, etas, XTs)):
         dj = dge[j]  # (T, n, m_j): derivative of grad eta_j along each tangent
         cols, at, off = [], {}, 0
         for c1 in range(ej.m):
@@ -508,7 +519,7 @@ def value_grad_hessian(p: Plan, u, to_leaves, data_leaves, objective):
         off += ej.m
         if S:
             cols.append(jnp.moveaxis(dj[n_eta_t:], 0, -1).reshape(n, ej.m * S))
-        G = Xj.T @ jnp.concatenate(cols, axis=1)
+        G = XjT @ jnp.concatenate(cols, axis=1)
         pj = Xj.shape[1]
         g_parts.append(G[:, g_off : g_off + ej.m].reshape(-1))
         row = []

@@ -107,6 +107,8 @@ class Problem:
     fisher: Callable | None = None  # (params, data) -> (eta, c); module notes
     pin: Any = None  # (e, c): hold e.u at c (profile likelihood); see ``pinned``
     source: Any = None  # a likelihax.data source: blocks are read from it (module notes)
+    # Per data leaf: its (k, n) transpose, or None (see ``with_transposed_data``).
+    transposed: Any = None
 
     @classmethod
     def from_static(cls, static, fixed_leaves, data, weights, pin=None) -> "Problem":
@@ -116,6 +118,35 @@ class Problem:
             static.loglik, static.spec, fixed_leaves, data, static.nobs, static.chunk,
             weights, static.fisher, pin, source=static.source,
         )  # fmt: skip
+
+    def with_transposed_data(self) -> "Problem":
+        """This problem with a ``(k, n)`` copy of each ``(n, k)`` floating data matrix.
+
+        For a fit's compiled program, made once before the solver's loop. The
+        linear-predictor Hessian contracts the data matrix with its weighted
+        copy over the observations, ``X' [D X, ...]``; XLA:CPU computes that
+        product about twice as fast with ``X'`` stored row by row as with
+        ``X`` (N = 1e5, p = 6, one core: 0.8 ms against 1.6 ms), and the
+        linear predictor ``X b`` as fast. One copy per fit instead of a
+        transposition inside every evaluation; a matrix the evaluation does
+        not use is dropped by XLA. Not for chunked or streamed data (the
+        blocks are sliced from the rows) or a single observation.
+        """
+        if self.chunk or self.source is not None or self.data is None or self.nobs < 2:
+            return self
+        leaves = jax.tree_util.tree_leaves(self.data)
+        t = tuple(
+            jnp.transpose(x)
+            if (
+                jnp.ndim(x) == 2 and jnp.shape(x)[0] == self.nobs and jnp.shape(x)[1] > 1
+                and jnp.issubdtype(jnp.result_type(x), jnp.floating)
+            )
+            else None
+            for x in leaves
+        )  # fmt: skip
+        if not any(x is not None for x in t):
+            return self
+        return dataclasses.replace(self, transposed=t)
 
     def pinned(self, u):
         r"""``u`` with the coordinate ``e`` held at ``c`` when ``pin = (e, c)``.
@@ -191,9 +222,11 @@ class Problem:
         p = predictor.plan(fn, p_leaves, leaves, flags, n, u.shape[0])
         if p is None:
             return None
+        # Transposed copies apply to the whole data only (no chunks).
+        trans = self.transposed if data is self.data else None
         return predictor.value_grad_hessian(
             p, u, lambda v: jax.tree_util.tree_leaves(self.params(v)), leaves,
-            lambda t: _objective(t, w, mask),
+            lambda t: _objective(t, w, mask), transposed=trans,
         )
 
     def _vg(self, u, data, w=None, mask=None):
