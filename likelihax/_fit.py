@@ -187,7 +187,7 @@ def _curvature_probe(problem, static, u, f, eig):
     d = scale * Q[:, 0] / jnp.sqrt(jnp.where(pd, lo, 1.0))
     # Both points in one batched evaluation: one pass over the data, and one
     # copy of the log-likelihood in the compiled program instead of two.
-    fpm = jax.vmap(problem.value)(jnp.stack([u + d, u - d]))
+    fpm = problem.values(jnp.stack([u + d, u - d]))
     worst = jnp.min(jnp.where(jnp.isfinite(fpm), fpm, jnp.inf))
     return jnp.where(pd, worst - f, jnp.nan)
 

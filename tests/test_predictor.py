@@ -127,6 +127,16 @@ def test_hessian_matches_jax_hessian(name, weighted):
         assert float(f) == pytest.approx(float(f0), rel=1e-12)
         np.testing.assert_allclose(g, g0, rtol=1e-9, atol=1e-12 * float(jnp.max(jnp.abs(g0))))
         np.testing.assert_allclose(H, H0, rtol=1e-9, atol=1e-12 * float(jnp.max(jnp.abs(H0))))
+        # The same through the stored transposes of the data matrices (a
+        # fit's program) and, for a few points at once, the values.
+        prt = pr.with_transposed_data()
+        assert prt.transposed is not None
+        f1, g1, H1 = jax.jit(prt.value_grad_hessian)(u)
+        assert float(f1) == pytest.approx(float(f0), rel=1e-12)
+        np.testing.assert_allclose(g1, g0, rtol=1e-9, atol=1e-12 * float(jnp.max(jnp.abs(g0))))
+        np.testing.assert_allclose(H1, H0, rtol=1e-9, atol=1e-12 * float(jnp.max(jnp.abs(H0))))
+        U = jnp.stack([u, u0, 0.5 * u])
+        np.testing.assert_allclose(jax.jit(prt.values)(U), jax.vmap(pr.value)(U), rtol=1e-12)
 
 
 def test_fit_matches_plain_hessian_fit(monkeypatch):

@@ -195,10 +195,11 @@ class Problem:
     def _value(self, u, data, w=None, mask=None):
         return _objective(self.loglik_terms(u, data), w, mask)
 
-    def _vgh_predictor(self, u, data, w=None, mask=None):
-        """``(f, g, H)`` through the linear predictors, or None (see ``_predictor``)."""
+    def _predictor_plan(self, u, data):
+        """``(plan, data leaves)`` for the linear-predictor path, or None (see
+        ``_predictor``)."""
         if (
-            self.source is not None or self.data is None or u.shape[0] < 3
+            self.source is not None or self.data is None or u.shape[-1] < 3
             or _under_vmap()
         ):  # fmt: skip
             return None  # (fewer than 3 parameters: never fewer tangents)
@@ -219,14 +220,40 @@ class Problem:
                 jax.tree_util.tree_unflatten(tdef, lv[n_p:]),
             )
 
-        p = predictor.plan(fn, p_leaves, leaves, flags, n, u.shape[0])
-        if p is None:
+        p = predictor.plan(fn, p_leaves, leaves, flags, n, u.shape[-1])
+        return None if p is None else (p, leaves)
+
+    def _vgh_predictor(self, u, data, w=None, mask=None):
+        """``(f, g, H)`` through the linear predictors, or None (see ``_predictor``)."""
+        found = self._predictor_plan(u, data)
+        if found is None:
             return None
+        from . import _predictor as predictor
+
+        p, leaves = found
         # Transposed copies apply to the whole data only (no chunks).
         trans = self.transposed if data is self.data else None
         return predictor.value_grad_hessian(
             p, u, lambda v: jax.tree_util.tree_leaves(self.params(v)), leaves,
             lambda t: _objective(t, w, mask), transposed=trans,
+        )
+
+    def values(self, U):
+        """The objective at each of a few points, the rows of ``U`` (K, k):
+        ``vmap`` of :meth:`value`, or, for a model with linear predictors and
+        the whole data at once, one evaluation per point through them (see
+        ``_predictor.values``)."""
+        found = None if self.chunk or self.pin is not None else self._predictor_plan(
+            U[0], self.data
+        )
+        if found is None:
+            return jax.vmap(self.value)(U)
+        from . import _predictor as predictor
+
+        p, leaves = found
+        return predictor.values(
+            p, U, lambda v: jax.tree_util.tree_leaves(self.params(v)), leaves,
+            lambda t: _objective(t, self.weights), transposed=self.transposed,
         )
 
     def _vg(self, u, data, w=None, mask=None):
