@@ -49,7 +49,8 @@ def _field_name(path) -> str:
 
 
 class _Checked(np.ndarray):
-    """A read-only view of a float array that likelihax has already checked finite.
+    """A read-only view of an array that likelihax has already checked (floats
+    finite, integers exactly representable in the working precision).
 
     A model that validates its design matrix (``lx.glm``) hands the engine this
     view, so :func:`prepare_data` does not read the matrix a second time for
@@ -230,7 +231,10 @@ def prepare_data(data: Any, dtype) -> Any:
             host.append((len(out), _host_copy(x, dtype)))
             out.append(None)
         elif x.dtype.kind in "iu":
-            if x.size and np.abs(x.astype(np.float64)).max() > limit:
+            if (
+                not isinstance(leaf, _Checked)  # (a model's own small integers)
+                and x.size and np.abs(x.astype(np.float64)).max() > limit
+            ):  # fmt: skip
                 raise ValueError(
                     f"Data field '{name}' holds integers larger than {limit:.0f} in "
                     f"magnitude, which {np.dtype(dtype).name} cannot represent "

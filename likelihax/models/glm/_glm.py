@@ -131,7 +131,7 @@ def _response(fam: Family, des: Design, trials):
     y = np.asarray(y, dtype=np.float64)
     if trials is not None and fam.name != "binomial":
         raise ValueError("`trials` applies to the binomial family only.")
-    m = np.ones_like(y)
+    m = _filled(1.0, y.shape[0])
     if fam.name == "binomial":
         if trials is None:
             _bad_rows(~((y == 0) | (y == 1)), des.rows, "are not 0 or 1",
@@ -265,9 +265,18 @@ def _lean(data: dict) -> dict:
     out = dict(data)
     for key, value in (("offset", 0.0), ("m", 1.0), ("const", 0.0)):
         x = out.get(key)
-        if isinstance(x, np.ndarray) and x.ndim == 1 and bool(np.all(x == value)):
+        if isinstance(x, np.ndarray) and x.ndim == 1 and (
+            (x.strides == (0,) and x.size and x[0] == value)  # a _filled() row
+            or bool(np.all(x == value))
+        ):
             out[key] = np.float64(value)
     return out
+
+
+def _filled(value: float, n: int) -> np.ndarray:
+    """``n`` copies of ``value`` as a read-only view of one number (no memory,
+    and :func:`_lean` knows it without reading ``n`` values)."""
+    return np.broadcast_to(np.float64(value), (n,))
 
 
 def _engine(fam, link, columns, params, data, constraints, *, w, weight_type, method,
@@ -421,7 +430,7 @@ def glm(
                   exposure=exposure, trials=trials, missing=missing, columns=columns)  # fmt: skip
     y, m = _response(fam, des, des.extra.get("trials"))
     n = des.nobs
-    off = des.extra.get("offset", np.zeros(n))
+    off = des.extra.get("offset", _filled(0.0, n))
     if "exposure" in des.extra:
         ex = des.extra["exposure"]
         _bad_rows(~(ex > 0), des.rows, "have exposure <= 0", "Exposure must be > 0.")
@@ -457,9 +466,10 @@ def glm(
     data = {"y": checked_view(y), "X": checked_view(des.X), "offset": checked_view(off),
             "m": checked_view(m), "phi": np.float64(1.0)}  # fmt: skip
     if fam.name == "binomial" and bool(np.all(m == 1.0)):
-        data["const"] = np.zeros(n)  # log C(1, y) = 0 for 0/1 responses
+        data["const"] = _filled(0.0, n)  # log C(1, y) = 0 for 0/1 responses
     elif fam.name in CONST_TERMS:
-        data["const"] = checked_view(const_terms(fam.name, y, m))
+        # Poisson and NB2 responses passed their support check (counts).
+        data["const"] = checked_view(const_terms(fam.name, y, m, counts=fam.name != "binomial"))
     constraints = None
     irls_start = False
     edata = data  # the engine's data (the result keeps ``data``)
