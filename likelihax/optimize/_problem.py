@@ -65,6 +65,12 @@ from ._structured import jacfwd
 
 __all__ = ["Problem"]
 
+# From this many observations (evaluated all at once) a fit's program keeps a
+# transposed copy of its data matrices and evaluates the curvature probe's
+# points through the linear predictors: faster to run, slower to compile
+# (see ``Problem.with_transposed_data`` and ``Problem.values``).
+LARGE_ROWS = 4096
+
 
 def _under_vmap() -> bool:
     """True while tracing under ``jax.vmap`` (batched refits: bootstrap, profiles).
@@ -130,9 +136,13 @@ class Problem:
         linear predictor ``X b`` as fast. One copy per fit instead of a
         transposition inside every evaluation; a matrix the evaluation does
         not use is dropped by XLA. Not for chunked or streamed data (the
-        blocks are sliced from the rows) or a single observation.
+        blocks are sliced from the rows), nor below ``LARGE_ROWS`` rows, where
+        the program's compile time matters more than its run time.
         """
-        if self.chunk or self.source is not None or self.data is None or self.nobs < 2:
+        if (
+            self.chunk or self.source is not None or self.data is None
+            or self.nobs < LARGE_ROWS
+        ):  # fmt: skip
             return self
         leaves = jax.tree_util.tree_leaves(self.data)
         t = tuple(
@@ -241,10 +251,13 @@ class Problem:
     def values(self, U):
         """The objective at each of a few points, the rows of ``U`` (K, k):
         ``vmap`` of :meth:`value`, or, for a model with linear predictors and
-        the whole data at once, one evaluation per point through them (see
+        the whole data at once (at least ``LARGE_ROWS`` rows; ``vmap``
+        compiles faster), one evaluation per point through them (see
         ``_predictor.values``)."""
-        found = None if self.chunk or self.pin is not None else self._predictor_plan(
-            U[0], self.data
+        found = (
+            None
+            if self.chunk or self.pin is not None or self.nobs < LARGE_ROWS
+            else self._predictor_plan(U[0], self.data)
         )
         if found is None:
             return jax.vmap(self.value)(U)
