@@ -230,6 +230,33 @@ def test_negative_binomial_falls_back_to_the_poisson_start(monkeypatch):
     _close(res.coef, reference.coef, rtol=1e-4)
 
 
+def test_negative_binomial_start_outside_the_range_falls_back(monkeypatch):
+    """A start whose log-likelihood is not finite on some row (a sampled start
+    is checked on the fit's first evaluation, not on every row beforehand)
+    makes glm() refit from the Poisson MLE, to the same optimum."""
+    from likelihax.models.glm import _glm as G
+
+    formula = "mdvis ~ lncoins + idp + lpi + fmde"
+    reference = glm(formula, RAND, family="negative_binomial")
+    calls = []
+    real = G._poisson_start
+
+    def spy(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(G, "_poisson_start", spy)
+    # exp(800) overflows: the start's log-likelihood is not finite.
+    monkeypatch.setattr(
+        G, "_nb_start",
+        lambda lnk, cols, *a: {**dict.fromkeys(cols, 0.0), "Intercept": 800.0, "alpha": 1.0},
+    )  # fmt: skip
+    res = glm(formula, RAND, family="negative_binomial")
+    assert calls == [1] and res.converged
+    _close(res.coef, reference.coef, rtol=1e-7)
+    _close(res.alpha, reference.alpha, rtol=1e-7)
+
+
 def test_negative_binomial_irls_start(monkeypatch):
     """The NB2 start (one Poisson and two NB2 IRLS steps, alpha by moments)
     is inside the model, reaches the MLE in fewer Newton steps than the
@@ -278,8 +305,8 @@ def test_negative_binomial_start_on_a_sample_of_rows(monkeypatch):
     seen = []
     real = G._nb_start_program
 
-    def spy(name):
-        prog = real(name)
+    def spy(name, *args):
+        prog = real(name, *args)
 
         def run(X, y, w, off, rows):
             seen.append(None if rows is None else len(rows))

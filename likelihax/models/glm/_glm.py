@@ -495,8 +495,15 @@ def glm(
                                method=method, cov=cov, fit_kwargs=fit_kwargs)  # fmt: skip
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit1 = engine(des.columns, params, edata, constraints)
-        if irls_start and not bool(fit1.converged):
+        try:
+            fit1 = engine(des.columns, params, edata, constraints)
+        except ValueError:
+            # (A start from a sample of rows can leave the range of the mean
+            # on a row outside the sample; a data problem raises again below.)
+            if not irls_start:
+                raise
+            fit1 = None
+        if irls_start and (fit1 is None or not bool(fit1.converged)):
             del caught[:]
             beta0 = _poisson_start(lnk, des, y, off, w, weight_type, fit_kwargs)
             params = _nb_params(lnk, des, y, off, wn, beta0)
@@ -544,8 +551,9 @@ NB_START_ROWS = 32_768
 
 
 @functools.cache
-def _nb_start_program(link_name: str):
-    """Compiled NB2 start for one link (see :func:`_nb_start`)."""
+def _nb_start_program(link_name: str, tail: bool = True):
+    """Compiled NB2 start for one link (see :func:`_nb_start`); ``tail=False``:
+    alpha from the sample too, and no check of the start on every row."""
     fam, lnk = get_family("negative_binomial"), LINKS[link_name]
 
     def valid(eta):
@@ -587,9 +595,11 @@ def _nb_start_program(link_name: str):
             return beta, eta, lnk.inverse(eta), ok
 
         beta0 = jnp.zeros(X.shape[1], X.dtype)
-        beta, _, _, ok = jax.lax.fori_loop(
+        beta, _, mu_s, ok = jax.lax.fori_loop(
             0, 1 + NB_START_STEPS, step, (beta0, eta0, mu0, jnp.asarray(True))
         )
+        if not tail:
+            return beta, alpha(y, mu_s, jnp.broadcast_to(w, y.shape)), ok
         X, y, w, off = full
         eta = X @ beta + off  # every row: valid, and alpha by moments
         w = jnp.broadcast_to(w, y.shape)
@@ -637,7 +647,11 @@ def _nb_start(lnk, columns, data, off, w):
     off = np.float64(0.0) if not np.any(off) else off
     w = np.float64(1.0) if w is None else w
     with x64_scope():
-        beta, a0, ok = _nb_start_program(lnk.name)(X, data["y"], w, off, rows)
+        # The log link maps every finite linear predictor into the range of
+        # the mean, so its start is not checked on every row here: the fit's
+        # first evaluation does that (and glm() falls back when it fails).
+        program = _nb_start_program(lnk.name, lnk.name != "log" or rows is None)
+        beta, a0, ok = program(X, data["y"], w, off, rows)
         beta, a0 = np.asarray(beta), float(a0)
     if not bool(ok) or not (np.all(np.isfinite(beta)) and math.isfinite(a0)):
         return None
