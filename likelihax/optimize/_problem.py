@@ -65,10 +65,11 @@ from ._structured import jacfwd
 
 __all__ = ["Problem"]
 
-# From this many observations (evaluated all at once) a fit's program keeps a
-# transposed copy of its data matrices and evaluates the curvature probe's
-# points through the linear predictors: faster to run, slower to compile
-# (see ``Problem.with_transposed_data`` and ``Problem.values``).
+# From this many observations (evaluated all at once) a fit's program on the
+# CPU keeps a transposed copy of its data matrices and evaluates the curvature
+# probe's points through the linear predictors: faster to run, slower to
+# compile (see ``Problem.with_transposed_data`` and ``Problem.values``). Both
+# answer XLA:CPU's code generation; other backends keep the plain program.
 LARGE_ROWS = 4096
 
 
@@ -141,7 +142,7 @@ class Problem:
         """
         if (
             self.chunk or self.source is not None or self.data is None
-            or self.nobs < LARGE_ROWS
+            or self.nobs < LARGE_ROWS or jax.default_backend() != "cpu"
         ):  # fmt: skip
             return self
         leaves = jax.tree_util.tree_leaves(self.data)
@@ -257,8 +258,9 @@ class Problem:
         found = (
             None
             if self.chunk or self.pin is not None or self.nobs < LARGE_ROWS
+            or jax.default_backend() != "cpu"
             else self._predictor_plan(U[0], self.data)
-        )
+        )  # fmt: skip
         if found is None:
             return jax.vmap(self.value)(U)
         from . import _predictor as predictor
