@@ -203,9 +203,13 @@ def test_negative_binomial_start_is_used():
     _close(zeros.alpha, default.alpha)
 
 
-def test_negative_binomial_falls_back_to_the_poisson_start(monkeypatch):
-    """When NB2 does not converge from its IRLS start, glm() refits from the
-    Poisson MLE (MASS::glm.nb's start) and reports that fit."""
+@pytest.mark.parametrize("case", ["no_convergence", "not_finite"])
+def test_negative_binomial_falls_back_to_the_poisson_start(monkeypatch, case):
+    """When NB2 does not converge from its IRLS start, or the start's
+    log-likelihood is not finite on some row (a start from a sample of rows is
+    checked by the fit's first evaluation, not on every row beforehand),
+    glm() refits from the Poisson MLE (MASS::glm.nb's start) and reports
+    that fit."""
     from likelihax.models.glm import _glm as G
 
     formula = "mdvis ~ lncoins + idp + lpi + fmde"
@@ -218,43 +222,25 @@ def test_negative_binomial_falls_back_to_the_poisson_start(monkeypatch):
         return real(*a, **k)
 
     monkeypatch.setattr(G, "_poisson_start", spy)
-    # A start far from the optimum cannot converge in 3 steps ...
+    # A start far from the optimum cannot converge in 3 steps; exp(800)
+    # overflows, so that start's log-likelihood is not finite.
+    start, kw = {
+        "no_convergence": ({"alpha": 5.0}, {"max_steps": 3}),
+        "not_finite": ({"Intercept": 800.0, "alpha": 1.0}, {}),
+    }[case]
     monkeypatch.setattr(
-        G, "_nb_start", lambda lnk, cols, *a: {**dict.fromkeys(cols, 0.0), "alpha": 5.0}
+        G, "_nb_start", lambda lnk, cols, *a: {**dict.fromkeys(cols, 0.0), **start}
     )
-    res = glm(formula, RAND, family="negative_binomial", max_steps=3)
-    assert calls == [1]
-    # ... and the refit from the Poisson MLE uses the same step limit.
-    assert int(res.fit.iterations) <= 3
-    assert res.converged  # the stopping rule met from the Poisson MLE (no polish step)
-    _close(res.coef, reference.coef, rtol=1e-4)
-
-
-def test_negative_binomial_start_outside_the_range_falls_back(monkeypatch):
-    """A start whose log-likelihood is not finite on some row (a sampled start
-    is checked on the fit's first evaluation, not on every row beforehand)
-    makes glm() refit from the Poisson MLE, to the same optimum."""
-    from likelihax.models.glm import _glm as G
-
-    formula = "mdvis ~ lncoins + idp + lpi + fmde"
-    reference = glm(formula, RAND, family="negative_binomial")
-    calls = []
-    real = G._poisson_start
-
-    def spy(*a, **k):
-        calls.append(1)
-        return real(*a, **k)
-
-    monkeypatch.setattr(G, "_poisson_start", spy)
-    # exp(800) overflows: the start's log-likelihood is not finite.
-    monkeypatch.setattr(
-        G, "_nb_start",
-        lambda lnk, cols, *a: {**dict.fromkeys(cols, 0.0), "Intercept": 800.0, "alpha": 1.0},
-    )  # fmt: skip
-    res = glm(formula, RAND, family="negative_binomial")
+    res = glm(formula, RAND, family="negative_binomial", **kw)
     assert calls == [1] and res.converged
-    _close(res.coef, reference.coef, rtol=1e-7)
-    _close(res.alpha, reference.alpha, rtol=1e-7)
+    if case == "no_convergence":
+        # The refit from the Poisson MLE uses the same step limit: the
+        # stopping rule is met there without the polish step.
+        assert int(res.fit.iterations) <= 3
+        _close(res.coef, reference.coef, rtol=1e-4)
+    else:
+        _close(res.coef, reference.coef, rtol=1e-7)
+        _close(res.alpha, reference.alpha, rtol=1e-7)
 
 
 def test_negative_binomial_irls_start(monkeypatch):
