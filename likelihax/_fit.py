@@ -185,8 +185,9 @@ def _curvature_probe(problem, static, u, f, eig):
     lo = lam[0]
     pd = (lo > 0) & jnp.all(jnp.isfinite(lam))
     d = scale * Q[:, 0] / jnp.sqrt(jnp.where(pd, lo, 1.0))
-    # Both points in one batched evaluation: one pass over the data, and one
-    # copy of the log-likelihood in the compiled program instead of two.
+    # Both points in one call: a batched evaluation (one copy of the
+    # log-likelihood in the program), or for large data one evaluation per
+    # point through the linear predictors (see Problem.values).
     fpm = problem.values(jnp.stack([u + d, u - d]))
     worst = jnp.min(jnp.where(jnp.isfinite(fpm), fpm, jnp.inf))
     return jnp.where(pd, worst - f, jnp.nan)

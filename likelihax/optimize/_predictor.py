@@ -418,8 +418,8 @@ def _pieces(p: Plan, to_leaves, data_leaves, objective, transposed):
     Returns ``theta`` (u -> the flat predictor coefficients and globals, no
     data rows touched), ``split`` (that vector -> coefficient matrices and
     globals), the data matrices ``Xs`` (n, p_j), their transposes ``XTs``
-    (the stored copy where ``transposed`` has one) and ``F`` (predictors
-    and globals -> the objective).
+    (the stored copy where ``transposed`` has one), ``F`` (predictors and
+    globals -> the objective) and the globals' shapes and sizes.
     """
     jx = p.jaxpr
     base = dict(zip(jx.constvars, p.consts))
@@ -470,7 +470,7 @@ def _pieces(p: Plan, to_leaves, data_leaves, objective, transposed):
         (terms,) = _run(jx, env, jx.outvars)
         return objective(terms)
 
-    return theta, split, Xs, XTs, F, sizes_s
+    return theta, split, Xs, XTs, F, (shapes_s, sizes_s)
 
 
 def values(p: Plan, U, to_leaves, data_leaves, objective, transposed=None):
@@ -500,9 +500,9 @@ def value_grad_hessian(p: Plan, u, to_leaves, data_leaves, objective, transposed
     a data matrix that is a leaf with a transpose is contracted through it.
     """
     etas, glob = p.etas, p.globals_
-    theta, split, Xs, XTs, F, sizes_s = _pieces(p, to_leaves, data_leaves, objective,
-                                                transposed)  # fmt: skip
-    shapes_s = [v.aval.shape for v in glob]
+    theta, split, Xs, XTs, F, (shapes_s, sizes_s) = _pieces(
+        p, to_leaves, data_leaves, objective, transposed
+    )
     th = theta(u)
     Bs, ss = split(th)
     etas_nm = [XT.T @ B for XT, B in zip(XTs, Bs)]

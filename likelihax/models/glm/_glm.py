@@ -462,14 +462,13 @@ def glm(
         cov = "oim" if fam.has_alpha or canonical else "eim"
     # Every field was checked finite above or when the design was built (or
     # is computed from checked ones): the engine does not read them again.
-    # NB2 computes its start on the device first: X and y go there once.
     data = {"y": checked_view(y), "X": checked_view(des.X), "offset": checked_view(off),
             "m": checked_view(m), "phi": np.float64(1.0)}  # fmt: skip
     if fam.name == "binomial" and bool(np.all(m == 1.0)):
         data["const"] = _filled(0.0, n)  # log C(1, y) = 0 for 0/1 responses
     elif fam.name in CONST_TERMS:
         # Poisson and NB2 responses passed their support check (counts).
-        data["const"] = checked_view(const_terms(fam.name, y, m, counts=fam.name != "binomial"))
+        data["const"] = checked_view(const_terms(fam.name, y, m, counts=True))
     constraints = None
     irls_start = False
     edata = data  # the engine's data (the result keeps ``data``)
@@ -553,7 +552,8 @@ NB_START_ROWS = 32_768
 @functools.cache
 def _nb_start_program(link_name: str, tail: bool = True):
     """Compiled NB2 start for one link (see :func:`_nb_start`); ``tail=False``:
-    alpha from the sample too, and no check of the start on every row."""
+    alpha from the rows of the steps too, and no further check of the start
+    on every row."""
     fam, lnk = get_family("negative_binomial"), LINKS[link_name]
 
     def valid(eta):
@@ -651,10 +651,11 @@ def _nb_start(lnk, columns, data, off, w):
     off = np.float64(0.0) if not np.any(off) else off
     w = np.float64(1.0) if w is None else w
     with x64_scope():
-        # The log link maps every finite linear predictor into the range of
-        # the mean, so its start is not checked on every row here: the fit's
-        # first evaluation does that (and glm() falls back when it fails).
-        program = _nb_start_program(lnk.name, lnk.name != "log" or rows is None)
+        # Without a sample the steps already saw every row. With one, the log
+        # link maps every finite linear predictor into the range of the mean,
+        # so its start is not checked on every row here: the fit's first
+        # evaluation does that (and glm() falls back when it fails).
+        program = _nb_start_program(lnk.name, rows is not None and lnk.name != "log")
         beta, a0, ok = program(X, data["y"], w, off, rows)
         beta, a0 = np.asarray(beta), float(a0)
     if not bool(ok) or not (np.all(np.isfinite(beta)) and math.isfinite(a0)):
