@@ -220,3 +220,60 @@ def test_batched_refits_use_the_autodiff_hessian():
     assert seen == [None]
     H = jax.vmap(lambda u: pr.value_grad_hessian(u)[2])(U)
     np.testing.assert_allclose(H, jax.vmap(jax.hessian(pr.value))(U), rtol=1e-10)
+
+
+def _nb_problem(n_rows, seed=5):
+    """An NB2 problem with ``n_rows`` rows (the ``negbin`` model above)."""
+    r = np.random.default_rng(seed)
+    Xn = r.standard_normal((n_rows, p))
+    mu = np.exp(0.3 + Xn @ np.array([0.4, -0.3, 0.2]))
+    yc = r.negative_binomial(2.0, 2.0 / (2.0 + mu)).astype(float)
+    data = prepare_data({"X": Xn, "y": yc, "yi": yc.astype(np.int32),
+                         "grid": np.arange(max(int(yc.max()), 1), dtype=float)[None, :]},
+                        np.float64)  # fmt: skip
+    spec, leaves = build_spec({"a": 0.0, "b": np.zeros(p), "alpha": 1.0},
+                              {"alpha": lx.constraints.positive})  # fmt: skip
+    static = _Static(loglik=negbin, spec=spec, solver=None, cov="oim", max_steps=100,
+                     nobs=n_rows, per_obs=True, verbose=False, info_tol=1e-10)  # fmt: skip
+    fixed = [jnp.asarray(x, jnp.float64) for x in leaves]
+    pr = Problem.from_static(static, fixed, data, None).with_transposed_data()
+    return pr, spec.to_unconstrained(fixed)
+
+
+def test_newton_chord_steps_report_the_exact_point(monkeypatch):
+    """With chord steps (value and gradient only, the previous Hessian) the
+    reported point is still evaluated fully: its value, gradient and Hessian
+    are jax's at that point; the estimate equals Newton's without them."""
+    from likelihax.optimize import _newton
+    from likelihax.optimize._loop import run
+
+    pr, u0 = _nb_problem(5000)
+    assert pr.chord_steps
+    solve = jax.jit(lambda u: run(_newton.Newton(), pr, u, 100))
+    s = solve(u0)
+    assert int(s.code) == 0 and bool(s.fresh)
+    assert int(s.n_hess) < int(s.n_eval)  # at least one chord step was taken
+    np.testing.assert_allclose(s.f, pr.value(s.u), rtol=1e-13)
+    np.testing.assert_allclose(s.g, jax.grad(pr.value)(s.u), rtol=1e-9, atol=1e-9)
+    H = jax.hessian(pr.value)(s.u)
+    np.testing.assert_allclose(s.H, H, rtol=1e-9, atol=1e-9 * float(jnp.max(jnp.abs(H))))
+    se = np.sqrt(np.diag(np.linalg.inv(np.asarray(H))))
+
+    monkeypatch.setattr(_newton, "CHORD_EDM", -1.0)  # never: full Newton steps
+    s_newton = jax.jit(lambda u: run(_newton.Newton(), pr, u, 100))(u0)
+    assert int(s_newton.n_hess) == int(s_newton.n_eval)
+    assert np.all(np.abs(np.asarray(s.u - s_newton.u)) < 1e-7 * se)
+    assert float(s.f) == pytest.approx(float(s_newton.f), rel=1e-14)
+
+
+def test_newton_takes_no_chord_steps_when_batched_or_small():
+    from likelihax.optimize._newton import Newton
+    from likelihax.optimize._loop import run
+
+    pr, u0 = _nb_problem(5000)
+    many = jax.jit(jax.vmap(lambda u: run(Newton(), pr, u, 100)))(jnp.stack([u0, u0 + 0.1]))
+    np.testing.assert_array_equal(many.n_hess, many.n_eval)  # vmap: lax.cond evaluates both
+    small, u0s = _nb_problem(500)
+    assert not small.chord_steps
+    s = jax.jit(lambda u: run(Newton(), small, u, 100))(u0s)
+    assert int(s.code) == 0 and int(s.n_hess) == int(s.n_eval)

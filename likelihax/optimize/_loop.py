@@ -72,6 +72,9 @@ def run(solver, problem, u0, max_steps: int, verbose: bool = False):
     state = jax.lax.while_loop(cond, body, state)
     # A solver that met its stopping rule but ran out of steps for its final
     # move (Newton's extra step) has still converged.
-    finished = state.done | getattr(state, "final_step", False)
+    # (Not when that iterate was a chord step: its Hessian is not its own.)
+    finished = state.done | (
+        getattr(state, "final_step", False) & getattr(state, "fresh", True)
+    )
     code = jnp.where(finished, state.code, Status.max_steps.value)
     return state._replace(code=code.astype(jnp.int32))

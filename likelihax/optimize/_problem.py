@@ -126,6 +126,14 @@ class Problem:
             weights, static.fisher, pin, source=static.source,
         )  # fmt: skip
 
+    @property
+    def chord_steps(self) -> bool:
+        """Whether Newton may take chord steps here (see ``_newton``): at
+        least ``LARGE_ROWS`` observations, where a value and gradient cost
+        clearly less than a full evaluation, and not under ``vmap``, where
+        ``lax.cond`` would evaluate both branches."""
+        return self.nobs >= LARGE_ROWS and not _under_vmap()
+
     def with_transposed_data(self) -> "Problem":
         """This problem with a ``(k, n)`` copy of each ``(n, k)`` floating data matrix.
 
