@@ -277,3 +277,46 @@ def test_newton_takes_no_chord_steps_when_batched_or_small():
     assert not small.chord_steps
     s = jax.jit(lambda u: run(Newton(), small, u, 100))(u0s)
     assert int(s.code) == 0 and int(s.n_hess) == int(s.n_eval)
+
+
+def test_fisher_scoring_chord_steps_report_the_exact_point(monkeypatch):
+    """Fisher scoring (a probit model, not canonical) with chord steps: the
+    reported expected information is the model's at the reported point, and
+    the estimate equals Fisher scoring's without chord steps."""
+    from likelihax.optimize import _newton
+    from likelihax.optimize._loop import run
+
+    def probit(pr, d):
+        eta = d["X"] @ pr["b"]
+        return jnp.where(d["y"] > 0, jst.norm.logcdf(eta), jst.norm.logcdf(-eta))
+
+    def probit_fisher(pr, d):
+        eta = d["X"] @ pr["b"]
+        mu = jst.norm.cdf(eta)
+        return eta, jst.norm.pdf(eta) ** 2 / (mu * (1 - mu))
+
+    r = np.random.default_rng(3)
+    n = 6000
+    Xn = np.column_stack([np.ones(n), r.standard_normal((n, 2))])
+    yb = (r.random(n) < 1 / (1 + np.exp(-Xn @ np.array([0.2, 0.8, -0.5])))).astype(float)
+    data = prepare_data({"X": Xn, "y": yb}, np.float64)
+    spec, leaves = build_spec({"b": np.zeros(3)}, {})
+    static = _Static(loglik=probit, spec=spec, solver=None, cov="eim", max_steps=100,
+                     nobs=n, per_obs=True, verbose=False, info_tol=1e-10,
+                     fisher=probit_fisher)  # fmt: skip
+    fixed = [jnp.asarray(x, jnp.float64) for x in leaves]
+    pr = Problem.from_static(static, fixed, data, None)
+    u0 = spec.to_unconstrained(fixed)
+    scoring = _newton.Newton(tol=1e-15, information="expected")
+    s = jax.jit(lambda u: run(scoring, pr, u, 100))(u0)
+    assert int(s.code) == 0 and bool(s.fresh)
+    assert int(s.n_hess) < int(s.n_eval)
+    f, g, info = jax.jit(pr.value_grad_fisher)(s.u)
+    np.testing.assert_allclose(s.f, f, rtol=1e-14)
+    np.testing.assert_allclose(s.H, info, rtol=1e-12)
+    se = np.sqrt(np.diag(np.linalg.inv(np.asarray(info))))
+
+    monkeypatch.setattr(_newton, "CHORD_EDM", -1.0)
+    s_plain = jax.jit(lambda u: run(scoring, pr, u, 100))(u0)
+    assert int(s_plain.n_hess) == int(s_plain.n_eval)
+    assert np.all(np.abs(np.asarray(s.u - s_plain.u)) < 1e-7 * se)

@@ -37,8 +37,9 @@ go from (full, full, full, full) to (full, full, gradient only, full); a
 value and gradient cost about 60% of a value, gradient and Hessian there.
 Only for a problem that allows it (:attr:`Problem.chord_steps`: at least
 ``LARGE_ROWS`` observations, not batched under ``vmap``, where a
-conditional would evaluate both branches) and for the polished observed
-Newton method.
+conditional would evaluate both branches), and for polished fits (Newton
+and Fisher scoring; with Fisher scoring the carried matrix is the expected
+information).
 
 Search: backtracking on the Armijo condition. A trial point is *evaluated
 fully* (value, gradient and Hessian in one fused pass); when it is accepted,
@@ -167,10 +168,7 @@ class Newton:
 
     def _chords(self, problem) -> bool:
         """Whether this fit may take chord steps (module notes)."""
-        return (
-            self.polish and self.information == "observed"
-            and bool(getattr(problem, "chord_steps", False))
-        )  # fmt: skip
+        return self.polish and bool(getattr(problem, "chord_steps", False))
 
     def _trial(self, problem, s, u_try):
         """``(f, g, H, eig, fresh)`` at ``u_try``: fully evaluated, or for a
