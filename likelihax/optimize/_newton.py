@@ -173,19 +173,20 @@ class Newton:
     def _trial(self, problem, s, u_try):
         """``(f, g, H, eig, fresh)`` at ``u_try``: fully evaluated, or for a
         chord step value and gradient with the current ``H`` and ``eig``."""
-        if not self._chords(problem):
-            f, g, H = self._evaluate(problem, u_try)
-            return f, g, H, scaled_eigh(H), jnp.ones((), bool)
 
         def full(v):
             f, g, H = self._evaluate(problem, v)
             return f, g, H, scaled_eigh(H), jnp.ones((), bool)
 
+        if not self._chords(problem):
+            return full(u_try)
+
         def chord(v):
             f, g = problem.value_and_grad(v)
             return f, g, s.H, s.eig, jnp.zeros((), bool)
 
-        use = s.fresh & (s.edm <= CHORD_EDM) & ~s.final_step & (s.n_iter >= 0)
+        # (``fresh`` is False until the start has been evaluated.)
+        use = s.fresh & (s.edm <= CHORD_EDM) & ~s.final_step
         return jax.lax.cond(use, chord, full, u_try)
 
     def init(self, problem, u0, max_steps):

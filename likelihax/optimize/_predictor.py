@@ -577,9 +577,9 @@ def value_grad_hessian(p: Plan, u, to_leaves, data_leaves, objective, transposed
     # into one product X_j' [ ... ]: a single pass over X_j.
     n_eta_t = int(t_start[len(etas)])
     S = T - n_eta_t
-    # Stored transposes (see Problem.with_transposed_data): the whole data,
-    # not blocks of rows, so the stacked matrices below are loop-invariant.
-    stored = transposed is not None and any(t is not None for t in transposed)
+    # Stored transposes (see Problem.with_transposed_data) come with the whole
+    # data, not blocks of rows: the stacked matrices below are loop-invariant.
+    stored = transposed is not None
     g_parts, rows = [], []
     for j, (Xj, ej, XjT) in enumerate(zip(Xs, etas, XTs)):
         dj = dge[j]  # (T, n, m_j): derivative of grad eta_j along each tangent

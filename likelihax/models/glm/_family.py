@@ -103,9 +103,8 @@ def _safe_times(k, logp):
 
 def _times(k, logp, finite: bool):
     """``k log p``, guarded by :func:`_safe_times` unless ``log p`` is finite
-    at every finite linear predictor (``finite``): the log link's
-    :math:`\\log\\mu = \\eta`, the logit link's :math:`\\log\\mu` and
-    :math:`\\log(1 - \\mu)`. The guard's selects in every row cost XLA:CPU's
+    at every finite linear predictor (``finite``: ``Link.finite_log`` or
+    ``Link.finite_log1m``). The guard's selects in every row cost XLA:CPU's
     fused loops their vectorization (see :func:`_ll_negbin`)."""
     return k * logp if finite else _safe_times(k, logp)
 
@@ -187,17 +186,16 @@ def const_terms(name: str, y, m, counts: bool = False):
 def _ll_binomial(y, eta, mu, link, m, phi, alpha, const=None):
     k = m * y
     lchoose = _lchoose(y, m) if const is None else const
-    logit = link.name == "logit"
     return (
         lchoose
-        + _times(k, link.log_mu(eta), logit or link.name == "log")
-        + _times(m - k, link.log1m_mu(eta), logit)
+        + _times(k, link.log_mu(eta), link.finite_log)
+        + _times(m - k, link.log1m_mu(eta), link.finite_log1m)
     )
 
 
 def _ll_poisson(y, eta, mu, link, m, phi, alpha, const=None):
     c = _neg_lfact(y, m) if const is None else const
-    return _times(y, link.log_mu(eta), link.name == "log") - mu + c
+    return _times(y, link.log_mu(eta), link.finite_log) - mu + c
 
 
 def _ll_gamma(y, eta, mu, link, m, phi, alpha):
@@ -278,7 +276,7 @@ def _ll_negbin(y, eta, mu, link, m, phi, alpha, const=None, table=None):
         if table is None
         else lgamma_ratio(size, *table)
     )
-    y_log_mu = _times(y, link.log_mu(eta), link.name == "log")
+    y_log_mu = _times(y, link.log_mu(eta), link.finite_log)
     return lg + c + size * jnp.log(size) - (y + size) * log_size_mu + y_log_mu
 
 

@@ -38,6 +38,10 @@ class Link:
     eta_valid : callable
         Which :math:`\eta` give a :math:`\mu` in the link's range (e.g. > 0 for
         ``inverse``); the family adds its own range of :math:`\mu`.
+    finite_log, finite_log1m : bool
+        Whether ``log_mu`` / ``log1m_mu`` are finite at every finite
+        :math:`\eta` (log: :math:`\log\mu = \eta`; logit: both), so that
+        :math:`k \log\mu` needs no guard against :math:`0 \cdot (-\infty)`.
     """
 
     name: str
@@ -47,6 +51,8 @@ class Link:
     log_inverse: Callable | None = None
     log1m_inverse: Callable | None = None
     eta_valid: Callable = lambda eta: jnp.isfinite(eta)
+    finite_log: bool = False
+    finite_log1m: bool = False
 
     def log_mu(self, eta):
         """:math:`\\log\\mu(\\eta)`, stable where the link provides it."""
@@ -78,11 +84,13 @@ LINKS: dict[str, Link] = {
     for link in [
         Link("identity", lambda mu: mu, lambda eta: eta, jnp.ones_like),
         Link("log", jnp.log, jnp.exp, jnp.exp, log_inverse=lambda eta: eta,
-             log1m_inverse=_log1mexp),  # NaN for eta >= 0 (mu >= 1)
+             log1m_inverse=_log1mexp,  # NaN for eta >= 0 (mu >= 1)
+             finite_log=True),
         Link("logit", jsp.logit, jax.nn.sigmoid,
              lambda eta: jax.nn.sigmoid(eta) * jax.nn.sigmoid(-eta),
              log_inverse=jax.nn.log_sigmoid,
-             log1m_inverse=lambda eta: jax.nn.log_sigmoid(-eta)),
+             log1m_inverse=lambda eta: jax.nn.log_sigmoid(-eta),
+             finite_log=True, finite_log1m=True),
         Link("probit", jsp.ndtri, jsp.ndtr, st.norm.pdf,
              log_inverse=st.norm.logcdf,
              log1m_inverse=lambda eta: st.norm.logcdf(-eta)),
