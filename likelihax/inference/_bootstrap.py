@@ -46,6 +46,7 @@ import numpy as np
 
 from .._precision import x64_scope
 from .._status import Status
+from ..results._result import as_fit
 from ..results._summary import pandas_for
 from ._refit import Refitter
 
@@ -225,9 +226,11 @@ def bootstrap(
 
     Parameters
     ----------
-    fit : FitResult
+    fit : FitResult or model result
         A fit from :func:`likelihax.fit` (per-observation log-likelihood for
-        the nonparametric and cluster bootstrap).
+        the nonparametric and cluster bootstrap), or a model result holding one
+        in ``.fit`` (:func:`likelihax.glm`, :func:`likelihax.mixed`, ...),
+        whose parameters are then bootstrapped.
     n_boot : int
         Number of replicates.
     method : {"nonparametric", "cluster", "parametric"}
@@ -268,6 +271,7 @@ def bootstrap(
     if int(n_boot) < 2:
         raise ValueError(f"n_boot must be at least 2; got {n_boot}.")
     n_boot = int(n_boot)
+    fit = as_fit(fit)
     runner = Refitter(fit, data, weights, "bootstrap", polish=False)
     n = runner.static.nobs
     if method != "parametric" and not fit._per_obs:

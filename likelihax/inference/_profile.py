@@ -6,7 +6,8 @@ interval at level :math:`1-\alpha` is
 :math:`\{v: 2(\hat\ell - \ell_p(v)) \le \chi^2_{1,1-\alpha}\}` (Wilks); unlike
 the Wald interval it is not symmetric, respects parameter bounds and does not
 depend on the parametrization. It is what R's ``confint`` reports for
-``glm`` fits (MASS's ``profile.glm``), ``bbmle::confint``, and MINOS in
+binomial and Poisson ``glm`` fits (MASS's ``profile.glm``; for the other
+families see "Model results" below), ``bbmle::confint``, and MINOS in
 MINUIT/iminuit.
 
 How it is computed
@@ -30,6 +31,38 @@ advance together, one batched fit per round, until :math:`|r - z|` is below
 errors, or whose fits fail there, is reported as **open** (NaN endpoint); a
 profile that falls again on the way out (checked at interior points) is
 flagged **non-monotone**.
+
+Model results
+-------------
+:func:`profile` and :func:`profile_ci` accept a model result (a GLM, mixed,
+ordinal or multinomial model) as well as a :class:`~likelihax.FitResult`, and
+refit its full likelihood (see :func:`likelihax.results._result.as_fit`). For
+the results of :func:`likelihax.glm` with a dispersion :math:`\phi` (Gaussian,
+gamma, inverse Gaussian) that is the likelihood in :math:`(\beta, \phi)`: at
+each value of :math:`\beta_j` the other coefficients *and* :math:`\phi` are
+maximized out, and :math:`\hat\ell` is the joint maximum (for the gamma
+family above R's ``logLik``, which evaluates the density at :math:`\phi =
+D/n`). The dispersion itself can be profiled by its label ``"dispersion"``.
+For the Gaussian linear model the statistic is
+:math:`2(\hat\ell - \ell_p(v)) = n\log(\mathrm{RSS}_v/\mathrm{RSS})`, with
+:math:`\mathrm{RSS}_v` the residual sum of squares with :math:`\beta_j = v`,
+so the interval is :math:`\hat\beta_j \pm \sqrt{c_{jj}\,\mathrm{RSS}\,
+(e^{z^2/n} - 1)}`, :math:`c_{jj} = [(X^\top X)^{-1}]_{jj}`.
+
+**R's** ``confint`` **of a** ``glm`` (``profile.glm`` of MASS 7.3) is a
+different statistic for these families: the signed
+root of :math:`(D_v - \hat D)/\hat\phi_P`, the deviance change scaled by the
+Pearson dispersion :math:`\hat\phi_P = X^2/(n-p)` of the full model, held
+fixed, cut at normal quantiles (:math:`t`/:math:`F` quantiles only bound its
+profiling grid) and interpolated by a spline through that grid. For the
+Gaussian linear model that is the Wald interval :math:`\hat\beta_j \pm
+z\,\mathrm{SE}_j` (:math:`\mathrm{SE}` with :math:`\hat\phi_P`); the full
+profile interval above is narrower by a factor of about
+:math:`\sqrt{(n-p)/n}`. The two agree as :math:`n \to \infty`. For the
+binomial and Poisson families (:math:`\phi = 1`) both are
+:math:`2(\hat\ell - \ell_p) = \chi^2_{1,1-\alpha}` and agree up to R's
+interpolation. For NB2 MASS profiles with :math:`\theta = 1/\alpha` held at
+its estimate; here :math:`\alpha` is maximized out.
 """
 
 from __future__ import annotations
@@ -45,6 +78,7 @@ import numpy as np
 from .._precision import x64_scope
 from .._status import Status
 from ..model import constraints as C
+from ..results._result import as_fit
 from ..results._summary import pandas_for
 from ._refit import Refitter
 
@@ -71,10 +105,12 @@ def _coordinates(spec):
     return out
 
 
-def _select(fit, which, what="profiled"):
+def _select(fit, which, what="profiled", default=None):
+    """Labels to profile and their coordinates; ``which=None``: those of
+    ``default`` (a list of labels, default ``fit.labels``) that can be."""
     coords = _coordinates(fit._spec)
     if which is None:
-        return [lab for lab in fit.labels if lab in coords], coords
+        return [lab for lab in default or fit.labels if lab in coords], coords
     if isinstance(which, str):
         which = [which]
     out = []
@@ -107,6 +143,16 @@ def _naturals(cons, us) -> np.ndarray:
             v = c.forward(jnp.asarray(us[idx], jnp.float64), (len(idx),))
             out[idx] = np.asarray(v, dtype=np.float64).reshape(-1)
     return out
+
+
+def _fits(obj):
+    """The fit to refit (full likelihood) and the labels profiled by default.
+
+    See :func:`likelihax.results._result.as_fit`: a model result's
+    ``likelihood_fit`` is refitted (nuisance parameters maximized out), and
+    by default the parameters it reports (those of ``.fit``) are profiled.
+    """
+    return as_fit(obj, likelihood=True), as_fit(obj).labels
 
 
 def _runner(fit, data, weights):
@@ -169,11 +215,13 @@ def profile(
 
     Parameters
     ----------
-    fit : FitResult
-        A maximum-likelihood fit from :func:`likelihax.fit`.
+    fit : FitResult or model result
+        A maximum-likelihood fit from :func:`likelihax.fit`, or a model result
+        holding one (:func:`likelihax.glm`, :func:`likelihax.mixed`, ...; see
+        the module notes for GLMs with a dispersion).
     which : str or list of str, optional
         Parameter labels (default: every free parameter with an elementwise
-        constraint).
+        constraint that ``fit`` reports).
     n_points : int
         Grid points per parameter (odd numbers include the estimate).
     span : float
@@ -198,8 +246,9 @@ def profile(
     >>> bool(np.all(np.diff(c["z"]) > 0)), round(float(max(c["loglik"])), 6)
     (True, -10.400837)
     """
+    fit, reported = _fits(fit)
     runner = _runner(fit, data, weights)
-    labels, coords = _select(fit, which)
+    labels, coords = _select(fit, which, default=reported)
     if n_points < 2:
         raise ValueError(f"n_points must be at least 2; got {n_points}.")
     grid = np.linspace(-span, span, int(n_points))
@@ -312,10 +361,11 @@ def profile_ci(
 
     Parameters
     ----------
-    fit : FitResult
+    fit : FitResult or model result
+        As for :func:`profile`.
     which : str or list of str, optional
         Parameter labels (default: every free parameter with an elementwise
-        constraint).
+        constraint that ``fit`` reports).
     alpha : float
         1 - confidence level.
     tol : float
@@ -347,8 +397,9 @@ def profile_ci(
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1); got {alpha}.")
+    fit, reported = _fits(fit)
     runner = _runner(fit, data, weights)
-    labels, coords = _select(fit, which)
+    labels, coords = _select(fit, which, default=reported)
     z = NormalDist().inv_cdf(1 - alpha / 2)
     ll_hat = float(fit.loglik)
     m = len(labels)

@@ -13,6 +13,7 @@ from .._precision import x64_scope
 from .._status import Status
 from ..data._dataset import prepare_data
 from ..optimize._problem import Problem
+from ..results._result import as_fit
 from ._covariance import (
     DESCRIPTIONS,
     ROBUST_KINDS,
@@ -47,7 +48,8 @@ def _vcov_core(static: _VStatic, u, H, fixed_leaves, data, weights, codes=()):
             H = problem.value_grad_hessian(u)[2]
     _, _, _, Hinv = analyze_information(H, jnp.zeros_like(u), 0.0)
     clusters = tuple((c, *meta) for c, meta in zip(codes, static.clusters))
-    return covariances(problem, static.kind, u, Hinv, static.weight_type, clusters)[1]
+    cov = covariances(problem, static.kind, u, Hinv, static.weight_type, clusters)[1]
+    return cov, jnp.diag(H)
 
 
 _vcov_jit = jax.jit(_vcov_core, static_argnums=0)
@@ -66,7 +68,11 @@ def vcov(
 
     Parameters
     ----------
-    fit : FitResult
+    fit : FitResult or model result
+        A fit from :func:`likelihax.fit`, or a model result holding one in
+        ``.fit`` (:func:`likelihax.glm`, :func:`likelihax.mixed`,
+        :func:`likelihax.ordinal`, :func:`likelihax.mnlogit`, ...): the
+        covariance is that of ``fit.fit``'s parameters (see Notes for GLMs).
     kind : {"oim", "eim", "opg", "sandwich", "hc1", "cluster"}
         See :mod:`likelihax.inference._covariance` for the formulas. ``"eim"``
         needs a model with expected information (``Model(..., fisher=...)``).
@@ -92,6 +98,39 @@ def vcov(
         Labelled natural-scale covariance. A dispersion factor set with
         :meth:`FitResult.scale_cov` multiplies ``"oim"`` and ``"eim"``.
 
+    Raises
+    ------
+    TypeError
+        ``fit`` is neither a FitResult nor a model result holding one.
+    ValueError
+        An unknown ``kind``; ``"eim"`` for a model without expected
+        information; ``"opg"``, ``"sandwich"``, ``"hc1"`` or ``"cluster"`` for a
+        scalar log-likelihood; ``groups`` missing for (or given without)
+        ``"cluster"``.
+
+    Notes
+    -----
+    **GLMs** (:func:`likelihax.glm`). The coefficients' covariance, in the
+    conventions of statsmodels ``GLM`` and R, with :math:`\hat\phi_P =
+    X^2/(n-p)` (Pearson) and :math:`\hat\phi_D = D/n` (the dispersion at which
+    R's ``logLik.glm`` evaluates the density) for the Gaussian, gamma and
+    inverse Gaussian families, :math:`\phi = 1` otherwise:
+
+    * ``"eim"``: :math:`\hat\phi_P\,\mathcal I_1^{-1}` (expected information at
+      :math:`\phi = 1`): R's ``vcov(glm)`` and statsmodels ``GLM.fit()``;
+    * ``"oim"``: :math:`\hat\phi_P\,H_1^{-1}` (observed information at
+      :math:`\phi = 1`; the same matrix for canonical links): statsmodels
+      ``GLM.fit(method="newton")``;
+    * ``"sandwich"``: :math:`H^{-1} B H^{-1}`, in which :math:`\phi` cancels:
+      statsmodels ``GLM.fit(cov_type="HC0")`` (observed-information bread);
+      ``"hc1"`` times :math:`n/(n-p)`;
+    * ``"opg"``: :math:`B^{-1}` with the scores at :math:`\hat\phi_D`, which
+      scales as :math:`\hat\phi_D^2` (R's ``sandwich::vcovOPG`` scales the
+      scores by :math:`\hat\phi_P` instead).
+
+    NB2 (``family="negative_binomial"``): :math:`(\beta, \alpha)` jointly;
+    ``"eim"`` is MASS's ``glm.nb`` convention (see :func:`likelihax.glm`).
+
     Examples
     --------
     >>> import numpy as np, jax.scipy.stats as st, likelihax as lx
@@ -105,6 +144,7 @@ def vcov(
     >>> c.description.split("; ")[-1]
     'one-way, 3 clusters'
     """
+    fit = as_fit(fit)
     cov, desc = _vcov_natural(fit, kind, data, weights, groups, correction)
     from ..results._result import Covariance
 
@@ -186,8 +226,29 @@ def _vcov_in_memory(fit, kind, recompute, data, weights, groups, correction):
             fit.weight_type or "frequency", bool(recompute), meta,
         )  # fmt: skip
         fixed, u, H = _at_estimate(fit)
-        cov = np.asarray(_vcov_jit(static, u, H, fixed, data, w, codes))
-    return cov, gdesc
+        cov, diag = _vcov_jit(static, u, H, fixed, data, w, codes)
+    _check_eim(fit, kind, diag)
+    return np.asarray(cov), gdesc
+
+
+def _check_eim(fit, kind, diag):
+    """Refuse an expected information that ignores a parameter.
+
+    A model's ``fisher`` describes the information through linear predictors;
+    a parameter that enters none of them (e.g. a dispersion left out) gets an
+    exactly zero row, and the inverse would be NaN without a word.
+    """
+    if kind != "eim":
+        return
+    zero = np.flatnonzero(np.asarray(diag) == 0.0)
+    if zero.size:
+        names = [fit.unconstrained_labels[i] for i in zero]
+        raise ValueError(
+            f"kind='eim': the model's expected information is zero for {names}: "
+            "its linear predictors (the first output of fisher=) do not depend "
+            "on them, so the matrix is singular. Add them to fisher= (see "
+            "likelihax.Model) or use kind='oim'."
+        )
 
 
 def _at_estimate(fit):
@@ -269,4 +330,6 @@ def _vcov_streamed(fit, kind, recompute, weights, src):
             fit.weight_type or "frequency", bool(recompute), (), src.chunk, src,
         )  # fmt: skip
         fixed, u, H = _at_estimate(fit)
-        return np.asarray(_vcov_jit(static, u, H, fixed, None, w, ()))
+        cov, diag = _vcov_jit(static, u, H, fixed, None, w, ())
+    _check_eim(fit, kind, diag)
+    return np.asarray(cov)

@@ -36,9 +36,13 @@ import numpy as np
 
 from ..._precision import x64_scope
 
-__all__ = ["FAMILIES", "Family", "get_family"]
+__all__ = ["DISPERSION", "FAMILIES", "Family", "get_family"]
 
 _LOG_2PI = float(np.log(2 * np.pi))
+
+# Name of the dispersion when it is a parameter of the fit (the full
+# likelihood of a family with ``dispersion=True``; see GLMResult.likelihood_fit).
+DISPERSION = "dispersion"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -28,7 +28,14 @@ from ...data._dataset import checked_device, checked_view
 from ...model import constraints as C
 from ...model._model import Model
 from .._design import Design, check_rank, design, from_arrays
-from ._family import CONST_TERMS, Family, const_terms, count_table, get_family
+from ._family import (
+    CONST_TERMS,
+    DISPERSION,
+    Family,
+    const_terms,
+    count_table,
+    get_family,
+)
 from ._link import LINKS, Link
 from ._result import GLMResult, SeparationWarning
 
@@ -45,15 +52,22 @@ _CANONICAL = {
 
 
 @functools.lru_cache(maxsize=256)
-def _model_fns(family: Family, link: Link, columns: tuple, has_alpha: bool):
-    loglik, fisher = _build_fns(family, link, columns, has_alpha, batched=False)
+def _model_fns(family: Family, link: Link, columns: tuple, scalar: str | None):
+    loglik, fisher = _build_fns(family, link, columns, scalar, batched=False)
     # The same log-likelihood for batched refits (bootstrap, profiles): see
     # likelihax.inference._refit.Refitter.
-    loglik.batched = _build_fns(family, link, columns, has_alpha, batched=True)[0]
+    loglik.batched = _build_fns(family, link, columns, scalar, batched=True)[0]
     return loglik, fisher
 
 
-def _build_fns(family, link, columns, has_alpha, batched):
+def _build_fns(family, link, columns, scalar, batched):
+    """Log-likelihood and expected information of one GLM.
+
+    ``scalar`` names the parameter besides the coefficients: ``"alpha"``
+    (NB2), ``DISPERSION`` (the dispersion as a parameter instead of the data
+    field ``phi``), or None.
+    """
+
     def beta(p):
         return jnp.stack([p[c] for c in columns])
 
@@ -71,7 +85,24 @@ def _build_fns(family, link, columns, has_alpha, batched):
         eta = linear(p, d)
         return eta, link.inverse(eta)
 
+    def alpha_phi(p, d, value=None):
+        """``(alpha, phi)``, with ``value`` in place of the scalar parameter."""
+        a = p[scalar] if value is None and scalar else value
+        return (a, d["phi"]) if scalar == "alpha" else (None, a if scalar else d["phi"])
+
     canonical_kernel = _CANONICAL.get((family.name, link.name))
+
+    def terms(p, d, value=None):
+        eta, mu = eta_mu(p, d)
+        alpha, phi = alpha_phi(p, d, value)
+        kw = {"const": d["const"]} if "const" in d else {}
+        if "grid" in d:
+            kw["table"] = (d["yi"], d["grid"])
+        ll = family.loglik(d["y"], eta, mu, link, d["m"], phi, alpha, **kw)
+        # NaN outside the range of the mean (mu <= 0 for identity-link Poisson,
+        # mu >= 1 for log-link binomial), where the density formula can still be
+        # finite: the line search then steps back into the range.
+        return jnp.where(link.eta_valid(eta) & family.mu_valid(mu), ll, jnp.nan)
 
     def loglik(p, d):
         if canonical_kernel is not None and "const" in d:
@@ -79,21 +110,29 @@ def _build_fns(family, link, columns, has_alpha, batched):
             # transcendental per row, and the mean is always in range.
             eta = linear(p, d)
             return canonical_kernel(d["y"], eta, d["m"]) + d["const"]
-        eta, mu = eta_mu(p, d)
-        alpha = p["alpha"] if has_alpha else None
-        kw = {"const": d["const"]} if "const" in d else {}
-        if "grid" in d:
-            kw["table"] = (d["yi"], d["grid"])
-        ll = family.loglik(d["y"], eta, mu, link, d["m"], d["phi"], alpha, **kw)
-        # NaN outside the range of the mean (mu <= 0 for identity-link Poisson,
-        # mu >= 1 for log-link binomial), where the density formula can still be
-        # finite: the line search then steps back into the range.
-        return jnp.where(link.eta_valid(eta) & family.mu_valid(mu), ll, jnp.nan)
+        return terms(p, d)
 
     def fisher(p, d):
         eta, mu = eta_mu(p, d)
-        alpha = p["alpha"] if has_alpha else None
-        return eta, d["m"] * link.deriv(eta) ** 2 / family.variance(mu, alpha) / d["phi"]
+        alpha, phi = alpha_phi(p, d)
+        c = d["m"] * link.deriv(eta) ** 2 / family.variance(mu, alpha) / phi
+        if not scalar:
+            return eta, c
+        # The scalar parameter s is a second linear predictor (eta_i2 = s).
+        # Its cross information with the coefficients is zero in expectation
+        # (E d2l/dbeta ds = 0 for NB2's alpha and for phi); its own entry is
+        # the observed -d2 l_i / ds2 (forward over forward mode: l_i depends on
+        # s through row i only), as MASS's theta.ml for NB2.
+        s, one = p[scalar], jnp.ones_like(p[scalar])
+
+        def d_ds(v):
+            return jax.jvp(lambda t: terms(p, d, t), (v,), (one,))[1]
+
+        c_s = -jax.jvp(d_ds, (s,), (one,))[1]
+        eta2 = jnp.stack([eta, jnp.broadcast_to(s, eta.shape)], axis=-1)
+        zero = jnp.zeros_like(c)
+        c2 = jnp.stack([jnp.stack([c, zero], -1), jnp.stack([zero, c_s], -1)], -2)
+        return eta2, c2
 
     loglik.__name__ = f"glm_{family.name}_{link.name}"
     return loglik, fisher
@@ -280,9 +319,13 @@ def _filled(value: float, n: int) -> np.ndarray:
 
 
 def _engine(fam, link, columns, params, data, constraints, *, w, weight_type, method,
-            cov, fit_kwargs):  # fmt: skip
+            cov, fit_kwargs, free_dispersion=False):  # fmt: skip
+    """The engine's fit of one GLM; ``free_dispersion``: the dispersion is the
+    parameter ``DISPERSION`` in ``params`` (the full likelihood) rather than
+    the data field ``phi``."""
     data = _lean(data)
-    loglik, fisher = _model_fns(fam, link, tuple(columns), fam.has_alpha)
+    scalar = "alpha" if fam.has_alpha else (DISPERSION if free_dispersion else None)
+    loglik, fisher = _model_fns(fam, link, tuple(columns), scalar)
     model = Model(loglik, params, constraints=constraints,
                   name=f"GLM {fam.name} ({link.name})", fisher=fisher)  # fmt: skip
     return engine_fit(model, data, method=method, cov=cov, weights=w,
@@ -343,7 +386,8 @@ def glm(
     cov : str, optional
         Default ``"eim"`` (R and statsmodels: the inverse expected information,
         times the dispersion); ``"oim"`` for canonical links (the same matrix)
-        and NB2; ``"sandwich"`` with importance weights.
+        and NB2 (whose ``"eim"`` follows MASS's ``glm.nb``, see Notes);
+        ``"sandwich"`` with importance weights.
     start : array_like, optional
         Starting coefficients in column order (default: R's first IRLS step).
     columns : list of str, optional
@@ -383,7 +427,17 @@ def glm(
     :math:`X^2 = \sum_i w_i m_i (y_i - \hat\mu_i)^2 / V(\hat\mu_i)`, and
     :math:`\mathrm{SE} = \sqrt{\hat\phi\,[\mathcal I^{-1}]_{jj}}` (expected
     information). NB2: :math:`(\beta, \alpha)` jointly by maximum likelihood,
-    inverse observed information.
+    inverse observed information by default. With ``cov="eim"``, MASS's
+    ``glm.nb`` convention: the coefficients' block is the expected information
+    :math:`\sum_i w_i c_i x_i x_i^\top` at :math:`\hat\alpha` (for the log
+    link :math:`c_i = \mu_i/(1 + \alpha\mu_i)`), the cross block is zero (its
+    expectation), and :math:`\alpha` has its observed information
+    :math:`-\partial^2\ell/\partial\alpha^2` at :math:`\hat\beta` (no closed
+    form for its expectation). So the coefficients' SEs are those of
+    ``summary(glm.nb(...))`` and statsmodels ``GLM(y, X,
+    family=NegativeBinomial(alpha=alpha_hat))``, and
+    :math:`\mathrm{SE}(\hat\alpha) = \mathrm{SE}(\hat\theta)/\hat\theta^2`
+    with MASS's ``SE.theta`` for :math:`\theta = 1/\alpha`.
 
     **Log-likelihood and AIC** follow R's ``logLik.glm``: for the Gaussian,
     gamma and inverse Gaussian the density is evaluated at
@@ -455,8 +509,9 @@ def glm(
     method = method or ("newton" if fam.has_alpha or canonical else "fisher")
     if method == "fisher" and fam.has_alpha:
         raise ValueError(
-            "method='fisher' is not available for NB2 (alpha has no closed-form "
-            "expected information); use method='newton' (default)."
+            "method='fisher' is not available for NB2 (alpha's expected "
+            "information has no closed form; cov='eim' uses its observed "
+            "information, as MASS::glm.nb); use method='newton' (default)."
         )
     if cov is None and not (w is not None and weight_type == "importance"):
         cov = "oim" if fam.has_alpha or canonical else "eim"

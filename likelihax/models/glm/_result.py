@@ -20,6 +20,7 @@ from ... import _warnings as W
 from ..._precision import x64_scope
 from ...model import constraints as C
 from .._design import model_matrix
+from ._family import DISPERSION
 
 __all__ = ["GLMResult", "SeparationWarning"]
 
@@ -194,6 +195,58 @@ class GLMResult:
     def se_coef(self) -> np.ndarray:
         """Standard errors of :attr:`coef` (column order)."""
         return np.sqrt(np.diag(self.beta_cov))
+
+    @functools.cached_property
+    def likelihood_fit(self):
+        r"""The fit of the full likelihood, every parameter free (for profiles).
+
+        For the Gaussian, gamma and inverse Gaussian families :attr:`fit`
+        holds the dispersion fixed at :math:`D/n` (R's ``logLik.glm``); here it
+        is the parameter ``"dispersion"`` (:math:`\phi > 0`), estimated with
+        the coefficients by maximum likelihood. The coefficients are the same
+        (:math:`\hat\beta` does not depend on :math:`\phi`); the MLE of
+        :math:`\phi` is :math:`D/n` for the Gaussian and inverse Gaussian, and
+        for the gamma the root of :math:`\log\nu - \psi(\nu) = D/(2n)`,
+        :math:`\nu = 1/\phi` (McCullagh and Nelder, 1989, sec. 8.3.2), so
+        its log-likelihood is at least R's. Other families: :attr:`fit`.
+        :func:`likelihax.profile` and :func:`likelihax.profile_ci` refit this
+        one (see :func:`likelihax.results._result.as_fit`).
+
+        Raises
+        ------
+        ValueError
+            A coefficient is named ``"dispersion"``, or the deviance is 0.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from likelihax.models.glm import glm
+        >>> X = np.column_stack([np.ones(6), [0.0, 1, 2, 3, 4, 5]])
+        >>> res = glm(np.array([1.1, 1.9, 3.2, 3.8, 5.1, 6.2]), X)
+        >>> full = res.likelihood_fit
+        >>> full.labels
+        ['x0', 'x1', 'dispersion']
+        >>> bool(np.isclose(full.params["dispersion"], res.deviance / 6))
+        True
+        """
+        if not self._fam.dispersion:
+            return self.fit
+        if DISPERSION in self.columns:
+            raise ValueError(
+                f"A coefficient is named {DISPERSION!r}, the name of the dispersion "
+                "in the full likelihood (profiles); rename that column."
+            )
+        if not self.deviance > 0:
+            raise ValueError(
+                "The deviance is 0 (a perfect fit): the maximum-likelihood "
+                "dispersion is 0 and the full likelihood has no maximum."
+            )
+        params = dict(zip(self.columns, self.coef.tolist()))
+        params[DISPERSION] = self.deviance / self.nobs
+        return self._engine(
+            self.columns, params, self._data, {DISPERSION: C.positive},
+            free_dispersion=True, method="newton", cov="oim",
+        )  # fmt: skip
 
     # ----- residuals ----------------------------------------------------------------
     @property
@@ -422,6 +475,12 @@ class GLMResult:
                 f"Log-likelihood as R's logLik.glm: density at dispersion deviance/n "
                 f"= {self.deviance / self.nobs:.6g}; AIC and BIC count the "
                 "dispersion as a parameter, as R's do."
+            )
+        if self._fam.has_alpha and self.fit._cov_kind == "eim":
+            notes.append(
+                "Covariance as MASS::glm.nb: expected information of the "
+                "coefficients at the estimated alpha, observed information of "
+                "alpha, cross terms zero (their expectation)."
             )
         if self._separation_note:
             notes.append(self._separation_note)
