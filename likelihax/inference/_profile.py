@@ -56,9 +56,12 @@ Pearson dispersion :math:`\hat\phi_P = X^2/(n-p)` of the full model, held
 fixed, cut at normal quantiles (:math:`t`/:math:`F` quantiles only bound its
 profiling grid) and interpolated by a spline through that grid. For the
 Gaussian linear model that is the Wald interval :math:`\hat\beta_j \pm
-z\,\mathrm{SE}_j` (:math:`\mathrm{SE}` with :math:`\hat\phi_P`); the full
-profile interval above is narrower by a factor of about
-:math:`\sqrt{(n-p)/n}`. The two agree as :math:`n \to \infty`. For the
+z\,\mathrm{SE}_j` (:math:`\mathrm{SE}` with :math:`\hat\phi_P`), and the
+full profile interval above is that interval times
+:math:`\sqrt{(n-p)(e^{z^2/n} - 1)}/z = \sqrt{(n-p)/n}\,(1 + z^2/(4n) +
+\dots)`. For the gamma and inverse Gaussian the full profile statistic is,
+to first order, the deviance change over the maximum-likelihood dispersion
+instead of :math:`\hat\phi_P`. The two agree as :math:`n \to \infty`. For the
 binomial and Poisson families (:math:`\phi = 1`) both are
 :math:`2(\hat\ell - \ell_p) = \chi^2_{1,1-\alpha}` and agree up to R's
 interpolation. For NB2 MASS profiles with :math:`\theta = 1/\alpha` held at

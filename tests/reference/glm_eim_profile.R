@@ -10,6 +10,8 @@
 #                     the expected information given theta (summary.negbin);
 #   "theta", "se_theta": glm.nb's theta and MASS's SE.theta (observed
 #                     information of theta with the coefficients fixed);
+#   "theta_tight", "se_theta_tight": theta.ml rerun at glm.nb's fitted means to
+#                     eps = 1e-14, and its SE (see below);
 #   "mass_lower", "mass_upper": confint() (MASS profile.glm: signed root of
 #                     the deviance change over the fixed Pearson dispersion,
 #                     spline-interpolated, normal quantiles);
@@ -52,6 +54,12 @@ add("nb2", "coef", rownames(s), s[, "Estimate"])
 add("nb2", "se", rownames(s), s[, "Std. Error"])
 add("nb2", "theta", "theta", nb$theta)
 add("nb2", "se_theta", "theta", nb$SE.theta)
+# glm.nb's SE.theta comes from theta.ml's information one Newton step before its
+# convergence (eps = .Machine$double.eps^0.25); the same formula at the
+# converged theta and means:
+tight <- theta.ml(nb$y, fitted(nb), limit = 200, eps = 1e-14)
+add("nb2", "theta_tight", "theta", tight)
+add("nb2", "se_theta_tight", "theta", attr(tight, "SE"))
 
 # Log-likelihood at means mu maximized over the dispersion.
 ll_max_phi <- function(fam, y, mu) {
