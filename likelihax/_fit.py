@@ -24,7 +24,8 @@ import numpy as np
 from ._precision import resolve_dtype, x64_scope
 from ._status import Status
 from ._warnings import ConvergenceWarning, InformationWarning
-from .data._dataset import is_traced, leading_nobs, prepare_data
+from ._options import check_fit_options
+from .data._dataset import check_row_broadcast, is_traced, leading_nobs, prepare_data
 from .data._shard import resolve_devices, shard_observations
 from .data._source import is_source
 from .inference._covariance import (
@@ -539,6 +540,9 @@ def fit(
     >>> round(float(fit.params["p"]), 6), round(float(fit.se["p"]), 6)
     (0.75, 0.153093)
     """
+    check_fit_options(method=method, cov=cov, dtype=dtype, max_steps=max_steps, tol=tol,
+                      gtol=gtol, rtol=rtol, starts=starts, start_scale=start_scale,
+                      nobs=nobs, chunk_size=chunk_size)  # fmt: skip
     if isinstance(loglik, Model):
         if data is not None:
             raise TypeError("Call fit(model, data, ...): a Model already holds params.")
@@ -610,6 +614,8 @@ def fit(
         else:
             jdata = prepare_data(data, wdtype)
             out_shape = _check_loglik(fn, spec, leaves, jdata, wdtype)
+            check_row_broadcast(jdata, out_shape,
+                                lambda d: _check_loglik(fn, spec, leaves, d, wdtype))  # fmt: skip
         per_obs = out_shape != ()
         if per_obs:
             n = out_shape[0]

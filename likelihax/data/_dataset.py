@@ -7,8 +7,13 @@ turned into a dict of its columns. Rules, checked on the host before compiling:
   integer and boolean fields are kept exactly as they are, so they can be used as
   counts or as indices (``params["alpha"][data["group"]]``);
 * NaN or infinite values raise an error naming the field and the first rows;
-* empty fields, non-numeric fields (strings, objects, complex) and integers too
-  large to be represented exactly in the working precision raise an error.
+* empty fields, non-numeric fields (strings, objects, complex, dates and
+  durations) and integers too large to be represented exactly in the working
+  precision raise an error;
+* a field of one row that the log-likelihood broadcasts against the ``n`` rows
+  of the other fields raises an error (:func:`check_row_broadcast`): one value
+  per observation needs ``n`` rows, and one value shared by all observations is
+  passed as a scalar.
 
 The caller's arrays are never modified: conversion makes new arrays.
 """
@@ -27,7 +32,7 @@ import numpy as np
 
 from .._warnings import PrecisionWarning
 
-__all__ = ["prepare_data", "leading_nobs", "is_traced"]
+__all__ = ["prepare_data", "leading_nobs", "is_traced", "check_row_broadcast"]
 
 
 def is_traced(tree: Any) -> bool:
@@ -38,8 +43,37 @@ def is_traced(tree: Any) -> bool:
 def _as_tree(data: Any) -> Any:
     mod = type(data).__module__
     if mod.startswith("pandas") and hasattr(data, "columns"):
+        for c in data.columns:
+            # (time-zone aware columns would become objects in to_numpy)
+            if getattr(data[c].dtype, "kind", "") in "Mm":
+                raise _time_error(str(c), data[c].dtype, data[c].dtype.kind == "m")
         return {str(c): data[c].to_numpy() for c in data.columns}
     return data
+
+
+def _time_error(name: str, dtype, durations: bool) -> TypeError:
+    what = "durations" if durations else "dates or times"
+    return TypeError(
+        f"Data field '{name}' holds {what} (dtype {dtype}); likelihax needs numbers. "
+        "Convert it to a number in a unit of your choice, e.g. days since a "
+        "reference date: (t - t0) / np.timedelta64(1, 'D') (pandas: "
+        "(df[col] - t0).dt.total_seconds() / 86400)."
+    )
+
+
+def _time_kind(x: np.ndarray) -> str:
+    """``"m"`` (durations), ``"M"`` (dates or times) or ``""``; an object array is
+    judged by its first element (no pass over the data)."""
+    import datetime
+
+    if x.dtype.kind in "Mm":
+        return x.dtype.kind
+    first = x.flat[0] if x.dtype.kind == "O" and x.size else None
+    if isinstance(first, (datetime.timedelta, np.timedelta64)):
+        return "m"
+    if isinstance(first, (datetime.date, datetime.time, np.datetime64)):
+        return "M"
+    return ""
 
 
 def _field_name(path) -> str:
@@ -208,6 +242,9 @@ def prepare_data(data: Any, dtype) -> Any:
             continue
         checked = isinstance(leaf, _Checked) and leaf.dtype.kind == "f"
         x = np.asarray(leaf)
+        kind = _time_kind(x)
+        if kind:
+            raise _time_error(name, x.dtype, kind == "m")
         if x.dtype.kind in "OUSV" or x.dtype.kind == "c":
             raise TypeError(
                 f"Data field '{name}' has dtype {x.dtype}; likelihax needs numbers. "
@@ -242,7 +279,7 @@ def prepare_data(data: Any, dtype) -> Any:
                 )
             host.append((len(out), _host_copy(x, x.dtype)))
             out.append(None)
-        else:  # bool
+        else:  # bool (every other kind was rejected above)
             host.append((len(out), np.array(x)))
             out.append(None)
     if host:
@@ -296,3 +333,97 @@ def leading_nobs(data: Any) -> int | None:
         int(np.shape(x)[0]) for x in jax.tree_util.tree_leaves(data) if np.ndim(x) >= 1
     }
     return dims.pop() if len(dims) == 1 else None
+
+
+def check_row_broadcast(data: Any, out_shape: tuple, trace) -> None:
+    """Reject a data field of one row that is broadcast against ``n`` rows.
+
+    A field with a leading axis of length 1 beside fields of ``n > 1`` rows
+    (``y`` of shape ``(1,)`` next to ``X`` of shape ``(100, 2)``) is broadcast
+    by NumPy rules to every observation, and the fit would silently use its one
+    row ``n`` times. Such a field is rejected when the log-likelihood pairs its
+    leading axis with the observation axis: evaluated (shapes only, no FLOPs)
+    with that axis of length ``m`` not in ``{1, n}`` it fails, and with length
+    ``n`` it returns the same shape as before. Fields whose leading axis is not
+    the observation axis (a knot vector of one knot, a ``(1, 1)`` matrix of a
+    one-dimensional model, a vector that is indexed or reduced) evaluate with
+    any length, or not with ``n``, and are accepted. Only fields of one leading
+    row beside a field of ``n`` rows are looked at, so data without such a
+    field cost nothing.
+
+    Parameters
+    ----------
+    data : pytree
+        The prepared data (arrays, tracers or ``jax.ShapeDtypeStruct``).
+    out_shape : tuple
+        Shape the log-likelihood returns: ``(n,)``, or ``()`` for a scalar
+        total (then ``n`` is the leading length shared by the other fields).
+    trace : callable
+        ``trace(data_struct) -> shape``: the log-likelihood's output shape for
+        data of those shapes; raises if it cannot be evaluated on them.
+
+    Raises
+    ------
+    ValueError
+        Naming the field, its row count and the row count of the others.
+
+    Examples
+    --------
+    >>> import numpy as np, jax, likelihax as lx
+    >>> from likelihax.data._dataset import check_row_broadcast
+    >>> loglik = lambda d: -0.5 * (d["y"] - d["x"]) ** 2
+    >>> trace = lambda d: jax.eval_shape(loglik, d).shape
+    >>> check_row_broadcast({"y": np.zeros(5), "x": np.ones(5)}, (5,), trace)
+    >>> check_row_broadcast({"y": np.zeros(1), "x": np.ones(5)}, (5,), trace)
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: Data field 'y' has 1 row (shape (1,)) but field 'x' has 5 and ...
+    """
+    if data is None:
+        return
+    leaves, treedef = jax.tree_util.tree_flatten(data)
+    shapes = [tuple(np.shape(x)) for x in leaves]
+    lead = [s[0] if s else None for s in shapes]
+    if 1 not in lead:
+        return
+    if out_shape:
+        n = out_shape[0]
+    else:
+        many = {d for d in lead if d is not None and d > 1}
+        n = many.pop() if len(many) == 1 else 0
+    if n < 2 or n not in lead:
+        return
+    structs = [
+        jax.ShapeDtypeStruct(s, jnp.result_type(x)) for s, x in zip(shapes, leaves)
+    ]
+    m = 3 if n == 2 else 2
+
+    def shape_with(i, rows):
+        probe = list(structs)
+        probe[i] = jax.ShapeDtypeStruct((rows, *shapes[i][1:]), structs[i].dtype)
+        try:
+            return tuple(trace(jax.tree_util.tree_unflatten(treedef, probe)))
+        except Exception:  # noqa: BLE001 - a probe: any failure means "does not fit"
+            return None
+
+    for i, d in enumerate(lead):
+        if d != 1 or shape_with(i, m) is not None:
+            continue
+        if shape_with(i, n) != tuple(out_shape):
+            continue
+        paths = [p for p, _ in jax.tree_util.tree_flatten_with_path(data)[0]]
+        name, other = _field_name(paths[i]), _field_name(paths[lead.index(n)])
+        returns = (
+            f"the log-likelihood returns {n} values"
+            if out_shape
+            else f"the log-likelihood sums over {n} rows"
+        )
+        shared = "a scalar" if shapes[i] == (1,) else f"shape {shapes[i][1:]}"
+        raise ValueError(
+            f"Data field '{name}' has 1 row (shape {shapes[i]}) but field '{other}' "
+            f"has {n} and {returns}: the one row of '{name}' would be broadcast to "
+            f"every observation. (a) If '{name}' holds one value per observation, "
+            f"it is missing rows: give all {n}. (b) If it is one value shared by all "
+            f"observations, pass it as {shared}, without the leading axis of length 1."
+        )

@@ -21,11 +21,16 @@ Sources
     'likelihax[big]'``). A field is one column, or a list of columns stacked
     into a matrix (a design matrix stored column-wise).
 
-Every block is checked as it is read: NaN or infinite values raise an error
-naming the field and the rows. Each pass of the optimizer (one per Newton
-iteration) reads the data once, so a fit reads the file about as many times as
-it takes iterations: put it on fast storage, or let the operating system's
-page cache hold it.
+NaN or infinite values raise a ``ValueError`` naming the field and the rows
+before anything is compiled: the first fit of a source (at each working
+precision) reads its floating fields once on the host to check them, as
+:func:`likelihax.fit` checks arrays in memory. Later fits of the same source
+object skip that pass. Every block is checked again as the fit reads it, so a
+value that became NaN after the first check (a file written in between) still
+stops the fit, with the same message inside a JAX runtime error. Each pass of
+the optimizer (one per Newton iteration) reads the data once, so a fit reads
+the file about as many times as it takes iterations: put it on fast storage,
+or let the operating system's page cache hold it.
 """
 
 from __future__ import annotations
@@ -74,8 +79,49 @@ class DataSource:
         return int(min(self.n, np.clip((16 << 20) // max(row, 1), 1024, 1 << 20)))
 
     def bind(self, dtype, chunk: int) -> "_Bound":
-        """The source as the compiled program sees it: working dtype, block size."""
+        """The source as the compiled program sees it: working dtype, block size.
+
+        Raises
+        ------
+        ValueError
+            A floating field holds NaN or infinite values (in the working
+            dtype), naming the field and the first rows; see
+            :meth:`check_finite`.
+        """
+        self.check_finite(dtype)
         return _Bound(self, np.dtype(dtype).name, int(chunk))
+
+    def check_finite(self, dtype) -> None:
+        """Raise a ``ValueError`` naming the field and rows of any NaN/inf value.
+
+        Reads the floating fields once on the host, in blocks of about 64 MiB
+        (converted to the working ``dtype``, where a float64 value beyond the
+        float32 range becomes infinite). A source passes once per working
+        dtype: later calls return at once.
+        """
+        work = np.dtype(dtype).name
+        passed = self.__dict__.setdefault("_finite_in", set())
+        if work in passed:
+            return
+        floats = {
+            k: _working_dtype(dt, work)
+            for k, (_, dt) in self.fields.items()
+            if np.dtype(dt).kind == "f"
+        }
+        row = sum(
+            math.prod(self.fields[k][0]) * np.dtype(self.fields[k][1]).itemsize
+            for k in floats
+        )
+        step = max(1, (64 << 20) // max(row, 1))
+        for start in range(0, self.n if floats else 0, step):
+            self._check_rows(start, min(start + step, self.n), floats)
+        passed.add(work)
+
+    def _check_rows(self, start: int, stop: int, floats: dict) -> None:
+        """Check rows ``start:stop`` of the fields ``floats`` (name -> dtype)."""
+        raw = self.read(start, stop)
+        for k, dt in floats.items():
+            _check_block(k, _cast(raw[k], dt), start)
 
     def __repr__(self) -> str:
         f = ", ".join(f"{k}: {s}" for k, (s, _) in self.fields.items())
@@ -85,6 +131,13 @@ class DataSource:
 def _working_dtype(dt, work):
     dt = np.dtype(dt)
     return np.dtype(work) if dt.kind == "f" else dt
+
+
+def _cast(x, dtype) -> np.ndarray:
+    """``x`` as ``dtype`` (no copy if it is already); values beyond the range of
+    a narrower float become infinite, which :func:`_check_block` reports."""
+    with np.errstate(over="ignore"):
+        return np.asarray(x).astype(dtype, copy=False)
 
 
 def _check_block(name, x, start):
@@ -132,7 +185,7 @@ class _Bound:
                     f"Source field '{k}' returned shape {x.shape} for rows "
                     f"{start}-{start + size - 1}; expected {want}."
                 )
-            x = x.astype(_working_dtype(dt, self.dtype), copy=False)
+            x = _cast(x, _working_dtype(dt, self.dtype))
             _check_block(k, x, start)
             out[k] = x
         return out
@@ -248,6 +301,14 @@ class ArraySource(DataSource):
             out[k] = np.array(a[start:stop])  # a copy: the block owns its memory
             _release_pages(a, start, stop)
         return out
+
+    def _check_rows(self, start: int, stop: int, floats: dict) -> None:
+        # Slices of NumPy arrays and memory maps are views: no copy unless the
+        # working dtype differs.
+        for k, dt in floats.items():
+            a = self.arrays[k]
+            _check_block(k, _cast(a[start:stop], dt), start)
+            _release_pages(a, start, stop)
 
 
 def _release_pages(a, start: int, stop: int) -> None:

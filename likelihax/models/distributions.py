@@ -51,6 +51,7 @@ import jax.scipy.stats as st
 import numpy as np
 
 from .._fit import fit
+from .._options import check_fit_options
 from .._precision import x64_scope
 from ..model import constraints as C
 from ..results._result import FitResult
@@ -478,6 +479,70 @@ def _prepare(fam: Family, x, trials):
     return arr, data, consts
 
 
+# Families whose maximum-likelihood estimate does not exist for a constant
+# sample: the likelihood keeps rising as the parameter named runs to a
+# boundary of its range (a constant sample has no spread for a scale, or for a
+# shape that measures spread, to estimate).
+_POISSON_LIMIT = " (its limit is the Poisson distribution: fit family 'poisson')"
+_CONSTANT_NO_MLE = {
+    "normal": ("sigma goes to 0", ""),
+    "lognormal": ("sigma goes to 0", ""),
+    "gamma": ("shape goes to infinity", ""),
+    "weibull": ("shape goes to infinity", ""),
+    "beta": ("a and b go to infinity", ""),
+    "student_t": ("scale goes to 0", ""),
+    "logistic": ("scale goes to 0", ""),
+    "gumbel": ("scale goes to 0", ""),
+    "pareto": ("shape goes to infinity (every value equals the scale, min(x))", ""),
+    "negbin": ("size goes to infinity", _POISSON_LIMIT),
+    "zip": ("pi goes to 0", _POISSON_LIMIT),
+}
+# A constant c > 0 has a finite estimate for these (exponential rate 1/c,
+# Poisson rate c, geometric prob 1/(1 + c)); all zeros put it on the boundary.
+_ZERO_NO_MLE = {
+    "exponential": ("rate goes to infinity", ""),
+    "poisson": ("rate goes to 0", ""),
+    "geometric": ("prob goes to 1", ""),
+    "negbin": ("mu goes to 0", ""),
+    "zip": ("pi goes to 1 or rate goes to 0", ""),
+}
+
+
+def _no_mle(fam: Family, arr: np.ndarray, data: dict) -> None:
+    """Raise for a sample whose maximum-likelihood estimate does not exist.
+
+    A constant sample, for the families of ``_CONSTANT_NO_MLE`` (and all zeros
+    for those of ``_ZERO_NO_MLE``); binomial counts that are all 0 or all equal
+    to their trials, whose estimate ``sum(x) / sum(trials)`` is 0 or 1.
+    """
+    if fam.name == "binomial":
+        total, trials = arr.sum(), data["trials"].sum()
+        if total == 0 or total == trials:
+            what = "0" if total == 0 else "equal to its number of trials"
+            raise ValueError(
+                f"Every count in x is {what}, so the binomial estimate of prob is "
+                f"{0 if total == 0 else 1}, on the boundary of (0, 1): the "
+                "maximum-likelihood estimate does not exist inside the parameter "
+                "space and has no standard error. Check the data, or report "
+                "the proportion with an exact (Clopper-Pearson) interval."
+            )
+        return
+    lo, hi = arr.min(), arr.max()
+    if lo != hi:
+        return
+    why = (_ZERO_NO_MLE.get(fam.name) if lo == 0 else None) or _CONSTANT_NO_MLE.get(
+        fam.name
+    )
+    if why is not None:
+        raise ValueError(
+            f"x is constant (all {arr.size} values equal {lo:g}), so the "
+            f"{fam.name} family cannot be estimated: the likelihood keeps rising "
+            f"as {why[0]}, and the maximum-likelihood estimate does not "
+            f"exist{why[1]}. Check the data (a column filled with one value?), or "
+            "fit a family whose parameters a constant sample determines."
+        )
+
+
 def _raw_moments(x, k):
     return np.array([np.mean(x**j) for j in range(1, k + 1)])
 
@@ -589,7 +654,13 @@ def fit_distribution(
     Raises
     ------
     ValueError
-        Unknown family, values outside the support (rows named), NaN/inf.
+        Unknown family, values outside the support (rows named), NaN/inf; a
+        sample for which the maximum-likelihood estimate does not exist: a
+        constant sample for every family but ``exponential``, ``poisson`` and
+        ``geometric`` (where a constant ``c > 0`` has a finite estimate), and
+        binomial counts that are all 0 or all equal to their trials.
+    TypeError, ValueError
+        An invalid option in ``fit_kwargs`` (see :func:`likelihax.fit`).
 
     Examples
     --------
@@ -600,6 +671,7 @@ def fit_distribution(
     True
     """
     fam = _family(family)
+    check_fit_options(**fit_kwargs)
     loglik = fam.loglik
     if lower is not None or upper is not None:
         if x is not None:
@@ -610,7 +682,11 @@ def fit_distribution(
         raise ValueError("Give the sample `x` (or `lower`/`upper` for censored data).")
     arr, data, consts = _prepare(fam, x, trials)
     if loglik is not fam.loglik:
+        if np.all(cens["kind"] == 0):  # every value exact: as an uncensored sample
+            _no_mle(fam, arr, data)
         data = cens
+    else:
+        _no_mle(fam, arr, data)
     if start is None:
         mom = method_of_moments(fam, arr, trials=trials)["params"]
         start = mom if _valid_start(fam, mom) else _DEFAULT_START[fam.name](arr)

@@ -29,6 +29,7 @@ import io
 import json
 import math
 import os
+import zipfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,8 @@ __all__ = ["LoadedFitResult", "load_result", "save_result"]
 
 FORMAT = "likelihax-result"
 FORMAT_VERSION = 1
+# Deepest nesting of dicts, lists and tuples in a saved parameter tree.
+MAX_TREE_DEPTH = 64
 
 # npz array name -> FitResult field (the names a reader of the .npz sees).
 _ARRAYS = {
@@ -202,8 +205,13 @@ def _decode_constraint(d: dict) -> C.Constraint:
     raise ValueError(f"unknown constraint kind {kind!r}")
 
 
-def _encode_tree(node, path: str = "params") -> dict:
+def _encode_tree(node, path: str = "params", depth: int = 0) -> dict:
     """The parameter container (dicts, lists, tuples) as JSON; leaves by index."""
+    if depth > MAX_TREE_DEPTH:
+        raise ValueError(
+            f"save_result writes parameter trees nested at most {MAX_TREE_DEPTH} "
+            f"levels deep; {path} is deeper. Flatten the parameter dict."
+        )
     if isinstance(node, int) and not isinstance(node, bool):
         return {"leaf": node}
     if node is None:
@@ -215,14 +223,30 @@ def _encode_tree(node, path: str = "params") -> dict:
                 f"save_result writes dict keys as JSON strings; {path} has the "
                 f"non-string key(s) {bad!r}. Use string keys."
             )
-        return {"dict": {k: _encode_tree(v, f"{path}.{k}") for k, v in node.items()}}
+        return {
+            "dict": {
+                k: _encode_tree(v, f"{path}.{k}", depth + 1) for k, v in node.items()
+            }
+        }
     if type(node) in (list, tuple):
-        kids = [_encode_tree(v, f"{path}[{i}]") for i, v in enumerate(node)]
+        kids = [_encode_tree(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node)]
         return {type(node).__name__: kids}
     raise ValueError(
         f"save_result can write parameters held in dicts, lists and tuples; "
         f"{path} is a {type(node).__name__}. Pass the parameters as a dict."
     )
+
+
+def _tree_depth(d) -> int:
+    """Nesting depth of a JSON value, without recursion; stops past MAX_TREE_DEPTH."""
+    deepest, stack = 0, [(d, 0)]
+    while stack and deepest <= MAX_TREE_DEPTH:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        kids = node.values() if isinstance(node, dict) else node
+        if isinstance(node, (dict, list)):
+            stack.extend((k, depth + 1) for k in kids)
+    return deepest
 
 
 def _decode_tree(d: dict):
@@ -460,8 +484,11 @@ def load_result(path) -> LoadedFitResult:
         The ``.json`` or the ``.npz`` is missing.
     ValueError
         Not a likelihax result, a newer format version, an ``.npz`` that does
-        not match its ``.json`` (checksum), or arrays whose shapes do not fit
-        the parameters.
+        not match its ``.json`` (checksum), arrays whose shapes do not fit
+        the parameters, arrays or parameters declared far larger than the
+        ``.npz`` file, a status code that is not a :class:`~likelihax.Status`,
+        or a parameter tree nested more than ``MAX_TREE_DEPTH`` (64) levels
+        deep. The message names the entry.
 
     Examples
     --------
@@ -484,6 +511,10 @@ def load_result(path) -> LoadedFitResult:
         meta = json.loads(json_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise _bad(json_path, f"not valid JSON ({e}).") from None
+    except RecursionError:
+        raise _bad(
+            json_path, "its JSON is nested too deeply to read (a damaged file)."
+        ) from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise _bad(json_path, "not a likelihax result file (no 'format': "
                    f"{FORMAT!r} entry).")  # fmt: skip
@@ -511,11 +542,105 @@ def load_result(path) -> LoadedFitResult:
         )
     try:
         return _rebuild(meta, blob, str(json_path))
-    except (KeyError, TypeError, IndexError) as e:
+    except (KeyError, TypeError, IndexError, AttributeError, OverflowError) as e:
         raise _bad(json_path, f"missing or malformed entry ({e!r}).") from None
 
 
+def _check_npz_sizes(blob: bytes, source: str) -> None:
+    """Compare the size of every array declared in the ``.npz`` with the file.
+
+    Each array of an ``.npz`` is a ``.npy`` member whose header declares its
+    shape and dtype; NumPy allocates that much memory before reading the data,
+    so a damaged header would ask for far more memory than the file holds.
+    """
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(blob))
+    except zipfile.BadZipFile as e:
+        raise _bad(source, f"the .npz is not a valid NumPy archive ({e}).") from None
+    with zf:
+        for info in zf.infolist():
+            name = info.filename.removesuffix(".npy")
+            if info.file_size > len(blob):
+                raise _bad(source, f"array {name!r} declares {info.file_size} bytes, "
+                           f"more than the whole .npz ({len(blob)} bytes).")  # fmt: skip
+            with zf.open(info) as f:
+                try:
+                    shape, dtype = _npy_header(f)
+                except (ValueError, EOFError, zipfile.BadZipFile) as e:
+                    raise _bad(source, f"array {name!r} has a damaged header "
+                               f"({e}).") from None  # fmt: skip
+                held = info.file_size - f.tell()
+            need = math.prod(shape) * dtype.itemsize
+            if need > held:
+                raise _bad(source, f"array {name!r} declares shape {shape} ({need} "
+                           f"bytes) but the .npz holds {held} bytes of it.")  # fmt: skip
+
+
+def _npy_header(f) -> tuple:
+    """Shape and dtype from the header of a ``.npy`` stream (data left unread)."""
+    version = np.lib.format.read_magic(f)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+    else:
+        shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+    return shape, dtype
+
+
+def _check_declared(meta: dict, blob: bytes, source: str) -> None:
+    """Sizes, depth and status in the JSON that the rebuild would trust."""
+    if _tree_depth(meta["params_tree"]) > MAX_TREE_DEPTH:
+        raise _bad(source, f"entry 'params_tree' is nested more than "
+                   f"{MAX_TREE_DEPTH} levels deep (a damaged file).")  # fmt: skip
+    total, largest = 0, (0, None)
+    for p in meta["params"]:
+        shape = p["shape"]
+        if not isinstance(shape, list) or not all(
+            isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape
+        ):
+            raise _bad(source, f"entry 'params' gives parameter {p['name']!r} the "
+                       f"shape {shape!r}; shapes are lists of sizes >= 0.")  # fmt: skip
+        total += math.prod(shape)
+        largest = max(largest, (math.prod(shape), p["name"]), key=lambda t: t[0])
+    if total > len(blob):
+        raise _bad(source, f"entry 'params' declares {total} parameter values "
+                   f"(parameter {largest[1]!r} alone {largest[0]}), far more than "
+                   f"the {len(blob)}-byte .npz holds.")  # fmt: skip
+    for k, a in meta["arrays"].items():
+        shape = a["shape"]
+        if not isinstance(shape, list) or not all(
+            isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape
+        ):
+            raise _bad(source, f"entry 'arrays' gives {k!r} the shape {shape!r}; "
+                       "shapes are lists of sizes >= 0.")  # fmt: skip
+        if math.prod(shape) > len(blob):
+            raise _bad(source, f"entry 'arrays' declares {k!r} of shape "
+                       f"{tuple(shape)}, far larger than the {len(blob)}-byte "
+                       ".npz.")  # fmt: skip
+    if meta["status"] not in Status.__members__:
+        raise _bad(source, f"entry 'status' is {meta['status']!r}, which is not a "
+                   f"likelihax.Status ({', '.join(Status.__members__)}).")  # fmt: skip
+
+
+def _check_status(arrays: dict, meta: dict, source: str) -> None:
+    known = {s.value for s in Status}
+    for k in ("status", "multistart_status"):
+        if k not in arrays:
+            continue
+        codes = arrays[k]
+        bad = codes[~np.isin(codes, list(known))] if codes.dtype.kind in "iu" else codes
+        if bad.size:
+            raise _bad(source, f"array {k!r} holds the status code "
+                       f"{bad.reshape(-1)[0].item()!r}, which is not a "
+                       f"likelihax.Status (integer codes {min(known)}-{max(known)})."
+                       )  # fmt: skip
+    if Status(int(arrays["status"])).name != meta["status"]:
+        raise _bad(source, f"entry 'status' is {meta['status']!r} but array "
+                   f"'status' holds {Status(int(arrays['status'])).name!r}.")  # fmt: skip
+
+
 def _rebuild(meta: dict, blob: bytes, source: str) -> LoadedFitResult:
+    _check_declared(meta, blob, source)
+    _check_npz_sizes(blob, source)
     with np.load(io.BytesIO(blob), allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
     expected = meta["arrays"]
@@ -535,6 +660,7 @@ def _rebuild(meta: dict, blob: bytes, source: str) -> LoadedFitResult:
                    f"but {len(names)} parameters are listed.")  # fmt: skip
     spec = ParamSpec(treedef, names, shapes, cons, tuple(meta["order"]))
     _check_shapes(arrays, expected, spec, source)
+    _check_status(arrays, meta, source)
     fields = {f: arrays[k] for k, f in _ARRAYS.items()}
     fields["multistart"] = None
     if "multistart_loglik" in arrays:
