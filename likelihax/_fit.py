@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, NamedTuple
 
 if TYPE_CHECKING:  # optax is imported when used
     import optax
@@ -38,13 +38,25 @@ from .model._model import Model
 from .model._param import ParamSpec, build_spec
 from .optimize._jacobi import small_linalg
 from .optimize._loop import run
-from .optimize._newton import Newton, scaled_eigh
+from .optimize._newton import Newton, newton_direction, scaled_eigh
 from .optimize._problem import Problem
 from .results._result import FitResult, MultiStart
 
 __all__ = ["fit"]
 
 Method = Literal["newton", "fisher", "bfgs", "lbfgs"]
+# The information is singular when the smallest eigenvalue of its scaled form
+# (largest about 1 to k) is at most this: in float64 an eigenvalue of 1e-13 is
+# resolved to about 0.2% (its rounding error is about k * eps), so standard
+# errors are still meaningful up to scaled condition numbers of about 1e13
+# (the same resolution as R's rank test of the design, singular values of the
+# scaled columns below 1e-7). Beyond it, see ILL_CONDITIONED.
+INFO_TOL = {"float64": 1e-13, "float32": 1e-5}
+# Standard errors from an information with this scaled condition number or
+# more carry a relative rounding error of about 2 cond eps (the information's
+# entries are sums with relative error eps; measured on raw-year polynomials,
+# tests/test_ill_conditioned.py), near or above 1e-6: the fit warns.
+ILL_CONDITIONED = {"float64": 1e9, "float32": 1e3}
 WEIGHT_TYPES = ("frequency", "importance")
 
 
@@ -124,11 +136,7 @@ def _core(static: _Static, u0, fixed_leaves, data, weights):
     if u0 is None:
         u0 = static.spec.to_unconstrained(fixed_leaves)
     gap = problem.separable_gap(u0)
-    s = run(static.solver, problem, u0, static.max_steps, static.verbose)
-    f, g, H, eig = static.solver.final(problem, s)
-    if eig is None:  # one decomposition for the probe and the analysis below
-        eig = scaled_eigh(H)
-    flat = _curvature_probe(problem, static, s.u, f, eig)
+    s, f, g, H, eig, probe, restarts = _optimize(problem, static, u0)
     # The information behind the covariance: expected for "eim", else observed.
     # Recomputed (one pass) only when the solver used the other one.
     want = "expected" if static.cov == "eim" else "observed"
@@ -140,6 +148,7 @@ def _core(static: _Static, u0, fixed_leaves, data, weights):
         eig = None
     info_code, cond, edm, Hinv = analyze_information(H, g, static.info_tol, eig)
     status = jnp.where(s.code != Status.success.value, s.code, info_code)
+    status = jnp.where(status == Status.success.value, probe.code, status)
     sep_tol = 1e-4 if u0.dtype == jnp.float32 else 1e-9
     status = jnp.where(gap > sep_tol, Status.not_separable.value, status)
     cov_u, cov_nat = covariances(problem, static.cov, s.u, Hinv, static.weight_type)
@@ -157,41 +166,148 @@ def _core(static: _Static, u0, fixed_leaves, data, weights):
         edm=edm,
         cond=cond,
         trace=-s.trace,
-        flat=flat,
+        flat=probe.drop,
+        restarts=restarts,
     )
 
 
 # A quadratic log-likelihood drops by exactly 1/2 one standard error from its
-# maximum; a drop below this along the weakest direction means the curvature
-# at the estimate says nothing about the likelihood one SE away.
+# maximum; a drop below this along a probed direction means the curvature at
+# the estimate says nothing about the likelihood one SE away.
 FLAT_DROP = 0.05
+# A probe point this much higher than the estimate (log-likelihood units, far
+# above a converged fit's remaining EDM) shows that the estimate is not a
+# maximum: the optimizer restarts from it, at most MAX_RESTARTS times.
+RISE = 1e-3
+MAX_RESTARTS = 3
 
 
-def _curvature_probe(problem, static, u, f, eig):
-    r"""Log-likelihood drop one standard error along the weakest direction.
+class _Probe(NamedTuple):
+    drop: jax.Array  # smallest drop of the log-likelihood one SE away (NaN: none)
+    code: jax.Array  # Status: success, unbounded, at_boundary or not_maximum
+    best: jax.Array  # the probe point with the highest log-likelihood
+    rise: jax.Array  # how much higher it is than the estimate (beyond its EDM)
 
-    With :math:`S = D^{-1/2} H D^{-1/2} = Q \Lambda Q^\top` (the scaled
-    information) and :math:`d = D^{-1/2} q_1 / \sqrt{\lambda_1}`, so that
-    :math:`d^\top H d = 1`, returns :math:`\min_\pm \ell(\hat u) - \ell(\hat u \pm d)`:
-    0.5 for a quadratic log-likelihood, near 0 or negative where the
-    likelihood is flat or still rising there (complete separation, an estimate
-    running off to a boundary or to infinity), which the scaled information
-    alone cannot show (its condition number can be 1). Two evaluations of the
-    log-likelihood; NaN when the information is not positive definite (already
-    reported) and for streamed data (two more passes over the source).
+
+def _optimize(problem, static, u0):
+    """Run the solver from ``u0``, probe the curvature at its end point and, while
+    a probe point is higher by more than ``RISE``, run it again from there.
+
+    One ``while_loop`` around the solver's loop, so the program holds one copy
+    of the solver (its first pass is the loop's first iteration). Returns the
+    solver's state, ``final`` values, the probe and the number of restarts.
     """
+
+    def attempt(u_start):
+        s = run(static.solver, problem, u_start, static.max_steps, static.verbose)
+        f, g, H, eig = static.solver.final(problem, s)
+        if eig is None:  # one decomposition for the probe and the analysis
+            eig = scaled_eigh(H)
+        probe = _curvature_probe(problem, static, s, f, g, H, eig)
+        return s, f, g, H, eig, probe
+
+    out = jax.tree_util.tree_map(
+        lambda x: jnp.zeros(x.shape, x.dtype), jax.eval_shape(attempt, u0)
+    )
+
+    def again(c):
+        k, _, (s, *_, probe) = c
+        rises = (s.code == Status.success.value) & (probe.rise > RISE)
+        return (k == 0) | ((k <= MAX_RESTARTS) & rises)
+
+    def body(c):
+        k, u_start, prev = c
+        u_start = jnp.where(k == 0, u_start, prev[-1].best)
+        return k + 1, u_start, attempt(u_start)
+
+    k, _, out = jax.lax.while_loop(again, body, (jnp.zeros((), jnp.int32), u0, out))
+    s, f, g, H, eig, probe = out
+    # Still higher after the last restart: not a maximum.
+    code = jnp.where(
+        (s.code == Status.success.value) & (probe.rise > RISE),
+        Status.not_maximum.value,
+        probe.code,
+    )
+    return s, f, g, H, eig, probe._replace(code=code), k - 1
+
+
+def _curvature_probe(problem, static, s, f, g, H, eig) -> _Probe:
+    r"""The log-likelihood one standard error from the end point ``s.u``.
+
+    Two directions, each scaled to one standard error (:math:`d^\top H d = 1`):
+    the weakest eigen-direction of the scaled information
+    :math:`S = D^{-1/2} H D^{-1/2} = Q \Lambda Q^\top`,
+    :math:`d = D^{-1/2} q_1 / \sqrt{\lambda_1}`, both ways; and the Newton
+    direction :math:`-H^{-1} g` at the end point, forward. The drop
+    :math:`\ell(\hat u) - \ell(\hat u + d)` is 0.5 for a quadratic
+    log-likelihood. Where the maximum is at infinity (complete or
+    quasi-complete separation, an all-zero count response) the optimizer
+    stops where the gradient has vanished to rounding, the information is
+    tiny along the direction to infinity, and one standard error along it the
+    log-likelihood is still rising or flat: which the scaled information alone
+    cannot show (its condition number can be 1). The Newton direction points
+    that way even when the information ties several directions, so either
+    probe catches it. A drop below ``FLAT_DROP`` gives ``Status.unbounded``,
+    or ``Status.at_boundary`` when the natural-scale parameters moving along
+    that direction approach finite bounds of their constraints (100 standard
+    errors along it move them no more than 10 times as far as one does). Three
+    evaluations of the log-likelihood; no probe (drop NaN) when the
+    information is not positive definite (already reported) and for streamed
+    data (more passes over the source).
+    """
+    u = s.u
+    success = jnp.asarray(Status.success.value, jnp.int32)
+    nan = jnp.full((), jnp.nan, u.dtype)
     if static.source is not None:
-        return jnp.full((), jnp.nan, u.dtype)
+        return _Probe(nan, success, u, jnp.zeros((), u.dtype))
     lam, Q, scale = eig  # scaled_eigh of the information
     lo = lam[0]
     pd = (lo > 0) & jnp.all(jnp.isfinite(lam))
-    d = scale * Q[:, 0] / jnp.sqrt(jnp.where(pd, lo, 1.0))
-    # Both points in one call: a batched evaluation (one copy of the
+    d_weak = scale * Q[:, 0] / jnp.sqrt(jnp.where(pd, lo, 1.0))
+    d_newton, edm, _ = newton_direction(H, g, eig)
+    # Unit information norm: d' H d = 2 EDM for the Newton direction.
+    norm = jnp.sqrt(2.0 * jnp.where(pd, edm, 0.0))
+    usable = pd & (norm > 0) & jnp.isfinite(norm)
+    d_newton = jnp.where(usable, d_newton / jnp.where(usable, norm, 1.0), d_weak)
+    dirs = jnp.stack([d_weak, -d_weak, d_newton])
+    # All points in one call: a batched evaluation (one copy of the
     # log-likelihood in the program), or for large data one evaluation per
     # point through the linear predictors (see Problem.values).
-    fpm = problem.values(jnp.stack([u + d, u - d]))
-    worst = jnp.min(jnp.where(jnp.isfinite(fpm), fpm, jnp.inf))
-    return jnp.where(pd, worst - f, jnp.nan)
+    fp = problem.values(u + dirs)
+    fp = jnp.where(jnp.isfinite(fp), fp, jnp.inf)
+    i = jnp.argmin(fp)
+    drop = jnp.where(pd, fp[i] - f, jnp.nan)
+    flat = pd & (drop < FLAT_DROP)
+    # Towards a bound: each unconstrained coordinate that takes part in the
+    # flat direction (at least 0.1 of the largest, in standard-error units),
+    # moved alone, moves the natural-scale parameters at most 10 times as far
+    # at 100 standard errors as at one.
+    step = dirs[i]
+    part = jnp.abs(step / scale)
+    part = part >= 0.1 * jnp.max(part)
+    natural = lambda v: static.spec.natural_flat(v, problem.fixed_leaves)  # noqa: E731
+    th0 = natural(u)
+    one = jnp.diag(step)
+
+    def runs_away(e):
+        near, far = jnp.abs(natural(u + e) - th0), jnp.abs(natural(u + 100.0 * e) - th0)
+        return jnp.any(~(far <= 10.0 * near))
+
+    runaway = jax.vmap(runs_away)(one)
+    bounded = ~jnp.any(part & runaway)
+    code = jnp.where(
+        flat,
+        jnp.where(bounded, Status.at_boundary.value, Status.unbounded.value),
+        Status.success.value,
+    ).astype(jnp.int32)
+    # How much higher the best probe point is than a quadratic model of the
+    # log-likelihood at the end point allows: at most sqrt(2 EDM) - 1/2 one
+    # standard error away (0 and below at a converged point). A loosely
+    # converged fit (a first-order method's gtol) is not restarted for the
+    # rise its own gradient predicts.
+    allowed = jnp.maximum(jnp.sqrt(2.0 * jnp.maximum(edm, 0.0)) - 0.5, 0.0)
+    rise = jnp.where(pd & jnp.isfinite(fp[i]), f - fp[i] - allowed, 0.0)
+    return _Probe(drop, code, u + dirs[i], rise)
 
 
 def _refit_core(static: _Static, u0, fixed_leaves, data, weights, pin=None):
@@ -206,14 +322,23 @@ def _refit_core(static: _Static, u0, fixed_leaves, data, weights, pin=None):
     """
     problem = Problem.from_static(static, fixed_leaves, data, weights, pin)
     u0 = problem.pinned(u0)
-    s = run(static.solver, problem, u0, static.max_steps, False)
+    if pin is None:
+        # A replicate is probed like a fit (and restarted from a higher probe
+        # point): a resample whose maximum is at infinity (separation in a
+        # small binary data set) or on a boundary is a failed replicate.
+        s, _, g, H, eig, probe, _ = _optimize(problem, static, u0)
+        probe_code = probe.code
+    else:
+        s = run(static.solver, problem, u0, static.max_steps, False)
+        _, g, H, eig = static.solver.final(problem, s)
+        probe_code = Status.success.value
     u = problem.pinned(s.u)
     f = s.f if pin is None else s.f - problem._pin_terms(s.u, 1)[0]
     # A replicate whose information is singular or indefinite at its optimum
     # (a parameter not identified in that resample) has not been estimated.
-    _, g, H, eig = static.solver.final(problem, s)
     info_code = analyze_information(H, g, static.info_tol, eig)[0]
     status = jnp.where(s.code != Status.success.value, s.code, info_code)
+    status = jnp.where(status == Status.success.value, probe_code, status)
     return dict(
         loglik=-f, status=status, u=u, iterations=s.n_iter,
         params_flat=static.spec.natural_flat(u, fixed_leaves),
@@ -658,7 +783,7 @@ def fit(
         static = _Static(
             loglik=fn, spec=spec, solver=solver, cov=cov, max_steps=int(max_steps),
             nobs=int(out_shape[0] if per_obs else (n or 1)), per_obs=per_obs,
-            verbose=bool(verbose), info_tol=1e-5 if wdtype == np.float32 else 1e-10,
+            verbose=bool(verbose), info_tol=INFO_TOL[wdtype.name],
             chunk=(
                 source.chunk
                 if source is not None
@@ -794,20 +919,39 @@ def _report(result: FitResult, fn, spec, fixed, jdata, warn):
     if not warn:
         return
     if st == Status.success:
-        drop = result.curvature_drop
-        if np.ndim(drop) == 0 and np.isfinite(drop) and drop < FLAT_DROP:
-            weak = result.weak_directions(1)
+        cond = float(np.asarray(result.condition_number))
+        if cond >= ILL_CONDITIONED[result.dtype]:
+            eps = float(np.finfo(result.dtype).eps)
             warnings.warn(
-                "The log-likelihood is nearly flat (or still rising) one standard "
-                f"error from the estimate along {weak[0].split(' (')[0]}: it changes "
-                f"by {-drop:.3g} where a well-determined maximum drops by about 0.5. "
-                "The maximum may not exist (complete separation, an estimate running "
-                "to a boundary or to infinity) and the standard errors are not "
-                "valid there. Check the data for separation, fix or constrain the "
-                "parameters involved, or reparametrize.",
+                f"The information is ill-conditioned (scaled condition number "
+                f"{cond:.2g}): the estimates are at the maximum, but the standard "
+                f"errors carry a relative rounding error of about {2 * cond * eps:.0e} "
+                "(the information's entries are sums with relative rounding error "
+                f"{eps:.1e}). Center and scale the covariates (e.g. year - 2000 "
+                "instead of year) or reparametrize for full precision.",
                 InformationWarning,
                 stacklevel=3,
             )
+        if result.restarts:
+            warnings.warn(
+                f"The optimizer stopped {result.restarts} time(s) at a point that is "
+                "not a maximum (a point one standard error away had a higher "
+                "log-likelihood) and was restarted from there; it then converged. "
+                "The log-likelihood may have several local maxima: compare fits "
+                "from other starting values (`starts=`).",
+                InformationWarning,
+                stacklevel=3,
+            )
+        return
+    if st in (Status.unbounded, Status.at_boundary):
+        drop = float(np.asarray(result.curvature_drop))
+        warnings.warn(
+            f"{st.message} One standard error along {_uphill_text(result)} the "
+            f"log-likelihood changes by {-drop:.3g}, where a well-determined maximum "
+            "drops by about 0.5.",
+            InformationWarning,
+            stacklevel=3,
+        )
         return
     if st in (Status.information_singular, Status.information_indefinite):
         weak = result.weak_directions()
@@ -816,6 +960,23 @@ def _report(result: FitResult, fn, spec, fixed, jdata, warn):
         )
     else:
         warnings.warn(st.message, ConvergenceWarning, stacklevel=3)
+
+
+def _uphill_text(result: FitResult) -> str:
+    """The direction in which the log-likelihood still rises at the estimate
+    (the Newton direction, or the weakest direction when the gradient is 0),
+    as loadings on the unconstrained parameters."""
+    H = np.asarray(result.information, dtype=float)
+    g = np.asarray(result._grad, dtype=float)
+    d = np.linalg.lstsq(H, g, rcond=None)[0] if np.any(g != 0) else None
+    if d is None or not np.all(np.isfinite(d)) or not np.any(d):
+        return result.weak_directions(1)[0].split(" (")[0]
+    d = d / np.abs(d).max()
+    labels = result.unconstrained_labels
+    terms = [(v, labels[i]) for i, v in enumerate(d) if abs(v) >= 0.1]
+    terms.sort(key=lambda t: -abs(t[0]))
+    text = " ".join(f"{'-' if v < 0 else '+'} {abs(v):.3g}*{k}" for v, k in terms)
+    return f"[{text.lstrip('+ ')}]"
 
 
 def _first_nonfinite_block(fn, spec, fixed, source):

@@ -32,6 +32,9 @@ class Status(enum.IntEnum):
     information_indefinite = 5
     nonfinite_start = 6
     not_separable = 7
+    unbounded = 8
+    at_boundary = 9
+    not_maximum = 10
 
     @property
     def message(self) -> str:
@@ -71,4 +74,24 @@ _MESSAGES = {
     "observation depends on other observations (for example a mean over the data, "
     "or lagged values). Per-observation terms must depend on their own row only: "
     "return the scalar total instead, or pass chunk_size=False.",
+    Status.unbounded: "The log-likelihood is still rising, or flat, one standard "
+    "error from the estimate: its supremum is approached as some parameters run to "
+    "infinity (complete or quasi-complete separation in a binary model, a count "
+    "response that is all zero, a level with no events), so no finite maximum "
+    "exists. The estimate is only where the optimizer stopped, and its standard "
+    "errors, tests and intervals are not valid. Check the data for separation or "
+    "empty categories, drop or merge the parameters involved, or use a penalized "
+    "likelihood (a prior with lx.fit_map).",
+    Status.at_boundary: "The log-likelihood is still rising, or flat, one standard "
+    "error from the estimate, towards a bound of a constrained parameter (a "
+    "variance or scale running to 0, a probability to 0 or 1): the maximum is on the "
+    "boundary of the parameter space. The estimate approaches that boundary value, "
+    "but standard errors and Wald tests are not valid there; fix the parameter at "
+    "its bound and compare the fits with a likelihood-ratio test (whose reference "
+    "distribution is a mixture of chi-squares at a boundary), or use profile "
+    "likelihood intervals.",
+    Status.not_maximum: "The stopping rule was met, but a point one standard error "
+    "away has a higher log-likelihood, and restarting the optimizer from such points "
+    "did not end at a maximum: the estimate is not a maximum of the log-likelihood. "
+    "Try other starting values (`starts=`) or reparametrize.",
 }

@@ -121,8 +121,10 @@ def test_failed_replicates_are_counted_not_averaged():
         return d["y"] * eta - jnp.exp(eta)
 
     f = lx.fit(poisson, {"b": jnp.zeros(3)}, {"X": X, "y": y})
-    b = lx.bootstrap(f, 200, seed=0)
+    with pytest.warns(lx.ConvergenceWarning, match="information_singular"):
+        b = lx.bootstrap(f, 200, seed=0)
     assert 40 < b.n_failed < 120  # P(row 0 left out) = (1 - 1/60)^60 = 0.364
+    assert b.failures == {"information_singular": b.n_failed}
     assert b.replicates.shape[0] == 200 - b.n_failed
     assert np.all(np.isfinite(b.replicates)) and np.all(np.abs(b.replicates) < 10)
 

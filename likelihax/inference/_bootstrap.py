@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import warnings
 from statistics import NormalDist
 from typing import Any, Callable
 
@@ -46,6 +47,7 @@ import numpy as np
 
 from .._precision import x64_scope
 from .._status import Status
+from .._warnings import ConvergenceWarning
 from ..results._result import as_fit
 from ..results._summary import pandas_for
 from ._refit import Refitter
@@ -99,9 +101,16 @@ class Bootstrap:
     replicates : ndarray (B_ok, p)
         Estimates of the successful replicates.
     n_boot, n_failed : int
-        Replicates asked for, and those whose fit failed (left out).
+        Replicates asked for, and those whose fit failed (left out with
+        ``failed="drop"``).
     method : str
         ``"nonparametric"``, ``"cluster"`` or ``"parametric"``.
+    failures : dict
+        Failed replicates by status name (``{"unbounded": 3}``: three resamples
+        whose maximum is at infinity, e.g. separated in a binary model).
+    status : ndarray (len(replicates),)
+        :class:`~likelihax.Status` code of each row of ``replicates`` (all
+        ``Status.success`` with ``failed="drop"``).
     """
 
     labels: list
@@ -110,6 +119,8 @@ class Bootstrap:
     n_boot: int
     n_failed: int
     method: str
+    failures: dict = dataclasses.field(default_factory=dict)
+    status: np.ndarray | None = None
     _jack: Callable | None = dataclasses.field(default=None, repr=False)
 
     @property
@@ -221,6 +232,7 @@ def bootstrap(
     batch_size: int | None = None,
     data: Any = None,
     weights: Any = None,
+    failed: str = "drop",
 ) -> Bootstrap:
     """Bootstrap a fit: every replicate refitted by the engine, in vmapped batches.
 
@@ -247,10 +259,24 @@ def bootstrap(
         work per batch).
     data, weights
         Default: those of the fit.
+    failed : {"drop", "keep"}
+        Replicates whose fit did not end at a finite maximum (any status but
+        ``Status.success``: a resample separated in a binary model is
+        ``unbounded``, one with a variance at 0 ``at_boundary``) are counted
+        in ``n_failed`` and ``failures`` and, with ``"drop"`` (default), left
+        out of the replicates; ``"keep"`` keeps them, marked in ``status``.
+        Either way a ``ConvergenceWarning`` says how many failed and why:
+        dropping them conditions the bootstrap distribution on a finite
+        estimate, keeping them puts arbitrary large values into it.
 
     Returns
     -------
     Bootstrap
+
+    Warns
+    -----
+    ConvergenceWarning
+        When replicates failed.
 
     Examples
     --------
@@ -270,6 +296,8 @@ def bootstrap(
         )
     if int(n_boot) < 2:
         raise ValueError(f"n_boot must be at least 2; got {n_boot}.")
+    if failed not in ("drop", "keep"):
+        raise ValueError(f"failed must be 'drop' or 'keep'; got {failed!r}.")
     n_boot = int(n_boot)
     fit = as_fit(fit)
     runner = Refitter(fit, data, weights, "bootstrap", polish=False)
@@ -311,7 +339,7 @@ def bootstrap(
             return weighted(resample_counts(rng, n, b).astype(float))
         return weighted(resample_counts(rng, n_groups, b)[:, gid].astype(float))
 
-    reps, fails = [], 0
+    reps, fails, codes = [], 0, []
     if method == "parametric":
         keys = jax.random.split(jax.random.key(seed), n_boot)
         with x64_scope():
@@ -325,11 +353,17 @@ def bootstrap(
             out = runner.resimulated(D)
         else:
             out = runner.reweighted(draw_weights(b - a))
-        ok = (out["status"] == Status.success.value) & np.all(
+        code = np.asarray(out["status"])
+        ok = (code == Status.success.value) & np.all(
             np.isfinite(out["params_flat"]), axis=1
         )
+        # (A finite status with non-finite estimates counts as non-finite.)
+        code = np.where(ok | (code != Status.success.value), code,
+                        Status.nonfinite.value)  # fmt: skip
         fails += int((~ok).sum())
-        reps.append(out["params_flat"][ok][:, idx])
+        keep = ok if failed == "drop" else np.ones_like(ok)
+        reps.append(out["params_flat"][keep][:, idx])
+        codes.append(code[keep] if failed == "keep" else code[~ok])
 
     def jackknife():
         """Leave-one-out (row, or cluster) estimates, for BCa's acceleration.
@@ -350,8 +384,25 @@ def bootstrap(
 
     estimate = np.asarray(fit._params_flat, dtype=float)[idx]
     R = np.concatenate(reps) if reps else np.zeros((0, idx.size))
+    codes = np.concatenate(codes) if codes else np.zeros(0, np.int32)
+    bad = codes[codes != Status.success.value]
+    failures = {Status(int(c)).name: int((bad == c).sum()) for c in np.unique(bad)}
+    status = codes if failed == "keep" else np.zeros(len(R), np.int32)
+    if fails:
+        why = ", ".join(f"{k}: {v}" for k, v in failures.items())
+        what = ("left out (failed='drop'): the bootstrap distribution is "
+                "conditional on a finite estimate" if failed == "drop" else
+                "kept (failed='keep'), marked in .status")  # fmt: skip
+        warnings.warn(
+            f"{fails} of {n_boot} bootstrap replicates did not end at a finite "
+            f"maximum ({why}) and were {what}. Many failures (e.g. separated "
+            "resamples of a small binary data set) make bootstrap standard errors "
+            "and intervals unreliable; see Status.<name>.message.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     return Bootstrap(
         labels=fit.labels, estimate=estimate, replicates=R, n_boot=n_boot,
-        n_failed=fails, method=method,
+        n_failed=fails, method=method, failures=failures, status=status,
         _jack=jackknife if fit._per_obs else None,
     )  # fmt: skip

@@ -114,8 +114,8 @@ def analyze_information(H, g, rel_tol, eig=None):
     ``eig``, the output of :func:`~likelihax.optimize._newton.scaled_eigh` for
     ``H``, is reused when given. The test uses the *scaled* information :math:`S = D^{-1/2} H D^{-1/2}`,
     :math:`D = \operatorname{diag}(H)`, whose eigenvalues do not depend on the
-    units of the parameters. ``H`` is indefinite when any diagonal element is not
-    positive or :math:`\lambda_{\min}(S) < -` ``rel_tol``, singular when
+    units of the parameters. ``H`` is indefinite when any diagonal element is
+    negative or :math:`\lambda_{\min}(S) < -` ``rel_tol``, singular when
     :math:`|\lambda_{\min}(S)| \le` ``rel_tol``.
 
     Returns
@@ -132,7 +132,9 @@ def analyze_information(H, g, rel_tol, eig=None):
     """
     lam, Q, scale = scaled_eigh(H) if eig is None else eig
     lo, hi = lam[0], lam[-1]
-    indefinite = jnp.any(~(jnp.diag(H) > 0)) | (lo < -rel_tol)
+    # (A zero diagonal with a zero row, a parameter the log-likelihood does not
+    # depend on, is a zero eigenvalue of S: singular, not indefinite.)
+    indefinite = jnp.any(~(jnp.diag(H) >= 0)) | (lo < -rel_tol)
     singular = (~indefinite) & (lo <= rel_tol)
     code = jnp.where(
         indefinite,

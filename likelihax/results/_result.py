@@ -25,6 +25,7 @@ __all__ = ["FitResult", "Covariance", "MultiStart"]
 _FIELDS = (
     "u", "params_flat", "loglik", "grad", "information", "cov_u", "cov",
     "status", "iterations", "n_evals", "edm", "cond", "trace", "flat", "multistart",
+    "restarts",
 )  # fmt: skip
 _META = (
     "spec", "name", "method", "cov_kind", "dtype", "per_obs", "nobs", "loglik_fn",
@@ -218,15 +219,25 @@ class FitResult:
     # ----- estimates ---------------------------------------------------------------
     @property
     def curvature_drop(self):
-        """Log-likelihood drop one standard error along the weakest direction.
+        """Smallest log-likelihood drop one standard error from the estimate,
+        along the weakest direction of the information (both ways) and the
+        Newton direction.
 
         About 0.5 at a well-determined maximum (exactly 0.5 for a quadratic
         log-likelihood); near 0 or negative where the likelihood is flat or still
-        rising there, which :func:`likelihax.fit` reports with an
-        ``InformationWarning``. NaN when not computed (information not positive
-        definite, streamed data, a loaded result).
+        rising there, which :func:`likelihax.fit` reports as
+        ``Status.unbounded`` or ``Status.at_boundary``. NaN when not computed
+        (information not positive definite, streamed data, a loaded result).
         """
         return np.nan if self._flat is None else self._flat
+
+    @property
+    def restarts(self) -> int:
+        """Times the optimizer was restarted from a probe point with a higher
+        log-likelihood than where it had stopped (see :func:`likelihax.fit`,
+        Notes); 0 when it stopped at a maximum the first time, and for a loaded
+        result."""
+        return 0 if self._restarts is None else self._restarts
 
     @property
     def params(self):

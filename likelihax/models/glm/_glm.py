@@ -572,7 +572,12 @@ def glm(
         res = GLMResult._build(fit1, fam, lnk, des, data, w, weight_type, engine,
                                _start)
         sep = res._separation() if fam.name == "binomial" else None
+    seen = set()  # the dispersion refit repeats the fit's warnings: once each
     for c in caught:
+        key = (c.category, str(c.message))
+        if key in seen:
+            continue
+        seen.add(key)
         if sep is None or not issubclass(c.category, W.LikelihaxWarning):
             warnings.warn_explicit(c.message, c.category, c.filename, c.lineno)
     if sep is not None:
