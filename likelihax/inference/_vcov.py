@@ -124,9 +124,9 @@ def vcov(
     * ``"sandwich"``: :math:`H^{-1} B H^{-1}`, in which :math:`\phi` cancels:
       statsmodels ``GLM.fit(cov_type="HC0")`` (observed-information bread);
       ``"hc1"`` times :math:`n/(n-p)`;
-    * ``"opg"``: :math:`B^{-1}` with the scores at :math:`\hat\phi_D`, which
-      scales as :math:`\hat\phi_D^2` (R's ``sandwich::vcovOPG`` scales the
-      scores by :math:`\hat\phi_P` instead).
+    * ``"opg"``: :math:`B^{-1}` with the scores at :math:`\hat\phi_D` (so it
+      scales as :math:`\hat\phi_D^2`; other dispersion estimates give other
+      OPG matrices).
 
     NB2 (``family="negative_binomial"``): :math:`(\beta, \alpha)` jointly;
     ``"eim"`` is MASS's ``glm.nb`` convention (see :func:`likelihax.glm`).

@@ -41,6 +41,9 @@ class GLMResult:
     ----------
     fit : FitResult
         The engine's result (covariance already times the dispersion).
+    likelihood_fit : FitResult
+        The full likelihood with the dispersion free, for profiles (see the
+        property).
     family, link : str
         R's names.
     columns : list of str
@@ -112,8 +115,10 @@ class GLMResult:
             dev, x2 = stats["deviance"], stats["pearson_chi2"]
             phi = x2 / df_resid if df_resid > 0 else math.nan
             phi_ll = dev / nobs
-            if phi_ll > 0:
-                # R's logLik.glm: the density at phi = D/n (module notes of _glm)
+            if phi_ll > 0 and bool(fit1.converged):
+                # R's logLik.glm: the density at phi = D/n (module notes of _glm).
+                # (Not after a failed fit: that fit's status stands, and a
+                # refit from its point must not report success for it.)
                 p1 = {c: float(params[c]) for c in cols}  # written order
                 fit = engine(cols, p1, data | {"phi": np.float64(phi_ll)}, None)
                 if fit._cov_kind in ("oim", "eim") and math.isfinite(phi):
