@@ -17,10 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from .inference._covariance import COV_KINDS
+
 __all__ = ["check_fit_options"]
 
 METHODS = ("newton", "fisher", "bfgs", "lbfgs")
-_COV_KINDS = ("oim", "eim", "opg", "sandwich", "hc1")  # as inference._covariance
 
 
 def check_fit_options(
@@ -95,10 +96,10 @@ def check_fit_options(
     if cov is not None:
         if not isinstance(cov, str):
             raise TypeError(
-                f"cov must be a string, one of {_COV_KINDS}; got {type(cov).__name__}."
+                f"cov must be a string, one of {COV_KINDS}; got {type(cov).__name__}."
             )
-        if cov not in _COV_KINDS:
-            raise ValueError(f"cov must be one of {_COV_KINDS}; got {cov!r}.")
+        if cov not in COV_KINDS:
+            raise ValueError(f"cov must be one of {COV_KINDS}; got {cov!r}.")
     _check_dtype(dtype)
     if max_steps is not None:
         _whole("max_steps", max_steps, 0, "a whole number >= 0 (the most steps)")

@@ -42,8 +42,9 @@ def reg():
 def test_response_of_one_row_beside_a_matrix_of_100(reg):
     X, y = reg
     with pytest.raises(
-        ValueError, match=r"Data field 'y' has 1 row \(shape \(1,\)\) but field 'X' "
-        r"has 100 and the log-likelihood returns 100 values.*pass it as a scalar"
+        ValueError,
+        match=r"Data field 'y' has 1 row \(shape \(1,\)\) but field 'X' "
+        r"has 100 and the log-likelihood returns 100 values.*pass it as a scalar",
     ):
         lx.fit(linear, {"b": np.zeros(2)}, {"y": y[:1], "X": X})
 
@@ -51,15 +52,19 @@ def test_response_of_one_row_beside_a_matrix_of_100(reg):
 def test_design_of_one_row_beside_a_response_of_100(reg):
     X, y = reg
     with pytest.raises(
-        ValueError, match=r"Data field 'X' has 1 row \(shape \(1, 2\)\) but field 'y' "
-        r"has 100.*pass it as shape \(2,\)"
+        ValueError,
+        match=r"Data field 'X' has 1 row \(shape \(1, 2\)\) but field 'y' "
+        r"has 100.*pass it as shape \(2,\)",
     ):
         lx.fit(linear, {"b": np.zeros(2)}, {"y": y, "X": X[:1]})
 
 
 def test_one_row_against_a_scalar_total(reg):
     X, y = reg
-    total = lambda p, d: jnp.sum(linear(p, d))  # noqa: E731
+
+    def total(p, d):
+        return jnp.sum(linear(p, d))
+
     with pytest.raises(
         ValueError, match="Data field 'y' has 1 row.*sums over 100 rows"
     ):
@@ -109,7 +114,7 @@ def test_a_one_by_one_matrix_is_not_a_row():
     np.testing.assert_allclose(f.params["b"], ref, rtol=1e-10)
 
 
-# ----- dates and durations ---------------------------------------------------------------
+# ----- dates and durations ------------------------------------------------------------
 def test_datetime_column_of_a_data_frame_is_named():
     df = pd.DataFrame(
         {"y": np.arange(5.0), "when": pd.date_range("2024-01-01", periods=5)}
@@ -134,14 +139,14 @@ def test_time_zone_aware_column_is_named():
 def test_timedelta_and_object_dates_are_named():
     y = np.arange(3.0)
     with pytest.raises(TypeError, match="Data field 'wait' holds durations"):
-        lx.fit(normal_mean, {"mu": 0.0},
-               {"y": y, "wait": np.array([1, 2, 3], dtype="timedelta64[s]")})  # fmt: skip
+        wait = np.array([1, 2, 3], dtype="timedelta64[s]")
+        lx.fit(normal_mean, {"mu": 0.0}, {"y": y, "wait": wait})
     days = np.array([datetime.date(2024, 1, d) for d in (1, 2, 3)], dtype=object)
     with pytest.raises(TypeError, match="Data field 'day' holds dates or times"):
         lx.fit(normal_mean, {"mu": 0.0}, {"y": y, "day": days})
 
 
-# ----- NaN and inf in streamed data ------------------------------------------------------
+# ----- NaN and inf in streamed data ---------------------------------------------------
 def _rate(p, d):
     return jnp.log(p["rate"]) - p["rate"] * d["y"]
 
@@ -153,7 +158,9 @@ def test_nan_in_an_array_source_block_is_a_value_error():
     y = np.random.default_rng(0).exponential(size=1000)
     y[500] = np.nan
     src = lx.ArraySource({"y": y}, chunk_size=256)
-    with pytest.raises(ValueError, match=r"Data field 'y' has NaN values at rows \[500\]"):
+    with pytest.raises(
+        ValueError, match=r"Data field 'y' has NaN values at rows \[500\]"
+    ):
         lx.fit(_rate, {"rate": 1.0}, src, constraints=RATE)
     try:
         lx.fit(_rate, {"rate": 1.0}, src, constraints=RATE)
@@ -171,7 +178,9 @@ def test_inf_in_a_memory_map_names_rows(tmp_path):
     y[[10, 2999]] = np.inf
     y.flush()
     src = lx.ArraySource({"y": np.memmap(path, dtype="float64", mode="r")})
-    with pytest.raises(ValueError, match=r"'y' has infinite values at rows \[10, 2999\]"):
+    with pytest.raises(
+        ValueError, match=r"'y' has infinite values at rows \[10, 2999\]"
+    ):
         lx.fit(_rate, {"rate": 1.0}, src, constraints=RATE)
 
 
@@ -191,7 +200,9 @@ def test_nan_in_a_parquet_source_names_field_and_row(tmp_path):
     path = tmp_path / "d.parquet"
     pq.write_table(pa.table({"y": y}), path, row_group_size=20)
     src = lx.ParquetSource(path, {"y": "y"}, chunk_size=16)
-    with pytest.raises(ValueError, match=r"Data field 'y' has NaN values at rows \[33\]"):
+    with pytest.raises(
+        ValueError, match=r"Data field 'y' has NaN values at rows \[33\]"
+    ):
         lx.fit(_rate, {"rate": 1.0}, src, constraints=RATE)
 
 
@@ -223,7 +234,7 @@ def test_a_clean_source_is_checked_once_per_precision():
     assert float(f1.params["rate"]) == float(f2.params["rate"]) == pytest.approx(0.5)
 
 
-# ----- options -----------------------------------------------------------------------------
+# ----- options ------------------------------------------------------------------------
 BAD_OPTIONS = [
     ("max_steps", -1, ValueError, r"max_steps must be a whole number >= 0 .*; got -1"),
     ("max_steps", 2.5, ValueError, r"max_steps must be a whole number >= 0"),
@@ -282,7 +293,7 @@ def test_options_are_checked_by_entry_points_that_pass_them_on(reg):
         lx.fit_map(normal_mean, {"mu": 0.0}, {"y": y}, max_steps=-1)
 
 
-# ----- fit_distribution where no MLE exists --------------------------------------------
+# ----- fit_distribution where no MLE exists -------------------------------------------
 @pytest.mark.parametrize(
     "family, value, why",
     [
@@ -347,7 +358,7 @@ def test_constant_sample_with_a_finite_mle(family, c, kw, name, est, se):
     assert float(f.se[name]) == pytest.approx(se, rel=1e-6)
 
 
-# ----- load_result on damaged files --------------------------------------------------------
+# ----- load_result on damaged files ---------------------------------------------------
 @pytest.fixture
 def saved(tmp_path):
     f = lx.fit(
@@ -363,7 +374,9 @@ def saved(tmp_path):
 
 def _write(json_path, npz_path, meta, blob):
     npz_path.write_bytes(blob)
-    json_path.write_text(json.dumps(dict(meta, npz_sha256=hashlib.sha256(blob).hexdigest())))
+    json_path.write_text(
+        json.dumps(dict(meta, npz_sha256=hashlib.sha256(blob).hexdigest()))
+    )
 
 
 def _arrays(npz_path):
@@ -397,8 +410,9 @@ def test_npz_header_declaring_a_huge_array(saved):
             zout.writestr(info.filename, data)
     _write(json_path, npz_path, meta, out.getvalue())
     with pytest.raises(
-        ValueError, match=r"array 'trace' declares shape \(100000000000,\) "
-        r"\(800000000000 bytes\) but the \.npz holds \d+ bytes"
+        ValueError,
+        match=r"array 'trace' declares shape \(100000000000,\) "
+        r"\(800000000000 bytes\) but the \.npz holds \d+ bytes",
     ):
         lx.load_result(stem)
 
@@ -407,8 +421,8 @@ def test_npz_header_declaring_a_huge_array(saved):
     "edit, match",
     [
         (lambda m: m["params"][0].update(shape=[10**6, 10**6]),
-         r"entry 'params' declares 1000000000001 parameter values \(parameter 'mu' "
-         r"alone 1000000000000\), far more"),
+         (r"entry 'params' declares 1000000000001 parameter values \(parameter 'mu' "
+          r"alone 1000000000000\), far more")),
         (lambda m: m["arrays"]["cov"].update(shape=[10**9, 10**9]),
          r"entry 'arrays' declares 'cov' of shape \(1000000000, 1000000000\), far"),
         (lambda m: m["params"][1].update(shape=[-2]),
@@ -430,10 +444,12 @@ def test_json_entries_that_do_not_fit_the_file(saved, edit, match):
 
 
 def test_json_nested_beyond_what_python_parses(saved):
-    stem, json_path, npz_path = saved
+    stem, json_path, _ = saved
     text = json_path.read_text()
     deep = '{"list": [' * 100_000 + '{"leaf": 0}' + "]}" * 100_000
-    json_path.write_text(text.replace('"params_tree": {', f'"params_tree": {deep}, "x": {{', 1))
+    json_path.write_text(
+        text.replace('"params_tree": {', f'"params_tree": {deep}, "x": {{', 1)
+    )
     with pytest.raises(ValueError, match="nested too deeply to read"):
         lx.load_result(stem)
 
@@ -448,17 +464,19 @@ def test_unknown_status_codes(saved, key):
     else:  # a multi-start record with one unknown code
         k = arrays["params"].shape[0]
         arrays.update(
-            multistart_loglik=np.zeros(2), multistart_status=np.array([0, 42], np.int32),
+            multistart_loglik=np.zeros(2),
+            multistart_status=np.array([0, 42], np.int32),
             multistart_params=np.zeros((2, k)),
-        )  # fmt: skip
+        )
         for name in ("multistart_loglik", "multistart_status", "multistart_params"):
             meta["arrays"][name] = {"shape": list(arrays[name].shape),
                                     "dtype": arrays[name].dtype.name}  # fmt: skip
     _write(json_path, npz_path, meta, _npz(arrays))
     code = 99 if key == "status" else 42
     with pytest.raises(
-        ValueError, match=rf"array '{key}' holds the status code {code}, which is not "
-        r"a likelihax.Status"
+        ValueError,
+        match=rf"array '{key}' holds the status code {code}, which is not "
+        r"a likelihax.Status",
     ):
         lx.load_result(stem)
 
@@ -469,6 +487,7 @@ def test_status_entry_must_agree_with_the_array(saved):
     meta["status"] = "max_steps"
     _write(json_path, npz_path, meta, npz_path.read_bytes())
     with pytest.raises(
-        ValueError, match="entry 'status' is 'max_steps' but array 'status' holds 'success'"
+        ValueError,
+        match="entry 'status' is 'max_steps' but array 'status' holds 'success'",
     ):
         lx.load_result(stem)

@@ -45,19 +45,22 @@ def _as_tree(data: Any) -> Any:
     if mod.startswith("pandas") and hasattr(data, "columns"):
         for c in data.columns:
             # (time-zone aware columns would become objects in to_numpy)
-            if getattr(data[c].dtype, "kind", "") in "Mm":
+            if getattr(data[c].dtype, "kind", None) in ("M", "m"):
                 raise _time_error(str(c), data[c].dtype, data[c].dtype.kind == "m")
         return {str(c): data[c].to_numpy() for c in data.columns}
     return data
 
 
 def _time_error(name: str, dtype, durations: bool) -> TypeError:
-    what = "durations" if durations else "dates or times"
+    if durations:
+        what, how = "durations", "t / np.timedelta64(1, 's') (pandas: "
+        how += "df[col].dt.total_seconds())"
+    else:
+        what, how = "dates or times", "(t - t0) / np.timedelta64(1, 'D') (pandas: "
+        how += "(df[col] - t0).dt.days), the days since a reference date t0"
     return TypeError(
         f"Data field '{name}' holds {what} (dtype {dtype}); likelihax needs numbers. "
-        "Convert it to a number in a unit of your choice, e.g. days since a "
-        "reference date: (t - t0) / np.timedelta64(1, 'D') (pandas: "
-        "(df[col] - t0).dt.total_seconds() / 86400)."
+        f"Convert it to a number in a unit of your choice, e.g. {how}."
     )
 
 

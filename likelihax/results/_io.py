@@ -561,19 +561,25 @@ def _check_npz_sizes(blob: bytes, source: str) -> None:
         for info in zf.infolist():
             name = info.filename.removesuffix(".npy")
             if info.file_size > len(blob):
-                raise _bad(source, f"array {name!r} declares {info.file_size} bytes, "
-                           f"more than the whole .npz ({len(blob)} bytes).")  # fmt: skip
+                raise _bad(
+                    source,
+                    f"array {name!r} declares {info.file_size} bytes, more than "
+                    f"the whole .npz ({len(blob)} bytes).",
+                )
             with zf.open(info) as f:
                 try:
                     shape, dtype = _npy_header(f)
                 except (ValueError, EOFError, zipfile.BadZipFile) as e:
-                    raise _bad(source, f"array {name!r} has a damaged header "
-                               f"({e}).") from None  # fmt: skip
+                    msg = f"array {name!r} has a damaged header ({e})."
+                    raise _bad(source, msg) from None
                 held = info.file_size - f.tell()
             need = math.prod(shape) * dtype.itemsize
             if need > held:
-                raise _bad(source, f"array {name!r} declares shape {shape} ({need} "
-                           f"bytes) but the .npz holds {held} bytes of it.")  # fmt: skip
+                raise _bad(
+                    source,
+                    f"array {name!r} declares shape {shape} ({need} bytes) but the "
+                    f".npz holds {held} bytes of it.",
+                )
 
 
 def _npy_header(f) -> tuple:
@@ -586,56 +592,86 @@ def _npy_header(f) -> tuple:
     return shape, dtype
 
 
+def _is_shape(shape) -> bool:
+    return isinstance(shape, list) and all(
+        isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape
+    )
+
+
 def _check_declared(meta: dict, blob: bytes, source: str) -> None:
-    """Sizes, depth and status in the JSON that the rebuild would trust."""
+    """Sizes, depth and status in the JSON, checked before anything is built.
+
+    A size is "far larger than the file" when it counts more elements than the
+    ``.npz`` has bytes: every natural parameter value and every array element
+    is stored in the ``.npz`` at least once, in at least one byte.
+    """
     if _tree_depth(meta["params_tree"]) > MAX_TREE_DEPTH:
-        raise _bad(source, f"entry 'params_tree' is nested more than "
-                   f"{MAX_TREE_DEPTH} levels deep (a damaged file).")  # fmt: skip
-    total, largest = 0, (0, None)
+        raise _bad(
+            source,
+            f"entry 'params_tree' is nested more than {MAX_TREE_DEPTH} levels deep "
+            "(a damaged file).",
+        )
+    total, largest = 0, (-1, None)
     for p in meta["params"]:
-        shape = p["shape"]
-        if not isinstance(shape, list) or not all(
-            isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape
-        ):
-            raise _bad(source, f"entry 'params' gives parameter {p['name']!r} the "
-                       f"shape {shape!r}; shapes are lists of sizes >= 0.")  # fmt: skip
-        total += math.prod(shape)
-        largest = max(largest, (math.prod(shape), p["name"]), key=lambda t: t[0])
+        if not _is_shape(p["shape"]):
+            raise _bad(
+                source,
+                f"entry 'params' gives parameter {p['name']!r} the shape "
+                f"{p['shape']!r}; shapes are lists of sizes >= 0.",
+            )
+        size = math.prod(p["shape"])
+        total += size
+        largest = max(largest, (size, p["name"]), key=lambda t: t[0])
     if total > len(blob):
-        raise _bad(source, f"entry 'params' declares {total} parameter values "
-                   f"(parameter {largest[1]!r} alone {largest[0]}), far more than "
-                   f"the {len(blob)}-byte .npz holds.")  # fmt: skip
+        raise _bad(
+            source,
+            f"entry 'params' declares {total} parameter values (parameter "
+            f"{largest[1]!r} alone {largest[0]}), far more than the "
+            f"{len(blob)}-byte .npz holds.",
+        )
     for k, a in meta["arrays"].items():
-        shape = a["shape"]
-        if not isinstance(shape, list) or not all(
-            isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape
-        ):
-            raise _bad(source, f"entry 'arrays' gives {k!r} the shape {shape!r}; "
-                       "shapes are lists of sizes >= 0.")  # fmt: skip
-        if math.prod(shape) > len(blob):
-            raise _bad(source, f"entry 'arrays' declares {k!r} of shape "
-                       f"{tuple(shape)}, far larger than the {len(blob)}-byte "
-                       ".npz.")  # fmt: skip
+        if not _is_shape(a["shape"]):
+            raise _bad(
+                source,
+                f"entry 'arrays' gives {k!r} the shape {a['shape']!r}; shapes are "
+                "lists of sizes >= 0.",
+            )
+        if math.prod(a["shape"]) > len(blob):
+            raise _bad(
+                source,
+                f"entry 'arrays' declares {k!r} of shape {tuple(a['shape'])}, far "
+                f"larger than the {len(blob)}-byte .npz.",
+            )
     if meta["status"] not in Status.__members__:
-        raise _bad(source, f"entry 'status' is {meta['status']!r}, which is not a "
-                   f"likelihax.Status ({', '.join(Status.__members__)}).")  # fmt: skip
+        raise _bad(
+            source,
+            f"entry 'status' is {meta['status']!r}, which is not a likelihax.Status "
+            f"({', '.join(Status.__members__)}).",
+        )
 
 
 def _check_status(arrays: dict, meta: dict, source: str) -> None:
-    known = {s.value for s in Status}
+    """Every status code is a :class:`Status`, and the JSON names the fit's."""
+    known = [s.value for s in Status]
     for k in ("status", "multistart_status"):
         if k not in arrays:
             continue
         codes = arrays[k]
-        bad = codes[~np.isin(codes, list(known))] if codes.dtype.kind in "iu" else codes
+        bad = codes[~np.isin(codes, known)] if codes.dtype.kind in "iu" else codes
         if bad.size:
-            raise _bad(source, f"array {k!r} holds the status code "
-                       f"{bad.reshape(-1)[0].item()!r}, which is not a "
-                       f"likelihax.Status (integer codes {min(known)}-{max(known)})."
-                       )  # fmt: skip
-    if Status(int(arrays["status"])).name != meta["status"]:
-        raise _bad(source, f"entry 'status' is {meta['status']!r} but array "
-                   f"'status' holds {Status(int(arrays['status'])).name!r}.")  # fmt: skip
+            raise _bad(
+                source,
+                f"array {k!r} holds the status code {bad.reshape(-1)[0].item()!r}, "
+                f"which is not a likelihax.Status (integer codes {min(known)}-"
+                f"{max(known)}).",
+            )
+    saved = Status(int(arrays["status"])).name
+    if saved != meta["status"]:
+        raise _bad(
+            source,
+            f"entry 'status' is {meta['status']!r} but array 'status' holds "
+            f"{saved!r}.",
+        )
 
 
 def _rebuild(meta: dict, blob: bytes, source: str) -> LoadedFitResult:
