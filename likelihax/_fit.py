@@ -637,14 +637,30 @@ def fit(
     Warns
     -----
     ConvergenceWarning
-        The stopping rule was not met (``fit.status`` says why).
+        The stopping rule was not met, or the end point is not a maximum
+        (``fit.status`` says why).
     InformationWarning
         The information is singular or indefinite (SEs are NaN; the warning
-        names the parameters along the weak direction).
+        names the parameters along the weak direction); the maximum is at
+        infinity or on the boundary of the parameter space
+        (``Status.unbounded``, ``Status.at_boundary``; the warning names the
+        direction); the information is so ill-conditioned (scaled condition
+        number 1e9 or more in float64) that the standard errors carry a
+        rounding error above about 1e-6 (the warning gives it); or the
+        optimizer was restarted from a higher point (``fit.restarts``).
 
     Notes
     -----
     Solvers minimize :math:`-\ell(\theta(u))` over unconstrained :math:`u`.
+    Where the solver stops, the log-likelihood is probed one standard error
+    away, along the weakest direction of the information (both ways) and the
+    Newton direction: a point more than ``RISE`` (1e-3) higher than the
+    quadratic model allows restarts the solver from there (at most
+    ``MAX_RESTARTS``, 3, times; then ``Status.not_maximum``), and a drop
+    below ``FLAT_DROP`` (0.05, against 0.5 for a quadratic maximum) gives
+    ``Status.unbounded`` or ``Status.at_boundary``. So ``fit.converged`` (only
+    for ``Status.success``) means a finite maximum with a positive definite
+    information at which that probe found nothing higher.
     Newton ends with one extra full step after its stopping rule is met (see
     :mod:`likelihax.optimize._newton`), so its estimates are accurate to about
     rounding and everything reported is evaluated at the estimate.

@@ -14,8 +14,16 @@ __all__ = ["Status"]
 class Status(enum.IntEnum):
     """Outcome of a fit.
 
-    ``Status.success`` is the only outcome for which ``fit.converged`` is true.
-    Every other member's :attr:`message` names the problem and what to try.
+    ``Status.success`` is the only outcome for which ``fit.converged`` is true:
+    the stopping rule was met at a finite maximum (a positive definite
+    information, and nothing higher one standard error away; see
+    :func:`likelihax.fit`, Notes). Every other member's :attr:`message` names
+    the problem and what to try: ``unbounded`` (the maximum is at infinity,
+    e.g. separation), ``at_boundary`` (on a bound of a constrained parameter),
+    ``not_maximum`` (a higher point nearby), ``information_singular`` (not
+    identified), ``information_indefinite`` (a saddle point or minimum),
+    ``max_steps``, ``line_search_failed``, ``nonfinite``, ``nonfinite_start``
+    and ``not_separable``.
 
     Examples
     --------
