@@ -154,7 +154,8 @@ HANG_CHILD = textwrap.dedent(
     from likelihax.models.random_effects import mixed
     x = rng.normal(size=200 * 8)
     gg = np.repeat(np.arange(200), 8)
-    yy = rng.poisson(np.exp(0.3 + 0.2 * x + 0.4 * rng.normal(size=200)[gg]))
+    ri, rs = rng.normal(size=(2, 200))  # a random intercept and slope
+    yy = rng.poisson(np.exp(0.3 + (0.2 + 0.3 * rs[gg]) * x + 0.4 * ri[gg]))
     m = mixed("y ~ x + (x | g)", pd.DataFrame({"y": yy, "x": x, "g": gg}),
               family="poisson")
     print("fit", m.fit.status.name)

@@ -18,10 +18,11 @@ than a Cholesky-with-fallback.
 
 Stopping: once the stopping rule holds at an iterate, full Newton steps
 (*polishing* steps) are taken and evaluated until the EDM is at most
-``tol**2``, or stops falling (by at least ``POLISH_GAIN``: the rounding level
+``POLISHED * tol`` (1e-15 by default: within 4.5e-8 standard errors of the
+maximum), or stops falling (by at least ``POLISH_GAIN``: the rounding level
 of the log-likelihood's gradient), or ``MAX_POLISH`` of them were taken. One
 step usually suffices: Newton's quadratic convergence makes the error of the
-point after it of order EDM². Where the information is so ill-conditioned
+point after it of order EDM² (1e-16 and below on the GLM benchmarks). Where the information is so ill-conditioned
 that its decomposition has lost digits (scaled condition numbers of 1e9 and
 more, e.g. a polynomial in raw calendar years), convergence is only linear
 with a small rate, and a second step brings the estimate to rounding. So
@@ -92,12 +93,14 @@ __all__ = ["Newton", "newton_direction", "scaled_eigh"]
 # A chord step (module notes) only from an iterate this close to the optimum.
 CHORD_EDM = 1e-2
 # Polishing (module notes): at most this many steps after the stopping rule
-# holds; another one only while each lowers the EDM at least this many times.
+# holds, until the EDM is at most POLISHED * tol; another one only while each
+# lowers the EDM at least POLISH_GAIN times.
 MAX_POLISH = 4
+POLISHED = 1e-6
+POLISH_GAIN = 16.0
 # Full steps from an iterate this close to the optimum are judged by the EDM
 # when f cannot resolve them (module notes).
 NEAR_EDM = 1e-6
-POLISH_GAIN = 16.0
 
 
 def scaled_eigh(H):
@@ -288,10 +291,10 @@ class Newton:
         pick = lambda a, b: jnp.where(accept, a, b)  # noqa: E731
         n_iter = s.n_iter + accept.astype(jnp.int32)
         # Polished: an accepted step after the stopping rule held, whose EDM is
-        # at tol**2, or no longer falling, or the last one allowed.
+        # at most POLISHED * tol, or no longer falling, or the last one allowed.
         n_polish = s.n_polish + (accept & s.final_step).astype(jnp.int32)
         polished = (
-            (edm_new <= self.tol**2)
+            (edm_new <= POLISHED * self.tol)
             | (edm_new * POLISH_GAIN > s.edm)
             | (n_polish >= MAX_POLISH)
         )
