@@ -160,6 +160,15 @@ def test_gamma_glm_bootstrap_is_its_fit_and_profiles_free_the_dispersion(gamma):
     assert as_fit(gamma) is gamma.fit
 
 
+def test_loglik_surface_of_a_model_result_is_that_of_its_likelihood(gamma):
+    """The surface of a GLM result is that of its full likelihood (dispersion
+    maximized out), centred at its maximum."""
+    s = lx.loglik_surface(gamma, "c", "x", grid=5, profile=True)
+    ref = lx.loglik_surface(gamma.likelihood_fit, "c", "x", grid=5, profile=True)
+    np.testing.assert_allclose(s.loglik, ref.loglik, rtol=1e-12)
+    assert s.loglik_max == pytest.approx(float(gamma.likelihood_fit.loglik), rel=1e-12)
+
+
 def test_mnlogit_sandwich_matches_statsmodels_hc0(sim):
     sm = pytest.importorskip("statsmodels.api")
     res = _build("mnlogit", sim)

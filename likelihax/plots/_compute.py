@@ -165,8 +165,10 @@ def loglik_surface(
 
     Parameters
     ----------
-    fit : FitResult
-        A maximum-likelihood fit from :func:`likelihax.fit`.
+    fit : FitResult or model result
+        A maximum-likelihood fit from :func:`likelihax.fit`, or a model result
+        holding one (:func:`likelihax.glm`, ...; a GLM's surface then has its
+        dispersion maximized out, as its profiles).
     a, b : str
         Parameter labels (``fit.labels``); ``a`` is the x axis.
     grid : int or (array, array)
@@ -198,10 +200,12 @@ def loglik_surface(
     2.9957
     """
     from ..inference._profile import _runner, _select
+    from ..results._result import as_fit
 
     _check_alpha(alpha)
     if a == b:
         raise ValueError(f"a and b must be two different parameters; got {a!r} twice.")
+    fit = as_fit(fit, likelihood=True)  # a model result: its full likelihood
     runner = _runner(fit, None, None)
     _, coords = _select(fit, [a, b], "on a surface axis")
     if isinstance(grid, (int, np.integer)):
