@@ -275,8 +275,9 @@ def _curvature_probe(problem, static, s, f, g, H, eig) -> _Probe:
     # point through the linear predictors (see Problem.values).
     fp = problem.values(u + dirs)
     fp = jnp.where(jnp.isfinite(fp), fp, jnp.inf)
-    i = jnp.argmin(fp)
-    drop = jnp.where(pd, fp[i] - f, jnp.nan)
+    drops = _drops_closer(problem, u, f, dirs, fp)
+    i = jnp.argmin(drops)
+    drop = jnp.where(pd, drops[i], jnp.nan)
     flat = pd & (drop < FLAT_DROP)
     # Towards a bound: each unconstrained coordinate that takes part in the
     # flat direction (at least 0.1 of the largest, in standard-error units),
@@ -306,8 +307,44 @@ def _curvature_probe(problem, static, s, f, g, H, eig) -> _Probe:
     # converged fit (a first-order method's gtol) is not restarted for the
     # rise its own gradient predicts.
     allowed = jnp.maximum(jnp.sqrt(2.0 * jnp.maximum(edm, 0.0)) - 0.5, 0.0)
-    rise = jnp.where(pd & jnp.isfinite(fp[i]), f - fp[i] - allowed, 0.0)
-    return _Probe(drop, code, u + dirs[i], rise)
+    top = jnp.argmin(fp)
+    rise = jnp.where(pd & jnp.isfinite(fp[top]), f - fp[top] - allowed, 0.0)
+    return _Probe(drop, code, u + dirs[top], rise)
+
+
+# Where the log-likelihood is not finite one standard error away, the probe
+# looks this many times closer, then this many times closer again.
+CLOSER = 1e-2
+
+
+def _drops_closer(problem, u, f, dirs, fp):
+    """Drop of the log-likelihood along each direction, as the drop one standard
+    error away would be for a quadratic (0.5 at a quadratic maximum).
+
+    A direction whose value one standard error away is not finite (an
+    overflow such as ``0 * log(0)`` in a log-likelihood written without
+    ``xlogy``, far out along the direction to infinity; or the edge of the
+    support) is evaluated at ``CLOSER`` and ``CLOSER**2`` of that distance,
+    where a quadratic drops ``t**2 / 2``, and ``(value - f) / t**2`` stands for
+    it; a distance at which that drop is within the rounding of ``f`` decides
+    nothing (drop ``inf``). Costs nothing unless a value was not finite.
+    """
+    noise = 16 * jnp.finfo(f.dtype).eps * (1.0 + jnp.abs(f))
+    drops = fp - f  # inf where not finite
+
+    def closer(c):
+        t, drops = c
+        t = t * CLOSER
+        v = problem.values(u + t * dirs)
+        ok = jnp.isinf(drops) & jnp.isfinite(v) & (0.5 * t**2 > 100.0 * noise)
+        return t, jnp.where(ok, (v - f) / t**2, drops)
+
+    def again(c):
+        t, drops = c
+        return jnp.any(jnp.isinf(drops)) & (t > CLOSER**2 * 1.5)
+
+    t0 = jnp.ones((), f.dtype)
+    return jax.lax.while_loop(again, closer, (t0, drops))[1]
 
 
 def _refit_core(static: _Static, u0, fixed_leaves, data, weights, pin=None):
@@ -654,7 +691,8 @@ def fit(
     Solvers minimize :math:`-\ell(\theta(u))` over unconstrained :math:`u`.
     Where the solver stops, the log-likelihood is probed one standard error
     away, along the weakest direction of the information (both ways) and the
-    Newton direction: a point more than ``RISE`` (1e-3) higher than the
+    Newton direction (closer where the value there is not finite): a point
+    more than ``RISE`` (1e-3) higher than the
     quadratic model allows restarts the solver from there (at most
     ``MAX_RESTARTS``, 3, times; then ``Status.not_maximum``), and a drop
     below ``FLAT_DROP`` (0.05, against 0.5 for a quadratic maximum) gives

@@ -55,6 +55,12 @@ def _intercept_logit(p, d):
     return d["y"] * p["a"] - jnp.logaddexp(0.0, p["a"])
 
 
+def _naive_logit(p, d):
+    # 0 * log(0) = NaN far along the direction to infinity: the probe looks closer
+    s = 1.0 / (1.0 + jnp.exp(-p["a"]))
+    return d["y"] * jnp.log(s) + (1 - d["y"]) * jnp.log(1 - s)
+
+
 def _normal(p, d):
     return st.norm.logpdf(d["y"], p["mu"], p["sigma"])
 
@@ -147,6 +153,9 @@ CATALOGUE: list[tuple[str, Callable, Any]] = [
     # --- maxima at infinity or on a boundary (test_errors.py, test_bootstrap.py) ----
     ("custom logistic, all y = 1",
      lambda _: lx.fit(_intercept_logit, {"a": 0.0}, {"y": np.ones(30)}),
+     Fit(S.unbounded, lx.InformationWarning, "still rising")),
+    ("custom logistic written as log(sigmoid), all y = 1 (NaN one SE away)",
+     lambda _: lx.fit(_naive_logit, {"a": 0.0}, {"y": np.ones(30)}),
      Fit(S.unbounded, lx.InformationWarning, "still rising")),
     ("custom logistic, complete separation",
      lambda _: lx.fit(_logit, {"a": 0.0, "b": 0.0}, {"x": X30, "y": (X30 > 0) * 1.0}),
