@@ -1,6 +1,8 @@
 """A/B benchmark of two versions of likelihax on the GLM workloads, interleaved.
 
-Answers "is this change slower?" for the engine: the workloads of
+Answers "is this change slower?" for the engine: the small model of
+``bench_latency.py`` (normal, 100 rows: its first call is compile time), and
+the workloads of
 ``bench_glm.py`` (logistic N = 1e6, p = 20; Poisson N = 1e6, p = 10; NB2
 N = 1e5, p = 5; same simulations and seeds), each fitted by ``lx.glm`` and by
 the same model written as a custom log-likelihood through ``lx.fit`` (the
@@ -47,29 +49,54 @@ def child(tree: str, workloads: list[str], repeats: int, n_scale: float) -> dict
     from bench_glm import WORKLOADS, likelihax_methods, make_data
 
     out = {}
+    if "small" in workloads:  # bench_latency.py's model: compile-bound
+        import jax.scipy.stats as st
+
+        y = np.random.default_rng(0).normal(1.0, 2.0, 100)
+
+        def normal(q, d):
+            return st.norm.logpdf(d["y"], q["mu"], q["sigma"])
+
+        def small():
+            f = lx.fit(normal, {"mu": 0.0, "sigma": 1.0}, {"y": y},
+                       constraints={"sigma": lx.constraints.positive})  # fmt: skip
+            jax.block_until_ready((f.params, f.se))
+            return f
+
+        methods = {"small": [("normal, 100 rows (lx.fit)", small,
+                              lambda f: {"params": [float(f.params["mu"])]})]}  # fmt: skip
     for w in workloads:
+        if w == "small":
+            _time(out, w, methods[w], repeats)
+            continue
         n, p = WORKLOADS[w]
         X, Xc, y, _ = make_data(w, int(n * n_scale), p, seed=0)
-        for name, run, extract in likelihax_methods(lx, w, Xc, y):
-            t0 = time.perf_counter()
-            r = run()
-            first = time.perf_counter() - t0
-            times = []
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                run()
-                times.append(time.perf_counter() - t0)
-            fit = getattr(r, "fit", r)
-            est = extract(r)
-            out[f"{w}: {name}"] = {
-                "first": first, "median": statistics.median(times),
-                "status": fit.status.name, "iters": int(np.asarray(fit.iterations)),
-                "evals": int(np.asarray(fit.n_evals)),
-                "params": np.asarray(est["params"]).tolist(),
-            }  # fmt: skip
+        _time(out, w, likelihax_methods(lx, w, Xc, y), repeats)
         del X, Xc, y
         jax.clear_caches()
     return out
+
+
+def _time(out: dict, workload: str, methods, repeats: int) -> None:
+    """First call and ``repeats`` timed calls of each ``(name, run, extract)``."""
+    import numpy as np
+
+    for name, run, extract in methods:
+        t0 = time.perf_counter()
+        r = run()
+        first = time.perf_counter() - t0
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - t0)
+        fit = getattr(r, "fit", r)
+        out[f"{workload}: {name}"] = {
+            "first": first, "median": statistics.median(times),
+            "status": fit.status.name, "iters": int(np.asarray(fit.iterations)),
+            "evals": int(np.asarray(fit.n_evals)),
+            "params": np.asarray(extract(r)["params"]).tolist(),
+        }  # fmt: skip
 
 
 def worktree(base: str) -> str:
@@ -116,7 +143,7 @@ if __name__ == "__main__":
     ap.add_argument("--base", default="HEAD~1", help="commit to compare with")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--workloads", default="logistic,poisson,nb2")
+    ap.add_argument("--workloads", default="small,logistic,poisson,nb2")
     ap.add_argument("--n-scale", type=float, default=1.0)
     ap.add_argument("--child", metavar="TREE", help=argparse.SUPPRESS)
     a = ap.parse_args()

@@ -206,9 +206,13 @@ def _optimize(problem, static, u0):
         probe = _curvature_probe(problem, static, s, f, g, H, eig)
         return s, f, g, H, eig, probe
 
-    out = jax.tree_util.tree_map(
-        lambda x: jnp.zeros(x.shape, x.dtype), jax.eval_shape(attempt, u0)
-    )
+    # The loop's carry before its first pass: the solver's initial state and
+    # zeros of the shapes ``attempt`` returns (not traced a second time).
+    k, dt = u0.shape[0], u0.dtype
+    z, zk, zkk = jnp.zeros((), dt), jnp.zeros((k,), dt), jnp.zeros((k, k), dt)
+    probe0 = _Probe(z, jnp.zeros((), jnp.int32), u0, z)
+    out = (static.solver.init(problem, u0, static.max_steps), z, zk, zkk,
+           (zk, zkk, zk), probe0)  # fmt: skip
 
     def again(c):
         k, _, (s, *_, probe) = c
@@ -273,9 +277,7 @@ def _curvature_probe(problem, static, s, f, g, H, eig) -> _Probe:
     # All points in one call: a batched evaluation (one copy of the
     # log-likelihood in the program), or for large data one evaluation per
     # point through the linear predictors (see Problem.values).
-    fp = problem.values(u + dirs)
-    fp = jnp.where(jnp.isfinite(fp), fp, jnp.inf)
-    drops = _drops_closer(problem, u, f, dirs, fp)
+    fp, drops = _probe_values(problem, u, f, dirs)
     i = jnp.argmin(drops)
     drop = jnp.where(pd, drops[i], jnp.nan)
     flat = pd & (drop < FLAT_DROP)
@@ -317,9 +319,10 @@ def _curvature_probe(problem, static, s, f, g, H, eig) -> _Probe:
 CLOSER = 1e-2
 
 
-def _drops_closer(problem, u, f, dirs, fp):
-    """Drop of the log-likelihood along each direction, as the drop one standard
-    error away would be for a quadratic (0.5 at a quadratic maximum).
+def _probe_values(problem, u, f, dirs):
+    """Objective one standard error along each direction (``inf`` where not
+    finite), and the drop of the log-likelihood along each, as the drop one
+    standard error away would be for a quadratic (0.5 at a quadratic maximum).
 
     A direction whose value one standard error away is not finite (an
     overflow such as ``0 * log(0)`` in a log-likelihood written without
@@ -327,24 +330,29 @@ def _drops_closer(problem, u, f, dirs, fp):
     support) is evaluated at ``CLOSER`` and ``CLOSER**2`` of that distance,
     where a quadratic drops ``t**2 / 2``, and ``(value - f) / t**2`` stands for
     it; a distance at which that drop is within the rounding of ``f`` decides
-    nothing (drop ``inf``). Costs nothing unless a value was not finite.
+    nothing (drop ``inf``). One evaluation site in the program: the first pass
+    of a loop that runs again only when a value was not finite.
     """
     noise = 16 * jnp.finfo(f.dtype).eps * (1.0 + jnp.abs(f))
-    drops = fp - f  # inf where not finite
+    inf = jnp.full(dirs.shape[:1], jnp.inf, f.dtype)
 
-    def closer(c):
-        t, drops = c
-        t = t * CLOSER
+    def step(c):
+        t, fp, drops = c
+        # All points in one call: a batched evaluation (one copy of the
+        # log-likelihood in the program), or for large data one evaluation
+        # per point through the linear predictors (see Problem.values).
         v = problem.values(u + t * dirs)
         ok = jnp.isinf(drops) & jnp.isfinite(v) & (0.5 * t**2 > 100.0 * noise)
-        return t, jnp.where(ok, (v - f) / t**2, drops)
+        fp = jnp.where(t == 1.0, jnp.where(jnp.isfinite(v), v, jnp.inf), fp)
+        return t * CLOSER, fp, jnp.where(ok, (v - f) / t**2, drops)
 
     def again(c):
-        t, drops = c
-        return jnp.any(jnp.isinf(drops)) & (t > CLOSER**2 * 1.5)
+        t, _, drops = c
+        return (t == 1.0) | (jnp.any(jnp.isinf(drops)) & (t > CLOSER**2 / 1.5))
 
-    t0 = jnp.ones((), f.dtype)
-    return jax.lax.while_loop(again, closer, (t0, drops))[1]
+    one = jnp.ones((), f.dtype)
+    _, fp, drops = jax.lax.while_loop(again, step, (one, inf, inf))
+    return fp, drops
 
 
 def _refit_core(static: _Static, u0, fixed_leaves, data, weights, pin=None):
