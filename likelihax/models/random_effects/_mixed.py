@@ -42,7 +42,8 @@ log-scale diagonal of :math:`L` runs away and the information becomes singular.
 A fit is flagged singular when a diagonal element of :math:`L` (relative to
 :math:`\sigma` for the Gaussian family, as lme4's :math:`\theta`) is below
 ``1e-4``; a :class:`SingularFitWarning` names the term, ``converged`` is False
-and the summary says so.
+and the summary says so. The engine's own curvature probe reports such a fit
+as ``Status.at_boundary`` (its warning is replaced by the one naming the term).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..._fit import fit as engine_fit
+from ..._warnings import InformationWarning
 from ...model import constraints as C
 from ._formula import MixedDesign, mixed_design
 from ._laplace import laplace, pad_groups
@@ -365,8 +367,8 @@ def _start_values(family, des: MixedDesign, y, trials, start):
 def _rewarn(caught, res: MixedResult):
     """Re-emit the engine's warnings; add the boundary (singular) warning."""
     for w in caught:
-        if res.singular and "information" in str(w.message).lower():
-            continue  # explained by the boundary message below
+        if res.singular and issubclass(w.category, InformationWarning):
+            continue  # (singular information, at_boundary) said by the message below
         warnings.warn(w.message, w.category, stacklevel=3)
     if res.singular:
         warnings.warn(res.singular_message, SingularFitWarning, stacklevel=3)
