@@ -52,13 +52,13 @@ def child(tree: str, workloads: list[str], repeats: int, n_scale: float) -> dict
     if "small" in workloads:  # bench_latency.py's model: compile-bound
         import jax.scipy.stats as st
 
-        y = np.random.default_rng(0).normal(1.0, 2.0, 100)
+        y_small = np.random.default_rng(0).normal(1.0, 2.0, 100)
 
         def normal(q, d):
             return st.norm.logpdf(d["y"], q["mu"], q["sigma"])
 
         def small():
-            f = lx.fit(normal, {"mu": 0.0, "sigma": 1.0}, {"y": y},
+            f = lx.fit(normal, {"mu": 0.0, "sigma": 1.0}, {"y": y_small},
                        constraints={"sigma": lx.constraints.positive})  # fmt: skip
             jax.block_until_ready((f.params, f.se))
             return f

@@ -9,6 +9,7 @@ element (``beta[0]``, ``Sigma[1,0]``, ``group.mu``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import Any, Mapping
 
@@ -128,6 +129,12 @@ class ParamSpec:
         return jax.tree_util.tree_unflatten(
             self.treedef, self.natural_leaves(u, fixed_leaves)
         )
+
+    def toward_bound(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per unconstrained coordinate, whether moving it to -inf / +inf leads
+        to a bound of its parameter's support (see
+        :meth:`likelihax.constraints.Constraint.toward_bound`)."""
+        return _spec_toward_bound(self)
 
     def natural_flat(self, u, fixed_leaves) -> jax.Array:
         """All natural-scale elements as one flat vector (for the delta method)."""
@@ -319,3 +326,12 @@ def _written_order(tree, is_leaf, prefix="") -> dict[str, int]:
 
     walk(tree, prefix)
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _spec_toward_bound(spec: ParamSpec):
+    sides = [c.toward_bound(shape) for i, (c, shape)
+             in enumerate(zip(spec.constraints, spec.shapes)) if not spec.is_fixed(i)]  # fmt: skip
+    if not sides:
+        return np.zeros(0, bool), np.zeros(0, bool)
+    return tuple(np.concatenate(x) for x in zip(*sides))

@@ -34,11 +34,14 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from .._precision import x64_scope
 
 __all__ = [
     "Constraint",
@@ -64,6 +67,8 @@ class Constraint:
     """
 
     name: str = "constraint"
+    # Each natural element is a function of its own unconstrained value only.
+    elementwise = False
 
     def free_size(self, shape: tuple[int, ...]) -> int:
         """Number of unconstrained values for a parameter of this shape."""
@@ -93,13 +98,64 @@ class Constraint:
         """Elementwise (lower, upper) bounds, used to flag estimates near a bound."""
         return None
 
+    def toward_bound(self, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Whether each unconstrained coordinate leads to a bound of the support.
+
+        Two boolean arrays of length ``free_size(shape)``: moving the coordinate
+        to :math:`-\\infty` (first) or :math:`+\\infty` (second), the others at
+        0, takes the natural-scale values to a finite limit on the boundary of
+        the support (``positive``: to 0 as :math:`u \\to -\\infty`) rather than
+        to infinity. The fit uses it to tell a maximum on a boundary
+        (``Status.at_boundary``) from one at infinity (``Status.unbounded``).
+        By default it is found once from :meth:`forward`: a side leads to a
+        bound when every natural value lies no more than 10 times as far from
+        its value at 0 at :math:`u = \\pm 3000` as at :math:`u = \\pm 30`.
+
+        Examples
+        --------
+        >>> from likelihax import constraints as C
+        >>> [a.tolist() for a in C.positive.toward_bound(())]
+        [[True], [False]]
+        >>> [a.tolist() for a in C.simplex.toward_bound((3,))]
+        [[True, True], [True, True]]
+        """
+        if self.elementwise:  # one scalar, repeated
+            down, up = _toward_bound(self, ())
+            k = self.free_size(tuple(shape))
+            return np.repeat(down, k), np.repeat(up, k)
+        return _toward_bound(self, tuple(shape))
+
     def __repr__(self) -> str:
         return self.name
+
+
+@functools.lru_cache(maxsize=512)
+def _toward_bound(constraint, shape):
+    """:meth:`Constraint.toward_bound` from ``forward``, 64 coordinates at a time,
+    evaluated eagerly (also when asked while a fit is being traced)."""
+    k = constraint.free_size(shape)
+    sides = []
+    with jax.ensure_compile_time_eval(), x64_scope():
+        f = jax.vmap(lambda u: jnp.ravel(constraint.forward(u, shape)))
+        base = np.asarray(f(jnp.zeros((1, k))))[0]
+        for sign in (-1.0, 1.0):
+            side = np.zeros(k, bool)
+            for a in range(0, k, 64):
+                m = min(64, k - a)
+                E = np.zeros((m, k))
+                E[np.arange(m), a + np.arange(m)] = 1.0
+                near = np.abs(np.asarray(f(jnp.asarray(sign * 30.0 * E))) - base)
+                far = np.abs(np.asarray(f(jnp.asarray(sign * 3000.0 * E))) - base)
+                with np.errstate(invalid="ignore"):
+                    side[a : a + 64] = np.all(far <= 10.0 * near, axis=1)
+            sides.append(side)
+    return sides[0], sides[1]
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class _Real(Constraint):
     name: str = "real"
+    elementwise = True
 
     def forward(self, u, shape):
         return jnp.reshape(u, shape)
@@ -113,6 +169,7 @@ class greater_than(Constraint):  # noqa: N801 - lowercase like numpyro constrain
     """Support :math:`x > a`, via :math:`x = a + e^u`."""
 
     lower: float = 0.0
+    elementwise = True
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -138,6 +195,7 @@ class less_than(Constraint):  # noqa: N801
     """Support :math:`x < b`, via :math:`x = b - e^u`."""
 
     upper: float = 0.0
+    elementwise = True
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -164,6 +222,7 @@ class interval(Constraint):  # noqa: N801
 
     lower: float = 0.0
     upper: float = 1.0
+    elementwise = True
 
     def __post_init__(self):
         if not self.lower < self.upper:
