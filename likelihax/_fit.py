@@ -38,7 +38,7 @@ from .model._model import Model
 from .model._param import ParamSpec, build_spec
 from .optimize._jacobi import small_linalg
 from .optimize._loop import run
-from .optimize._newton import Newton, newton_direction, scaled_eigh
+from .optimize._newton import POLISHED, Newton, newton_direction, scaled_eigh
 from .optimize._problem import Problem
 from .results._result import FitResult, MultiStart
 
@@ -241,8 +241,12 @@ def _curvature_probe(problem, static, s, f, g, H, eig) -> _Probe:
     Two directions, each scaled to one standard error (:math:`d^\top H d = 1`):
     the weakest eigen-direction of the scaled information
     :math:`S = D^{-1/2} H D^{-1/2} = Q \Lambda Q^\top`,
-    :math:`d = D^{-1/2} q_1 / \sqrt{\lambda_1}`, both ways; and the Newton
-    direction :math:`-H^{-1} g` at the end point, forward. The drop
+    :math:`d = D^{-1/2} q_1 / \sqrt{\lambda_1}`, the way the log-likelihood
+    rises (its gradient's side); and either the other way along :math:`d`
+    (a Newton fit polished to its target: quadratic convergence to a regular
+    maximum) or the Newton direction :math:`-H^{-1} g` at the end point
+    (otherwise: e.g. the linear convergence towards a maximum at infinity).
+    Two points, evaluated in one call. The drop
     :math:`\ell(\hat u) - \ell(\hat u + d)` is 0.5 for a quadratic
     log-likelihood. Where the maximum is at infinity (complete or
     quasi-complete separation, an all-zero count response) the optimizer
@@ -254,7 +258,7 @@ def _curvature_probe(problem, static, s, f, g, H, eig) -> _Probe:
     probe catches it. A drop below ``FLAT_DROP`` gives ``Status.unbounded``,
     or ``Status.at_boundary`` when the natural-scale parameters moving along
     that direction approach finite bounds of their constraints
-    (:meth:`ParamSpec.toward_bound`). Three
+    (:meth:`ParamSpec.toward_bound`). Two
     evaluations of the log-likelihood; no probe (drop NaN) when the
     information is not positive definite (already reported) and for streamed
     data (more passes over the source).
@@ -268,12 +272,22 @@ def _curvature_probe(problem, static, s, f, g, H, eig) -> _Probe:
     lo = lam[0]
     pd = (lo > 0) & jnp.all(jnp.isfinite(lam))
     d_weak = scale * Q[:, 0] / jnp.sqrt(jnp.where(pd, lo, 1.0))
+    d_weak = jnp.where(jnp.dot(g, d_weak) > 0, -d_weak, d_weak)  # the uphill way
     d_newton, edm, _ = newton_direction(H, g, eig)
     # Unit information norm: d' H d = 2 EDM for the Newton direction.
     norm = jnp.sqrt(2.0 * jnp.where(pd, edm, 0.0))
     usable = pd & (norm > 0) & jnp.isfinite(norm)
-    d_newton = jnp.where(usable, d_newton / jnp.where(usable, norm, 1.0), d_weak)
-    dirs = jnp.stack([d_weak, -d_weak, d_newton])
+    d_newton = jnp.where(usable, d_newton / jnp.where(usable, norm, 1.0), -d_weak)
+    # A Newton fit that polished to its target converged quadratically: a
+    # regular maximum, probed both ways along the weakest direction. One that
+    # stopped polishing on a slower fall of the EDM (linear convergence: the
+    # way to a maximum at infinity or on a boundary, or rounding), and any
+    # other solver, is probed along the Newton direction too.
+    solver = static.solver
+    quadratic = (
+        s.edm <= POLISHED * solver.tol if getattr(solver, "polish", False) else False
+    )
+    dirs = jnp.stack([d_weak, jnp.where(quadratic, -d_weak, d_newton)])
     # All points in one call: a batched evaluation (one copy of the
     # log-likelihood in the program), or for large data one evaluation per
     # point through the linear predictors (see Problem.values).
@@ -691,8 +705,8 @@ def fit(
     -----
     Solvers minimize :math:`-\ell(\theta(u))` over unconstrained :math:`u`.
     Where the solver stops, the log-likelihood is probed one standard error
-    away, along the weakest direction of the information (both ways) and the
-    Newton direction (closer where the value there is not finite): a point
+    away, along the weakest direction of the information (the way it rises)
+    and the Newton direction (closer where the value there is not finite): a point
     more than ``RISE`` (1e-3) higher than the
     quadratic model allows restarts the solver from there (at most
     ``MAX_RESTARTS``, 3, times; then ``Status.not_maximum``), and a drop

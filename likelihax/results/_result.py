@@ -220,7 +220,7 @@ class FitResult:
     @property
     def curvature_drop(self):
         """Smallest log-likelihood drop one standard error from the estimate,
-        along the weakest direction of the information (both ways) and the
+        along the weakest direction of the information (the way it rises) and the
         Newton direction.
 
         About 0.5 at a well-determined maximum (exactly 0.5 for a quadratic
