@@ -258,8 +258,8 @@ def _curvature_probe(problem, static, s, f, g, H, eig) -> _Probe:
     probe catches it. A drop below ``FLAT_DROP`` gives ``Status.unbounded``,
     or ``Status.at_boundary`` when the natural-scale parameters moving along
     that direction approach finite bounds of their constraints
-    (:meth:`ParamSpec.toward_bound`). Two
-    evaluations of the log-likelihood; no probe (drop NaN) when the
+    (:meth:`ParamSpec.toward_bound`). Two evaluations of the log-likelihood
+    (more only where a value is not finite); no probe (drop NaN) when the
     information is not positive definite (already reported) and for streamed
     data (more passes over the source).
     """
@@ -288,9 +288,6 @@ def _curvature_probe(problem, static, s, f, g, H, eig) -> _Probe:
         s.edm <= POLISHED * solver.tol if getattr(solver, "polish", False) else False
     )
     dirs = jnp.stack([d_weak, jnp.where(quadratic, -d_weak, d_newton)])
-    # All points in one call: a batched evaluation (one copy of the
-    # log-likelihood in the program), or for large data one evaluation per
-    # point through the linear predictors (see Problem.values).
     fp, drops = _probe_values(problem, u, f, dirs)
     i = jnp.argmin(drops)
     drop = jnp.where(pd, drops[i], jnp.nan)
