@@ -125,17 +125,32 @@ def main(args) -> None:
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", base],
                        capture_output=True)  # fmt: skip
-    print(f"A = {label['A']}, B = {label['B']}; {args.rounds} rounds, processes "
-          f"alternating, {args.repeats} timed calls each")  # fmt: skip
-    print(f"{'method':<34} {'A median s':>10} {'B median s':>10} {'B/A':>6} "
-          f"{'A first s':>9} {'B first s':>9}  evals A/B  status B")  # fmt: skip
+    lines = [
+        f"A = {label['A']}, B = {label['B']}; {args.rounds} rounds, processes "
+        f"alternating, {args.repeats} timed calls each; medians over rounds of "
+        "each round's median, seconds",
+        "",
+        "| method | A warm | B warm | B/A | A first call | B first call | "
+        "evaluations A/B | status B |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for key in runs["A"][0]:
         med = {v: statistics.median(x[key]["median"] for x in runs[v]) for v in "AB"}
         first = {v: statistics.median(x[key]["first"] for x in runs[v]) for v in "AB"}
         ev = f"{runs['A'][0][key]['evals']}/{runs['B'][0][key]['evals']}"
-        print(f"{key:<34} {med['A']:>10.3f} {med['B']:>10.3f} "
-              f"{med['B'] / med['A']:>6.2f} {first['A']:>9.2f} {first['B']:>9.2f}  "
-              f"{ev:>9}  {runs['B'][0][key]['status']}")  # fmt: skip
+        lines.append(
+            f"| {key} | {med['A']:.4f} | {med['B']:.4f} | {med['B'] / med['A']:.2f} | "
+            f"{first['A']:.2f} | {first['B']:.2f} | {ev} | "
+            f"{runs['B'][0][key]['status']} |"
+        )
+    table = "\n".join(lines)
+    print(table)
+    if args.write_results:
+        from bench_logistic import results_head, write_results
+
+        cmd = " ".join(["python benchmarks/ab_commits.py"] + sys.argv[1:])
+        write_results(f"## A/B: likelihax {args.base} against this checkout",
+                      results_head(cmd) + table + "\n")  # fmt: skip
 
 
 if __name__ == "__main__":
@@ -145,8 +160,11 @@ if __name__ == "__main__":
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--workloads", default="small,logistic,poisson,nb2")
     ap.add_argument("--n-scale", type=float, default=1.0)
+    ap.add_argument("--write-results", action="store_true",
+                    help="write/replace this comparison's section in RESULTS.md")
     ap.add_argument("--child", metavar="TREE", help=argparse.SUPPRESS)
     a = ap.parse_args()
+    sys.path.insert(0, str(HERE))
     if a.child:
         res = child(a.child, a.workloads.split(","), a.repeats, a.n_scale)
         print(json.dumps(res))
