@@ -89,3 +89,26 @@ def test_bootstrap_keeps_failed_replicates_on_request():
     assert np.min(np.abs(keep.replicates[bad, 1])) > np.max(np.abs(drop.replicates[:, 1]))
     with pytest.raises(ValueError, match="failed must be"):
         lx.bootstrap(f, 10, failed="ignore")
+
+
+@pytest.mark.parametrize(
+    "constraint, shape",
+    [(lx.constraints.real, (2,)), (lx.constraints.positive, ()),
+     (lx.constraints.greater_than(-1.0), (3,)), (lx.constraints.less_than(2.0), ()),
+     (lx.constraints.interval(0.0, 2.0), (2,)), (lx.constraints.unit_interval, ()),
+     (lx.constraints.ordered, (4,)), (lx.constraints.simplex, (3,)),
+     (lx.constraints.cov_matrix, (3, 3)), (lx.constraints.corr_matrix, (3, 3))],
+)  # fmt: skip
+def test_static_toward_bound_tables_agree_with_forward(constraint, shape):
+    """The built-in constraints state which way leads to a bound; the generic
+    rule, computed from ``forward`` (what a user-defined constraint gets), agrees."""
+    from likelihax.model.constraints import _toward_bound
+
+    stated = constraint.toward_bound(shape)
+    k = constraint.free_size(shape)
+    if constraint.elementwise:
+        found = tuple(np.repeat(a, k) for a in _toward_bound(constraint, ()))
+    else:
+        found = _toward_bound(constraint, shape)
+    for a, b in zip(stated, found):
+        np.testing.assert_array_equal(a, b)
