@@ -21,10 +21,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._options import check_fit_options
 from ._precision import resolve_dtype, x64_scope
 from ._status import Status
 from ._warnings import ConvergenceWarning, InformationWarning
-from ._options import check_fit_options
 from .data._dataset import check_row_broadcast, is_traced, leading_nobs, prepare_data
 from .data._shard import resolve_devices, shard_observations
 from .data._source import is_source

@@ -189,8 +189,9 @@ class Bootstrap:
         lo, hi = self.conf_int()
         w = max([len(s) for s in self.labels] + [9])
         lines = [
-            f"Bootstrap ({self.method}): {self.replicates.shape[0]} of {self.n_boot} "
-            f"replicates succeeded ({self.n_failed} failed, left out)",
+            f"Bootstrap ({self.method}): {self.n_boot - self.n_failed} of "
+            f"{self.n_boot} replicates succeeded ({self.n_failed} failed, "
+            f"{'kept' if len(self.replicates) == self.n_boot else 'left out'})",
             f"{'':<{w}} {'estimate':>12} {'boot.se':>12} {'bias':>12} "
             f"{'[2.5%':>12} {'97.5%]':>12}",
         ]
