@@ -467,6 +467,30 @@ _to_u = jax.jit(lambda spec, leaves: spec.to_unconstrained(leaves), static_argnu
 _CHECKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def _check_rows(loglik, spec, leaves, data, out_shape, dtype):
+    """:func:`check_row_broadcast` once per log-likelihood and data shapes (its
+    verdict kept with :func:`_check_loglik`'s, so a refit of the same shapes,
+    e.g. every NB2 ``lx.glm`` with its one-row count table, does not redo it)."""
+    leaves_d, tree = jax.tree_util.tree_flatten(data)
+    key = ("rows", spec.treedef, tuple(spec.shapes), np.dtype(dtype).name, tree,
+           tuple((np.shape(x), jnp.result_type(x).name) for x in leaves_d))  # fmt: skip
+    try:
+        seen = _CHECKED.get(loglik)
+    except TypeError:  # not weakly referenceable or not hashable: no cache
+        seen = None
+    if seen is not None and key in seen:
+        return
+    check_row_broadcast(data, out_shape,
+                        lambda d: _check_loglik(loglik, spec, leaves, d, dtype))  # fmt: skip
+    try:
+        seen = _CHECKED.setdefault(loglik, {})
+        if len(seen) >= 64:
+            seen.pop(next(iter(seen)))
+        seen[key] = out_shape
+    except TypeError:
+        pass
+
+
 def _check_loglik(loglik, spec, leaves, data, dtype):
     """Trace the log-likelihood once (no FLOPs) and check what it returns."""
     p_struct = jax.tree_util.tree_unflatten(
@@ -805,8 +829,7 @@ def fit(
         else:
             jdata = prepare_data(data, wdtype)
             out_shape = _check_loglik(fn, spec, leaves, jdata, wdtype)
-            check_row_broadcast(jdata, out_shape,
-                                lambda d: _check_loglik(fn, spec, leaves, d, wdtype))  # fmt: skip
+            _check_rows(fn, spec, leaves, jdata, out_shape, wdtype)
         per_obs = out_shape != ()
         if per_obs:
             n = out_shape[0]
