@@ -467,61 +467,61 @@ _to_u = jax.jit(lambda spec, leaves: spec.to_unconstrained(leaves), static_argnu
 _CHECKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _check_rows(loglik, spec, leaves, data, out_shape, dtype):
-    """:func:`check_row_broadcast` once per log-likelihood and data shapes (its
-    verdict kept with :func:`_check_loglik`'s, so a refit of the same shapes,
-    e.g. every NB2 ``lx.glm`` with its one-row count table, does not redo it)."""
-    leaves_d, tree = jax.tree_util.tree_flatten(data)
-    key = ("rows", spec.treedef, tuple(spec.shapes), np.dtype(dtype).name, tree,
-           tuple((np.shape(x), jnp.result_type(x).name) for x in leaves_d))  # fmt: skip
-    try:
-        seen = _CHECKED.get(loglik)
-    except TypeError:  # not weakly referenceable or not hashable: no cache
-        seen = None
-    if seen is not None and key in seen:
-        return
-    check_row_broadcast(data, out_shape,
-                        lambda d: _check_loglik(loglik, spec, leaves, d, dtype))  # fmt: skip
-    try:
-        seen = _CHECKED.setdefault(loglik, {})
-        if len(seen) >= 64:
-            seen.pop(next(iter(seen)))
-        seen[key] = out_shape
-    except TypeError:
-        pass
+def _shape_key(spec, data, dtype) -> tuple:
+    """What a log-likelihood's checks depend on: parameter and data shapes."""
+    d_leaves, d_tree = jax.tree_util.tree_flatten(data)
+    shapes = tuple((tuple(np.shape(x)), jnp.result_type(x).name) for x in d_leaves)
+    return (spec.treedef, tuple(spec.shapes), np.dtype(dtype).name, d_tree, shapes)
 
 
-def _check_loglik(loglik, spec, leaves, data, dtype):
-    """Trace the log-likelihood once (no FLOPs) and check what it returns."""
-    p_struct = jax.tree_util.tree_unflatten(
-        spec.treedef, [jax.ShapeDtypeStruct(s, dtype) for s in spec.shapes]
-    )
-    d_struct = jax.tree_util.tree_map(
-        lambda x: (
-            x
-            if isinstance(x, jax.ShapeDtypeStruct)
-            else jax.ShapeDtypeStruct(jnp.shape(x), jnp.result_type(x))
-        ),
-        data,
-    )
-    d_leaves, d_tree = jax.tree_util.tree_flatten(d_struct)
-    key = (spec.treedef, tuple(spec.shapes), np.dtype(dtype).name, d_tree,
-           tuple((x.shape, x.dtype.name) for x in d_leaves))  # fmt: skip
+def _memo(loglik, key, compute):
+    """``compute()``, kept in ``_CHECKED`` under ``loglik`` and ``key``."""
     try:
         seen = _CHECKED.get(loglik)
     except TypeError:  # not weakly referenceable or not hashable: no cache
         seen = None
     if seen is not None and key in seen:
         return seen[key]
-    shape = _trace_loglik(loglik, spec, p_struct, d_struct, data)
+    value = compute()
     try:
         seen = _CHECKED.setdefault(loglik, {})
         if len(seen) >= 64:
             seen.pop(next(iter(seen)))
-        seen[key] = shape
+        seen[key] = value
     except TypeError:
         pass
-    return shape
+    return value
+
+
+def _check_rows(loglik, spec, leaves, data, out_shape, dtype):
+    """:func:`check_row_broadcast` once per log-likelihood and data shapes (its
+    verdict kept with :func:`_check_loglik`'s, so a refit of the same shapes,
+    e.g. every NB2 ``lx.glm`` with its one-row count table, does not redo it)."""
+    def check():
+        trace = lambda d: _check_loglik(loglik, spec, leaves, d, dtype)  # noqa: E731
+        return check_row_broadcast(data, out_shape, trace)
+
+    _memo(loglik, ("rows",) + _shape_key(spec, data, dtype), check)
+
+
+def _check_loglik(loglik, spec, leaves, data, dtype):
+    """Trace the log-likelihood once (no FLOPs) and check what it returns."""
+
+    def trace():
+        p_struct = jax.tree_util.tree_unflatten(
+            spec.treedef, [jax.ShapeDtypeStruct(s, dtype) for s in spec.shapes]
+        )
+        d_struct = jax.tree_util.tree_map(
+            lambda x: (
+                x
+                if isinstance(x, jax.ShapeDtypeStruct)
+                else jax.ShapeDtypeStruct(jnp.shape(x), jnp.result_type(x))
+            ),
+            data,
+        )
+        return _trace_loglik(loglik, spec, p_struct, d_struct, data)
+
+    return _memo(loglik, _shape_key(spec, data, dtype), trace)
 
 
 def _trace_loglik(loglik, spec, p_struct, d_struct, data):
