@@ -321,7 +321,7 @@ def _diagnose(lx_fit, glm_fit, Xc, y, counts):
     # The engine's own pieces (internal API; skipped if it moved).
     try:
         from likelihax.optimize._newton import newton_direction
-        from likelihax.optimize._problem import Problem
+        from likelihax.objective._problem import Problem
     except ImportError as exc:
         rows.append((f"engine pieces skipped: {exc}", float("nan")))
         return rows

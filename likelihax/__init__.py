@@ -16,21 +16,21 @@ Examples
 2.5
 """
 
-from ._cache import configure_compilation_cache as _configure_cache
+from .core._cache import configure_compilation_cache as _configure_cache
 
 _configure_cache()
 
 from . import constraints as constraints  # noqa: E402
 from . import inference as inference  # noqa: E402
-from ._cache import compilation_cache_dir as compilation_cache_dir  # noqa: E402
-from ._fit import fit as fit
-from ._status import Status as Status
-from ._warnings import ConvergenceWarning as ConvergenceWarning
-from ._warnings import InformationWarning as InformationWarning
-from ._warnings import LikelihaxWarning as LikelihaxWarning
-from ._warnings import PrecisionWarning as PrecisionWarning
-from .model._model import Model as Model
-from .model._param import Param as Param
+from .core._cache import compilation_cache_dir as compilation_cache_dir  # noqa: E402
+from .engine._fit import fit as fit
+from .core._status import Status as Status
+from .core._warnings import ConvergenceWarning as ConvergenceWarning
+from .core._warnings import InformationWarning as InformationWarning
+from .core._warnings import LikelihaxWarning as LikelihaxWarning
+from .core._warnings import PrecisionWarning as PrecisionWarning
+from .engine._model import Model as Model
+from .parameters._param import Param as Param
 from .results import Covariance as Covariance
 from .results import FitResult as FitResult
 from .results import Summary as Summary

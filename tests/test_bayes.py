@@ -45,7 +45,7 @@ PRIOR_CASES = [
 
 @pytest.mark.parametrize("prior, ref, x", PRIOR_CASES, ids=lambda v: repr(v)[:14])
 def test_prior_log_prob_matches_scipy(prior, ref, x):
-    with lx._precision.x64_scope():
+    with lx.core.x64_scope():
         got = np.asarray(prior.log_prob(jnp.asarray(x)))
     np.testing.assert_allclose(got, ref.logpdf(x), rtol=1e-10, atol=1e-12)
 
@@ -56,14 +56,14 @@ def test_prior_log_prob_matches_scipy(prior, ref, x):
      (P.Uniform(0.0, 1.0), 2.0), (P.LogNormal(0, 1), -2.0)],
 )  # fmt: skip
 def test_prior_outside_support_is_minus_inf(prior, outside):
-    with lx._precision.x64_scope():
+    with lx.core.x64_scope():
         assert float(prior.log_prob(jnp.asarray(outside))) == -math.inf
 
 
 def test_prior_array_hyperparameters_and_flat():
     pr = P.Normal(np.array([0.0, 1.0, 2.0]), 2.0)
     x = np.array([0.5, 0.5, 0.5])
-    with lx._precision.x64_scope():
+    with lx.core.x64_scope():
         got = np.asarray(pr.log_prob(jnp.asarray(x)))
         flat = np.asarray(P.Flat().log_prob(jnp.asarray(x)))
     np.testing.assert_allclose(got, ss.norm([0, 1, 2], 2.0).logpdf(x), rtol=1e-12)
@@ -402,7 +402,7 @@ def test_ess_bulk_ar1_theory_and_blackjax(rng):
     # Same input to blackjax: rank-normalized split chains.
     z = ss.norm.ppf((ss.rankdata(x.ravel()) - 0.375) / (x.size + 0.25)).reshape(x.shape)
     split = np.concatenate([z[:, : n // 2], z[:, n // 2 :]])
-    with lx._precision.x64_scope():
+    with lx.core.x64_scope():
         ref = float(bd.effective_sample_size(split))
         ref_r = float(bd.potential_scale_reduction(
             np.concatenate([x[:, : n // 2], x[:, n // 2 :]])))  # fmt: skip

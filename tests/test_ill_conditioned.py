@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 
 import likelihax as lx
-from likelihax._precision import x64_scope
+from likelihax.core._precision import x64_scope
 from likelihax.optimize._newton import newton_direction
 
 REF = Path(__file__).parent / "reference"

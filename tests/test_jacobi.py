@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from likelihax._precision import x64_scope
+from likelihax.core._precision import x64_scope
 from likelihax.optimize._jacobi import _schedule, jacobi_eigh
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,12 +13,12 @@ import jax.numpy as jnp
 import jax.scipy.stats as jst
 
 import likelihax as lx
-from likelihax._precision import x64_scope
-from likelihax._fit import _Static
+from likelihax.core._precision import x64_scope
+from likelihax.engine._fit import _Static
 from likelihax.data._dataset import prepare_data
-from likelihax.model._param import build_spec
-from likelihax.optimize import _predictor as P
-from likelihax.optimize._problem import Problem
+from likelihax.parameters._param import build_spec
+from likelihax.objective import _linear_index as P
+from likelihax.objective._problem import Problem
 
 
 
@@ -108,7 +108,7 @@ def _model_data(remap):
 @pytest.mark.parametrize("name", list(MODELS))
 @pytest.mark.parametrize("weighted", [False, True])
 def test_hessian_matches_jax_hessian(name, weighted, monkeypatch):
-    import likelihax.optimize._problem as problem_module
+    import likelihax.objective._problem as problem_module
 
     monkeypatch.setattr(problem_module, "LARGE_ROWS", 1)  # transposes for N = 60 too
     loglik, start, remap = MODELS[name]

@@ -102,7 +102,7 @@ def test_bootstrap_keeps_failed_replicates_on_request():
 def test_static_toward_bound_tables_agree_with_forward(constraint, shape):
     """The built-in constraints state which way leads to a bound; the generic
     rule, computed from ``forward`` (what a user-defined constraint gets), agrees."""
-    from likelihax.model.constraints import _toward_bound
+    from likelihax.parameters.constraints import _toward_bound
 
     stated = constraint.toward_bound(shape)
     k = constraint.free_size(shape)

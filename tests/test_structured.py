@@ -11,9 +11,9 @@ import jax
 import jax.numpy as jnp
 
 import likelihax as lx
-from likelihax._precision import x64_scope
-from likelihax.optimize import _structured
-from likelihax.optimize._structured import jacfwd
+from likelihax.core._precision import x64_scope
+from likelihax.objective import _structured
+from likelihax.objective._structured import jacfwd
 
 
 

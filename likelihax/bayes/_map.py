@@ -23,10 +23,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._precision import x64_scope
-from ..model import constraints as C
-from ..model._model import Model
-from ..model._param import Param, ParamSpec, build_spec
+from ..core._precision import x64_scope
+from ..parameters import constraints as C
+from ..engine._model import Model
+from ..parameters._param import Param, ParamSpec, build_spec
 from .priors import Flat, Prior
 
 __all__ = ["LogPosterior", "fit_map"]
@@ -276,7 +276,7 @@ def fit_map(
     >>> m.summary().title
     'likelihax MAP fit (posterior mode)'
     """
-    from .._fit import fit
+    from ..engine._fit import fit
 
     for bad in ("weights", "cov", "likelihood", "nobs"):
         if bad in fit_kwargs:

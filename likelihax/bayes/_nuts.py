@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._precision import x64_scope
+from ..core._precision import x64_scope
 from ..results._summary import Summary
 from ._diagnostics import ess_bulk, split_rhat
 from ._laplace import LaplacePosterior, PosteriorDraws, laplace_posterior

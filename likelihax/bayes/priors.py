@@ -50,7 +50,7 @@ import jax.scipy.stats as jst
 import numpy as np
 from jax.scipy.special import gammaln
 
-from ..model import constraints as C
+from ..parameters import constraints as C
 
 __all__ = [
     "Beta",

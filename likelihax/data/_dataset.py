@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._warnings import PrecisionWarning
+from ..core._warnings import PrecisionWarning
 
 __all__ = ["prepare_data", "leading_nobs", "is_traced", "check_row_broadcast"]
 
@@ -80,9 +80,9 @@ def _time_kind(x: np.ndarray) -> str:
 
 
 def _field_name(path) -> str:
-    from ..model._param import _path_name
+    from ..parameters._param import path_name
 
-    return _path_name(path) if path else "data"
+    return path_name(path) if path else "data"
 
 
 class _Checked(np.ndarray):
@@ -119,7 +119,7 @@ def checked_device(x: np.ndarray, dtype=np.float64) -> jax.Array:
     starting values of ``lx.glm``): one transfer instead of two, and no
     device-side NaN/inf check (N = 1e5, p = 6: about 1 ms a fit).
     """
-    from .._precision import x64_scope
+    from ..core._precision import x64_scope
 
     with x64_scope():
         arr = _to_device(np.asarray(x), dtype)

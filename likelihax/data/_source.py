@@ -5,7 +5,7 @@ A source stands for ``n`` rows of named fields that are never loaded whole.
 Hessian (and the scores of the OPG/sandwich covariances) as sums over blocks of
 ``chunk_size`` rows; each block is read on the host when the compiled program
 asks for it (``jax.pure_callback`` inside the block loop of
-:mod:`likelihax.optimize._problem`), so memory is bounded by the block, not by
+:mod:`likelihax.objective._problem`), so memory is bounded by the block, not by
 ``n``. The results equal the in-memory fit to rounding (the sums are the same,
 accumulated in the same blocks).
 

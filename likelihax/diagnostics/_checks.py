@@ -14,8 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._precision import x64_scope
-from .._status import Status
+from ..core._precision import x64_scope
+from ..core._status import Status
 from ..results._result import direction_text, scaled_directions
 from ._report import CheckItem
 

@@ -51,10 +51,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._precision import x64_scope
+from ..core._precision import x64_scope
 from ..data._dataset import prepare_data
 from ..inference._hypothesis import _chi2_sf
-from ..optimize._problem import Problem
+from ..objective._problem import Problem
 from ..results._result import as_fit
 
 __all__ = ["IMTest", "im_test"]

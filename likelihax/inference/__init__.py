@@ -6,7 +6,7 @@ Covariance
     default), ``"eim"`` (expected information), ``"opg"`` (outer product of
     scores), ``"sandwich"`` (robust, HC0), ``"hc1"`` (HC0 times n/(n-k)) and
     ``"cluster"`` (one- or two-way cluster-robust, ``groups=``). Formulas are in
-    :mod:`likelihax.inference._covariance`.
+    :mod:`likelihax.objective._covariance`.
 Tests
     :func:`wald_test` (linear restrictions written with labels, a matrix, or a
     nonlinear function; only the larger fit needed; any covariance),
@@ -25,8 +25,8 @@ Profile likelihood, bootstrap, starting values
     (:mod:`._starts`); also exported at the top level (``lx.profile_ci``).
 """
 
-from ._covariance import COV_KINDS as COV_KINDS
-from ._covariance import VCOV_KINDS as VCOV_KINDS
+from ..objective._covariance import COV_KINDS as COV_KINDS
+from ..objective._covariance import VCOV_KINDS as VCOV_KINDS
 
 # Everything else loads on first use (``from likelihax.inference import
 # profile_ci`` works as usual): the engine imports ``_covariance`` for every

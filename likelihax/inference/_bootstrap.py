@@ -45,9 +45,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._precision import x64_scope
-from .._status import Status
-from .._warnings import ConvergenceWarning
+from ..core._precision import x64_scope
+from ..core._status import Status
+from ..core._warnings import ConvergenceWarning
 from ..results._result import as_fit
 from ..results._summary import pandas_for
 from ._refit import Refitter

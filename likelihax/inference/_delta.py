@@ -31,8 +31,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._precision import x64_scope
-from ..model._param import _element_labels, _path_name
+from ..core._precision import x64_scope
+from ..parameters._param import element_labels, path_name
 from ..results._result import as_fit
 from ..results._summary import pandas_for
 
@@ -92,8 +92,8 @@ def _output_labels(out, names, default: str) -> list[str]:
     leaves = jax.tree_util.tree_flatten_with_path(out)[0]
     labels: list[str] = []
     for path, leaf in leaves:
-        name = _path_name(path) if path else default
-        labels.extend(_element_labels(name, tuple(np.shape(leaf))))
+        name = path_name(path) if path else default
+        labels.extend(element_labels(name, tuple(np.shape(leaf))))
     if names is None:
         return labels
     names = [names] if isinstance(names, str) else list(names)

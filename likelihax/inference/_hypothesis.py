@@ -56,7 +56,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from .._precision import x64_scope
+from ..core._precision import x64_scope
 from ..results._result import as_fit
 from ._delta import _evaluate, _natural_cov
 
@@ -704,9 +704,9 @@ def score_test(
     >>> bool(np.isclose(t.statistic, between)), t.df
     (True, 1)
     """
-    from .._fit import _prepare_weights
+    from ..engine._fit import prepare_weights
     from ..data._dataset import prepare_data
-    from ..model._model import Model
+    from ..engine._model import Model
 
     restricted = as_fit(restricted)
     _require_likelihood(restricted, "restricted")
@@ -752,7 +752,7 @@ def score_test(
         out = jax.eval_shape(loglik, jparams, jdata)
         w = None
         if weights is not None:
-            w = _prepare_weights(weights, out.shape[0] if out.shape else None,
+            w = prepare_weights(weights, out.shape[0] if out.shape else None,
                                  out.shape != (), dt)  # fmt: skip
         if information == "opg" and out.shape == ():
             raise ValueError(

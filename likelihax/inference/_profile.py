@@ -17,7 +17,7 @@ Profiles are taken on the optimizer's unconstrained scale
 elementwise constraints (real, positive, greater_than, less_than, interval)
 the map to the natural scale is monotone, so intervals map back exactly.
 Each constrained maximization is the engine's own fit with coordinate
-:math:`u_j` held fixed (:meth:`~likelihax.optimize._problem.Problem.pinned`),
+:math:`u_j` held fixed (:meth:`~likelihax.objective._problem.Problem.pinned`),
 warm-started at the MLE; because the coordinate and its value are traced
 arguments, **every parameter at every value is one** ``vmap`` **of one compiled
 program**.
@@ -78,9 +78,9 @@ from typing import Any, Sequence
 import jax.numpy as jnp
 import numpy as np
 
-from .._precision import x64_scope
-from .._status import Status
-from ..model import constraints as C
+from ..core._precision import x64_scope
+from ..core._status import Status
+from ..parameters import constraints as C
 from ..results._result import as_fit
 from ..results._summary import pandas_for
 from ._refit import Refitter

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._precision import x64_scope
+from ..core._precision import x64_scope
 from ..data._dataset import prepare_data
 
 __all__ = ["Refitter"]
@@ -29,7 +29,7 @@ class Refitter:
     """
 
     def __init__(self, fit, data, weights, what: str, *, polish: bool = True):
-        from .._fit import _prepare_weights
+        from ..engine._fit import prepare_weights
 
         if fit._static is None:
             raise ValueError(
@@ -74,7 +74,7 @@ class Refitter:
             self.w = (
                 None
                 if weights is None
-                else _prepare_weights(weights, self.static.nobs, True, dtype)
+                else prepare_weights(weights, self.static.nobs, True, dtype)
             )
             # The estimate's leaves: fixed parameters keep their values.
             self.fixed = [
@@ -91,7 +91,7 @@ class Refitter:
         ``idx`` and ``u_vals`` of shape ``(B,)`` pin one coordinate per fit, of
         shape ``(B, m)`` pin ``m`` coordinates (profile surfaces).
         """
-        from .._fit import _profile_many
+        from ..engine._fit import _profile_many
 
         idx = np.asarray(idx)
         B = idx.shape[0]
@@ -107,7 +107,7 @@ class Refitter:
 
     def reweighted(self, W):
         """Fits with observation weights ``W[b]`` (bootstrap, jackknife)."""
-        from .._fit import _refit_weights_many
+        from ..engine._fit import _refit_weights_many
 
         with x64_scope():
             out = _refit_weights_many(
@@ -118,7 +118,7 @@ class Refitter:
 
     def restarted(self, U0):
         """Fits from the starting points stacked in ``U0`` (unconstrained, (S, k))."""
-        from .._fit import _refit_starts_many
+        from ..engine._fit import _refit_starts_many
 
         with x64_scope():
             out = _refit_starts_many(
@@ -128,7 +128,7 @@ class Refitter:
 
     def values(self, U):
         """Log-likelihood at each point stacked in ``U`` (unconstrained, (B, k))."""
-        from .._fit import _values_many
+        from ..engine._fit import _values_many
 
         with x64_scope():
             out = _values_many(
@@ -138,7 +138,7 @@ class Refitter:
 
     def resimulated(self, D):
         """Fits to the data sets stacked in ``D`` (parametric bootstrap)."""
-        from .._fit import _refit_data_many
+        from ..engine._fit import _refit_data_many
 
         if self.static.source is not None:
             raise ValueError(

@@ -9,12 +9,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._precision import x64_scope
-from .._status import Status
+from ..core._precision import x64_scope
+from ..core._status import Status
 from ..data._dataset import prepare_data
-from ..optimize._problem import Problem
+from ..objective._problem import Problem
 from ..results._result import as_fit
-from ._covariance import (
+from ..objective._covariance import (
     DESCRIPTIONS,
     ROBUST_KINDS,
     VCOV_KINDS,
@@ -74,7 +74,7 @@ def vcov(
         :func:`likelihax.ordinal`, :func:`likelihax.mnlogit`, ...): the
         covariance is that of ``fit.fit``'s parameters (see Notes for GLMs).
     kind : {"oim", "eim", "opg", "sandwich", "hc1", "cluster"}
-        See :mod:`likelihax.inference._covariance` for the formulas. ``"eim"``
+        See :mod:`likelihax.objective._covariance` for the formulas. ``"eim"``
         needs a model with expected information (``Model(..., fisher=...)``).
     data : pytree, optional
         The data of the fit. Default: the data object passed to ``fit``, which
@@ -199,7 +199,7 @@ def _vcov_natural(fit, kind, data=None, weights=None, groups=None, correction=Tr
 
 
 def _vcov_in_memory(fit, kind, recompute, data, weights, groups, correction):
-    from .._fit import _prepare_weights
+    from ..engine._fit import prepare_weights
 
     with x64_scope():
         if data is None:
@@ -217,7 +217,7 @@ def _vcov_in_memory(fit, kind, recompute, data, weights, groups, correction):
             if fit._per_obs:
                 n_rows = jax.eval_shape(fit._loglik_fn, fit.params, data).shape[0]
             if weights is not None:
-                w = _prepare_weights(weights, n_rows, True, np.dtype(fit.dtype))
+                w = prepare_weights(weights, n_rows, True, np.dtype(fit.dtype))
         codes, meta, gdesc = (), (), ""
         if kind == "cluster":
             codes, meta, gdesc = _cluster_codes(groups, n_rows, bool(correction))
@@ -319,12 +319,12 @@ def _cluster_codes(groups, n_rows, correction):
 
 def _vcov_streamed(fit, kind, recompute, weights, src):
     """:func:`_vcov_natural` for a fit to a data source (blocks read again)."""
-    from .._fit import _prepare_weights
+    from ..engine._fit import prepare_weights
 
     with x64_scope():
         weights = fit._weights if weights is None else weights
         dt = np.dtype(fit.dtype)
-        w = None if weights is None else _prepare_weights(weights, src.source.n, True, dt)
+        w = None if weights is None else prepare_weights(weights, src.source.n, True, dt)
         static = _VStatic(
             fit._loglik_fn, fit._spec, kind, int(src.source.n), fit._fisher_fn,
             fit.weight_type or "frequency", bool(recompute), (), src.chunk, src,

@@ -50,10 +50,10 @@ import jax.scipy.special as jsp
 import jax.scipy.stats as st
 import numpy as np
 
-from .._fit import fit
-from .._options import check_fit_options
-from .._precision import x64_scope
-from ..model import constraints as C
+from ..engine._fit import fit
+from ..engine._options import check_fit_options
+from ..core._precision import x64_scope
+from ..parameters import constraints as C
 from ..results._result import FitResult
 from ..results._summary import Summary
 from . import _special

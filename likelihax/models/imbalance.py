@@ -97,8 +97,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._precision import x64_scope
-from ..model._model import Model
+from ..core._precision import x64_scope
+from ..engine._model import Model
 from ..results._result import FitResult
 
 __all__ = [

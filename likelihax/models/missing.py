@@ -54,11 +54,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._fit import fit as engine_fit
-from .._precision import x64_scope
-from .._warnings import ConvergenceWarning
-from ..model import constraints as C
-from ..model._param import Param
+from ..engine._fit import fit as engine_fit
+from ..core._precision import x64_scope
+from ..core._warnings import ConvergenceWarning
+from ..parameters import constraints as C
+from ..parameters._param import Param
 from .mixtures._em import EMInfo, EMStatus
 from .mixtures._finite import prepare_weights
 from .mixtures._linalg import mvn_logpdf

@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..model._model import Model
+from ..engine._model import Model
 from ..results._result import FitResult
 from ._design import Design, check_rank, design, from_arrays, model_matrix
 

@@ -45,9 +45,9 @@ import jax.numpy as jnp
 import jax.scipy.stats as st
 import numpy as np
 
-from .._precision import x64_scope
-from ..model import constraints as C
-from ..model._model import Model
+from ..core._precision import x64_scope
+from ..parameters import constraints as C
+from ..engine._model import Model
 from ..results._result import FitResult
 from ._design import Design, check_rank, model_matrix
 from .distributions import _log1mexp

@@ -4,7 +4,7 @@ Why: on the CPU, the first program that lowers a LAPACK operation
 (``jnp.linalg.eigh``) makes jaxlib import ``scipy.linalg`` to find the LAPACK
 kernels: about 0.2 s of every fresh process, a fifth of the time from process
 start to the first summary of a small model. Fits of small data (see
-``likelihax._fit``) therefore decompose their information matrix with this
+``likelihax.engine._fit``) therefore decompose their information matrix with this
 pure-JAX routine when it has at most ``JACOBI_MAX`` rows; everything else uses
 LAPACK.
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .._status import Status
+from ..core._status import Status
 
 __all__ = ["run", "stopping_rule", "record"]
 

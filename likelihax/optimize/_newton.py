@@ -84,7 +84,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from .._status import Status
+from ..core._status import Status
 from ._jacobi import jacobi_eigh, use_jacobi
 from ._loop import record, stopping_rule
 
@@ -194,7 +194,7 @@ class Newton:
     information : {"observed", "expected"}
         Curvature used for the step: the exact Hessian (Newton) or the
         model's expected information (Fisher scoring; IRLS for GLMs; see
-        :mod:`likelihax.optimize._problem`). Everything else (search, stopping,
+        :mod:`likelihax.objective._problem`). Everything else (search, stopping,
         final step) is shared. For a canonical-link GLM both are the same matrix.
     """
 

@@ -26,8 +26,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._precision import x64_scope
-from .._status import Status
+from ..core._precision import x64_scope
+from ..core._status import Status
 from ..results._result import as_fit
 
 __all__ = [

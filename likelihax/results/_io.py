@@ -37,9 +37,9 @@ from typing import Any
 import jax
 import numpy as np
 
-from .._status import Status
-from ..model import constraints as C
-from ..model._param import ParamSpec
+from ..core._status import Status
+from ..parameters import constraints as C
+from ..parameters._param import ParamSpec
 from ._result import _FIELDS, FitResult, MultiStart
 from ._result import _META as _META_NAMES
 

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._status import Status
+from ..core._status import Status
 from ._summary import pandas_for
 
 __all__ = ["FitResult", "Covariance", "MultiStart"]
@@ -282,7 +282,7 @@ class FitResult:
     @property
     def cov_description(self) -> str:
         """One line saying how the covariance was computed."""
-        from ..inference._covariance import DESCRIPTIONS
+        from ..objective._covariance import DESCRIPTIONS
 
         text = DESCRIPTIONS[self._cov_kind]
         if self._cov_scale is not None:
@@ -510,13 +510,13 @@ class FitResult:
         un = self._spec.unflatten_natural
         if method == "wald":
             return un(flat - z * se), un(flat + z * se)
-        from .._precision import x64_scope
+        from ..core._precision import x64_scope
 
         with x64_scope():
             return self._transformed_interval(z, un)
 
     def _transformed_interval(self, z, un):
-        from ..model import constraints as C
+        from ..parameters import constraints as C
 
         spec = self._spec
         elementwise = (type(C.real), C.greater_than, C.less_than, C.interval)

@@ -14,7 +14,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from .._status import Status
+from ..core._status import Status
 
 __all__ = ["Summary", "build_summary", "pandas_for"]
 

@@ -34,7 +34,7 @@ import jax.scipy.special as jsp
 import jax.scipy.stats as st
 import numpy as np
 
-from ..._precision import x64_scope
+from ...core._precision import x64_scope
 
 __all__ = ["DISPERSION", "FAMILIES", "Family", "get_family"]
 

@@ -21,12 +21,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ... import _warnings as W
-from ..._fit import fit as engine_fit
-from ..._precision import x64_scope
+from ...core import _warnings as W
+from ...engine._fit import fit as engine_fit
+from ...core._precision import x64_scope
 from ...data._dataset import checked_device, checked_view
-from ...model import constraints as C
-from ...model._model import Model
+from ...parameters import constraints as C
+from ...engine._model import Model
 from .._design import Design, check_rank, design, from_arrays
 from ._family import (
     CONST_TERMS,

@@ -16,9 +16,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ... import _warnings as W
-from ..._precision import x64_scope
-from ...model import constraints as C
+from ...core import _warnings as W
+from ...core._precision import x64_scope
+from ...parameters import constraints as C
 from .._design import model_matrix
 from ._family import DISPERSION
 

@@ -73,12 +73,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..._fit import fit as engine_fit
-from ..._precision import x64_scope
-from ..._warnings import ConvergenceWarning
+from ...engine._fit import fit as engine_fit
+from ...core._precision import x64_scope
+from ...core._warnings import ConvergenceWarning
 from ...data._dataset import prepare_data
-from ...model import constraints as C
-from ...model._param import Param, ParamSpec, build_spec
+from ...parameters import constraints as C
+from ...parameters._param import Param, ParamSpec, build_spec
 
 __all__ = ["EMInfo", "EMResult", "EMStatus", "em", "marginal_loglik"]
 
@@ -264,10 +264,10 @@ def prepare_weights(weights, n: int):
     """
     if weights is None:
         return None
-    from ..._fit import _prepare_weights
+    from ...engine._fit import prepare_weights
 
     with x64_scope():
-        return np.array(_prepare_weights(weights, n, True, np.float64))
+        return np.array(prepare_weights(weights, n, True, np.float64))
 
 
 def _newton_mstep(st: _EMStatic, u, resp, fixed, data):

@@ -15,10 +15,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..._precision import x64_scope
-from ..._warnings import ConvergenceWarning
-from ...model import constraints as C
-from ...model._param import Param, build_spec
+from ...core._precision import x64_scope
+from ...core._warnings import ConvergenceWarning
+from ...parameters import constraints as C
+from ...parameters._param import Param, build_spec
 from ._em import (
     EMStatus,
     check_method,

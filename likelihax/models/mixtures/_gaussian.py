@@ -43,9 +43,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..._precision import x64_scope
-from ...model import constraints as C
-from ...model._param import Param
+from ...core._precision import x64_scope
+from ...parameters import constraints as C
+from ...parameters._param import Param
 from ._finite import check_k, fit_mixture, prepare_weights, weights_param
 from ._linalg import mvn_logpdf
 

@@ -70,7 +70,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..._precision import x64_scope
+from ...core._precision import x64_scope
 from ._small import chol, chol_inverse, chol_logdet, chol_solve
 
 __all__ = ["Laplace", "RandomEffects", "laplace", "pad_groups"]

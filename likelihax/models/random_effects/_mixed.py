@@ -57,9 +57,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..._fit import fit as engine_fit
-from ..._warnings import InformationWarning
-from ...model import constraints as C
+from ...engine._fit import fit as engine_fit
+from ...core._warnings import InformationWarning
+from ...parameters import constraints as C
 from ._formula import MixedDesign, mixed_design
 from ._laplace import laplace, pad_groups
 from ._result import _L, MixedResult, SingularFitWarning

@@ -12,8 +12,8 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from ..._precision import x64_scope
-from ..._warnings import LikelihaxWarning
+from ...core._precision import x64_scope
+from ...core._warnings import LikelihaxWarning
 from ...inference._delta import delta_method
 from ...results._summary import pandas_for
 from ._formula import MixedDesign

@@ -39,7 +39,7 @@ row ``i`` of those leaves only (checked at the start, see ``separable_gap``).
 Forward-mode Jacobians
 ----------------------
 The Hessian (forward-over-reverse), the Jacobian of the linear predictors and
-the per-observation scores come from :func:`likelihax.optimize._structured.jacfwd`,
+the per-observation scores come from :func:`likelihax.objective._structured.jacfwd`,
 which is ``jax.jacfwd`` without the product of the data with the identity
 basis (``X @ I`` becomes ``X``): one matrix product per evaluation fewer for
 any model with a linear predictor.
@@ -47,7 +47,7 @@ any model with a linear predictor.
 When the log-likelihood is row-wise (checked on its jaxpr) and reaches the
 parameters through linear predictors ``X @ beta`` and a few global quantities,
 the value, gradient and Hessian of a Newton step come from
-:mod:`likelihax.optimize._predictor` instead: one tangent per predictor column
+:mod:`likelihax.objective._linear_index` instead: one tangent per predictor column
 and per global input rather than one per parameter, and ``X' D X`` as the
 single large product. Other models (row-coupled terms, no linear predictor)
 use the forward-over-reverse Hessian above.
@@ -216,13 +216,13 @@ class Problem:
 
     def _predictor_plan(self, u, data):
         """``(plan, data leaves)`` for the linear-predictor path, or None (see
-        ``_predictor``)."""
+        ``_linear_index``)."""
         if (
             self.source is not None or self.data is None or u.shape[-1] < 3
             or _under_vmap()
         ):  # fmt: skip
             return None  # (fewer than 3 parameters: never fewer tangents)
-        from . import _predictor as predictor
+        from . import _linear_index as predictor
 
         flags = [self._is_obs(x) for x in jax.tree_util.tree_leaves(self.data)]
         leaves, tdef = jax.tree_util.tree_flatten(data)
@@ -243,11 +243,11 @@ class Problem:
         return None if p is None else (p, leaves)
 
     def _vgh_predictor(self, u, data, w=None, mask=None):
-        """``(f, g, H)`` through the linear predictors, or None (see ``_predictor``)."""
+        """``(f, g, H)`` through the linear predictors, or None (see ``_linear_index``)."""
         found = self._predictor_plan(u, data)
         if found is None:
             return None
-        from . import _predictor as predictor
+        from . import _linear_index as predictor
 
         p, leaves = found
         # Transposed copies apply to the whole data only (no chunks).
@@ -262,7 +262,7 @@ class Problem:
         ``vmap`` of :meth:`value`, or, for a model with linear predictors and
         the whole data at once (at least ``LARGE_ROWS`` rows; ``vmap``
         compiles faster), one evaluation per point through them (see
-        ``_predictor.values``)."""
+        ``_linear_index.values``)."""
         found = (
             None
             if self.chunk or self.pin is not None or self.nobs < LARGE_ROWS
@@ -271,7 +271,7 @@ class Problem:
         )  # fmt: skip
         if found is None:
             return jax.vmap(self.value)(U)
-        from . import _predictor as predictor
+        from . import _linear_index as predictor
 
         p, leaves = found
         return predictor.values(

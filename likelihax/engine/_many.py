@@ -8,9 +8,9 @@ import jax
 import numpy as np
 
 from ._fit import fit
-from ._precision import resolve_dtype, x64_scope
-from .data._dataset import prepare_data
-from .results._result import FitResult
+from ..core._precision import resolve_dtype, x64_scope
+from ..data._dataset import prepare_data
+from ..results._result import FitResult
 
 __all__ = ["fit_many"]
 

@@ -41,7 +41,7 @@ formula, so a model written with ``sigma`` or ``log_sigma`` gets the same SEs.
 ``"eim"``
     Inverse expected (Fisher) information :math:`\mathcal I^{-1}`, for models
     that provide it (``Model(..., fisher=...)``; see
-    :mod:`likelihax.optimize._problem`). It is what R's ``summary.glm`` and
+    :mod:`likelihax.objective._problem`). It is what R's ``summary.glm`` and
     statsmodels' GLM report; for canonical links it equals ``"oim"``.
 
 Weights
@@ -78,7 +78,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .._status import Status
+from ..core._status import Status
 from ..optimize._newton import newton_direction, scaled_eigh
 
 __all__ = [

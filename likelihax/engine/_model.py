@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from . import constraints as C
-from ._param import build_spec
+from ..parameters import constraints as C
+from ..parameters._param import build_spec
 
 __all__ = ["Model"]
 
@@ -32,7 +32,7 @@ class Model:
         ``(n, m)`` and ``c``, the information of each term with respect to its
         ``eta``, of shape ``(n,)`` or ``(n, m, m)``. Enables
         ``method="fisher"`` (Fisher scoring) and ``cov="eim"``; see
-        :mod:`likelihax.optimize._problem`.
+        :mod:`likelihax.objective._problem`.
     likelihood : bool
         False when ``loglik`` is an M-estimation objective rather than a
         log-likelihood (e.g. minus a focal loss): sandwich covariance by
@@ -82,7 +82,7 @@ class Model:
 
     def fit(self, data: Any, **kwargs):
         """Fit to ``data``; keywords as in :func:`likelihax.fit`."""
-        from .._fit import fit
+        from ._fit import fit
 
         return fit(self, data, **kwargs)
 

@@ -47,11 +47,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._fit import fit as engine_fit
-from ._precision import resolve_dtype, x64_scope
-from .data._dataset import prepare_data
-from .data._source import is_source
-from .model._model import Model
-from .model._param import build_spec
+from ..core._precision import resolve_dtype, x64_scope
+from ..data._dataset import prepare_data
+from ..data._source import is_source
+from ._model import Model
+from ..parameters._param import build_spec
 
 __all__ = ["fit_stochastic", "StochasticState", "StochasticFit"]
 

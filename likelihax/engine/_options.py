@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .inference._covariance import COV_KINDS
+from ..objective._covariance import COV_KINDS
 
 __all__ = ["check_fit_options"]
 
@@ -80,7 +80,7 @@ def check_fit_options(
 
     Examples
     --------
-    >>> from likelihax._options import check_fit_options
+    >>> from likelihax.engine._options import check_fit_options
     >>> check_fit_options(max_steps=50, tol=1e-8, method="bfgs")
     >>> check_fit_options(max_steps=-1)
     Traceback (most recent call last):

@@ -48,7 +48,7 @@ class Param:
     fixed: bool = False
 
 
-def _path_name(path) -> str:
+def path_name(path) -> str:
     parts: list[str] = []
     for k in path:
         if isinstance(k, jax.tree_util.DictKey):
@@ -62,7 +62,7 @@ def _path_name(path) -> str:
     return "".join(parts) or "theta"
 
 
-def _element_labels(name: str, shape: tuple[int, ...]) -> list[str]:
+def element_labels(name: str, shape: tuple[int, ...]) -> list[str]:
     if shape == ():
         return [name]
     return [f"{name}[{','.join(str(i) for i in idx)}]" for idx in np.ndindex(*shape)]
@@ -184,7 +184,7 @@ class ParamSpec:
         """Label of every natural-scale element, in flat order."""
         out: list[str] = []
         for name, shape in zip(self.names, self.shapes):
-            out.extend(_element_labels(name, shape))
+            out.extend(element_labels(name, shape))
         return out
 
     @property
@@ -218,10 +218,10 @@ class ParamSpec:
             if self.is_fixed(i):
                 continue
             if c is C.real:
-                out.extend(_element_labels(name, shape))
+                out.extend(element_labels(name, shape))
             elif isinstance(c, (C.greater_than, C.less_than, C.interval)):
                 fn = "log" if isinstance(c, (C.greater_than, C.less_than)) else "logit"
-                out.extend(f"{fn}({lab})" for lab in _element_labels(name, shape))
+                out.extend(f"{fn}({lab})" for lab in element_labels(name, shape))
             else:
                 out.extend(f"{name}:{c.name}[u{j}]" for j in range(m))
         return out
@@ -250,7 +250,7 @@ def build_spec(
         raise ValueError("`params` is empty: give at least one parameter to estimate.")
     names, shapes, cons, leaves = [], [], [], []
     for path, leaf in flat:
-        name = _path_name(path)
+        name = path_name(path)
         con = C.real
         if isinstance(leaf, Param):
             con = C.fixed if leaf.fixed else leaf.constraint

@@ -22,25 +22,21 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._options import check_fit_options
-from ._precision import resolve_dtype, x64_scope
-from ._status import Status
-from ._warnings import ConvergenceWarning, InformationWarning
-from .data._dataset import check_row_broadcast, is_traced, leading_nobs, prepare_data
-from .data._shard import resolve_devices, shard_observations
-from .data._source import is_source
-from .inference._covariance import (
-    COV_KINDS,
-    analyze_information,
-    covariances,
-)
-from .model import constraints as C
-from .model._model import Model
-from .model._param import ParamSpec, build_spec
-from .optimize._jacobi import small_linalg
-from .optimize._loop import run
-from .optimize._newton import POLISHED, Newton, newton_direction, scaled_eigh
-from .optimize._problem import Problem
-from .results._result import FitResult, MultiStart
+from ..core._precision import resolve_dtype, x64_scope
+from ..core._status import Status
+from ..core._warnings import ConvergenceWarning, InformationWarning
+from ..data._dataset import check_row_broadcast, is_traced, leading_nobs, prepare_data
+from ..data._shard import resolve_devices, shard_observations
+from ..data._source import is_source
+from ..objective._covariance import COV_KINDS, analyze_information, covariances
+from ..parameters import constraints as C
+from ._model import Model
+from ..parameters._param import ParamSpec, build_spec
+from ..optimize._jacobi import small_linalg
+from ..optimize._loop import run
+from ..optimize._newton import POLISHED, Newton, newton_direction, scaled_eigh
+from ..objective._problem import Problem
+from ..results._result import FitResult, MultiStart
 
 __all__ = ["fit"]
 
@@ -104,7 +100,7 @@ def _make_solver(method, dtype, tol, gtol, rtol):
                 "`tol` (EDM rule) applies to method='newton' only; use gtol/rtol."
             )
         if method in ("bfgs", "lbfgs"):
-            from .optimize._optax_solvers import LBFGS  # optax: imported when used
+            from ..optimize._optax_solvers import LBFGS  # optax: imported when used
 
             kw.setdefault("gtol", 1e-5 if f32 else 1e-9)
             return LBFGS(memory_size=100 if method == "bfgs" else 10, name=method, **kw)
@@ -114,7 +110,7 @@ def _make_solver(method, dtype, tol, gtol, rtol):
         )
     import optax  # imported when used (about 0.07 s)
 
-    from .optimize._optax_solvers import OptaxSolver
+    from ..optimize._optax_solvers import OptaxSolver
 
     if isinstance(method, optax.GradientTransformation):
         if tol is not None:
@@ -552,10 +548,10 @@ def _trace_loglik(loglik, spec, p_struct, d_struct, data):
 
 
 def _data_names(data):
-    from .model._param import _path_name
+    from ..parameters._param import path_name
 
     flat, _ = jax.tree_util.tree_flatten_with_path(data)
-    return [_path_name(p) or "data" for p, _ in flat]
+    return [path_name(p) or "data" for p, _ in flat]
 
 
 def _resolve_starts(starts, spec, leaves, u0, key, start_scale):
@@ -679,7 +675,7 @@ def fit(
         Number of observations, for BIC, when ``loglik`` returns a scalar.
     chunk_size : int or False, optional
         Accumulate value, gradient and Hessian over blocks of this many
-        observations (see :mod:`likelihax.optimize._problem`). Default: about
+        observations (see :mod:`likelihax.objective._problem`). Default: about
         2 MiB of per-observation data per block when there are at least four
         blocks; ``False`` evaluates all observations at once. Results agree to
         rounding.
@@ -741,7 +737,7 @@ def fit(
     Estimates and standard errors are reported on the natural scale (delta
     method); the unconstrained ones are ``fit.params_unconstrained`` and
     ``fit.cov_unconstrained``. Computation runs in a scoped float64 mode
-    (see :mod:`likelihax._precision`); the user's JAX configuration is left alone.
+    (see :mod:`likelihax.core._precision`); the user's JAX configuration is left alone.
 
     Examples
     --------
@@ -839,7 +835,7 @@ def fit(
             n = nobs if nobs is not None else leading_nobs(jdata)
         if nobs is not None and per_obs and nobs != n:
             raise ValueError(f"nobs={nobs} but the log-likelihood returns {n} values.")
-        w = _prepare_weights(weights, n, per_obs, wdtype)
+        w = prepare_weights(weights, n, per_obs, wdtype)
         if w is not None and not traced:
             wn = np.asarray(w)
             n = float(wn.sum()) if weight_type == "frequency" else int((wn > 0).sum())
@@ -921,7 +917,7 @@ def fit(
     return result
 
 
-def _prepare_weights(weights, n, per_obs, dtype):
+def prepare_weights(weights, n, per_obs, dtype):
     """Validated observation weights as a JAX array of the working dtype (or None)."""
     if weights is None:
         return None

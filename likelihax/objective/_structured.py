@@ -67,7 +67,7 @@ def jacfwd(fun, has_aux: bool = False):
     Examples
     --------
     >>> import jax.numpy as jnp, numpy as np
-    >>> from likelihax.optimize._structured import jacfwd
+    >>> from likelihax.objective._structured import jacfwd
     >>> X = jnp.asarray(np.arange(12.0).reshape(3, 4))
     >>> J = jacfwd(lambda u, X: jnp.tanh(X @ u[1:] + u[0]))(jnp.zeros(5), X)
     >>> bool(jnp.allclose(J, jnp.concatenate([jnp.ones((3, 1)), X], 1)))
