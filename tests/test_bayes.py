@@ -168,7 +168,7 @@ def test_beta_binomial_map_and_laplace_closed_forms():
     # Curvature of the log posterior in p at the mode.
     h = (A_B + s - 1) / mode**2 + (B_B + n - s - 1) / (1 - mode) ** 2
     assert float(m.se["p"]) == pytest.approx(1 / math.sqrt(h), rel=1e-7)
-    assert m._spec.constraints[0] == lx.constraints.unit_interval  # from the prior
+    assert m.spec.constraints[0] == lx.constraints.unit_interval  # from the prior
     # On the logit scale (Jacobian p(1-p) included): mode (a+s)/(a+b+n),
     # curvature (a+b+n) p (1-p).
     post = lx.laplace_posterior(m, draws=10)
@@ -259,7 +259,7 @@ def test_map_from_model_gets_prior_support():
     model = lx.Model(normal2, {"mu": 0.0, "sigma": 1.0})
     m = lx.fit_map(model, {"y": Y_NORM},
                    priors={"mu": P.Normal(0, 10), "sigma": P.HalfNormal(5.0)})  # fmt: skip
-    assert m._spec.constraints[1] is lx.constraints.positive
+    assert m.spec.constraints[1] is lx.constraints.positive
 
     # Stationarity of the log posterior at the MAP, by scipy finite differences.
     def lp(mu, sig):

@@ -249,7 +249,7 @@ def test_catalogue(name, run, outcome, tmp_path):
         res = run(tmp_path)
     ours = [w for w in caught if issubclass(w.category, lx.LikelihaxWarning)]
     if outcome == "fit_many":
-        codes = [S(int(c)) for c in res._status]
+        codes = [S(int(c)) for c in res.status_code]
         assert codes == [S.success, S.unbounded, S.success]
         assert list(res.converged) == [True, False, True]
         assert not ours  # fit_many reports by status, not by warnings

@@ -95,9 +95,9 @@ class Comparison:
 
 
 def _wald(fit, z):
-    idx = np.asarray(fit._spec.reported)
-    est = np.asarray(fit._params_flat, dtype=float)[idx]
-    se = np.asarray(fit._se_flat, dtype=float)[idx]
+    idx = np.asarray(fit.spec.reported)
+    est = np.asarray(fit.params_flat, dtype=float)[idx]
+    se = np.asarray(fit.se_flat, dtype=float)[idx]
     return est, se, est - z * se, est + z * se
 
 
@@ -159,7 +159,7 @@ def compare_posteriors(
             lo, hi = obj.interval(alpha)
             vals, lab = (obj.mean, obj.sd, lo, hi), obj.labels
         else:
-            if name in ("Laplace", "NUTS") or not hasattr(obj, "_se_flat"):
+            if name in ("Laplace", "NUTS") or not hasattr(obj, "se_flat"):
                 raise TypeError(
                     f"{name.lower()}= got {type(obj).__name__}; give "
                     + ("a FitResult." if name in ("MLE", "MAP") else

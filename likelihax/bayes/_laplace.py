@@ -72,8 +72,9 @@ class UnconstrainedDensity:
 
 def unconstrained_density(map_fit, what: str) -> UnconstrainedDensity:
     """The density of ``u`` behind a MAP fit (checks it is one)."""
-    logpost = getattr(map_fit, "_loglik_fn", None)
-    if getattr(map_fit, "_estimator", None) != "MAP" or not isinstance(
+    setup = getattr(map_fit, "setup", None)
+    logpost = getattr(setup, "loglik_fn", None)
+    if getattr(setup, "estimator", None) != "MAP" or not isinstance(
         logpost, LogPosterior
     ):
         raise TypeError(
@@ -81,11 +82,11 @@ def unconstrained_density(map_fit, what: str) -> UnconstrainedDensity:
             f"{type(map_fit).__name__}. Fit with lx.fit_map(loglik, params, data, "
             "priors={...}) first."
         )
-    if not map_fit._is_host or np.ndim(map_fit.loglik) != 0:
+    if not map_fit.is_single:
         raise ValueError(f"{what} needs a single MAP fit, not a batched one.")
-    spec = map_fit._spec
+    spec = map_fit.spec
     check_elementwise(spec, what)
-    flat = np.asarray(map_fit._params_flat, dtype=float)
+    flat = np.asarray(map_fit.params_flat, dtype=float)
     fixed, off = [], 0
     for i, shape in enumerate(spec.shapes):
         m = math.prod(shape)
@@ -183,7 +184,7 @@ class LaplacePosterior(PosteriorDraws):
             for lab, m, a, s, l, h in zip(self.labels, mode, self.mean, self.sd, lo, hi)
         ]
         header = [
-            ("Model", str(self.map_fit._annot[0] or self.map_fit._name)),
+            ("Model", str(self.map_fit.annotation.name or self.map_fit.setup.name)),
             ("Draws", str(self.draws.shape[0])),
             ("Observations", str(self.map_fit.nobs)),
             ("Parameters", str(self.mode_u.shape[0])),
@@ -257,7 +258,7 @@ def laplace_posterior(map_fit, *, draws: int = 4000, key: Any = None):
     if int(draws) < 1:
         raise ValueError(f"draws must be >= 1; got {draws}.")
     u_map = np.asarray(map_fit.params_unconstrained, dtype=float)
-    mode_fit = fit(density, {"u": u_map}, map_fit._data, nobs=map_fit.nobs, warn=False)
+    mode_fit = fit(density, {"u": u_map}, map_fit.setup.data, nobs=map_fit.nobs, warn=False)
     if mode_fit.status != Status.success:
         raise ValueError(
             "The Laplace approximation failed: at the mode of the unconstrained "

@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..core._precision import x64_scope
+from ..results import ModelInfo
 from ..parameters import constraints as C
 from ..engine._model import Model
 from ..parameters._param import Param, ParamSpec, build_spec
@@ -346,8 +347,8 @@ def _nobs(fn, params, data):
 
 def _label_map(result, objective: LogPosterior, data):
     """The engine's result, labelled MAP, with log-likelihood and log prior."""
-    if not result._is_host:
-        return result._replace(estimator="MAP")
+    if not result.on_host:
+        return result.replace(estimator="MAP", model_info=ModelInfo(kind="map"))
     with x64_scope():
         p = jax.tree_util.tree_map(jnp.asarray, result.params)
         from ..data._dataset import prepare_data
@@ -356,7 +357,7 @@ def _label_map(result, objective: LogPosterior, data):
         lp = float(objective.log_prior(p))
     flat = [
         n for i, (n, pr) in enumerate(zip(objective.names, objective.priors))
-        if isinstance(pr, Flat) and not result._spec.is_fixed(i)
+        if isinstance(pr, Flat) and not result.spec.is_fixed(i)
     ]  # fmt: skip
     prior_text = "; ".join(
         f"{n} ~ {pr!r}" for n, pr in zip(objective.names, objective.priors)
@@ -373,7 +374,7 @@ def _label_map(result, objective: LogPosterior, data):
         "(normal approximation at the mode); for posterior intervals use "
         "lx.laplace_posterior or lx.nuts."
     )
-    out = result._replace(estimator="MAP").annotate(
+    out = result.replace(estimator="MAP", model_info=ModelInfo(kind="map")).annotate(
         f"MAP: {objective.__name__}",
         [("Log-likelihood", f"{ll:.8g}"), ("Log-prior", f"{lp:.8g}")],
         notes,

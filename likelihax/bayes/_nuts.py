@@ -159,7 +159,7 @@ class NUTSResult(PosteriorDraws):
         ]
         c, d = self.divergent.shape
         header = [
-            ("Model", str(self.laplace.map_fit._annot[0])),
+            ("Model", str(self.laplace.map_fit.annotation.name)),
             ("Sampler", "NUTS (blackjax)"),
             ("Chains", str(c)),
             ("Draws/chain", f"{d} (+{self.warmup} warm-up)"),
@@ -299,7 +299,7 @@ def nuts(
         L = jnp.linalg.cholesky(cov)
         z = jax.random.normal(k_start, (int(chains), cov.shape[0]), jnp.float64)
         u0 = jnp.asarray(laplace.mode_u) + (z @ L.T if start == "laplace" else 0.0 * z)
-        data = prepare_data(map_fit._data, np.float64)
+        data = prepare_data(map_fit.setup.data, np.float64)
         pos, div, acc, nsteps, step = _run(
             density, int(warmup), int(draws), float(target_accept),
             jax.random.split(k_run, int(chains)), u0, cov, data,

@@ -120,7 +120,7 @@ def checklist(
             raise ValueError(f"{nm} must be positive; got {v}.")
     if not se_ratio_warn > 1:
         raise ValueError(f"se_ratio_warn must be > 1; got {se_ratio_warn}.")
-    if not inner._is_host or np.ndim(inner.loglik) != 0:
+    if not inner.is_single:
         raise ValueError(
             "checklist needs a single fit, not a batched result: index it (fits[i])."
         )
@@ -145,7 +145,7 @@ def checklist(
         )
     out = tuple(runners[i]() for i in runners if i in items)
     model = (
-        f"{type(fit).__name__} ({inner._name}): {inner.n_params} free parameter(s), "
+        f"{type(fit).__name__} ({inner.setup.name}): {inner.n_params} free parameter(s), "
         f"n = {inner.nobs}, loglik {float(inner.loglik):.8g}"
     )
     return ChecklistReport(out, model)

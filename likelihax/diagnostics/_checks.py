@@ -40,7 +40,7 @@ def _f(x, fmt=".3g") -> str:
 def check_independence(fit, data=None, groups=None, ratio_warn=1.5) -> CheckItem:
     """The assumed structure: independent per-observation terms (cluster check)."""
     name = "model assumed"
-    if not fit._per_obs:
+    if not fit.setup.per_obs:
         return CheckItem(
             name, "skip",
             "The log-likelihood returns a scalar total: how observations depend on "
@@ -54,7 +54,7 @@ def check_independence(fit, data=None, groups=None, ratio_warn=1.5) -> CheckItem
         f"The {kind} is a sum of n = {fit.nobs:g} per-observation terms: the "
         "observations are assumed independent given the parameters"
     )
-    if fit._static is not None and fit._static.chunk:
+    if fit.setup.program is not None and fit.setup.program.chunk:
         text += " (each term depends on its own row only: checked by the engine)"
     if fit.weight_type is not None:
         text += f"; {fit.weight_type} weights"
@@ -94,8 +94,8 @@ def check_independence(fit, data=None, groups=None, ratio_warn=1.5) -> CheckItem
 def check_convergence(fit, tol_warn=1e-6, tol_fail=1e-2) -> CheckItem:
     r"""Status and the scaled gradient :math:`g^\top H^{-1} g` (Newton decrement)."""
     name = "convergence"
-    st = Status(int(fit._status))
-    g = np.asarray(fit._grad, dtype=float)
+    st = Status(int(fit.status_code))
+    g = np.asarray(fit.grad, dtype=float)
     H = np.asarray(fit.information, dtype=float)
     dec = 2.0 * float(fit.edm)
     if not math.isfinite(dec) and np.all(np.isfinite(H)):
@@ -162,7 +162,7 @@ def _describe(direction) -> str:
 def check_information(fit, cond_warn=1e4) -> CheckItem:
     """Positive definiteness, condition number and weak directions of the information."""
     name = "information"
-    st = Status(int(fit._status))
+    st = Status(int(fit.status_code))
     cond, lam0, dirs = weak_directions(fit, cond_warn)
     vals = {"cond": cond, "min_eigenvalue": lam0, "weak": dirs}
     if not math.isfinite(lam0):
@@ -203,9 +203,9 @@ def check_information(fit, cond_warn=1e4) -> CheckItem:
 # ----- boundary --------------------------------------------------------------------------
 def _bounded_elements(fit):
     """(label, estimate, se, lower, upper) of reported elements with bounds."""
-    spec = fit._spec
-    est = np.asarray(fit._params_flat, dtype=float)
-    se = np.asarray(fit._se_flat, dtype=float)
+    spec = fit.spec
+    est = np.asarray(fit.params_flat, dtype=float)
+    se = np.asarray(fit.se_flat, dtype=float)
     labels = spec.labels
     out = []
     off = 0
@@ -302,7 +302,7 @@ def check_starts(
     ms = fit.multistart
     source = "the fit's own multi-start"
     if ms is None:
-        if fit._static is None:
+        if fit.setup.program is None:
             return CheckItem(
                 name, "skip",
                 "The result does not carry its fitting setup (it came out of a "
@@ -352,7 +352,7 @@ def _distribution_family(fit, family):
     if family is not None:
         return D._family(family)
     for fam in D.FAMILIES.values():
-        if fit._loglik_fn is fam.loglik:
+        if fit.setup.loglik_fn is fam.loglik:
             return fam
     return None
 
@@ -373,7 +373,7 @@ def check_mom(fit, data=None, family=None, alpha=0.05) -> CheckItem:
                          "no moment comparison.")  # fmt: skip
     from ..models.distributions import method_of_moments
 
-    d = fit._data if data is None else data
+    d = fit.setup.data if data is None else data
     fields = [k for k, v in d.items() if np.ndim(v) == 1] if isinstance(d, dict) else []
     key = "x" if "x" in fields else (fields[0] if len(fields) == 1 else None)
     if key is None:

@@ -76,19 +76,19 @@ def observation_derivatives(fit, data=None):
 
     Raises ``ValueError`` with the reason when the fit cannot give them.
     """
-    if not fit._per_obs:
+    if not fit.setup.per_obs:
         raise ValueError(
             "The log-likelihood returns a scalar total, so there are no "
             "per-observation scores; return one value per observation."
         )
-    if fit._static is not None and fit._static.source is not None:
+    if fit.setup.program is not None and fit.setup.program.source is not None:
         raise ValueError(
             "The fit reads its data from a source (streamed); per-observation "
             "Hessians need the data in memory."
         )
-    if not fit._is_host or np.ndim(fit.loglik) != 0:
+    if not fit.is_single:
         raise ValueError("Give a single fit, not a batched result: index it (fits[i]).")
-    data = fit._data if data is None else data
+    data = fit.setup.data if data is None else data
     if data is None:
         raise ValueError("This result carries no data; pass data=.")
     dtype = np.dtype(fit.dtype)
@@ -96,7 +96,7 @@ def observation_derivatives(fit, data=None):
         jdata = prepare_data(data, dtype)
         fixed = [jnp.asarray(x, dtype) for x in jax.tree_util.tree_leaves(fit.params)]
         u = jnp.asarray(fit.params_unconstrained, dtype)
-        s, H = _derivs_jit(fit._loglik_fn, fit._spec, u, fixed, jdata)
+        s, H = _derivs_jit(fit.setup.loglik_fn, fit.spec, u, fixed, jdata)
         return np.asarray(s, dtype=float), np.asarray(H, dtype=float)
 
 
@@ -279,7 +279,7 @@ def im_test(fit, data: Any = None) -> IMTest:
     s, H = observation_derivatives(fit, data)
     w = None
     if fit.weight_type == "frequency":
-        w = np.asarray(fit._weights, dtype=float)
+        w = np.asarray(fit.setup.weights, dtype=float)
     stat, df = opg_regression(s, H, w)
     nobs = float(s.shape[0] if w is None else np.sum(w))
     se_o = np.sqrt(np.diag(np.asarray(vcov(fit, "oim", data).matrix, dtype=float)))

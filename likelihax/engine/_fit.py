@@ -36,7 +36,7 @@ from ..optimize._jacobi import small_linalg
 from ..optimize._loop import run
 from ..optimize._newton import POLISHED, Newton, newton_direction, scaled_eigh
 from ..objective._problem import Problem
-from ..results._result import FitResult, MultiStart
+from ..results._result import FitResult, FitSetup, MultiStart
 
 __all__ = ["fit"]
 
@@ -904,15 +904,17 @@ def fit(
             out, multi = _pick_best(outs, traced)
         if not traced:
             out = jax.tree_util.tree_map(np.asarray, out)
-        result = FitResult._from_core(
-            out, spec=spec, name=name, method=solver.name, cov_kind=cov,
-            dtype=wdtype.name, per_obs=per_obs, nobs=n, multistart=multi, loglik_fn=fn,
-            fisher_fn=fisher_fn, weight_type=None if w is None else weight_type,
-            likelihood=likelihood, static=static,
+        setup = FitSetup(
+            spec=spec, loglik_fn=fn, fisher_fn=fisher_fn, program=static,
+            per_obs=per_obs, method=solver.name, dtype=wdtype.name, name=name,
+            weight_type=None if w is None else weight_type, likelihood=likelihood,
+            # the caller's objects, by reference (no copy kept)
+            data=None if traced else data, weights=None if traced else weights,
         )  # fmt: skip
+        result = FitResult.from_engine(
+            out, multi, setup=setup, cov_kind=cov, nobs=n
+        )
     if not traced:
-        result._data = data  # the caller's object, by reference (no copy kept)
-        result._weights = weights
         _report(result, fn, spec, fixed, jdata if source is None else source, warn)
     return result
 
@@ -1052,7 +1054,7 @@ def _uphill_text(result: FitResult) -> str:
     (the Newton direction, or the weakest direction when the gradient is 0),
     as loadings on the unconstrained parameters."""
     H = np.asarray(result.information, dtype=float)
-    g = np.asarray(result._grad, dtype=float)
+    g = np.asarray(result.grad, dtype=float)
     d = np.linalg.lstsq(H, g, rcond=None)[0] if np.any(g != 0) else None
     if d is None or not np.all(np.isfinite(d)) or not np.any(d):
         return result.weak_directions(1)[0].split(" (")[0]

@@ -303,7 +303,7 @@ def bootstrap(
     fit = as_fit(fit)
     runner = Refitter(fit, data, weights, "bootstrap", polish=False)
     n = runner.static.nobs
-    if method != "parametric" and not fit._per_obs:
+    if method != "parametric" and not fit.setup.per_obs:
         raise ValueError(
             "The nonparametric and cluster bootstrap resample observations: the "
             "log-likelihood must return one value per observation."
@@ -317,7 +317,7 @@ def bootstrap(
         most = int(max(1, min(n_boot, _memory_budget() // per_rep)))
         # Equal batches (one compiled program), e.g. 2 x 500 rather than 838 + 162.
         batch_size = -(-n_boot // -(-n_boot // most))
-    idx = np.asarray(fit._spec.reported)
+    idx = np.asarray(fit.spec.reported)
 
     if method == "cluster":
         if groups is None:
@@ -383,7 +383,7 @@ def bootstrap(
             est.append(runner.reweighted(weighted(W))["params_flat"][:, idx])
         return np.concatenate(est)
 
-    estimate = np.asarray(fit._params_flat, dtype=float)[idx]
+    estimate = np.asarray(fit.params_flat, dtype=float)[idx]
     R = np.concatenate(reps) if reps else np.zeros((0, idx.size))
     codes = np.concatenate(codes) if codes else np.zeros(0, np.int32)
     bad = codes[codes != Status.success.value]
@@ -405,5 +405,5 @@ def bootstrap(
     return Bootstrap(
         labels=fit.labels, estimate=estimate, replicates=R, n_boot=n_boot,
         n_failed=fails, method=method, failures=failures, status=status,
-        _jack=jackknife if fit._per_obs else None,
+        _jack=jackknife if fit.setup.per_obs else None,
     )  # fmt: skip

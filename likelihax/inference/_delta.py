@@ -41,7 +41,7 @@ __all__ = ["DeltaResult", "delta_method"]
 
 
 def _natural_cov(fit, cov):
-    """Covariance over every natural-scale element (``fit._spec.labels``).
+    """Covariance over every natural-scale element (``fit.spec.labels``).
 
     ``cov``: None (the fit's), a kind name (recomputed with :func:`vcov`), or a
     :class:`Covariance`/array over ``fit.labels``. Fixed parameters get zero
@@ -50,11 +50,11 @@ def _natural_cov(fit, cov):
     from ..results._result import Covariance
     from ._vcov import _vcov_natural
 
-    spec = fit._spec
+    spec = fit.spec
     fixed = np.array([c.name == "fixed" for c in spec.element_constraints])
     if cov is None:
-        V = np.array(fit._cov, dtype=float)
-        kind, desc = fit._cov_kind, fit.cov_description
+        V = np.array(fit.cov_flat, dtype=float)
+        kind, desc = fit.cov_kind, fit.cov_description
     elif isinstance(cov, str):
         if cov == "cluster":
             raise ValueError(
@@ -123,8 +123,8 @@ def _delta_core(fn, spec, flat, V):
 def _evaluate(fit, fn, V):
     """``(value, jacobian, covariance, output treedef/shapes)`` of ``fn`` at the estimate."""
     with x64_scope():
-        flat = jnp.asarray(np.asarray(fit._params_flat, dtype=float))
-        shape = jax.eval_shape(fn, fit._spec.unflatten_natural(flat))
+        flat = jnp.asarray(np.asarray(fit.params_flat, dtype=float))
+        shape = jax.eval_shape(fn, fit.spec.unflatten_natural(flat))
         for leaf in jax.tree_util.tree_leaves(shape):
             if not jnp.issubdtype(leaf.dtype, jnp.inexact) and not jnp.issubdtype(
                 leaf.dtype, jnp.integer
@@ -133,11 +133,11 @@ def _evaluate(fit, fn, V):
         if not jax.tree_util.tree_leaves(shape):
             raise ValueError("fn returned no values.")
         try:
-            val, J, C = _delta_core(fn, fit._spec, flat, jnp.asarray(V))
+            val, J, C = _delta_core(fn, fit.spec, flat, jnp.asarray(V))
         except (TypeError, ValueError) as e:  # an unhashable callable
             if "hashable" not in str(e):
                 raise
-            val, J, C = _delta_core.__wrapped__(fn, fit._spec, flat, jnp.asarray(V))
+            val, J, C = _delta_core.__wrapped__(fn, fit.spec, flat, jnp.asarray(V))
     return np.asarray(val), np.asarray(J), np.asarray(C), shape
 
 
@@ -153,7 +153,7 @@ class DeltaResult:
     labels : list of str
     jacobian : ndarray (m, p)
         :math:`\\partial g/\\partial\\theta` over every natural-scale parameter
-        element (``fit._spec.labels`` order).
+        element (``fit.spec.labels`` order).
     alpha : float
         1 - confidence level of :meth:`conf_int` and the summary.
     """

@@ -414,7 +414,7 @@ def wald_test(
     """
     fit = as_fit(fit)
     V, kind, _ = _natural_cov(fit, cov)
-    spec = fit._spec
+    spec = fit.spec
     labels = fit.labels
     idx = np.asarray(spec.reported)
     if callable(hypothesis):
@@ -454,12 +454,12 @@ def wald_test(
                 f"The hypothesis involves fixed parameter(s) {bad}, which were not "
                 "estimated and have no sampling variance."
             )
-        theta = np.asarray(fit._params_flat, dtype=float)[idx]
+        theta = np.asarray(fit.params_flat, dtype=float)[idx]
         diff = R @ theta - target
         C = R @ V[np.ix_(idx, idx)] @ R.T
     m = diff.shape[0]
     W = _quad(diff, C)
-    if kind != fit._cov_kind:
+    if kind != fit.cov_kind:
         text += f" [cov: {kind}]"
     if use_f:
         d2 = float(fit.nobs - fit.n_params) if df_denom is None else float(df_denom)
@@ -550,8 +550,8 @@ def lr_test(restricted, full, *, df: int | None = None) -> TestResult:
             f"The fits have different numbers of observations ({restricted.nobs} and "
             f"{full.nobs}); a likelihood-ratio test compares fits of the same data."
         )
-    k_r = restricted.n_params + restricted._annot[3]
-    k_f = full.n_params + full._annot[3]
+    k_r = restricted.n_params + restricted.annotation.extra_params
+    k_f = full.n_params + full.annotation.extra_params
     if df is None:
         df = k_f - k_r
     if df <= 0:
@@ -730,11 +730,11 @@ def score_test(
             "lx.Model(loglik, params, fisher=fn)."
         )
     if data is None:
-        data = restricted._data
+        data = restricted.setup.data
         if data is None:
             raise ValueError("The restricted fit carries no data; pass data=.")
     if weights is None:
-        weights = restricted._weights
+        weights = restricted.setup.weights
     paths = jax.tree_util.tree_flatten_with_path(params)[0]
     free = []
     names = set()

@@ -169,7 +169,7 @@ def ic_table(*fits, names: Any = None, sort: bool = True) -> ICTable:
                 "importance weights), so AIC is undefined."
             )
         ll = float(f.loglik)
-        k = int(f.n_params + f._annot[3])
+        k = int(f.n_params + f.annotation.extra_params)
         aic, bic, n = float(f.aic), float(f.bic), float(f.nobs)
         aicc = aic + 2.0 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else math.inf
         rows.append([name, ll, k, aic, aicc, bic])

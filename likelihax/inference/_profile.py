@@ -111,7 +111,7 @@ def _coordinates(spec):
 def _select(fit, which, what="profiled", default=None):
     """Labels to profile and their coordinates; ``which=None``: those of
     ``default`` (a list of labels, default ``fit.labels``) that can be."""
-    coords = _coordinates(fit._spec)
+    coords = _coordinates(fit.spec)
     if which is None:
         return [lab for lab in default or fit.labels if lab in coords], coords
     if isinstance(which, str):

@@ -31,17 +31,17 @@ class Refitter:
     def __init__(self, fit, data, weights, what: str, *, polish: bool = True):
         from ..engine._fit import prepare_weights
 
-        if fit._static is None:
+        if fit.setup.program is None:
             raise ValueError(
                 "This result does not carry its fitting setup (it came out of a "
                 f"transform); {what} a result returned by likelihax.fit."
             )
-        if not fit._is_host or np.ndim(fit.loglik) != 0:
+        if not fit.is_single:
             raise ValueError(f"{what.capitalize()} a single fit, not a batched or "
                              "traced result: index it first (fits[i]).")
         # Refits compute no covariance: one program per model, whatever the
         # fit's covariance kind or verbosity.
-        self.static = dataclasses.replace(fit._static, cov="oim", verbose=False)
+        self.static = dataclasses.replace(fit.setup.program, cov="oim", verbose=False)
         batched = getattr(self.static.loglik, "batched", None)
         if callable(batched):
             # A model may carry the same log-likelihood written for batched
@@ -58,16 +58,16 @@ class Refitter:
             solver = dataclasses.replace(solver, polish=False, tol=tol)
             self.static = dataclasses.replace(self.static, solver=solver)
         dtype = np.dtype(fit.dtype)
-        streamed = fit._static.source is not None
+        streamed = fit.setup.program.source is not None
         if streamed and data is not None:
             raise ValueError(
                 f"This fit reads its data from a source; {what} it without data= "
                 "(the source is read again), or fit the new data first."
             )
-        data = fit._data if data is None else data
+        data = fit.setup.data if data is None else data
         if data is None:
             raise ValueError("This result carries no data; pass data=.")
-        weights = fit._weights if weights is None else weights
+        weights = fit.setup.weights if weights is None else weights
         with x64_scope():
             # Streamed data stay in their source (read again block by block).
             self.data = None if streamed else prepare_data(data, dtype)

@@ -122,7 +122,7 @@ def start_sensitivity(
     ll = np.asarray(ms.loglik, dtype=float)
     ok = (np.asarray(ms.status) == 0) & np.isfinite(ll)
     P = np.asarray(ms.params_flat, dtype=float)
-    idx = np.asarray(f._spec.reported)
+    idx = np.asarray(f.spec.reported)
     labels = f.labels
     optima: list = []
     if ok.any():

@@ -148,21 +148,21 @@ def vcov(
     cov, desc = _vcov_natural(fit, kind, data, weights, groups, correction)
     from ..results._result import Covariance
 
-    idx = np.asarray(fit._spec.reported)
+    idx = np.asarray(fit.spec.reported)
     return Covariance(cov[np.ix_(idx, idx)], fit.labels, kind, desc)
 
 
 def _vcov_natural(fit, kind, data=None, weights=None, groups=None, correction=True):
-    """Covariance of every natural-scale element (``fit._spec.labels``) and its description."""
+    """Covariance of every natural-scale element (``fit.spec.labels``) and its description."""
 
     if kind not in VCOV_KINDS:
         raise ValueError(f"kind must be one of {VCOV_KINDS}; got {kind!r}.")
-    if kind not in ("oim", "eim") and not fit._per_obs:
+    if kind not in ("oim", "eim") and not fit.setup.per_obs:
         raise ValueError(
             f"cov kind {kind!r} needs one log-likelihood value per observation; this "
             "model's log-likelihood returns a scalar."
         )
-    if kind == "eim" and fit._fisher_fn is None:
+    if kind == "eim" and fit.setup.fisher_fn is None:
         raise ValueError(
             "kind='eim' needs the model's expected information: build it with "
             "lx.Model(loglik, params, fisher=fn) (see likelihax.Model)."
@@ -173,10 +173,10 @@ def _vcov_natural(fit, kind, data=None, weights=None, groups=None, correction=Tr
             if groups is None
             else f"groups= is for kind='cluster' only; got kind={kind!r}."
         )
-    stored = "eim" if fit._cov_kind == "eim" else "oim"
+    stored = "eim" if fit.cov_kind == "eim" else "oim"
     recompute = kind in ("oim", "eim") and kind != stored
     recompute |= kind in ("opg", *ROBUST_KINDS) and stored == "eim"
-    src = fit._static.source if fit._static is not None else None
+    src = fit.setup.program.source if fit.setup.program is not None else None
     if src is not None:
         if data is not None:
             raise ValueError(
@@ -192,9 +192,9 @@ def _vcov_natural(fit, kind, data=None, weights=None, groups=None, correction=Tr
         cov, gdesc = _vcov_in_memory(fit, kind, recompute, data, weights, groups,
                                      correction)  # fmt: skip
     desc = DESCRIPTIONS[kind] + gdesc
-    if kind in ("oim", "eim") and fit._cov_scale is not None:
-        cov = cov * fit._cov_scale[0]
-        desc += f", times {fit._cov_scale[1]}"
+    if kind in ("oim", "eim") and fit.cov_scale is not None:
+        cov = cov * fit.cov_scale[0]
+        desc += f", times {fit.cov_scale[1]}"
     return cov, desc
 
 
@@ -203,26 +203,26 @@ def _vcov_in_memory(fit, kind, recompute, data, weights, groups, correction):
 
     with x64_scope():
         if data is None:
-            data = fit._data
+            data = fit.setup.data
             if data is None and (kind != "oim" or recompute):
                 raise ValueError(
                     "This result carries no data (it came out of a transform); pass data=."
                 )
         if weights is None:
-            weights = fit._weights
+            weights = fit.setup.weights
         w = None
         n_rows = None
         if data is not None:
             data = prepare_data(data, np.dtype(fit.dtype))
-            if fit._per_obs:
-                n_rows = jax.eval_shape(fit._loglik_fn, fit.params, data).shape[0]
+            if fit.setup.per_obs:
+                n_rows = jax.eval_shape(fit.setup.loglik_fn, fit.params, data).shape[0]
             if weights is not None:
                 w = prepare_weights(weights, n_rows, True, np.dtype(fit.dtype))
         codes, meta, gdesc = (), (), ""
         if kind == "cluster":
             codes, meta, gdesc = _cluster_codes(groups, n_rows, bool(correction))
         static = _VStatic(
-            fit._loglik_fn, fit._spec, kind, int(fit.nobs or 1), fit._fisher_fn,
+            fit.setup.loglik_fn, fit.spec, kind, int(fit.nobs or 1), fit.setup.fisher_fn,
             fit.weight_type or "frequency", bool(recompute), meta,
         )  # fmt: skip
         fixed, u, H = _at_estimate(fit)
@@ -255,7 +255,7 @@ def _at_estimate(fit):
     """Fixed leaves, unconstrained estimate and information (NaN if singular)."""
     fixed = [jnp.asarray(x) for x in jax.tree_util.tree_leaves(fit.params)]
     H = jnp.asarray(fit.information)
-    if int(fit._status) in (
+    if int(fit.status_code) in (
         Status.information_singular,
         Status.information_indefinite,
     ):
@@ -322,11 +322,11 @@ def _vcov_streamed(fit, kind, recompute, weights, src):
     from ..engine._fit import prepare_weights
 
     with x64_scope():
-        weights = fit._weights if weights is None else weights
+        weights = fit.setup.weights if weights is None else weights
         dt = np.dtype(fit.dtype)
         w = None if weights is None else prepare_weights(weights, src.source.n, True, dt)
         static = _VStatic(
-            fit._loglik_fn, fit._spec, kind, int(src.source.n), fit._fisher_fn,
+            fit.setup.loglik_fn, fit.spec, kind, int(src.source.n), fit.setup.fisher_fn,
             fit.weight_type or "frequency", bool(recompute), (), src.chunk, src,
         )  # fmt: skip
         fixed, u, H = _at_estimate(fit)

@@ -236,7 +236,7 @@ def loglik_surface(
         status = np.zeros(B, int)
     labels = fit.labels
     ia, ib = labels.index(a), labels.index(b)
-    params = np.asarray(fit._params_flat, dtype=float)[np.asarray(fit._spec.reported)]
+    params = np.asarray(fit.params_flat, dtype=float)[np.asarray(fit.spec.reported)]
     est = params[[ia, ib]]
     cov = np.asarray(fit.cov.matrix, dtype=float)[np.ix_([ia, ib], [ia, ib])]
     ll_hat = float(fit.loglik)
@@ -401,7 +401,7 @@ def _scipy_dist(family: str, p: dict, data: dict):
 def _family_of(fit) -> str:
     from ..models.distributions import _CENSORED, FAMILIES
 
-    fn = fit._loglik_fn
+    fn = fit.setup.loglik_fn
     for name, fam in FAMILIES.items():
         if fn is fam.loglik or fn is _CENSORED.get(name):
             return name
@@ -448,7 +448,7 @@ def distribution_check(
     ('exponential', False, [0.3, 0.5, 0.9, 1.2, 2.0])
     """
     name = _family_of(fit) if family is None else family
-    data = fit._data if fit._data is not None else {}
+    data = fit.setup.data if fit.setup.data is not None else {}
     if x is None:
         if "x" not in data:
             raise ValueError("This fit carries no sample (censored data?); pass x=.")
@@ -515,7 +515,7 @@ def _mixture_family(fit) -> str:
     if "mean" in p and "sd" in p:
         return "normal"
     if "rate" in p and "weights" in p:
-        for key, val in fit._annot[1]:
+        for key, val in fit.annotation.header:
             if key == "Components":
                 return "poisson" if "poisson" in val else "exponential"
     raise ValueError(
@@ -676,7 +676,7 @@ class ForestTable(NamedTuple):
 def _flat(fit, tree):
     leaves = jax.tree_util.tree_leaves(tree)
     flat = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in leaves])
-    return flat[np.asarray(fit._spec.reported)]
+    return flat[np.asarray(fit.spec.reported)]
 
 
 def forest_table(

@@ -23,6 +23,7 @@ profiles, bootstrap, score tests, refits) raises an error that says so.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import io
@@ -40,8 +41,13 @@ import numpy as np
 from ..core._status import Status
 from ..parameters import constraints as C
 from ..parameters._param import ParamSpec
-from ._result import _FIELDS, FitResult, MultiStart
-from ._result import _META as _META_NAMES
+from ._result import (
+    Annotation,
+    FitResult,
+    FitSetup,
+    MultiStart,
+    register_result_class,
+)
 
 __all__ = ["LoadedFitResult", "load_result", "save_result"]
 
@@ -53,17 +59,17 @@ MAX_TREE_DEPTH = 64
 # npz array name -> FitResult field (the names a reader of the .npz sees).
 _ARRAYS = {
     "params": "params_flat",
-    "params_unconstrained": "u",
+    "params_unconstrained": "params_unconstrained",
     "loglik": "loglik",
     "gradient": "grad",
     "information": "information",
-    "cov_unconstrained": "cov_u",
-    "cov": "cov",
-    "status": "status",
+    "cov_unconstrained": "cov_unconstrained",
+    "cov": "cov_flat",
+    "status": "status_code",
     "iterations": "iterations",
     "n_evals": "n_evals",
     "edm": "edm",
-    "condition_number": "cond",
+    "condition_number": "condition_number",
     "trace": "trace",
 }
 _SINGLETONS = {
@@ -99,25 +105,21 @@ def _refusal(source: str) -> str:
     )
 
 
-def _unavailable(attr: str):
-    key = "_saved" + attr
+class _LoadedSetup(FitSetup):
+    """The setup of a loaded result: reading what was not saved (the
+    log-likelihood function, the compiled program, the data) raises a
+    ``ValueError`` that says why."""
 
-    def get(self):
-        value = self.__dict__.get(key)
+    def __getattribute__(self, name):
+        value = object.__getattribute__(self, name)
         if isinstance(value, _NotSaved):
             raise ValueError(_refusal(value.source))  # noqa: TRY004 - a value problem
         return value
 
-    def put(self, value):
-        self.__dict__[key] = value
-
-    return property(get, put)
 
 
-_HIDDEN = ("loglik_fn", "fisher_fn", "static")
 
-
-@jax.tree_util.register_pytree_node_class
+@dataclasses.dataclass(frozen=True, eq=False)
 class LoadedFitResult(FitResult):
     """A :class:`~likelihax.FitResult` read back by :func:`load_result`.
 
@@ -126,35 +128,13 @@ class LoadedFitResult(FitResult):
     a ``ValueError`` that explains why (see :func:`load_result`).
     """
 
-    def __init__(self, fields: dict, meta: dict):
-        super().__init__(fields, meta)
-        marker = meta.get("static")
-        if isinstance(marker, _NotSaved):
-            self._data = marker
-
-    _loglik_fn = _unavailable("_loglik_fn")
-    _fisher_fn = _unavailable("_fisher_fn")
-    _static = _unavailable("_static")
-    _data = _unavailable("_data")
-
-    def tree_flatten(self):
-        children = tuple(getattr(self, "_" + k) for k in _FIELDS)
-        aux = tuple(
-            self.__dict__["_saved_" + k] if k in _HIDDEN else getattr(self, "_" + k)
-            for k in _META_NAMES
-        )
-        return children, aux
-
-    def _replace(self, **meta) -> FitResult:
-        children, aux = self.tree_flatten()
-        m = dict(zip(_META_NAMES, aux))
-        m.update(meta)
-        return LoadedFitResult(dict(zip(_FIELDS, children)), m)
-
     @property
     def source(self) -> str:
         """The JSON file this result was loaded from."""
-        return self.__dict__["_saved_static"].source
+        return object.__getattribute__(self.setup, "loglik_fn").source
+
+
+register_result_class(LoadedFitResult)
 
 
 # ----- encoding ---------------------------------------------------------------------
@@ -308,7 +288,7 @@ def _engine_result(result) -> FitResult:
             notes.append(n)
     k_text = dict(full.header).get("Parameters", "")
     extra_k = int(k_text.split("(+")[1].split()[0]) if "(+" in k_text else 0
-    extra_k -= fit._annot[3]
+    extra_k -= fit.annotation.extra_params
     return fit.annotate(full.header[0][1], extra_header, notes, extra_k)
 
 
@@ -359,12 +339,12 @@ def save_result(result, path) -> tuple[Path, Path]:
     True
     """
     fit = _engine_result(result)
-    if not fit._is_host or np.ndim(fit._loglik) != 0:
+    if not fit.is_single:
         raise ValueError(
             "save_result saves a single fit, not a batched or traced result: "
             "index it first (fits[i])."
         )
-    spec = fit._spec
+    spec = fit.spec
     n = len(spec.names)
     skeleton = jax.tree_util.tree_unflatten(spec.treedef, list(range(n)))
     tree = _encode_tree(skeleton)
@@ -375,8 +355,8 @@ def save_result(result, path) -> tuple[Path, Path]:
         }
         for name, shape, c in zip(spec.names, spec.shapes, spec.constraints)
     ]  # fmt: skip
-    arrays = {k: np.asarray(getattr(fit, "_" + f)) for k, f in _ARRAYS.items()}
-    arrays["se"] = np.asarray(fit._se_flat)
+    arrays = {k: np.asarray(getattr(fit, f)) for k, f in _ARRAYS.items()}
+    arrays["se"] = np.asarray(fit.se_flat)
     if fit.multistart is not None:
         ms = fit.multistart
         arrays["multistart_loglik"] = np.asarray(ms.loglik)
@@ -391,7 +371,7 @@ def save_result(result, path) -> tuple[Path, Path]:
 
     import likelihax
 
-    name, header, notes, extra_k = fit._annot
+    name, header, notes, extra_k = fit.annotation
     se = arrays["se"]
     est = arrays["params"]
     meta = {
@@ -405,25 +385,25 @@ def save_result(result, path) -> tuple[Path, Path]:
             "jax": jax.__version__,
             "numpy": np.__version__,
         },
-        "model": fit._name,
+        "model": fit.setup.name,
         "method": fit.method,
-        "status": Status(int(fit._status)).name,
+        "status": Status(int(fit.status_code)).name,
         "converged": bool(fit.converged),
         "loglik": _num(fit.loglik),
         "nobs": _nobs(fit.nobs),
         "k": fit.n_params,
         "aic": _num(fit.aic),
         "bic": _num(fit.bic),
-        "cov_kind": fit._cov_kind,
+        "cov_kind": fit.cov_kind,
         "cov_description": fit.cov_description,
         "cov_scale": None
-        if fit._cov_scale is None
-        else [_num(fit._cov_scale[0]), str(fit._cov_scale[1])],
+        if fit.cov_scale is None
+        else [_num(fit.cov_scale[0]), str(fit.cov_scale[1])],
         "dtype": fit.dtype,
-        "per_obs": bool(fit._per_obs),
-        "likelihood": bool(fit._likelihood),
-        "weight_type": fit._weight_type,
-        "estimator": fit._estimator,
+        "per_obs": bool(fit.setup.per_obs),
+        "likelihood": bool(fit.setup.likelihood),
+        "weight_type": fit.setup.weight_type,
+        "estimator": fit.setup.estimator,
         "annotation": {
             "name": name,
             "header": [list(r) for r in header],
@@ -707,18 +687,20 @@ def _rebuild(meta: dict, blob: bytes, source: str) -> LoadedFitResult:
     a = meta["annotation"]
     scale = meta["cov_scale"]
     marker = _NotSaved(source)
-    meta_fields = {
-        "spec": spec, "name": meta["model"], "method": meta["method"],
-        "cov_kind": meta["cov_kind"], "dtype": meta["dtype"],
-        "per_obs": meta["per_obs"], "nobs": meta["nobs"],
-        "loglik_fn": marker, "fisher_fn": marker, "static": marker,
-        "weight_type": meta["weight_type"], "likelihood": meta["likelihood"],
-        "estimator": meta.get("estimator"),
-        "annot": (a["name"], tuple(tuple(r) for r in a["header"]),
-                  tuple(a["notes"]), int(a["extra_params"])),
-        "cov_scale": None if scale is None else (float(scale[0]), scale[1]),
-    }  # fmt: skip
-    out = LoadedFitResult(fields, meta_fields)
+    setup = _LoadedSetup(
+        spec=spec, loglik_fn=marker, fisher_fn=marker, program=marker,
+        per_obs=meta["per_obs"], method=meta["method"], dtype=meta["dtype"],
+        name=meta["model"], weight_type=meta["weight_type"],
+        likelihood=meta["likelihood"], estimator=meta.get("estimator"),
+        data=marker, weights=marker,
+    )  # fmt: skip
+    out = LoadedFitResult(
+        **fields, curvature_drop=np.nan, restarts=0, setup=setup,
+        annotation=Annotation(a["name"], tuple(tuple(r) for r in a["header"]),
+                              tuple(a["notes"]), int(a["extra_params"])),
+        cov_kind=meta["cov_kind"], nobs=meta["nobs"],
+        cov_scale=None if scale is None else (float(scale[0]), scale[1]),
+    )  # fmt: skip
     if out.labels != meta["labels"]:
         raise _bad(source, "the labels rebuilt from the parameters differ from the "
                    "saved labels.")  # fmt: skip

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
-from typing import Any, NamedTuple
+import dataclasses
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -20,23 +21,7 @@ import numpy as np
 from ..core._status import Status
 from ._summary import pandas_for
 
-__all__ = ["FitResult", "Covariance", "MultiStart"]
-
-_FIELDS = (
-    "u", "params_flat", "loglik", "grad", "information", "cov_u", "cov",
-    "status", "iterations", "n_evals", "edm", "cond", "trace", "flat", "multistart",
-    "restarts",
-)  # fmt: skip
-_META = (
-    "spec", "name", "method", "cov_kind", "dtype", "per_obs", "nobs", "loglik_fn",
-    "fisher_fn", "weight_type", "likelihood", "annot", "cov_scale", "static",
-    "estimator",
-)  # fmt: skip
-_META_DEFAULTS = dict(
-    fisher_fn=None, weight_type=None, likelihood=True, annot=(None, (), (), 0),
-    cov_scale=None, static=None, estimator=None,  # "MAP" from lx.fit_map
-)  # fmt: skip
-
+__all__ = ["Annotation", "Covariance", "FitResult", "FitSetup", "ModelInfo", "MultiStart"]
 
 def _xp(a):
     return np if isinstance(a, (np.ndarray, np.generic)) else jnp
@@ -149,9 +134,127 @@ class Covariance:
         )
 
 
-@jax.tree_util.register_pytree_node_class
+class Annotation(NamedTuple):
+    """How a model built on :func:`likelihax.fit` describes itself in summaries.
+
+    Attributes
+    ----------
+    name : str or None
+        Title of the summary (default: the setup's name).
+    header : tuple of (str, str)
+        Extra header rows (family, link, deviance, ...).
+    notes : tuple of str
+        Notes printed under the table.
+    extra_params : int
+        Parameters estimated outside the fit (e.g. a GLM dispersion), counted
+        by AIC and BIC as R's ``logLik`` ``df`` counts them.
+    """
+
+    name: str | None = None
+    header: tuple = ()
+    notes: tuple = ()
+    extra_params: int = 0
+
+
+class ModelInfo(NamedTuple):
+    """What a result is, for code that acts on it (plots, diagnostics, refits).
+
+    Every result carries one as ``model_info``; code reads these fields, never
+    summary headers or warning texts.
+
+    Attributes
+    ----------
+    kind : str
+        ``"fit"`` (a custom log-likelihood), ``"glm"``, ``"mixed"``,
+        ``"mixture"``, ``"em"``, ``"multinomial"``, ``"ordinal"``,
+        ``"distribution"``, ``"map"``, ...
+    family : str or None
+        Distribution family (``"poisson"``, ``"gaussian"``, ...) where there is one.
+    link : str or None
+        Link function where there is one.
+    n_components : int or None
+        Mixture components, for mixtures.
+    flags : tuple of str
+        Facts about the fit a tool may act on, e.g. ``"separation"`` (a GLM
+        whose estimates diverge), ``"singular"`` (a mixed model at the boundary).
+    """
+
+    kind: str = "fit"
+    family: str | None = None
+    link: str | None = None
+    n_components: int | None = None
+    flags: tuple = ()
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class FitSetup:
+    """How a fit was set up: what refits, covariances and tests need to run the
+    model again.
+
+    Attributes
+    ----------
+    spec : ParamSpec
+        The parameter layout (names, shapes, constraints, labels).
+    loglik_fn : callable
+        The log-likelihood ``loglik(params, data)``.
+    fisher_fn : callable or None
+        The expected-information function, where the model has one.
+    program : object
+        The engine's record of the compiled program (solver, covariance kind,
+        shapes); the refit programs run it again.
+    per_obs : bool
+        True when ``loglik_fn`` returns one value per observation.
+    method : str
+        The solver's name.
+    dtype : str
+        Working precision.
+    name : str
+        The model's name.
+    weight_type : str or None
+        ``"frequency"``, ``"importance"``, or None for an unweighted fit.
+    likelihood : bool
+        False for an M-estimation objective.
+    estimator : str or None
+        ``"MAP"`` for :func:`likelihax.fit_map`; None for maximum likelihood.
+    data, weights : object
+        The caller's data and weights, by reference (None for batched or traced
+        results).
+    """
+
+    spec: Any
+    loglik_fn: Callable | None = None
+    fisher_fn: Callable | None = None
+    program: Any = None
+    per_obs: bool = True
+    method: str = "newton"
+    dtype: str = "float64"
+    name: str = "model"
+    weight_type: str | None = None
+    likelihood: bool = True
+    estimator: str | None = None
+    data: Any = None
+    weights: Any = None
+
+
+# Array outputs of the engine's compiled programs -> FitResult fields.
+ENGINE_FIELDS = {
+    "u": "params_unconstrained", "params_flat": "params_flat", "loglik": "loglik",
+    "grad": "grad", "information": "information", "cov_u": "cov_unconstrained",
+    "cov": "cov_flat", "status": "status_code", "iterations": "iterations",
+    "n_evals": "n_evals", "edm": "edm", "cond": "condition_number",
+    "trace": "trace", "flat": "curvature_drop", "restarts": "restarts",
+}  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
 class FitResult:
-    """Result of :func:`likelihax.fit`.
+    """Result of :func:`likelihax.fit`: an immutable record, and a JAX pytree.
+
+    The array fields are the pytree's leaves, so a result can be returned from
+    ``jax.vmap``/``jax.jit`` (fitting many data sets in one compiled call gives
+    one result with a leading batch axis); ``setup``, ``annotation``,
+    ``cov_kind``, ``cov_scale`` and ``nobs`` are static. Methods that change
+    something (:meth:`annotate`, :meth:`scale_cov`) return a new result.
 
     Attributes
     ----------
@@ -173,7 +276,7 @@ class FitResult:
     converged : bool
         True when the stopping rule was met and the information is positive definite.
     status : Status
-        Outcome, with :attr:`message`.
+        Outcome, with :attr:`message`; ``status_code`` holds it as an integer array.
     iterations, n_evals : int
         Accepted steps and evaluations of (value, gradient[, Hessian]).
     grad_norm : float
@@ -186,119 +289,154 @@ class FitResult:
         The optimizer's scale: estimates, covariance and observed information
         (:math:`-\\nabla^2 \\ell` at the last evaluated point), labelled by
         ``unconstrained_labels`` (JAX's key order, which may differ from ``labels``).
+    params_flat, cov_flat : arrays
+        Natural-scale estimates and their covariance, flattened in the order of
+        ``setup.spec.labels`` (fixed parameters included).
     trace : array
         Log-likelihood at each accepted iterate (NaN-padded to ``max_steps + 1``).
+    curvature_drop : float
+        See the property's description below.
     multistart : MultiStart or None
         Per-start outcomes when ``starts`` was given.
+    restarts : int
+        Restarts from a probe point (see :func:`likelihax.fit`, Notes).
+    setup : FitSetup
+        The log-likelihood, parameter layout, data and compiled program.
+    annotation : Annotation
+        How the result describes itself in summaries.
+    model_info : ModelInfo
+        What the result is (``kind="fit"`` for :func:`likelihax.fit`; models
+        built on it set their own).
     """
 
-    def __init__(self, fields: dict, meta: dict):
-        for k in _FIELDS:
-            setattr(self, "_" + k, fields.get(k))
-        for k in _META:
-            setattr(self, "_" + k, meta[k] if k in meta else _META_DEFAULTS[k])
-        self._data = None
-        self._weights = None
-
-    # ----- pytree ----------------------------------------------------------------
-    def tree_flatten(self):
-        children = tuple(getattr(self, "_" + k) for k in _FIELDS)
-        aux = tuple(getattr(self, "_" + k) for k in _META)
-        return children, aux
+    params_unconstrained: Any
+    params_flat: Any
+    loglik: Any
+    grad: Any
+    information: Any
+    cov_unconstrained: Any
+    cov_flat: Any
+    status_code: Any
+    iterations: Any
+    n_evals: Any
+    edm: Any
+    condition_number: Any
+    trace: Any
+    curvature_drop: Any = np.nan
+    multistart: Any = None
+    restarts: Any = 0
+    setup: FitSetup = None
+    annotation: Annotation = Annotation()
+    cov_kind: str = "oim"
+    cov_scale: Any = None
+    nobs: Any = None
+    model_info: ModelInfo = ModelInfo()
 
     @classmethod
-    def tree_unflatten(cls, aux, children):
-        return cls(dict(zip(_FIELDS, children)), dict(zip(_META, aux)))
+    def from_fit(cls, fit: "FitResult", **extra) -> "FitResult":
+        """A result of this class (a subclass registered with
+        :func:`register_result_class`) with ``fit``'s fields and ``extra`` ones."""
+        fields = {f.name: getattr(fit, f.name) for f in dataclasses.fields(FitResult)}
+        return cls(**{**fields, **extra})
 
     @classmethod
-    def _from_core(cls, out: dict, multistart=None, **meta) -> "FitResult":
-        fields = dict(out)
-        fields["multistart"] = multistart
-        return cls(fields, meta)
+    def from_engine(cls, out: dict, multistart=None, **static) -> "FitResult":
+        """A result from the engine's output arrays (keys of ``ENGINE_FIELDS``)."""
+        fields = {ENGINE_FIELDS[k]: v for k, v in out.items()}
+        if fields.get("curvature_drop") is None:
+            fields["curvature_drop"] = np.nan
+        if fields.get("restarts") is None:
+            fields["restarts"] = 0
+        return cls(**fields, multistart=multistart, **static)
+
+    def replace(self, **changes) -> "FitResult":
+        """A copy with some fields (or ``setup`` fields, by name) changed."""
+        setup_keys = {f.name for f in dataclasses.fields(FitSetup)}
+        own = {k: v for k, v in changes.items() if k not in setup_keys}
+        moved = {k: v for k, v in changes.items() if k in setup_keys}
+        if moved:
+            own["setup"] = dataclasses.replace(self.setup, **moved)
+        return dataclasses.replace(self, **own)
+
+    @property
+    def spec(self):
+        """The parameter layout (``setup.spec``)."""
+        return self.setup.spec
+
+    @property
+    def name(self) -> str:
+        """The model's name, as the summary shows it."""
+        return self.annotation.name or self.setup.name
+
+    @property
+    def on_host(self) -> bool:
+        """True for a result held in NumPy arrays (not traced inside ``jax.jit``)."""
+        return isinstance(self.params_flat, np.ndarray)
+
+    @property
+    def is_single(self) -> bool:
+        """True for one fit on the host (not batched by ``vmap``, not traced)."""
+        return self.on_host and np.ndim(self.loglik) == 0
 
     # ----- estimates ---------------------------------------------------------------
-    @property
-    def curvature_drop(self):
-        """Smallest log-likelihood drop one standard error from the estimate,
-        along the weakest direction of the information (the way it rises) and the
-        Newton direction.
-
-        About 0.5 at a well-determined maximum (exactly 0.5 for a quadratic
-        log-likelihood); near 0 or negative where the likelihood is flat or still
-        rising there, which :func:`likelihax.fit` reports as
-        ``Status.unbounded`` or ``Status.at_boundary``. NaN when not computed
-        (information not positive definite, streamed data, a loaded result).
-        """
-        return np.nan if self._flat is None else self._flat
-
-    @property
-    def restarts(self) -> int:
-        """Times the optimizer was restarted from a probe point with a higher
-        log-likelihood than where it had stopped (see :func:`likelihax.fit`,
-        Notes); 0 when it stopped at a maximum the first time, and for a loaded
-        result."""
-        return 0 if self._restarts is None else self._restarts
+    # ``curvature_drop`` (a field): smallest log-likelihood drop one standard
+    # error from the estimate, along the weakest direction of the information
+    # (the way it rises) and the Newton direction. About 0.5 at a
+    # well-determined maximum (exactly 0.5 for a quadratic log-likelihood); near
+    # 0 or negative where the likelihood is flat or still rising there, which
+    # :func:`likelihax.fit` reports as ``Status.unbounded`` or
+    # ``Status.at_boundary``. NaN when not computed (information not positive
+    # definite, streamed data, a loaded result).
 
     @property
     def params(self):
-        return self._spec.unflatten_natural(self._params_flat)
+        return self.spec.unflatten_natural(self.params_flat)
 
     @property
-    def _is_host(self) -> bool:
-        return isinstance(self._params_flat, np.ndarray)
-
-    @property
-    def _fixed_mask(self) -> np.ndarray:
+    def fixed_mask(self) -> np.ndarray:
+        """True for each natural-scale element held fixed."""
         return np.array(
-            [c.name == "fixed" for c in self._spec.element_constraints], dtype=bool
+            [c.name == "fixed" for c in self.spec.element_constraints], dtype=bool
         )
 
     @property
-    def _se_flat(self):
-        xp = _xp(self._cov)
-        i = np.arange(self._cov.shape[-1])
-        se = xp.sqrt(self._cov[..., i, i])
-        return xp.where(self._fixed_mask, np.nan, se)
+    def se_flat(self):
+        """Standard errors flattened like ``params_flat`` (NaN where fixed)."""
+        xp = _xp(self.cov_flat)
+        i = np.arange(self.cov_flat.shape[-1])
+        se = xp.sqrt(self.cov_flat[..., i, i])
+        return xp.where(self.fixed_mask, np.nan, se)
 
     @property
     def se(self):
-        return self._spec.unflatten_natural(self._se_flat)
+        return self.spec.unflatten_natural(self.se_flat)
 
     @property
     def labels(self) -> list[str]:
         """Labels of the reported natural-scale elements."""
-        lab = self._spec.labels
-        return [lab[i] for i in self._spec.reported]
+        lab = self.spec.labels
+        return [lab[i] for i in self.spec.reported]
 
     @property
     def cov(self) -> Covariance:
-        idx = np.asarray(self._spec.reported)
-        fixed = self._fixed_mask[idx]
-        m = self._cov[..., idx[:, None], idx[None, :]]
+        idx = np.asarray(self.spec.reported)
+        fixed = self.fixed_mask[idx]
+        m = self.cov_flat[..., idx[:, None], idx[None, :]]
         # Fixed parameters have no sampling variance to report: NaN, as their SE.
         m = _xp(m).where(fixed[:, None] | fixed[None, :], np.nan, m)
-        return Covariance(m, self.labels, self._cov_kind, self.cov_description)
+        return Covariance(m, self.labels, self.cov_kind, self.cov_description)
 
     @property
     def cov_description(self) -> str:
         """One line saying how the covariance was computed."""
-        from ..objective._covariance import DESCRIPTIONS
+        from ..objective import DESCRIPTIONS
 
-        text = DESCRIPTIONS[self._cov_kind]
-        if self._cov_scale is not None:
-            text += f", times {self._cov_scale[1]}"
+        text = DESCRIPTIONS[self.cov_kind]
+        if self.cov_scale is not None:
+            text += f", times {self.cov_scale[1]}"
         return text
 
     # ----- derived results -------------------------------------------------------
-    def _replace(self, **meta) -> "FitResult":
-        children, aux = self.tree_flatten()
-        fields = dict(zip(_FIELDS, children))
-        m = dict(zip(_META, aux))
-        m.update(meta)
-        new = FitResult(fields, m)
-        new._data, new._weights = self._data, self._weights
-        return new
-
     def scale_cov(self, factor, description: str) -> "FitResult":
         """A result whose covariance is multiplied by ``factor``.
 
@@ -317,14 +455,16 @@ class FitResult:
         >>> round(float(g.se["mu"] / f.se["mu"]), 6)
         2.0
         """
-        factor = float(factor) if self._is_host else factor
-        if self._is_host and not (math.isfinite(factor) and factor > 0):
+        factor = float(factor) if self.on_host else factor
+        if self.on_host and not (math.isfinite(factor) and factor > 0):
             raise ValueError(f"factor must be positive and finite; got {factor}.")
-        old = 1.0 if self._cov_scale is None else self._cov_scale[0]
-        new = self._replace(cov_scale=(old * factor, description))
-        new._cov = self._cov * factor
-        new._cov_u = self._cov_u * factor
-        return new
+        old = 1.0 if self.cov_scale is None else self.cov_scale[0]
+        return dataclasses.replace(
+            self,
+            cov_scale=(old * factor, description),
+            cov_flat=self.cov_flat * factor,
+            cov_unconstrained=self.cov_unconstrained * factor,
+        )
 
     def annotate(
         self, name=None, header=(), notes=(), extra_params: int = 0
@@ -346,19 +486,14 @@ class FitResult:
         >>> ("Sigma", "1 (known)") in g.summary().header
         True
         """
-        n0, h0, t0, e0 = self._annot
-        annot = (
-            name if name is not None else n0,
-            tuple(h0) + tuple((str(a), str(b)) for a, b in header),
-            tuple(t0) + tuple(str(t) for t in notes),
-            int(e0) + int(extra_params),
+        a = self.annotation
+        annotation = Annotation(
+            name if name is not None else a.name,
+            tuple(a.header) + tuple((str(x), str(y)) for x, y in header),
+            tuple(a.notes) + tuple(str(t) for t in notes),
+            int(a.extra_params) + int(extra_params),
         )
-        return self._replace(annot=annot)
-
-    @property
-    def params_unconstrained(self):
-        """Estimates on the optimizer's (unconstrained) scale; see ``unconstrained_labels``."""
-        return self._u
+        return dataclasses.replace(self, annotation=annotation)
 
     @property
     def unconstrained_labels(self) -> list[str]:
@@ -367,52 +502,35 @@ class FitResult:
         In JAX's flattening order (dict keys sorted), e.g. ``["beta[0]", ...,
         "intercept", "log(sigma)"]``; fixed parameters are left out.
         """
-        return self._spec.free_labels
-
-    @property
-    def cov_unconstrained(self):
-        return self._cov_u
-
-    @property
-    def information(self):
-        return self._information
-
-    @property
-    def trace(self):
-        return self._trace
-
-    @property
-    def multistart(self):
-        return self._multistart
+        return self.spec.free_labels
 
     # ----- scalars -----------------------------------------------------------------
     @property
-    def loglik(self):
-        return self._loglik
-
-    @property
-    def nobs(self):
-        return self._nobs
-
-    @property
     def n_params(self) -> int:
-        return self._spec.n_free
+        return self.spec.n_free
+
+    @property
+    def _information_criteria_apply(self) -> bool:
+        s = self.setup
+        return s.likelihood and s.weight_type != "importance" and not s.estimator
 
     @property
     def aic(self):
         """:math:`-2\\ell + 2k`; NaN when the objective is not a likelihood."""
-        if not self._likelihood or self._weight_type == "importance" or self._estimator:
+        if not self._information_criteria_apply:
             return math.nan
-        return -2.0 * self._loglik + 2.0 * (self.n_params + self._annot[3])
+        return -2.0 * self.loglik + 2.0 * (
+            self.n_params + self.annotation.extra_params
+        )
 
     @property
     def bic(self):
         """:math:`-2\\ell + k \\log n`; NaN when the objective is not a likelihood."""
-        n = self._nobs
-        if not self._likelihood or self._weight_type == "importance" or self._estimator:
+        n = self.nobs
+        if not self._information_criteria_apply:
             return math.nan
-        k = self.n_params + self._annot[3]
-        return -2.0 * self._loglik + k * (math.log(n) if n else math.nan)
+        k = self.n_params + self.annotation.extra_params
+        return -2.0 * self.loglik + k * (math.log(n) if n else math.nan)
 
     @property
     def is_likelihood(self) -> bool:
@@ -421,54 +539,38 @@ class FitResult:
         A fit with importance weights is a likelihood fit whose weighted
         objective is a pseudo-likelihood: its ``aic`` and ``bic`` are NaN too.
         """
-        return bool(self._likelihood)
+        return bool(self.setup.likelihood)
 
     @property
     def weight_type(self):
         """``"frequency"``, ``"importance"``, or None for an unweighted fit."""
-        return self._weight_type
+        return self.setup.weight_type
 
     @property
     def status(self):
-        s = self._status
-        return Status(int(s)) if np.ndim(s) == 0 and self._is_host else s
+        s = self.status_code
+        return Status(int(s)) if np.ndim(s) == 0 and self.on_host else s
 
     @property
     def message(self) -> str:
-        return Status(int(self._status)).message
+        return Status(int(self.status_code)).message
 
     @property
     def converged(self):
-        return self._status == Status.success.value
-
-    @property
-    def iterations(self):
-        return self._iterations
-
-    @property
-    def n_evals(self):
-        return self._n_evals
+        return self.status_code == Status.success.value
 
     @property
     def grad_norm(self):
-        xp = _xp(self._grad)
-        return xp.max(xp.abs(self._grad), axis=-1)
-
-    @property
-    def edm(self):
-        return self._edm
-
-    @property
-    def condition_number(self):
-        return self._cond
+        xp = _xp(self.grad)
+        return xp.max(xp.abs(self.grad), axis=-1)
 
     @property
     def method(self) -> str:
-        return self._method
+        return self.setup.method
 
     @property
     def dtype(self) -> str:
-        return self._dtype
+        return self.setup.dtype
 
     # ----- inference -----------------------------------------------------------------
     def conf_int(self, alpha: float = 0.05, method: str = "wald"):
@@ -506,8 +608,8 @@ class FitResult:
         if method not in ("wald", "transformed"):
             raise ValueError(f"method must be 'wald' or 'transformed'; got {method!r}.")
         z = NormalDist().inv_cdf(1 - alpha / 2)
-        flat, se = self._params_flat, self._se_flat
-        un = self._spec.unflatten_natural
+        flat, se = self.params_flat, self.se_flat
+        un = self.spec.unflatten_natural
         if method == "wald":
             return un(flat - z * se), un(flat + z * se)
         from ..core._precision import x64_scope
@@ -518,15 +620,15 @@ class FitResult:
     def _transformed_interval(self, z, un):
         from ..parameters import constraints as C
 
-        spec = self._spec
+        spec = self.spec
         elementwise = (type(C.real), C.greater_than, C.less_than, C.interval)
-        xp = _xp(self._u)
-        i = np.arange(self._cov_u.shape[-1])
-        se_u = xp.sqrt(self._cov_u[..., i, i])
+        xp = _xp(self.params_unconstrained)
+        i = np.arange(self.cov_unconstrained.shape[-1])
+        se_u = xp.sqrt(self.cov_unconstrained[..., i, i])
         lo, hi, off_u, off_x = [], [], 0, 0
         for k, (c, shape) in enumerate(zip(spec.constraints, spec.shapes)):
             m = math.prod(shape)
-            x = self._params_flat[..., off_x : off_x + m]
+            x = self.params_flat[..., off_x : off_x + m]
             off_x += m
             if spec.is_fixed(k):
                 lo.append(x * np.nan)
@@ -537,7 +639,7 @@ class FitResult:
                     f"method='transformed' needs an elementwise constraint; "
                     f"'{spec.names[k]}' is {c.name}. Use method='wald'."
                 )
-            u = self._u[..., off_u : off_u + m]
+            u = self.params_unconstrained[..., off_u : off_u + m]
             s = se_u[..., off_u : off_u + m]
             off_u += m
             to_x = lambda v: xp.reshape(  # noqa: E731
@@ -570,7 +672,7 @@ class FitResult:
         ``"0.707*beta[1] - 0.707*beta[2] (eigenvalue 1.2e-17)"``.
         """
         lam, dirs = scaled_directions(
-            self._information, self._spec.free_labels, n_max, 1e-6, 0.1
+            self.information, self.spec.free_labels, n_max, 1e-6, 0.1
         )
         if lam is None:
             return ["information is not finite"]
@@ -598,12 +700,12 @@ class FitResult:
         return self.summary()._repr_html_()
 
     def __repr__(self) -> str:
-        if not self._is_host or np.ndim(self._loglik) != 0:
+        if not self.is_single:
             return (
-                f"FitResult(batched or traced, loglik shape {np.shape(self._loglik)})"
+                f"FitResult(batched or traced, loglik shape {np.shape(self.loglik)})"
             )
         return (
-            f"FitResult({self._name}: loglik={float(self._loglik):.6g}, "
+            f"FitResult({self.name}: loglik={float(self.loglik):.6g}, "
             f"k={self.n_params}, status={self.status.name})"
         )
 
@@ -663,7 +765,7 @@ def as_fit(obj, *, likelihood: bool = False) -> FitResult:
             "one in `.fit` (GLMResult, MixedResult, OrdinalFit, MultinomialFit, "
             f"...); got {type(obj).__name__}."
         )
-    if not fit._is_host or np.ndim(fit._loglik) != 0:
+    if not fit.is_single:
         raise ValueError(
             "This is a batched (or traced) result; pick one fit first, e.g. fits[b]."
         )
@@ -708,3 +810,30 @@ def direction_text(direction, fmt: str = ".3g") -> str:
         f"{'-' if v < 0 else '+'} {abs(v):{fmt}}*{k}" for k, v in loadings.items()
     ).lstrip("+ ")
     return f"[{terms}] (scaled eigenvalue {eigenvalue:{fmt}})"
+
+
+_DATA_FIELDS = (*ENGINE_FIELDS.values(), "multistart")
+_META_FIELDS = ("setup", "annotation", "cov_kind", "cov_scale", "nobs", "model_info")
+
+
+def register_result_class(cls, meta: tuple = ()):
+    """Register a :class:`FitResult` subclass (a frozen dataclass adding static
+    fields ``meta``) as a JAX pytree; returns ``cls``.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from likelihax.results import FitResult, register_result_class
+    >>> @dataclasses.dataclass(frozen=True, eq=False)
+    ... class TaggedFit(FitResult):
+    ...     tag: str = ""
+    >>> register_result_class(TaggedFit, meta=("tag",)) is TaggedFit
+    True
+    """
+    jax.tree_util.register_dataclass(
+        cls, data_fields=list(_DATA_FIELDS), meta_fields=[*_META_FIELDS, *meta]
+    )
+    return cls
+
+
+register_result_class(FitResult)

@@ -146,26 +146,26 @@ def _nobs_text(fit) -> str:
 
 def build_summary(fit, alpha: float = 0.05) -> Summary:
     """Collect the numbers of a :class:`FitResult` into a :class:`Summary`."""
-    if not fit._is_host or np.ndim(fit.loglik) != 0:
+    if not fit.is_single:
         raise ValueError(
             "summary() needs a single fit; index a batched result first: fits[i]."
         )
     z = NormalDist().inv_cdf(1 - alpha / 2)
-    spec = fit._spec
+    spec = fit.spec
     labels_all = spec.labels
-    est = np.asarray(fit._params_flat, dtype=float)
-    se = np.asarray(fit._se_flat, dtype=float)
+    est = np.asarray(fit.params_flat, dtype=float)
+    se = np.asarray(fit.se_flat, dtype=float)
     cons = spec.element_constraints
     st = fit.status
-    name, extra_header, extra_notes, extra_k = fit._annot
+    name, extra_header, extra_notes, extra_k = fit.annotation
     lik = fit.is_likelihood
     k_text = str(fit.n_params) + (f" (+{extra_k} in AIC)" if extra_k else "")
     header = [
-        ("Model", name or fit._name),
+        ("Model", fit.name),
         ("Observations", _nobs_text(fit)),
         ("Parameters", k_text),
     ]
-    is_map = getattr(fit, "_estimator", None) == "MAP"  # from lx.fit_map
+    is_map = fit.setup.estimator == "MAP"  # from lx.fit_map
     if is_map:
         header += [("Log-posterior", _num(fit.loglik, ".8g"))]
     elif lik and fit.weight_type == "importance":
@@ -183,7 +183,7 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
         ("Iterations", f"{int(fit.iterations)} ({int(fit.n_evals)} evals)"),
         ("Converged", "yes" if fit.converged else "NO"),
         ("Status", st.name),
-        ("Covariance", fit._cov_kind),
+        ("Covariance", fit.cov_kind),
         ("Precision", fit.dtype),
         ("max|grad|", _num(fit.grad_norm, ".2e")),
         ("EDM", _num(fit.edm, ".2e")),
@@ -234,9 +234,9 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
             "the sandwich H^-1 (sum w_i^2 s_i s_i') H^-1 is. No AIC/BIC: the "
             "weighted log-likelihood is not a likelihood."
         )
-        if fit._cov_kind in ("oim", "eim", "opg"):
+        if fit.cov_kind in ("oim", "eim", "opg"):
             notes.append(
-                f"WARNING: covariance {fit._cov_kind!r} was requested with "
+                f"WARNING: covariance {fit.cov_kind!r} was requested with "
                 "importance weights; its standard errors are not valid in general."
             )
     notes.extend(extra_notes)
@@ -252,7 +252,7 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
             "Wald inference is unreliable there (the interval on the unconstrained "
             "scale, transformed back, respects the bound)."
         )
-    if not fit._per_obs and not is_map:
+    if not fit.setup.per_obs and not is_map:
         notes.append(
             "The log-likelihood returns a scalar total: only curvature-based "
             "(observed-information) inference is available."

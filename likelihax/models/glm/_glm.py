@@ -562,7 +562,7 @@ def glm(
             beta0 = _poisson_start(lnk, des, y, off, w, weight_type, fit_kwargs)
             params = _nb_params(lnk, des, y, off, wn, beta0)
             fit1 = engine(des.columns, params, edata, constraints)
-        fit1._data = data  # host arrays, as for every other fit
+        fit1 = fit1.replace(data=data)  # host arrays, as for every other fit
         # Aliased columns make the information singular; only then (or when it
         # is badly conditioned) is the design scanned for the columns to name.
         # A well-conditioned information proves full rank without a pass over X.

@@ -121,7 +121,7 @@ class GLMResult:
                 # refit from its point must not report success for it.)
                 p1 = {c: float(params[c]) for c in cols}  # written order
                 fit = engine(cols, p1, data | {"phi": np.float64(phi_ll)}, None)
-                if fit._cov_kind in ("oim", "eim") and math.isfinite(phi):
+                if fit.cov_kind in ("oim", "eim") and math.isfinite(phi):
                     fit = fit.scale_cov(
                         phi / phi_ll, f"dispersion {phi:.6g} (Pearson chi2 / df_resid)"
                     )
@@ -481,7 +481,7 @@ class GLMResult:
                 f"= {self.deviance / self.nobs:.6g}; AIC and BIC count the "
                 "dispersion as a parameter, as R's do."
             )
-        if self._fam.has_alpha and self.fit._cov_kind == "eim":
+        if self._fam.has_alpha and self.fit.cov_kind == "eim":
             notes.append(
                 "Covariance as MASS::glm.nb: expected information of the "
                 "coefficients at the estimated alpha, observed information of "
