@@ -155,8 +155,8 @@ def test_second_fit_with_same_shapes_does_not_recompile(rng):
             gamma_loglik, {"shape": 1.0, "rate": 1.0}, {"y": y1}, constraints=cons
         )
     )
-    # the core program: jit(_core), or jit(_core_small) for small data
-    core = [name for name in first if name.startswith("jit(_core")]
+    # the core program: jit(fit_core), or jit(fit_core_small) for small data
+    core = [name for name in first if name.startswith("jit(fit_core")]
     assert core, f"compile logging missed the core program: {first}"
 
     out = {}
@@ -168,7 +168,7 @@ def test_second_fit_with_same_shapes_does_not_recompile(rng):
             ),
         )
     )
-    assert not any(name.startswith("jit(_core") for name in second)
+    assert not any(name.startswith("jit(fit_core") for name in second)
     assert second == [], f"second fit compiled {second}"
     # and the second fit really used the new data. Gamma MLE: the shape solves
     # log(a) - digamma(a) = log(mean y) - mean(log y), and rate = a / mean y.

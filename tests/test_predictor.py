@@ -14,7 +14,7 @@ import jax.scipy.stats as jst
 
 import likelihax as lx
 from likelihax.core._precision import x64_scope
-from likelihax.engine._fit import _Static
+from likelihax.engine import FitProgram
 from likelihax.data._dataset import prepare_data
 from likelihax.parameters._param import build_spec
 from likelihax.objective import _linear_index as P
@@ -115,7 +115,7 @@ def test_hessian_matches_jax_hessian(name, weighted, monkeypatch):
     data = prepare_data(_model_data(remap), np.float64)
     cons = {"sigma": lx.constraints.positive, "alpha": lx.constraints.positive}
     spec, leaves = build_spec(start, {k_: v for k_, v in cons.items() if k_ in start})
-    static = _Static(loglik=loglik, spec=spec, solver=None, cov="oim", max_steps=1,
+    static = FitProgram(loglik=loglik, spec=spec, solver=None, cov="oim", max_steps=1,
                      nobs=N, per_obs=True, verbose=False, info_tol=1e-10)  # fmt: skip
     fixed = [jnp.asarray(x, jnp.float64) for x in leaves]
     pr = Problem.from_static(static, fixed, data, jnp.asarray(w) if weighted else None)
@@ -210,7 +210,7 @@ def test_batched_refits_use_the_autodiff_hessian():
     loglik, start, remap = MODELS["logistic"]
     data = prepare_data(_model_data(remap), np.float64)
     spec, leaves = build_spec(start, {})
-    static = _Static(loglik=loglik, spec=spec, solver=None, cov="oim", max_steps=1,
+    static = FitProgram(loglik=loglik, spec=spec, solver=None, cov="oim", max_steps=1,
                      nobs=N, per_obs=True, verbose=False, info_tol=1e-10)  # fmt: skip
     pr = Problem.from_static(static, [jnp.asarray(x) for x in leaves], data, None)
     U = jnp.stack([spec.to_unconstrained([jnp.asarray(x) for x in leaves])] * 2)
@@ -233,7 +233,7 @@ def _nb_problem(n_rows, seed=5):
                         np.float64)  # fmt: skip
     spec, leaves = build_spec({"a": 0.0, "b": np.zeros(p), "alpha": 1.0},
                               {"alpha": lx.constraints.positive})  # fmt: skip
-    static = _Static(loglik=negbin, spec=spec, solver=None, cov="oim", max_steps=100,
+    static = FitProgram(loglik=negbin, spec=spec, solver=None, cov="oim", max_steps=100,
                      nobs=n_rows, per_obs=True, verbose=False, info_tol=1e-10)  # fmt: skip
     fixed = [jnp.asarray(x, jnp.float64) for x in leaves]
     pr = Problem.from_static(static, fixed, data, None).with_transposed_data()
@@ -301,7 +301,7 @@ def test_fisher_scoring_chord_steps_report_the_exact_point(monkeypatch):
     yb = (r.random(n) < 1 / (1 + np.exp(-Xn @ np.array([0.2, 0.8, -0.5])))).astype(float)
     data = prepare_data({"X": Xn, "y": yb}, np.float64)
     spec, leaves = build_spec({"b": np.zeros(3)}, {})
-    static = _Static(loglik=probit, spec=spec, solver=None, cov="eim", max_steps=100,
+    static = FitProgram(loglik=probit, spec=spec, solver=None, cov="eim", max_steps=100,
                      nobs=n, per_obs=True, verbose=False, info_tol=1e-10,
                      fisher=probit_fisher)  # fmt: skip
     fixed = [jnp.asarray(x, jnp.float64) for x in leaves]

@@ -251,7 +251,7 @@ def laplace_posterior(map_fit, *, draws: int = 4000, key: Any = None):
     >>> round(float(post.mode_u[0]), 6), round(float(post.cov_u[0, 0]), 6)  # 6.2/5, 1/5
     (1.24, 0.2)
     """
-    from ..engine._fit import fit
+    from ..engine import fit
     from ..core._status import Status
 
     density = unconstrained_density(map_fit, "laplace_posterior")

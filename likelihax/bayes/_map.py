@@ -26,7 +26,7 @@ import numpy as np
 from ..core._precision import x64_scope
 from ..results import ModelInfo
 from ..parameters import constraints as C
-from ..engine._model import Model
+from ..engine import Model
 from ..parameters._param import Param, ParamSpec, build_spec
 from .priors import Flat, Prior
 
@@ -277,7 +277,7 @@ def fit_map(
     >>> m.summary().title
     'likelihax MAP fit (posterior mode)'
     """
-    from ..engine._fit import fit
+    from ..engine import fit
 
     for bad in ("weights", "cov", "likelihood", "nobs"):
         if bad in fit_kwargs:

@@ -704,9 +704,9 @@ def score_test(
     >>> bool(np.isclose(t.statistic, between)), t.df
     (True, 1)
     """
-    from ..engine._fit import prepare_weights
+    from ..engine import prepare_weights
     from ..data._dataset import prepare_data
-    from ..engine._model import Model
+    from ..engine import Model
 
     restricted = as_fit(restricted)
     _require_likelihood(restricted, "restricted")

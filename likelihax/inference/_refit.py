@@ -3,7 +3,7 @@
 Profile likelihood and the bootstrap both refit a model many times with one
 thing changed (a coordinate held fixed, or the observation weights) under
 ``vmap``. :class:`Refitter` holds what they share: the fit's compiled setting
-(the engine's ``_Static``), its validated data and weights, and its estimate
+(the engine's ``FitProgram``), its validated data and weights, and its estimate
 as the warm start.
 """
 
@@ -29,7 +29,7 @@ class Refitter:
     """
 
     def __init__(self, fit, data, weights, what: str, *, polish: bool = True):
-        from ..engine._fit import prepare_weights
+        from ..engine import prepare_weights
 
         if fit.setup.program is None:
             raise ValueError(
@@ -91,7 +91,7 @@ class Refitter:
         ``idx`` and ``u_vals`` of shape ``(B,)`` pin one coordinate per fit, of
         shape ``(B, m)`` pin ``m`` coordinates (profile surfaces).
         """
-        from ..engine._fit import _profile_many
+        from ..engine import profile_many
 
         idx = np.asarray(idx)
         B = idx.shape[0]
@@ -99,7 +99,7 @@ class Refitter:
         np.put_along_axis(E, idx[..., None], 1.0, axis=-1)
         U0 = np.tile(self.u_hat, (B, 1)) if starts is None else starts
         with x64_scope():
-            out = _profile_many(
+            out = profile_many(
                 self.static, jnp.asarray(U0, self.dtype), self.fixed, self.data,
                 self.w, jnp.asarray(E, self.dtype), jnp.asarray(u_vals, self.dtype),
             )  # fmt: skip
@@ -107,10 +107,10 @@ class Refitter:
 
     def reweighted(self, W):
         """Fits with observation weights ``W[b]`` (bootstrap, jackknife)."""
-        from ..engine._fit import _refit_weights_many
+        from ..engine import refit_weights_many
 
         with x64_scope():
-            out = _refit_weights_many(
+            out = refit_weights_many(
                 self.static, self.u_hat_j, self.fixed, self.data,
                 jnp.asarray(W, self.dtype),
             )  # fmt: skip
@@ -118,27 +118,27 @@ class Refitter:
 
     def restarted(self, U0):
         """Fits from the starting points stacked in ``U0`` (unconstrained, (S, k))."""
-        from ..engine._fit import _refit_starts_many
+        from ..engine import refit_starts_many
 
         with x64_scope():
-            out = _refit_starts_many(
+            out = refit_starts_many(
                 self.static, jnp.asarray(U0, self.dtype), self.fixed, self.data, self.w
             )
             return jax.tree_util.tree_map(np.asarray, out)
 
     def values(self, U):
         """Log-likelihood at each point stacked in ``U`` (unconstrained, (B, k))."""
-        from ..engine._fit import _values_many
+        from ..engine import values_many
 
         with x64_scope():
-            out = _values_many(
+            out = values_many(
                 self.static, jnp.asarray(U, self.dtype), self.fixed, self.data, self.w
             )
             return np.asarray(out, dtype=float)
 
     def resimulated(self, D):
         """Fits to the data sets stacked in ``D`` (parametric bootstrap)."""
-        from ..engine._fit import _refit_data_many
+        from ..engine import refit_data_many
 
         if self.static.source is not None:
             raise ValueError(
@@ -147,5 +147,5 @@ class Refitter:
             )
 
         with x64_scope():
-            out = _refit_data_many(self.static, self.u_hat_j, self.fixed, D, self.w)
+            out = refit_data_many(self.static, self.u_hat_j, self.fixed, D, self.w)
             return jax.tree_util.tree_map(np.asarray, out)

@@ -110,7 +110,7 @@ def start_sensitivity(
     """
     import jax
 
-    from ..engine._fit import fit as _fit
+    from ..engine import fit as _fit
 
     if int(n_starts) < 2:
         raise ValueError(f"n_starts must be at least 2; got {n_starts}.")

@@ -199,7 +199,7 @@ def _vcov_natural(fit, kind, data=None, weights=None, groups=None, correction=Tr
 
 
 def _vcov_in_memory(fit, kind, recompute, data, weights, groups, correction):
-    from ..engine._fit import prepare_weights
+    from ..engine import prepare_weights
 
     with x64_scope():
         if data is None:
@@ -319,7 +319,7 @@ def _cluster_codes(groups, n_rows, correction):
 
 def _vcov_streamed(fit, kind, recompute, weights, src):
     """:func:`_vcov_natural` for a fit to a data source (blocks read again)."""
-    from ..engine._fit import prepare_weights
+    from ..engine import prepare_weights
 
     with x64_scope():
         weights = fit.setup.weights if weights is None else weights
