@@ -1,6 +1,8 @@
 """Generic EM (likelihax.models.mixtures.em): closed-form and Newton M-steps,
 SQUAREM, monotonicity reporting, statuses, and agreement with direct Newton on
-the marginal likelihood; plus a timeout guard against the known Hessian hang."""
+the marginal likelihood; plus a timeout guard against the known Hessian hang,
+and the shared Newton step (likelihax.optimize.newton_step, backtrack) that the
+Newton M-step uses."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 
+import jax
 import jax.numpy as jnp
 import jax.scipy.stats as jst
 import numpy as np
@@ -15,7 +18,8 @@ import pytest
 import scipy.stats as sst
 
 import likelihax as lx
-from likelihax.models.mixtures import EMStatus, em, marginal_loglik
+from likelihax.models.mixtures import em, marginal_loglik
+from likelihax.optimize import backtrack, newton_direction, newton_step
 
 CONS = {"w": lx.constraints.simplex, "rate": lx.constraints.positive}
 
@@ -66,7 +70,7 @@ def test_em_and_newton_agree(fits, counts):
     assert closed.loglik == pytest.approx(scipy_loglik(closed.params, counts["y"]),
                                           rel=1e-10)  # fmt: skip
     assert direct.em is None
-    assert closed.converged and closed.em.status == EMStatus.success
+    assert closed.converged and closed.em.status == lx.Status.success
 
 
 def test_em_monotone_trace_and_annotation(fits, counts):
@@ -116,7 +120,7 @@ def test_decrease_is_reported(counts):
     with pytest.warns(lx.ConvergenceWarning, match="log-likelihood decreased"):
         f = em(poisson_complete, good.params, counts, mstep=bad_mstep,
                constraints=CONS)  # fmt: skip
-    assert f.em.status == EMStatus.not_monotone and not f.em.monotone
+    assert f.em.status == lx.Status.not_monotone and not f.em.monotone
     assert f.em.first_decrease == 1 and f.em.max_decrease > 1.0
     assert "First decrease at iteration 1" in f.em.message
     assert dict(f.summary().header)["EM monotone"] == "no"
@@ -126,7 +130,7 @@ def test_decrease_is_reported(counts):
 def test_max_steps_status(counts):
     f = em(poisson_complete, START, counts, mstep=poisson_mstep, constraints=CONS,
            max_steps=2)  # fmt: skip
-    assert f.em.status == EMStatus.max_steps and f.em.iterations == 2
+    assert f.em.status == lx.Status.max_steps and f.em.iterations == 2
     assert f.em.message.startswith("EM stopped at max_steps")
     assert f.converged  # the engine's Newton polish still reaches the maximum
     assert any("max_steps" in t for t in f.summary().notes)
@@ -169,7 +173,84 @@ def test_errors(counts):
         em(poisson_complete, START, counts, constraints=CONS,
            mstep=lambda r, d, p: {"rate": jnp.array([jnp.nan, 1.0]),
                                   "w": jnp.array([0.5, 0.5])})  # fmt: skip
-    assert EMStatus.degenerate.message.startswith("EM reached a degenerate point")
+    assert lx.Status.degenerate.message.startswith("EM reached a degenerate point")
+
+
+def test_em_outcomes_are_status_members():
+    """EM reports likelihax.Status; the former EMStatus is an alias of it."""
+    from likelihax.models.mixtures import EMStatus
+
+    assert EMStatus is lx.Status
+    # The engine's codes keep their numbers; EM's own come after them.
+    assert lx.Status.success == 0 and lx.Status.max_steps == 1
+    assert lx.Status.nonfinite == 3 and lx.Status.not_maximum == 10
+    assert lx.Status.not_monotone == 11 and lx.Status.degenerate == 12
+    assert lx.Status.not_monotone.message.startswith("The observed-data")
+
+
+def test_option_checks_are_the_engines(counts):
+    with pytest.raises(ValueError, match="cov must be one of"):
+        em(poisson_complete, START, counts, mstep=poisson_mstep, cov="robust")
+    with pytest.raises(ValueError, match="tol must be a finite number >= 0"):
+        em(poisson_complete, START, counts, mstep=poisson_mstep, tol=-1.0)
+    with pytest.raises(TypeError, match="max_steps must be a number"):
+        em(poisson_complete, START, counts, mstep=poisson_mstep, max_steps="50")
+    with pytest.raises(ValueError, match="newton_steps must be an integer >= 1"):
+        em(poisson_complete, START, counts, newton_steps=0)
+
+
+def test_newton_step_is_exact_on_a_quadratic():
+    A = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+    c = np.array([1.0, -2.0, 0.5])
+
+    def f(x):
+        return 0.5 * x @ jnp.asarray(A) @ x - jnp.asarray(c) @ x
+
+    with jax.enable_x64(True):
+        x, fx, ok = jax.jit(lambda x0: newton_step(f, x0))(jnp.zeros(3))
+    np.testing.assert_allclose(x, np.linalg.solve(A, c), rtol=1e-13)
+    assert bool(ok) and float(fx) == pytest.approx(-0.5 * c @ np.linalg.solve(A, c))
+
+
+def test_newton_step_descends_where_the_hessian_is_indefinite():
+    # f = x^4/4 - x^2/2 + y^2 at (0.2, 1): Hessian diag(0.12 - 1, 2) is
+    # indefinite; the step must still lower f, and it keeps the exact Newton
+    # step along y, the direction of positive curvature.
+    def f(v):
+        return v[0] ** 4 / 4 - v[0] ** 2 / 2 + v[1] ** 2
+
+    with jax.enable_x64(True):
+        x0 = jnp.array([0.2, 1.0])
+        x, fx, ok = newton_step(f, x0)
+        d, edm, _ = newton_direction(jax.hessian(f)(x0), jax.grad(f)(x0))
+        f0 = float(f(x0))
+    assert bool(ok) and float(fx) < f0
+    assert float(d[0]) > 0  # away from the local maximum at 0
+    assert float(d[1]) == pytest.approx(-1.0, rel=1e-12) and float(edm) > 0
+
+
+def test_backtrack_under_vmap_and_rejecting_nonfinite_trials():
+    # log barrier: a full step from x = 1 along d = -2 leaves the domain (NaN),
+    # so the search must shorten the step into it and satisfy Armijo there.
+    def f(x):
+        return jnp.sum(x - jnp.log(x))
+
+    with jax.enable_x64(True):
+        xs = jnp.array([[1.5], [3.0], [0.2]])
+        ds = jnp.array([[-2.0], [-4.0], [0.5]])
+
+        def one(x, d):
+            f0, g = jax.value_and_grad(f)(x)
+            return backtrack(f, x, d, f0, jnp.dot(g, d))
+
+        t, ft, ok = jax.vmap(one)(xs, ds)
+    t, ft, ok = np.asarray(t), np.asarray(ft), np.asarray(ok)
+    assert ok.all() and np.all(np.isfinite(ft))
+    for x, d, ti, fi in zip(np.asarray(xs)[:, 0], np.asarray(ds)[:, 0], t, ft):
+        f0, slope = x - np.log(x), (1 - 1 / x) * d
+        assert fi == pytest.approx((x + ti * d) - np.log(x + ti * d), rel=1e-12)
+        assert fi <= f0 + 1e-4 * ti * slope
+    assert t[0] < 1.0 and t[1] < 1.0 and t[2] == 1.0
 
 
 def test_marginal_loglik_is_cached():

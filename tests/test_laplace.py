@@ -99,6 +99,34 @@ def test_conditional_modes_closed_form(gauss_data):
     assert re.cov.shape == (25, 1, 1)
 
 
+def test_poisson_modes_match_scipy(pois_data):
+    """The inner Newton's modes (shared optimizer step) against SciPy's
+    trust-region Newton on each group's joint log-density."""
+    from scipy import optimize
+
+    m = laplace(pois_joint, {"v": 2})
+    theta = {"b0": 0.2, "b1": 0.4, "l11": 0.6, "l21": 0.1, "l22": 0.35}
+    re = m.random_effects(theta, pois_data)
+    L = np.array([[0.6, 0.0], [0.1, 0.35]])
+    for k in range(0, 40, 7):
+        y, x, w = (pois_data[c][k] for c in ("y", "x", "mask"))
+
+        def negh(v, y=y, x=x, w=w):
+            u = L @ v
+            eta = 0.2 + 0.4 * x + u[0] + u[1] * x
+            return -np.sum(w * (y * eta - np.exp(eta))) + 0.5 * v @ v
+
+        def grad(v, y=y, x=x, w=w):
+            u = L @ v
+            r = w * (y - np.exp(0.2 + 0.4 * x + u[0] + u[1] * x))
+            return -L.T @ np.array([r.sum(), (r * x).sum()]) + v
+
+        ref = optimize.minimize(negh, np.zeros(2), jac=grad, method="BFGS",
+                                options={"gtol": 1e-12}).x  # fmt: skip
+        np.testing.assert_allclose(re.modes["v"][k], ref, rtol=1e-7, atol=1e-9)
+        assert np.max(np.abs(grad(re.modes["v"][k]))) < 1e-10
+
+
 def test_implicit_gradient_and_hessian_match_finite_differences(pois_data):
     m = laplace(pois_joint, {"v": 2})
     names = ["b0", "b1", "l11", "l21", "l22"]

@@ -4,13 +4,15 @@ for the estimates, the log-likelihood and the standard errors."""
 
 from __future__ import annotations
 
+import logging
+
 import jax
 import numpy as np
 import pytest
 from scipy import stats
 
+import likelihax as lx
 from likelihax.models.missing import mvn_fiml_loglik, mvn_missing
-from likelihax.models.mixtures import EMStatus
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +69,7 @@ def test_monotone_closed_form(monotone):
         assert f.loglik == pytest.approx(ll, rel=1e-11)
         np.testing.assert_allclose(_flat(f, "se"), se, rtol=1e-7)
         assert f.converged
-    assert em.em.status == EMStatus.success and em.em.monotone
+    assert em.em.status == lx.Status.success and em.em.monotone
     assert np.all(np.diff(em.em.trace) >= -1e-9)
     assert fiml.em is None
     head = dict(em.summary().header)
@@ -86,7 +88,7 @@ def test_em_and_fiml_agree_general_pattern(make_rng):
     b = mvn_missing(x, method="fiml")
     np.testing.assert_array_equal(np.isnan(x), np.isnan(x_before))  # untouched
     np.testing.assert_allclose(_all(a), _all(b), rtol=1e-6)
-    np.testing.assert_allclose(a._se_flat, b._se_flat, rtol=1e-6)
+    np.testing.assert_allclose(a.se_flat, b.se_flat, rtol=1e-6)
     assert a.loglik == pytest.approx(b.loglik, rel=1e-12)
     # Independent log-likelihood: scipy's normal density of each row's
     # observed coordinates at the estimate.
@@ -121,7 +123,7 @@ def test_weights_equal_duplicated_rows(monotone):
     a = mvn_missing(monotone, weights=w)
     b = mvn_missing(np.repeat(monotone, w, axis=0))
     np.testing.assert_allclose(_all(a), _all(b), rtol=1e-9)
-    np.testing.assert_allclose(a._se_flat, b._se_flat, rtol=1e-8)
+    np.testing.assert_allclose(a.se_flat, b.se_flat, rtol=1e-8)
 
 
 def test_fiml_loglik_against_scipy():
@@ -140,7 +142,7 @@ def test_fiml_loglik_against_scipy():
 
 def test_max_steps_status(monotone):
     f = mvn_missing(monotone, max_steps=1)
-    assert f.em.status == EMStatus.max_steps and f.converged
+    assert f.em.status == lx.Status.max_steps and f.converged
     assert any("max_steps" in t for t in f.summary().notes)
 
 
@@ -159,3 +161,50 @@ def test_bad_input():
         mvn_missing([["a"]])
     with pytest.raises(ValueError, match=r"weights must have shape \(3,\)"):
         mvn_missing(np.array([[1.0, 2.0], [2.0, 1.0], [3.0, 0.5]]), weights=[1, 2])
+    # The options shared with lx.fit get lx.fit's checks.
+    x = np.array([[1.0, 2.0], [2.0, np.nan], [3.0, 0.5], [0.5, 1.0]])
+    with pytest.raises(ValueError, match="cov must be one of"):
+        mvn_missing(x, cov="robust")
+    with pytest.raises(ValueError, match="tol must be a finite number >= 0"):
+        mvn_missing(x, tol=-1e-3)
+    with pytest.raises(ValueError, match="max_steps must be a whole number"):
+        mvn_missing(x, max_steps=2.5)
+
+
+class _Compiles(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.names: list[str] = []
+
+    def emit(self, record):
+        msg = record.getMessage()
+        if msg.startswith("Compiling "):
+            self.names.append(msg.split(" with ")[0])
+
+
+def test_second_em_with_same_shapes_does_not_recompile(make_rng):
+    rng = make_rng(54)
+    S = np.array([[1.0, 0.5], [0.5, 2.0]])
+
+    def sample():
+        x = rng.multivariate_normal([1.0, -1.0], S, size=120)
+        x[rng.random(120) < 0.3, 1] = np.nan
+        return x
+
+    x1, x2 = sample(), sample()
+    while np.isnan(x2[:, 1]).sum() != np.isnan(x1[:, 1]).sum():  # same patterns
+        x2 = sample()
+    mvn_missing(x1)
+    handler = _Compiles()
+    logger = logging.getLogger("jax")
+    logger.addHandler(handler)
+    try:
+        with jax.log_compiles():
+            f = mvn_missing(x2, tol=1e-12)  # tol is traced: no new program
+    finally:
+        logger.removeHandler(handler)
+    assert handler.names == [], handler.names
+    # and it fitted the new data: EM and direct FIML agree.
+    g = mvn_missing(x2, method="fiml")
+    np.testing.assert_allclose(f.params["mean"], g.params["mean"], rtol=1e-8)
+    assert f.em.status == lx.Status.success

@@ -25,6 +25,13 @@ class Status(enum.IntEnum):
     ``max_steps``, ``line_search_failed``, ``nonfinite``, ``nonfinite_start``
     and ``not_separable``.
 
+    The EM iterations of latent-variable models (``fit.em.status``; see
+    :func:`likelihax.models.mixtures.em`) report ``success``, ``max_steps``,
+    ``nonfinite`` and two outcomes of their own: ``not_monotone`` (the
+    log-likelihood decreased) and ``degenerate`` (an empty or collapsed
+    component). (``likelihax.models.mixtures.EMStatus``, their former
+    enumeration, is a deprecated alias of this class.)
+
     Examples
     --------
     >>> from likelihax import Status
@@ -43,6 +50,8 @@ class Status(enum.IntEnum):
     unbounded = 8
     at_boundary = 9
     not_maximum = 10
+    not_monotone = 11
+    degenerate = 12
 
     @property
     def message(self) -> str:
@@ -102,4 +111,14 @@ _MESSAGES = {
     "away has a higher log-likelihood, and restarting the optimizer from such points "
     "did not end at a maximum: the estimate is not a maximum of the log-likelihood. "
     "Try other starting values (`starts=`) or reparametrize.",
+    Status.not_monotone: "The observed-data log-likelihood decreased during EM, "
+    "which an exact E-step and an M-step that increases Q cannot do: (a) the "
+    "closed-form `mstep` does not maximize the expected complete-data "
+    "log-likelihood (check it, with the weights: resp rows sum to w_i), or (b) "
+    "`complete` is not log p(x_i, z_i = k).",
+    Status.degenerate: "EM reached a degenerate point of the parameter space: a "
+    "component with no weight, or a variance or covariance that collapsed to "
+    "zero, where the likelihood is unbounded or the components are not "
+    "identified. Try (a) fewer components, (b) other starts (`starts=`, `key=`), "
+    "or (c) a more constrained covariance.",
 }

@@ -16,7 +16,7 @@ by masking: with :math:`m_i` the 0/1 mask and :math:`M_i = \operatorname{diag}
 :math:`r_i = M_i(x_i - \mu)`, :math:`\log\mathcal N(r_i; 0, \Sigma^*_i)` equals
 the observed-coordinate density times :math:`(2\pi)^{-(d-|o_i|)/2}`, which is
 added back. The factorization is unrolled (no LAPACK call; see
-:mod:`likelihax.models.mixtures._linalg`), so the engine's Hessian is safe from
+:mod:`likelihax.optimize._linalg`), so the engine's Hessian is safe from
 the known batched-Cholesky hang. The engine's Newton maximizes it and gives the
 observed-information standard errors.
 
@@ -27,8 +27,10 @@ conditional means :math:`\hat x_{i,m} = \mu_m + \Sigma_{mo}\Sigma_{oo}^{-1}
 :math:`C_i = \Sigma_{mm} - \Sigma_{mo}\Sigma_{oo}^{-1}\Sigma_{om}`; the M-step is
 :math:`\mu = \sum w_i\hat x_i / \sum w_i`,
 :math:`\Sigma = \sum w_i[(\hat x_i-\mu)(\hat x_i-\mu)^\top + C_i]/\sum w_i`.
-The observed-data log-likelihood is tracked every iteration (a decrease is
-reported), and the EM estimate is then handed to the engine on the FIML
+The iterations are run by the library's EM driver
+(:mod:`likelihax.models._em_driver`, as for mixtures): the observed-data
+log-likelihood is tracked every iteration (a decrease is reported), and
+``fit.em.status`` is a :class:`~likelihax.Status`. The EM estimate is then handed to the engine on the FIML
 log-likelihood (Newton polish and standard errors), so both methods return the
 same kind of :class:`~likelihax.FitResult` at the same optimum.
 
@@ -46,22 +48,19 @@ for a multivariate normal distribution when some observations are missing.
 
 from __future__ import annotations
 
-import dataclasses
-import warnings
+import functools
 from typing import Any, Literal
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..engine._fit import fit as engine_fit
-from ..core._precision import x64_scope
-from ..core._warnings import ConvergenceWarning
+from ..core import Status, x64_scope
+from ..engine import check_fit_options
+from ..optimize import mvn_logpdf
+from ..parameters import Param
 from ..parameters import constraints as C
-from ..parameters._param import Param
-from .mixtures._em import EMInfo, EMStatus
-from .mixtures._finite import prepare_weights
-from .mixtures._linalg import mvn_logpdf
+from ._em_driver import em_finish, em_loop, em_record, prepare_weights, warn_em
 
 __all__ = ["mvn_fiml_loglik", "mvn_missing"]
 
@@ -91,12 +90,6 @@ def mvn_fiml_loglik(params, data):
     return mvn_logpdf(r, 0.0, star) + 0.5 * _LOG2PI * jnp.sum(1.0 - m, axis=1)
 
 
-@dataclasses.dataclass(frozen=True)
-class _Static:
-    max_steps: int
-    tol: float
-
-
 def _em_step(mu, S, x, m, w):
     """One EM update (E-step conditional moments, M-step), plain LAPACK (no AD)."""
     d = x.shape[1]
@@ -116,39 +109,21 @@ def _em_step(mu, S, x, m, w):
     return mu_new, 0.5 * (S_new + S_new.T)
 
 
-def _loglik(mu, S, x, m, w):
-    ll = jnp.sum(w * mvn_fiml_loglik({"mean": mu, "cov": S}, {"x": x, "mask": m}))
-    return jnp.where(jnp.isnan(ll), -jnp.inf, ll)
+@functools.partial(jax.jit, static_argnames="max_steps")
+def _em_run(mu0, S0, x, m, w, tol, max_steps):
+    """EM from ``(mu0, S0)`` by the library's EM driver."""
 
+    def estep(theta):
+        mu, S = theta
+        fiml = mvn_fiml_loglik({"mean": mu, "cov": S}, {"x": x, "mask": m})
+        return jnp.sum(w * fiml), None
 
-@jax.jit
-def _em_run(st_max, st_tol, mu0, S0, x, m, w, trace0):
-    wsum = jnp.sum(w)
-    ll0 = _loglik(mu0, S0, x, m, w)
+    def mstep(theta, _):
+        return _em_step(*theta, x, m, w), None
 
-    def cond(c):
-        return (~c[4]) & (c[3] < st_max)
-
-    def body(c):
-        mu, S, ll, k, _, maxdec, first, trace = c
-        mu1, S1 = _em_step(mu, S, x, m, w)
-        ll1 = _loglik(mu1, S1, x, m, w)
-        k1 = k + 1
-        dec = ll - ll1
-        bad = jnp.isfinite(ll1) & (dec > 1e-10 * jnp.maximum(1.0, jnp.abs(ll)))
-        finite = jnp.isfinite(ll1)
-        keep = lambda a, b: jnp.where(finite, a, b)
-        return (
-            keep(mu1, mu), keep(S1, S), keep(ll1, ll), k1,
-            ~finite | (((ll1 - ll) / wsum <= st_tol) & ~bad),
-            jnp.maximum(maxdec, jnp.where(jnp.isfinite(dec), dec, 0.0)),
-            jnp.where(bad & (first < 0), k1, first), trace.at[k1].set(ll1),
-        )  # fmt: skip
-
-    init = (mu0, S0, ll0, jnp.zeros((), jnp.int32), ~jnp.isfinite(ll0),
-            jnp.zeros((), mu0.dtype), jnp.full((), -1, jnp.int32), trace0.at[0].set(ll0))  # fmt: skip
-    out = jax.lax.while_loop(cond, body, init)
-    return out
+    return em_loop(
+        estep, mstep, (mu0, S0), total_weight=jnp.sum(w), max_steps=max_steps, tol=tol
+    )
 
 
 def mvn_missing(
@@ -190,9 +165,12 @@ def mvn_missing(
 
     Raises
     ------
+    TypeError
+        ``cov``, ``max_steps`` or ``tol`` of the wrong kind (the checks of
+        :func:`likelihax.fit`); ``x`` not numeric.
     ValueError
         Infinite values, a column with fewer than 2 observed values, bad
-        shapes.
+        shapes, an option out of range.
 
     Examples
     --------
@@ -206,6 +184,7 @@ def mvn_missing(
     """
     if method not in ("em", "fiml"):
         raise ValueError(f"method must be 'em' or 'fiml'; got {method!r}.")
+    check_fit_options(cov=cov, max_steps=max_steps, tol=tol)
     xa, mask, keep = _check(x)
     dropped = int((~keep).sum())
     n, d = xa.shape
@@ -233,48 +212,27 @@ def mvn_missing(
     if method == "em":
         with x64_scope():
             out = _em_run(
-                int(max_steps), float(tol), jnp.asarray(mu0), jnp.asarray(S0),
-                jnp.asarray(data["x"]), jnp.asarray(mask), jnp.asarray(wj),
-                jnp.full((int(max_steps) + 1,), jnp.nan),
+                jnp.asarray(mu0), jnp.asarray(S0), jnp.asarray(data["x"]),
+                jnp.asarray(mask), jnp.asarray(wj), float(tol),
+                max_steps=int(max_steps),
             )  # fmt: skip
-            mu, S, ll, k, done, maxdec, first, trace = jax.tree_util.tree_map(
-                np.asarray, out
-            )
-        k, first = int(k), int(first)
-        status = (
-            EMStatus.nonfinite if not np.isfinite(ll)
-            else EMStatus.not_monotone if first >= 0
-            else EMStatus.success if bool(done) else EMStatus.max_steps
-        )  # fmt: skip
-        msg = status.message
-        if status == EMStatus.not_monotone:  # pragma: no cover - exact EM is monotone
-            msg += f" First decrease at iteration {first}; largest {float(maxdec):.3g}."
-        info = EMInfo(status, msg, k, first < 0, float(maxdec), first, float(ll),
-                      trace[: k + 1], None, None)  # fmt: skip
-        if status == EMStatus.nonfinite:
-            raise ValueError(f"{msg} (at iteration {k}).")
-        if warn and status == EMStatus.not_monotone:  # pragma: no cover
-            warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+            out = jax.tree_util.tree_map(np.asarray, out)
+        info = em_record(out)
+        if info.status == Status.nonfinite:
+            raise ValueError(f"{info.message} (at iteration {info.iterations}).")
+        if warn:
+            warn_em(info, stacklevel=2)
+        mu, S = out["theta"]
         mu0, S0 = mu, 0.5 * (S + S.T)
     params = {
         "mean": Param(np.asarray(mu0)),
         "cov": Param(np.asarray(S0), C.cov_matrix),
     }
-    fit = engine_fit(mvn_fiml_loglik, params, data, weights=w, method="newton",
-                     cov=cov, warn=warn)  # fmt: skip
-    if info is None:
-        rows = [("Estimation", "Newton on the FIML log-likelihood")]
-        notes = ()
-    else:
-        rows = [("Estimation", "EM, then Newton on the FIML log-likelihood"),
-                ("EM iterations", str(info.iterations)),
-                ("EM status", info.status.name),
-                ("EM monotone", "yes" if info.monotone else "no")]  # fmt: skip
-        notes = () if info.status == EMStatus.success else (info.message,)
-    out = fit.annotate("Multivariate normal, missing at random", [*rows, *header],
-                       notes)  # fmt: skip
-    out.em = info
-    return out
+    return em_finish(
+        mvn_fiml_loglik, params, data, w, info, cov=cov, warn=warn,
+        name="Multivariate normal, missing at random", header=header,
+        target="the FIML log-likelihood",
+    )  # fmt: skip
 
 
 def _check(x):

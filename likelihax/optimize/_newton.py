@@ -6,7 +6,7 @@ eigen-decomposition of the *scaled* Hessian :math:`S = D^{-1/2} H D^{-1/2}`
 positive beyond rounding (:math:`\\lambda_j > 64\\,\\epsilon \\max_k|\\lambda_k|`)
 are used as they are; the others (negative curvature far from the maximum or
 at a saddle, or zero within rounding where the information is singular) are
-replaced by :math:`\\max(|\\lambda_j|, 10^{-8}\\max_k|\\lambda_k|)`, which
+replaced by :math:`\\max(|\\lambda_j|, 64\\,\\epsilon\\max_k|\\lambda_k|)`, which
 gives a descent direction (Nocedal & Wright, 2006, sec. 3.4). So where
 :math:`H` is positive definite this is exactly Newton's step, however
 ill-conditioned :math:`H` is (scaled condition numbers up to about
@@ -54,7 +54,8 @@ conditional would evaluate both branches), and for polished fits (Newton
 and Fisher scoring; with Fisher scoring the carried matrix is the expected
 information).
 
-Search: backtracking on the Armijo condition. A trial point is *evaluated
+Search: backtracking on the Armijo condition (:func:`armijo`), each rejected
+trial step shortened by :func:`shorter_step`. A trial point is *evaluated
 fully* (value, gradient and Hessian in one fused pass); when it is accepted,
 which is the usual case, the next direction needs no further pass over the
 data. The starting point is the first trial, so the program contains one
@@ -69,6 +70,16 @@ are not refused for noise in :math:`f`, whose rounding error grows with the
 cancellation in the linear predictor of ill-conditioned designs (the EDM, a
 gradient norm, resolves the progress to far smaller distances). A kink,
 where the EDM does not fall, still ends in ``line_search_failed``.
+
+Other Newton iterations of the library (the generalized M-step of EM, the
+inner mode search of the Laplace approximation) use the same direction
+(:func:`newton_direction`) and the same search (:func:`backtrack`, built on
+:func:`armijo` and :func:`shorter_step`), through :func:`newton_step` or
+directly. They differ from :class:`Newton` only in what a trial evaluates:
+there the objective is cheap and only its value is needed to judge a trial,
+so :func:`backtrack` runs its own ``while_loop`` of value evaluations, where
+:class:`Newton` evaluates each trial fully, one per iteration of the fit's
+loop, so that an accepted trial's gradient and Hessian are already at hand.
 
 References
 ----------
@@ -88,7 +99,15 @@ from ..core._status import Status
 from ._jacobi import jacobi_eigh, use_jacobi
 from ._loop import record, stopping_rule
 
-__all__ = ["Newton", "newton_direction", "scaled_eigh"]
+__all__ = [
+    "Newton",
+    "armijo",
+    "backtrack",
+    "newton_direction",
+    "newton_step",
+    "scaled_eigh",
+    "shorter_step",
+]
 
 # A chord step (module notes) only from an iterate this close to the optimum.
 CHORD_EDM = 1e-2
@@ -103,15 +122,32 @@ POLISH_GAIN = 16.0
 NEAR_EDM = 1e-6
 
 
-def scaled_eigh(H):
+def scaled_eigh(H, jacobi: bool | None = None):
     """``(lam, Q, scale)`` with ``S = diag(scale) H diag(scale) = Q diag(lam) Q'``.
 
     ``scale = 1/sqrt(diag H)`` where the diagonal is positive, else 1.
+
+    Parameters
+    ----------
+    H : array (k, k)
+        Symmetric matrix.
+    jacobi : bool, optional
+        ``True``: decompose by cyclic Jacobi (:mod:`likelihax.optimize._jacobi`,
+        no LAPACK call), at any size. ``None`` (default): by Jacobi inside
+        :func:`small_linalg` for at most ``JACOBI_MAX`` rows, else by LAPACK.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from likelihax.optimize import scaled_eigh
+    >>> lam, Q, scale = scaled_eigh(jnp.array([[4.0, 2.0], [2.0, 4.0]]), jacobi=True)
+    >>> lam.tolist(), scale.tolist()
+    ([0.5, 1.5], [0.5, 0.5])
     """
     diag = jnp.diag(H)
     scale = 1.0 / jnp.sqrt(jnp.where(diag > 0, diag, 1.0))
     S = H * scale[:, None] * scale[None, :]
-    if use_jacobi(H.shape[-1]):  # small fits: no LAPACK (see optimize._jacobi)
+    if jacobi or (jacobi is None and use_jacobi(H.shape[-1])):
         lam, Q = jacobi_eigh(S)
     else:
         lam, Q = jnp.linalg.eigh(S)
@@ -126,16 +162,43 @@ ROUNDING_EIGEN = 64
 def newton_direction(H, g, eig=None):
     """Descent direction ``d``, EDM ``-g.d/2`` and the eigen-decomposition used.
 
-    ``eig = (lam, Q, scale)`` from :func:`scaled_eigh` may be passed in.
-    Eigenvalues of the scaled ``H`` above the rounding level
+    For minimizing a function with gradient ``g`` and Hessian ``H`` (module
+    notes). Eigenvalues of the scaled ``H`` above the rounding level
     ``ROUNDING_EIGEN * eps * max|lam|`` are used as they are; the others
     (negative, or zero within rounding) are replaced by
-    ``max(|lam|, 1e-8 max|lam|)``. So when ``H`` is positive definite ``d``
-    is the exact Newton step ``-H^{-1} g`` and the EDM is exact, at any
-    condition number up to about ``1 / (ROUNDING_EIGEN * eps)`` (7e13 in
-    float64); otherwise ``d`` is a descent direction that keeps the exact
-    step along every direction of positive curvature and does not run off
-    along the others.
+    ``max(|lam|, ROUNDING_EIGEN * eps * max|lam|)``. So when ``H`` is positive
+    definite ``d`` is the exact Newton step ``-H^{-1} g`` and the EDM is
+    exact, at any condition number up to about ``1 / (ROUNDING_EIGEN * eps)``
+    (7e13 in float64); otherwise ``d`` is a descent direction that keeps the
+    exact step along every direction of positive curvature and does not run
+    off along the others.
+
+    Parameters
+    ----------
+    H : array (k, k)
+        Hessian of the function minimized.
+    g : array (k,)
+        Its gradient.
+    eig : tuple, optional
+        ``(lam, Q, scale)`` of ``H`` from :func:`scaled_eigh`, when already
+        computed.
+
+    Returns
+    -------
+    d : array (k,)
+    edm : scalar
+        Expected decrease to the minimum of the quadratic model, ``-g.d/2``.
+    eig : tuple
+        The ``(lam, Q, scale)`` used.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from likelihax.optimize import newton_direction
+    >>> d, edm, _ = newton_direction(jnp.array([[2.0, 0.0], [0.0, -1.0]]),
+    ...                              jnp.array([2.0, 1.0]))
+    >>> d.tolist(), float(edm)  # negative curvature: its size is used instead
+    ([-1.0, -1.0], 1.5)
     """
     lam, Q, scale = scaled_eigh(H) if eig is None else eig
     top = jnp.max(jnp.abs(lam))
@@ -144,6 +207,150 @@ def newton_direction(H, g, eig=None):
     curv = jnp.maximum(jnp.abs(lam), floor)
     d = -scale * (Q @ ((Q.T @ (scale * g)) / curv))
     return d, -0.5 * jnp.dot(g, d), (lam, Q, scale)
+
+
+# Sufficient decrease of the Armijo condition (Nocedal & Wright, 2006, sec. 3.1).
+ARMIJO = 1e-4
+
+
+def armijo(f0, slope, t, f_t):
+    """Armijo's sufficient-decrease condition ``f_t <= f0 + 1e-4 * t * slope``.
+
+    For minimizing: ``f0`` and ``slope = g.d`` (negative along a descent
+    direction ``d``) at the start, ``f_t`` the value after the step ``t * d``.
+    False where ``f_t`` is NaN.
+
+    Examples
+    --------
+    >>> from likelihax.optimize import armijo
+    >>> bool(armijo(1.0, -2.0, 0.5, 0.2)), bool(armijo(1.0, -2.0, 0.5, 1.0))
+    (True, False)
+    """
+    return f_t <= f0 + ARMIJO * t * slope
+
+
+def shorter_step(t, f0, slope, f_t, finite=None):
+    """Next trial length after the trial ``t`` was rejected.
+
+    The minimizer of the quadratic through ``f0``, ``slope`` and ``f_t``,
+    clipped to ``[0.1 t, 0.5 t]`` (Nocedal & Wright, 2006, sec. 3.5); half of
+    ``t`` where the trial (``finite``: by default ``f_t``) is not finite.
+
+    Examples
+    --------
+    >>> from likelihax.optimize import shorter_step
+    >>> float(shorter_step(1.0, 0.0, -1.0, 1.0))
+    0.25
+    >>> float(shorter_step(1.0, 0.0, -1.0, float("nan")))
+    0.5
+    """
+    finite = jnp.isfinite(f_t) if finite is None else finite
+    t_interp = -slope * t**2 / (2.0 * (f_t - f0 - slope * t))
+    return jnp.where(
+        finite & jnp.isfinite(t_interp), jnp.clip(t_interp, 0.1 * t, 0.5 * t), 0.5 * t
+    )
+
+
+def backtrack(fun, x, d, f0, slope, *, max_backtracks=40, accept_full=False):
+    """Backtracking line search along ``d`` from ``x`` for minimizing ``fun``.
+
+    Tries ``t = 1`` and shortens the step (:func:`shorter_step`) until
+    :func:`armijo` holds at a finite value, at most ``max_backtracks`` times.
+    One ``lax.while_loop`` of value evaluations: usable under ``jit``,
+    ``vmap`` and inside other loops.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x) -> scalar``, the function minimized.
+    x, d : arrays (k,)
+        Start and search direction (a descent direction: ``slope < 0``).
+    f0, slope : scalars
+        ``fun(x)`` and the directional derivative ``grad.d``.
+    max_backtracks : int
+        Step shortenings before giving up.
+    accept_full : bool or bool array
+        Accept the full step ``t = 1`` without a test (near a minimum, where
+        ``fun`` cannot resolve the decrease).
+
+    Returns
+    -------
+    t : scalar
+        Accepted step length (the last one tried when none was accepted).
+    f_t : scalar
+        ``fun(x + t * d)``.
+    ok : bool array
+        Whether a step was accepted.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from likelihax.optimize import backtrack
+    >>> f = lambda x: jnp.sum(x**4)   # minimum at 0; a full step overshoots
+    >>> x, d = jnp.array([1.0]), jnp.array([-2.5])
+    >>> t, ft, ok = backtrack(f, x, d, f(x), -10.0)   # slope: f'(1) * -2.5
+    >>> bool(ok), round(float(t), 4), bool(ft < f(x))
+    (True, 0.3556, True)
+    """
+    one = jnp.ones((), jnp.result_type(x))
+    accept_full = jnp.asarray(accept_full, bool)
+
+    def cond(c):
+        _, _, k, ok = c
+        return (~ok) & (k < max_backtracks)
+
+    def body(c):
+        t, f_t, k, _ = c
+        t = shorter_step(t, f0, slope, f_t)
+        f_t = fun(x + t * d)
+        return t, f_t, k + 1, jnp.isfinite(f_t) & armijo(f0, slope, t, f_t)
+
+    f1 = fun(x + d)
+    ok1 = accept_full | (jnp.isfinite(f1) & armijo(f0, slope, one, f1))
+    t, f_t, _, ok = jax.lax.while_loop(cond, body, (one, f1, 0, ok1))
+    return t, f_t, ok
+
+
+def newton_step(fun, x, *, max_backtracks=40):
+    """One safeguarded Newton step for minimizing ``fun`` from ``x``.
+
+    The direction of :func:`newton_direction` (exact gradient and Hessian by
+    autodiff) and the search of :func:`backtrack`; usable under ``jit``,
+    ``vmap`` and inside other loops.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x) -> scalar`` for a vector ``x`` (twice differentiable).
+    x : array (k,)
+    max_backtracks : int
+        Step shortenings before giving up.
+
+    Returns
+    -------
+    x_new : array (k,)
+        ``x + t * d``, or ``x`` itself when no step lowered ``fun`` (or the
+        direction was not finite).
+    f_new : scalar
+        ``fun(x_new)``.
+    ok : bool array
+        Whether a step was taken.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from likelihax.optimize import newton_step
+    >>> f = lambda x: (x[0] - 1.0) ** 2 + 10.0 * (x[1] + 2.0) ** 2
+    >>> x, fx, ok = newton_step(f, jnp.zeros(2))   # exact for a quadratic
+    >>> x.tolist(), bool(ok)
+    ([1.0, -2.0], True)
+    """
+    f0, g = jax.value_and_grad(fun)(x)
+    H = jax.hessian(fun)(x)
+    d, _, _ = newton_direction(H, g)
+    t, f_t, ok = backtrack(fun, x, d, f0, jnp.dot(g, d), max_backtracks=max_backtracks)
+    ok = ok & jnp.all(jnp.isfinite(d))
+    return jnp.where(ok, x + t * d, x), jnp.where(ok, f_t, f0), ok
 
 
 def _finite(*xs):
@@ -262,25 +469,18 @@ class Newton:
         # a smaller EDM after a full step: near the optimum f cannot resolve the
         # progress. (Only full steps: tiny backtracked steps would stall.)
         noise = 16 * jnp.finfo(s.f.dtype).eps * (1.0 + jnp.abs(s.f))
-        armijo = f_try <= s.f + 1e-4 * s.t * slope
         in_noise = (
             (s.t == 1.0)
             & ((-slope <= noise) | (s.edm <= NEAR_EDM))
             & (f_try <= s.f + noise - 10.0 * slope)
             & (edm_new < s.edm)
         )
-        accept = finite & (first | armijo | in_noise)
+        accept = finite & (first | armijo(s.f, slope, s.t, f_try) | in_noise)
         conv = stopping_rule(
             f_try, s.f, u_try, s.u, g_try, edm_new, self.tol, self.gtol,
             jnp.where(first, 0.0, self.rtol),
         )  # fmt: skip
-        # Backtrack: quadratic interpolation when the trial is finite, else halve.
-        t_interp = -slope * s.t**2 / (2.0 * (f_try - s.f - slope * s.t))
-        t_back = jnp.where(
-            finite & jnp.isfinite(t_interp),
-            jnp.clip(t_interp, 0.1 * s.t, 0.5 * s.t),
-            0.5 * s.t,
-        )
+        t_back = shorter_step(s.t, s.f, slope, f_try, finite)
         n_back = jnp.where(accept, 0, s.n_back + 1)
         gave_up = (~accept) & (first | (n_back > self.max_backtracks))
         fail_code = jnp.where(

@@ -17,6 +17,12 @@ What to use when:
 Every mixture runs many starts at once (``vmap``), keeps the best
 non-degenerate one, reports the spread (``fit.em.starts``), and reports its
 components in a documented canonical order (label switching).
+
+The outcome of the EM iterations, ``fit.em.status``, is a
+:class:`likelihax.Status` (``success``, ``max_steps``, ``not_monotone``,
+``nonfinite``, ``degenerate``). ``EMStatus`` is a deprecated alias of
+:class:`likelihax.Status`, kept so that code written against it still runs;
+use ``likelihax.Status``.
 """
 
 from ._em import EMInfo as EMInfo

@@ -8,6 +8,7 @@ naming degenerate components, and a canonical ordering of the components.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -15,20 +16,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ...core._precision import x64_scope
-from ...core._warnings import ConvergenceWarning
+from ...core import ConvergenceWarning, Status, x64_scope
+from ...engine import check_fit_options
+from ...parameters import Param, build_spec
 from ...parameters import constraints as C
-from ...parameters._param import Param, build_spec
+from .._em_driver import em_finish, warn_em
 from ._em import (
-    EMStatus,
     check_method,
     em_info,
-    finish,
     marginal_loglik,
     pick_best,
     prepare_weights,
     run_em,
-    warn_em,
 )
 
 __all__ = [
@@ -162,6 +161,7 @@ def fit_mixture(
     components (empty, collapsed) of a host-side estimate.
     """
     check_method(method, se)
+    check_fit_options(cov=cov, max_steps=max_steps, tol=tol)
     with x64_scope():
         spec, leaves = build_spec(template)
         fixed = [jnp.asarray(x, jnp.float64) for x in leaves]
@@ -175,7 +175,7 @@ def fit_mixture(
             est = spec.unflatten_natural(
                 np.asarray(spec.natural_flat(starts_u[0], fixed))
             )
-            return finish(
+            return em_finish(
                 marginal_loglik(complete), _as_template(spec, canonical(est)), data,
                 weights, None, cov=cov, warn=warn, name=name, header=header,
             )  # fmt: skip
@@ -197,20 +197,13 @@ def fit_mixture(
     if not np.isfinite(summary["best_loglik"]):
         i = int(np.argmax(np.where(np.isnan(out["ll"]), -np.inf, out["ll"])))
         why = problems[i] or ["the log-likelihood became non-finite"]
-        info = em_info(
-            out, i, accelerate, summary, EMStatus.degenerate,
-            f"{EMStatus.degenerate.message} Every start degenerated; e.g. start "
-            f"{i}: {'; '.join(why)}.",
-        )  # fmt: skip
         raise ValueError(
-            f"{info.message} Try (a) fewer components, (b) other starts "
-            "(`starts=`, `key=`), or (c) a more constrained covariance."
+            f"{Status.degenerate.message} Every start degenerated; e.g. start "
+            f"{i}: {'; '.join(why)}."
         )
     info = em_info(out, best, accelerate, summary)
     if summary["degenerate"] and warn:
         first = int(np.flatnonzero(bad)[0])
-        import warnings
-
         warnings.warn(
             f"{summary['degenerate']} of {summary['starts']} starts reached a "
             f"degenerate solution and were left out (e.g. start {first}: "
@@ -221,7 +214,7 @@ def fit_mixture(
     if warn:
         warn_em(info, stacklevel=4)
     est = canonical(spec.unflatten_natural(out["params_flat"][best]))
-    return finish(
+    return em_finish(
         marginal_loglik(complete), _as_template(spec, est), data, weights, info,
         cov=cov, warn=warn, name=name, header=header, se=se,
     )  # fmt: skip
@@ -274,7 +267,7 @@ def choose_k(fitter: Callable, ks, *args, names=None, **kwargs):
     >>> min(table.rows, key=lambda r: r.bic).name
     'K=2'
     """
-    from ...inference._ictab import ic_table
+    from ...inference import ic_table
 
     ks = [int(k) for k in ks]
     if len(ks) < 2:

@@ -23,7 +23,7 @@ compare).
 ``means`` (K, d), and ``cov``: a list of K ``cov_matrix`` (full), one
 ``cov_matrix`` (tied), or ``var``: (K, d) (diag) or (K,) (spherical)
 ``positive`` variances. The log-density never calls LAPACK (see
-:mod:`likelihax.models.mixtures._linalg`), so the engine's Hessian cannot hit
+:mod:`likelihax.optimize._linalg`), so the engine's Hessian cannot hit
 the known batched-Cholesky hang.
 
 **Label switching.** Components are reported sorted by the first coordinate of
@@ -43,11 +43,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ...core._precision import x64_scope
+from ...core import x64_scope
+from ...optimize import mvn_logpdf
+from ...parameters import Param
 from ...parameters import constraints as C
-from ...parameters._param import Param
 from ._finite import check_k, fit_mixture, prepare_weights, weights_param
-from ._linalg import mvn_logpdf
 
 __all__ = ["gaussian_mixture", "gmm_complete", "kmeanspp_resp"]
 

@@ -28,8 +28,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ...parameters import Param
 from ...parameters import constraints as C
-from ...parameters._param import Param
 from ._finite import (
     check_k,
     fit_mixture,

@@ -27,9 +27,13 @@ Computation
   as a batch of small problems by ``vmap``. The Hessian in :math:`b` over all
   groups is block diagonal, so the cost grows linearly in the number of groups.
 * **Inner Newton.** :math:`\hat b_g` is found by Newton's method from
-  :math:`b = 0` with backtracking, until the Newton step is below
-  ``inner_tol``; that last step is taken too, so the error is of order
-  ``inner_tol``:sup:`2`. (The mode must be accurate to rounding: the
+  :math:`b = 0`, with the optimizer's direction and line search
+  (:func:`likelihax.optimize.newton_direction`, whose eigen-decomposition is
+  the LAPACK-free Jacobi one, and :func:`likelihax.optimize.backtrack`), until
+  the Newton step is below ``inner_tol``; that last step is taken too, so the
+  error is of order ``inner_tol``:sup:`2`. Where :math:`A_g` is not positive
+  definite (far from the mode of a joint that is not log-concave), the
+  direction uses the absolute values of its eigenvalues, an ascent direction. (The mode must be accurate to rounding: the
   log-determinant term is not stationary at :math:`\hat b`, so an error
   :math:`\delta` in the mode is an error of order :math:`\delta` in
   :math:`\ell_g`.)
@@ -41,8 +45,8 @@ Computation
   :math:`\sum_g \ell_g` is exact (second derivatives of :math:`\hat b` included)
   and the inner iterations are never unrolled.
 * **Small blocks.** :math:`A_g` is factored by an unrolled Cholesky for the
-  static :math:`q` (:mod:`._small`), never by ``jnp.linalg.cholesky`` on a
-  batch: that path can hang in ``jax.jit(jax.hessian(...))`` with jaxlib
+  static :math:`q` (:func:`likelihax.optimize.chol`), never by
+  ``jnp.linalg.cholesky`` on a batch: that path can hang in ``jax.jit(jax.hessian(...))`` with jaxlib
   0.10.2 (``shared/known-issues``). A test runs the outer Hessian in a
   subprocess with a timeout.
 
@@ -70,8 +74,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ...core._precision import x64_scope
-from ._small import chol, chol_inverse, chol_logdet, chol_solve
+from ...core import x64_scope
+from ...optimize import (
+    backtrack,
+    chol,
+    chol_inverse,
+    chol_logdet,
+    chol_solve,
+    newton_direction,
+    scaled_eigh,
+)
 
 __all__ = ["Laplace", "RandomEffects", "laplace", "pad_groups"]
 
@@ -118,54 +130,42 @@ class Laplace:
         return -jax.hessian(self._h, argnums=1)(theta, b, data_g)
 
     def _newton(self, theta, data_g):
-        """Inner Newton with backtracking for :math:`\\hat b_g` (module notes)."""
+        """Inner Newton for :math:`\\hat b_g` (module notes), minimizing :math:`-h`."""
         q = self.q
         dt = jnp.result_type(*jax.tree_util.tree_leaves(theta))
         h = functools.partial(self._h, theta, data_g=data_g)
-        vg = jax.value_and_grad(lambda b: h(b))
-        if self.quadratic:  # one Newton step from 0 is exact
-            b0 = jnp.zeros((q,), dt)
-            return chol_solve(chol(-jax.hessian(h)(b0)), jax.grad(h)(b0))
 
-        def direction(b, g):
-            A = -jax.hessian(h)(b)
-            d = chol_solve(chol(A), g)
-            # Not positive definite (non-log-concave joint, far from the mode):
-            # a scaled gradient step instead, still an ascent direction.
-            scale = jnp.maximum(jnp.max(jnp.abs(jnp.diagonal(A))), 1.0)
-            return jnp.where(jnp.all(jnp.isfinite(d)), d, g / scale)
+        def negh(b):
+            return -h(b)
+
+        vg = jax.value_and_grad(negh)
+        b0 = jnp.zeros((q,), dt)
+        if self.quadratic:  # one Newton step from 0 is exact
+            return chol_solve(chol(-jax.hessian(h)(b0)), jax.grad(h)(b0))
+        # Converged: the full Newton step is below the tolerance (float32: the
+        # rounding of b limits it); it is taken, so the error is of order tol^2.
+        tol = max(self.inner_tol, 100 * float(jnp.finfo(dt).eps))
 
         def cond(s):
             return (~s[4]) & (s[3] < self.max_inner_steps)
 
         def body(s):
-            b, f, g, _, _ = s
-            d = direction(b, g)
+            b, f, g, k, _ = s
+            H = jax.hessian(negh)(b)
+            d, _, _ = newton_direction(H, g, scaled_eigh(H, jacobi=True))
             slope = jnp.dot(g, d)
-            # Converged: the full Newton step is below the tolerance; take it
-            # (error of order tol^2 after it). Near the mode the predicted gain
-            # is below the rounding of h, where Armijo cannot judge: full steps.
-            tol = max(self.inner_tol, 100 * float(jnp.finfo(dt).eps))  # float32
             tiny = jnp.max(jnp.abs(d)) <= tol * (1.0 + jnp.max(jnp.abs(b)))
+            # Near the mode the predicted decrease is below the rounding of h,
+            # where Armijo cannot judge a step: full steps.
             noise = 64 * jnp.finfo(dt).eps * (1.0 + jnp.abs(f))
-            full = tiny | (slope <= noise)
-
-            def bt_cond(c):
-                t, f_new = c
-                bad = ~jnp.isfinite(f_new) | (f_new < f + 1e-4 * t * slope)
-                return bad & (t > 1e-10) & ~full
-
-            def bt_body(c):
-                t = 0.5 * c[0]
-                return t, h(b + t * d)
-
-            t, _ = jax.lax.while_loop(bt_cond, bt_body, (jnp.ones((), dt), h(b + d)))
-            b_new = b + t * d
+            t, _, ok = backtrack(
+                negh, b, d, f, slope, accept_full=tiny | (-slope <= noise)
+            )
+            b_new = jnp.where(ok, b + t * d, b)
             f_new, g_new = vg(b_new)
-            done = tiny | ~jnp.isfinite(f_new) | (t <= 1e-10)
-            return b_new, f_new, g_new, s[3] + 1, done
+            done = tiny | ~ok | ~jnp.isfinite(f_new)
+            return b_new, f_new, g_new, k + 1, done
 
-        b0 = jnp.zeros((q,), dt)
         f0, g0 = vg(b0)
         init = (b0, f0, g0, jnp.zeros((), jnp.int32), jnp.zeros((), bool))
         return jax.lax.while_loop(cond, body, init)[0]
