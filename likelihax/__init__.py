@@ -85,7 +85,7 @@ _LAZY = {
     "laplace_posterior": ("bayes", "laplace_posterior"),
     "latent_class": ("models.mixtures", "latent_class"),
     "load_result": ("results._io", "load_result"),
-    "loglik_surface": ("plots", "loglik_surface"),
+    "loglik_surface": ("inference._surface", "loglik_surface"),
     "method_of_moments": ("models.distributions", "method_of_moments"),
     "mixed": ("models.random_effects", "mixed"),
     "mixture_regression": ("models.mixtures", "mixture_regression"),

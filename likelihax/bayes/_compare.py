@@ -8,7 +8,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from ..results._summary import _fmt, pandas_for
+from ..results import format_cell, pandas_for
 from ._laplace import LaplacePosterior
 from ._nuts import NUTSResult
 
@@ -50,7 +50,7 @@ class Comparison:
             shown = lab if lab != last else ""
             last = lab
             lines.append(
-                f"{shown:<{wl}}  {meth:<{wm}}" + "".join(_fmt(v) for v in vals)
+                f"{shown:<{wl}}  {meth:<{wm}}" + "".join(format_cell(v) for v in vals)
             )
         lines.append("-" * len(head))
         lines.extend("Note: " + n for n in self.notes)
@@ -69,7 +69,7 @@ class Comparison:
         )
         body = "".join(
             "<tr>" + f"<th style='text-align:left'>{e(lab)}</th><td>{e(m)}</td>"
-            + "".join(f"<td>{e(_fmt(v).strip())}</td>" for v in vals) + "</tr>"
+            + "".join(f"<td>{e(format_cell(v).strip())}</td>" for v in vals) + "</tr>"
             for lab, m, *vals in self.rows
         )  # fmt: skip
         notes = "".join(f"<li>{e(n)}</li>" for n in self.notes)

@@ -91,7 +91,7 @@ def _b(v, x):
     return jnp.broadcast_to(jnp.asarray(v, x.dtype), x.shape)
 
 
-def _fmt(v) -> str:
+def format_cell(v) -> str:
     return f"{v:g}" if isinstance(v, float) else "[...]"
 
 
@@ -132,7 +132,7 @@ class Prior:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        args = ", ".join(_fmt(getattr(self, f.name)) for f in dataclasses.fields(self))
+        args = ", ".join(format_cell(getattr(self, f.name)) for f in dataclasses.fields(self))
         return f"{type(self).__name__}({args})"
 
 

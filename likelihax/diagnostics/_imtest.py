@@ -53,7 +53,7 @@ import numpy as np
 
 from ..core._precision import x64_scope
 from ..data._dataset import prepare_data
-from ..inference._hypothesis import _chi2_sf
+from ..inference import chi2_sf
 from ..objective._problem import Problem
 from ..results._result import as_fit
 
@@ -287,6 +287,6 @@ def im_test(fit, data: Any = None) -> IMTest:
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = se_s / se_o
     return IMTest(
-        statistic=stat, df=int(df), pvalue=_chi2_sf(stat, df), nobs=nobs,
+        statistic=stat, df=int(df), pvalue=chi2_sf(stat, df), nobs=nobs,
         labels=tuple(fit.labels), se_oim=se_o, se_sandwich=se_s, se_ratio=ratio,
     )  # fmt: skip

@@ -49,6 +49,12 @@ _LAZY = {
     "start_sensitivity": "_starts",
     "vcov": "_vcov",
     "wald_test": "_hypothesis",
+    "LoglikSurface": "_surface",
+    "loglik_surface": "_surface",
+    "Refitter": "_refit",
+    "chi2_ppf": "_tails",
+    "chi2_sf": "_tails",
+    "f_sf": "_tails",
 }
 
 
@@ -86,4 +92,10 @@ __all__ = [
     "score_test",
     "vcov",
     "wald_test",
+    "LoglikSurface",
+    "loglik_surface",
+    "Refitter",
+    "chi2_ppf",
+    "chi2_sf",
+    "f_sf",
 ]

@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -58,6 +57,7 @@ from jax.flatten_util import ravel_pytree
 
 from ..core._precision import x64_scope
 from ..results._result import as_fit
+from ._tails import chi2_sf, f_sf
 from ._delta import _evaluate, _natural_cov
 
 __all__ = ["TestResult", "lr_test", "score_test", "wald_test"]
@@ -66,24 +66,6 @@ __all__ = ["TestResult", "lr_test", "score_test", "wald_test"]
 # --------------------------------------------------------------------------------------
 # result record and p-values
 # --------------------------------------------------------------------------------------
-
-
-def _chi2_sf(x: float, df: float) -> float:
-    """Upper tail of the chi-squared distribution (NaN for df <= 0 or NaN x)."""
-    if df <= 0:
-        return math.nan
-    if not math.isfinite(x):
-        return math.nan if math.isnan(x) else 0.0
-    with x64_scope():
-        return float(jax.scipy.special.gammaincc(df / 2.0, max(x, 0.0) / 2.0))
-
-
-def _f_sf(x: float, d1: float, d2: float) -> float:
-    if not math.isfinite(x):
-        return math.nan if math.isnan(x) else 0.0
-    x = max(x, 0.0)
-    with x64_scope():
-        return float(jax.scipy.special.betainc(d2 / 2.0, d1 / 2.0, d2 / (d2 + d1 * x)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -463,8 +445,8 @@ def wald_test(
         text += f" [cov: {kind}]"
     if use_f:
         d2 = float(fit.nobs - fit.n_params) if df_denom is None else float(df_denom)
-        return TestResult("Wald", W / m, m, _f_sf(W / m, m, d2), "F", d2, text)
-    return TestResult("Wald", W, m, _chi2_sf(W, m), "chi2", None, text)
+        return TestResult("Wald", W / m, m, f_sf(W / m, m, d2), "F", d2, text)
+    return TestResult("Wald", W, m, chi2_sf(W, m), "chi2", None, text)
 
 
 def _check_rank(R: np.ndarray, what: str) -> None:
@@ -572,7 +554,7 @@ def lr_test(restricted, full, *, df: int | None = None) -> TestResult:
         )
     lr = max(lr, 0.0)  # rounding of two equal maxima
     text = f"restricted ({k_r} parameters) within full ({k_f} parameters)"
-    return TestResult("LR", lr, int(df), _chi2_sf(lr, df), "chi2", None, text)
+    return TestResult("LR", lr, int(df), chi2_sf(lr, df), "chi2", None, text)
 
 
 # --------------------------------------------------------------------------------------
@@ -770,4 +752,4 @@ def score_test(
             f"{restricted.n_params}: df = {df}. Give df= (the number of restrictions)."
         )
     text = f"restricted fit against the full model ({k_full} parameters)"
-    return TestResult("score", lm, int(df), _chi2_sf(lm, df), "chi2", None, text)
+    return TestResult("score", lm, int(df), chi2_sf(lm, df), "chi2", None, text)

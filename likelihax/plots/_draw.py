@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..inference import chi2_ppf
 from ._compute import (
     CalibrationCurve,
     DistributionCheck,
@@ -22,7 +23,6 @@ from ._compute import (
     LoglikSurface,
     MixtureDensity,
     OptimizerTrace,
-    _chi2_ppf,
     distribution_check,
     forest_table,
     mixture_density,
@@ -155,7 +155,7 @@ def plot_profile(
     ok = np.asarray(c["status"]) == 0
     ax.plot(np.asarray(c["value"])[ok], np.asarray(c["loglik"])[ok], "-",
             color="C0", label="profile log-likelihood", gid="curve")  # fmt: skip
-    thr = profile.loglik - _chi2_ppf(1 - alpha, 1) / 2
+    thr = profile.loglik - chi2_ppf(1 - alpha, 1) / 2
     ax.axhline(thr, color="0.4", ls=":", lw=1, gid="threshold",
                label=r"$\hat\ell - \chi^2_{1}/2$")  # fmt: skip
     ends = [v for v in (lo, hi) if np.isfinite(v)]
@@ -387,7 +387,7 @@ def plot_mixture(fit, x, *, bins: Any = "auto", ax=None):
         pts = xa.reshape(xa.shape[0], -1)
         ax.plot(pts[:, 0], pts[:, 1], ".", color="0.6", ms=3, label="data")
         t = np.linspace(0.0, 2.0 * np.pi, 121)
-        c = _chi2_ppf(0.95, 2)
+        c = chi2_ppf(0.95, 2)
         for k in range(K):
             S = m.covs[k][:2, :2]
             w, Q = np.linalg.eigh(S)

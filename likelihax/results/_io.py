@@ -369,8 +369,6 @@ def save_result(result, path) -> tuple[Path, Path]:
     np.savez(buf, **arrays)
     blob = buf.getvalue()
 
-    import likelihax
-
     name, header, notes, extra_k = fit.annotation
     se = arrays["se"]
     est = arrays["params"]
@@ -381,7 +379,7 @@ def save_result(result, path) -> tuple[Path, Path]:
             timespec="seconds"
         ),
         "versions": {
-            "likelihax": getattr(likelihax, "__version__", "unknown"),
+            "likelihax": _version(),
             "jax": jax.__version__,
             "numpy": np.__version__,
         },
@@ -434,6 +432,17 @@ def save_result(result, path) -> tuple[Path, Path]:
     npz_path.write_bytes(blob)
     json_path.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     return json_path, npz_path
+
+
+def _version() -> str:
+    """The installed likelihax version (read from the package metadata, so that
+    this layer does not import the top-level package)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("likelihax")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 # ----- load ---------------------------------------------------------------------------

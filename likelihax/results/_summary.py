@@ -65,7 +65,7 @@ class Summary:
         lines.append(" " * wl + "".join(f" {c:>10}" for c in self.columns))
         lines.append("-" * max(width, wl + 11 * len(self.columns)))
         for label, vals in self.rows:
-            lines.append(f"{label:<{wl}}" + "".join(_fmt(v) for v in vals))
+            lines.append(f"{label:<{wl}}" + "".join(format_cell(v) for v in vals))
         lines.append("=" * width)
         for note in self.notes:
             lines.append(_wrap("Note: " + note, width))
@@ -87,7 +87,7 @@ class Summary:
         cols = "".join(f"<th>{e(c)}</th>" for c in self.columns)
         body = "".join(
             f"<tr><th style='text-align:left'>{e(lab)}</th>"
-            + "".join(f"<td>{e(_fmt(v).strip())}</td>" for v in vals)
+            + "".join(f"<td>{e(format_cell(v).strip())}</td>" for v in vals)
             + "</tr>"
             for lab, vals in self.rows
         )
@@ -113,7 +113,7 @@ class Summary:
         )
 
 
-def _fmt(v) -> str:
+def format_cell(v) -> str:
     """Right-aligned in 11 characters, always with a leading space."""
     if isinstance(v, str):
         return f" {v:>10}"
