@@ -14,6 +14,38 @@ Examples
 ...              constraints={"rate": lx.constraints.positive})
 >>> round(float(fit.params["rate"]), 6)
 2.5
+
+Package layout
+--------------
+Each layer imports only from the layers below it (checked by import-linter
+with the contract in ``.importlinter``, run by the test suite); a subpackage's
+``__init__`` lists the names the layers above may use.
+
+==========================  =====================================================
+``diagnostics``, ``plots``  the applied-work checklist, IM test; plot records
+                            and their drawing
+``models``, ``bayes``       ready-made models (GLM, mixed, mixtures, EM,
+                            ordinal, multinomial, distributions, imbalance);
+                            MAP, Laplace and NUTS posteriors
+``inference``               covariance kinds on request, delta method, Wald /
+                            LR / score tests, profiles, bootstrap, surfaces
+``engine``                  ``fit``: input checks, the compiled fit and refit
+                            programs, the curvature probe, warnings
+``results``                 ``FitResult`` (a frozen record), summaries, saving
+``objective``               ``Problem`` (the log-likelihood on the optimizer's
+                            scale and its derivatives); the covariance kinds
+``optimize``                solvers (Newton, L-BFGS, optax) under one
+                            while-loop driver, small-matrix linear algebra
+``data``                    checking, staging, sharding and streaming data
+``parameters``              ``Param``, constraints, the flat parameter layout
+``core``                    ``Status``, warning classes, precision, cache
+==========================  =====================================================
+
+Where things go: a covariance kind in ``objective/_covariance.py``; a GLM
+family in ``models/glm/_family.py``; a constraint as a class in
+``parameters/constraints.py``; a solver in ``optimize/`` (the contract is in
+``likelihax.optimize``); a model as a log-likelihood handed to
+:func:`likelihax.fit` in ``models/``.
 """
 
 from .core._cache import configure_compilation_cache as _configure_cache

@@ -11,3 +11,5 @@ from ._result import register_result_class as register_result_class
 from ._summary import Summary as Summary
 from ._summary import format_cell as format_cell
 from ._summary import pandas_for as pandas_for
+from ._io import load_result as load_result
+from ._io import save_result as save_result

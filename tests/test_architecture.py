@@ -1,0 +1,98 @@
+"""The package's layers hold: the import-linter contract in ``.importlinter``,
+and no private name crosses a subpackage boundary (``likelihax/__init__.py``
+states the layers)."""
+
+from __future__ import annotations
+
+import ast
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PKG = ROOT / "likelihax"
+
+
+def _modules():
+    for path in sorted(PKG.rglob("*.py")):
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        is_pkg = parts[-1] == "__init__"
+        if is_pkg:
+            parts = parts[:-1]
+        yield path, ".".join(parts), is_pkg
+
+
+def _imports(path, module, is_pkg):
+    """``(line, target module, imported name)`` of every ``from ... import``."""
+    package = module if is_pkg else module.rsplit(".", 1)[0]
+    with warnings.catch_warnings():  # a docstring's escape is not this test's concern
+        warnings.simplefilter("ignore")
+        tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            base = package.split(".")
+            base = base[: len(base) - node.level + 1]
+            target = ".".join(base + ([node.module] if node.module else []))
+        else:
+            target = node.module or ""
+        if target == "likelihax" or target.startswith("likelihax."):
+            for alias in node.names:
+                yield node.lineno, target, alias.name
+
+
+def _subpackage(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _is_module(name: str) -> bool:
+    path = ROOT / name.replace(".", "/")
+    return path.is_dir() or path.with_suffix(".py").exists()
+
+
+def test_layers_contract_holds():
+    cli = pytest.importorskip("importlinter.cli")
+    cwd = os.getcwd()
+    os.chdir(ROOT)  # import-linter reads the package from the working folder
+    try:
+        code = cli.lint_imports(config_filename=str(ROOT / ".importlinter"), no_cache=True)
+    finally:
+        os.chdir(cwd)
+    assert code == 0, "import-linter: a layer imports from a layer above it (see output)"
+
+
+def test_no_private_name_crosses_a_subpackage():
+    bad = []
+    for path, module, is_pkg in _modules():
+        for line, target, name in _imports(path, module, is_pkg):
+            if _subpackage(target) == _subpackage(module) or name == "*":
+                continue
+            full = f"{target}.{name}"
+            private_module = any(p.startswith("_") for p in target.split(".")[1:])
+            dunder = name.startswith("__") and name.endswith("__")
+            if name.startswith("_") and not dunder and not (
+                _is_module(full) and not private_module
+            ):
+                bad.append(f"{path.relative_to(ROOT)}:{line} imports {name} from {target}")
+    assert not bad, "\n".join(bad)
+
+
+def test_models_import_only_exported_names():
+    """``likelihax/models`` uses other subpackages through their ``__init__``
+    exports only (never a private module), so the engine can change inside."""
+    bad = []
+    for path, module, is_pkg in _modules():
+        if _subpackage(module) != "models":
+            continue
+        for line, target, name in _imports(path, module, is_pkg):
+            if _subpackage(target) == "models":
+                continue
+            full = f"{target}.{name}"
+            parts = (full if _is_module(full) else target).split(".")[1:]
+            if any(p.startswith("_") for p in parts) or name.startswith("_"):
+                bad.append(f"{path.relative_to(ROOT)}:{line} imports {name} from {target}")
+    assert not bad, "\n".join(bad)
