@@ -170,7 +170,7 @@ class EMResult(NamedTuple):
         return self.em.status == Status.success
 
 
-# ----- the compiled loop -----------------------------------------------------------------
+# ----- the compiled loop -------------------------------------------------------------
 class _State(NamedTuple):
     theta: Any
     ll: jax.Array
@@ -319,7 +319,7 @@ def prepare_weights(weights, n: int):
         return np.array(engine_prepare_weights(weights, n, True, np.float64))
 
 
-# ----- the report --------------------------------------------------------------------------
+# ----- the report --------------------------------------------------------------------
 def em_record(
     out: dict, accelerate=None, starts=None, status=None, message=None
 ) -> EMInfo:

@@ -31,12 +31,12 @@ Computation
   (:func:`likelihax.optimize.newton_direction`, whose eigen-decomposition is
   the LAPACK-free Jacobi one, and :func:`likelihax.optimize.backtrack`), until
   the Newton step is below ``inner_tol``; that last step is taken too, so the
-  error is of order ``inner_tol``:sup:`2`. Where :math:`A_g` is not positive
-  definite (far from the mode of a joint that is not log-concave), the
-  direction uses the absolute values of its eigenvalues, an ascent direction. (The mode must be accurate to rounding: the
-  log-determinant term is not stationary at :math:`\hat b`, so an error
-  :math:`\delta` in the mode is an error of order :math:`\delta` in
-  :math:`\ell_g`.)
+  error is of order ``inner_tol``:sup:`2`. (The mode must be accurate to
+  rounding: the log-determinant term is not stationary at :math:`\hat b`, so
+  an error :math:`\delta` in the mode is an error of order :math:`\delta` in
+  :math:`\ell_g`.) Where :math:`A_g` is not positive definite (far from the
+  mode of a joint that is not log-concave), the direction uses the absolute
+  values of its eigenvalues, still an ascent direction.
 * **Implicit differentiation.** :math:`\hat b_g(\theta)` is a
   ``jax.custom_jvp`` function with the implicit-function-theorem derivative
   :math:`\partial\hat b/\partial\theta = A^{-1}\,\partial_\theta\nabla_b h`;
@@ -46,9 +46,9 @@ Computation
   and the inner iterations are never unrolled.
 * **Small blocks.** :math:`A_g` is factored by an unrolled Cholesky for the
   static :math:`q` (:func:`likelihax.optimize.chol`), never by
-  ``jnp.linalg.cholesky`` on a batch: that path can hang in ``jax.jit(jax.hessian(...))`` with jaxlib
-  0.10.2 (``shared/known-issues``). A test runs the outer Hessian in a
-  subprocess with a timeout.
+  ``jnp.linalg.cholesky`` on a batch: that path can hang in
+  ``jax.jit(jax.hessian(...))`` with jaxlib 0.10.2 (``shared/known-issues``).
+  A test runs the outer Hessian in a subprocess with a timeout.
 
 If :math:`A_g` is not positive definite at the inner optimum (a joint density
 that is not log-concave in :math:`b`), the group's value is NaN and the fit
