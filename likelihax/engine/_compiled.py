@@ -26,6 +26,7 @@ from ..optimize._loop import run
 from ..results._result import MultiStart
 from ._probe import run_with_probe
 from ._program import FitProgram
+from ..objective import COVARIANCES
 
 
 def fit_core(static: FitProgram, u0, fixed_leaves, data, weights):
@@ -36,9 +37,9 @@ def fit_core(static: FitProgram, u0, fixed_leaves, data, weights):
         u0 = static.spec.to_unconstrained(fixed_leaves)
     gap = problem.separable_gap(u0)
     s, f, g, H, eig, probe, restarts = run_with_probe(problem, static, u0)
-    # The information behind the covariance: expected for "eim", else observed.
+    # The information behind the covariance kind (observed or expected).
     # Recomputed (one pass) only when the solver used the other one.
-    want = "expected" if static.cov == "eim" else "observed"
+    want = COVARIANCES[static.cov].information
     if getattr(static.solver, "information", "observed") != want:
         if want == "expected":
             f, g, H = problem.value_grad_fisher(s.u)

@@ -23,7 +23,7 @@ from ..core._precision import resolve_dtype, x64_scope
 from ..data._dataset import is_traced, leading_nobs, prepare_data
 from ..data._shard import resolve_devices, shard_observations
 from ..data._source import is_source
-from ..objective._covariance import COV_KINDS
+from ..objective import COV_KINDS, COVARIANCES
 from ..parameters import constraints as C
 from ..results._result import FitResult, FitSetup
 from ._checks import check_loglik, check_rows, resolve_starts
@@ -247,7 +247,7 @@ def fit(
             n = float(wn.sum()) if weight_type == "frequency" else int((wn > 0).sum())
             if weight_type == "frequency" and n == round(n):
                 n = int(round(n))
-        if cov not in ("oim", "eim") and not per_obs:
+        if COVARIANCES[cov].per_obs and not per_obs:
             raise ValueError(
                 f"cov={cov!r} needs one log-likelihood value per observation, but the "
                 "log-likelihood returns a scalar. Return the per-observation terms "

@@ -35,6 +35,7 @@ from ..core._precision import x64_scope
 from ..parameters._param import element_labels, path_name
 from ..results._result import as_fit
 from ..results._summary import pandas_for
+from ..objective import COVARIANCES
 
 __all__ = ["DeltaResult", "delta_method"]
 
@@ -56,7 +57,7 @@ def _natural_cov(fit, cov):
         V = np.array(fit.cov_flat, dtype=float)
         kind, desc = fit.cov_kind, fit.cov_description
     elif isinstance(cov, str):
-        if cov == "cluster":
+        if cov in COVARIANCES and COVARIANCES[cov].needs_groups:
             raise ValueError(
                 "cov='cluster' needs the cluster labels: pass "
                 "cov=lx.vcov(fit, 'cluster', groups=g)."

@@ -12,11 +12,11 @@ import numpy as np
 from ..core._precision import x64_scope
 from ..core._status import Status
 from ..data._dataset import prepare_data
-from ..objective._problem import Problem
+from ..objective import Problem
 from ..results._result import as_fit
-from ..objective._covariance import (
+from ..objective import (
+    COVARIANCES,
     DESCRIPTIONS,
-    ROBUST_KINDS,
     VCOV_KINDS,
     analyze_information,
     covariances,
@@ -42,7 +42,7 @@ class _VStatic:
 def _vcov_core(static: _VStatic, u, H, fixed_leaves, data, weights, codes=()):
     problem = Problem.from_static(static, fixed_leaves, data, weights)
     if static.recompute:
-        if static.kind == "eim":
+        if COVARIANCES[static.kind].information == "expected":
             H = problem.value_grad_fisher(u)[2]
         else:
             H = problem.value_grad_hessian(u)[2]
@@ -157,25 +157,26 @@ def _vcov_natural(fit, kind, data=None, weights=None, groups=None, correction=Tr
 
     if kind not in VCOV_KINDS:
         raise ValueError(f"kind must be one of {VCOV_KINDS}; got {kind!r}.")
-    if kind not in ("oim", "eim") and not fit.setup.per_obs:
+    entry = COVARIANCES[kind]
+    if entry.per_obs and not fit.setup.per_obs:
         raise ValueError(
             f"cov kind {kind!r} needs one log-likelihood value per observation; this "
             "model's log-likelihood returns a scalar."
         )
-    if kind == "eim" and fit.setup.fisher_fn is None:
+    if entry.information == "expected" and fit.setup.fisher_fn is None:
         raise ValueError(
             "kind='eim' needs the model's expected information: build it with "
             "lx.Model(loglik, params, fisher=fn) (see likelihax.Model)."
         )
-    if (groups is not None) != (kind == "cluster"):
+    if (groups is not None) != entry.needs_groups:
         raise ValueError(
             "kind='cluster' needs groups= (one cluster label per observation)"
             if groups is None
             else f"groups= is for kind='cluster' only; got kind={kind!r}."
         )
-    stored = "eim" if fit.cov_kind == "eim" else "oim"
-    recompute = kind in ("oim", "eim") and kind != stored
-    recompute |= kind in ("opg", *ROBUST_KINDS) and stored == "eim"
+    # The fit holds the inverse of one information (observed or expected):
+    # another kind built on the other one computes it again.
+    recompute = entry.information != COVARIANCES[fit.cov_kind].information
     src = fit.setup.program.source if fit.setup.program is not None else None
     if src is not None:
         if data is not None:
@@ -192,7 +193,7 @@ def _vcov_natural(fit, kind, data=None, weights=None, groups=None, correction=Tr
         cov, gdesc = _vcov_in_memory(fit, kind, recompute, data, weights, groups,
                                      correction)  # fmt: skip
     desc = DESCRIPTIONS[kind] + gdesc
-    if kind in ("oim", "eim") and fit.cov_scale is not None:
+    if not entry.per_obs and fit.cov_scale is not None:
         cov = cov * fit.cov_scale[0]
         desc += f", times {fit.cov_scale[1]}"
     return cov, desc

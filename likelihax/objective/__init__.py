@@ -8,6 +8,8 @@ registry of covariance kinds (name, description, what each needs).
 """
 
 from ._covariance import COV_KINDS as COV_KINDS
+from ._covariance import COVARIANCES as COVARIANCES
+from ._covariance import CovarianceKind as CovarianceKind
 from ._covariance import DESCRIPTIONS as DESCRIPTIONS
 from ._covariance import ROBUST_KINDS as ROBUST_KINDS
 from ._covariance import VCOV_KINDS as VCOV_KINDS

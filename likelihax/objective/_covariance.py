@@ -75,6 +75,9 @@ multiway clustering. *Journal of Business & Economic Statistics*, 29(2), 238-249
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Callable
+
 import jax
 import jax.numpy as jnp
 
@@ -82,7 +85,9 @@ from ..core._status import Status
 from ..optimize._newton import newton_direction, scaled_eigh
 
 __all__ = [
+    "COVARIANCES",
     "COV_KINDS",
+    "CovarianceKind",
     "DESCRIPTIONS",
     "ROBUST_KINDS",
     "VCOV_KINDS",
@@ -90,22 +95,114 @@ __all__ = [
     "covariances",
 ]
 
-COV_KINDS = ("oim", "eim", "opg", "sandwich", "hc1")
-# Kinds that need more than the fit (cluster labels): vcov() only.
-VCOV_KINDS = COV_KINDS + ("cluster",)
-ROBUST_KINDS = ("sandwich", "hc1", "cluster")
 
-DESCRIPTIONS = {
-    "oim": "inverse observed information (-Hessian of the log-likelihood)",
-    "eim": "inverse expected (Fisher) information",
-    "opg": "outer product of per-observation scores (BHHH)",
-    "sandwich": "robust sandwich H^-1 (sum s_i s_i') H^-1 (HC0); valid under "
-    "misspecified distributions for independent observations",
-    "hc1": "robust sandwich (HC0) times n/(n-k) (HC1); valid under misspecified "
-    "distributions for independent observations",
-    "cluster": "cluster-robust sandwich H^-1 (sum_g S_g S_g') H^-1; valid for "
-    "observations correlated within clusters, independent between them",
-}
+@dataclasses.dataclass(frozen=True)
+class CovarianceKind:
+    """One kind of covariance of the estimates: the registry entry.
+
+    A new kind is one entry of :data:`COVARIANCES`; the engine (``fit(cov=)``),
+    :func:`likelihax.vcov`, summaries and saved results read everything about
+    it from here.
+
+    Attributes
+    ----------
+    name : str
+        What users pass (``cov="sandwich"``).
+    description : str
+        One line shown with the covariance.
+    information : {"observed", "expected"}
+        The information matrix it is built on (``H`` or the Fisher information).
+    per_obs : bool
+        Needs one log-likelihood value per observation (the scores).
+    robust : bool
+        Valid under a misspecified distribution.
+    needs_groups : bool
+        Needs cluster labels, so only :func:`likelihax.vcov` computes it (not
+        ``fit(cov=)``).
+    compute : callable
+        ``compute(problem, u, Hinv, weight_type, clusters) -> cov_u``, the
+        covariance on the unconstrained scale (module notes).
+    """
+
+    name: str
+    description: str
+    information: str
+    per_obs: bool
+    robust: bool
+    needs_groups: bool
+    compute: Callable
+
+
+def _inverse_information(problem, u, Hinv, weight_type, clusters):
+    return Hinv
+
+
+def _opg(problem, u, Hinv, weight_type, clusters):
+    B, _ = problem.meat(u, weight_type)
+    return jnp.where(jnp.all(jnp.isfinite(Hinv)), _inv_pd(B), jnp.nan)
+
+
+def _sandwich(problem, u, Hinv, weight_type, clusters, small_sample=False):
+    B, n = problem.meat(u, weight_type)
+    cov_u = Hinv @ B @ Hinv
+    cov_u = 0.5 * (cov_u + cov_u.T)
+    return cov_u * (n / (n - u.shape[0])) if small_sample else cov_u
+
+
+def _hc1(problem, u, Hinv, weight_type, clusters):
+    return _sandwich(problem, u, Hinv, weight_type, clusters, small_sample=True)
+
+
+def _cluster(problem, u, Hinv, weight_type, clusters):
+    scores = problem.scores(u)
+    if scores.ndim != 2:
+        raise ValueError(
+            "cov='cluster' needs one log-likelihood value per observation, but "
+            "the log-likelihood returns a scalar. Return the per-observation "
+            "terms (drop the final sum) or use cov='oim'."
+        )
+    w = problem.weights
+    n, k = _effective_nobs(scores, w, weight_type), u.shape[0]
+    return _cluster_cov(scores, w, Hinv, clusters, n, k)
+
+
+_ROBUST_NOTE = "valid under misspecified distributions for independent observations"
+COVARIANCES: dict[str, CovarianceKind] = {
+    c.name: c
+    for c in (
+        CovarianceKind(
+            "oim", "inverse observed information (-Hessian of the log-likelihood)",
+            "observed", False, False, False, _inverse_information,
+        ),
+        CovarianceKind(
+            "eim", "inverse expected (Fisher) information",
+            "expected", False, False, False, _inverse_information,
+        ),
+        CovarianceKind(
+            "opg", "outer product of per-observation scores (BHHH)",
+            "observed", True, False, False, _opg,
+        ),
+        CovarianceKind(
+            "sandwich", "robust sandwich H^-1 (sum s_i s_i') H^-1 (HC0); "
+            + _ROBUST_NOTE, "observed", True, True, False, _sandwich,
+        ),
+        CovarianceKind(
+            "hc1", "robust sandwich (HC0) times n/(n-k) (HC1); " + _ROBUST_NOTE,
+            "observed", True, True, False, _hc1,
+        ),
+        CovarianceKind(
+            "cluster", "cluster-robust sandwich H^-1 (sum_g S_g S_g') H^-1; valid for "
+            "observations correlated within clusters, independent between them",
+            "observed", True, True, True, _cluster,
+        ),
+    )
+}  # fmt: skip
+# Kinds fit(cov=) computes; those needing more than the fit (cluster labels)
+# only through vcov().
+COV_KINDS = tuple(k for k, c in COVARIANCES.items() if not c.needs_groups)
+VCOV_KINDS = tuple(COVARIANCES)
+ROBUST_KINDS = tuple(k for k, c in COVARIANCES.items() if c.robust)
+DESCRIPTIONS = {k: c.description for k, c in COVARIANCES.items()}
 
 
 def analyze_information(H, g, rel_tol, eig=None):
@@ -173,31 +270,9 @@ def covariances(
     ``0..n_groups-1`` (traced), and static ``n_groups``, ``sign`` (+1, or -1
     for the intersection term of two-way clustering) and ``correction`` (bool).
     """
-    if kind in ("oim", "eim"):
-        cov_u = Hinv
-    elif kind in ("opg", "sandwich", "hc1"):
-        B, n = problem.meat(u, weight_type)
-        k = u.shape[0]
-        if kind == "opg":
-            cov_u = jnp.where(jnp.all(jnp.isfinite(Hinv)), _inv_pd(B), jnp.nan)
-        else:
-            cov_u = Hinv @ B @ Hinv
-            cov_u = 0.5 * (cov_u + cov_u.T)
-            if kind == "hc1":
-                cov_u = cov_u * (n / (n - k))
-    elif kind == "cluster":
-        scores = problem.scores(u)
-        if scores.ndim != 2:
-            raise ValueError(
-                f"cov={kind!r} needs one log-likelihood value per observation, but "
-                "the log-likelihood returns a scalar. Return the per-observation "
-                "terms (drop the final sum) or use cov='oim'."
-            )
-        w = problem.weights
-        n, k = _effective_nobs(scores, w, weight_type), u.shape[0]
-        cov_u = _cluster_cov(scores, w, Hinv, clusters, n, k)
-    else:
+    if kind not in COVARIANCES:
         raise ValueError(f"Unknown covariance kind {kind!r}; use one of {VCOV_KINDS}.")
+    cov_u = COVARIANCES[kind].compute(problem, u, Hinv, weight_type, clusters)
     J = jax.jacfwd(lambda v: problem.spec.natural_flat(v, problem.fixed_leaves))(u)
     return cov_u, J @ cov_u @ J.T
 

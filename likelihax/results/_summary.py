@@ -15,6 +15,7 @@ from statistics import NormalDist
 import numpy as np
 
 from ..core._status import Status
+from ..objective import COVARIANCES
 
 __all__ = ["Summary", "build_summary", "pandas_for"]
 
@@ -234,7 +235,7 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
             "the sandwich H^-1 (sum w_i^2 s_i s_i') H^-1 is. No AIC/BIC: the "
             "weighted log-likelihood is not a likelihood."
         )
-        if fit.cov_kind in ("oim", "eim", "opg"):
+        if not COVARIANCES[fit.cov_kind].robust:
             notes.append(
                 f"WARNING: covariance {fit.cov_kind!r} was requested with "
                 "importance weights; its standard errors are not valid in general."
