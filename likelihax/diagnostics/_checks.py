@@ -16,7 +16,7 @@ import numpy as np
 
 from ..core._precision import x64_scope
 from ..core._status import Status
-from ..results._result import direction_text, scaled_directions
+from ..results import direction_text, scaled_directions
 from ._report import CheckItem
 
 __all__ = [
@@ -281,7 +281,7 @@ def check_boundary(fit, n_se=2.0) -> CheckItem:
 def _multistart(fit, data, n_starts, scale, key):
     """Refit from ``n_starts`` points around the estimate; a MultiStart record."""
     from ..inference._refit import Refitter
-    from ..results._result import MultiStart
+    from ..results import MultiStart
 
     rf = Refitter(fit, data, None, "check the starting values of")
     key = jax.random.key(0) if key is None else key

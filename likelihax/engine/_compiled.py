@@ -19,14 +19,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..core._status import Status
+from ..objective import COVARIANCES
 from ..objective._covariance import analyze_information, covariances
 from ..objective._problem import Problem
 from ..optimize._jacobi import small_linalg
 from ..optimize._loop import run
-from ..results._result import MultiStart
+from ..results import MultiStart
 from ._probe import run_with_probe
 from ._program import FitProgram
-from ..objective import COVARIANCES
 
 
 def fit_core(static: FitProgram, u0, fixed_leaves, data, weights):
@@ -139,9 +139,9 @@ fit_starts_program = jax.jit(
 # Small problems on the CPU: compile for latency, not for throughput. With
 # XLA:CPU's loop emitters instead of its fusion emitters and without LLVM's
 # optimization passes, the fit program of a 2-parameter model on 100 rows
-# compiles in about 0.25 s instead of 0.7 s (2-core EPYC) and runs in the same
-# fraction of a millisecond: at this size the time is per-operation overhead,
-# not generated-code quality. Larger data keep XLA's default (optimized) code.
+# compiles in a fraction of the time and runs as fast: at this size the run
+# time is per-operation overhead, not generated-code quality. Larger data
+# keep XLA's default (optimized) code.
 SMALL_DATA_BYTES = 1 << 20
 _FAST_COMPILE = {"xla_cpu_use_fusion_emitters": False, "xla_backend_optimization_level": 0}
 

@@ -131,7 +131,7 @@ class StochasticFit:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class _SStatic:
+class _StochasticProgram:
     loglik: Callable
     spec: Any
     optimizer: Any
@@ -141,7 +141,7 @@ class _SStatic:
     source: Any
 
 
-def _batch(static: _SStatic, data, key):
+def _batch(static: _StochasticProgram, data, key):
     if static.source is not None:
         nb = max(static.nobs // static.batch, 1)
         i = jax.random.randint(key, (), 0, nb)
@@ -154,7 +154,7 @@ def _batch(static: _SStatic, data, key):
     )
 
 
-def _segment(static: _SStatic, u, opt_state, key, fixed, data):
+def _segment(static: _StochasticProgram, u, opt_state, key, fixed, data):
     def loss(v, batch):
         params = static.spec.to_natural(v, fixed)
         return -jnp.mean(static.loglik(params, batch))
@@ -293,7 +293,7 @@ def fit_stochastic(
         u0 = spec.to_unconstrained(fixed)
         b = min(int(batch_size), n)
         seg = min(int(log_every), int(steps))
-        static = _SStatic(fn, spec, optimizer, b, n, seg, src)
+        static = _StochasticProgram(fn, spec, optimizer, b, n, seg, src)
         if resume is None:
             u, opt_state = u0, optimizer.init(u0)
             key, step0 = jax.random.key(seed), 0

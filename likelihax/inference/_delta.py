@@ -32,10 +32,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..core._precision import x64_scope
+from ..objective import COVARIANCES
 from ..parameters._param import element_labels, path_name
 from ..results._result import as_fit
 from ..results._summary import pandas_for
-from ..objective import COVARIANCES
 
 __all__ = ["DeltaResult", "delta_method"]
 
@@ -48,7 +48,7 @@ def _natural_cov(fit, cov):
     :class:`Covariance`/array over ``fit.labels``. Fixed parameters get zero
     variance (they are constants). Returns ``(matrix, kind, description)``.
     """
-    from ..results._result import Covariance
+    from ..results import Covariance
     from ._vcov import _vcov_natural
 
     spec = fit.spec
@@ -316,7 +316,7 @@ def delta_method(
     val, J, C, shape = _evaluate(fit, fn, V)
     default = getattr(fn, "__name__", "f")
     labels = _output_labels(shape, names, "f" if default == "<lambda>" else default)
-    from ..results._result import Covariance
+    from ..results import Covariance
 
     se = np.sqrt(np.where(np.diag(C) >= 0, np.diag(C), np.nan))
     return DeltaResult(

@@ -563,14 +563,14 @@ def lr_test(restricted, full, *, df: int | None = None) -> TestResult:
 
 
 @dataclasses.dataclass(frozen=True)
-class _SStatic:
+class _ScoreProgram:
     loglik: Callable
     fisher: Callable | None
     information: str
     free: tuple  # bool per flattened natural element
 
 
-def _score_core(static: _SStatic, params, data, w):
+def _score_core(static: _ScoreProgram, params, data, w):
     flat0, unravel = ravel_pytree(params)
     free = np.asarray(static.free)
 
@@ -740,7 +740,7 @@ def score_test(
             raise ValueError(
                 "information='opg' needs one log-likelihood value per observation."
             )
-        static = _SStatic(loglik, fisher, information, tuple(free))
+        static = _ScoreProgram(loglik, fisher, information, tuple(free))
         _, _, lm = _score_jit(static, jparams, jdata, w)
         lm = float(lm)
     k_full = int(sum(free))

@@ -12,21 +12,21 @@ import numpy as np
 from ..core._precision import x64_scope
 from ..core._status import Status
 from ..data._dataset import prepare_data
-from ..objective import Problem
-from ..results._result import as_fit
 from ..objective import (
     COVARIANCES,
     DESCRIPTIONS,
     VCOV_KINDS,
+    Problem,
     analyze_information,
     covariances,
 )
+from ..results._result import as_fit
 
 __all__ = ["vcov"]
 
 
 @dataclasses.dataclass(frozen=True)
-class _VStatic:
+class _VcovProgram:
     loglik: Callable
     spec: Any
     kind: str
@@ -39,7 +39,7 @@ class _VStatic:
     source: Any = None  # streamed data (see likelihax.data._source)
 
 
-def _vcov_core(static: _VStatic, u, H, fixed_leaves, data, weights, codes=()):
+def _vcov_core(static: _VcovProgram, u, H, fixed_leaves, data, weights, codes=()):
     problem = Problem.from_static(static, fixed_leaves, data, weights)
     if static.recompute:
         if COVARIANCES[static.kind].information == "expected":
@@ -146,7 +146,7 @@ def vcov(
     """
     fit = as_fit(fit)
     cov, desc = _vcov_natural(fit, kind, data, weights, groups, correction)
-    from ..results._result import Covariance
+    from ..results import Covariance
 
     idx = np.asarray(fit.spec.reported)
     return Covariance(cov[np.ix_(idx, idx)], fit.labels, kind, desc)
@@ -222,7 +222,7 @@ def _vcov_in_memory(fit, kind, recompute, data, weights, groups, correction):
         codes, meta, gdesc = (), (), ""
         if kind == "cluster":
             codes, meta, gdesc = _cluster_codes(groups, n_rows, bool(correction))
-        static = _VStatic(
+        static = _VcovProgram(
             fit.setup.loglik_fn, fit.spec, kind, int(fit.nobs or 1), fit.setup.fisher_fn,
             fit.weight_type or "frequency", bool(recompute), meta,
         )  # fmt: skip
@@ -326,7 +326,7 @@ def _vcov_streamed(fit, kind, recompute, weights, src):
         weights = fit.setup.weights if weights is None else weights
         dt = np.dtype(fit.dtype)
         w = None if weights is None else prepare_weights(weights, src.source.n, True, dt)
-        static = _VStatic(
+        static = _VcovProgram(
             fit.setup.loglik_fn, fit.spec, kind, int(src.source.n), fit.setup.fisher_fn,
             fit.weight_type or "frequency", bool(recompute), (), src.chunk, src,
         )  # fmt: skip

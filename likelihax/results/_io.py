@@ -41,13 +41,8 @@ import numpy as np
 from ..core._status import Status
 from ..parameters import constraints as C
 from ..parameters._param import ParamSpec
-from ._result import (
-    Annotation,
-    FitResult,
-    FitSetup,
-    MultiStart,
-    register_result_class,
-)
+from ._records import Annotation, FitSetup, MultiStart
+from ._result import FitResult, register_result_class
 
 __all__ = ["LoadedFitResult", "load_result", "save_result"]
 
