@@ -71,7 +71,7 @@ from .results import Summary as Summary
 # ``import likelihax`` stays fast for a script that only calls ``lx.fit``.
 _LAZY = {
     # The inference toolkit, streaming and plots load on first use too: a fresh
-    # process that fits one model imports only the engine (bench_latency.py).
+    # process that fits one model imports only the engine.
     "ArraySource": ("data._source", "ArraySource"),
     "DataSource": ("data._source", "DataSource"),
     "ParquetSource": ("data._source", "ParquetSource"),

@@ -91,7 +91,7 @@ class _Checked(np.ndarray):
 
     A model that validates its design matrix (``lx.glm``) hands the engine this
     view, so :func:`prepare_data` does not read the matrix a second time for
-    NaN/inf (N = 1e6, p = 21: 13 ms). Arrays computed from it are plain
+    NaN/inf (one pass over the matrix fewer). Arrays computed from it are plain
     ``ndarray`` (``__array_wrap__``), so no derived value inherits the mark.
     """
 
@@ -117,7 +117,7 @@ def checked_device(x: np.ndarray, dtype=np.float64) -> jax.Array:
 
     For a model that uses the same array on the device before the fit (the NB2
     starting values of ``lx.glm``): one transfer instead of two, and no
-    device-side NaN/inf check (N = 1e5, p = 6: about 1 ms a fit).
+    device-side NaN/inf check (a pass over the array fewer, on every fit).
     """
     from ..core._precision import x64_scope
 
@@ -130,7 +130,7 @@ def checked_device(x: np.ndarray, dtype=np.float64) -> jax.Array:
 # Aligned host buffers for large arrays on the CPU backend, reused between fits
 # (see ``_to_device``): at most ``_STAGING_MAX`` of them and ``_STAGING_BYTES``
 # in all, most recently used last. A larger array gets a buffer of its own,
-# freed with its JAX array as before, so big data sets are not kept in memory
+# freed with its JAX array, so big data sets are not kept in memory
 # after their fit.
 _STAGING: list = []
 _STAGING_MAX = 2
@@ -185,17 +185,17 @@ def _to_device(x: np.ndarray, dtype) -> jax.Array:
     buffer that ``jax.device_put`` then adopts without a second copy (the CPU
     client wraps an aligned host buffer; the array keeps it alive). ``jax.device_put``
     of the caller's own (16-byte-aligned) array copies into a buffer XLA
-    allocates, about four times slower than NumPy's copy (jax 0.10.2, 2-core
-    EPYC, 168 MB: 0.10 s against 0.022 s). The aligned buffers are kept and
+    allocates, more slowly than NumPy's copy. The aligned buffers are kept and
     reused by later fits (at most ``_STAGING_MAX`` and 1 GiB in all, each
-    reused only when no JAX array holds it any more): a fresh buffer's pages are faulted in by the
-    copy, 0.02-0.4 s for 168 MB depending on the process's memory state, against
-    0.02 s into a reused one. The buffer is *not* handed over through DLPack: a
+    reused only when no JAX array holds it any more): a fresh buffer's pages
+    are faulted in by the copy, which, depending on the process's memory
+    state, can cost many times a copy into a reused buffer, whose pages are
+    already mapped. The buffer is *not* handed over through DLPack: a
     DLPack-imported NumPy buffer still alive at interpreter exit aborts the
     process ("terminate called without an active exception", exit status 134)
     in about half of the runs. :func:`prepare_data` hands all the leaves of a
-    data set to one ``jax.device_put`` call (8 leaves: about 0.3 ms against
-    0.6 ms one by one).
+    data set to one ``jax.device_put`` call, which pays the per-call overhead
+    once rather than once per leaf.
     """
     return jax.device_put(_host_copy(x, dtype))
 

@@ -19,9 +19,10 @@ from ._compiled import to_unconstrained
 
 # Output shape of each log-likelihood for the parameter and data shapes checked
 # so far: a second fit of the same model to data of the same shapes does not
-# trace the log-likelihood again (about 2 ms for a GLM; the compiled program
-# is cached on the same things). Held weakly by the log-likelihood, with at
-# most 64 shape combinations each.
+# trace the log-likelihood again (a trace runs its Python code, a fixed cost
+# that a repeated small fit would otherwise pay every time; the compiled
+# program is cached on the same things). Held weakly by the log-likelihood,
+# with at most 64 shape combinations each.
 _CHECKED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 

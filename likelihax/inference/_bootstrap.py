@@ -61,8 +61,9 @@ def resample_counts(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
     """``(size, n)`` counts of ``n`` draws with replacement from ``n`` units.
 
     Multinomial(n, 1/n) counts, drawn as ``rng.integers(0, n, (size, n))``
-    and counted with one ``bincount`` (several times faster than
-    ``rng.multinomial`` with ``n`` categories).
+    and counted with one ``bincount``: ``n`` uniform integers per replicate and
+    one vectorized count, where ``rng.multinomial`` with ``n`` categories draws
+    ``n`` conditional binomials per replicate, each dearer than an integer.
     """
     idx = rng.integers(0, n, size=(size, n))
     flat = (idx + n * np.arange(size)[:, None]).ravel()
@@ -208,9 +209,10 @@ def _memory_budget() -> int:
     accelerator's memory (larger batches keep a GPU busy).
 
     On a CPU, batches whose working set stays near the size of the caches run
-    faster than one large batch (measured on a 2-core EPYC: 1,000 replicates
-    of a 6-parameter logistic fit with N = 1,000 took about 0.21 s in batches
-    of 100-250 against 0.29 s in batches of 500).
+    faster than one large batch, whose working set spills from the caches to
+    main memory on every pass over the data (e.g. 1,000 replicates of a
+    6-parameter logistic fit with N = 1,000: batches of 100-250 rather than
+    500).
     """
     dev = jax.devices()[0]
     if dev.platform != "cpu":

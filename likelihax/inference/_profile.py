@@ -418,9 +418,7 @@ def profile_ci(
     # (V the covariance on the unconstrained scale). Each round's fits start
     # on the path predicted from the last two solutions (the Wald line at
     # first), closer to their optimum than the last solution is: fewer Newton
-    # steps in the later rounds (profile_ci of the 10-parameter logistic
-    # regression of benchmarks/bench_profile.py: 0.031-0.032 s instead of
-    # 0.033-0.034 s, three runs each).
+    # steps in the later rounds.
     V = np.asarray(fit.cov_unconstrained, np.float64)
     wald = V[jj] / np.where(ss > 0, ss**2, 1.0)[:, None] * side[:, None]
     if not np.all(np.isfinite(wald)):
@@ -476,8 +474,8 @@ def profile_ci(
     open_ = open_ | ~(done | open_)  # not found within the rounds: say so
     # Monotonicity: the statistic must rise through interior points.
     # One call per fraction, each of the rounds' batch size: the rounds'
-    # compiled program is reused, and a batch three times larger runs far more
-    # than three times slower on the CPU (its working set leaves the cache).
+    # compiled program is reused, and a batch three times larger costs more
+    # than three of them on the CPU (its working set leaves the cache).
     # Each interior fit starts on the line from the estimate to the endpoint's
     # solution, close to its own optimum (the profile path is smooth).
     fr = np.array([0.25, 0.5, 0.75])

@@ -488,15 +488,13 @@ def _weighted_columns(blocks, n, dtype, select=True):
     the per-row products: XLA:CPU compiles a concatenation inside the fused
     loop to a branch per element, which keeps the loop from being vectorized
     (and the stacked matrices, which do not change between evaluations, are
-    hoisted out of a solver's loop). On the NB2 benchmark's model (N = 1e5,
-    3 blocks, one core) a value, gradient and Hessian took 3-13% less in five
-    interleaved in-process comparisons; a logistic regression's took 8% less
-    (N = 1e5, p = 5) or the same (N = 4e4, p = 20; N = 2e4, p = 50). Only
-    with ``select`` (the whole data, with their stored transposes): on blocks
-    of rows (chunked data) the stacked matrices are rebuilt for every block,
-    and the N = 1e6, p = 20 logistic fit of ``bench_logistic.py`` took 1.32 s
-    against 0.90 s. With many blocks (multinomial models) the select chain
-    grows with the number of blocks, so they are concatenated too.
+    hoisted out of a solver's loop): a value, gradient and Hessian cost less
+    for the NB2 model (3 blocks) and a logistic regression with few columns,
+    and the same with many columns. Only with ``select`` (the whole data,
+    with their stored transposes): on blocks of rows (chunked data) the
+    stacked matrices are rebuilt for every block, which costs more than the
+    vectorized loop saves. With many blocks (multinomial models) the select
+    chain grows with the number of blocks, so they are concatenated too.
     """
     if not select or len(blocks) > SELECT_BLOCKS:
         return jnp.concatenate(
@@ -519,7 +517,7 @@ def values(p: Plan, U, to_leaves, data_leaves, objective, transposed=None):
     points of the curvature probe). ``vmap`` of the whole log-likelihood
     computes ``X [b_1 ... b_K]`` (n, K) and then transposes every per-row
     quantity to (K, n) inside the fused loop, which XLA:CPU cannot
-    vectorize (NB2, N = 1e5, two points, one core: 3.0 ms against 2.6 ms).
+    vectorize; K separate evaluations each keep a vectorized loop.
     """
     theta, split, Xs, XTs, F, _ = _pieces(p, to_leaves, data_leaves, objective,
                                           transposed)  # fmt: skip

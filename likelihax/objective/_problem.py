@@ -32,9 +32,10 @@ overlap is masked out).
 Every data leaf whose leading dimension is ``nobs`` is split; other leaves are
 passed whole to every block. This bounds the working memory by the block and
 keeps the contraction over observations cache-friendly: XLA:CPU computes a
-21x21 ``X' W X`` over 10^6 rows about 6x faster as 100 accumulated blocks than
-as one dot. It relies on the per-observation contract: term ``i`` depends on
-row ``i`` of those leaves only (checked at the start, see ``separable_gap``).
+21x21 ``X' W X`` over 10^6 rows faster as 100 accumulated blocks, each of
+which stays in the cache, than as one dot. It relies on the per-observation
+contract: term ``i`` depends on row ``i`` of those leaves only (checked at the
+start, see ``separable_gap``).
 
 Forward-mode Jacobians
 ----------------------
@@ -77,9 +78,9 @@ def _under_vmap() -> bool:
     """True while tracing under ``jax.vmap`` (batched refits: bootstrap, profiles).
 
     The predictor Hessian is for single fits: batched over replicates it
-    forms a ``(B, n, p)`` weighted copy of the data per evaluation, and 1,000
-    bootstrap refits of a logistic regression (N = 1,000, p = 5) took 0.26 s
-    with it against 0.16 s with the forward-over-reverse Hessian.
+    forms a ``(B, n, p)`` weighted copy of the data per evaluation, which
+    makes it slower there than the forward-over-reverse Hessian (e.g. for
+    1,000 bootstrap refits of a logistic regression, N = 1,000, p = 5).
     """
     from jax.extend import core as jcore
 
@@ -140,10 +141,10 @@ class Problem:
         For a fit's compiled program, made once before the solver's loop. The
         linear-predictor Hessian contracts the data matrix with its weighted
         copy over the observations, ``X' [D X, ...]``; XLA:CPU computes that
-        product about twice as fast with ``X'`` stored row by row as with
-        ``X`` (N = 1e5, p = 6, one core: 0.8 ms against 1.6 ms), and the
-        linear predictor ``X b`` as fast. One copy per fit instead of a
-        transposition inside every evaluation; a matrix the evaluation does
+        product faster with ``X'`` stored row by row (each output element a
+        contiguous dot product) than with ``X``, and the linear predictor
+        ``X b`` as fast. One copy per fit instead of a transposition inside
+        every evaluation; a matrix the evaluation does
         not use is dropped by XLA. Not for chunked or streamed data (the
         blocks are sliced from the rows), nor below ``LARGE_ROWS`` rows, where
         the program's compile time matters more than its run time.

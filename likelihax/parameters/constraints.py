@@ -69,8 +69,9 @@ class Constraint:
     name: str = "constraint"
     # Each natural element is a function of its own unconstrained value only.
     elementwise = False
-    # (down, up) of toward_bound for every coordinate, where known: no
-    # evaluation of ``forward`` (which costs a fresh process about 0.15 s).
+    # (down, up) of toward_bound for every coordinate, where known: no eager
+    # evaluation of ``forward`` (whose operations a fresh process would first
+    # have to compile).
     sides: tuple[bool, bool] | None = None
 
     def free_size(self, shape: tuple[int, ...]) -> int:
