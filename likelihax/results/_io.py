@@ -33,14 +33,22 @@ import os
 import zipfile
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import jax
 import numpy as np
 
 from ..core._status import Status
-from ..parameters import constraints as C
 from ..parameters._param import ParamSpec
+from ._codec import (
+    MAX_TREE_DEPTH,
+    _decode_constraint,
+    _decode_tree,
+    _encode_constraint,
+    _encode_tree,
+    _nobs,
+    _num,
+    _tree_depth,
+)
 from ._records import Annotation, FitSetup, MultiStart
 from ._result import FitResult, register_result_class
 
@@ -48,8 +56,6 @@ __all__ = ["LoadedFitResult", "load_result", "save_result"]
 
 FORMAT = "likelihax-result"
 FORMAT_VERSION = 1
-# Deepest nesting of dicts, lists and tuples in a saved parameter tree.
-MAX_TREE_DEPTH = 64
 
 # npz array name -> FitResult field (the names a reader of the .npz sees).
 _ARRAYS = {
@@ -67,10 +73,6 @@ _ARRAYS = {
     "condition_number": "condition_number",
     "trace": "trace",
 }
-_SINGLETONS = {
-    "real": C.real, "ordered": C.ordered, "simplex": C.simplex,
-    "cov_matrix": C.cov_matrix, "corr_matrix": C.corr_matrix, "fixed": C.fixed,
-}  # fmt: skip
 
 
 class _NotSaved:
@@ -130,112 +132,6 @@ class LoadedFitResult(FitResult):
 
 
 register_result_class(LoadedFitResult)
-
-
-# ----- encoding ---------------------------------------------------------------------
-def _num(x) -> Any:
-    """A float for JSON: finite numbers as numbers, others as strings."""
-    x = float(x)
-    return x if math.isfinite(x) else str(x)
-
-
-def _nobs(n):
-    if n is None:
-        return None
-    if isinstance(n, (int, np.integer)):
-        return int(n)
-    return float(n)
-
-
-def _encode_constraint(c, name: str) -> dict:
-    if isinstance(c, C.greater_than):
-        return {"kind": "greater_than", "lower": _num(c.lower), "name": c.name}
-    if isinstance(c, C.less_than):
-        return {"kind": "less_than", "upper": _num(c.upper), "name": c.name}
-    if isinstance(c, C.interval):
-        return {
-            "kind": "interval", "lower": _num(c.lower), "upper": _num(c.upper),
-            "name": c.name,
-        }  # fmt: skip
-    for key, s in _SINGLETONS.items():
-        if c is s:
-            return {"kind": key, "name": c.name}
-    raise ValueError(
-        f"Parameter '{name}' has the constraint {c!r}, which save_result cannot "
-        "write by name (it is not one of likelihax.constraints). Use a built-in "
-        "constraint, or save the numbers yourself (fit.params, fit.cov.matrix)."
-    )
-
-
-def _decode_constraint(d: dict) -> C.Constraint:
-    kind = d.get("kind")
-    if kind == "greater_than":
-        return C.greater_than(float(d["lower"]))
-    if kind == "less_than":
-        return C.less_than(float(d["upper"]))
-    if kind == "interval":
-        return C.interval(float(d["lower"]), float(d["upper"]))
-    if kind in _SINGLETONS:
-        return _SINGLETONS[kind]
-    raise ValueError(f"unknown constraint kind {kind!r}")
-
-
-def _encode_tree(node, path: str = "params", depth: int = 0) -> dict:
-    """The parameter container (dicts, lists, tuples) as JSON; leaves by index."""
-    if depth > MAX_TREE_DEPTH:
-        raise ValueError(
-            f"save_result writes parameter trees nested at most {MAX_TREE_DEPTH} "
-            f"levels deep; {path} is deeper. Flatten the parameter dict."
-        )
-    if isinstance(node, int) and not isinstance(node, bool):
-        return {"leaf": node}
-    if node is None:
-        return {"none": True}
-    if type(node) is dict:
-        bad = [k for k in node if not isinstance(k, str)]
-        if bad:
-            raise ValueError(
-                f"save_result writes dict keys as JSON strings; {path} has the "
-                f"non-string key(s) {bad!r}. Use string keys."
-            )
-        return {
-            "dict": {
-                k: _encode_tree(v, f"{path}.{k}", depth + 1) for k, v in node.items()
-            }
-        }
-    if type(node) in (list, tuple):
-        kids = [_encode_tree(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node)]
-        return {type(node).__name__: kids}
-    raise ValueError(
-        f"save_result can write parameters held in dicts, lists and tuples; "
-        f"{path} is a {type(node).__name__}. Pass the parameters as a dict."
-    )
-
-
-def _tree_depth(d) -> int:
-    """Nesting depth of a JSON value, without recursion; stops past MAX_TREE_DEPTH."""
-    deepest, stack = 0, [(d, 0)]
-    while stack and deepest <= MAX_TREE_DEPTH:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        kids = node.values() if isinstance(node, dict) else node
-        if isinstance(node, (dict, list)):
-            stack.extend((k, depth + 1) for k in kids)
-    return deepest
-
-
-def _decode_tree(d: dict):
-    if "leaf" in d:
-        return 0
-    if "none" in d:
-        return None
-    if "dict" in d:
-        return {k: _decode_tree(v) for k, v in d["dict"].items()}
-    if "list" in d:
-        return [_decode_tree(v) for v in d["list"]]
-    if "tuple" in d:
-        return tuple(_decode_tree(v) for v in d["tuple"])
-    raise ValueError(f"unknown container {sorted(d)!r}")
 
 
 def _stems(path) -> tuple[Path, Path]:
