@@ -50,17 +50,15 @@ import jax.scipy.special as jsp
 import jax.scipy.stats as st
 import numpy as np
 
-from ..engine._fit import fit
-from ..engine._options import check_fit_options
-from ..core._precision import x64_scope
+from ..core import x64_scope
+from ..engine import check_fit_options, fit
 from ..parameters import constraints as C
-from ..results._result import FitResult
-from ..results._summary import Summary
+from ..results import FitResult, ModelInfo, Summary
 from . import _special
 
 __all__ = [
+    "Distribution",
     "FAMILIES",
-    "Family",
     "compare_mle_mom",
     "fit_distribution",
     "method_of_moments",
@@ -319,8 +317,10 @@ _CLOSED: dict[str, Callable] = {
 
 # ----- the catalogue ---------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
-class Family:
-    """A univariate family: log-density, parameters, constraints, support."""
+class Distribution:
+    """A univariate distribution of the catalogue :data:`FAMILIES`: log-density,
+    parameters, constraints, support. (The families of regression models are
+    :class:`likelihax.models.glm._family.Family`.)"""
 
     name: str
     loglik: Callable
@@ -341,7 +341,7 @@ _UNIT = C.unit_interval
 
 
 def _fam(fn, params, cons, support, text, discrete=False, name=None):
-    return Family(
+    return Distribution(
         name or fn.__name__, fn, params, tuple(cons.items()), support, text, discrete
     )
 
@@ -350,7 +350,7 @@ _all = lambda x: np.ones(x.shape, bool)  # noqa: E731
 _positive = lambda x: x > 0  # noqa: E731
 _counts = lambda x: (x >= 0) & (x == np.round(x))  # noqa: E731
 
-FAMILIES: dict[str, Family] = {
+FAMILIES: dict[str, Distribution] = {
     f.name: f
     for f in [
         _fam(normal, ("mu", "sigma"), {"sigma": _POS}, _all, "real numbers"),
@@ -377,7 +377,7 @@ _CENSORED: dict[str, Callable] = {
 }
 
 
-def _prepare_censored(fam: Family, lower, upper):
+def _prepare_censored(fam: Distribution, lower, upper):
     """Validated interval data: rows with lower == upper are exact observations,
     lower = -inf left-censored, upper = +inf right-censored, else interval."""
     if fam.name not in _CENSORED:
@@ -428,8 +428,8 @@ def _prepare_censored(fam: Family, lower, upper):
     return pseudo, data
 
 
-def _family(name) -> Family:
-    if isinstance(name, Family):
+def _family(name) -> Distribution:
+    if isinstance(name, Distribution):
         return name
     try:
         return FAMILIES[name]
@@ -439,7 +439,7 @@ def _family(name) -> Family:
         ) from None
 
 
-def _prepare(fam: Family, x, trials):
+def _prepare(fam: Distribution, x, trials):
     """Validated sample, data dict and constants (minimum, trials) for ``fam``."""
     arr = np.asarray(x)
     if arr.dtype.kind not in "biuf":
@@ -508,7 +508,7 @@ _ZERO_NO_MLE = {
 }
 
 
-def _no_mle(fam: Family, arr: np.ndarray, data: dict) -> None:
+def _no_mle(fam: Distribution, arr: np.ndarray, data: dict) -> None:
     """Raise for a sample whose maximum-likelihood estimate does not exist.
 
     A constant sample, for the families of ``_CONSTANT_NO_MLE`` (and all zeros
@@ -580,14 +580,14 @@ def method_of_moments(family, x, *, trials=None) -> dict:
     r = _raw_moments(arr, k)
     powers = np.stack([arr**j for j in range(1, k + 1)], axis=1)
     cov_r = np.cov(powers, rowvar=False, bias=True).reshape(k, k) / arr.size
-    with x64_scope():
-        h = lambda rr: _MOM[fam.name](rr, consts)  # noqa: E731
-        est = {n: float(v) for n, v in h(jnp.asarray(r)).items()}
-        J = jax.jacfwd(h)(jnp.asarray(r))
-        se = {}
-        for n in fam.params:
-            j = np.asarray(J[n], dtype=float)
-            se[n] = float(np.sqrt(j @ cov_r @ j)) if np.any(j) else math.nan
+    mom = _MOM[fam.name]
+    val, J, s = _special.delta_se(
+        lambda rr: jnp.stack([mom(rr, consts)[n] for n in fam.params]), r, cov_r
+    )
+    est = {n: float(v) for n, v in zip(fam.params, val)}
+    # A parameter that does not depend on the moments (the Pareto scale, the
+    # sample minimum) has no delta-method standard error.
+    se = {n: float(e) if np.any(j) else math.nan for n, j, e in zip(fam.params, J, s)}
     valid = _valid_start(fam, est)
     if not valid:
         est = {n: math.nan for n in est}
@@ -595,7 +595,7 @@ def method_of_moments(family, x, *, trials=None) -> dict:
     return {"params": est, "se": se}
 
 
-def _valid_start(fam: Family, est: dict) -> bool:
+def _valid_start(fam: Distribution, est: dict) -> bool:
     cons = dict(fam.constraints)
     for n, v in est.items():
         if not math.isfinite(v):
@@ -649,7 +649,9 @@ def fit_distribution(
     Returns
     -------
     FitResult
-        As from :func:`likelihax.fit`.
+        As from :func:`likelihax.fit`, with ``model_info`` of kind
+        ``"distribution"`` naming the family (flag ``"censored"`` for censored
+        data).
 
     Raises
     ------
@@ -669,6 +671,8 @@ def fit_distribution(
     >>> fit = lx.fit_distribution("exponential", x)
     >>> bool(np.isclose(fit.params["rate"], 1 / x.mean(), rtol=1e-10))
     True
+    >>> fit.model_info.kind, fit.model_info.family
+    ('distribution', 'exponential')
     """
     fam = _family(family)
     check_fit_options(**fit_kwargs)
@@ -695,7 +699,11 @@ def fit_distribution(
     start = {n: float(start[n]) for n in fam.params}
     if fam.name == "pareto":
         start["scale"] = float(consts["xmin"])
-    return fit(loglik, start, data, constraints=dict(fam.constraints), **fit_kwargs)
+    res = fit(loglik, start, data, constraints=dict(fam.constraints), **fit_kwargs)
+    flags = ("censored",) if loglik is not fam.loglik else ()
+    return res.replace(
+        model_info=ModelInfo(kind="distribution", family=fam.name, flags=flags)
+    )
 
 
 def closed_form_mle(family, x, *, trials=None) -> dict | None:

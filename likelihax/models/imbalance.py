@@ -97,9 +97,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core._precision import x64_scope
-from ..engine._model import Model
-from ..results._result import FitResult
+from ..core import x64_scope
+from ..engine import Model
+from ..results import FitResult, ModelInfo
 
 __all__ = [
     "class_weights",
@@ -110,6 +110,11 @@ __all__ = [
 ]
 
 INTERCEPT = "intercept"
+
+# What the fits of this module are (``FitResult.model_info``): logistic models
+# of a binary response, by likelihood (weighted or not) or by the focal loss.
+_WEIGHTED_INFO = ModelInfo(kind="weighted_logit", family="binomial", link="logit")
+_FOCAL_INFO = ModelInfo(kind="focal_logit", family="binomial", link="logit")
 
 
 # ----- class weights ------------------------------------------------------------------
@@ -464,7 +469,9 @@ def weighted_logit(
     -------
     FitResult
         Coefficients ``fit.params[name]``; the summary names the class weights.
-        :func:`predict_proba` gives fitted probabilities.
+        :func:`predict_proba` gives fitted probabilities. ``model_info``: kind
+        ``"weighted_logit"``, family ``"binomial"``, link ``"logit"``, flag
+        ``"class_weights"`` when weighted.
 
     Raises
     ------
@@ -498,7 +505,7 @@ def weighted_logit(
         return fit.annotate(
             name="logit",
             header=[("Class weights", "none")],
-        )
+        ).replace(model_info=_WEIGHTED_INFO)
     w = class_weights(yv.astype(np.int64), class_weight)
     model = Model(logit_loglik, _start(names, yv, w), name="logit")
     fit = model.fit(data, weights=w, weight_type="importance", **fit_kwargs)
@@ -515,7 +522,7 @@ def weighted_logit(
                 f"the intercept moves by log(w1/w0) = {math.log(w1 / w0):.4g})."
             )
         ],
-    )
+    ).replace(model_info=_WEIGHTED_INFO._replace(flags=("class_weights",)))
 
 
 def focal_logit(
@@ -559,7 +566,8 @@ def focal_logit(
     -------
     FitResult
         Coefficients labelled ``intercept`` and the column names; ``loglik`` is
-        minus the total focal loss.
+        minus the total focal loss. ``model_info``: kind ``"focal_logit"``,
+        family ``"binomial"``, link ``"logit"``.
 
     Raises
     ------
@@ -620,7 +628,7 @@ def focal_logit(
                 "alpha is set."
             )
         ],
-    )
+    ).replace(model_info=_FOCAL_INFO)
 
 
 def predict_proba(fit: FitResult, X, *, logit: bool = False) -> np.ndarray:

@@ -30,8 +30,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..engine._model import Model
-from ..results._result import FitResult
+from ..engine import Model
+from ..results import FitResult, ModelInfo
 from ._design import Design, check_rank, design, from_arrays, model_matrix
 
 __all__ = ["MultinomialFit", "mnlogit"]
@@ -241,7 +241,11 @@ class MultinomialFit:
     Attributes
     ----------
     fit : FitResult
-        Estimates, standard errors, covariance, log-likelihood, summary.
+        Estimates, standard errors, covariance, log-likelihood, summary;
+        accepted, as this result, by every inference function.
+    model_info : ModelInfo
+        Kind ``"multinomial"``, family ``"multinomial"``, link ``"logit"``
+        (``fit.model_info``).
     levels : tuple
         Response categories, in order (``predict_proba`` columns).
     base : object
@@ -259,6 +263,11 @@ class MultinomialFit:
     design: Design
     _keys: tuple  # non-base category keys, in level order
     _x_order: tuple  # design columns in JAX's leaf order
+
+    @property
+    def model_info(self) -> ModelInfo:
+        """What this result is (kind ``"multinomial"``): ``fit.model_info``."""
+        return self.fit.model_info
 
     @property
     def coef(self) -> np.ndarray:
@@ -421,7 +430,9 @@ def mnlogit(
     if d.n_dropped:
         header.append(("Rows dropped", f"{d.n_dropped} (missing values)"))
     note = f"'{d.response}=k.x': change in log[P(k) / P({base_name})] per unit of x."
-    res = res.annotate("Multinomial logit", header, [note])
+    res = res.annotate("Multinomial logit", header, [note]).replace(
+        model_info=ModelInfo(kind="multinomial", family="multinomial", link="logit")
+    )
     return MultinomialFit(
         res, levels, levels[base_j], tuple(d.columns), d, tuple(keys), tuple(col_order)
     )

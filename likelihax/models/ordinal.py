@@ -35,67 +35,31 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import math
-from collections.abc import Callable
-from statistics import NormalDist
 from typing import Any
 
 import jax
 import jax.numpy as jnp
-import jax.scipy.stats as st
 import numpy as np
 
-from ..core._precision import x64_scope
+from ..core import x64_scope
+from ..engine import Model
 from ..parameters import constraints as C
-from ..engine._model import Model
-from ..results._result import FitResult
+from ..results import FitResult, ModelInfo
 from ._design import Design, check_rank, model_matrix
-from .distributions import _log1mexp
+from ._special import log1mexp as _log1mexp
+from .glm._link import LINKS, Link
 from .multinomial import _check_levels, _codes, _level_name, _one_hot, _prepare
 
-__all__ = ["LINKS", "OrdinalFit", "ordinal"]
+__all__ = ["ORDINAL_LINKS", "OrdinalFit", "ordinal"]
 
 
-# ----- links: log F(t), log(1 - F(t)), density f(t), inverse F^{-1}(p) ---------------
-@dataclasses.dataclass(frozen=True)
-class _Link:
-    name: str
-    log_cdf: Callable
-    log_sf: Callable
-    pdf: Callable
-    quantile: Callable  # numpy/float, for starting values
+# The cumulative links, from the package's table of links: the inverse link is
+# the distribution function F (``log_mu``, ``log1m_mu``: log F and log(1 - F);
+# ``deriv``: the density f; ``link``: the quantile F^{-1}).
+ORDINAL_LINKS = ("logit", "probit", "cloglog")
 
 
-def _cloglog_log_cdf(t):
-    return _log1mexp(-jnp.exp(t))
-
-
-LINKS: dict[str, _Link] = {
-    "logit": _Link(
-        "logit",
-        jax.nn.log_sigmoid,
-        lambda t: jax.nn.log_sigmoid(-t),
-        lambda t: jnp.exp(jax.nn.log_sigmoid(t) + jax.nn.log_sigmoid(-t)),
-        lambda p: math.log(p / (1 - p)),
-    ),
-    "probit": _Link(
-        "probit",
-        st.norm.logcdf,
-        lambda t: st.norm.logcdf(-t),
-        st.norm.pdf,
-        lambda p: NormalDist().inv_cdf(p),
-    ),
-    "cloglog": _Link(
-        "cloglog",
-        _cloglog_log_cdf,
-        lambda t: -jnp.exp(t),
-        lambda t: jnp.exp(t - jnp.exp(t)),
-        lambda p: math.log(-math.log1p(-p)),
-    ),
-}
-
-
-def _log_interval(link: _Link, lo, hi):
+def _log_interval(link: Link, lo, hi):
     """log(F(hi) - F(lo)) for lo < hi, from whichever tail is accurate.
 
     Both branches get inputs that are valid where they are not used (the
@@ -104,10 +68,10 @@ def _log_interval(link: _Link, lo, hi):
     lower = (lo + hi) < 0
     lo_a, hi_a = jnp.where(lower, lo, -2.0), jnp.where(lower, hi, -1.0)
     lo_b, hi_b = jnp.where(lower, 1.0, lo), jnp.where(lower, 2.0, hi)
-    fa_hi = link.log_cdf(hi_a)
-    from_lower = fa_hi + _log1mexp(link.log_cdf(lo_a) - fa_hi)
-    sb_lo = link.log_sf(lo_b)
-    from_upper = sb_lo + _log1mexp(link.log_sf(hi_b) - sb_lo)
+    fa_hi = link.log_mu(hi_a)
+    from_lower = fa_hi + _log1mexp(link.log_mu(lo_a) - fa_hi)
+    sb_lo = link.log1m_mu(lo_b)
+    from_upper = sb_lo + _log1mexp(link.log1m_mu(hi_b) - sb_lo)
     return jnp.where(lower, from_lower, from_upper)
 
 
@@ -120,22 +84,22 @@ def _eta(p, d):
     return zeta[None, :] - (d["X"] @ beta)[:, None]
 
 
-def _log_probs(link: _Link, eta):
+def _log_probs(link: Link, eta):
     """log P(Y = k), shape (n, K), from the (n, K-1) linear predictors."""
-    first = link.log_cdf(eta[:, :1])
-    last = link.log_sf(eta[:, -1:])
+    first = link.log_mu(eta[:, :1])
+    last = link.log1m_mu(eta[:, -1:])
     middle = _log_interval(link, eta[:, :-1], eta[:, 1:])
     return jnp.concatenate([first, middle, last], axis=1)
 
 
-def _make_model_fns(link: _Link):
+def _make_model_fns(link: Link):
     def loglik(p, d):
         return jnp.sum(d["Y"] * _log_probs(link, _eta(p, d)), axis=1)
 
     def fisher(p, d):
         eta = _eta(p, d)
         prob = jnp.exp(_log_probs(link, eta))  # (n, K)
-        f = link.pdf(eta)  # (n, K-1)
+        f = link.deriv(eta)  # (n, K-1): the density of F
         diag = f**2 * (1.0 / prob[:, :-1] + 1.0 / prob[:, 1:])
         off = -f[:, :-1] * f[:, 1:] / prob[:, 1:-1]
         c = jax.vmap(jnp.diag)(diag)
@@ -148,7 +112,7 @@ def _make_model_fns(link: _Link):
 
 
 # one pair per link at import time: one compiled program per link and shapes
-_FNS = {name: _make_model_fns(link) for name, link in LINKS.items()}
+_FNS = {name: _make_model_fns(LINKS[name]) for name in ORDINAL_LINKS}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,7 +124,10 @@ class OrdinalFit:
     ----------
     fit : FitResult
         Estimates (``fit.params["beta"][column]``, ``fit.params["zeta"]``),
-        standard errors, covariance, log-likelihood, summary.
+        standard errors, covariance, log-likelihood, summary; accepted, as
+        this result, by every inference function.
+    model_info : ModelInfo
+        Kind ``"ordinal"`` and the link (``fit.model_info``).
     levels : tuple
         Response levels, lowest first (``predict_proba`` columns).
     link : str
@@ -175,6 +142,11 @@ class OrdinalFit:
     columns: tuple
     design: Design
     _drop: int | None  # index of the formula's intercept column, dropped
+
+    @property
+    def model_info(self) -> ModelInfo:
+        """What this result is (kind ``"ordinal"``, the link): ``fit.model_info``."""
+        return self.fit.model_info
 
     @property
     def beta(self) -> np.ndarray:
@@ -314,8 +286,8 @@ def ordinal(
     >>> bool(np.allclose(res.predict_proba().sum(axis=1), 1.0))
     True
     """
-    if link not in LINKS:
-        raise ValueError(f"link must be one of {list(LINKS)}; got {link!r}.")
+    if link not in ORDINAL_LINKS:
+        raise ValueError(f"link must be one of {list(ORDINAL_LINKS)}; got {link!r}.")
     d = _prepare(formula_or_y, data_or_X, weights=weights, missing=missing,
                  columns=columns, what="ordinal")  # fmt: skip
     w = d.extra.get("weights")
@@ -329,7 +301,8 @@ def ordinal(
         order = [p[1].key for p, _ in jax.tree_util.tree_flatten_with_path(params)[0]]
         data["X"] = X[:, [cols.index(c) for c in order]]
     cum = np.cumsum(counts)[:-1] / counts.sum()
-    params["zeta"] = np.array([LINKS[link].quantile(float(q)) for q in cum])
+    with x64_scope():
+        params["zeta"] = np.asarray(LINKS[link].link(jnp.asarray(cum)))
     loglik, fisher = _FNS[link]
     # one cut-point (2 levels) needs no ordering constraint
     cons = {"zeta": C.ordered} if len(lev) > 2 else None
@@ -352,7 +325,9 @@ def ordinal(
     notes = [
         "P(Y <= k) = F(zeta[k] - x'beta); cut-points " + ", ".join(cuts) + ".",
     ]
-    res = res.annotate("Ordinal regression", header, notes)
+    res = res.annotate("Ordinal regression", header, notes).replace(
+        model_info=ModelInfo(kind="ordinal", link=link)
+    )
     return OrdinalFit(res, lev, link, tuple(cols), d, drop)
 
 

@@ -2,6 +2,9 @@ r"""Exponential-dispersion families (and NB2) for generalized linear models.
 
 A :class:`Family` is a per-observation log-density, a variance function, a unit
 deviance, a canonical link and the range of the response; nothing inherits.
+:data:`FAMILIES` is the package's one registry of them: :func:`~likelihax.glm`
+and :func:`~likelihax.models.random_effects.mixed` both take their family from
+it (:func:`get_family`), with links from :data:`~likelihax.models.glm.LINKS`.
 
 Conventions (as R's ``family`` objects): the binomial response is the
 proportion :math:`y_i = k_i / m_i` of :math:`m_i` trials (``m_i = 1`` for 0/1
@@ -34,9 +37,10 @@ import jax.scipy.special as jsp
 import jax.scipy.stats as st
 import numpy as np
 
-from ...core._precision import x64_scope
+from ...core import x64_scope
+from ...data import checked_view
 
-__all__ = ["DISPERSION", "FAMILIES", "Family", "get_family"]
+__all__ = ["CANONICAL_KERNELS", "DISPERSION", "FAMILIES", "Family", "get_family"]
 
 _LOG_2PI = float(np.log(2 * np.pi))
 
@@ -114,6 +118,15 @@ def _times(k, logp, finite: bool):
 
 
 # ----- log-densities (JAX) ----------------------------------------------------------
+# Natural-parameter form m (y eta - b(eta)) of the canonical (family, link)
+# pairs without a dispersion, less the parameter-free terms (``CONST_TERMS``):
+# one transcendental per row, and the mean is always in range.
+CANONICAL_KERNELS = {
+    ("binomial", "logit"): lambda y, eta, m: m * (y * eta - jnp.logaddexp(0.0, eta)),
+    ("poisson", "log"): lambda y, eta, m: y * eta - jnp.exp(eta),
+}
+
+
 def _ll_gaussian(y, eta, mu, link, m, phi, alpha):
     return st.norm.logpdf(y, mu, jnp.sqrt(phi))
 
@@ -228,8 +241,6 @@ def count_table(y, nobs: int):
     k = int(np.max(y)) if np.size(y) else 0
     if k > NB_TABLE_MAX or k > max(nobs, 64):
         return {}
-    from ...data._dataset import checked_view
-
     return {
         "yi": checked_view(np.asarray(y).astype(np.int32)),  # counts <= NB_TABLE_MAX
         "grid": np.arange(max(k, 1), dtype=np.float64)[None, :],

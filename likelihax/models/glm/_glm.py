@@ -21,14 +21,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ...core import _warnings as W
-from ...engine._fit import fit as engine_fit
-from ...core._precision import x64_scope
-from ...data._dataset import checked_device, checked_view
+from ...core import LikelihaxWarning, x64_scope
+from ...data import checked_device, checked_view
+from ...engine import Model
+from ...engine import fit as engine_fit
 from ...parameters import constraints as C
-from ...engine._model import Model
 from .._design import Design, check_rank, design, from_arrays
 from ._family import (
+    CANONICAL_KERNELS,
     CONST_TERMS,
     DISPERSION,
     Family,
@@ -39,16 +39,11 @@ from ._family import (
 from ._link import LINKS, Link
 from ._result import GLMResult, SeparationWarning
 
-__all__ = ["GLMResult", "SeparationWarning", "glm"]
+__all__ = ["GLMResult", "SeparationWarning", "glm", "irls"]
 
 
 # ----- model functions: one object per (family, link, columns), so fits reuse the
 # compiled program
-_CANONICAL = {
-    # (family, link): (y, eta, m) -> log-density without its parameter-free part
-    ("binomial", "logit"): lambda y, eta, m: m * (y * eta - jnp.logaddexp(0.0, eta)),
-    ("poisson", "log"): lambda y, eta, m: y * eta - jnp.exp(eta),
-}
 
 
 @functools.lru_cache(maxsize=256)
@@ -90,7 +85,7 @@ def _build_fns(family, link, columns, scalar, batched):
         a = p[scalar] if value is None and scalar else value
         return (a, d["phi"]) if scalar == "alpha" else (None, a if scalar else d["phi"])
 
-    canonical_kernel = _CANONICAL.get((family.name, link.name))
+    canonical_kernel = CANONICAL_KERNELS.get((family.name, link.name))
 
     def terms(p, d, value=None):
         eta, mu = eta_mu(p, d)
@@ -250,7 +245,7 @@ def _intercept_start(fam, link, X, y, m, w, offset):
     if not np.all(np.isfinite(beta)):
         return None
     # Logit-binomial and log-Poisson accept every linear predictor: no check.
-    if (fam.name, link.name) in _CANONICAL or _valid_eta(
+    if (fam.name, link.name) in CANONICAL_KERNELS or _valid_eta(
         fam, link, X @ beta + offset
     ):
         return beta
@@ -269,24 +264,9 @@ def _start(fam, link, X, y, m, w, offset, columns, cheap=False):
         beta = _intercept_start(fam, link, X, y, m, w, offset)
         if beta is not None:
             return beta
-    with x64_scope():
-        mu0 = fam.mustart(y, m)
-        eta0 = np.asarray(link.link(jnp.asarray(mu0)))
-        d = np.asarray(link.deriv(jnp.asarray(eta0)))
-        v = np.asarray(fam.variance(jnp.asarray(mu0), 1.0))
-    if np.all(np.isfinite(eta0)) and _valid_eta(fam, link, eta0):
-        z = eta0 - offset + (y - mu0) / d
-        wt2 = w * m * d**2 / v
-        # Weighted least squares by the p x p normal equations (one pass over
-        # X; a QR/SVD of the n x p matrix costs several times more at large n).
-        XtW = X.T * wt2
-        try:
-            beta = np.linalg.solve(XtW @ X, XtW @ z)
-        except np.linalg.LinAlgError:
-            wt = np.sqrt(wt2)
-            beta, *_ = np.linalg.lstsq(X * wt[:, None], z * wt, rcond=None)
-        if np.all(np.isfinite(beta)) and _valid_eta(fam, link, X @ beta + offset):
-            return beta
+    beta = irls(fam, link, X, y, m, w, offset)
+    if beta is not None:
+        return beta
     beta = _intercept_start(fam, link, X, y, m, w, offset)
     if beta is not None:
         return beta
@@ -295,6 +275,50 @@ def _start(fam, link, X, y, m, w, offset, columns, cheap=False):
         f"the {link.name} link (columns {columns}). Pass start= (coefficients in "
         "column order) giving a valid mean for every row."
     )
+
+
+def irls(fam, link, X, y, m, w, offset, steps: int = 1, tol: float = 0.0):
+    r"""Coefficients after up to ``steps`` IRLS steps from R's ``family$mustart``
+    (NumPy), or None when the first step leaves the range of the mean.
+
+    Each step is the weighted least-squares fit of the working response
+    :math:`z = \eta - o + (y - \mu)/\mu'(\eta)` with weights
+    :math:`w m \mu'(\eta)^2 / V(\mu)`; the iteration stops after ``steps``
+    steps, when the coefficients move by less than ``tol``, or before a step
+    that leaves the range of the mean (the last valid coefficients are
+    returned). ``y`` is on the mean scale (proportions for the binomial, of
+    ``m`` trials).
+    """
+    with x64_scope():
+        mu = fam.mustart(y, m)
+        eta = np.asarray(link.link(jnp.asarray(mu)))
+    if not (np.all(np.isfinite(eta)) and _valid_eta(fam, link, eta)):
+        return None
+    beta = None
+    for k in range(steps):
+        if k:
+            mu = _mu(link, eta)
+        with x64_scope():
+            d = np.asarray(link.deriv(jnp.asarray(eta)))
+            v = np.asarray(fam.variance(jnp.asarray(mu), 1.0))
+        z = eta - offset + (y - mu) / d
+        wt2 = w * m * d**2 / v
+        # Weighted least squares by the p x p normal equations (one pass over
+        # X; a QR/SVD of the n x p matrix costs several times more at large n).
+        XtW = X.T * wt2
+        try:
+            new = np.linalg.solve(XtW @ X, XtW @ z)
+        except np.linalg.LinAlgError:
+            wt = np.sqrt(wt2)
+            new, *_ = np.linalg.lstsq(X * wt[:, None], z * wt, rcond=None)
+        eta_new = X @ new + offset
+        if not (np.all(np.isfinite(new)) and _valid_eta(fam, link, eta_new)):
+            break
+        done = beta is not None and np.max(np.abs(new - beta)) < tol
+        beta, eta = new, eta_new
+        if done:
+            break
+    return beta
 
 
 def _lean(data: dict) -> dict:
@@ -571,17 +595,16 @@ def glm(
             check_rank(des.X, des.columns)
         res = GLMResult._build(fit1, fam, lnk, des, data, w, weight_type, engine,
                                _start)
-        sep = res._separation() if fam.name == "binomial" else None
-    seen = set()  # the dispersion refit repeats the fit's warnings: once each
+        sep = res._find_separation() if fam.name == "binomial" else None
+        res._with_separation(sep)
     for c in caught:
-        key = (c.category, str(c.message))
-        if key in seen:
-            continue
-        seen.add(key)
-        if sep is None or not issubclass(c.category, W.LikelihaxWarning):
+        # Under separation the engine's warnings (unbounded estimates, a
+        # singular information) have that one cause, which the
+        # SeparationWarning names.
+        if sep is None or not issubclass(c.category, LikelihaxWarning):
             warnings.warn_explicit(c.message, c.category, c.filename, c.lineno)
     if sep is not None:
-        warnings.warn(sep, SeparationWarning, stacklevel=2)
+        warnings.warn(sep.message, SeparationWarning, stacklevel=2)
     return res
 
 

@@ -7,6 +7,12 @@ of :math:`\eta`. Links for probabilities also give :math:`\log\mu` and
 binomial log-likelihood finite and smooth far into the tails. No link inherits
 from another.
 
+This is the package's one table of links: :func:`~likelihax.models.glm.glm`,
+:func:`~likelihax.models.random_effects.mixed` and the cumulative links of
+:func:`~likelihax.models.ordinal.ordinal` (where the inverse link is the
+distribution function :math:`F`, ``log_mu``/``log1m_mu`` its log and log
+survival, ``deriv`` its density and ``link`` its quantile) all read it.
+
 All functions take and return JAX arrays; they are used under ``jit``.
 """
 
@@ -19,6 +25,8 @@ import jax
 import jax.numpy as jnp
 import jax.scipy.special as jsp
 import jax.scipy.stats as st
+
+from .._special import log1mexp as _log1mexp
 
 __all__ = ["LINKS", "Link"]
 
@@ -65,14 +73,6 @@ class Link:
         if self.log1m_inverse is not None:
             return self.log1m_inverse(eta)
         return jnp.log1p(-self.inverse(eta))
-
-
-def _log1mexp(a):
-    """log(1 - exp(a)) for a < 0 (Maechler 2012), safe under autodiff."""
-    near = a > -0.6931471805599453
-    a_near = jnp.where(near, a, -1.0)
-    a_far = jnp.where(near, -1.0, a)
-    return jnp.where(near, jnp.log(-jnp.expm1(a_near)), jnp.log1p(-jnp.exp(a_far)))
 
 
 def _positive(eta):

@@ -10,28 +10,135 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ...core import _warnings as W
-from ...core._precision import x64_scope
+from ...core import LikelihaxWarning, x64_scope
 from ...parameters import constraints as C
+from ...results import ModelInfo
 from .._design import model_matrix
+from .._special import delta_se
 from ._family import DISPERSION
 
-__all__ = ["GLMResult", "SeparationWarning"]
+__all__ = ["GLMResult", "Separation", "SeparationWarning"]
 
 
-class SeparationWarning(W.LikelihaxWarning):
+class SeparationWarning(LikelihaxWarning):
     """Complete or quasi-complete separation in a binary or binomial model."""
+
+
+class Separation(NamedTuple):
+    """Separation of a binary or binomial GLM's responses (:attr:`GLMResult.separation`).
+
+    Attributes
+    ----------
+    kind : str
+        ``"complete"`` (every response perfectly predicted along the
+        direction), ``"quasi-complete"`` (some), or ``"possible"`` (fitted
+        probabilities at 0 or 1, but without scipy the linear program that
+        confirms it did not run; see ``detail``).
+    columns : tuple of str
+        Model-matrix columns that the separating direction involves.
+    direction : tuple of float or None
+        The separating direction :math:`d`, one loading per coefficient (in
+        :attr:`GLMResult.columns` order, each column scaled by its largest
+        absolute value); None for ``"possible"``.
+    n_separated : int or None
+        Responses perfectly predicted (``(2y - 1) x'd > 0``).
+    n_responses : int
+        Responses checked: rows of positive weight, a binomial row counting
+        once for its successes and once for its failures.
+    detail : str
+        For ``"possible"``: the weakest direction of the information.
+    """
+
+    kind: str
+    columns: tuple
+    direction: tuple | None
+    n_separated: int | None
+    n_responses: int
+    detail: str = ""
+
+    @property
+    def finding(self) -> str:
+        """What was found, in one sentence."""
+        if self.kind == "possible":
+            where = self.detail
+        else:
+            where = (
+                f"{self.n_separated} of {self.n_responses} responses are perfectly "
+                "predicted"
+            )
+        involves = (
+            f"; the separating direction involves {', '.join(self.columns)}"
+            if self.columns else ""
+        )  # fmt: skip
+        return (
+            f"{self.kind.capitalize()} separation: {where} (fitted probabilities "
+            f"within 1e-8 of 0 or 1){involves}."
+        )
+
+    @property
+    def remedy(self) -> str:
+        """What it means for the estimates, and what to do."""
+        return (
+            "The maximum-likelihood estimates do not exist (they diverge along "
+            "that direction) and their standard errors are meaningless. Remedies: "
+            "(a) drop or merge the separating variables or levels, (b) penalized "
+            "(Firth) or Bayesian logistic regression, (c) exact logistic regression."
+        )
+
+    @property
+    def message(self) -> str:
+        """:attr:`finding` and :attr:`remedy`: the text of the warning."""
+        return f"{self.finding} {self.remedy}"
 
 
 def _host(fn, *args):
     with x64_scope():
         return np.asarray(fn(*(jnp.asarray(a) for a in args)))
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _total_loglik(loglik, params, data, w):
+    """The weighted total ``sum_i w_i l_i`` of a per-row log-likelihood, as the
+    engine's value (compiled once per model and shapes)."""
+    ll = loglik(params, data)
+    return jnp.sum(ll if w is None else w * ll)
+
+
+# Power of the dispersion in each covariance kind: the information scales as
+# 1/phi, the outer product of scores as 1/phi^2, and the sandwich kinds not at all.
+_COV_PHI_POWER = {"oim": 1, "eim": 1, "opg": 2}
+
+
+def _at_dispersion(fit, data, phi: float, loglik: float):
+    r"""``fit`` (dispersion 1) as the fit of the same model with the dispersion
+    held at ``phi``, without fitting again.
+
+    The estimates do not depend on :math:`\phi`. The log-likelihood of an
+    exponential-dispersion family is :math:`A(\beta)/\phi + c(y, \phi)`, so
+    its gradient, information and EDM scale by :math:`1/\phi`, the
+    covariance by :math:`\phi^k` (``_COV_PHI_POWER``), and the log-likelihood
+    at each iterate is :math:`\ell_\phi + (\ell_1^{(t)} - \ell_1)/\phi`;
+    ``loglik`` is :math:`\ell_\phi`, the value at the estimate, and ``data``
+    the data with ``phi`` (for refits: bootstrap, profiles, :func:`vcov`).
+    """
+    scale = phi ** _COV_PHI_POWER.get(fit.cov_kind, 0)
+    dtype = np.asarray(fit.loglik).dtype
+    return fit.replace(
+        loglik=np.asarray(loglik, dtype=dtype),
+        trace=loglik + (fit.trace - fit.loglik) / phi,
+        grad=fit.grad / phi,
+        information=fit.information / phi,
+        edm=fit.edm / phi,
+        cov_flat=fit.cov_flat * scale,
+        cov_unconstrained=fit.cov_unconstrained * scale,
+        data=data,
+    )
 
 
 class GLMResult:
@@ -63,6 +170,13 @@ class GLMResult:
         :math:`\\hat\\mu` (a probability for the binomial).
     n_dropped : int
         Rows dropped for missing values.
+    separation : Separation or None
+        Binary and binomial models whose responses the predictors separate
+        (:class:`Separation`: kind, columns, direction, counts); None otherwise.
+    model_info : ModelInfo
+        Kind ``"glm"``, family, link, and the flag ``"separation"`` when
+        :attr:`separation` is set (``fit.model_info``, so that the engine's
+        result says the same).
     """
 
     def __init__(self, **kw):
@@ -117,23 +231,44 @@ class GLMResult:
             phi_ll = dev / nobs
             if phi_ll > 0 and bool(fit1.converged):
                 # R's logLik.glm: the density at phi = D/n (module notes of _glm).
-                # (Not after a failed fit: that fit's status stands, and a
-                # refit from its point must not report success for it.)
-                p1 = {c: float(params[c]) for c in cols}  # written order
-                fit = engine(cols, p1, data | {"phi": np.float64(phi_ll)}, None)
+                # (Not after a failed fit: that fit's status stands.)
+                data_ll = data | {"phi": np.float64(phi_ll)}
+                with x64_scope():
+                    ll = _total_loglik(
+                        fit1.setup.loglik_fn, {c: float(params[c]) for c in cols},
+                        data_ll, None if w is None else np.asarray(w),
+                    )  # fmt: skip
+                fit = _at_dispersion(fit1, data_ll, phi_ll, float(ll))
                 if fit.cov_kind in ("oim", "eim") and math.isfinite(phi):
                     fit = fit.scale_cov(
                         phi / phi_ll, f"dispersion {phi:.6g} (Pearson chi2 / df_resid)"
                     )
+        fit = fit.replace(
+            model_info=ModelInfo(kind="glm", family=fam.name, link=link.name)
+        )
         return cls(
             fit=fit, _fam=fam, _link=link, design=des, _data=data, _w=w,
             _wn=wn, _weight_type=weight_type, _engine=engine, _start_fn=start_fn,
             columns=cols, coef=beta, alpha=alpha, nobs=nobs, df_resid=df_resid,
-            dispersion=phi, n_dropped=des.n_dropped, _separation_note=None,
+            dispersion=phi, n_dropped=des.n_dropped, separation=None,
             **(stats or {"_lazy": lazy}),
         )  # fmt: skip
 
+    def _with_separation(self, sep: "Separation | None") -> None:
+        """Record the separation check (:func:`glm` calls this once, after the fit)."""
+        self.separation = sep
+        if sep is not None:
+            self.fit = self.fit.replace(
+                model_info=self.fit.model_info._replace(flags=("separation",))
+            )
+
     # ----- delegation ---------------------------------------------------------------
+    @property
+    def model_info(self) -> ModelInfo:
+        """What this result is: ``fit.model_info`` (kind ``"glm"``, family, link,
+        flags)."""
+        return self.fit.model_info
+
     @property
     def family(self) -> str:
         return self._fam.name
@@ -345,9 +480,10 @@ class GLMResult:
         which : {"response", "link"}
             :math:`\hat\mu = g^{-1}(x^\top\hat\beta + o)` or :math:`\hat\eta`.
         se : bool
-            Also return standard errors :math:`\sqrt{J V J^\top}` with
-            :math:`J = \partial(\text{prediction})/\partial\beta` (``jax.jacobian``)
-            and :math:`V` the covariance of :math:`\hat\beta`.
+            Also return delta-method standard errors, the square roots of the
+            diagonal of :math:`J V J^\top` with :math:`J =
+            \partial(\text{prediction})/\partial\beta` (automatic
+            differentiation) and :math:`V` the covariance of :math:`\hat\beta`.
         offset, exposure : array or column name of ``newdata``, optional
             For new data (default none).
 
@@ -379,24 +515,32 @@ class GLMResult:
                     arr = np.asarray(newdata[arr], dtype=np.float64)
                 a = np.asarray(arr, dtype=np.float64).reshape(-1)
                 off = off + (np.log(a) if log else a)
-        V = self.beta_cov
         link = self._link
 
         def f(b):
             eta = jnp.asarray(X) @ b + jnp.asarray(off)
             return eta if which == "link" else link.inverse(eta)
 
-        with x64_scope():
-            b = jnp.asarray(self.coef)
-            val = np.asarray(f(b))
-            if not se:
-                return val
-            J = np.asarray(jax.jacobian(f)(b))
-        return val, np.sqrt(np.einsum("ij,jk,ik->i", J, V, J))
+        if not se:
+            with x64_scope():
+                return np.asarray(f(jnp.asarray(self.coef)))
+        val, _, sd = delta_se(f, self.coef, self.beta_cov)
+        return val, sd
 
     # ----- separation ----------------------------------------------------------------------
+    @property
+    def _separation_note(self):
+        # The separation warning's text, for readers of the former attribute;
+        # the facts are in ``separation``.
+        return None if self.separation is None else self.separation.message
+
     def _separation(self):
         """Warning text when the binary responses are separated, else None."""
+        sep = self._find_separation()
+        return None if sep is None else sep.message
+
+    def _find_separation(self) -> Separation | None:
+        """The :class:`Separation` of the binary responses, or None."""
         keep = self._wn > 0
         if self._link.name == "logit" and "_lazy" in self.__dict__:
             # Screen on the linear predictor alone (no deviance pass): a fitted
@@ -416,7 +560,8 @@ class GLMResult:
             from scipy.optimize import linprog
         except ImportError:
             weak = self.fit.weak_directions(1)
-            return self._separation_text(None, A, f"weak direction {weak}")
+            return Separation("possible", (), None, None, A.shape[0],
+                              f"weak direction {weak}")  # fmt: skip
         # Konis (2007): maximize sum_j a_j'd subject to a_j'd >= 0, -1 <= d <= 1
         res = linprog(-A.sum(axis=0), A_ub=-A, b_ub=np.zeros(A.shape[0]),
                       bounds=[(-1, 1)] * A.shape[1], method="highs")  # fmt: skip
@@ -428,27 +573,15 @@ class GLMResult:
                        b_ub=np.zeros(len(A)), bounds=[(-1, 1)] * k + [(None, 1)],
                        method="highs")  # fmt: skip
         complete = full.status == 0 and -full.fun > 1e-7
-        return self._separation_text(full.x[:k] if complete else res.x, A, None)
-
-    def _separation_text(self, d, A, fallback):
-        if d is not None:
-            names = [c for c, v in zip(self.columns, d) if abs(v) > 1e-6]
-            s = A @ d
-            kind = "Complete" if np.all(s > 1e-7) else "Quasi-complete"
-            n_sep = int(np.sum(s > 1e-7))
-            where = f"{n_sep} of {A.shape[0]} responses are perfectly predicted"
-        else:
-            names, kind, where = [], "Possible", fallback
-        self._separation_note = (
-            f"{kind} separation: {where} (fitted probabilities within 1e-8 of 0 or 1)"
-            + (f"; the separating direction involves {', '.join(names)}" if names
-               else "")
-            + ". The maximum-likelihood estimates do not exist (they diverge along "
-            "that direction) and their standard errors are meaningless. Remedies: "
-            "(a) drop or merge the separating variables or levels, (b) penalized "
-            "(Firth) or Bayesian logistic regression, (c) exact logistic regression."
-        )  # fmt: skip
-        return self._separation_note
+        d = full.x[:k] if complete else res.x
+        s = A @ d
+        return Separation(
+            kind="complete" if np.all(s > 1e-7) else "quasi-complete",
+            columns=tuple(c for c, v in zip(self.columns, d) if abs(v) > 1e-6),
+            direction=tuple(float(v) for v in d),
+            n_separated=int(np.sum(s > 1e-7)),
+            n_responses=int(A.shape[0]),
+        )
 
     def save(self, path):
         """Write ``path.json`` and ``path.npz``: the engine fit with this model's
@@ -487,8 +620,8 @@ class GLMResult:
                 "coefficients at the estimated alpha, observed information of "
                 "alpha, cross terms zero (their expectation)."
             )
-        if self._separation_note:
-            notes.append(self._separation_note)
+        if self.separation is not None:
+            notes.append(self.separation.message)
         return self.fit.annotate(
             name=f"GLM: {self.family} ({self.link})", header=header, notes=notes,
             extra_params=int(self._fam.dispersion),

@@ -9,7 +9,9 @@ r"""Linear and generalized linear mixed models from lme4-style formulas.
     \Sigma = \operatorname{Cov}(b_g) = L L^\top,
 
 with :math:`y_{gi} \mid b_g` normal (identity link, SD :math:`\sigma`),
-Poisson (log link) or binomial (logit link). :math:`L` is lower triangular
+Poisson (log link) or binomial (logit link): the families and links of
+:func:`likelihax.glm` (:data:`likelihax.models.glm.FAMILIES`), whose
+log-densities and starting values (IRLS) are used here. :math:`L` is lower triangular
 with a positive diagonal (parameters ``L_diag``, on the log scale inside the
 optimizer, and ``L_off``); the spherical random effects :math:`v_g` are
 integrated out by the Laplace approximation (:func:`laplace`), which is exact
@@ -53,13 +55,22 @@ import math
 import warnings
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ...engine._fit import fit as engine_fit
-from ...core._warnings import InformationWarning
+from ...core import InformationWarning, Status
+from ...engine import fit as engine_fit
 from ...parameters import constraints as C
+from ...results import ModelInfo
+from ..glm._family import (
+    CANONICAL_KERNELS,
+    CONST_TERMS,
+    Family,
+    const_terms,
+    get_family,
+)
+from ..glm._glm import irls
+from ..glm._link import LINKS, Link
 from ._formula import MixedDesign, mixed_design
 from ._laplace import laplace, pad_groups
 from ._result import _L, MixedResult, SingularFitWarning
@@ -67,15 +78,24 @@ from ._small import chol, chol_logdet, chol_solve
 
 __all__ = ["MixedResult", "SingularFitWarning", "mixed"]
 
-FAMILIES = ("gaussian", "binomial", "poisson")
+# Families of the GLM registry that mixed() fits, each with its (canonical)
+# link: the Gaussian by the closed-form marginal likelihood, the others by the
+# Laplace approximation.
+SUPPORTED = {"gaussian": "identity", "binomial": "logit", "poisson": "log"}
 _RESERVED = ("sigma", "L_diag", "L_off", "v")
 
 
 @dataclasses.dataclass(frozen=True)
 class _Joint:
-    """Joint log-density of one group's rows and its spherical effects ``v``."""
+    """Joint log-density of one group's rows and its spherical effects ``v``.
 
-    family: str
+    The rows' log-density is the GLM family's (the natural-parameter kernel
+    for a canonical link, as :func:`likelihax.glm` evaluates it), less its
+    parameter-free terms, which enter once per group as ``d["const"]``.
+    """
+
+    family: Family
+    link: Link
     fixed: tuple
     q: int
 
@@ -83,13 +103,14 @@ class _Joint:
         beta = jnp.stack([p[c] for c in self.fixed])
         u = _L(p, self.q) @ p["v"]
         eta = d["X"] @ beta + d["Z"] @ u
-        y, mask = d["y"], d["mask"]
-        if self.family == "gaussian":
-            ll = -0.5 * ((y - eta) / p["sigma"]) ** 2 - jnp.log(p["sigma"])
-        elif self.family == "poisson":
-            ll = y * eta - jnp.exp(eta)
+        y, mask, m = d["y"], d["mask"], d.get("m", 1.0)
+        kernel = CANONICAL_KERNELS.get((self.family.name, self.link.name))
+        if kernel is not None:
+            ll = kernel(y, eta, m)
         else:
-            ll = y * eta - d["trials"] * jax.nn.softplus(eta)
+            phi = p["sigma"] ** 2 if self.family.dispersion else 1.0
+            ll = self.family.loglik(y, eta, self.link.inverse(eta), self.link, m,
+                                    phi, None)  # fmt: skip
         prior = -0.5 * jnp.sum(p["v"] ** 2) - 0.5 * self.q * math.log(2 * math.pi)
         return jnp.sum(mask * ll) + d["const"] + prior
 
@@ -143,67 +164,30 @@ def _cross_products(padded):
     }  # fmt: skip
 
 
-def _row_constants(family, y, trials):
-    """Parameter-free terms of the log-density of each row."""
-    from scipy.special import gammaln
-
-    if family == "gaussian":
-        return np.full(y.shape, -0.5 * math.log(2 * math.pi))
-    if family == "poisson":
-        return -gammaln(y + 1.0)
-    return gammaln(trials + 1.0) - gammaln(y + 1.0) - gammaln(trials - y + 1.0)
-
-
-def _check_response(family, y, trials, response):
-    if family == "poisson" and (np.any(y < 0) or np.any(y != np.round(y))):
+def _response(fam: Family, y, trials, response):
+    """``(y on the mean scale, trials m)`` after checking the support: the
+    binomial response is the proportion of successes (0 where there are no
+    trials), as in :func:`likelihax.glm`."""
+    if fam.name == "poisson" and (np.any(y < 0) or np.any(y != np.round(y))):
         raise ValueError(
             f"The Poisson response {response!r} must be non-negative integer counts."
         )
-    if family == "binomial":
-        if trials is None:
-            if np.any((y != 0) & (y != 1)):
-                raise ValueError(
-                    f"The binomial response {response!r} must be 0/1, "
-                    "cbind(successes, failures), or proportions with weights= "
-                    "(the numbers of trials)."
-                )
-            return y, np.ones_like(y)
-        if np.any(trials < 0) or np.any(y < 0) or np.any(y > trials + 1e-9):
+    if fam.name != "binomial":
+        return y, np.ones_like(y)
+    if trials is None:
+        if np.any((y != 0) & (y != 1)):
             raise ValueError(
-                f"The binomial response {response!r} needs 0 <= successes <= trials "
-                "(proportions between 0 and 1 with weights=)."
+                f"The binomial response {response!r} must be 0/1, "
+                "cbind(successes, failures), or proportions with weights= "
+                "(the numbers of trials)."
             )
-        return y, trials
-    return y, trials
-
-
-def _glm_start(family, X, y, trials):
-    """A few IRLS steps of the fixed-effects GLM (numpy), for starting values."""
-    if family == "gaussian":
-        beta, *_ = np.linalg.lstsq(X, y, rcond=None)
-        return beta
-    beta = np.zeros(X.shape[1])
-    for _ in range(25):
-        eta = X @ beta
-        if family == "poisson":
-            mu = np.exp(eta)
-            w, z = mu, eta + (y - mu) / mu
-        else:
-            p = 1 / (1 + np.exp(-eta))
-            w = np.maximum(trials * p * (1 - p), 1e-10)
-            z = eta + (y - trials * p) / w
-        XtW = X.T * w
-        try:
-            new = np.linalg.solve(XtW @ X, XtW @ z)
-        except np.linalg.LinAlgError:
-            break
-        if not np.all(np.isfinite(new)):
-            break
-        done = np.max(np.abs(new - beta)) < 1e-8
-        beta = new
-        if done:
-            break
-    return beta
+        return y, np.ones_like(y)
+    if np.any(trials < 0) or np.any(y < 0) or np.any(y > trials + 1e-9):
+        raise ValueError(
+            f"The binomial response {response!r} needs 0 <= successes <= trials "
+            "(proportions between 0 and 1 with weights=)."
+        )
+    return np.where(trials > 0, y / np.where(trials > 0, trials, 1.0), 0.0), trials
 
 
 def mixed(
@@ -229,7 +213,9 @@ def mixed(
     data : pandas.DataFrame or dict of columns
         Not modified.
     family : {"gaussian", "binomial", "poisson"}
-        With the identity, logit and log link.
+        A family of :func:`likelihax.glm` (its names and aliases), with its
+        canonical link: identity, logit and log. The other GLM families are not
+        supported yet (an error names them).
     weights : str or array, optional
         Binomial trials for a proportion response (as ``glmer``'s ``weights``).
     missing : {"raise", "drop"}
@@ -251,8 +237,9 @@ def mixed(
     KeyError
         The grouping column is not in ``data``.
     ValueError
-        Missing values (``missing="raise"``), a response outside the family's
-        support, a rank-deficient fixed design, a Gaussian model with no more
+        A family that is not supported (naming the supported ones), missing
+        values (``missing="raise"``), a response outside the family's support,
+        a rank-deficient fixed design, a Gaussian model with no more
         observations than random effects.
     NotImplementedError
         More than one random-effect term or grouping factor.
@@ -276,16 +263,24 @@ def mixed(
     >>> m = mixed("y ~ x + (1 | g)", pd.DataFrame({"y": y, "x": x, "g": g}))
     >>> bool(m.converged), m.ngroups, round(m.fixef["x"], 2)
     (True, 20, 0.63)
+    >>> m.model_info.kind, m.model_info.family, m.model_info.link
+    ('mixed', 'gaussian', 'identity')
     """
-    if family not in FAMILIES:
-        raise ValueError(f"family must be one of {FAMILIES}; got {family!r}.")
-    if weights is not None and family != "binomial":
+    fam = get_family(family)
+    if fam.name not in SUPPORTED:
+        raise ValueError(
+            f"mixed() does not support the {fam.name} family yet: family must be "
+            f"one of {', '.join(SUPPORTED)} (got {family!r})."
+        )
+    link = LINKS[SUPPORTED[fam.name]]
+    gauss = fam.name == "gaussian"
+    if weights is not None and fam.name != "binomial":
         raise NotImplementedError(
             "weights= gives the binomial numbers of trials for a proportion "
-            f"response; weights for the {family} family are not supported."
+            f"response; weights for the {fam.name} family are not supported."
         )
     des = mixed_design(formula, data, weights=weights, missing=missing)
-    y, trials = _check_response(family, des.y, des.trials, des.response)
+    y, m = _response(fam, des.y, des.trials, des.response)
     clash = [c for c in des.fixed_names if c in _RESERVED]
     if clash:
         raise ValueError(
@@ -294,7 +289,7 @@ def mixed(
         )
     n, q = des.X.shape[0], des.Z.shape[1]
     G = len(np.unique(des.groups))
-    if family == "gaussian" and (G >= n or n <= G * q):
+    if gauss and (G >= n or n <= G * q):
         raise ValueError(
             f"The grouping factor {des.group!r} has {G} levels for {n} observations "
             f"and {q} random effect(s) per level: the random-effect variance(s) and "
@@ -302,27 +297,30 @@ def mixed(
             "each grouping factor must be < number of observations'). Use fewer "
             "random effects or a coarser grouping."
         )
-    cols = {"y": y, "X": des.X, "Z": des.Z,
-            "const": _row_constants(family, y, trials)}  # fmt: skip
-    if family == "binomial":
-        cols["trials"] = trials
+    # Parameter-free terms of the rows' log-densities (log binomial
+    # coefficients, -log y!), summed per group once instead of at every
+    # evaluation; the Gaussian density keeps its constant.
+    const = (
+        const_terms(fam.name, y, m) if fam.name in CONST_TERMS else np.zeros(n)
+    )
+    cols = {"y": y, "X": des.X, "Z": des.Z, "const": const}
+    if fam.name == "binomial":
+        cols["m"] = m
     padded, levels = pad_groups(des.groups, cols)
     padded["const"] = np.sum(padded["const"] * padded["mask"], axis=1)
-    params, cons = _start_values(family, des, y, trials, start)
+    params, cons = _start_values(fam, link, des, y, m, start)
     model = laplace(
-        _Joint(family, tuple(des.fixed_names), q),
-        {"v": q},
-        quadratic=family == "gaussian",
+        _Joint(fam, link, tuple(des.fixed_names), q), {"v": q}, quadratic=gauss
     )
     loglik, fit_data = model, padded
-    if family == "gaussian":
+    if gauss:
         loglik = _GaussianMarginal(tuple(des.fixed_names), q)
         fit_data = _cross_products(padded)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = engine_fit(loglik, params, fit_data, constraints=cons, **fit_kwargs)
     fit = fit.annotate(
-        name=f"Mixed ({family})",
+        name=f"Mixed ({fam.name})",
         header=[("Groups", f"{des.group}: {len(levels)}"), ("Rows", str(n))],
         notes=[
             f"Formula: {formula}.",
@@ -335,25 +333,30 @@ def mixed(
             ),
         ],
     )
-    res = MixedResult(fit, des, family, formula, levels, padded, model)
+    res = MixedResult(fit, des, fam.name, link.name, formula, levels, padded, model)
     _rewarn(caught, res)
     return res
 
 
-def _start_values(family, des: MixedDesign, y, trials, start):
+def _start_values(fam: Family, link: Link, des: MixedDesign, y, m, start):
+    """Fixed effects of the GLM without random effects (IRLS to convergence),
+    random-effect SDs of half the residual SD (Gaussian) or 0.5, by column
+    scale."""
     q = des.Z.shape[1]
-    beta = _glm_start(family, des.X, y, trials)
+    gauss = fam.name == "gaussian"
+    beta = irls(fam, link, des.X, y, m, 1.0, 0.0, steps=1 if gauss else 25, tol=1e-8)
+    beta = np.zeros(des.X.shape[1]) if beta is None else beta
     params = {c: float(b) for c, b in zip(des.fixed_names, beta)}
     rms = np.sqrt(np.mean(des.Z**2, axis=0))
     rms = np.where(rms > 0, rms, 1.0)
     scale = 0.5
-    if family == "gaussian":
+    if gauss:
         sigma = float(np.std(y - des.X @ beta)) or 1.0
         params["sigma"] = sigma
         scale = 0.5 * sigma
     params["L_diag"] = scale / rms
     cons = {"L_diag": C.positive}
-    if family == "gaussian":
+    if gauss:
         cons["sigma"] = C.positive
     if q > 1:
         params["L_off"] = np.zeros(q * (q - 1) // 2)
@@ -364,11 +367,33 @@ def _start_values(family, des: MixedDesign, y, trials, start):
     return params, cons
 
 
+# Engine outcomes that a boundary fit explains: the curvature probe's
+# at_boundary/unbounded and a singular or indefinite information. Each comes
+# with an InformationWarning, as does a converged fit whose information is
+# ill-conditioned.
+_BOUNDARY_STATUSES = (
+    Status.at_boundary,
+    Status.unbounded,
+    Status.information_singular,
+    Status.information_indefinite,
+)
+
+
 def _rewarn(caught, res: MixedResult):
-    """Re-emit the engine's warnings; add the boundary (singular) warning."""
+    """Re-emit the engine's warnings; add the boundary (singular) warning.
+
+    At a boundary fit the engine's :class:`~likelihax.core.InformationWarning`
+    is replaced by the :class:`SingularFitWarning` naming the term, except
+    after a restart from a point that was not a maximum (that warning is
+    about several maxima, not about the boundary).
+    """
+    st = res.fit.status
+    explained = res.singular and (
+        st in _BOUNDARY_STATUSES or (st == Status.success and not int(res.fit.restarts))
+    )
     for w in caught:
-        if res.singular and issubclass(w.category, InformationWarning):
-            continue  # (singular information, at_boundary) said by the message below
+        if explained and issubclass(w.category, InformationWarning):
+            continue
         warnings.warn(w.message, w.category, stacklevel=3)
     if res.singular:
         warnings.warn(res.singular_message, SingularFitWarning, stacklevel=3)

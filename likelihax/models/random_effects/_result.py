@@ -12,10 +12,9 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from ...core._precision import x64_scope
-from ...core._warnings import LikelihaxWarning
-from ...inference._delta import delta_method
-from ...results._summary import pandas_for
+from ...core import LikelihaxWarning, x64_scope
+from ...inference import delta_method
+from ...results import ModelInfo, pandas_for
 from ._formula import MixedDesign
 
 __all__ = ["MixedResult", "MixedSummary", "SingularFitWarning"]
@@ -43,8 +42,12 @@ class MixedResult:
     ----------
     fit : FitResult
         The engine's fit of the Laplace log-likelihood (parameters: fixed
-        effects by column name, ``L_diag``, ``L_off``, ``sigma``).
-    family, formula, group : str
+        effects by column name, ``L_diag``, ``L_off``, ``sigma``); accepted,
+        as this result, by every inference function.
+    model_info : ModelInfo
+        Kind ``"mixed"``, family, link, and the flag ``"singular"`` at a
+        boundary fit (``fit.model_info``).
+    family, link, formula, group : str
     fixed_names, random_names : list of str
     levels : ndarray
         Group labels, in the order of :meth:`ranef`.
@@ -52,9 +55,11 @@ class MixedResult:
         Rows used and number of groups.
     """
 
-    def __init__(self, fit, des: MixedDesign, family, formula, levels, data, model):
+    def __init__(self, fit, des: MixedDesign, family, link, formula, levels, data,
+                 model):  # fmt: skip
         self.fit = fit
         self.family = family
+        self.link = link
         self.formula = formula
         self.group = des.group
         self.fixed_names = list(des.fixed_names)
@@ -67,6 +72,15 @@ class MixedResult:
         self._data = data
         self._model = model
         self._q = len(des.random_names)
+        info = ModelInfo(kind="mixed", family=family, link=link,
+                         flags=("singular",) if self.singular else ())  # fmt: skip
+        self.fit = fit.replace(model_info=info)
+
+    @property
+    def model_info(self) -> ModelInfo:
+        """What this result is: ``fit.model_info`` (kind ``"mixed"``, family,
+        link, flag ``"singular"``)."""
+        return self.fit.model_info
 
     # ----- estimates --------------------------------------------------------------
     @property
@@ -281,13 +295,13 @@ class MixedResult:
         )
 
 
-_TITLES = {
-    "gaussian": "Linear mixed model fit by maximum likelihood (exact)",
-    "binomial": "Generalized linear mixed model fit by maximum likelihood "
-    "(Laplace)\n Family: binomial (logit)",
-    "poisson": "Generalized linear mixed model fit by maximum likelihood "
-    "(Laplace)\n Family: poisson (log)",
-}
+def _title(r: MixedResult) -> str:
+    if r.family == "gaussian":
+        return "Linear mixed model fit by maximum likelihood (exact)"
+    return (
+        "Generalized linear mixed model fit by maximum likelihood (Laplace)\n"
+        f" Family: {r.family} ({r.link})"
+    )
 
 
 class MixedSummary:
@@ -299,7 +313,7 @@ class MixedSummary:
     def to_text(self) -> str:
         """The summary as plain text, laid out like lme4's ``summary.merMod``."""
         r = self.res
-        lines = [_TITLES[r.family] + "  [likelihax]", f"Formula: {r.formula}", ""]
+        lines = [_title(r) + "  [likelihax]", f"Formula: {r.formula}", ""]
         lines.append(
             f"{'AIC':>10}{'BIC':>10}{'logLik':>10}{'deviance':>10}{'df.resid':>9}"
         )
