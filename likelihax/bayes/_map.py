@@ -33,7 +33,6 @@ from .priors import Flat, Prior
 __all__ = ["LogPosterior", "fit_map"]
 
 # Constraints whose forward map acts element by element (diagonal Jacobian).
-_ELEMENTWISE = (type(C.real), C.greater_than, C.less_than, C.interval)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,7 +179,7 @@ def log_abs_det_jacobian(spec: ParamSpec, u):
 def check_elementwise(spec: ParamSpec, what: str) -> None:
     """Raise unless every free parameter has an elementwise constraint."""
     for i, (name, c) in enumerate(zip(spec.names, spec.constraints)):
-        if not spec.is_fixed(i) and not isinstance(c, _ELEMENTWISE):
+        if not spec.is_fixed(i) and not c.elementwise:
             raise ValueError(
                 f"{what} needs elementwise constraints (real, positive, interval, "
                 f"...); '{name}' is {c.name}, whose Jacobian is not implemented. "

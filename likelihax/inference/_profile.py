@@ -80,14 +80,12 @@ import numpy as np
 
 from ..core._precision import x64_scope
 from ..core._status import Status
-from ..parameters import constraints as C
 from ..results._result import as_fit
 from ..results._summary import pandas_for
 from ._refit import Refitter
 
 __all__ = ["profile", "profile_ci", "Profile", "ProfileCI"]
 
-_ELEMENTWISE = (type(C.real), C.greater_than, C.less_than, C.interval)
 
 
 # ----- mapping labels to unconstrained coordinates ----------------------------------------
@@ -100,7 +98,7 @@ def _coordinates(spec):
         zip(spec.constraints, spec.shapes, spec.free_sizes)
     ):
         m = math.prod(shape)
-        if not spec.is_fixed(i) and isinstance(c, _ELEMENTWISE):
+        if not spec.is_fixed(i) and c.elementwise:
             for t in range(m):
                 out[labels[off_x + t]] = (off_u + t, c)
         off_x += m
@@ -492,8 +490,8 @@ def profile_ci(
     nat = _naturals(cons * 3, np.r_[u0 + side * t, runner.u_hat[J]])
     ends = np.where(open_, np.nan, nat[: 2 * m])
     est = nat[2 * m :]
-    # less_than maps u to its natural value decreasingly: the sides swap.
-    flip = np.array([isinstance(coords[lab][1], C.less_than) for lab in labels])
+    # A decreasing map from u to the natural value (less_than) swaps the sides.
+    flip = np.array([not coords[lab][1].increasing for lab in labels])
     lo_i = np.where(flip, np.arange(m) + m, np.arange(m))
     hi_i = np.where(flip, np.arange(m), np.arange(m) + m)
     return ProfileCI(

@@ -217,13 +217,7 @@ class ParamSpec:
         ):
             if self.is_fixed(i):
                 continue
-            if c is C.real:
-                out.extend(element_labels(name, shape))
-            elif isinstance(c, (C.greater_than, C.less_than, C.interval)):
-                fn = "log" if isinstance(c, (C.greater_than, C.less_than)) else "logit"
-                out.extend(f"{fn}({lab})" for lab in element_labels(name, shape))
-            else:
-                out.extend(f"{name}:{c.name}[u{j}]" for j in range(m))
+            out.extend(c.free_labels(name, shape, element_labels(name, shape)))
         return out
 
 

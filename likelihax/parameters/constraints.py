@@ -56,6 +56,7 @@ __all__ = [
     "cov_matrix",
     "corr_matrix",
     "fixed",
+    "from_dict",
 ]
 
 
@@ -73,6 +74,11 @@ class Constraint:
     # evaluation of ``forward`` (whose operations a fresh process would first
     # have to compile).
     sides: tuple[bool, bool] | None = None
+    # Elementwise constraints: whether the natural value increases with u.
+    increasing = True
+    # Name of the map from the natural to the unconstrained scale, for labels
+    # such as ``log(sigma)`` (elementwise constraints; None: the identity).
+    link_name: str | None = None
 
     def free_size(self, shape: tuple[int, ...]) -> int:
         """Number of unconstrained values for a parameter of this shape."""
@@ -131,6 +137,26 @@ class Constraint:
             return np.repeat(down, k), np.repeat(up, k)
         return _toward_bound(self, tuple(shape))
 
+    def free_labels(self, name: str, shape: tuple, labels: list[str]) -> list[str]:
+        """Labels of the unconstrained coordinates of a parameter ``name`` of
+        ``shape`` whose natural elements are labelled ``labels``: ``log(sigma)``
+        for a positive ``sigma``, ``name:simplex[u0]``, ... for the others."""
+        if self.elementwise:
+            fn = self.link_name
+            return list(labels) if fn is None else [f"{fn}({lab})" for lab in labels]
+        return [f"{name}:{self.name}[u{j}]" for j in range(self.free_size(shape))]
+
+    def to_dict(self) -> dict:
+        """The constraint as plain JSON (``kind`` and its numbers) for saved
+        results; :func:`from_dict` reads it back."""
+        for key, c in _SINGLETONS.items():
+            if c is self:
+                return {"kind": key, "name": self.name}
+        raise ValueError(
+            f"The constraint {self!r} cannot be written by name (it is not one of "
+            "likelihax.constraints)."
+        )
+
     def __repr__(self) -> str:
         return self.name
 
@@ -162,6 +188,7 @@ def _toward_bound(constraint, shape):
 class _Real(Constraint):
     name: str = "real"
     elementwise = True
+    link_name = None
     sides = (False, False)
 
     def forward(self, u, shape):
@@ -178,6 +205,7 @@ class greater_than(Constraint):  # noqa: N801 - lowercase like numpyro constrain
     lower: float = 0.0
     elementwise = True
     sides = (True, False)  # u -> -inf: x -> a
+    link_name = "log"
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -197,6 +225,9 @@ class greater_than(Constraint):  # noqa: N801 - lowercase like numpyro constrain
     def bounds(self):
         return (self.lower, math.inf)
 
+    def to_dict(self) -> dict:
+        return {"kind": "greater_than", "lower": _json_num(self.lower), "name": self.name}
+
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class less_than(Constraint):  # noqa: N801
@@ -205,6 +236,8 @@ class less_than(Constraint):  # noqa: N801
     upper: float = 0.0
     elementwise = True
     sides = (True, False)  # u -> -inf: x -> b
+    increasing = False  # x = b - exp(u)
+    link_name = "log"
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -224,6 +257,9 @@ class less_than(Constraint):  # noqa: N801
     def bounds(self):
         return (-math.inf, self.upper)
 
+    def to_dict(self) -> dict:
+        return {"kind": "less_than", "upper": _json_num(self.upper), "name": self.name}
+
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class interval(Constraint):  # noqa: N801
@@ -233,6 +269,7 @@ class interval(Constraint):  # noqa: N801
     upper: float = 1.0
     elementwise = True
     sides = (True, True)
+    link_name = "logit"
 
     def __post_init__(self):
         if not self.lower < self.upper:
@@ -262,6 +299,12 @@ class interval(Constraint):  # noqa: N801
 
     def bounds(self):
         return (self.lower, self.upper)
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": "interval", "lower": _json_num(self.lower),
+            "upper": _json_num(self.upper), "name": self.name,
+        }  # fmt: skip
 
 
 def _need_vector(shape, what):
@@ -447,3 +490,37 @@ simplex: Constraint = _Simplex()
 cov_matrix: Constraint = _CovMatrix()
 corr_matrix: Constraint = _CorrMatrix()
 fixed: Constraint = _Fixed()
+
+_SINGLETONS = {
+    "real": real, "ordered": ordered, "simplex": simplex,
+    "cov_matrix": cov_matrix, "corr_matrix": corr_matrix, "fixed": fixed,
+}  # fmt: skip
+
+
+def _json_num(x):
+    """A float for JSON; inf and NaN as strings (JSON has no such numbers)."""
+    x = float(x)
+    return x if math.isfinite(x) else str(x)
+
+
+def from_dict(d: dict) -> Constraint:
+    """The constraint written by :meth:`Constraint.to_dict`.
+
+    Examples
+    --------
+    >>> from likelihax import constraints as C
+    >>> C.from_dict(C.interval(0.0, 2.0).to_dict())
+    interval(0, 2)
+    >>> C.from_dict(C.positive.to_dict()) == C.positive
+    True
+    """
+    kind = d.get("kind")
+    if kind == "greater_than":
+        return greater_than(float(d["lower"]))
+    if kind == "less_than":
+        return less_than(float(d["upper"]))
+    if kind == "interval":
+        return interval(float(d["lower"]), float(d["upper"]))
+    if kind in _SINGLETONS:
+        return _SINGLETONS[kind]
+    raise ValueError(f"unknown constraint kind {kind!r}")

@@ -13,10 +13,6 @@ from ..parameters import constraints as C
 # Deepest nesting of dicts, lists and tuples in a saved parameter tree.
 MAX_TREE_DEPTH = 64
 
-_SINGLETONS = {
-    "real": C.real, "ordered": C.ordered, "simplex": C.simplex,
-    "cov_matrix": C.cov_matrix, "corr_matrix": C.corr_matrix, "fixed": C.fixed,
-}  # fmt: skip
 
 def _num(x) -> Any:
     """A float for JSON: finite numbers as numbers, others as strings."""
@@ -33,36 +29,18 @@ def _nobs(n):
 
 
 def _encode_constraint(c, name: str) -> dict:
-    if isinstance(c, C.greater_than):
-        return {"kind": "greater_than", "lower": _num(c.lower), "name": c.name}
-    if isinstance(c, C.less_than):
-        return {"kind": "less_than", "upper": _num(c.upper), "name": c.name}
-    if isinstance(c, C.interval):
-        return {
-            "kind": "interval", "lower": _num(c.lower), "upper": _num(c.upper),
-            "name": c.name,
-        }  # fmt: skip
-    for key, s in _SINGLETONS.items():
-        if c is s:
-            return {"kind": key, "name": c.name}
-    raise ValueError(
-        f"Parameter '{name}' has the constraint {c!r}, which save_result cannot "
-        "write by name (it is not one of likelihax.constraints). Use a built-in "
-        "constraint, or save the numbers yourself (fit.params, fit.cov.matrix)."
-    )
+    try:
+        return c.to_dict()
+    except (ValueError, AttributeError):
+        raise ValueError(
+            f"Parameter '{name}' has the constraint {c!r}, which save_result cannot "
+            "write by name (it is not one of likelihax.constraints). Use a built-in "
+            "constraint, or save the numbers yourself (fit.params, fit.cov.matrix)."
+        ) from None
 
 
 def _decode_constraint(d: dict) -> C.Constraint:
-    kind = d.get("kind")
-    if kind == "greater_than":
-        return C.greater_than(float(d["lower"]))
-    if kind == "less_than":
-        return C.less_than(float(d["upper"]))
-    if kind == "interval":
-        return C.interval(float(d["lower"]), float(d["upper"]))
-    if kind in _SINGLETONS:
-        return _SINGLETONS[kind]
-    raise ValueError(f"unknown constraint kind {kind!r}")
+    return C.from_dict(d)
 
 
 def _encode_tree(node, path: str = "params", depth: int = 0) -> dict:

@@ -410,10 +410,8 @@ class FitResult:
             return self._transformed_interval(z, un)
 
     def _transformed_interval(self, z, un):
-        from ..parameters import constraints as C
 
         spec = self.spec
-        elementwise = (type(C.real), C.greater_than, C.less_than, C.interval)
         xp = _xp(self.params_unconstrained)
         i = np.arange(self.cov_unconstrained.shape[-1])
         se_u = xp.sqrt(self.cov_unconstrained[..., i, i])
@@ -426,7 +424,7 @@ class FitResult:
                 lo.append(x * np.nan)
                 hi.append(x * np.nan)
                 continue
-            if not isinstance(c, elementwise):
+            if not c.elementwise:
                 raise ValueError(
                     f"method='transformed' needs an elementwise constraint; "
                     f"'{spec.names[k]}' is {c.name}. Use method='wald'."
