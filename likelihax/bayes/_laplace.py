@@ -28,9 +28,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core._precision import x64_scope
-from ..parameters._param import ParamSpec
-from ..results._summary import Summary
+from ..core import x64_scope
+from ..parameters import ParamSpec
+from ..results import Summary
 from ._map import LogPosterior, check_elementwise, log_abs_det_jacobian
 from .priors import _nested
 
@@ -251,8 +251,8 @@ def laplace_posterior(map_fit, *, draws: int = 4000, key: Any = None):
     >>> round(float(post.mode_u[0]), 6), round(float(post.cov_u[0, 0]), 6)  # 6.2/5, 1/5
     (1.24, 0.2)
     """
+    from ..core import Status
     from ..engine import fit
-    from ..core._status import Status
 
     density = unconstrained_density(map_fit, "laplace_posterior")
     if int(draws) < 1:

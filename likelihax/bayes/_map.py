@@ -23,11 +23,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core._precision import x64_scope
-from ..results import ModelInfo
-from ..parameters import constraints as C
+from ..core import x64_scope
 from ..engine import Model
-from ..parameters._param import Param, ParamSpec, build_spec
+from ..parameters import Param, ParamSpec, build_spec
+from ..parameters import constraints as C
+from ..results import ModelInfo
 from .priors import Flat, Prior
 
 __all__ = ["LogPosterior", "fit_map"]
@@ -321,7 +321,7 @@ def fit_map(
 
 def _nobs(fn, params, data):
     """Number of observations (length of the per-observation terms), or None."""
-    from ..data._dataset import prepare_data
+    from ..data import prepare_data
 
     try:
         leaves = jax.tree_util.tree_leaves(
@@ -350,7 +350,7 @@ def _label_map(result, objective: LogPosterior, data):
         return result.replace(estimator="MAP", model_info=ModelInfo(kind="map"))
     with x64_scope():
         p = jax.tree_util.tree_map(jnp.asarray, result.params)
-        from ..data._dataset import prepare_data
+        from ..data import prepare_data
 
         ll = float(objective.log_likelihood(p, prepare_data(data, np.float64)))
         lp = float(objective.log_prior(p))

@@ -31,8 +31,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core._precision import x64_scope
-from ..results._summary import Summary
+from ..core import x64_scope
+from ..results import Summary
 from ._diagnostics import ess_bulk, split_rhat
 from ._laplace import LaplacePosterior, PosteriorDraws, laplace_posterior
 
@@ -290,7 +290,7 @@ def nuts(
     elif not isinstance(laplace, LaplacePosterior) or laplace.map_fit is not map_fit:
         raise ValueError("laplace must be lx.laplace_posterior(map_fit) of this fit.")
     density = laplace.density
-    from ..data._dataset import prepare_data
+    from ..data import prepare_data
 
     with x64_scope():
         key = jax.random.key(0) if key is None else key

@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core._warnings import PrecisionWarning
+from ..core import PrecisionWarning
 
 __all__ = ["prepare_data", "leading_nobs", "is_traced", "check_row_broadcast"]
 
@@ -80,7 +80,7 @@ def _time_kind(x: np.ndarray) -> str:
 
 
 def _field_name(path) -> str:
-    from ..parameters._param import path_name
+    from ..parameters import path_name
 
     return path_name(path) if path else "data"
 
@@ -119,7 +119,7 @@ def checked_device(x: np.ndarray, dtype=np.float64) -> jax.Array:
     starting values of ``lx.glm``): one transfer instead of two, and no
     device-side NaN/inf check (a pass over the array fewer, on every fit).
     """
-    from ..core._precision import x64_scope
+    from ..core import x64_scope
 
     with x64_scope():
         arr = _to_device(np.asarray(x), dtype)

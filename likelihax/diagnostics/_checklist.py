@@ -7,7 +7,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from ..results._result import as_fit
+from ..results import as_fit
 from . import _checks as K
 from ._report import ChecklistReport
 

@@ -14,8 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core._precision import x64_scope
-from ..core._status import Status
+from ..core import Status, x64_scope
 from ..results import direction_text, scaled_directions
 from ._report import CheckItem
 
@@ -66,7 +65,7 @@ def check_independence(fit, data=None, groups=None, ratio_warn=1.5) -> CheckItem
             "model the dependence (lx.mixed).",
             {"nobs": fit.nobs},
         )  # fmt: skip
-    from ..inference._vcov import vcov
+    from ..inference import vcov
 
     se_c = np.sqrt(np.diag(np.asarray(vcov(fit, "cluster", data, groups=groups))))
     se_s = np.sqrt(np.diag(np.asarray(vcov(fit, "sandwich", data))))
@@ -280,7 +279,7 @@ def check_boundary(fit, n_se=2.0) -> CheckItem:
 # ----- starting values ---------------------------------------------------------------
 def _multistart(fit, data, n_starts, scale, key):
     """Refit from ``n_starts`` points around the estimate; a MultiStart record."""
-    from ..inference._refit import Refitter
+    from ..inference import Refitter
     from ..results import MultiStart
 
     rf = Refitter(fit, data, None, "check the starting values of")

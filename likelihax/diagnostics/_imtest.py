@@ -51,11 +51,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core._precision import x64_scope
-from ..data._dataset import prepare_data
+from ..core import x64_scope
+from ..data import prepare_data
 from ..inference import chi2_sf
-from ..objective._problem import Problem
-from ..results._result import as_fit
+from ..objective import Problem
+from ..results import as_fit
 
 __all__ = ["IMTest", "im_test"]
 
@@ -266,7 +266,7 @@ def im_test(fit, data: Any = None) -> IMTest:
     >>> bool(t.se_ratio[1] > 1.5)  # SE of sigma: sandwich >> observed
     True
     """
-    from ..inference._vcov import vcov
+    from ..inference import vcov
 
     fit = as_fit(fit)
     if not fit.is_likelihood or fit.weight_type == "importance":

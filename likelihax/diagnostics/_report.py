@@ -7,7 +7,7 @@ import html
 import textwrap
 from typing import Any, Literal
 
-from ..results._summary import pandas_for
+from ..results import pandas_for
 
 __all__ = ["VERDICTS", "CheckItem", "ChecklistReport"]
 

@@ -13,8 +13,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..data._dataset import check_row_broadcast
-from ..parameters._param import build_spec
+from ..data import check_row_broadcast
+from ..parameters import build_spec
 from ._compiled import to_unconstrained
 
 # Output shape of each log-likelihood for the parameter and data shapes checked
@@ -111,7 +111,7 @@ def _trace_loglik(loglik, spec, p_struct, d_struct, data):
 
 
 def _data_names(data):
-    from ..parameters._param import path_name
+    from ..parameters import path_name
 
     flat, _ = jax.tree_util.tree_flatten_with_path(data)
     return [path_name(p) or "data" for p, _ in flat]

@@ -18,12 +18,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core._status import Status
-from ..objective import COVARIANCES
-from ..objective._covariance import analyze_information, covariances
-from ..objective._problem import Problem
-from ..optimize._jacobi import small_linalg
-from ..optimize._loop import run
+from ..core import Status
+from ..objective import COVARIANCES, Problem, analyze_information, covariances
+from ..optimize import run, small_linalg
 from ..results import MultiStart
 from ._probe import run_with_probe
 from ._program import FitProgram

@@ -19,13 +19,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core._precision import resolve_dtype, x64_scope
-from ..data._dataset import is_traced, leading_nobs, prepare_data
-from ..data._shard import resolve_devices, shard_observations
-from ..data._source import is_source
+from ..core import resolve_dtype, x64_scope
+from ..data import (
+    is_source,
+    is_traced,
+    leading_nobs,
+    prepare_data,
+    resolve_devices,
+    shard_observations,
+)
 from ..objective import COV_KINDS, COVARIANCES
 from ..parameters import constraints as C
-from ..results._result import FitResult, FitSetup
+from ..results import FitResult, FitSetup
 from ._checks import check_loglik, check_rows, resolve_starts
 from ._compiled import (
     fit_program,

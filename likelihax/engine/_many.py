@@ -7,10 +7,10 @@ from typing import Any, Callable
 import jax
 import numpy as np
 
+from ..core import resolve_dtype, x64_scope
+from ..data import prepare_data
+from ..results import FitResult
 from ._fit import fit
-from ..core._precision import resolve_dtype, x64_scope
-from ..data._dataset import prepare_data
-from ..results._result import FitResult
 
 __all__ = ["fit_many"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
+from ..parameters import build_spec
 from ..parameters import constraints as C
-from ..parameters._param import build_spec
 
 __all__ = ["Model"]
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..objective._covariance import COV_KINDS
+from ..objective import COV_KINDS
 
 __all__ = ["check_fit_options"]
 

@@ -16,9 +16,8 @@ if TYPE_CHECKING:  # optax is imported when used
 import jax
 import jax.numpy as jnp
 
-from ..core._status import Status
-from ..optimize._loop import run
-from ..optimize._newton import POLISHED, newton_direction, scaled_eigh
+from ..core import Status
+from ..optimize import POLISHED, newton_direction, run, scaled_eigh
 
 # A quadratic log-likelihood drops by exactly 1/2 one standard error from its
 # maximum; a drop below this along a probed direction means the curvature at

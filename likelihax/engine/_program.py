@@ -17,9 +17,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..data._dataset import is_traced
-from ..optimize._newton import Newton
-from ..parameters._param import ParamSpec
+from ..data import is_traced
+from ..optimize import Newton
+from ..parameters import ParamSpec
 
 # The information is singular when the smallest eigenvalue of its scaled form
 # (largest about 1 to k) is at most this: in float64 an eigenvalue of 1e-13 is
@@ -80,7 +80,7 @@ def make_solver(method, dtype, tol, gtol, rtol):
                 "`tol` (EDM rule) applies to method='newton' only; use gtol/rtol."
             )
         if method in ("bfgs", "lbfgs"):
-            from ..optimize._optax_solvers import LBFGS  # optax: imported when used
+            from ..optimize import LBFGS  # optax: imported when used
 
             kw.setdefault("gtol", 1e-5 if f32 else 1e-9)
             return LBFGS(memory_size=100 if method == "bfgs" else 10, name=method, **kw)
@@ -90,7 +90,7 @@ def make_solver(method, dtype, tol, gtol, rtol):
         )
     import optax  # imported when used: only optax solvers pay for loading it
 
-    from ..optimize._optax_solvers import OptaxSolver
+    from ..optimize import OptaxSolver
 
     if isinstance(method, optax.GradientTransformation):
         if tol is not None:

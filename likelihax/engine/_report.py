@@ -11,10 +11,8 @@ if TYPE_CHECKING:  # optax is imported when used
 
 import numpy as np
 
-from ..core._precision import x64_scope
-from ..core._status import Status
-from ..core._warnings import ConvergenceWarning, InformationWarning
-from ..results._result import FitResult
+from ..core import ConvergenceWarning, InformationWarning, Status, x64_scope
+from ..results import FitResult
 from ._compiled import to_unconstrained
 from ._program import ILL_CONDITIONED
 

@@ -46,12 +46,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..core import resolve_dtype, x64_scope
+from ..data import is_source, prepare_data
+from ..parameters import build_spec
 from ._fit import fit as engine_fit
-from ..core._precision import resolve_dtype, x64_scope
-from ..data._dataset import prepare_data
-from ..data._source import is_source
 from ._model import Model
-from ..parameters._param import build_spec
 
 __all__ = ["fit_stochastic", "StochasticState", "StochasticFit"]
 

@@ -25,8 +25,8 @@ Profile likelihood, bootstrap, starting values
     (:mod:`._starts`); also exported at the top level (``lx.profile_ci``).
 """
 
-from ..objective._covariance import COV_KINDS as COV_KINDS
-from ..objective._covariance import VCOV_KINDS as VCOV_KINDS
+from ..objective import COV_KINDS as COV_KINDS
+from ..objective import VCOV_KINDS as VCOV_KINDS
 
 # Everything else loads on first use (``from likelihax.inference import
 # profile_ci`` works as usual): the engine imports ``_covariance`` for every

@@ -45,11 +45,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core._precision import x64_scope
-from ..core._status import Status
-from ..core._warnings import ConvergenceWarning
-from ..results._result import as_fit
-from ..results._summary import pandas_for
+from ..core import ConvergenceWarning, Status, x64_scope
+from ..results import as_fit, pandas_for
 from ._refit import Refitter
 
 __all__ = ["bootstrap", "Bootstrap", "resample_counts"]

@@ -31,11 +31,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core._precision import x64_scope
+from ..core import x64_scope
 from ..objective import COVARIANCES
-from ..parameters._param import element_labels, path_name
-from ..results._result import as_fit
-from ..results._summary import pandas_for
+from ..parameters import element_labels, path_name
+from ..results import as_fit, pandas_for
 
 __all__ = ["DeltaResult", "delta_method"]
 

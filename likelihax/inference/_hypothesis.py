@@ -53,8 +53,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from ..core._precision import x64_scope
-from ..results._result import as_fit
+from ..core import x64_scope
+from ..results import as_fit
 from ._delta import _evaluate, _natural_cov
 from ._parse import parse_hypothesis
 from ._tails import chi2_sf, f_sf
@@ -506,7 +506,7 @@ def score_test(
     >>> bool(np.isclose(t.statistic, between)), t.df
     (True, 1)
     """
-    from ..data._dataset import prepare_data
+    from ..data import prepare_data
     from ..engine import Model, prepare_weights
 
     restricted = as_fit(restricted)

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..results._summary import pandas_for
+from ..results import pandas_for
 
 __all__ = ["ICTable", "ic_table"]
 
@@ -145,7 +145,7 @@ def ic_table(*fits, names: Any = None, sort: bool = True) -> ICTable:
         fits = tuple(fits[0])
     if len(fits) < 2:
         raise ValueError("ic_table needs at least two fits to compare.")
-    from ..results._result import as_fit
+    from ..results import as_fit
 
     fits = tuple(as_fit(f) for f in fits)
     if names is None:

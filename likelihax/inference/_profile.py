@@ -78,10 +78,8 @@ from typing import Any, Sequence
 import jax.numpy as jnp
 import numpy as np
 
-from ..core._precision import x64_scope
-from ..core._status import Status
-from ..results._result import as_fit
-from ..results._summary import pandas_for
+from ..core import Status, x64_scope
+from ..results import as_fit, pandas_for
 from ._refit import Refitter
 
 __all__ = ["profile", "profile_ci", "Profile", "ProfileCI"]

@@ -15,8 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core._precision import x64_scope
-from ..data._dataset import prepare_data
+from ..core import x64_scope
+from ..data import prepare_data
 
 __all__ = ["Refitter"]
 

@@ -9,9 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core._precision import x64_scope
-from ..core._status import Status
-from ..data._dataset import prepare_data
+from ..core import Status, x64_scope
+from ..data import prepare_data
 from ..objective import (
     COVARIANCES,
     DESCRIPTIONS,
@@ -20,7 +19,7 @@ from ..objective import (
     analyze_information,
     covariances,
 )
-from ..results._result import as_fit
+from ..results import as_fit
 
 __all__ = ["vcov"]
 

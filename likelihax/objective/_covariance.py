@@ -81,8 +81,8 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 
-from ..core._status import Status
-from ..optimize._newton import newton_direction, scaled_eigh
+from ..core import Status
+from ..optimize import newton_direction, scaled_eigh
 
 __all__ = [
     "COVARIANCES",

@@ -39,3 +39,12 @@ from ._newton import newton_direction as newton_direction
 from ._newton import newton_step as newton_step
 from ._newton import scaled_eigh as scaled_eigh
 from ._newton import shorter_step as shorter_step
+
+
+def __getattr__(name):
+    # The optax-based solvers import optax, which a fit with Newton never needs.
+    if name in ("LBFGS", "OptaxSolver"):
+        from . import _optax_solvers
+
+        return getattr(_optax_solvers, name)
+    raise AttributeError(f"module 'likelihax.optimize' has no attribute {name!r}")

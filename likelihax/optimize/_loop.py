@@ -25,7 +25,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ..core._status import Status
+from ..core import Status
 
 __all__ = ["run", "stopping_rule", "record"]
 

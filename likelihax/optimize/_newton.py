@@ -95,7 +95,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from ..core._status import Status
+from ..core import Status
 from ._jacobi import jacobi_eigh, use_jacobi
 from ._loop import record, stopping_rule
 

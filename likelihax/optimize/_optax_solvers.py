@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from ..core._status import Status
+from ..core import Status
 from ._loop import record, stopping_rule
 
 __all__ = ["LBFGS", "OptaxSolver"]

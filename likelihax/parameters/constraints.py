@@ -41,7 +41,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core._precision import x64_scope
+from ..core import x64_scope
 
 __all__ = [
     "Constraint",

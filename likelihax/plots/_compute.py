@@ -26,7 +26,7 @@ import jax
 import numpy as np
 
 from ..inference import LoglikSurface, loglik_surface
-from ..results._result import as_fit
+from ..results import as_fit
 
 __all__ = [
     "CalibrationCurve",

@@ -37,8 +37,8 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from ..core._status import Status
-from ..parameters._param import ParamSpec
+from ..core import Status
+from ..parameters import ParamSpec
 from ._codec import (
     MAX_TREE_DEPTH,
     _decode_constraint,

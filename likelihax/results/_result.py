@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core._status import Status
+from ..core import Status
 from ._directions import direction_text, scaled_directions
 from ._records import Annotation, Covariance, FitSetup, ModelInfo, MultiStart
 
@@ -404,7 +404,7 @@ class FitResult:
         un = self.spec.unflatten_natural
         if method == "wald":
             return un(flat - z * se), un(flat + z * se)
-        from ..core._precision import x64_scope
+        from ..core import x64_scope
 
         with x64_scope():
             return self._transformed_interval(z, un)
@@ -451,7 +451,7 @@ class FitResult:
         ``"cluster"`` (``groups=``); ``data`` and ``weights`` default to those
         of the fit.
         """
-        from ..inference._vcov import vcov
+        from ..inference import vcov
 
         return vcov(self, kind, data, weights, **kwargs)
 

@@ -14,7 +14,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from ..core._status import Status
+from ..core import Status
 from ..objective import COVARIANCES
 
 __all__ = ["Summary", "build_summary", "pandas_for"]
