@@ -96,3 +96,33 @@ def test_models_import_only_exported_names():
             if any(p.startswith("_") for p in parts) or name.startswith("_"):
                 bad.append(f"{path.relative_to(ROOT)}:{line} imports {name} from {target}")
     assert not bad, "\n".join(bad)
+
+
+def test_solver_objects_are_accepted_as_method():
+    """``method=`` takes a solver object meeting the Solver contract; its
+    options are the object's, and the result equals the named method's."""
+    import jax.scipy.stats as st
+    import numpy as np
+
+    import likelihax as lx
+    from likelihax.optimize import LBFGS, Newton, Solver
+
+    y = np.array([0.3, 1.2, 2.5, 0.9, 1.6, -0.4, 1.1])
+
+    def normal(p, d):
+        return st.norm.logpdf(d["y"], p["mu"], p["sigma"])
+
+    start = {"mu": 0.0, "sigma": 1.0}
+    cons = {"sigma": lx.constraints.positive}
+    assert isinstance(Newton(), Solver) and isinstance(LBFGS(), Solver)
+    a = lx.fit(normal, start, {"y": y}, constraints=cons)
+    b = lx.fit(normal, start, {"y": y}, constraints=cons, method=Newton(tol=1e-12))
+    c = lx.fit(normal, start, {"y": y}, constraints=cons, method=LBFGS(gtol=1e-10))
+    assert b.method == "newton" and c.method == "lbfgs"
+    for r in (b, c):
+        assert r.converged
+        np.testing.assert_allclose(r.params["mu"], y.mean(), rtol=1e-8)
+        np.testing.assert_allclose(r.params["sigma"], y.std(), rtol=1e-7)
+    np.testing.assert_allclose(a.se["mu"], b.se["mu"], rtol=1e-10)
+    with pytest.raises(ValueError, match="give tol to the solver"):
+        lx.fit(normal, start, {"y": y}, constraints=cons, method=Newton(), tol=1e-8)

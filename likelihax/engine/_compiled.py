@@ -37,7 +37,7 @@ def fit_core(static: FitProgram, u0, fixed_leaves, data, weights):
     # The information behind the covariance kind (observed or expected).
     # Recomputed (one pass) only when the solver used the other one.
     want = COVARIANCES[static.cov].information
-    if getattr(static.solver, "information", "observed") != want:
+    if static.solver.information != want:
         if want == "expected":
             f, g, H = problem.value_grad_fisher(s.u)
         else:

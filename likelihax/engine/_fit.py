@@ -261,7 +261,7 @@ def fit(
         shard = _resolve_shards(devices, per_obs, traced)
         solver = make_solver(method, wdtype, tol, gtol, rtol)
         if max_steps is None:
-            max_steps = {"newton": 100, "optax": 10_000}.get(solver.name, 1000)
+            max_steps = solver.default_max_steps
         rows = out_shape[0] if per_obs else n
         program = FitProgram(
             loglik=fn, spec=spec, solver=solver, cov=cov, max_steps=int(max_steps),
@@ -329,7 +329,8 @@ def _resolve_cov(cov, method, fisher, likelihood, weights, weight_type) -> str:
             weights is not None and weight_type == "importance"
         )
         cov = "sandwich" if robust else "oim"
-    if (cov == "eim" or method == "fisher") and fisher is None:
+    expected = method == "fisher" or getattr(method, "information", "") == "expected"
+    if (cov == "eim" or expected) and fisher is None:
         raise ValueError(
             f"{'cov=' + repr(cov) if cov == 'eim' else 'method=' + repr(method)} "
             "needs the model's expected information: build it with "

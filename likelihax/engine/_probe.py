@@ -133,7 +133,7 @@ def curvature_probe(problem, static, s, f, g, H, eig) -> Probe:
     # other solver, is probed along the Newton direction too.
     solver = static.solver
     quadratic = (
-        s.edm <= POLISHED * solver.tol if getattr(solver, "polish", False) else False
+        s.edm <= POLISHED * solver.tol if solver.polish else False
     )
     dirs = jnp.stack([d_weak, jnp.where(quadratic, -d_weak, d_newton)])
     fp, drops = _probe_values(problem, u, f, dirs)

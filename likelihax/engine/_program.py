@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..data import is_traced
-from ..optimize import Newton
+from ..optimize import Newton, Solver
 from ..parameters import ParamSpec
 
 # The information is singular when the smallest eigenvalue of its scaled form
@@ -56,6 +56,19 @@ class FitProgram:
 
 
 def make_solver(method, dtype, tol, gtol, rtol):
+    """The solver for ``fit(method=...)``: a name (with the defaults for the
+    working precision), a solver object (:class:`likelihax.optimize.Solver`,
+    used as given) or an optax transformation."""
+    if isinstance(method, Solver) and not isinstance(method, str):
+        options = (("tol", tol), ("gtol", gtol), ("rtol", rtol))
+        given = [k for k, v in options if v is not None]
+        if given:
+            raise ValueError(
+                f"method is a solver object ({method.name}); give "
+                f"{', '.join(given)} to the solver, e.g. "
+                "likelihax.optimize.Newton(tol=1e-12), not to fit()."
+            )
+        return method
     f32 = dtype == np.float32
     kw = {}
     if gtol is not None:

@@ -48,7 +48,7 @@ class Refitter:
             # refits (``loglik.batched``: same values, a layout that suits
             # vmap; the GLMs do, see likelihax.models.glm._glm).
             self.static = dataclasses.replace(self.static, loglik=batched)
-        if not polish and hasattr(self.static.solver, "polish"):
+        if not polish and self.static.solver.polish:
             # No final polishing step (see Newton.polish). In float64 the EDM
             # rule is made 1000x tighter instead: Newton's quadratic convergence
             # usually meets it with the same number of steps, and a replicate's

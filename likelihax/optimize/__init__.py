@@ -1,24 +1,12 @@
-"""Solvers: the while-loop driver, Newton's method and the optax-based solvers.
+"""Solvers: the while-loop driver, Newton's method, the optax-based solvers and
+small-matrix linear algebra.
 
-A solver is an object with ``init(problem, u0) -> state``, ``step(problem,
-state) -> state`` (one accepted iterate), ``terminate(state) -> (done,
-status)`` and ``final(state) -> (u, f, g, iterations, n_evals, edm, status)``,
-run by :func:`run` under one ``jax.lax.while_loop``; ``problem`` is anything
-with ``value``, ``value_grad`` and ``value_grad_hessian`` of the log-likelihood
-on the unconstrained scale (see :mod:`likelihax.objective`). Solvers never
-import the objective: they see the problem through those methods only.
-
-Pieces for Newton iterations written elsewhere (EM's M-step, the Laplace
-approximation's inner mode search), so that the library has one Newton step:
-:func:`newton_direction` (with :func:`scaled_eigh`), the line search
-:func:`backtrack` (with :func:`armijo` and :func:`shorter_step`) and both
-together, :func:`newton_step`.
-
-Small matrices without LAPACK (safe inside ``jax.jit(jax.hessian(...))``,
-fused under ``vmap``): the unrolled Cholesky :func:`chol` with
-:func:`chol_logdet`, :func:`solve_lower`, :func:`chol_solve`,
-:func:`chol_inverse` and the normal log-density :func:`mvn_logpdf`; the
-Jacobi eigen-decomposition used for small fits inside :func:`small_linalg`.
+Every solver meets the contract of :class:`Solver` (``init``, ``step``,
+``final``; ``name``, ``information``, ``polish``, ``default_max_steps``) and is
+run by :func:`run` under one ``jax.lax.while_loop``. A solver sees the problem
+only through its value and derivative methods (see :class:`Solver`) and never
+imports the objective. ``fit(method=...)`` takes a solver object as well as a
+name: ``lx.fit(..., method=lx.optimize.Newton(tol=1e-12))``.
 """
 
 from ._jacobi import small_linalg as small_linalg
@@ -39,6 +27,7 @@ from ._newton import newton_direction as newton_direction
 from ._newton import newton_step as newton_step
 from ._newton import scaled_eigh as scaled_eigh
 from ._newton import shorter_step as shorter_step
+from ._solver import Solver as Solver
 
 
 def __getattr__(name):

@@ -90,7 +90,7 @@ Nocedal, J. & Wright, S. J. (2006). *Numerical Optimization*, 2nd ed. Springer.
 from __future__ import annotations
 
 import dataclasses
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -412,6 +412,7 @@ class Newton:
     name: str = "newton"
     information: str = "observed"
     polish: bool = True
+    default_max_steps: ClassVar[int] = 100
 
     def _evaluate(self, problem, u):
         if self.information == "expected":

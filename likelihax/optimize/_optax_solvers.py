@@ -12,7 +12,7 @@ Both use the shared stopping rules (gradient and relative change) of
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -86,6 +86,9 @@ class LBFGS:
     gtol: float = 1e-9
     rtol: float = 0.0
     name: str = "lbfgs"
+    information: ClassVar[str] = "observed"  # final() returns the observed H
+    polish: ClassVar[bool] = False
+    default_max_steps: ClassVar[int] = 1000
 
     def _opt(self):
         return optax.lbfgs(memory_size=self.memory_size)
@@ -129,6 +132,9 @@ class OptaxSolver:
     gtol: float = 1e-9
     rtol: float = 0.0
     name: str = "optax"
+    information: ClassVar[str] = "observed"  # final() returns the observed H
+    polish: ClassVar[bool] = False
+    default_max_steps: ClassVar[int] = 10_000
 
     def init(self, problem, u0, max_steps):
         f, g = problem.value_and_grad(u0)
