@@ -395,3 +395,36 @@ def test_censored_bad_input():
         lx.fit_distribution("normal", lo, lower=lo, upper=lo)
     with pytest.raises(ValueError, match="Give both `lower` and `upper`"):
         lx.fit_distribution("normal", lower=lo)
+
+
+def test_fits_say_what_they_are_and_go_to_the_inference_functions():
+    """model_info names the distribution (flag "censored" for censored data);
+    the result is a FitResult, accepted as it is."""
+    x = RNG.gamma(2.0, 1.5, size=200)
+    fit = lx.fit_distribution("gamma", x)
+    info = fit.model_info
+    assert (info.kind, info.family, info.link, info.flags) == (
+        "distribution", "gamma", None, ())  # fmt: skip
+    w = lx.wald_test(fit, "shape = 2")
+    z = (fit.params["shape"] - 2.0) / fit.se["shape"]
+    assert w.statistic == pytest.approx(float(z) ** 2, rel=1e-10)
+    cens = lx.fit_distribution("exponential", lower=x, upper=np.where(x > 3, np.inf, x))
+    assert cens.model_info.flags == ("censored",)
+    assert cens.model_info.family == "exponential"
+
+
+def test_method_of_moments_se_is_the_delta_method_by_hand():
+    """Gamma moment estimators shape = m^2/v, rate = m/v: their delta-method
+    SEs with the gradient written out and Cov of the raw moments from the
+    sample (an independent computation)."""
+    x = RNG.gamma(2.0, 1.5, size=500)
+    n, r1, r2 = x.size, x.mean(), np.mean(x**2)
+    v = r2 - r1**2
+    S = np.cov(np.stack([x, x**2]), bias=True) / n
+    grads = {  # d/d(r1, r2) of shape and rate, with v = r2 - r1^2
+        "shape": np.array([2 * r1 / v + 2 * r1**3 / v**2, -(r1**2) / v**2]),
+        "rate": np.array([1 / v + 2 * r1**2 / v**2, -r1 / v**2]),
+    }
+    mom = lx.method_of_moments("gamma", x)
+    for k, g in grads.items():
+        assert mom["se"][k] == pytest.approx(math.sqrt(g @ S @ g), rel=1e-10)

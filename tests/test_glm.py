@@ -442,3 +442,94 @@ def test_no_separation_warning_for_ordinary_data():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         glm("GRADE ~ GPA + TUCE + C(PSI)", SPECTOR, family="binomial")
+
+
+def test_separation_facts_are_structured():
+    """``separation`` holds the kind, the columns and the direction; the
+    direction separates the responses by its definition, checked here from the
+    model matrix alone."""
+    x = np.array([-3.0, -2, -1, -0.5, 0.5, 1, 2, 3])
+    d = pd.DataFrame({"y": (x > 0).astype(float), "x": x, "z": np.cos(x)})
+    with pytest.warns(SeparationWarning):
+        res = glm("y ~ x + z", d, family="binomial")
+    sep = res.separation
+    assert sep.kind == "complete" and "x" in sep.columns
+    assert (sep.n_separated, sep.n_responses) == (8, 8)
+    scale = np.abs(res.design.X).max(axis=0)
+    s = (2 * d.y.to_numpy() - 1) * ((res.design.X / scale) @ np.array(sep.direction))
+    assert np.all(s > 1e-7)  # every response on its side: complete
+    assert res.model_info.flags == ("separation",) == res.fit.model_info.flags
+    text = "".join(res.summary().to_text().split())  # notes are wrapped
+    assert "".join(sep.message.split()) in text
+
+    q = pd.DataFrame({"y": [0, 1, 0, 1, 0, 1, 1, 1, 1, 1.0],
+                      "g": ["a"] * 6 + ["b"] * 4,
+                      "x": [0.1, 0.4, 0.3, 0.2, 0.8, 0.5, 0.9, 0.2, 0.3, 0.6]})  # fmt: skip
+    with pytest.warns(SeparationWarning) as rec:
+        res = glm("y ~ g + x", q, family="binomial")
+    sep = res.separation
+    assert str(rec[0].message) == sep.message
+    assert sep.kind == "quasi-complete" and sep.columns == ("g[T.b]",)
+    s = (2 * q.y.to_numpy() - 1) * (res.design.X @ np.array(sep.direction))
+    assert np.all(s > -1e-9) and int(np.sum(s > 1e-7)) == sep.n_separated == 4
+    assert sep.n_responses == 10
+
+    res = glm("GRADE ~ GPA + TUCE + C(PSI)", SPECTOR, family="binomial")
+    assert res.separation is None and res.model_info.flags == ()
+
+
+def test_model_info_and_the_inference_functions():
+    """A GLM result says what it is (in its engine fit too) and goes to the
+    inference functions as it is."""
+    import likelihax as lx
+
+    res = glm("YES ~ COUTAX + UNEMPF + AGE", SCOTLAND, family="gamma", link="log")
+    info = res.model_info
+    assert (info.kind, info.family, info.link, info.flags) == ("glm", "Gamma", "log",
+                                                               ())  # fmt: skip
+    assert res.fit.model_info == info
+    np.testing.assert_array_equal(np.asarray(lx.vcov(res, "oim")),
+                                  np.asarray(lx.vcov(res.fit, "oim")))
+    w = lx.wald_test(res, "UNEMPF = 0")
+    z = res.fit.params["UNEMPF"] / res.fit.se["UNEMPF"]
+    assert w.statistic == pytest.approx(float(z) ** 2, rel=1e-10)
+
+
+@pytest.mark.parametrize("fam, link", [("gaussian", "identity"), ("gamma", "log"),
+                                       ("inverse_gaussian", "1/mu^2")])  # fmt: skip
+def test_dispersion_loglik_is_evaluated_at_d_over_n_without_a_second_fit(
+    monkeypatch, fam, link
+):
+    """R's logLik.glm, the density at phi = D/n, evaluated from the one fit
+    (scipy's densities as the reference), the covariance scaled to the
+    Pearson dispersion, and no recompilation for a second fit of that shape."""
+    from scipy import stats
+
+    from likelihax.models.glm import _glm as G
+    from likelihax.models.glm import _result as GR
+
+    calls = []
+    real = G.engine_fit
+    monkeypatch.setattr(G, "engine_fit", lambda *a, **k: calls.append(1) or real(*a, **k))
+    d = SCOTLAND
+    res = glm("YES ~ COUTAX + UNEMPF + AGE", d, family=fam, link=link)
+    assert len(calls) == 1
+    y, mu, phi = d.YES.to_numpy(float), res.fitted, res.deviance / res.nobs
+    ref = {
+        "gaussian": lambda: stats.norm.logpdf(y, mu, np.sqrt(phi)),
+        "gamma": lambda: stats.gamma.logpdf(y, 1 / phi, scale=mu * phi),
+        "inverse_gaussian": lambda: stats.invgauss.logpdf(y, mu * phi, scale=1 / phi),
+    }[fam]().sum()
+    assert res.loglik == pytest.approx(ref, rel=1e-12)
+    assert float(res.fit.setup.data["phi"]) == pytest.approx(phi, rel=1e-14)
+    # the trace ends at the reported log-likelihood
+    trace = np.asarray(res.fit.trace)
+    assert trace[np.isfinite(trace)][-1] == pytest.approx(res.loglik, rel=1e-12)
+    sm_ref = sm.GLM(y, res.design.X, family={
+        "gaussian": sm.families.Gaussian(), "gamma": sm.families.Gamma(L.Log()),
+        "inverse_gaussian": sm.families.InverseGaussian()}[fam]).fit(tol=1e-14)  # fmt: skip
+    _close(res.se_coef, sm_ref.bse)
+    size = GR._total_loglik._cache_size()
+    glm("YES ~ COUTAX + UNEMPF + AGE", d.assign(YES=d.YES * 1.1), family=fam,
+        link=link)  # fmt: skip
+    assert GR._total_loglik._cache_size() == size

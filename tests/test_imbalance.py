@@ -398,3 +398,23 @@ def test_imbalanced_example_runs_and_its_claims_hold(capsys):
     np.testing.assert_allclose(
         [float(v) for v in printed[:2]], [r_plain, r_w], atol=6e-4
     )
+
+
+def test_fits_say_what_they_are(data):
+    """model_info on every fit of the module; the results are FitResults,
+    accepted by the inference functions as they are."""
+    import likelihax as lx
+
+    X, y, _ = data
+    plain = weighted_logit(y, X, class_weight=None)
+    weighted = weighted_logit(y, X)
+    focal = focal_logit(y, X, gamma=2.0)
+    for fit, kind, flags in ((plain, "weighted_logit", ()),
+                             (weighted, "weighted_logit", ("class_weights",)),
+                             (focal, "focal_logit", ())):  # fmt: skip
+        info = fit.model_info
+        assert (info.kind, info.family, info.link, info.flags) == (
+            kind, "binomial", "logit", flags)  # fmt: skip
+        w = lx.wald_test(fit, "x0 = 0")
+        z = fit.params["x0"] / fit.se["x0"]
+        assert w.statistic == pytest.approx(float(z) ** 2, rel=1e-10)

@@ -175,6 +175,15 @@ def test_formula_errors():
         mixed("Reaction ~ Days + (1 | Subject/Days)", df)
     with pytest.raises(ValueError, match="family must be"):
         mixed("Reaction ~ Days + (1 | Subject)", df, family="gamma")
+    # the GLM registry's families: the unsupported ones are named with the
+    # supported ones, unknown names get the registry's list
+    for fam, name in (("gamma", "Gamma"), ("negative_binomial", "negative.binomial"),
+                      ("inverse.gaussian", "inverse.gaussian")):  # fmt: skip
+        with pytest.raises(ValueError, match=rf"the {name} family yet: family must "
+                           r"be one of gaussian, binomial, poisson"):  # fmt: skip
+            mixed("Reaction ~ Days + (1 | Subject)", df, family=fam)
+    with pytest.raises(ValueError, match="Unknown family 'weibull'. Families: gaussian"):
+        mixed("Reaction ~ Days + (1 | Subject)", df, family="weibull")
     with pytest.raises(ValueError, match="non-negative integer"):
         mixed("Reaction ~ Days + (1 | Subject)", df, family="poisson")
 
@@ -210,6 +219,7 @@ def test_singular_fit_is_flagged(make_rng):
     assert msgs and "boundary (singular) fit" in msgs[0]
     assert "L_diag[0] ((Intercept)|g)" in msgs[0]
     assert m.singular and not m.converged
+    assert m.model_info.flags == ("singular",) == m.fit.model_info.flags
     assert np.all(np.isfinite(list(m.fixef.values())))
     # the engine's own probe finds the boundary too
     assert m.fit.status == lx.Status.at_boundary
@@ -315,3 +325,25 @@ def test_lr_test_random_slope(sleep, ref):
     ll = [R(ref, k, "lme4", "stat")["logLik"] for k in ("sleepstudy_int", "sleepstudy")]
     assert np.isclose(r.statistic, 2 * (ll[1] - ll[0]), rtol=1e-7)
     assert r.df == 2
+
+
+def test_model_info_and_the_inference_functions(sleep):
+    """A mixed result says what it is (in its engine fit too) and goes to the
+    inference functions as it is; the family comes from the GLM registry
+    (aliases included)."""
+    info = sleep.model_info
+    assert (info.kind, info.family, info.link, info.flags) == (
+        "mixed", "gaussian", "identity", ())  # fmt: skip
+    assert sleep.fit.model_info == info
+    np.testing.assert_array_equal(np.asarray(lx.vcov(sleep, "oim")),
+                                  np.asarray(lx.vcov(sleep.fit, "oim")))  # fmt: skip
+    w = lx.wald_test(sleep, "Days = 0")
+    z = sleep.fit.params["Days"] / sleep.fit.se["Days"]
+    assert w.statistic == pytest.approx(float(z) ** 2, rel=1e-10)
+    m = mixed("Reaction ~ Days + (Days | Subject)", data("sleepstudy"), family="normal")
+    assert m.loglik == sleep.loglik and m.family == "gaussian"
+    g = mixed("TICKS ~ YEAR + HEIGHT + (1 | BROOD)", data("grouseticks"),
+              family="poisson")  # fmt: skip
+    assert (g.model_info.kind, g.model_info.family, g.model_info.link) == (
+        "mixed", "poisson", "log")  # fmt: skip
+    assert "Family: poisson (log)" in g.summary().to_text()

@@ -511,3 +511,46 @@ def test_non_finite_and_collinear_columns():
                 columns=["const", "x", "x2"])  # fmt: skip
     with pytest.raises(ValueError, match="link must be one of"):
         ordinal("y ~ x", df, link="cauchit")
+
+
+def test_model_info_and_the_inference_functions(anes_formula, fair_fits):
+    """Both results say what they are (in their engine fits too) and go to the
+    inference functions as they are."""
+    import likelihax as lx
+
+    for res, want in ((anes_formula, ("multinomial", "multinomial", "logit")),
+                      (fair_fits["probit"], ("ordinal", None, "probit"))):  # fmt: skip
+        info = res.model_info
+        assert (info.kind, info.family, info.link, info.flags) == (*want, ())
+        assert res.fit.model_info == info
+        np.testing.assert_array_equal(np.asarray(lx.vcov(res, "oim")),
+                                      np.asarray(lx.vcov(res.fit, "oim")))  # fmt: skip
+        lab = res.fit.labels[0]
+        w = lx.wald_test(res, f"{lab} = 0")
+        est, se = res.fit.params_flat[0], np.sqrt(np.asarray(res.fit.cov)[0, 0])
+        assert w.statistic == pytest.approx(float(est / se) ** 2, rel=1e-10)
+
+
+def test_ordinal_links_are_the_glm_links():
+    """One table of links: the cumulative links are the GLM inverse links
+    (distribution function, its log, log survival, density, quantile),
+    checked against scipy."""
+    from scipy import stats
+
+    from likelihax.models.glm import LINKS
+    from likelihax.models.ordinal import ORDINAL_LINKS
+
+    t = np.linspace(-6.0, 4.0, 11)
+    dists = {"logit": stats.logistic, "probit": stats.norm,
+             "cloglog": stats.gumbel_l}  # fmt: skip
+    import jax
+
+    with jax.enable_x64(True):
+        for name in ORDINAL_LINKS:
+            link, d = LINKS[name], dists[name]
+            np.testing.assert_allclose(link.log_mu(t), d.logcdf(t), rtol=1e-12)
+            # (jax's normal log-CDF near 0, log Phi(6), is good to about 6e-8)
+            np.testing.assert_allclose(link.log1m_mu(t), d.logsf(t), rtol=1e-7)
+            np.testing.assert_allclose(link.deriv(t), d.pdf(t), rtol=1e-12)
+            p = np.array([0.1, 0.5, 0.9])
+            np.testing.assert_allclose(link.link(p), d.ppf(p), rtol=1e-12)

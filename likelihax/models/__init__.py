@@ -7,13 +7,20 @@ What to use when:
   :func:`method_of_moments` and :func:`compare_mle_mom` give the moment
   estimates beside the MLE.
 * :func:`glm` fits generalized linear models (formula or arrays; R's
-  conventions for dispersion, deviance and AIC); see :mod:`likelihax.models.glm`.
+  conventions for dispersion, deviance and AIC); see :mod:`likelihax.models.glm`,
+  whose registry of families and links :func:`likelihax.mixed` shares.
 * :func:`mnlogit` (multinomial logit, as statsmodels ``MNLogit`` and
   ``nnet::multinom``) and :func:`ordinal` (proportional odds, as
   ``MASS::polr``) for categorical responses.
 * :func:`class_weights`, :func:`weighted_logit` and :func:`focal_logit` handle
   class imbalance (weighted likelihood and focal loss, with sandwich SEs); see
   :mod:`likelihax.models.imbalance`.
+
+Every model result carries a :class:`~likelihax.results.ModelInfo` as
+``model_info`` (kind, family, link, flags such as ``"separation"`` or
+``"singular"``), in its engine fit too; the results that wrap the engine's
+:class:`~likelihax.FitResult` hold it in ``.fit``, and every inference function
+accepts them as they are.
 """
 
 from .distributions import FAMILIES as FAMILIES
@@ -21,6 +28,7 @@ from .distributions import compare_mle_mom as compare_mle_mom
 from .distributions import fit_distribution as fit_distribution
 from .distributions import method_of_moments as method_of_moments
 from .glm import GLMResult as GLMResult
+from .glm import Separation as Separation
 from .glm import SeparationWarning as SeparationWarning
 from .glm import glm as glm
 from .imbalance import class_weights as class_weights
@@ -37,6 +45,7 @@ __all__ = [
     "GLMResult",
     "MultinomialFit",
     "OrdinalFit",
+    "Separation",
     "SeparationWarning",
     "class_weights",
     "compare_mle_mom",

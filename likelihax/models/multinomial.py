@@ -289,10 +289,9 @@ class MultinomialFit:
     def save(self, path):
         """Write ``path.json`` and ``path.npz``: the engine fit with this model's
         summary rows; see :func:`likelihax.save_result` (reload with
-        :func:`likelihax.load_result`)."""
-        from ..results._io import save_result
-
-        return save_result(self, path)
+        :func:`likelihax.load_result`). The fit holds this model's summary
+        rows already."""
+        return self.fit.save(path)
 
     def summary(self, alpha: float = 0.05):
         """The fit's summary (see :meth:`likelihax.FitResult.summary`)."""

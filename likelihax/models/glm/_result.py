@@ -587,13 +587,15 @@ class GLMResult:
         """Write ``path.json`` and ``path.npz``: the engine fit with this model's
         summary rows; see :func:`likelihax.save_result` (reload with
         :func:`likelihax.load_result`)."""
-        from ...results._io import save_result
-
-        return save_result(self, path)
+        return self._described().save(path)
 
     # ----- display -------------------------------------------------------------------------
     def summary(self, alpha: float = 0.05):
         """The engine's summary with family, link, deviance, dispersion and pseudo R²."""
+        return self._described().summary(alpha)
+
+    def _described(self):
+        """The engine fit annotated with this model's summary rows and notes."""
         header = [
             ("Family", self.family), ("Link", self.link),
             ("Deviance", f"{self.deviance:.8g}"),
@@ -625,7 +627,7 @@ class GLMResult:
         return self.fit.annotate(
             name=f"GLM: {self.family} ({self.link})", header=header, notes=notes,
             extra_params=int(self._fam.dispersion),
-        ).summary(alpha)
+        )
 
     def _repr_html_(self) -> str:
         return self.summary()._repr_html_()
