@@ -152,13 +152,21 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
             "summary() needs a single fit; index a batched result first: fits[i]."
         )
     z = NormalDist().inv_cdf(1 - alpha / 2)
-    spec = fit.spec
-    labels_all = spec.labels
-    est = np.asarray(fit.params_flat, dtype=float)
-    se = np.asarray(fit.se_flat, dtype=float)
-    cons = spec.element_constraints
-    st = fit.status
-    name, extra_header, extra_notes, extra_k = fit.annotation
+    is_map = fit.setup.estimator == "MAP"  # from lx.fit_map
+    lo_q, hi_q = alpha / 2, 1 - alpha / 2
+    columns = ["estimate", "std.err", "z", "P>|z|", f"[{lo_q:g}", f"{hi_q:g}]"]
+    rows, near = _coefficient_rows(fit, z)
+    notes = _notes(fit, near, is_map)
+    lik = fit.is_likelihood
+    title = "likelihax maximum-likelihood fit" if lik else "likelihax M-estimation fit"
+    if is_map:
+        title = "likelihax MAP fit (posterior mode)"
+    return Summary(title, _header(fit, is_map), columns, rows, notes)
+
+
+def _header(fit, is_map: bool) -> list:
+    """The summary's header rows: model, fit statistics, optimizer diagnostics."""
+    extra_k = fit.annotation.extra_params
     lik = fit.is_likelihood
     k_text = str(fit.n_params) + (f" (+{extra_k} in AIC)" if extra_k else "")
     header = [
@@ -166,7 +174,6 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
         ("Observations", _nobs_text(fit)),
         ("Parameters", k_text),
     ]
-    is_map = fit.setup.estimator == "MAP"  # from lx.fit_map
     if is_map:
         header += [("Log-posterior", _num(fit.loglik, ".8g"))]
     elif lik and fit.weight_type == "importance":
@@ -179,22 +186,29 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
         ]
     else:
         header += [("Objective", _num(fit.loglik, ".8g"))]
-    header += [
+    return header + [
         ("Method", fit.method),
         ("Iterations", f"{int(fit.iterations)} ({int(fit.n_evals)} evals)"),
         ("Converged", "yes" if fit.converged else "NO"),
-        ("Status", st.name),
+        ("Status", fit.status.name),
         ("Covariance", fit.cov_kind),
         ("Precision", fit.dtype),
         ("max|grad|", _num(fit.grad_norm, ".2e")),
         ("EDM", _num(fit.edm, ".2e")),
         ("Cond. number", _num(fit.condition_number, ".3g")),
-        *extra_header,
+        *fit.annotation.header,
     ]
-    lo_q, hi_q = alpha / 2, 1 - alpha / 2
-    columns = ["estimate", "std.err", "z", "P>|z|", f"[{lo_q:g}", f"{hi_q:g}]"]
-    rows, notes = [], []
-    near = []
+
+
+def _coefficient_rows(fit, z: float):
+    """``(rows, near)``: one row per reported element, and the labels whose Wald
+    interval crosses a bound of their constraint."""
+    spec = fit.spec
+    labels_all = spec.labels
+    est = np.asarray(fit.params_flat, dtype=float)
+    se = np.asarray(fit.se_flat, dtype=float)
+    cons = spec.element_constraints
+    rows, near = [], []
     for i in spec.reported:
         c = cons[i]
         if c.name == "fixed":
@@ -212,11 +226,19 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
         if b is not None and math.isfinite(se[i]):
             if est[i] - z * se[i] < b[0] or est[i] + z * se[i] > b[1]:
                 near.append(labels_all[i])
-    notes.append(
+    return rows, near
+
+
+def _notes(fit, near: list, is_map: bool) -> list:
+    """The notes under the table: covariance, weights, constraints, status."""
+    lik = fit.is_likelihood
+    cons = fit.spec.element_constraints
+    st = fit.status
+    notes = [
         "Covariance: inverse negative Hessian of the log posterior."
         if is_map
         else f"Covariance: {fit.cov_description}."
-    )
+    ]
     if not lik:
         notes.append(
             "M-estimation: the objective is not a log-likelihood, so there is no "
@@ -240,7 +262,7 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
                 f"WARNING: covariance {fit.cov_kind!r} was requested with "
                 "importance weights; its standard errors are not valid in general."
             )
-    notes.extend(extra_notes)
+    notes.extend(fit.annotation.notes)
     if any(c.name not in ("real", "fixed") for c in cons):
         notes.append(
             "Constrained parameters: estimated on an unconstrained scale; estimates "
@@ -282,7 +304,5 @@ def build_summary(fit, alpha: float = 0.05) -> Summary:
             f"optimum ({ms['converged']} converged); distinct optima (loglik): "
             + ", ".join(f"{v:.8g}" for v in ms["optima"][:5])
         )
-    title = "likelihax maximum-likelihood fit" if lik else "likelihax M-estimation fit"
-    if is_map:
-        title = "likelihax MAP fit (posterior mode)"
-    return Summary(title, header, columns, rows, notes)
+    return notes
+
