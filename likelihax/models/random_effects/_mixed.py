@@ -61,7 +61,6 @@ import numpy as np
 from ...core import InformationWarning, Status
 from ...engine import fit as engine_fit
 from ...parameters import constraints as C
-from ...results import ModelInfo
 from ..glm._family import (
     CANONICAL_KERNELS,
     CONST_TERMS,
