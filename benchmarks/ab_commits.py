@@ -6,7 +6,9 @@ the workloads of
 ``bench_glm.py`` (logistic N = 1e6, p = 20; Poisson N = 1e6, p = 10; NB2
 N = 1e5, p = 5; same simulations and seeds), each fitted by ``lx.glm`` and by
 the same model written as a custom log-likelihood through ``lx.fit`` (the
-``bench_logistic.py`` fit for the logistic workload), with standard errors.
+``bench_logistic.py`` fit for the logistic workload), with standard errors,
+and the bootstrap of ``bench_bootstrap.py`` (1,000 replicates of the binomial
+GLM on N = 1,000, p = 5).
 
 Each version runs in its own fresh process (``likelihax`` imported from a git
 worktree of the base commit, or from this checkout), and the processes
@@ -48,7 +50,7 @@ def child(tree: str, workloads: list[str], repeats: int, n_scale: float) -> dict
     assert Path(lx.__file__).resolve().is_relative_to(Path(tree).resolve()), lx.__file__
     from bench_glm import WORKLOADS, likelihax_methods, make_data
 
-    out = {}
+    out, methods = {}, {}
     if "small" in workloads:  # bench_latency.py's model: compile-bound
         import jax.scipy.stats as st
 
@@ -63,10 +65,30 @@ def child(tree: str, workloads: list[str], repeats: int, n_scale: float) -> dict
             jax.block_until_ready((f.params, f.se))
             return f
 
-        methods = {"small": [("normal, 100 rows (lx.fit)", small,
-                              lambda f: {"params": [float(f.params["mu"])]})]}  # fmt: skip
+        methods["small"] = [("normal, 100 rows (lx.fit)", small,
+                              lambda f: {"params": [float(f.params["mu"])]})]  # fmt: skip
+    if "bootstrap" in workloads:  # bench_bootstrap.py's default workload
+        from bench_logistic import simulate
+
+        Xs, yb, _ = simulate(1000, 5, 0)
+        Xb = np.column_stack([np.ones(1000), Xs])
+
+        def boot_fit():
+            return lx.glm(yb, Xb, family="binomial")
+
+        g = boot_fit()
+
+        def boot():
+            b = lx.bootstrap(g.fit, 1000, seed=1)
+            jax.block_until_ready(b.replicates)
+            return g
+
+        methods["bootstrap"] = [
+            ("lx.bootstrap(lx.glm binomial fit), 1,000 replicates", boot,
+             lambda r: {"params": []}),
+        ]  # fmt: skip
     for w in workloads:
-        if w == "small":
+        if w in ("small", "bootstrap"):
             _time(out, w, methods[w], repeats)
             continue
         n, p = WORKLOADS[w]
@@ -158,7 +180,7 @@ if __name__ == "__main__":
     ap.add_argument("--base", default="HEAD~1", help="commit to compare with")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--workloads", default="small,logistic,poisson,nb2")
+    ap.add_argument("--workloads", default="small,logistic,poisson,nb2,bootstrap")
     ap.add_argument("--n-scale", type=float, default=1.0)
     ap.add_argument("--write-results", action="store_true",
                     help="write/replace this comparison's section in RESULTS.md")

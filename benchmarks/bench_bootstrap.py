@@ -320,14 +320,14 @@ def _diagnose(lx_fit, glm_fit, Xc, y, counts):
 
     # The engine's own pieces (internal API; skipped if it moved).
     try:
-        from likelihax.optimize._newton import newton_direction
-        from likelihax.objective._problem import Problem
+        from likelihax.objective import Problem
+        from likelihax.optimize import newton_direction
     except ImportError as exc:
         rows.append((f"engine pieces skipped: {exc}", float("nan")))
         return rows
     for name, fit in (("Newton (custom loglik)", lx_fit), ("glm", glm_fit)):
-        st = fit._static
-        data = fit._data
+        st = fit.setup.program
+        data = fit.setup.data
         try:
             fixed = [jnp.asarray(x) for x in _fixed(fit)]
 
@@ -355,7 +355,7 @@ def _diagnose(lx_fit, glm_fit, Xc, y, counts):
 
 
 def _fixed(fit):
-    from likelihax.inference._refit import Refitter
+    from likelihax.inference import Refitter
 
     return Refitter(fit, None, None, "bootstrap").fixed
 
@@ -365,7 +365,7 @@ def engine_iterations(fit, counts):
     import jax
     import jax.numpy as jnp
 
-    from likelihax.inference._refit import Refitter
+    from likelihax.inference import Refitter
 
     # As lx.bootstrap refits: no polishing step, the batched log-likelihood.
     r = Refitter(fit, None, None, "bootstrap", polish=False)
@@ -558,7 +558,7 @@ def main(args) -> None:
     # ---- plain jax.vmap reference Newton
     print(f"timing {REF_ROW} ...", flush=True)
     ref_run = make_reference(Xc, y, args.newton_iters)
-    beta_hat = np.asarray(fit._params_flat, float)[np.asarray(fit._spec.reported)][order]
+    beta_hat = np.asarray(fit.params_flat, float)[np.asarray(fit.spec.reported)][order]
     times, t_ref, (Rref, gmax), _, bg = time_method(
         lambda: ref_run(beta_hat, counts), args.repeats)
     ref_fail = ~(np.isfinite(gmax) & (gmax < REF_GTOL)) | ~np.all(np.isfinite(Rref), 1)
