@@ -3,7 +3,7 @@
 Nothing here changes JAX's global configuration. In particular x64 mode is
 *not* enabled: likelihax must compute in float64 through its own scoped
 ``jax.enable_x64`` and leave ``jax.config.jax_enable_x64`` as the user set it
-(checked in ``test_jax_contracts.py``).
+(checked in ``properties/test_jax_contracts.py``).
 """
 
 from __future__ import annotations

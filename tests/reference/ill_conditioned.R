@@ -1,4 +1,4 @@
-# Reference fits for tests/test_ill_conditioned.py (issue 18, item 1): regressions on
+# Reference fits for tests/engine/test_ill_conditioned.py (issue 18, item 1): regressions on
 # raw calendar years, y ~ year + I(year^2), whose information has scaled condition
 # numbers of about 1e9-1e12. R fits by QR decompositions of the (weighted) design, so
 # it does not square the condition number. IRLS is run to epsilon = 1e-14 and restarted

@@ -18,7 +18,7 @@ from scipy.stats import chi2
 import likelihax as lx
 from likelihax.inference._profile import profile, profile_ci
 
-REF = Path(__file__).parent / "reference"
+REF = Path(__file__).resolve().parents[1] / "reference"
 
 
 def _exp_fit(y):

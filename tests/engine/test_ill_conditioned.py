@@ -31,7 +31,7 @@ import likelihax as lx
 from likelihax.core._precision import x64_scope
 from likelihax.optimize._newton import newton_direction
 
-REF = Path(__file__).parent / "reference"
+REF = Path(__file__).resolve().parents[1] / "reference"
 DATA = pd.read_csv(REF / "ill_conditioned_data.csv")
 TERMS = ["(Intercept)", "year", "I(year^2)"]
 EPS = np.finfo(np.float64).eps

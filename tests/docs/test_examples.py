@@ -18,7 +18,7 @@ from pathlib import Path
 import nbclient
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "examples" / "quickstart.py"
 NOTEBOOK = ROOT / "notebooks" / "01_likelihood_basics.ipynb"
 

@@ -25,7 +25,7 @@ from likelihax.models.mixtures import (
     univariate_mixture,
 )
 
-REF = Path(__file__).parent / "reference"
+REF = Path(__file__).resolve().parents[2] / "reference"
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ import likelihax as lx
 
 S = lx.Status
 POS = lx.constraints.positive
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 class Fit(NamedTuple):
@@ -78,7 +78,7 @@ def _quasi_separated():
 
 
 def _raw_years():
-    # test_ill_conditioned.py: estimates match R and a 50-digit solution to 1e-8
+    # engine/test_ill_conditioned.py: estimates match R and a 50-digit solution to 1e-8
     yr = np.repeat(np.arange(2000.0, 2011.0), 10)
     t = (yr - 2005) / 5
     y = 1 + 0.5 * t - 0.8 * t**2 + np.random.default_rng(2).normal(0, 0.3, yr.size)
@@ -150,7 +150,8 @@ CATALOGUE: list[tuple[str, Callable, Any]] = [
     ("always a higher point 1 SE on: not a maximum",
      lambda _: lx.fit(_staircase, {"x": 0.1}, None, nobs=1),
      Fit(S.not_maximum, lx.ConvergenceWarning, "not a maximum")),
-    # --- maxima at infinity or on a boundary (test_errors.py, test_bootstrap.py) ----
+    # --- maxima at infinity or on a boundary
+    #     (engine/test_errors.py, inference/test_bootstrap.py) ---------------------
     ("custom logistic, all y = 1",
      lambda _: lx.fit(_intercept_logit, {"a": 0.0}, {"y": np.ones(30)}),
      Fit(S.unbounded, lx.InformationWarning, "still rising")),
@@ -195,7 +196,7 @@ CATALOGUE: list[tuple[str, Callable, Any]] = [
      lambda _: lx.glm("y ~ x", pd.DataFrame({"y": np.exp(X30) + 1, "x": X30}),
                       family="gamma", max_steps=1),
      Fit(S.max_steps, lx.ConvergenceWarning, "max_steps")),
-    # --- bad input: a clear error naming the field, row or option (test_bad_inputs.py)
+    # --- bad input: a clear error naming the field, row or option (engine/test_bad_inputs.py)
     ("non-finite log-likelihood at the start",
      lambda _: lx.fit(lambda p, d: jnp.log(d["y"] - p["m"]), {"m": 0.5},
                       {"y": np.r_[0.0, 1.0]}),

@@ -21,7 +21,7 @@ import pytest
 
 import likelihax as lx
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = textwrap.dedent(
     """

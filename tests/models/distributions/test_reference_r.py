@@ -15,7 +15,7 @@ import pytest
 
 import likelihax as lx
 
-REF = pathlib.Path(__file__).parent / "reference"
+REF = pathlib.Path(__file__).resolve().parents[2] / "reference"
 NAMES = {"mean": "mu", "sd": "sigma", "meanlog": "mu", "sdlog": "sigma",
          "lambda": "rate", "location": "loc", "m": "loc", "s": "scale"}  # fmt: skip
 CLOSED = {"normal", "lognormal", "exponential", "poisson", "geometric"}

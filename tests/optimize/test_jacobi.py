@@ -26,7 +26,7 @@ from likelihax.optimize import (
 )
 from likelihax.optimize._jacobi import _schedule, jacobi_eigh
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_round_robin_schedule_covers_every_pair_once():

@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 import likelihax as lx
 from likelihax.core._precision import x64_scope
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
