@@ -31,7 +31,6 @@ import json
 import math
 import os
 import zipfile
-from collections import Counter
 from pathlib import Path
 
 import jax
@@ -146,7 +145,9 @@ def _stems(path) -> tuple[Path, Path]:
 
 
 def _engine_result(result) -> FitResult:
-    """The FitResult to save; a model's result (GLM, ...) with its summary rows."""
+    """The FitResult to save: ``result`` itself, or a model result's engine fit
+    annotated with the model's summary rows (its ``annotated_fit()``, where the
+    model's summary has rows of its own)."""
     if isinstance(result, FitResult):
         return result
     fit = getattr(result, "fit", None)
@@ -155,32 +156,16 @@ def _engine_result(result) -> FitResult:
             "save_result saves a likelihax.FitResult or a model result that holds "
             f"one in `.fit` (GLMResult, MultinomialFit, ...); got {type(result).__name__}."
         )
-    # The model's summary = the engine's summary annotated with the model's
-    # rows and notes (FitResult.annotate): keep them, so the loaded result
-    # prints the same summary.
-    base, full = fit.summary(), result.summary()
-    keys = [k for k, _ in base.header]
-    same_table = full.columns == base.columns and [r[0] for r in full.rows] == [
-        r[0] for r in base.rows
-    ]
-    if [k for k, _ in full.header[: len(keys)]] != keys or not same_table:
+    annotated = getattr(result, "annotated_fit", None)
+    if callable(annotated):
+        return annotated()
+    if str(result.summary()) != str(fit.summary()):
         raise ValueError(
-            f"{type(result).__name__}.summary() is not the engine's summary with "
-            "added rows, so save_result cannot keep it; save the engine's result "
-            "instead: save_result(result.fit, path)."
+            f"{type(result).__name__}.summary() is not the engine's summary and it "
+            "has no annotated_fit(), so save_result cannot keep it; save the "
+            "engine's result instead: save_result(result.fit, path)."
         )
-    extra_header = full.header[len(base.header) :]
-    left = Counter(base.notes)
-    notes = []
-    for n in full.notes:
-        if left[n]:
-            left[n] -= 1
-        else:
-            notes.append(n)
-    k_text = dict(full.header).get("Parameters", "")
-    extra_k = int(k_text.split("(+")[1].split()[0]) if "(+" in k_text else 0
-    extra_k -= fit.annotation.extra_params
-    return fit.annotate(full.header[0][1], extra_header, notes, extra_k)
+    return fit
 
 
 # ----- save ---------------------------------------------------------------------------

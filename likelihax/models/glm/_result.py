@@ -53,6 +53,19 @@ class Separation(NamedTuple):
         once for its successes and once for its failures.
     detail : str
         For ``"possible"``: the weakest direction of the information.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from likelihax.models.glm import glm
+    >>> x = np.array([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0])
+    >>> X = np.column_stack([np.ones(6), x])
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # the SeparationWarning
+    ...     res = glm((x > 0).astype(float), X, family="binomial", columns=["c", "x"])
+    >>> res.separation.kind, res.separation.columns, res.model_info.flags
+    ('complete', ('x',), ('separation',))
     """
 
     kind: str
@@ -530,8 +543,8 @@ class GLMResult:
     # ----- separation ----------------------------------------------------------------------
     @property
     def _separation_note(self):
-        # The separation warning's text, for readers of the former attribute;
-        # the facts are in ``separation``.
+        # The separation warning's text (likelihax.diagnostics reads it); the
+        # facts are in ``separation``.
         return None if self.separation is None else self.separation.message
 
     def _separation(self):
@@ -587,15 +600,16 @@ class GLMResult:
         """Write ``path.json`` and ``path.npz``: the engine fit with this model's
         summary rows; see :func:`likelihax.save_result` (reload with
         :func:`likelihax.load_result`)."""
-        return self._described().save(path)
+        return self.annotated_fit().save(path)
 
     # ----- display -------------------------------------------------------------------------
     def summary(self, alpha: float = 0.05):
         """The engine's summary with family, link, deviance, dispersion and pseudo R²."""
-        return self._described().summary(alpha)
+        return self.annotated_fit().summary(alpha)
 
-    def _described(self):
-        """The engine fit annotated with this model's summary rows and notes."""
+    def annotated_fit(self):
+        """The engine fit annotated with this model's summary rows and notes (what
+        :meth:`summary` shows and :func:`likelihax.save_result` saves)."""
         header = [
             ("Family", self.family), ("Link", self.link),
             ("Deviance", f"{self.deviance:.8g}"),
