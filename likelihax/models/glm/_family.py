@@ -356,7 +356,20 @@ _ALIASES = {
 
 
 def get_family(family) -> Family:
-    """The :class:`Family` for a name (R's or an alias) or a Family object."""
+    """The :class:`Family` for a name (R's or an alias) or a Family object.
+
+    Raises
+    ------
+    ValueError
+        An unknown name (the message lists the families and aliases).
+
+    Examples
+    --------
+    >>> from likelihax.models.glm import get_family
+    >>> fam = get_family("nb2")
+    >>> fam.name, fam.canonical, fam.dispersion
+    ('negative.binomial', 'log', False)
+    """
     if isinstance(family, Family):
         return family
     if not isinstance(family, str):

@@ -288,6 +288,18 @@ def irls(fam, link, X, y, m, w, offset, steps: int = 1, tol: float = 0.0):
     that leaves the range of the mean (the last valid coefficients are
     returned). ``y`` is on the mean scale (proportions for the binomial, of
     ``m`` trials).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from likelihax.models.glm import LINKS, get_family, glm
+    >>> from likelihax.models.glm._glm import irls
+    >>> X = np.column_stack([np.ones(5), [1.0, 2, 3, 4, 5]])
+    >>> y = np.array([1.0, 3, 2, 6, 8])
+    >>> beta = irls(get_family("poisson"), LINKS["log"], X, y, 1.0, 1.0, 0.0,
+    ...             steps=50, tol=1e-12)
+    >>> bool(np.allclose(beta, glm(y, X, family="poisson").coef, rtol=1e-8))  # the MLE
+    True
     """
     with x64_scope():
         mu = fam.mustart(y, m)
