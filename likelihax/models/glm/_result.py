@@ -609,7 +609,18 @@ class GLMResult:
 
     def annotated_fit(self):
         """The engine fit annotated with this model's summary rows and notes (what
-        :meth:`summary` shows and :func:`likelihax.save_result` saves)."""
+        :meth:`summary` shows and :func:`likelihax.save_result` saves).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from likelihax.models.glm import glm
+        >>> X = np.column_stack([np.ones(5), [1.0, 2, 3, 4, 5]])
+        >>> res = glm(np.array([1, 3, 2, 6, 8]), X, family="poisson")
+        >>> fit = res.annotated_fit()
+        >>> fit.name, dict(fit.annotation.header)["Link"]
+        ('GLM: poisson (log)', 'log')
+        """
         header = [
             ("Family", self.family), ("Link", self.link),
             ("Deviance", f"{self.deviance:.8g}"),
