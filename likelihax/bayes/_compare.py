@@ -8,15 +8,15 @@ from statistics import NormalDist
 
 import numpy as np
 
-from ..results import format_cell, pandas_for
+from ..results import TextReport, format_cell, pandas_for
 from ._laplace import LaplacePosterior
 from ._nuts import NUTSResult
 
 __all__ = ["Comparison", "compare_posteriors"]
 
 
-@dataclasses.dataclass(frozen=True)
-class Comparison:
+@dataclasses.dataclass(frozen=True, repr=False)
+class Comparison(TextReport):
     """Rows ``(parameter, method, estimate, sd, lower, upper)``.
 
     ``estimate`` is the point estimate of each method (MLE, MAP, posterior
@@ -55,11 +55,6 @@ class Comparison:
         lines.append("-" * len(head))
         lines.extend("Note: " + n for n in self.notes)
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.to_text()
-
-    __repr__ = __str__
 
     def to_html(self) -> str:
         """HTML table (also shown by Jupyter)."""

@@ -38,6 +38,13 @@ def _as_chains(x, what: str) -> np.ndarray:
     return a if a.ndim == 3 else a[..., None]
 
 
+def _per_quantity(x, what: str, stat) -> np.ndarray:
+    """``stat`` of the draws ``x`` as (chains, draws, k), one value per quantity:
+    a 0-d array for 2-d ``x``."""
+    out = stat(_as_chains(x, what))
+    return out[0] if np.ndim(x) == 2 else out
+
+
 def _split(a: np.ndarray) -> np.ndarray:
     """(chains, draws, k) -> (2 chains, draws // 2, k); an odd last draw is dropped."""
     h = a.shape[1] // 2
@@ -75,9 +82,7 @@ def split_rhat(x) -> np.ndarray:
     >>> bool(split_rhat(x + np.arange(4)[:, None]) > 1.5)  # chains disagree
     True
     """
-    a = _as_chains(x, "split_rhat")
-    out = _rhat(_split(a))
-    return out[0] if np.ndim(x) == 2 else out
+    return _per_quantity(x, "split_rhat", lambda a: _rhat(_split(a)))
 
 
 def _rank_normalize(a: np.ndarray) -> np.ndarray:
@@ -131,11 +136,12 @@ def ess_bulk(x) -> np.ndarray:
     Parameters
     ----------
     x : array (chains, draws) or (chains, draws, k)
+        As for :func:`split_rhat`.
 
     Returns
     -------
     ndarray
-        Scalar (as a 0-d array) for 2-d input, else shape ``(k,)``.
+        One ESS per quantity, shaped as :func:`split_rhat`'s result.
 
     Examples
     --------
@@ -145,6 +151,4 @@ def ess_bulk(x) -> np.ndarray:
     >>> bool(1600 < float(ess_bulk(x)) < 2400)
     True
     """
-    a = _as_chains(x, "ess_bulk")
-    out = _ess(_split(_rank_normalize(a)))
-    return out[0] if np.ndim(x) == 2 else out
+    return _per_quantity(x, "ess_bulk", lambda a: _ess(_split(_rank_normalize(a))))

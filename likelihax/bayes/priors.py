@@ -140,35 +140,44 @@ def _positive_part(x, logp):
     return jnp.where(x > 0, logp, -jnp.inf)
 
 
-def _half(logpdf, x, scale):
-    """A symmetric location-scale density folded onto x > 0 (twice it at loc 0)."""
-    return _positive_part(
-        x, math.log(2.0) + logpdf(x, jnp.zeros_like(x), _b(scale, x))
-    )
-
-
 @dataclasses.dataclass(frozen=True, repr=False)
-class Normal(Prior):
-    """Normal prior with mean ``loc`` and standard deviation ``scale``."""
+class _LocationScale(Prior):
+    """A symmetric density of :mod:`jax.scipy.stats` with ``loc`` and ``scale``;
+    a subclass names it as ``_logpdf(x, loc, scale)``."""
 
     loc: Any = 0.0
     scale: Any = 1.0
     _positive = ("scale",)
 
     def _log_prob(self, x):
-        return jst.norm.logpdf(x, _b(self.loc, x), _b(self.scale, x))
+        return self._logpdf(x, _b(self.loc, x), _b(self.scale, x))
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
-class HalfNormal(Prior):
-    """Half-normal prior on :math:`x > 0`: :math:`2\\,N(x; 0, \\mathrm{scale}^2)`."""
+class _Half(Prior):
+    """A ``_LocationScale`` density folded onto x > 0 (twice it at loc 0)."""
 
     scale: Any = 1.0
     _positive = ("scale",)
     support = C.positive
 
     def _log_prob(self, x):
-        return _half(jst.norm.logpdf, x, self.scale)
+        logp = self._logpdf(x, jnp.zeros_like(x), _b(self.scale, x))
+        return _positive_part(x, math.log(2.0) + logp)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Normal(_LocationScale):
+    """Normal prior with mean ``loc`` and standard deviation ``scale``."""
+
+    _logpdf = staticmethod(jst.norm.logpdf)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class HalfNormal(_Half):
+    """Half-normal prior on :math:`x > 0`: :math:`2\\,N(x; 0, \\mathrm{scale}^2)`."""
+
+    _logpdf = staticmethod(jst.norm.logpdf)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -262,27 +271,17 @@ class StudentT(Prior):
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
-class Cauchy(Prior):
+class Cauchy(_LocationScale):
     """Cauchy prior with ``loc`` and ``scale``."""
 
-    loc: Any = 0.0
-    scale: Any = 1.0
-    _positive = ("scale",)
-
-    def _log_prob(self, x):
-        return jst.cauchy.logpdf(x, _b(self.loc, x), _b(self.scale, x))
+    _logpdf = staticmethod(jst.cauchy.logpdf)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
-class HalfCauchy(Prior):
+class HalfCauchy(_Half):
     """Half-Cauchy prior on :math:`x > 0` with ``scale``."""
 
-    scale: Any = 1.0
-    _positive = ("scale",)
-    support = C.positive
-
-    def _log_prob(self, x):
-        return _half(jst.cauchy.logpdf, x, self.scale)
+    _logpdf = staticmethod(jst.cauchy.logpdf)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)

@@ -55,7 +55,7 @@ from ..core import x64_scope
 from ..data import prepare_data
 from ..inference import chi2_sf
 from ..objective import Problem
-from ..results import as_fit
+from ..results import TextReport, as_fit
 
 __all__ = ["IMTest", "im_test"]
 
@@ -130,8 +130,8 @@ def opg_regression(s, H, w=None):
     return stat, r_all - r_s
 
 
-@dataclasses.dataclass(frozen=True)
-class IMTest:
+@dataclasses.dataclass(frozen=True, repr=False)
+class IMTest(TextReport):
     """Outcome of :func:`im_test`.
 
     Attributes
@@ -191,12 +191,6 @@ class IMTest:
         ):
             lines.append(f"  {lab:<{w}} {a:>12.5g} {b:>14.5g} {r:>8.3f}")
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.to_text()
-
-    def __repr__(self) -> str:
-        return self.to_text()
 
     def _repr_html_(self) -> str:
         e = html.escape

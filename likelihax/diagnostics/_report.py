@@ -7,7 +7,7 @@ import html
 import textwrap
 from typing import Any, Literal
 
-from ..results import pandas_for
+from ..results import TextReport, pandas_for
 
 __all__ = ["VERDICTS", "CheckItem", "ChecklistReport"]
 
@@ -49,8 +49,8 @@ class CheckItem:
             )
 
 
-@dataclasses.dataclass(frozen=True)
-class ChecklistReport:
+@dataclasses.dataclass(frozen=True, repr=False)
+class ChecklistReport(TextReport):
     """Verdicts and advice of :func:`~likelihax.checklist`, item by item.
 
     Print it (text) or show it in Jupyter (HTML). ``report["convergence"]``
@@ -113,12 +113,6 @@ class ChecklistReport:
                 )
         lines.append("=" * width)
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.to_text()
-
-    def __repr__(self) -> str:
-        return self.to_text()
 
     def to_html(self) -> str:
         """An HTML table: item, verdict (coloured), evidence, advice."""

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..results import pandas_for
+from ..results import TextReport, pandas_for
 
 __all__ = ["ICTable", "ic_table"]
 
@@ -43,7 +43,7 @@ class ICRow(NamedTuple):
     weight: float
 
 
-class ICTable:
+class ICTable(TextReport):
     """Information criteria of several fits, sorted by AIC.
 
     Attributes
@@ -91,9 +91,6 @@ class ICTable:
                 f"{r.aicc:>12.6g}{r.bic:>12.6g}{r.delta_aic:>12.4g}{r.weight:>12.4g}"
             )
         return "\n".join(lines) + f"\n(n = {self.nobs})"
-
-    def __repr__(self) -> str:
-        return self.to_text()
 
 
 def ic_table(*fits, names: Any = None, sort: bool = True) -> ICTable:

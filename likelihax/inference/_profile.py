@@ -363,8 +363,7 @@ def profile_ci(
     fit : FitResult or model result
         As for :func:`profile`.
     which : str or list of str, optional
-        Parameter labels (default: every free parameter with an elementwise
-        constraint that ``fit`` reports).
+        As for :func:`profile`.
     alpha : float
         1 - confidence level.
     tol : float
@@ -376,7 +375,7 @@ def profile_ci(
         Search limit, in standard errors on the unconstrained scale; beyond it
         a side is reported open.
     data, weights
-        Default: those of the fit.
+        As for :func:`profile`.
 
     Returns
     -------

@@ -70,8 +70,30 @@ def _advance(s, u_new, f_new, g_new, opt_state, conv, n_eval):
     )  # fmt: skip
 
 
+class _OptaxSteps:
+    """What both optax solvers share: the first state, the stopping rule of
+    each step and the final information. A subclass gives ``_transform()``
+    (its optax transformation) and the ``gtol``, ``rtol`` fields."""
+
+    information: ClassVar[str] = "observed"  # final() returns the observed H
+    polish: ClassVar[bool] = False
+
+    def init(self, problem, u0, max_steps):
+        f, g = problem.value_and_grad(u0)
+        return _init_state(u0, f, g, self._transform().init(u0), max_steps)
+
+    def _next_state(self, s, u_new, f_new, g_new, opt_state, n_eval):
+        conv = stopping_rule(
+            f_new, s.f, u_new, s.u, g_new, jnp.inf, 0.0, self.gtol, self.rtol
+        )
+        return _advance(s, u_new, f_new, g_new, opt_state, conv, n_eval)
+
+    def final(self, problem, s):
+        return (*problem.value_grad_hessian(s.u), None)
+
+
 @dataclasses.dataclass(frozen=True)
-class LBFGS:
+class LBFGS(_OptaxSteps):
     """L-BFGS with a strong-Wolfe zoom line search (optax).
 
     Parameters
@@ -86,19 +108,13 @@ class LBFGS:
     gtol: float = 1e-9
     rtol: float = 0.0
     name: str = "lbfgs"
-    information: ClassVar[str] = "observed"  # final() returns the observed H
-    polish: ClassVar[bool] = False
     default_max_steps: ClassVar[int] = 1000
 
-    def _opt(self):
+    def _transform(self):
         return optax.lbfgs(memory_size=self.memory_size)
 
-    def init(self, problem, u0, max_steps):
-        f, g = problem.value_and_grad(u0)
-        return _init_state(u0, f, g, self._opt().init(u0), max_steps)
-
     def step(self, problem, s):
-        opt = self._opt()
+        opt = self._transform()
         updates, opt_state = opt.update(
             s.g, s.opt_state, s.u, value=s.f, grad=s.g, value_fn=problem.value
         )
@@ -106,17 +122,11 @@ class LBFGS:
         f_new, g_new = optax.value_and_grad_from_state(problem.value)(
             u_new, state=opt_state
         )
-        conv = stopping_rule(
-            f_new, s.f, u_new, s.u, g_new, jnp.inf, 0.0, self.gtol, self.rtol
-        )
-        return _advance(s, u_new, f_new, g_new, opt_state, conv, 2)
-
-    def final(self, problem, s):
-        return (*problem.value_grad_hessian(s.u), None)
+        return self._next_state(s, u_new, f_new, g_new, opt_state, 2)
 
 
 @dataclasses.dataclass(frozen=True)
-class OptaxSolver:
+class OptaxSolver(_OptaxSteps):
     """Any optax gradient transformation, run on the mean negative log-likelihood.
 
     Parameters
@@ -132,23 +142,14 @@ class OptaxSolver:
     gtol: float = 1e-9
     rtol: float = 0.0
     name: str = "optax"
-    information: ClassVar[str] = "observed"  # final() returns the observed H
-    polish: ClassVar[bool] = False
     default_max_steps: ClassVar[int] = 10_000
 
-    def init(self, problem, u0, max_steps):
-        f, g = problem.value_and_grad(u0)
-        return _init_state(u0, f, g, self.transform.init(u0), max_steps)
+    def _transform(self):
+        return self.transform
 
     def step(self, problem, s):
         n = jnp.asarray(problem.nobs, s.f.dtype)
         updates, opt_state = self.transform.update(s.g / n, s.opt_state, s.u)
         u_new = optax.apply_updates(s.u, updates)
         f_new, g_new = problem.value_and_grad(u_new)
-        conv = stopping_rule(
-            f_new, s.f, u_new, s.u, g_new, jnp.inf, 0.0, self.gtol, self.rtol
-        )
-        return _advance(s, u_new, f_new, g_new, opt_state, conv, 1)
-
-    def final(self, problem, s):
-        return (*problem.value_grad_hessian(s.u), None)
+        return self._next_state(s, u_new, f_new, g_new, opt_state, 1)

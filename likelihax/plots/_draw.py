@@ -58,6 +58,30 @@ def _axes(ax, figsize=(5.0, 3.8)):
     return ax
 
 
+# Docstring sections that every renderer drawing into one Axes has, written
+# once: ``{ax}`` is the ``ax`` parameter and ``{returns_axes}`` the Returns
+# section with the Examples heading and its line choosing matplotlib's
+# file backend (the examples draw without a display).
+_SHARED_DOC = {
+    "{ax}": "ax : matplotlib Axes, optional",
+    "{returns_axes}": """Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")""",
+}
+
+
+def _shared_doc(func):
+    """``func`` with the ``_SHARED_DOC`` sections filled into its docstring."""
+    if func.__doc__:  # None under python -OO
+        for key, text in _SHARED_DOC.items():
+            func.__doc__ = func.__doc__.replace(key, text)
+    return func
+
+
 # ----- profile ----------------------------------------------------------------------------------
 def _interp_interval(c, zcrit):
     """Interval endpoints where the signed root statistic crosses ``-z``, ``+z``."""
@@ -76,6 +100,7 @@ def _interp_interval(c, zcrit):
     return tuple(out)
 
 
+@_shared_doc
 def plot_profile(
     profile,
     which: str | None = None,
@@ -102,7 +127,7 @@ def plot_profile(
         Exact interval endpoints to mark.
     alpha : float
         1 - confidence level (without ``ci``).
-    ax : matplotlib Axes, optional
+    {ax}
         For a single parameter.
 
     Returns
@@ -172,6 +197,7 @@ def plot_profile(
 
 
 # ----- contour ----------------------------------------------------------------------------------
+@_shared_doc
 def plot_contour(surface: LoglikSurface, *, ax=None, colorbar: bool = True):
     r"""Log-likelihood contours of two parameters with the confidence regions.
 
@@ -182,16 +208,10 @@ def plot_contour(surface: LoglikSurface, *, ax=None, colorbar: bool = True):
     Parameters
     ----------
     surface : LoglikSurface
-    ax : matplotlib Axes, optional
+    {ax}
     colorbar : bool
 
-    Returns
-    -------
-    Axes
-
-    Examples
-    --------
-    >>> import matplotlib; matplotlib.use("Agg")
+    {returns_axes}
     >>> import numpy as np, jax.scipy.stats as st, likelihax as lx
     >>> y = np.array([0.3, 1.2, 2.5, 0.9, 1.6, -0.4, 1.1])
     >>> f = lx.fit(lambda p, d: st.norm.logpdf(d["y"], p["mu"], p["sigma"]),
@@ -235,21 +255,16 @@ def plot_contour(surface: LoglikSurface, *, ax=None, colorbar: bool = True):
 
 
 # ----- trace --------------------------------------------------------------------------------------
+@_shared_doc
 def plot_trace(fit, *, ax=None):
     """Log-likelihood at each accepted iterate (and EM iterations for mixtures).
 
     Parameters
     ----------
     fit : FitResult or OptimizerTrace
-    ax : matplotlib Axes, optional
+    {ax}
 
-    Returns
-    -------
-    Axes
-
-    Examples
-    --------
-    >>> import matplotlib; matplotlib.use("Agg")
+    {returns_axes}
     >>> import numpy as np, jax.numpy as jnp, likelihax as lx
     >>> f = lx.fit(lambda p, d: jnp.log(p["rate"]) - p["rate"] * d["y"],
     ...            {"rate": 5.0}, {"y": np.array([0.5, 1.2, 0.3, 2.0])},
@@ -347,6 +362,7 @@ def plot_distribution(fit, x=None, *, family: str | None = None, bins: Any = "au
 
 
 # ----- mixture ------------------------------------------------------------------------------------
+@_shared_doc
 def plot_mixture(fit, x, *, bins: Any = "auto", ax=None):
     """Mixture components over the data.
 
@@ -363,15 +379,9 @@ def plot_mixture(fit, x, *, bins: Any = "auto", ax=None):
     x : array_like
         The data.
     bins : int or str
-    ax : matplotlib Axes, optional
+    {ax}
 
-    Returns
-    -------
-    Axes
-
-    Examples
-    --------
-    >>> import matplotlib; matplotlib.use("Agg")
+    {returns_axes}
     >>> import numpy as np, likelihax as lx
     >>> rng = np.random.default_rng(1)
     >>> y = np.concatenate([rng.normal(0, 1, 150), rng.normal(5, 1, 100)])
@@ -421,6 +431,7 @@ def plot_mixture(fit, x, *, bins: Any = "auto", ax=None):
 
 
 # ----- calibration --------------------------------------------------------------------------------
+@_shared_doc
 def plot_calibration(curve: CalibrationCurve, *, ax=None, label: str = "model"):
     """Calibration (reliability) diagram of :func:`likelihax.calibration_curve`.
 
@@ -431,17 +442,11 @@ def plot_calibration(curve: CalibrationCurve, *, ax=None, label: str = "model"):
     Parameters
     ----------
     curve : CalibrationCurve
-    ax : matplotlib Axes, optional
+    {ax}
     label : str
         Legend entry (draw several models into one ``ax``).
 
-    Returns
-    -------
-    Axes
-
-    Examples
-    --------
-    >>> import matplotlib; matplotlib.use("Agg")
+    {returns_axes}
     >>> import numpy as np, likelihax as lx
     >>> rng = np.random.default_rng(0)
     >>> p = rng.uniform(size=500); y = rng.uniform(size=500) < p
@@ -471,6 +476,7 @@ def plot_calibration(curve: CalibrationCurve, *, ax=None, label: str = "model"):
 
 
 # ----- forest --------------------------------------------------------------------------------------
+@_shared_doc
 def plot_forest(fits, *, alpha: float = 0.05, names: Sequence[str] | None = None,
                 params: Sequence[str] | None = None, ref: float | None = 0.0,
                 ax=None):  # fmt: skip
@@ -490,15 +496,9 @@ def plot_forest(fits, *, alpha: float = 0.05, names: Sequence[str] | None = None
         Parameters to show (default all).
     ref : float or None
         Reference line (default 0; None for none).
-    ax : matplotlib Axes, optional
+    {ax}
 
-    Returns
-    -------
-    Axes
-
-    Examples
-    --------
-    >>> import matplotlib; matplotlib.use("Agg")
+    {returns_axes}
     >>> import numpy as np, jax.scipy.stats as st, likelihax as lx
     >>> f = lx.fit(lambda p, d: st.norm.logpdf(d["y"], p["mu"], p["sigma"]),
     ...            {"mu": 0.0, "sigma": 1.0}, {"y": np.array([0.5, 1.5, 1.0, 3.0])},

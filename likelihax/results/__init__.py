@@ -13,5 +13,6 @@ from ._result import FitResult as FitResult
 from ._result import as_fit as as_fit
 from ._result import register_result_class as register_result_class
 from ._summary import Summary as Summary
+from ._summary import TextReport as TextReport
 from ._summary import format_cell as format_cell
 from ._summary import pandas_for as pandas_for

@@ -17,7 +17,7 @@ import numpy as np
 from ..core import Status
 from ..objective import COVARIANCES
 
-__all__ = ["Summary", "build_summary", "pandas_for"]
+__all__ = ["Summary", "TextReport", "build_summary", "pandas_for"]
 
 
 def pandas_for(what: str):
@@ -30,8 +30,39 @@ def pandas_for(what: str):
     return pandas
 
 
-@dataclasses.dataclass(frozen=True)
-class Summary:
+class TextReport:
+    """Base of a report printed as its text: ``str`` and ``repr`` give ``to_text()``.
+
+    A subclass defines ``to_text()``. A dataclass subclass is declared with
+    ``repr=False``: otherwise the dataclass writes its own ``__repr__`` over
+    this one.
+
+    Examples
+    --------
+    >>> from likelihax.results import TextReport
+    >>> class Note(TextReport):
+    ...     def to_text(self):
+    ...         return "Note: fitted."
+    >>> Note()
+    Note: fitted.
+    >>> str(Note())
+    'Note: fitted.'
+    """
+
+    __slots__ = ()
+
+    def to_text(self) -> str:  # pragma: no cover - each report defines it
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        return self.to_text()
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class Summary(TextReport):
     """Numbers of a fit summary, ready to render.
 
     Attributes
@@ -71,12 +102,6 @@ class Summary:
         for note in self.notes:
             lines.append(_wrap("Note: " + note, width))
         return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.to_text()
-
-    def __repr__(self) -> str:
-        return self.to_text()
 
     def to_html(self) -> str:
         """HTML tables (header, coefficients, notes)."""

@@ -33,6 +33,7 @@ from ._em import (
 __all__ = [
     "check_k",
     "choose_k",
+    "empty_components",
     "fit_mixture",
     "prepare_weights",
     "seeded_starts",
@@ -45,6 +46,20 @@ def weights_param(w) -> Param:
     """Mixture weights: ``simplex`` for K >= 2, fixed at 1 for K = 1."""
     w = np.asarray(w, dtype=np.float64)
     return Param(w, fixed=True) if w.size == 1 else Param(w, C.simplex)
+
+
+def empty_components(p, unit: str = "component"):
+    """Components of a host-side estimate ``p`` whose weight is (nearly) 0.
+
+    Returns the set of their indices and one message per component naming it
+    and its parameter, for a model's ``diagnose``.
+    """
+    w = np.atleast_1d(np.asarray(p["weights"], dtype=float))
+    empty = np.flatnonzero(~(w > 1e-8))
+    return set(empty.tolist()), [
+        f"{unit} {j} is empty (weight {w[j]:.3g}; parameter 'weights[{j}]')"
+        for j in empty
+    ]
 
 
 def count_distinct(a, limit: int) -> int:

@@ -47,7 +47,13 @@ from ...core import x64_scope
 from ...optimize import mvn_logpdf
 from ...parameters import Param
 from ...parameters import constraints as C
-from ._finite import check_k, fit_mixture, prepare_weights, weights_param
+from ._finite import (
+    check_k,
+    empty_components,
+    fit_mixture,
+    prepare_weights,
+    weights_param,
+)
 
 __all__ = ["gaussian_mixture", "gmm_complete", "kmeanspp_resp"]
 
@@ -256,13 +262,7 @@ def _diagnose(covariance, scale):
     """Names of empty and collapsed components of a host-side estimate."""
 
     def check(p):
-        out = []
-        wts = np.atleast_1d(np.asarray(p["weights"], dtype=float))
-        for j in np.flatnonzero(~(wts > 1e-8)):
-            out.append(
-                f"component {j} is empty (weight {wts[j]:.3g}; parameter "
-                f"'weights[{j}]')"
-            )
+        empty, out = empty_components(p)
         if covariance == "full":
             mats = [(f"the covariance of component {j}", f"cov[{j}]", np.asarray(s))
                     for j, s in enumerate(p["cov"])]  # fmt: skip
@@ -273,7 +273,6 @@ def _diagnose(covariance, scale):
             var = var if var.ndim == 2 else var[:, None]
             mats = [(f"the variance of component {j}", f"var[{j}]", np.diag(v))
                     for j, v in enumerate(var)]  # fmt: skip
-        empty = set(np.flatnonzero(~(wts > 1e-8)).tolist())
         for j, (who, name, m) in enumerate(mats):
             if j in empty and covariance != "tied":
                 continue  # already reported as empty

@@ -31,7 +31,14 @@ import numpy as np
 
 from ...parameters import Param
 from ...parameters import constraints as C
-from ._finite import check_k, fit_mixture, prepare_weights, seeded_starts, weights_param
+from ._finite import (
+    check_k,
+    empty_components,
+    fit_mixture,
+    prepare_weights,
+    seeded_starts,
+    weights_param,
+)
 
 __all__ = ["latent_class"]
 
@@ -59,10 +66,7 @@ def _canonical(p):
 
 
 def _diagnose(p):
-    out = []
-    w = np.asarray(p["weights"], dtype=float)
-    for j in np.flatnonzero(~(w > 1e-8)):
-        out.append(f"class {j} is empty (weight {w[j]:.3g}; parameter 'weights[{j}]')")
+    _, out = empty_components(p, "class")
     for k, items in enumerate(p["probs"]):
         for j, a in enumerate(items):
             if not np.all(np.isfinite(np.asarray(a))):

@@ -32,6 +32,7 @@ from ...parameters import Param
 from ...parameters import constraints as C
 from ._finite import (
     check_k,
+    empty_components,
     fit_mixture,
     prepare_weights,
     seeded_starts,
@@ -69,13 +70,9 @@ def _canonical(p):
 
 def _diagnose(scale):
     def check(p):
-        out = []
-        w = np.asarray(p["weights"], dtype=float)
-        empty = set(np.flatnonzero(~(w > 1e-8)).tolist())
-        out += [f"component {j} is empty (weight {w[j]:.3g}; parameter "
-                f"'weights[{j}]')" for j in sorted(empty)]  # fmt: skip
+        empty, out = empty_components(p)
         coef, sd = np.asarray(p["coef"]), np.asarray(p["sd"], dtype=float)
-        for j in range(len(w)):
+        for j in range(len(sd)):
             if j in empty:
                 continue
             if not np.all(np.isfinite(coef[j])):

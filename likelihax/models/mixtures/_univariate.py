@@ -32,6 +32,7 @@ from ...parameters import Param
 from ...parameters import constraints as C
 from ._finite import (
     check_k,
+    empty_components,
     fit_mixture,
     prepare_weights,
     seeded_starts,
@@ -130,11 +131,7 @@ def _canonical(family):
 
 def _diagnose(family, scale):
     def check(p):
-        out = []
-        w = np.asarray(p["weights"], dtype=float)
-        empty = set(np.flatnonzero(~(w > 1e-8)).tolist())
-        out += [f"component {j} is empty (weight {w[j]:.3g}; parameter "
-                f"'weights[{j}]')" for j in sorted(empty)]  # fmt: skip
+        empty, out = empty_components(p)
         if family == "normal":
             sd = np.asarray(p["sd"], dtype=float)
             for j in np.flatnonzero(~(sd * sd > 1e-10 * scale)):
