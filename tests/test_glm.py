@@ -249,20 +249,21 @@ def test_negative_binomial_irls_start(monkeypatch):
     Poisson IRLS step alone; when it is not available, the Poisson step is
     used and the optimum is the same."""
     from likelihax.models.glm import _glm as G
+    from likelihax.models.glm import _starts as S
 
     formula = "mdvis ~ lncoins + idp + lpi + fmde"
     default = glm(formula, RAND, family="negative_binomial")
     des = G.design(formula, RAND)
     y = np.asarray(des.y, dtype=np.float64)
     ones, zero = np.ones_like(y), np.zeros_like(y)
-    start = G._nb_start(G.LINKS["log"], des.columns, {"X": des.X, "y": y}, zero, ones)
+    start = S._nb_start(G.LINKS["log"], des.columns, {"X": des.X, "y": y}, zero, ones)
     assert set(start) == set(des.columns) | {"alpha"} and start["alpha"] > 0
     # The same steps in NumPy: Poisson working weights mu, then NB2 ones.
     X = np.asarray(des.X)
     mu = y + 0.1
     eta = np.log(mu)
     beta = np.linalg.solve((X.T * mu) @ X, (X.T * mu) @ (eta + (y - mu) / mu))
-    for _ in range(G.NB_START_STEPS):
+    for _ in range(S.NB_START_STEPS):
         mu = np.exp(X @ beta)
         a = max(np.mean(((y - mu) ** 2 - mu) / mu**2), 0.1)
         wt = mu / (1 + a * mu)
@@ -281,7 +282,7 @@ def test_negative_binomial_irls_start(monkeypatch):
 def test_negative_binomial_start_on_a_sample_of_rows(monkeypatch):
     """Above 2 * NB_START_ROWS rows the NB2 start's IRLS steps use a sample of
     rows; the fit reaches the same optimum as from the start on every row."""
-    from likelihax.models.glm import _glm as G
+    from likelihax.models.glm import _starts as G
 
     rng = np.random.default_rng(11)
     n = 2 * G.NB_START_ROWS + 1000

@@ -68,7 +68,7 @@ from ..glm._family import (
     const_terms,
     get_family,
 )
-from ..glm._glm import irls
+from ..glm._starts import irls
 from ..glm._link import LINKS, Link
 from ._formula import MixedDesign, mixed_design
 from ._laplace import laplace, pad_groups
