@@ -346,14 +346,21 @@ def check_starts(
 
 # ----- method of moments ---------------------------------------------------------------
 def _distribution_family(fit, family):
-    from ..models import distributions as D
+    """The distribution family of a fit of :func:`likelihax.fit_distribution`
+    (from its ``model_info``; censored fits have no moment estimator), or the
+    one given."""
+    from ..models import FAMILIES
 
     if family is not None:
-        return D._family(family)
-    for fam in D.FAMILIES.values():
-        if fit.setup.loglik_fn is fam.loglik:
-            return fam
-    return None
+        if family not in FAMILIES:
+            raise ValueError(
+                f"Unknown family {family!r}. Families: {', '.join(FAMILIES)}."
+            )
+        return FAMILIES[family]
+    info = getattr(fit, "model_info", None)
+    if info is None or info.kind != "distribution" or "censored" in info.flags:
+        return None
+    return FAMILIES.get(info.family)
 
 
 def check_mom(fit, data=None, family=None, alpha=0.05) -> CheckItem:
@@ -477,22 +484,23 @@ def check_im(fit, data=None, alpha=0.05, ratio_warn=1.5) -> CheckItem:
 
 # ----- separation ------------------------------------------------------------------------
 def check_separation(result) -> CheckItem:
-    """Complete or quasi-complete separation of a binomial GLM."""
+    """Complete or quasi-complete separation of a binomial GLM (read from the
+    result's ``separation`` record and ``model_info``)."""
     name = "separation"
-    from ..models.glm._result import GLMResult
-
-    if not isinstance(result, GLMResult):
+    info = getattr(result, "model_info", None)
+    if info is None or info.kind != "glm":
         return CheckItem(
             name, "skip",
             "Separation is checked for binomial GLM results (lx.glm); this is not one.",
         )  # fmt: skip
-    if result.family != "binomial":
-        return CheckItem(name, "skip", f"Not a binary response ({result.family} GLM).")
-    text = result._separation_note or result._separation()
-    if text:
-        return CheckItem(name, "fail", text.split(". The maximum")[0] + ".",
-                         "The MLE does not exist: " + text.split(". Remedies: ")[-1],
-                         {"separated": True})  # fmt: skip
+    if info.family != "binomial":
+        return CheckItem(name, "skip", f"Not a binary response ({info.family} GLM).")
+    sep = result.separation
+    if sep is not None:
+        return CheckItem(name, "fail", sep.finding,
+                         sep.remedy,
+                         {"separated": True, "kind": sep.kind,
+                          "columns": list(sep.columns)})  # fmt: skip
     return CheckItem(
         name, "ok",
         "No fitted probability within 1e-8 of 0 or 1 (no complete or quasi-complete "

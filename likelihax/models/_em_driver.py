@@ -363,8 +363,11 @@ def warn_em(info: EMInfo, stacklevel: int = 3):
 def em_finish(
     fn, params_tree, data, weights, info: EMInfo | None, *, cov, warn, name,
     header=(), notes=(), target="the marginal log-likelihood", se=True,
+    model_info: ModelInfo | None = None,
 ):  # fmt: skip
     """Engine fit of ``fn`` from the EM estimate, annotated with what EM did.
+
+    ``model_info`` says what the model is (default: kind ``"em"``).
 
     ``params_tree`` holds the EM estimate as :class:`~likelihax.Param` starting
     values; ``info`` is None when EM was skipped. ``target`` names ``fn`` in
@@ -398,4 +401,5 @@ def em_finish(
         if info.status != Status.success:
             notes = (*notes, info.message)
     out = fit.annotate(name, [*rows, *header], notes)
-    return EMFit.from_fit(out, em=info, model_info=ModelInfo(kind="em"))
+    info_ = ModelInfo(kind="em") if model_info is None else model_info
+    return EMFit.from_fit(out, em=info, model_info=info_)

@@ -201,12 +201,11 @@ def _scipy_dist(family: str, p: dict, data: dict):
 
 
 def _family_of(fit) -> str:
-    from ..models.distributions import _CENSORED, FAMILIES
+    from ..models import FAMILIES
 
-    fn = fit.setup.loglik_fn
-    for name, fam in FAMILIES.items():
-        if fn is fam.loglik or fn is _CENSORED.get(name):
-            return name
+    info = fit.model_info
+    if info.kind == "distribution" and info.family in FAMILIES:
+        return info.family
     raise ValueError(
         "This fit does not come from lx.fit_distribution; pass family=... "
         f"(one of {sorted(FAMILIES)})."
@@ -311,18 +310,12 @@ class MixtureDensity(NamedTuple):
 
 
 def _mixture_family(fit) -> str:
-    p = fit.params
-    if "means" in p:
-        return "gaussian"
-    if "mean" in p and "sd" in p:
-        return "normal"
-    if "rate" in p and "weights" in p:
-        for key, val in fit.annotation.header:
-            if key == "Components":
-                return "poisson" if "poisson" in val else "exponential"
+    info = fit.model_info
+    if info.kind == "mixture" and info.family is not None:
+        return info.family
     raise ValueError(
         "fit must come from lx.gaussian_mixture or lx.univariate_mixture "
-        "(parameters weights + means/cov, mean/sd or rate)."
+        f"(its model_info says kind={info.kind!r})."
     )
 
 

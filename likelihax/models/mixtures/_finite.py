@@ -167,6 +167,7 @@ def fit_mixture(
     warn: bool = True,
     method: str = "em",
     se: bool = True,
+    model_info=None,
 ):
     """Run EM from a batch of starts, keep the best non-degenerate one, then the engine.
 
@@ -193,6 +194,7 @@ def fit_mixture(
             return em_finish(
                 marginal_loglik(complete), _as_template(spec, canonical(est)), data,
                 weights, None, cov=cov, warn=warn, name=name, header=header,
+                model_info=model_info,
             )  # fmt: skip
         out = run_em(
             complete, spec, starts_u, fixed, jdata, w, mstep=mstep,
@@ -232,6 +234,7 @@ def fit_mixture(
     return em_finish(
         marginal_loglik(complete), _as_template(spec, est), data, weights, info,
         cov=cov, warn=warn, name=name, header=header, se=se,
+        model_info=model_info,
     )  # fmt: skip
 
 

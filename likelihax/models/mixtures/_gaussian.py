@@ -47,6 +47,7 @@ from ...core import x64_scope
 from ...optimize import mvn_logpdf
 from ...parameters import Param
 from ...parameters import constraints as C
+from ...results import ModelInfo
 from ._finite import (
     check_k,
     empty_components,
@@ -403,6 +404,7 @@ def gaussian_mixture(
         header=[("Components", f"{k} ({covariance} covariance, d={d})")],
         accelerate=accelerate, max_steps=max_steps, tol=tol, cov=cov, warn=warn,
         method=method, se=se,
+        model_info=ModelInfo(kind="mixture", family="gaussian", n_components=k),
     )  # fmt: skip
 
 

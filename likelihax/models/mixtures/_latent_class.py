@@ -31,6 +31,7 @@ import numpy as np
 
 from ...parameters import Param
 from ...parameters import constraints as C
+from ...results import ModelInfo
 from ._finite import (
     check_k,
     empty_components,
@@ -159,6 +160,7 @@ def latent_class(
         header=[("Classes", f"{k} ({J} items, categories {list(cats)})")],
         accelerate=accelerate, max_steps=max_steps, tol=tol, cov=cov, warn=warn,
         method=method, se=se,
+        model_info=ModelInfo(kind="mixture", family="categorical", n_components=k),
     )  # fmt: skip
 
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from ...parameters import Param
 from ...parameters import constraints as C
+from ...results import ModelInfo
 from ._finite import (
     check_k,
     empty_components,
@@ -173,6 +174,7 @@ def mixture_regression(
         header=[("Components", f"{k} (normal errors, p={p})")],
         accelerate=accelerate, max_steps=max_steps, tol=tol, cov=cov, warn=warn,
         method=method, se=se,
+        model_info=ModelInfo(kind="mixture", family="normal_regression", n_components=k),
     )  # fmt: skip
 
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from ...parameters import Param
 from ...parameters import constraints as C
+from ...results import ModelInfo
 from ._finite import (
     check_k,
     empty_components,
@@ -237,6 +238,7 @@ def univariate_mixture(
         name=f"{family.capitalize()} mixture (K={k})",
         header=[("Components", f"{k} ({family})")], accelerate=accelerate,
         max_steps=max_steps, tol=tol, cov=cov, warn=warn, method=method, se=se,
+        model_info=ModelInfo(kind="mixture", family=family, n_components=k),
     )  # fmt: skip
 
 
