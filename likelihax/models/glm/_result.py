@@ -541,17 +541,6 @@ class GLMResult:
         return val, sd
 
     # ----- separation ----------------------------------------------------------------------
-    @property
-    def _separation_note(self):
-        # The separation warning's text (likelihax.diagnostics reads it); the
-        # facts are in ``separation``.
-        return None if self.separation is None else self.separation.message
-
-    def _separation(self):
-        """Warning text when the binary responses are separated, else None."""
-        sep = self._find_separation()
-        return None if sep is None else sep.message
-
     def _find_separation(self) -> Separation | None:
         """The :class:`Separation` of the binary responses, or None."""
         keep = self._wn > 0
