@@ -36,7 +36,7 @@ from ..objective import COVARIANCES
 from ..parameters import element_labels, path_name
 from ..results import as_fit, pandas_for
 
-__all__ = ["DeltaResult", "delta_method"]
+__all__ = ["DeltaResult", "delta_method", "delta_se"]
 
 
 
@@ -103,6 +103,45 @@ def _output_labels(out, names, default: str) -> list[str]:
             "values."
         )
     return [str(s) for s in names]
+
+
+def delta_se(fn, x, V):
+    r"""Value, Jacobian and delta-method standard errors of ``fn`` at ``x``.
+
+    :math:`\mathrm{SE}_i = \sqrt{(J V J^\top)_{ii}}` with :math:`J =
+    \partial\,\mathrm{fn}/\partial x` by forward-mode differentiation (one
+    pass per element of ``x``, so ``fn`` may have many outputs) and ``V`` the
+    covariance of ``x``; only the diagonal is formed (no :math:`m \times m`
+    matrix for :math:`m` outputs). Evaluated in float64.
+
+    Parameters
+    ----------
+    fn : callable
+        JAX function from a vector (k,) to a vector (m,).
+    x : array_like (k,)
+    V : array_like (k, k)
+
+    Returns
+    -------
+    value : ndarray (m,)
+    jacobian : ndarray (m, k)
+    se : ndarray (m,)
+
+    Examples
+    --------
+    >>> import numpy as np, jax.numpy as jnp
+    >>> from likelihax.inference import delta_se
+    >>> val, J, se = delta_se(lambda b: jnp.exp(b), np.array([0.0, 1.0]),
+    ...                       np.diag([0.04, 0.01]))
+    >>> np.round(se, 6).tolist()  # exp(b) * SE(b)
+    [0.2, 0.271828]
+    """
+    with x64_scope():
+        x = jnp.asarray(np.asarray(x, dtype=np.float64))
+        value = np.asarray(fn(x))
+        J = np.asarray(jax.jacfwd(fn)(x))
+    V = np.asarray(V, dtype=np.float64)
+    return value, J, np.sqrt(np.einsum("ij,jk,ik->i", J, V, J))
 
 
 @functools.partial(jax.jit, static_argnums=(0, 1))

@@ -49,10 +49,7 @@ import functools
 import jax
 import jax.numpy as jnp
 import jax.scipy.special as jsp
-import numpy as np
 from jax.lax import igamma_grad_a
-
-from ..core import x64_scope
 
 __all__ = [
     "BETA_CF_TERMS",
@@ -68,45 +65,6 @@ __all__ = [
 
 BETA_CF_TERMS = 300
 _TINY = 1e-300
-
-
-def delta_se(fn, x, V):
-    r"""Value, Jacobian and delta-method standard errors of ``fn`` at ``x``.
-
-    :math:`\mathrm{SE}_i = \sqrt{(J V J^\top)_{ii}}` with :math:`J =
-    \partial\,\mathrm{fn}/\partial x` by forward-mode differentiation (one
-    pass per element of ``x``, so ``fn`` may have many outputs) and ``V`` the
-    covariance of ``x``; only the diagonal is formed (no :math:`m \times m`
-    matrix for :math:`m` outputs). Evaluated in float64.
-
-    Parameters
-    ----------
-    fn : callable
-        JAX function from a vector (k,) to a vector (m,).
-    x : array_like (k,)
-    V : array_like (k, k)
-
-    Returns
-    -------
-    value : ndarray (m,)
-    jacobian : ndarray (m, k)
-    se : ndarray (m,)
-
-    Examples
-    --------
-    >>> import numpy as np, jax.numpy as jnp
-    >>> from likelihax.models._special import delta_se
-    >>> val, J, se = delta_se(lambda b: jnp.exp(b), np.array([0.0, 1.0]),
-    ...                       np.diag([0.04, 0.01]))
-    >>> np.round(se, 6).tolist()  # exp(b) * SE(b)
-    [0.2, 0.271828]
-    """
-    with x64_scope():
-        x = jnp.asarray(np.asarray(x, dtype=np.float64))
-        value = np.asarray(fn(x))
-        J = np.asarray(jax.jacfwd(fn)(x))
-    V = np.asarray(V, dtype=np.float64)
-    return value, J, np.sqrt(np.einsum("ij,jk,ik->i", J, V, J))
 
 
 def log1mexp(a):

@@ -49,9 +49,9 @@ import numpy as np
 
 from ..core import x64_scope
 from ..engine import check_fit_options, fit
+from ..inference import delta_se
 from ..parameters import constraints as C
 from ..results import FitResult, ModelInfo, Summary
-from . import _special
 from ._densities import (
     _CLOSED,
     _LOG_CDF_SF,
@@ -350,7 +350,7 @@ def method_of_moments(family, x, *, trials=None) -> dict:
     powers = np.stack([arr**j for j in range(1, k + 1)], axis=1)
     cov_r = np.cov(powers, rowvar=False, bias=True).reshape(k, k) / arr.size
     mom = _MOM[fam.name]
-    val, J, s = _special.delta_se(
+    val, J, s = delta_se(
         lambda rr: jnp.stack([mom(rr, consts)[n] for n in fam.params]), r, cov_r
     )
     est = {n: float(v) for n, v in zip(fam.params, val)}

@@ -17,10 +17,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...core import LikelihaxWarning, x64_scope
+from ...inference import delta_se
 from ...parameters import constraints as C
 from ...results import ModelInfo
 from .._design import model_matrix
-from .._special import delta_se
 from ._family import DISPERSION
 
 __all__ = ["GLMResult", "Separation", "SeparationWarning"]
