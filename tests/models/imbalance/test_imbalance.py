@@ -41,7 +41,7 @@ from likelihax.models.imbalance import (
 
 sm = pytest.importorskip("statsmodels.api")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 # ----- NumPy references ------------------------------------------------------------------

@@ -18,7 +18,7 @@ import pytest
 import likelihax as lx
 from likelihax.models.random_effects import SingularFitWarning, mixed
 
-REF = pathlib.Path(__file__).parent / "reference"
+REF = pathlib.Path(__file__).resolve().parents[2] / "reference"
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,7 @@ from likelihax.models.ordinal import ordinal
 sm = pytest.importorskip("statsmodels.api")
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
-REF = pathlib.Path(__file__).parent / "reference"
+REF = pathlib.Path(__file__).resolve().parents[2] / "reference"
 ANES_X = ["logpopul", "selfLR", "age", "educ", "income"]
 FAIR_X = ["age", "yrs_married", "children", "religious", "educ"]
 # MASS::housing's factor levels, in R's order (the CSV holds the labels only)

@@ -49,7 +49,7 @@ pytest.importorskip("formulaic")
 
 from likelihax.models.glm import glm
 
-REF = pathlib.Path(__file__).parent / "reference"
+REF = pathlib.Path(__file__).resolve().parents[2] / "reference"
 RTOL = 1e-6
 
 # R's term names -> formulaic's; names not listed are the same in both.

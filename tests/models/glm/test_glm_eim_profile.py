@@ -25,7 +25,7 @@ from scipy import optimize, special, stats
 
 import likelihax as lx
 
-REF = Path(__file__).parent / "reference"
+REF = Path(__file__).resolve().parents[2] / "reference"
 Z = stats.norm.ppf(0.975)
 Q = stats.chi2.ppf(0.95, 1)
 
