@@ -60,6 +60,7 @@ import numpy as np
 
 from ...core import InformationWarning, Status
 from ...engine import fit as engine_fit
+from ...optimize import chol, chol_logdet, chol_solve
 from ...parameters import constraints as C
 from ..glm._family import (
     CANONICAL_KERNELS,
@@ -68,12 +69,11 @@ from ..glm._family import (
     const_terms,
     get_family,
 )
-from ..glm._starts import irls
 from ..glm._link import LINKS, Link
+from ..glm._starts import irls
 from ._formula import MixedDesign, mixed_design
 from ._laplace import laplace, pad_groups
 from ._result import _L, MixedResult, SingularFitWarning
-from ._small import chol, chol_logdet, chol_solve
 
 __all__ = ["MixedResult", "SingularFitWarning", "mixed"]
 
