@@ -315,7 +315,7 @@ def _diagnose(lx_fit, glm_fit, Xc, y, counts):
     add("draw of the B x N resampling counts (inside lx.bootstrap)",
         lambda: resample_counts(np.random.default_rng(0), n, B))
 
-    add("  for comparison: numpy multinomial(N, 1/N) counts (the previous recipe)",
+    add("  for comparison: numpy multinomial(N, 1/N) counts (the textbook recipe)",
         lambda: np.random.default_rng(0).multinomial(n, np.full(n, 1.0 / n), size=B))
 
     # The engine's own pieces (internal API; skipped if it moved).

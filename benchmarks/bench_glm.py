@@ -602,7 +602,7 @@ def run_workload(workload, args, lx, order_note):
         del t, out
     # Each goal compares glm() with one other method; those two are timed
     # again back to back in alternating order (ABBA), so that both see the
-    # same state of the machine (this VM's speed drifts by 20-50% between
+    # same state of the machine (the benchmark machine's speed can drift by 20-50% between
     # minutes, and the first large fits of a process are often slower; the
     # per-method timing above runs the methods one after the other).
     runs = {name: run for name, run, _ in methods}

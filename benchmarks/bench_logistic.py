@@ -526,7 +526,7 @@ def round_robin(runs: dict, rounds: int) -> dict:
     per round; returns the seconds per call of each method, by round.
 
     The sequential timing above measures each method in its own stretch of
-    time; this VM's speed drifts by 20-50% between minutes, which moves a
+    time; the benchmark machine's speed can drift by 20-50% between minutes, which moves a
     ratio of two sequential medians by as much. Here every method sees the
     same stretches, and the ratio of two methods can be taken round by round.
     """

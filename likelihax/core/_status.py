@@ -29,8 +29,8 @@ class Status(enum.IntEnum):
     :func:`likelihax.models.mixtures.em`) report ``success``, ``max_steps``,
     ``nonfinite`` and two outcomes of their own: ``not_monotone`` (the
     log-likelihood decreased) and ``degenerate`` (an empty or collapsed
-    component). (``likelihax.models.mixtures.EMStatus``, their former
-    enumeration, is a deprecated alias of this class.)
+    component). ``likelihax.models.mixtures.EMStatus`` is another name for
+    this class, kept for code that uses it.
 
     Examples
     --------

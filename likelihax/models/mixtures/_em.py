@@ -80,8 +80,8 @@ from .._em_driver import (
 
 __all__ = ["EMInfo", "EMResult", "EMStatus", "em", "marginal_loglik"]
 
-# Deprecated: EM outcomes are members of likelihax.Status (not_monotone,
-# degenerate); the old name stays importable for code written against it.
+# EM outcomes are members of likelihax.Status (not_monotone, degenerate);
+# EMStatus is another name for it, for code that uses it.
 EMStatus = Status
 
 
