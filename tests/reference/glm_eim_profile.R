@@ -1,4 +1,4 @@
-# Reference numbers for tests/test_glm_eim_profile.py: NB2's expected
+# Reference numbers for tests/models/glm/test_glm_eim_profile.py: NB2's expected
 # information (MASS::glm.nb) and full profile-likelihood intervals of GLMs with
 # an estimated dispersion.
 # Run from the repository root:  Rscript tests/reference/glm_eim_profile.R

@@ -6,7 +6,8 @@
 #         five regressors) and tests/reference/multinom_polr_fair.csv
 #         (statsmodels fair, rate_marriage and five regressors); both are
 #         written from statsmodels' copies by `export_statsmodels_data()` in
-#         tests/test_multinomial_ordinal.py, which also checks them.
+#         tests/models/multinomial_ordinal/test_multinomial_ordinal.py, which also
+#         checks them.
 # Writes  tests/reference/multinom_polr_housing.csv (MASS::housing, factor
 #         levels in R's order, which the test restores) and
 #         tests/reference/multinom_polr_results.csv: one row per model and

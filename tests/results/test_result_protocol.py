@@ -6,9 +6,9 @@ to ``lx.vcov``, ``lx.profile``, ``lx.profile_ci``, ``lx.bootstrap``,
 numbers of the engine fit they hold (``result.fit``). The one documented
 difference: profiles of a GLM with a dispersion maximize the dispersion out
 (``result.likelihood_fit``; checked against R, closed forms and scipy in
-``test_glm_eim_profile.py``). References here: statsmodels ``GLM`` (gamma,
-covariance kinds) and ``MNLogit`` (HC0), and the Poisson deviance difference
-(R's ``anova``) for the likelihood-ratio test.
+``models/glm/test_glm_eim_profile.py``). References here: statsmodels ``GLM``
+(gamma, covariance kinds) and ``MNLogit`` (HC0), and the Poisson deviance
+difference (R's ``anova``) for the likelihood-ratio test.
 """
 
 import numpy as np
@@ -17,7 +17,7 @@ import pytest
 from scipy import stats
 
 import likelihax as lx
-from likelihax.results._result import as_fit
+from likelihax.results import as_fit
 
 N = 60
 
