@@ -16,7 +16,7 @@ from scipy.optimize import brentq
 from scipy.stats import chi2
 
 import likelihax as lx
-from likelihax.inference._profile import profile, profile_ci
+from likelihax.inference import profile, profile_ci
 
 REF = Path(__file__).resolve().parents[1] / "reference"
 

@@ -1,8 +1,10 @@
-"""The Hessian through linear predictors (optimize._predictor) against jax.hessian.
+"""The Hessian through linear predictors (objective._linear_index) against jax.hessian.
 
 Each model is written as a user would; the reference is the plain
 forward-over-reverse Hessian of the same objective. Row-coupled models must get
-no plan (they would otherwise get a wrong Hessian).
+no plan (they would otherwise get a wrong Hessian). The objective under test is
+the one a fit runs: ``Problem.from_static`` of the program record of a real
+``lx.fit`` (``fit.setup.program``), never a record built here by hand.
 """
 
 import numpy as np
@@ -13,13 +15,10 @@ import jax.numpy as jnp
 import jax.scipy.stats as jst
 
 import likelihax as lx
-from likelihax.core._precision import x64_scope
-from likelihax.engine import FitProgram
-from likelihax.data._dataset import prepare_data
-from likelihax.parameters._param import build_spec
+from likelihax.core import x64_scope
+from likelihax.data import prepare_data
+from likelihax.objective import Problem
 from likelihax.objective import _linear_index as P
-from likelihax.objective._problem import Problem
-
 
 
 @pytest.fixture(autouse=True)
@@ -105,20 +104,34 @@ def _model_data(remap):
     return d
 
 
+def _fit_problem(loglik, start, data, constraints=None, weights=None, cov=None,
+                 fisher=None):  # fmt: skip
+    """``(problem, spec, fixed)``: the objective of the program that ``lx.fit``
+    compiles for this model (its record ``fit.setup.program``, from a one-step
+    fit), on ``data`` staged as the engine stages it, with ``weights``."""
+    model = lx.Model(loglik, start, constraints=constraints, fisher=fisher)
+    fit = lx.fit(model, data, weights=weights, cov=cov, max_steps=1, warn=False)
+    fixed = [jnp.asarray(x, jnp.float64) for x in model.init_leaves]
+    jdata = prepare_data(data, np.float64)
+    w = None if weights is None else jnp.asarray(weights)
+    pr = Problem.from_static(fit.setup.program, fixed, jdata, w)
+    return pr, fit.setup.spec, fixed
+
+
 @pytest.mark.parametrize("name", list(MODELS))
 @pytest.mark.parametrize("weighted", [False, True])
 def test_hessian_matches_jax_hessian(name, weighted, monkeypatch):
     import likelihax.objective._problem as problem_module
 
-    monkeypatch.setattr(problem_module, "LARGE_ROWS", 1)  # transposes for N = 60 too
     loglik, start, remap = MODELS[name]
-    data = prepare_data(_model_data(remap), np.float64)
     cons = {"sigma": lx.constraints.positive, "alpha": lx.constraints.positive}
-    spec, leaves = build_spec(start, {k_: v for k_, v in cons.items() if k_ in start})
-    static = FitProgram(loglik=loglik, spec=spec, solver=None, cov="oim", max_steps=1,
-                     nobs=N, per_obs=True, verbose=False, info_tol=1e-10)  # fmt: skip
-    fixed = [jnp.asarray(x, jnp.float64) for x in leaves]
-    pr = Problem.from_static(static, fixed, data, jnp.asarray(w) if weighted else None)
+    pr, spec, fixed = _fit_problem(
+        loglik, start, _model_data(remap),
+        constraints={k_: v for k_, v in cons.items() if k_ in start},
+        weights=w if weighted else None,
+    )  # fmt: skip
+    monkeypatch.setattr(problem_module, "LARGE_ROWS", 1)  # transposes for N = 60 too
+    data = pr.data
     u0 = spec.to_unconstrained(fixed)
     # Independent reference: jax.hessian of the same (weighted) objective.
     for u in (u0, u0 + 0.1 * jnp.arange(1, u0.size + 1) / u0.size):
@@ -208,12 +221,9 @@ def test_batched_refits_use_the_autodiff_hessian():
     would form a weighted copy of the data per replicate), and the batched
     Hessians still equal jax.hessian's."""
     loglik, start, remap = MODELS["logistic"]
-    data = prepare_data(_model_data(remap), np.float64)
-    spec, leaves = build_spec(start, {})
-    static = FitProgram(loglik=loglik, spec=spec, solver=None, cov="oim", max_steps=1,
-                     nobs=N, per_obs=True, verbose=False, info_tol=1e-10)  # fmt: skip
-    pr = Problem.from_static(static, [jnp.asarray(x) for x in leaves], data, None)
-    U = jnp.stack([spec.to_unconstrained([jnp.asarray(x) for x in leaves])] * 2)
+    pr, spec, fixed = _fit_problem(loglik, start, _model_data(remap))
+    data = pr.data
+    U = jnp.stack([spec.to_unconstrained(fixed)] * 2)
     U = U + jnp.array([[0.0], [0.1]])
     seen = []
     jax.vmap(lambda u: seen.append(pr._vgh_predictor(u, data)) or u)(U)
@@ -228,16 +238,12 @@ def _nb_problem(n_rows, seed=5):
     Xn = r.standard_normal((n_rows, p))
     mu = np.exp(0.3 + Xn @ np.array([0.4, -0.3, 0.2]))
     yc = r.negative_binomial(2.0, 2.0 / (2.0 + mu)).astype(float)
-    data = prepare_data({"X": Xn, "y": yc, "yi": yc.astype(np.int32),
-                         "grid": np.arange(max(int(yc.max()), 1), dtype=float)[None, :]},
-                        np.float64)  # fmt: skip
-    spec, leaves = build_spec({"a": 0.0, "b": np.zeros(p), "alpha": 1.0},
-                              {"alpha": lx.constraints.positive})  # fmt: skip
-    static = FitProgram(loglik=negbin, spec=spec, solver=None, cov="oim", max_steps=100,
-                     nobs=n_rows, per_obs=True, verbose=False, info_tol=1e-10)  # fmt: skip
-    fixed = [jnp.asarray(x, jnp.float64) for x in leaves]
-    pr = Problem.from_static(static, fixed, data, None).with_transposed_data()
-    return pr, spec.to_unconstrained(fixed)
+    data = {"X": Xn, "y": yc, "yi": yc.astype(np.int32),
+            "grid": np.arange(max(int(yc.max()), 1), dtype=float)[None, :]}  # fmt: skip
+    start = {"a": 0.0, "b": np.zeros(p), "alpha": 1.0}
+    pr, spec, fixed = _fit_problem(negbin, start, data, {"alpha": lx.constraints.positive})
+    assert pr.nobs == n_rows
+    return pr.with_transposed_data(), spec.to_unconstrained(fixed)
 
 
 def test_newton_chord_steps_report_the_exact_point(monkeypatch):
@@ -299,13 +305,9 @@ def test_fisher_scoring_chord_steps_report_the_exact_point(monkeypatch):
     n = 6000
     Xn = np.column_stack([np.ones(n), r.standard_normal((n, 2))])
     yb = (r.random(n) < 1 / (1 + np.exp(-Xn @ np.array([0.2, 0.8, -0.5])))).astype(float)
-    data = prepare_data({"X": Xn, "y": yb}, np.float64)
-    spec, leaves = build_spec({"b": np.zeros(3)}, {})
-    static = FitProgram(loglik=probit, spec=spec, solver=None, cov="eim", max_steps=100,
-                     nobs=n, per_obs=True, verbose=False, info_tol=1e-10,
-                     fisher=probit_fisher)  # fmt: skip
-    fixed = [jnp.asarray(x, jnp.float64) for x in leaves]
-    pr = Problem.from_static(static, fixed, data, None)
+    pr, spec, fixed = _fit_problem(probit, {"b": np.zeros(3)}, {"X": Xn, "y": yb},
+                                   cov="eim", fisher=probit_fisher)  # fmt: skip
+    assert pr.nobs == n and pr.fisher is probit_fisher
     u0 = spec.to_unconstrained(fixed)
     scoring = _newton.Newton(tol=1e-15, information="expected")
     s = jax.jit(lambda u: run(scoring, pr, u, 100))(u0)

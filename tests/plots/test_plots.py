@@ -144,8 +144,10 @@ def test_surface_errors(reg):
 def test_plot_profile_marks_profile_ci(reg, tmp_path):
     fit = reg[0]
     prof_all = lx.profile(fit, n_points=11)  # one batched call for every parameter
-    prof = lx.inference._profile.Profile(
-        {"sigma": prof_all.curves["sigma"]}, prof_all.estimate, prof_all.loglik
+    prof = lx.profile(fit, "sigma", n_points=11)  # sigma only
+    assert list(prof.curves) == ["sigma"]
+    np.testing.assert_allclose(
+        prof.curves["sigma"]["value"], prof_all.curves["sigma"]["value"], rtol=1e-12
     )
     ci = lx.profile_ci(fit, "sigma")
     ax = lx.plots.plot_profile(prof, ci=ci)
