@@ -1,6 +1,10 @@
-"""Display: summary text against a golden file, HTML, DataFrame, and pandas absent."""
+"""Display: summary text against a golden file, HTML, DataFrame, and pandas absent.
 
-import pathlib
+The golden file is ``tests/golden/normal_summary.txt`` (checked by the ``golden``
+fixture of ``tests/conftest.py``; ``LIKELIHAX_UPDATE_GOLDEN=1`` rewrites it). The
+other result types have theirs in ``test_golden_summaries.py``.
+"""
+
 import re
 import sys
 
@@ -10,7 +14,6 @@ import pytest
 
 import likelihax as lx
 
-GOLDEN = pathlib.Path(__file__).resolve().parents[1] / "golden" / "normal_summary.txt"
 # Lines whose last digits depend on rounding in the last iterations.
 VOLATILE = re.compile(r"max\|grad\||EDM:|Cond\. number")
 
@@ -37,9 +40,9 @@ def _stable(text):
     )  # fmt: skip
 
 
-def test_summary_text_matches_golden():
+def test_summary_text_matches_golden(golden):
     text = _stable(_fit().summary().to_text())
-    assert text == GOLDEN.read_text().rstrip("\n")
+    golden("normal_summary.txt", text)
 
 
 def test_summary_numbers_are_the_closed_forms():
