@@ -11,5 +11,5 @@ timeout 170 python benchmarks/bench_bootstrap_gpu.py --repeats 2 > $OUT/bootstra
 echo "rc=$?" >> $OUT/bootstrap_gpu.txt
 timeout 130 python benchmarks/bench_logistic.py --device gpu --repeats 3 --cold-repeats 1 > $OUT/logistic_gpu.txt 2>&1
 echo "rc=$?" >> $OUT/logistic_gpu.txt
-timeout 110 python -m pytest -q -x -p no:cacheprovider tests/test_sources.py tests/test_float32.py tests/test_stochastic.py tests/test_data_boundary.py tests/test_closed_forms.py > $OUT/tests_gpu.txt 2>&1
+timeout 110 python -m pytest -q -x -p no:cacheprovider tests/data/test_sources.py tests/properties/test_float32.py tests/engine/test_stochastic.py tests/data/test_data_boundary.py tests/properties/test_closed_forms.py > $OUT/tests_gpu.txt 2>&1
 echo "rc=$?" >> $OUT/tests_gpu.txt

@@ -31,7 +31,7 @@ INFO_TOL = {"float64": 1e-13, "float32": 1e-5}
 # Standard errors from an information with this scaled condition number or
 # more carry a relative rounding error of about 2 cond eps (the information's
 # entries are sums with relative error eps; measured on raw-year polynomials,
-# tests/test_ill_conditioned.py), near or above 1e-6: the fit warns.
+# tests/engine/test_ill_conditioned.py), near or above 1e-6: the fit warns.
 ILL_CONDITIONED = {"float64": 1e9, "float32": 1e3}
 WEIGHT_TYPES = ("frequency", "importance")
 

@@ -29,7 +29,7 @@ censored gamma, beta or Student-t fit) needs both. The functions here are
 estimates by forward-mode differentiation; the models' predictions and
 moment estimators use it.
 
-Accuracy (``tests/test_censored_special.py``, against mpmath at 40 digits):
+Accuracy (``tests/models/distributions/test_censored_special.py``, against mpmath at 40 digits):
 values to about 1e-13 relative, first and second derivatives to about 1e-9
 relative or better for shapes in [0.05, 1e3] (the continued fraction needs
 about :math:`\sqrt{\max(a, b)}` terms; beyond shapes of about 1e4 it is
