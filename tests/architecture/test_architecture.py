@@ -81,20 +81,35 @@ def test_no_private_name_crosses_a_subpackage():
     assert not bad, "\n".join(bad)
 
 
-def test_models_import_only_exported_names():
-    """``likelihax/models`` uses other subpackages through their ``__init__``
-    exports only (never a private module), so the engine can change inside."""
+def _private_module_imports(subpackages=None):
+    """Imports of another subpackage's private module or private name."""
     bad = []
     for path, module, is_pkg in _modules():
-        if _subpackage(module) != "models":
+        sub = _subpackage(module)
+        if path.parent == PKG:  # the top-level facade (likelihax, likelihax.constraints)
+            continue
+        if subpackages is not None and sub not in subpackages:
             continue
         for line, target, name in _imports(path, module, is_pkg):
-            if _subpackage(target) == "models":
+            if _subpackage(target) in (sub, ""):
                 continue
             full = f"{target}.{name}"
             parts = (full if _is_module(full) else target).split(".")[1:]
             if any(p.startswith("_") for p in parts) or name.startswith("_"):
                 bad.append(f"{path.relative_to(ROOT)}:{line} imports {name} from {target}")
+    return bad
+
+
+def test_models_import_only_exported_names():
+    """``likelihax/models`` uses other subpackages through their ``__init__``
+    exports only (never a private module), so the engine can change inside."""
+    bad = _private_module_imports({"models"})
+    assert not bad, "\n".join(bad)
+
+
+def test_every_layer_imports_only_exported_names():
+    """The same for every subpackage: a layer's private modules are its own."""
+    bad = _private_module_imports()
     assert not bad, "\n".join(bad)
 
 
