@@ -3,7 +3,8 @@ unrolled over the static size and written with elementwise operations only.
 
 Why: on XLA:CPU with jaxlib 0.10.2, ``jax.jit(jax.hessian(f))`` can hang when
 ``f`` applies ``jnp.linalg.cholesky`` to a batch of matrices
-(``shared/known-issues/cholesky_hessian_hang.py``). The engine computes the
+(guarded by ``tests/models/mixed/test_laplace.py::test_outer_hessian_does_not_hang``
+and ``tests/models/mixtures/test_em.py::test_gmm_hessian_does_not_hang``). The engine computes the
 observed information of every model by forward-over-reverse differentiation,
 so log-likelihoods that factor a batch of small matrices (the components of
 a Gaussian mixture, the normal with missing values, the per-group blocks of

@@ -47,8 +47,9 @@ Computation
 * **Small blocks.** :math:`A_g` is factored by an unrolled Cholesky for the
   static :math:`q` (:func:`likelihax.optimize.chol`), never by
   ``jnp.linalg.cholesky`` on a batch: that path can hang in
-  ``jax.jit(jax.hessian(...))`` with jaxlib 0.10.2 (``shared/known-issues``).
-  A test runs the outer Hessian in a subprocess with a timeout.
+  ``jax.jit(jax.hessian(...))`` with jaxlib 0.10.2. The test
+  ``tests/models/mixed/test_laplace.py::test_outer_hessian_does_not_hang``
+  runs the outer Hessian in a subprocess with a timeout.
 
 If :math:`A_g` is not positive definite at the inner optimum (a joint density
 that is not log-concave in :math:`b`), the group's value is NaN and the fit

@@ -192,13 +192,14 @@ HANG_CHILD = textwrap.dedent(
 
 
 def test_outer_hessian_does_not_hang():
-    """Regression guard for shared/known-issues/cholesky_hessian_hang.py.
+    """Regression guard for the jaxlib 0.10.2 hang of ``jax.jit(jax.hessian(f))``
+    when ``f`` applies ``jnp.linalg.cholesky`` to a batch of matrices.
 
     Runs ``jax.jit(jax.hessian(...))`` of a Laplace objective (2,000 groups,
     2x2 blocks) and a full mixed-model fit in a fresh process under a timeout,
-    so a hang fails the test instead of blocking CI. (Measured: the shared
-    reproducer, LAPACK Cholesky on 10x10 blocks, hung in 2 of 3 runs here; the
-    shipped unrolled factorization never did.)
+    so a hang fails the test instead of blocking CI. (A LAPACK Cholesky on
+    batched 10x10 blocks hung in 2 of 3 runs on the development machine; the
+    unrolled factorization the package uses never did.)
     """
     try:
         out = subprocess.run(

@@ -273,7 +273,7 @@ HANG_CHILD = textwrap.dedent(
 def test_gmm_hessian_does_not_hang():
     """Engine Hessian of a K=3, d=3 full-covariance mixture (batched matrices).
 
-    The known hazard (shared/known-issues) is jit(hessian) over batched
+    The known hazard (jaxlib 0.10.2) is jit(hessian) over batched
     ``jnp.linalg.cholesky``; mixtures use an unrolled factorization instead.
     A fresh process with a time limit catches a regression (a hang).
     """
