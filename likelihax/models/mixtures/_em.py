@@ -87,7 +87,7 @@ EMStatus = Status
 
 # ----- the compiled EM loop -------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
-class _EMStatic:
+class _EMProgram:
     complete: Callable
     spec: ParamSpec
     mstep: Callable | None
@@ -97,7 +97,7 @@ class _EMStatic:
     newton_steps: int
 
 
-def _estep(st: _EMStatic, u, fixed, data, w):
+def _estep(st: _EMProgram, u, fixed, data, w):
     p = st.spec.to_natural(u, fixed)
     c = st.complete(p, data)
     # log-sum-exp with one exp per entry (the E-step's main cost for large n)
@@ -109,7 +109,7 @@ def _estep(st: _EMStatic, u, fixed, data, w):
     return jnp.sum(w * (jnp.log(tot[:, 0]) + mx[:, 0])), resp
 
 
-def _mstep(st: _EMStatic, u, resp, fixed, data):
+def _mstep(st: _EMProgram, u, resp, fixed, data):
     """New unconstrained point and the natural-scale M-step output (flat).
 
     The flat natural values are kept so that a step into a degenerate point
@@ -133,7 +133,7 @@ def _mstep(st: _EMStatic, u, resp, fixed, data):
     return u1, st.spec.natural_flat(u1, fixed)
 
 
-def _newton_mstep(st: _EMStatic, u, resp, fixed, data):
+def _newton_mstep(st: _EMProgram, u, resp, fixed, data):
     """A few Newton steps that increase Q (a generalized M-step)."""
 
     def negq(v):
@@ -145,7 +145,7 @@ def _newton_mstep(st: _EMStatic, u, resp, fixed, data):
     )
 
 
-def _em_core(st: _EMStatic, u0, fixed, data, w):
+def _em_core(st: _EMProgram, u0, fixed, data, w):
     out = em_loop(
         lambda u: _estep(st, u, fixed, data, w),
         lambda u, resp: _mstep(st, u, resp, fixed, data),
@@ -232,7 +232,7 @@ def run_em(
     newton_steps,
 ):  # fmt: skip
     """Run EM from every row of ``starts_u`` at once; host arrays out."""
-    st = _EMStatic(
+    st = _EMProgram(
         complete=complete, spec=spec, mstep=mstep, accelerate=accelerate,
         max_steps=int(max_steps), tol=float(tol), newton_steps=int(newton_steps),
     )  # fmt: skip

@@ -198,7 +198,7 @@ def test_outer_hessian_does_not_hang():
     Runs ``jax.jit(jax.hessian(...))`` of a Laplace objective (2,000 groups,
     2x2 blocks) and a full mixed-model fit in a fresh process under a timeout,
     so a hang fails the test instead of blocking CI. (A LAPACK Cholesky on
-    batched 10x10 blocks hung in 2 of 3 runs on the development machine; the
+    batched 10x10 blocks hung in 2 of 3 runs on a 2-core x86 CPU; the
     unrolled factorization the package uses never did.)
     """
     try:
