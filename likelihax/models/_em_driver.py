@@ -134,7 +134,7 @@ class EMInfo(NamedTuple):
     starts: dict | None = None
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class EMFit(FitResult):
     """The :class:`~likelihax.FitResult` of an EM fit; ``em`` is its :class:`EMInfo`
     (None for ``method="newton"``)."""

@@ -115,7 +115,7 @@ class _LoadedSetup(FitSetup):
 
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
+@dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class LoadedFitResult(FitResult):
     """A :class:`~likelihax.FitResult` read back by :func:`load_result`.
 

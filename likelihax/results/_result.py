@@ -568,13 +568,14 @@ _META_FIELDS = ("setup", "annotation", "cov_kind", "cov_scale", "nobs", "model_i
 
 def register_result_class(cls, meta: tuple = ()):
     """Register a :class:`FitResult` subclass (a frozen dataclass adding static
-    fields ``meta``) as a JAX pytree; returns ``cls``.
+    fields ``meta``, declared with ``repr=False`` so that it keeps the
+    result's short repr) as a JAX pytree; returns ``cls``.
 
     Examples
     --------
     >>> import dataclasses
     >>> from likelihax.results import FitResult, register_result_class
-    >>> @dataclasses.dataclass(frozen=True, eq=False)
+    >>> @dataclasses.dataclass(frozen=True, eq=False, repr=False)
     ... class TaggedFit(FitResult):
     ...     tag: str = ""
     >>> register_result_class(TaggedFit, meta=("tag",)) is TaggedFit
