@@ -113,8 +113,9 @@ def make_solver(method, dtype, tol, gtol, rtol):
         kw.setdefault("gtol", 1e-5 if f32 else 1e-9)
         return OptaxSolver(method, **kw)
     raise TypeError(
-        f"method must be 'newton', 'bfgs', 'lbfgs' or an optax.GradientTransformation; "
-        f"got {type(method).__name__}."
+        "method must be 'newton', 'fisher', 'bfgs', 'lbfgs', a solver object "
+        "(likelihax.optimize.Solver, e.g. likelihax.optimize.Newton(tol=1e-12)) or "
+        f"an optax.GradientTransformation; got {type(method).__name__}."
     )
 
 

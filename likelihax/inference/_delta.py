@@ -136,11 +136,17 @@ def delta_se(fn, x, V):
     >>> np.round(se, 6).tolist()  # exp(b) * SE(b)
     [0.2, 0.271828]
     """
-    with x64_scope():
-        x = jnp.asarray(np.asarray(x, dtype=np.float64))
-        value = np.asarray(fn(x))
-        J = np.asarray(jax.jacfwd(fn)(x))
+    x = np.asarray(x, dtype=np.float64)
     V = np.asarray(V, dtype=np.float64)
+    if x.ndim != 1 or V.shape != (x.size, x.size):
+        raise ValueError(
+            f"delta_se needs a vector x (k,) and its covariance V (k, k); got x of "
+            f"shape {x.shape} and V of shape {V.shape}."
+        )
+    with x64_scope():
+        xj = jnp.asarray(x)
+        value = np.asarray(fn(xj))
+        J = np.asarray(jax.jacfwd(fn)(xj)).reshape(value.size, x.size)
     return value, J, np.sqrt(np.einsum("ij,jk,ik->i", J, V, J))
 
 

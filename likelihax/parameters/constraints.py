@@ -514,13 +514,21 @@ def from_dict(d: dict) -> Constraint:
     >>> C.from_dict(C.positive.to_dict()) == C.positive
     True
     """
+    if not isinstance(d, dict):
+        raise TypeError(f"a constraint is read from a dict; got {type(d).__name__}.")
     kind = d.get("kind")
+
+    def number(key):
+        if key not in d:
+            raise ValueError(f"constraint {kind!r} needs the field {key!r}; got {d}.")
+        return float(d[key])
+
     if kind == "greater_than":
-        return greater_than(float(d["lower"]))
+        return greater_than(number("lower"))
     if kind == "less_than":
-        return less_than(float(d["upper"]))
+        return less_than(number("upper"))
     if kind == "interval":
-        return interval(float(d["lower"]), float(d["upper"]))
+        return interval(number("lower"), number("upper"))
     if kind in _SINGLETONS:
         return _SINGLETONS[kind]
     raise ValueError(f"unknown constraint kind {kind!r}")

@@ -581,6 +581,19 @@ def register_result_class(cls, meta: tuple = ()):
     >>> register_result_class(TaggedFit, meta=("tag",)) is TaggedFit
     True
     """
+    if not (
+        isinstance(cls, type)
+        and issubclass(cls, FitResult)
+        and dataclasses.is_dataclass(cls)
+    ):
+        raise TypeError(
+            "register_result_class takes a dataclass subclass of FitResult; got "
+            f"{cls!r}."
+        )
+    names = {f.name for f in dataclasses.fields(cls)}
+    missing = [m for m in meta if m not in names]
+    if missing:
+        raise ValueError(f"meta names fields that {cls.__name__} lacks: {missing}.")
     jax.tree_util.register_dataclass(
         cls, data_fields=list(_DATA_FIELDS), meta_fields=[*_META_FIELDS, *meta]
     )

@@ -491,3 +491,30 @@ def test_status_entry_must_agree_with_the_array(saved):
         match="entry 'status' is 'max_steps' but array 'status' holds 'success'",
     ):
         lx.load_result(stem)
+
+
+def test_new_public_helpers_refuse_bad_input():
+    """Constraint records, delta_se, register_result_class and fit(method=)
+    name what is wrong, and delta_se leaves the caller's arrays as they were."""
+    import jax.numpy as jnp
+
+    from likelihax import constraints as C
+    from likelihax.inference import delta_se
+    from likelihax.results import register_result_class
+
+    with pytest.raises(TypeError, match="read from a dict"):
+        C.from_dict([1])
+    with pytest.raises(ValueError, match="needs the field 'upper'"):
+        C.from_dict({"kind": "interval", "lower": 0.0})
+    assert C.from_dict(C.less_than(2.0).to_dict()) == C.less_than(2.0)
+    with pytest.raises(ValueError, match=r"V of shape \(3, 3\)"):
+        delta_se(lambda b: b, np.ones(2), np.eye(3))
+    with pytest.raises(TypeError, match="dataclass subclass of FitResult"):
+        register_result_class(int)
+    with pytest.raises(TypeError, match="a solver object"):
+        lx.fit(lambda p, d: -(p["m"] ** 2), {"m": 0.0}, {}, method=3)
+    x, V = np.array([0.0, 1.0]), np.diag([0.04, 0.01])
+    x0, V0 = x.copy(), V.copy()
+    _, _, se = delta_se(lambda b: jnp.exp(b), x, V)
+    np.testing.assert_allclose(se, np.exp(x) * np.sqrt(np.diag(V)), rtol=1e-12)
+    assert np.array_equal(x, x0) and np.array_equal(V, V0)
