@@ -31,7 +31,8 @@ with the contract in ``.importlinter``, run by the test suite); a subpackage's
                             LR / score tests, profiles, bootstrap, surfaces
 ``engine``                  ``fit``: input checks, the compiled fit and refit
                             programs, the curvature probe, warnings
-``results``                 ``FitResult`` (a frozen record), summaries, saving
+``results``                 ``FitResult`` (a frozen record), ``ModelResult``
+                            (the base of model results), summaries, saving
 ``objective``               ``Problem`` (the log-likelihood on the optimizer's
                             scale and its derivatives); the covariance kinds
 ``optimize``                solvers (Newton, L-BFGS, optax) under one
@@ -45,7 +46,9 @@ Where things go: a covariance kind in ``objective/_covariance.py``; a GLM
 family in ``models/glm/_family.py``; a constraint as a class in
 ``parameters/constraints.py``; a solver in ``optimize/`` (the contract is in
 ``likelihax.optimize``); a model as a log-likelihood handed to
-:func:`likelihax.fit` in ``models/``.
+:func:`likelihax.fit` in ``models/``, returning the ``FitResult`` or, when the
+model has readings of its own, a ``ModelResult`` that wraps it (both answer
+``.fit`` and ``.model_info``).
 """
 
 from .core._cache import configure_compilation_cache as _configure_cache

@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..engine import Model
-from ..results import FitResult, ModelInfo
+from ..results import FitResult, ModelInfo, ModelResult
 from ._design import Design, check_rank, design, from_arrays, model_matrix
 
 __all__ = ["MultinomialFit", "mnlogit"]
@@ -234,7 +234,7 @@ def _key_order(params) -> tuple[list[str], list[str]]:
 
 
 @dataclasses.dataclass(frozen=True)
-class MultinomialFit:
+class MultinomialFit(ModelResult):
     """Result of :func:`mnlogit`: the engine's :class:`~likelihax.FitResult` and
     what is needed to read it.
 
@@ -265,11 +265,6 @@ class MultinomialFit:
     _x_order: tuple  # design columns in JAX's leaf order
 
     @property
-    def model_info(self) -> ModelInfo:
-        """What this result is (kind ``"multinomial"``): ``fit.model_info``."""
-        return self.fit.model_info
-
-    @property
     def coef(self) -> np.ndarray:
         """Coefficients (K-1, p): rows the non-base levels in order, columns ``columns``."""
         return self._table(self.fit.params)
@@ -281,21 +276,6 @@ class MultinomialFit:
 
     def _table(self, tree) -> np.ndarray:
         return np.array([[float(tree[k][c]) for c in self.columns] for k in self._keys])
-
-    @property
-    def loglik(self) -> float:
-        return float(self.fit.loglik)
-
-    def save(self, path):
-        """Write ``path.json`` and ``path.npz``: the engine fit with this model's
-        summary rows; see :func:`likelihax.save_result` (reload with
-        :func:`likelihax.load_result`). The fit holds this model's summary
-        rows already."""
-        return self.fit.save(path)
-
-    def summary(self, alpha: float = 0.05):
-        """The fit's summary (see :meth:`likelihax.FitResult.summary`)."""
-        return self.fit.summary(alpha)
 
     def predict_proba(self, newdata: Any = None) -> np.ndarray:
         """Category probabilities (m, K), columns in the order of :attr:`levels`.

@@ -44,7 +44,7 @@ import numpy as np
 from ..core import x64_scope
 from ..engine import Model
 from ..parameters import constraints as C
-from ..results import FitResult, ModelInfo
+from ..results import FitResult, ModelInfo, ModelResult
 from ._design import Design, check_rank, model_matrix
 from ._special import log1mexp as _log1mexp
 from .glm._link import LINKS, Link
@@ -116,7 +116,7 @@ _FNS = {name: _make_model_fns(LINKS[name]) for name in ORDINAL_LINKS}
 
 
 @dataclasses.dataclass(frozen=True)
-class OrdinalFit:
+class OrdinalFit(ModelResult):
     """Result of :func:`ordinal`: the engine's :class:`~likelihax.FitResult` and
     what is needed to read it.
 
@@ -144,11 +144,6 @@ class OrdinalFit:
     _drop: int | None  # index of the formula's intercept column, dropped
 
     @property
-    def model_info(self) -> ModelInfo:
-        """What this result is (kind ``"ordinal"``, the link): ``fit.model_info``."""
-        return self.fit.model_info
-
-    @property
     def beta(self) -> np.ndarray:
         """Coefficients (p,), in the order of :attr:`columns`."""
         return np.array([float(self.fit.params["beta"][c]) for c in self.columns])
@@ -171,14 +166,6 @@ class OrdinalFit:
         """polr's names of the cut-points: ``"1|2"``, ``"2|3"``, ..."""
         names = [_level_name(v) for v in self.levels]
         return [f"{a}|{b}" for a, b in itertools.pairwise(names)]
-
-    @property
-    def loglik(self) -> float:
-        return float(self.fit.loglik)
-
-    def summary(self, alpha: float = 0.05):
-        """The fit's summary (see :meth:`likelihax.FitResult.summary`)."""
-        return self.fit.summary(alpha)
 
     def predict_proba(self, newdata: Any = None) -> np.ndarray:
         """Level probabilities (m, K), columns in the order of :attr:`levels`.

@@ -16,3 +16,4 @@ from ._summary import Summary as Summary
 from ._summary import TextReport as TextReport
 from ._summary import format_cell as format_cell
 from ._summary import pandas_for as pandas_for
+from ._model_result import ModelResult as ModelResult

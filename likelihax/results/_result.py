@@ -185,6 +185,12 @@ class FitResult:
         return self.spec.unflatten_natural(self.params_flat)
 
     @property
+    def fit(self) -> "FitResult":
+        """This result: the protocol every model result answers (``.fit`` is
+        the engine's result; see :class:`~likelihax.results.ModelResult`)."""
+        return self
+
+    @property
     def fixed_mask(self) -> np.ndarray:
         """True for each natural-scale element held fixed."""
         return np.array(
@@ -507,8 +513,10 @@ class FitResult:
 def as_fit(obj, *, likelihood: bool = False) -> FitResult:
     """The single :class:`FitResult` behind ``obj``, for every inference function.
 
-    The protocol: a model result (:class:`~likelihax.GLMResult`, ``MixedResult``,
-    ``OrdinalFit``, ``MultinomialFit``, ...) holds the engine's fit in ``.fit``,
+    The protocol: every result holds the engine's fit in ``.fit`` (a
+    :class:`FitResult` is its own ``.fit``; a model result, a
+    :class:`~likelihax.results.ModelResult` such as :class:`~likelihax.GLMResult`,
+    ``MixedResult``, ``OrdinalFit`` or ``MultinomialFit``, wraps it),
     whose estimates, covariance and log-likelihood are the ones it reports. A
     model result whose ``.fit`` holds a nuisance parameter fixed at an estimate
     (the dispersion of a Gaussian, gamma or inverse Gaussian GLM) also has
@@ -543,12 +551,9 @@ def as_fit(obj, *, likelihood: bool = False) -> FitResult:
     >>> as_fit(f) is f
     True
     """
-    if isinstance(obj, FitResult):
-        fit = obj
-    else:
-        fit = getattr(obj, "fit", None)
-        if likelihood and isinstance(fit, FitResult):
-            fit = getattr(obj, "likelihood_fit", fit)
+    fit = getattr(obj, "fit", None)
+    if likelihood and isinstance(fit, FitResult):
+        fit = getattr(obj, "likelihood_fit", fit)
     if not isinstance(fit, FitResult):
         raise TypeError(
             "Expected a likelihax FitResult (from lx.fit) or a model result holding "

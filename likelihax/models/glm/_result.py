@@ -19,7 +19,7 @@ import numpy as np
 from ...core import LikelihaxWarning, x64_scope
 from ...inference import delta_se
 from ...parameters import constraints as C
-from ...results import ModelInfo
+from ...results import ModelInfo, ModelResult
 from .._design import model_matrix
 from ._family import DISPERSION
 
@@ -154,7 +154,7 @@ def _at_dispersion(fit, data, phi: float, loglik: float):
     )
 
 
-class GLMResult:
+class GLMResult(ModelResult):
     """A fitted generalized linear model.
 
     Attributes
@@ -275,13 +275,7 @@ class GLMResult:
                 model_info=self.fit.model_info._replace(flags=("separation",))
             )
 
-    # ----- delegation ---------------------------------------------------------------
-    @property
-    def model_info(self) -> ModelInfo:
-        """What this result is: ``fit.model_info`` (kind ``"glm"``, family, link,
-        flags)."""
-        return self.fit.model_info
-
+    # ----- readings of its own (the rest is ModelResult's, from ``fit``) ----------------
     @property
     def family(self) -> str:
         return self._fam.name
@@ -291,47 +285,9 @@ class GLMResult:
         return self._link.name
 
     @property
-    def params(self):
-        """Estimates as the engine's dict (column name -> value; ``alpha`` for NB2)."""
-        return self.fit.params
-
-    @property
-    def se(self):
-        """Standard errors, a dict like ``params``."""
-        return self.fit.se
-
-    @property
-    def cov(self):
-        """Labelled covariance (:class:`~likelihax.Covariance`)."""
-        return self.fit.cov
-
-    def conf_int(self, alpha: float = 0.05):
-        """Wald intervals ``(lower, upper)``, dicts like ``params``."""
-        return self.fit.conf_int(alpha)
-
-    @property
-    def converged(self) -> bool:
-        return bool(self.fit.converged)
-
-    @property
-    def loglik(self) -> float:
-        """Log-likelihood as R's ``logLik.glm`` (see :func:`glm`, Notes)."""
-        return float(self.fit.loglik)
-
-    @property
     def n_params(self) -> int:
         """Estimated parameters, the dispersion included (as R's AIC counts)."""
         return len(self.columns) + int(self._fam.dispersion) + int(self._fam.has_alpha)
-
-    @property
-    def aic(self) -> float:
-        """R's AIC: :math:`-2\\ell + 2k`, ``k`` = :attr:`n_params`."""
-        return -2.0 * self.loglik + 2.0 * self.n_params
-
-    @property
-    def bic(self) -> float:
-        """:math:`-2\\ell + k\\log n`."""
-        return -2.0 * self.loglik + self.n_params * math.log(self.nobs)
 
     @property
     def df_model(self) -> float:
@@ -585,17 +541,7 @@ class GLMResult:
             n_responses=int(A.shape[0]),
         )
 
-    def save(self, path):
-        """Write ``path.json`` and ``path.npz``: the engine fit with this model's
-        summary rows; see :func:`likelihax.save_result` (reload with
-        :func:`likelihax.load_result`)."""
-        return self.annotated_fit().save(path)
-
     # ----- display -------------------------------------------------------------------------
-    def summary(self, alpha: float = 0.05):
-        """The engine's summary with family, link, deviance, dispersion and pseudo R²."""
-        return self.annotated_fit().summary(alpha)
-
     def annotated_fit(self):
         """The engine fit annotated with this model's summary rows and notes (what
         :meth:`summary` shows and :func:`likelihax.save_result` saves).
@@ -642,9 +588,6 @@ class GLMResult:
             name=f"GLM: {self.family} ({self.link})", header=header, notes=notes,
             extra_params=int(self._fam.dispersion),
         )
-
-    def _repr_html_(self) -> str:
-        return self.summary()._repr_html_()
 
     def __repr__(self) -> str:
         return (

@@ -14,7 +14,7 @@ import numpy as np
 
 from ...core import LikelihaxWarning, x64_scope
 from ...inference import delta_method
-from ...results import ModelInfo, pandas_for
+from ...results import ModelInfo, ModelResult, pandas_for
 from ._formula import MixedDesign
 
 __all__ = ["MixedResult", "MixedSummary", "SingularFitWarning"]
@@ -35,7 +35,7 @@ def _L(p, q):
     return L
 
 
-class MixedResult:
+class MixedResult(ModelResult):
     """Result of :func:`mixed`; wraps the engine's :class:`~likelihax.FitResult`.
 
     Attributes
@@ -75,12 +75,6 @@ class MixedResult:
         info = ModelInfo(kind="mixed", family=family, link=link,
                          flags=("singular",) if self.singular else ())  # fmt: skip
         self.fit = fit.replace(model_info=info)
-
-    @property
-    def model_info(self) -> ModelInfo:
-        """What this result is: ``fit.model_info`` (kind ``"mixed"``, family,
-        link, flag ``"singular"``)."""
-        return self.fit.model_info
 
     # ----- estimates --------------------------------------------------------------
     @property
@@ -214,26 +208,6 @@ class MixedResult:
 
     # ----- fit statistics -----------------------------------------------------------
     @property
-    def loglik(self) -> float:
-        """Laplace log-likelihood (exact for the Gaussian family)."""
-        return float(self.fit.loglik)
-
-    @property
-    def n_params(self) -> int:
-        """Estimated parameters (fixed effects, covariance elements, sigma)."""
-        return int(self.fit.n_params)
-
-    @property
-    def aic(self) -> float:
-        """:math:`-2\\ell + 2k`."""
-        return -2 * self.loglik + 2 * self.n_params
-
-    @property
-    def bic(self) -> float:
-        """:math:`-2\\ell + k \\log n` with :math:`n` the rows (as lme4)."""
-        return -2 * self.loglik + self.n_params * math.log(self.nobs)
-
-    @property
     def singular(self) -> bool:
         """True at a boundary fit (a relative Cholesky diagonal below 1e-4)."""
         d = np.abs(np.diag(self.L)) / self.sigma
@@ -260,11 +234,6 @@ class MixedResult:
         return bool(self.fit.converged) and not self.singular
 
     @property
-    def status(self):
-        """The engine's :class:`~likelihax.Status`."""
-        return self.fit.status
-
-    @property
     def message(self) -> str:
         """What happened, with a remedy (empty on success)."""
         if self.singular:
@@ -287,6 +256,30 @@ class MixedResult:
         True
         """
         return MixedSummary(self)
+
+    def annotated_fit(self):
+        """The engine fit with this model's header rows (family, link, formula,
+        groups, random-effect SDs) and notes: what :meth:`save` writes, so that
+        a reloaded result still says what was fitted.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from likelihax.models.random_effects import mixed
+        >>> rng = np.random.default_rng(0)
+        >>> g = np.repeat(np.arange(10), 5)
+        >>> y = rng.normal(size=10)[g] + rng.normal(size=50)
+        >>> fit = mixed("y ~ 1 + (1 | g)", pd.DataFrame({"y": y, "g": g})).annotated_fit()
+        >>> dict(fit.annotation.header)["Groups"]
+        'g: 10'
+        """
+        vc = self.varcorr()
+        header = [("Family", self.family), ("Link", self.link),
+                  ("Formula", self.formula), ("Groups", f"{self.group}: {self.ngroups}")]
+        header += [(k, f"{v:.6g}") for k, v in zip(vc.labels, np.asarray(vc.estimate))]
+        notes = [self.singular_message] if self.singular else []
+        return self.fit.annotate(name=_title(self).split("\n")[0], header=header,
+                                 notes=notes)  # fmt: skip
 
     def __repr__(self) -> str:
         return (
