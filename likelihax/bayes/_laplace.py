@@ -104,8 +104,23 @@ _natural_many = jax.jit(
 
 
 class PosteriorDraws:
-    """What every draw-based posterior shares: ``draws`` on the natural scale,
-    shaped ``(..., k)`` (draws, or chains x draws), and ``_spec``."""
+    """What every draw-based posterior shares: its draws and the parameters' layout.
+
+    Parameters
+    ----------
+    draws_u : ndarray (..., k)
+        The draws of the unconstrained vector.
+    draws : ndarray (..., p)
+        The same draws on the natural scale, all elements, flat; the leading
+        axes are the draws (or chains x draws).
+    spec : ParamSpec
+        Layout of the parameters (labels, reported elements, pytree).
+    """
+
+    def __init__(self, draws_u, draws, spec: ParamSpec):
+        self.draws_u = draws_u
+        self.draws = draws
+        self._spec = spec
 
     @property
     def samples(self):
@@ -160,13 +175,11 @@ class LaplacePosterior(PosteriorDraws):
     """
 
     def __init__(self, map_fit, density, mode_u, cov_u, draws_u, draws):
+        super().__init__(draws_u, draws, density.spec)
         self.map_fit = map_fit
         self.density = density
         self.mode_u = mode_u
         self.cov_u = cov_u
-        self.draws_u = draws_u
-        self.draws = draws
-        self._spec = density.spec
 
     @property
     def labels(self) -> list[str]:

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..core import x64_scope
-from ..engine import Model
+from ..engine import Model, is_model_call
 from ..parameters import Param, ParamSpec, build_spec
 from ..parameters import constraints as C
 from ..results import ModelInfo
@@ -284,11 +284,7 @@ def fit_map(
                 f"fit_map does not take {bad}=: the objective is a log posterior "
                 "(one total, curvature-based covariance)."
             )
-    if isinstance(loglik, Model):
-        if data is not None:
-            raise TypeError("Call fit_map(model, data, ...): a Model holds params.")
-        if constraints is not None:
-            raise TypeError("Give constraints when building the Model.")
+    if is_model_call(loglik, params, data, constraints, caller="fit_map"):
         model, data = loglik, params
         fn = model.loglik
         params = jax.tree_util.tree_unflatten(
@@ -297,13 +293,6 @@ def fit_map(
         )
         constraints = {}
     else:
-        if not callable(loglik):
-            raise TypeError(
-                "The first argument must be a log-likelihood loglik(params, data) "
-                f"or a likelihax.Model; got {type(loglik).__name__}."
-            )
-        if params is None:
-            raise TypeError("fit_map(loglik, params, data): `params` is missing.")
         fn = loglik
     spec0, _ = build_spec(params, constraints)
     chosen = _leaf_constraints(spec0, constraints)

@@ -128,14 +128,12 @@ class NUTSResult(PosteriorDraws):
     ):  # fmt: skip
         self.laplace = laplace
         self.start = start
-        self.draws_u = draws_u
-        self.draws = draws
+        super().__init__(draws_u, draws, laplace._spec)
         self.divergent = divergent
         self.accept = accept
         self.n_steps = n_steps
         self.step_size = step
         self.warmup = warmup
-        self._spec = laplace._spec
         rep = self._reported()
         self.rhat = split_rhat(rep)
         self.ess = ess_bulk(rep)

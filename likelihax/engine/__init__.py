@@ -16,6 +16,7 @@ from ._compiled import refit_starts_many as refit_starts_many
 from ._compiled import refit_weights_many as refit_weights_many
 from ._compiled import values_many as values_many
 from ._fit import fit as fit
+from ._fit import is_model_call as is_model_call
 from ._model import Model as Model
 from ._options import check_fit_options as check_fit_options
 from ._program import FitProgram as FitProgram

@@ -297,23 +297,74 @@ def fit(
     return result
 
 
-def _as_model(loglik, params, data, constraints, likelihood):
-    """``(model, data, likelihood)`` from either call form: ``fit(model, data)`` or
-    ``fit(loglik, params, data, constraints=...)``."""
+def is_model_call(loglik, params, data, constraints, caller: str = "fit") -> bool:
+    """Check the arguments of a function called like :func:`fit`, in either form.
+
+    The two forms are ``caller(model, data, ...)``, with a :class:`Model` that
+    holds the starting values and constraints, and
+    ``caller(loglik, params, data, constraints=...)``, with a function.
+
+    Parameters
+    ----------
+    loglik : Model or callable
+        The first argument.
+    params : pytree or None
+        The second argument: the starting values, or the data in the Model form.
+    data : pytree or None
+        The third argument; None in the Model form.
+    constraints : dict or None
+        None in the Model form.
+    caller : str
+        The function's name, for the error messages.
+
+    Returns
+    -------
+    bool
+        True for the Model form, False for the function form.
+
+    Raises
+    ------
+    TypeError
+        A Model given with ``data`` or ``constraints``; a first argument that is
+        neither a Model nor callable; a function without ``params``.
+
+    Examples
+    --------
+    >>> import likelihax as lx
+    >>> m = lx.Model(lambda p, d: -p["a"] ** 2, {"a": 1.0})
+    >>> lx.engine.is_model_call(m, {"y": 1.0}, None, None)
+    True
+    >>> lx.engine.is_model_call(m.loglik, {"a": 1.0}, {"y": 1.0}, None)
+    False
+    """
     if isinstance(loglik, Model):
         if data is not None:
-            raise TypeError("Call fit(model, data, ...): a Model already holds params.")
+            raise TypeError(
+                f"Call {caller}(model, data, ...): a Model already holds params."
+            )
         if constraints is not None:
-            raise TypeError("Give constraints when building the Model, not to fit().")
-        model, data = loglik, params
-        return model, data, model.likelihood if likelihood is None else bool(likelihood)
+            raise TypeError(
+                f"Give constraints when building the Model, not to {caller}()."
+            )
+        return True
     if not callable(loglik):
         raise TypeError(
             "The first argument must be a log-likelihood function "
             f"loglik(params, data) or a likelihax.Model; got {type(loglik).__name__}."
         )
     if params is None:
-        raise TypeError("fit(loglik, params, data): `params` (starting values) is missing.")
+        raise TypeError(
+            f"{caller}(loglik, params, data): `params` (starting values) is missing."
+        )
+    return False
+
+
+def _as_model(loglik, params, data, constraints, likelihood):
+    """``(model, data, likelihood)`` from either call form: ``fit(model, data)`` or
+    ``fit(loglik, params, data, constraints=...)``."""
+    if is_model_call(loglik, params, data, constraints):
+        model, data = loglik, params
+        return model, data, model.likelihood if likelihood is None else bool(likelihood)
     with x64_scope():
         model = Model(
             loglik, params, constraints,
