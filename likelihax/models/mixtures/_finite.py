@@ -17,18 +17,17 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...core import ConvergenceWarning, Status, x64_scope
-from ...engine import check_fit_options
 from ...parameters import Param, build_spec
 from ...parameters import constraints as C
 from .._em_driver import em_finish, warn_em
 from ._em import (
-    check_method,
     em_info,
     marginal_loglik,
     pick_best,
     prepare_weights,
     run_em,
 )
+from ._options import MixtureOptions
 
 __all__ = [
     "check_k",
@@ -127,10 +126,13 @@ def seeded_starts(key, features, w, k, starts, init, mstep, data, fix=None):
         return _seed_many(keys, feats, wj, int(k), init, mstep, fix, jdata)
 
 
-def stack_inits(inits, shapes: dict, what: str):
-    """Explicit starting dicts (checked against ``shapes``), stacked on a new axis."""
+def stack_inits(init, shapes: dict, what: str):
+    """An explicit starting dict, or a list of them, checked against ``shapes``.
+
+    Returns the starts stacked on a new leading axis.
+    """
     out = []
-    for i, p in enumerate(inits):
+    for i, p in enumerate([init] if isinstance(init, dict) else list(init)):
         if not isinstance(p, dict) or set(p) != set(shapes):
             got = sorted(p) if isinstance(p, dict) else type(p).__name__
             raise ValueError(
@@ -160,13 +162,7 @@ def fit_mixture(
     canonical: Callable,
     name: str,
     header=(),
-    accelerate=None,
-    max_steps: int = 1000,
-    tol: float = 1e-10,
-    cov=None,
-    warn: bool = True,
-    method: str = "em",
-    se: bool = True,
+    options: MixtureOptions,
     model_info=None,
 ):
     """Run EM from a batch of starts, keep the best non-degenerate one, then the engine.
@@ -174,10 +170,11 @@ def fit_mixture(
     ``template`` is a params pytree of :class:`Param` (structure and
     constraints); ``start_params`` the same structure with a leading axis of
     starts (natural scale). ``diagnose(params) -> list[str]`` names degenerate
-    components (empty, collapsed) of a host-side estimate.
+    components (empty, collapsed) of a host-side estimate. ``options`` are
+    the mixture function's EM and engine options.
     """
-    check_method(method, se)
-    check_fit_options(cov=cov, max_steps=max_steps, tol=tol)
+    options.check()
+    accelerate, cov, warn = options.accelerate, options.cov, options.warn
     with x64_scope():
         spec, leaves = build_spec(template)
         fixed = [jnp.asarray(x, jnp.float64) for x in leaves]
@@ -187,7 +184,7 @@ def fit_mixture(
         s_leaves = [jnp.asarray(x, jnp.float64) for x in jax.tree_util.tree_leaves(
             start_params)]  # fmt: skip
         starts_u = _to_u_many(spec, s_leaves)
-        if method == "newton":
+        if options.method == "newton":
             est = spec.unflatten_natural(
                 np.asarray(spec.natural_flat(starts_u[0], fixed))
             )
@@ -198,7 +195,8 @@ def fit_mixture(
             )  # fmt: skip
         out = run_em(
             complete, spec, starts_u, fixed, jdata, w, mstep=mstep,
-            accelerate=accelerate, max_steps=max_steps, tol=tol, newton_steps=0,
+            accelerate=accelerate, max_steps=options.max_steps, tol=options.tol,
+            newton_steps=0,
         )  # fmt: skip
     # Degenerate starts (empty or collapsed components) never count as the best.
     # A start that stopped on a non-finite step is diagnosed at that step.
@@ -219,6 +217,8 @@ def fit_mixture(
             f"{i}: {'; '.join(why)}."
         )
     info = em_info(out, best, accelerate, summary)
+    # Warnings name the line that called the mixture function: above this frame
+    # are the model's function and its mixture_options wrapper.
     if summary["degenerate"] and warn:
         first = int(np.flatnonzero(bad)[0])
         warnings.warn(
@@ -226,14 +226,14 @@ def fit_mixture(
             f"degenerate solution and were left out (e.g. start {first}: "
             f"{'; '.join(problems[first])}).",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     if warn:
-        warn_em(info, stacklevel=4)
+        warn_em(info, stacklevel=5)
     est = canonical(spec.unflatten_natural(out["params_flat"][best]))
     return em_finish(
         marginal_loglik(complete), _as_template(spec, est), data, weights, info,
-        cov=cov, warn=warn, name=name, header=header, se=se,
+        cov=cov, warn=warn, name=name, header=header, se=options.se,
         model_info=model_info,
     )  # fmt: skip
 

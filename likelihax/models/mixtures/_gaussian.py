@@ -53,8 +53,10 @@ from ._finite import (
     empty_components,
     fit_mixture,
     prepare_weights,
+    stack_inits,
     weights_param,
 )
+from ._options import MixtureOptions, mixture_options
 
 __all__ = ["gaussian_mixture", "gmm_complete", "kmeanspp_resp"]
 
@@ -290,6 +292,7 @@ def _diagnose(covariance, scale):
     return check
 
 
+@mixture_options
 def gaussian_mixture(
     x: Any,
     k: int,
@@ -297,15 +300,7 @@ def gaussian_mixture(
     *,
     weights: Any = None,
     init: Literal["kmeans++", "random"] | dict | list = "kmeans++",
-    starts: int = 10,
-    key: jax.Array | None = None,
-    accelerate: Literal["squarem"] | None = None,
-    method: Literal["em", "newton"] = "em",
-    max_steps: int = 1000,
-    tol: float = 1e-10,
-    cov: Literal["oim", "opg", "sandwich"] | None = None,
-    se: bool = True,
-    warn: bool = True,
+    options: MixtureOptions,
 ):
     r"""Gaussian mixture by EM, with standard errors from the marginal likelihood.
 
@@ -378,10 +373,14 @@ def gaussian_mixture(
     w = prepare_weights(weights, n)
     wj = np.ones(n) if w is None else w
     scale = float(np.max(np.var(xa, axis=0))) or 1.0
+    starts, key = options.starts, options.key
     with x64_scope():
         if isinstance(init, (dict, list)):
-            inits = [init] if isinstance(init, dict) else list(init)
-            start_params = _stack_inits(inits, k, d, covariance)
+            start_params = stack_inits(
+                init, _init_shapes(k, d, covariance), f"covariance={covariance!r}"
+            )
+            if covariance == "full":  # one (d, d) matrix per component
+                start_params["cov"] = [start_params["cov"][:, j] for j in range(k)]
         elif init in ("kmeans++", "random"):
             if int(starts) < 1:
                 raise ValueError(f"starts must be >= 1; got {starts}.")
@@ -402,8 +401,7 @@ def gaussian_mixture(
         diagnose=_diagnose(covariance, scale), canonical=_canonical(covariance),
         name=f"Gaussian mixture (K={k}, {covariance})",
         header=[("Components", f"{k} ({covariance} covariance, d={d})")],
-        accelerate=accelerate, max_steps=max_steps, tol=tol, cov=cov, warn=warn,
-        method=method, se=se,
+        options=options,
         model_info=ModelInfo(kind="mixture", family="gaussian", n_components=k),
     )  # fmt: skip
 
@@ -427,28 +425,9 @@ def _check_x(x) -> np.ndarray:
     return xa
 
 
-def _stack_inits(inits, k, d, covariance):
-    need = {"weights", "means"} | (
-        {"cov"} if covariance in ("full", "tied") else {"var"}
-    )
-    shapes = {"weights": (k,), "means": (k, d), "cov": (k, d, d) if covariance ==
-              "full" else (d, d), "var": (k, d) if covariance == "diag" else (k,)}  # fmt: skip
-    out = []
-    for i, p in enumerate(inits):
-        if set(p) != need:
-            raise ValueError(
-                f"init[{i}] must have the keys {sorted(need)} for covariance="
-                f"{covariance!r}; got {sorted(p)}."
-            )
-        q = {}
-        for name in need:
-            a = np.array(p[name], dtype=np.float64)
-            if a.shape != shapes[name]:
-                raise ValueError(
-                    f"init[{i}]['{name}'] must have shape {shapes[name]}; got {a.shape}."
-                )
-            q[name] = a
-        if covariance == "full":
-            q["cov"] = [q["cov"][j] for j in range(k)]
-        out.append(q)
-    return jax.tree_util.tree_map(lambda *a: np.stack(a), *out)
+def _init_shapes(k, d, covariance):
+    """Shapes of the entries of an explicit start (module notes)."""
+    by_type = {"full": ("cov", (k, d, d)), "tied": ("cov", (d, d)),
+               "diag": ("var", (k, d)), "spherical": ("var", (k,))}  # fmt: skip
+    name, shape = by_type[covariance]
+    return {"weights": (k,), "means": (k, d), name: shape}

@@ -40,6 +40,7 @@ from ._finite import (
     seeded_starts,
     weights_param,
 )
+from ._options import MixtureOptions, mixture_options
 
 __all__ = ["latent_class"]
 
@@ -78,6 +79,7 @@ def _diagnose(p):
     return out
 
 
+@mixture_options
 def latent_class(
     y: Any,
     k: int,
@@ -85,15 +87,7 @@ def latent_class(
     n_categories: Any = None,
     weights: Any = None,
     init: Literal["random", "kmeans++"] = "random",
-    starts: int = 10,
-    key: jax.Array | None = None,
-    accelerate: Literal["squarem"] | None = None,
-    method: Literal["em", "newton"] = "em",
-    max_steps: int = 1000,
-    tol: float = 1e-10,
-    cov: Literal["oim", "opg", "sandwich"] | None = None,
-    se: bool = True,
-    warn: bool = True,
+    options: MixtureOptions,
 ):
     r"""Latent class model for categorical indicators, by EM.
 
@@ -145,8 +139,8 @@ def latent_class(
     data = {"y": ya, "onehot": onehot}
     if init not in ("random", "kmeans++"):
         raise ValueError(f"init must be 'random' or 'kmeans++'; got {init!r}.")
-    start = seeded_starts(key, np.concatenate(onehot, axis=1), w, k, starts, init,
-                          _mstep, data)  # fmt: skip
+    start = seeded_starts(options.key, np.concatenate(onehot, axis=1), w, k,
+                          options.starts, init, _mstep, data)  # fmt: skip
     first = jax.tree_util.tree_map(lambda a: np.asarray(a[0]), start)
     template = {
         "weights": weights_param(first["weights"]),
@@ -158,8 +152,7 @@ def latent_class(
         data=data, weights=w, diagnose=_diagnose, canonical=_canonical,
         name=f"Latent class model (K={k})",
         header=[("Classes", f"{k} ({J} items, categories {list(cats)})")],
-        accelerate=accelerate, max_steps=max_steps, tol=tol, cov=cov, warn=warn,
-        method=method, se=se,
+        options=options,
         model_info=ModelInfo(kind="mixture", family="categorical", n_components=k),
     )  # fmt: skip
 

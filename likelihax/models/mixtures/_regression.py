@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -40,6 +39,7 @@ from ._finite import (
     stack_inits,
     weights_param,
 )
+from ._options import MixtureOptions, mixture_options
 
 __all__ = ["mixture_regression"]
 
@@ -92,6 +92,7 @@ def _diagnose(scale):
     return check
 
 
+@mixture_options
 def mixture_regression(
     y: Any,
     X: Any,
@@ -100,15 +101,7 @@ def mixture_regression(
     intercept: bool = True,
     weights: Any = None,
     init: Literal["random", "kmeans++"] | dict | list = "random",
-    starts: int = 10,
-    key: jax.Array | None = None,
-    accelerate: Literal["squarem"] | None = None,
-    method: Literal["em", "newton"] = "em",
-    max_steps: int = 1000,
-    tol: float = 1e-10,
-    cov: Literal["oim", "opg", "sandwich"] | None = None,
-    se: bool = True,
-    warn: bool = True,
+    options: MixtureOptions,
 ):
     r"""Mixture of ``k`` linear regressions with normal errors, by EM.
 
@@ -157,13 +150,13 @@ def mixture_regression(
     w = prepare_weights(weights, n)
     data = {"X": Xa, "y": ya}
     if isinstance(init, (dict, list)):
-        inits = [init] if isinstance(init, dict) else list(init)
-        start = stack_inits(inits, {"weights": (k,), "coef": (k, p), "sd": (k,)},
+        start = stack_inits(init, {"weights": (k,), "coef": (k, p), "sd": (k,)},
                             "mixture_regression")  # fmt: skip
     else:
         feats = np.column_stack([Xa[:, int(intercept) :], ya])
         feats = (feats - feats.mean(0)) / np.where(feats.std(0) > 0, feats.std(0), 1)
-        start = seeded_starts(key, feats, w, k, starts, init, _mstep, data)
+        start = seeded_starts(options.key, feats, w, k, options.starts, init,
+                              _mstep, data)  # fmt: skip
     first = {name: np.asarray(v[0]) for name, v in start.items()}
     template = {"weights": weights_param(first["weights"]),
                 "coef": Param(first["coef"]), "sd": Param(first["sd"], C.positive)}  # fmt: skip
@@ -171,9 +164,7 @@ def mixture_regression(
         complete=_complete, mstep=_mstep, template=template, start_params=start,
         data=data, weights=w, diagnose=_diagnose(float(np.var(ya)) or 1.0),
         canonical=_canonical, name=f"Mixture of linear regressions (K={k})",
-        header=[("Components", f"{k} (normal errors, p={p})")],
-        accelerate=accelerate, max_steps=max_steps, tol=tol, cov=cov, warn=warn,
-        method=method, se=se,
+        header=[("Components", f"{k} (normal errors, p={p})")], options=options,
         model_info=ModelInfo(kind="mixture", family="normal_regression", n_components=k),
     )  # fmt: skip
 

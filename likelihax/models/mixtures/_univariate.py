@@ -40,6 +40,7 @@ from ._finite import (
     stack_inits,
     weights_param,
 )
+from ._options import MixtureOptions, mixture_options
 
 __all__ = ["poisson_mixture", "univariate_mixture"]
 
@@ -154,6 +155,7 @@ def _diagnose(family, scale):
     return check
 
 
+@mixture_options
 def univariate_mixture(
     y: Any,
     k: int,
@@ -161,15 +163,7 @@ def univariate_mixture(
     *,
     weights: Any = None,
     init: Literal["kmeans++", "random"] | dict | list = "kmeans++",
-    starts: int = 10,
-    key: jax.Array | None = None,
-    accelerate: Literal["squarem"] | None = None,
-    method: Literal["em", "newton"] = "em",
-    max_steps: int = 1000,
-    tol: float = 1e-10,
-    cov: Literal["oim", "opg", "sandwich"] | None = None,
-    se: bool = True,
-    warn: bool = True,
+    options: MixtureOptions,
 ):
     r"""Finite mixture of Poisson, normal or exponential distributions by EM.
 
@@ -216,13 +210,13 @@ def univariate_mixture(
     w = prepare_weights(weights, n)
     mstep = _MSTEP[family]
     if isinstance(init, (dict, list)):
-        inits = [init] if isinstance(init, dict) else list(init)
         names = ("mean", "sd") if family == "normal" else ("rate",)
         start = stack_inits(
-            inits, {"weights": (k,), **{m: (k,) for m in names}}, f"family={family!r}"
+            init, {"weights": (k,), **{m: (k,) for m in names}}, f"family={family!r}"
         )
     else:
-        start = seeded_starts(key, ya, w, k, starts, init, mstep, {"y": ya})
+        start = seeded_starts(options.key, ya, w, k, options.starts, init, mstep,
+                              {"y": ya})  # fmt: skip
     first = {name: np.asarray(v[0]) for name, v in start.items()}
     template = {"weights": weights_param(first["weights"])}
     if family == "normal":
@@ -236,8 +230,7 @@ def univariate_mixture(
         start_params=start, data={"y": ya}, weights=w,
         diagnose=_diagnose(family, scale), canonical=_canonical(family),
         name=f"{family.capitalize()} mixture (K={k})",
-        header=[("Components", f"{k} ({family})")], accelerate=accelerate,
-        max_steps=max_steps, tol=tol, cov=cov, warn=warn, method=method, se=se,
+        header=[("Components", f"{k} ({family})")], options=options,
         model_info=ModelInfo(kind="mixture", family=family, n_components=k),
     )  # fmt: skip
 
