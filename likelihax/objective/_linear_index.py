@@ -56,257 +56,23 @@ import numpy as np
 
 import jax
 import jax.numpy as jnp
-from jax.extend import core as jcore
+
+from ._rowwise import Eta, NoPlan, analyze, ancestry, needed, run, size
 
 __all__ = ["plan", "value_grad_hessian"]
-
-_ELEMENTWISE = frozenset(
-    """
-    abs acos acosh add and asin asinh atan atan2 atanh bessel_i0e bessel_i1e cbrt ceil
-    clamp conj convert_element_type copy copy_p cos cosh digamma div eq erf erf_inv
-    erfc exp exp2 expm1 floor ge gt igamma igamma_grad_a igammac imag integer_pow
-    is_finite le lgamma log log1p logistic lt max min mul ne neg nextafter not or
-    polygamma pow random_gamma_grad real reduce_precision regularized_incomplete_beta
-    rem round rsqrt select_n sign sin sinh sqrt square sub tan tanh xor zeta
-    shift_left shift_right_arithmetic shift_right_logical population_count
-    pvary sharding_constraint optimization_barrier stop_gradient
-    """.split()
-)
-_REDUCE = frozenset(
-    "reduce_sum reduce_max reduce_min reduce_prod reduce_and reduce_or reduce_xor "
-    "argmax argmin".split()
-)
-_CUMULATIVE = frozenset("cumsum cumprod cummax cummin cumlogsumexp".split())
-_CALLS = frozenset(
-    "pjit jit closed_call core_call custom_jvp_call custom_vjp_call "
-    "custom_vjp_call_jaxpr remat checkpoint".split()
-)
-
-
-class _NoPlan(Exception):
-    pass
-
-
-@dataclasses.dataclass(frozen=True)
-class _Eta:
-    """A cut ``dot_general(data, B)``: ``out`` becomes the input ``eta`` (n, m)."""
-
-    out: Any  # the dot's output var
-    data: Any  # the data operand var (obs-dependent, parameter-free)
-    param: Any  # the parameter operand var (global)
-    data_obs_axis: int  # 0 or 1 of the 2-D data operand
-    param_contract: int  # contracted axis of the parameter operand
-    data_is_lhs: bool
-    m: int
 
 
 @dataclasses.dataclass(frozen=True)
 class Plan:
     jaxpr: Any
     consts: tuple
-    etas: tuple  # of _Eta
+    etas: tuple  # of Eta
     globals_: tuple  # s-cut vars
     n_tangents: int
     n_params: int  # the first n_params invars are the parameter leaves
 
 
 # ----- analysis ------------------------------------------------------------------------
-def _obs_of(v, obs):
-    return None if isinstance(v, jcore.Literal) else obs.get(v)
-
-
-def _udep_of(v, udep):
-    return False if isinstance(v, jcore.Literal) else udep.get(v, False)
-
-
-def _row_rule(eqn, o_in, n):
-    """Observation axis of each output of a row-wise ``eqn``; raises _NoPlan otherwise."""
-    name = eqn.primitive.name
-    p = eqn.params
-    avals_in = [v.aval for v in eqn.invars]
-    outs = eqn.outvars
-    obs_axes = {a for a in o_in if a is not None}
-    if name in _ELEMENTWISE:
-        if len(obs_axes) != 1:
-            raise _NoPlan
-        a = obs_axes.pop()
-        shape = outs[0].aval.shape
-        for av, o in zip(avals_in, o_in):
-            if o is None and av.shape not in ((), shape):
-                raise _NoPlan
-        return [a] * len(outs)
-    (a,) = obs_axes if len(obs_axes) == 1 else (None,)
-    if name == "broadcast_in_dim":
-        bd = p["broadcast_dimensions"]
-        out = bd[o_in[0]]
-        if p["shape"][out] != n:
-            raise _NoPlan
-        return [out]
-    if name == "transpose":
-        return [list(p["permutation"]).index(o_in[0])]
-    if name in _REDUCE:
-        axes = tuple(p["axes"])
-        if o_in[0] in axes:
-            raise _NoPlan
-        return [o_in[0] - sum(x < o_in[0] for x in axes)]
-    if name in _CUMULATIVE:
-        if p["axis"] == o_in[0]:
-            raise _NoPlan
-        return [o_in[0]]
-    if name == "squeeze":
-        dims = tuple(p["dimensions"])
-        if o_in[0] in dims:
-            raise _NoPlan
-        return [o_in[0] - sum(x < o_in[0] for x in dims)]
-    if name == "reshape":
-        if o_in[0] != 0 or p.get("dimensions") is not None or p["new_sizes"][0] != n:
-            raise _NoPlan
-        return [0]
-    if name == "rev":
-        if o_in[0] in tuple(p["dimensions"]):
-            raise _NoPlan
-        return [o_in[0]]
-    if name in ("concatenate", "split"):
-        axis = p["dimension"] if name == "concatenate" else p["axis"]
-        if a is None or axis == a or any(o not in (None, a) for o in o_in):
-            raise _NoPlan
-        return [a] * len(outs)
-    if name == "pad":
-        if tuple(p["padding_config"][o_in[0]]) != (0, 0, 0) or o_in[1] is not None:
-            raise _NoPlan
-        return [o_in[0]]
-    if name == "slice":
-        ax = o_in[0]
-        st = p["strides"]
-        if p["start_indices"][ax] != 0 or p["limit_indices"][ax] != n or (
-            st is not None and st[ax] != 1
-        ):
-            raise _NoPlan
-        return [ax]
-    if name == "sort":
-        if a is None or p["dimension"] == a or any(o not in (None, a) for o in o_in):
-            raise _NoPlan
-        return [a] * len(outs)
-    if name == "dot_general":
-        (lc, rc), (lb, rb) = p["dimension_numbers"]
-        ol, orr = o_in
-        r_l, r_r = len(avals_in[0].shape), len(avals_in[1].shape)
-        if ol is not None and orr is not None:
-            if ol in lb and orr in rb and list(lb).index(ol) == list(rb).index(orr):
-                return [list(lb).index(ol)]
-            raise _NoPlan
-        if ol is not None:
-            if ol in lc or ol in lb:
-                raise _NoPlan
-            free = [d for d in range(r_l) if d not in lc and d not in lb]
-            return [len(lb) + free.index(ol)]
-        if orr in rc or orr in rb:
-            raise _NoPlan
-        free_l = r_l - len(lc) - len(lb)
-        free = [d for d in range(r_r) if d not in rc and d not in rb]
-        return [len(lb) + free_l + free.index(orr)]
-    if name == "gather":
-        dn = p["dimension_numbers"]
-        oo, oi = o_in
-        idx_rank = len(avals_in[1].shape)
-        if oi is None or oi == idx_rank - 1:
-            raise _NoPlan
-        if oo is not None:
-            if oo not in dn.operand_batching_dims:
-                raise _NoPlan
-            q = list(dn.operand_batching_dims).index(oo)
-            if dn.start_indices_batching_dims[q] != oi:
-                raise _NoPlan
-        elif dn.operand_batching_dims:
-            raise _NoPlan
-        out_rank = len(outs[0].aval.shape)
-        batch_pos = [d for d in range(out_rank) if d not in dn.offset_dims]
-        return [batch_pos[oi]]
-    raise _NoPlan
-
-
-def _sub_jaxpr(eqn):
-    subs = list(jcore.jaxprs_in_params(eqn.params))
-    if len(subs) < 1:
-        raise _NoPlan
-    return subs[0]
-
-
-def _analyze(jaxpr, in_udep, in_obs, n, cuts=None):
-    """Observation axis of each output; raises _NoPlan unless every step is row-wise.
-
-    Vars are classified as parameter-dependent and by their observation axis;
-    ``cuts`` (top level only) collects where parameters meet the rows.
-    """
-    udep, obs = {}, {}
-    for v, ud, ob in zip(jaxpr.invars, in_udep, in_obs):
-        udep[v], obs[v] = ud, ob
-    for v in jaxpr.constvars:
-        udep[v], obs[v] = False, None
-    for eqn in jaxpr.eqns:
-        u_in = [_udep_of(v, udep) for v in eqn.invars]
-        o_in = [_obs_of(v, obs) for v in eqn.invars]
-        any_u = any(u_in)
-        if all(o is None for o in o_in):
-            for v in eqn.outvars:
-                udep[v], obs[v] = any_u, None
-            continue
-        if eqn.effects:
-            raise _NoPlan
-        name = eqn.primitive.name
-        if name in _CALLS:
-            sub = _sub_jaxpr(eqn)
-            k = len(sub.invars)
-            o_out = _analyze(sub, u_in[-k:], o_in[-k:], n)
-        else:
-            o_out = _row_rule(eqn, o_in, n)
-        if cuts is not None and any_u:
-            eta = _eta_cut(eqn, u_in, o_in) if name == "dot_general" else None
-            if eta is not None:
-                cuts["etas"].append(eta)
-            else:
-                for v, ud, ob in zip(eqn.invars, u_in, o_in):
-                    if ud and ob is None and v not in cuts["globals"]:
-                        cuts["globals"].append(v)
-        for v, ob in zip(eqn.outvars, o_out):
-            udep[v], obs[v] = any_u, ob
-    return [_obs_of(v, obs) for v in jaxpr.outvars]
-
-
-def _eta_cut(eqn, u_in, o_in):
-    """An ``_Eta`` when ``eqn`` is data (n, p) times parameters (p,) or (p, m) / (m, p)."""
-    (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
-    if lb or rb or len(lc) != 1:
-        return None
-    for data_is_lhs in (True, False):
-        di, pi = (0, 1) if data_is_lhs else (1, 0)
-        if u_in[di] or o_in[di] is None or not u_in[pi] or o_in[pi] is not None:
-            continue
-        dvar, pvar = eqn.invars[di], eqn.invars[pi]
-        dshape, pshape = dvar.aval.shape, pvar.aval.shape
-        dc = (lc if data_is_lhs else rc)[0]
-        pc = (rc if data_is_lhs else lc)[0]
-        if len(dshape) != 2 or len(pshape) not in (1, 2) or dc == o_in[di]:
-            return None
-        m = 1 if len(pshape) == 1 else pshape[1 - pc]
-        return _Eta(eqn.outvars[0], dvar, pvar, o_in[di], pc, data_is_lhs, m)
-    return None
-
-
-def _ancestry(jaxpr, n_p):
-    """For each parameter-dependent var outside the rows: the parameter inputs it uses."""
-    anc = {v: frozenset([i]) for i, v in enumerate(jaxpr.invars[:n_p])}
-    for eqn in jaxpr.eqns:
-        a = frozenset().union(
-            *[anc.get(v, frozenset()) for v in eqn.invars if not isinstance(v, jcore.Literal)]
-        )
-        for v in eqn.outvars:
-            anc[v] = a
-    return anc
-
-
-def _size(v) -> int:
-    return int(np.prod(v.aval.shape, dtype=np.int64))
 
 
 def plan(fn, p_leaves, data_leaves, obs_flags, n: int, k: int):
@@ -325,8 +91,8 @@ def plan(fn, p_leaves, data_leaves, obs_flags, n: int, k: int):
     in_obs = [None] * n_p + [0 if f else None for f in obs_flags]
     cuts = {"etas": [], "globals": []}
     try:
-        out_obs = _analyze(jaxpr, in_udep, in_obs, n, cuts)
-    except _NoPlan:
+        out_obs = analyze(jaxpr, in_udep, in_obs, n, cuts)
+    except NoPlan:
         return None
     if out_obs != [0] or not cuts["etas"]:
         return None
@@ -334,20 +100,20 @@ def plan(fn, p_leaves, data_leaves, obs_flags, n: int, k: int):
     # Globals: where a parameter quantity enters a row-wise operation, or,
     # when cheaper, the parameter inputs it is computed from (a dispersion
     # rather than the table of log-gamma differences built from it).
-    anc = _ancestry(jaxpr, n_p)
+    anc = ancestry(jaxpr, n_p)
     chosen: list = []
-    for v in sorted(cuts["globals"], key=_size, reverse=True):
+    for v in sorted(cuts["globals"], key=size, reverse=True):
         leaves = [jaxpr.invars[i] for i in sorted(anc.get(v, ()))]
         new = [x for x in leaves if x not in chosen]
-        if leaves and sum(_size(x) for x in new) <= _size(v):
+        if leaves and sum(size(x) for x in new) <= size(v):
             chosen.extend(new)
         elif v not in chosen:
             chosen.append(v)
     direct = list(dict.fromkeys(cuts["globals"]))
-    glob = tuple(min((chosen, direct), key=lambda c: sum(_size(x) for x in c)))
+    glob = tuple(min((chosen, direct), key=lambda c: sum(size(x) for x in c)))
     if any(not jnp.issubdtype(v.aval.dtype, jnp.floating) for v in glob):
         return None
-    n_t = sum(e.m for e in etas) + sum(_size(v) for v in glob)
+    n_t = sum(e.m for e in etas) + sum(size(v) for v in glob)
     if n_t >= k:
         return None
     p = Plan(jaxpr, tuple(closed.consts), etas, glob, n_t, n_p)
@@ -357,55 +123,26 @@ def plan(fn, p_leaves, data_leaves, obs_flags, n: int, k: int):
 
 
 # ----- evaluation ----------------------------------------------------------------------
-def _needed(jaxpr, targets, provided):
-    need = {v for v in targets if not isinstance(v, jcore.Literal) and v not in provided}
-    eqns = []
-    for eqn in reversed(jaxpr.eqns):
-        if any(v in need for v in eqn.outvars):
-            eqns.append(eqn)
-            for v in eqn.invars:
-                if not isinstance(v, jcore.Literal) and v not in provided:
-                    need.add(v)
-    return need, eqns[::-1]
 
 
 def _prunes_params(p: Plan) -> bool:
     """The data part must need no parameter input that is not cut."""
     provided = {e.out for e in p.etas} | set(p.globals_)
-    need, _ = _needed(p.jaxpr, p.jaxpr.outvars, provided)
+    need, _ = needed(p.jaxpr, p.jaxpr.outvars, provided)
     return not any(v in need for v in p.jaxpr.invars[: p.n_params] if v not in provided)
 
 
-def _run(jaxpr, env, targets):
-    """Evaluate only what ``targets`` need, starting from ``env`` (var -> value)."""
-    _, eqns = _needed(jaxpr, targets, env)
-    env = dict(env)
-
-    def read(v):
-        return v.val if isinstance(v, jcore.Literal) else env[v]
-
-    for eqn in eqns:
-        bind_params = eqn.primitive.get_bind_params(eqn.params)
-        with eqn.ctx.manager:
-            ans = eqn.primitive.bind(*[read(v) for v in eqn.invars], **bind_params)
-        if eqn.primitive.multiple_results:
-            env.update(zip(eqn.outvars, ans))
-        else:
-            env[eqn.outvars[0]] = ans
-    return [read(v) for v in targets]
-
-
-def _canon_data(e: _Eta, D):
+def _canon_data(e: Eta, D):
     return D if e.data_obs_axis == 0 else D.T  # (n, p)
 
 
-def _canon_param(e: _Eta, B):
+def _canon_param(e: Eta, B):
     if B.ndim == 1:
         return B[:, None]
     return B if e.param_contract == 0 else B.T  # (p, m)
 
 
-def _eta_value_shape(e: _Eta, eta_nm):
+def _eta_value_shape(e: Eta, eta_nm):
     """(n, m) -> the layout of the dot's output."""
     if len(e.out.aval.shape) == 1:
         return eta_nm[:, 0]
@@ -435,13 +172,13 @@ def _pieces(p: Plan, to_leaves, data_leaves, objective, transposed):
     def theta(v):
         env = dict(base)
         env.update(zip(jx.invars[: p.n_params], to_leaves(v)))
-        vals = _run(jx, env, [e.param for e in etas] + list(glob))
+        vals = run(jx, env, [e.param for e in etas] + list(glob))
         Bs = [_canon_param(e, b) for e, b in zip(etas, vals[: len(etas)])]
         return jnp.concatenate(
             [b.reshape(-1) for b in Bs] + [s.reshape(-1) for s in vals[len(etas):]]
         )
 
-    Xs = [_canon_data(e, d) for e, d in zip(etas, _run(jx, base, [e.data for e in etas]))]
+    Xs = [_canon_data(e, d) for e, d in zip(etas, run(jx, base, [e.data for e in etas]))]
     # X' of each (n, p) data matrix: the stored transpose when there is one.
     XTs = [
         t_of[e.data] if e.data_obs_axis == 0 and e.data in t_of else X.T
@@ -467,7 +204,7 @@ def _pieces(p: Plan, to_leaves, data_leaves, objective, transposed):
         for e, val in zip(etas, eta_list):
             env[e.out] = _eta_value_shape(e, val)
         env.update(zip(glob, s_list))
-        (terms,) = _run(jx, env, jx.outvars)
+        (terms,) = run(jx, env, jx.outvars)
         return objective(terms)
 
     return theta, split, Xs, XTs, F, (shapes_s, sizes_s)
