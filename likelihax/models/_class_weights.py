@@ -11,13 +11,7 @@ import numpy as np
 
 from ..core import x64_scope
 
-__all__ = [
-    "class_weights",
-    "focal_logit",
-    "focal_loss",
-    "predict_proba",
-    "weighted_logit",
-]
+__all__ = ["class_weights", "focal_loss"]
 
 
 # ----- class weights ------------------------------------------------------------------

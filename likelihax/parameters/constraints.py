@@ -130,7 +130,7 @@ class Constraint:
         [[True, True], [True, True]]
         """
         k = self.free_size(tuple(shape))
-        if self.sides is not None:  # the built-in elementwise constraints
+        if self.sides is not None:  # the built-in constraints
             return np.full(k, self.sides[0]), np.full(k, self.sides[1])
         if self.elementwise:  # one scalar, repeated
             down, up = _toward_bound(self, ())
@@ -342,10 +342,7 @@ class _Ordered(Constraint):
 @dataclasses.dataclass(frozen=True, repr=False)
 class _Simplex(Constraint):
     name: str = "simplex"
-
-    def toward_bound(self, shape):
-        k = self.free_size(tuple(shape))
-        return np.ones(k, bool), np.ones(k, bool)
+    sides = (True, True)  # u_i -> -inf: x_i -> 0; u_i -> +inf: x_i -> 1
 
     def check_shape(self, shape):
         return _need_vector(shape, "simplex")
@@ -409,18 +406,13 @@ class _CovMatrix(Constraint):
         return None
 
     def reported(self, shape):
-        d = shape[0]
-        rows, cols = np.tril_indices(d)
-        return [int(i * d + j) for i, j in zip(rows, cols)]
+        return _lower_triangle(shape, 0)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class _CorrMatrix(Constraint):
     name: str = "corr_matrix"
-
-    def toward_bound(self, shape):
-        k = self.free_size(tuple(shape))
-        return np.ones(k, bool), np.ones(k, bool)
+    sides = (True, True)  # u_i -> -inf or +inf: a correlation -> -1 or 1
 
     def check_shape(self, shape):
         return _need_square(shape, "corr_matrix")
@@ -454,9 +446,16 @@ class _CorrMatrix(Constraint):
         return None
 
     def reported(self, shape):
-        d = shape[0]
-        rows, cols = np.tril_indices(d, -1)
-        return [int(i * d + j) for i, j in zip(rows, cols)]
+        return _lower_triangle(shape, -1)
+
+
+def _lower_triangle(shape, k):
+    """Flat indices of the lower triangle of a square matrix of ``shape``,
+    ``k`` the diagonal offset of :func:`numpy.tril_indices` (0 with the
+    diagonal, -1 without)."""
+    d = shape[0]
+    rows, cols = np.tril_indices(d, k)
+    return [int(i * d + j) for i, j in zip(rows, cols)]
 
 
 def _sym(x):
