@@ -36,7 +36,7 @@ Model results
 -------------
 :func:`profile` and :func:`profile_ci` accept a model result (a GLM, mixed,
 ordinal or multinomial model) as well as a :class:`~likelihax.FitResult`, and
-refit its full likelihood (see :func:`likelihax.results._result.as_fit`). For
+refit its full likelihood (see :func:`likelihax.results.as_fit`). For
 the results of :func:`likelihax.glm` with a dispersion :math:`\phi` (Gaussian,
 gamma, inverse Gaussian) that is the likelihood in :math:`(\beta, \phi)`: at
 each value of :math:`\beta_j` the other coefficients *and* :math:`\phi` are
@@ -147,7 +147,7 @@ def _naturals(cons, us) -> np.ndarray:
 def _fits(obj):
     """The fit to refit (full likelihood) and the labels profiled by default.
 
-    See :func:`likelihax.results._result.as_fit`: a model result's
+    See :func:`likelihax.results.as_fit`: a model result's
     ``likelihood_fit`` is refitted (nuisance parameters maximized out), and
     by default the parameters it reports (those of ``.fit``) are profiled.
     """

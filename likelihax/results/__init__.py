@@ -10,7 +10,7 @@ from ._records import FitSetup as FitSetup
 from ._records import ModelInfo as ModelInfo
 from ._records import MultiStart as MultiStart
 from ._result import FitResult as FitResult
-from ._result import as_fit as as_fit
+from ._model_result import as_fit as as_fit
 from ._result import register_result_class as register_result_class
 from ._summary import Summary as Summary
 from ._summary import TextReport as TextReport

@@ -510,63 +510,6 @@ class FitResult:
         return jax.tree_util.tree_map(lambda a: np.asarray(a)[i], self)
 
 
-def as_fit(obj, *, likelihood: bool = False) -> FitResult:
-    """The single :class:`FitResult` behind ``obj``, for every inference function.
-
-    The protocol: every result holds the engine's fit in ``.fit`` (a
-    :class:`FitResult` is its own ``.fit``; a model result, a
-    :class:`~likelihax.results.ModelResult` such as :class:`~likelihax.GLMResult`,
-    ``MixedResult``, ``OrdinalFit`` or ``MultinomialFit``, wraps it),
-    whose estimates, covariance and log-likelihood are the ones it reports. A
-    model result whose ``.fit`` holds a nuisance parameter fixed at an estimate
-    (the dispersion of a Gaussian, gamma or inverse Gaussian GLM) also has
-    ``.likelihood_fit``: the same model with that parameter free, at the joint
-    maximum of the likelihood. Functions that maximize the likelihood again
-    under constraints (profiles) ask for it with ``likelihood=True``; every
-    other function reads ``.fit``.
-
-    Parameters
-    ----------
-    obj : FitResult or model result
-    likelihood : bool
-        Return ``obj.likelihood_fit`` where ``obj`` has one (else as ``False``).
-
-    Returns
-    -------
-    FitResult
-
-    Raises
-    ------
-    TypeError
-        ``obj`` is neither a FitResult nor holds one in ``.fit``.
-    ValueError
-        A batched or traced result (from ``jax.vmap`` or inside ``jax.jit``).
-
-    Examples
-    --------
-    >>> import numpy as np, jax.scipy.stats as st, likelihax as lx
-    >>> f = lx.fit(lambda p, d: st.norm.logpdf(d["y"], p["mu"], 1.0),
-    ...            {"mu": 0.0}, {"y": np.array([0.5, 1.5])})
-    >>> from likelihax.results._result import as_fit
-    >>> as_fit(f) is f
-    True
-    """
-    fit = getattr(obj, "fit", None)
-    if likelihood and isinstance(fit, FitResult):
-        fit = getattr(obj, "likelihood_fit", fit)
-    if not isinstance(fit, FitResult):
-        raise TypeError(
-            "Expected a likelihax FitResult (from lx.fit) or a model result holding "
-            "one in `.fit` (GLMResult, MixedResult, OrdinalFit, MultinomialFit, "
-            f"...); got {type(obj).__name__}."
-        )
-    if not fit.is_single:
-        raise ValueError(
-            "This is a batched (or traced) result; pick one fit first, e.g. fits[b]."
-        )
-    return fit
-
-
 _DATA_FIELDS = (*ENGINE_FIELDS.values(), "multistart")
 _META_FIELDS = ("setup", "annotation", "cov_kind", "cov_scale", "nobs", "model_info")
 

@@ -141,3 +141,39 @@ def test_solver_objects_are_accepted_as_method():
     np.testing.assert_allclose(a.se["mu"], b.se["mu"], rtol=1e-10)
     with pytest.raises(ValueError, match="give tol to the solver"):
         lx.fit(normal, start, {"y": y}, constraints=cons, method=Newton(), tol=1e-8)
+
+
+# ----- sizes ----------------------------------------------------------------------------
+MAX_MODULE_LINES = 600
+MAX_FUNCTION_CODE_LINES = 120
+
+
+def test_no_module_over_600_lines():
+    """A module that grows past 600 lines holds two subjects: split it."""
+    long = {}
+    for path in PKG.rglob("*.py"):
+        n = len(path.read_text().splitlines())
+        if n > MAX_MODULE_LINES:
+            long[str(path.relative_to(ROOT))] = n
+    assert not long, f"modules over {MAX_MODULE_LINES} lines: {long}"
+
+
+def _code_lines(fn: ast.FunctionDef) -> int:
+    """Lines of a function's body without its docstring (examples included there)."""
+    body = fn.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    return body[-1].end_lineno - body[0].lineno + 1 if body else 0
+
+
+def test_no_function_over_120_code_lines():
+    """Function bodies (docstrings aside: public ones carry examples) stay readable."""
+    long = {}
+    for path in PKG.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = _code_lines(node)
+                if n > MAX_FUNCTION_CODE_LINES:
+                    long[f"{path.relative_to(ROOT)}:{node.name}"] = n
+    assert not long, f"functions over {MAX_FUNCTION_CODE_LINES} code lines: {long}"
