@@ -319,7 +319,7 @@ class GLMResult(ModelResult):
         :math:`\nu = 1/\phi` (McCullagh and Nelder, 1989, sec. 8.3.2), so
         its log-likelihood is at least R's. Other families: :attr:`fit`.
         :func:`likelihax.profile` and :func:`likelihax.profile_ci` refit this
-        one (see :func:`likelihax.results._result.as_fit`).
+        one (see :func:`likelihax.results.as_fit`).
 
         Raises
         ------
