@@ -9,6 +9,8 @@ imports the objective. ``fit(method=...)`` takes a solver object as well as a
 name: ``lx.fit(..., method=lx.optimize.Newton(tol=1e-12))``.
 """
 
+from ._dense import cholesky_direction as cholesky_direction
+from ._dense import gershgorin_shift as gershgorin_shift
 from ._jacobi import small_linalg as small_linalg
 from ._linalg import chol as chol
 from ._linalg import chol_inverse as chol_inverse
