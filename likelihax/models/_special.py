@@ -55,7 +55,6 @@ __all__ = [
     "BETA_CF_TERMS",
     "beta_logcdf",
     "beta_logsf",
-    "delta_se",
     "gamma_logcdf",
     "gamma_logsf",
     "log1mexp",

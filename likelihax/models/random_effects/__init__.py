@@ -2,8 +2,9 @@
 
 What to use when:
 
-* :func:`mixed` fits linear mixed models and Poisson/binomial GLMMs from an
-  lme4-style formula (``"y ~ x + (1 + x | g)"``): one grouping factor, with
+* :func:`mixed` fits linear mixed models (REML by default, or ML) and
+  Poisson/binomial GLMMs from an lme4-style formula (``"y ~ x + (1 + x | g)"``):
+  any number of random-effect terms (crossed, nested, uncorrelated ``||``),
   correlated random intercepts and slopes; :class:`MixedResult` gives fixed
   effects (``vcov("conditional")`` as lme4's ``lmer``, ``"full"`` as
   ``glmer``/glmmTMB), ``varcorr()``, ``ranef()`` and an lme4-like

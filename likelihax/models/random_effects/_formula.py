@@ -1,16 +1,18 @@
 r"""lme4-style mixed-model formulas: split off ``( ... | g )``, build the designs.
 
-``"y ~ x + (1 + x | g)"`` is split into the fixed part ``"y ~ x"`` and one
-random-effect term ``(1 + x | g)``; both model matrices are built with
+``"y ~ x + (1 + x | g)"`` is split into the fixed part ``"y ~ x"`` and the
+random-effect terms, here ``(1 + x | g)``; the model matrices are built with
 formulaic on the same rows (treatment contrasts, transforms, ``0 +`` to drop
 an intercept; as in R, ``(x | g)`` includes the intercept and ``(0 + x | g)``
 does not). The binomial response may be ``cbind(successes, failures)``, whose
 two arguments are column names or expressions evaluated with
 ``DataFrame.eval`` (``cbind(incidence, size - incidence)``).
 
-One grouping factor: the Laplace engine integrates over independent groups, so
-crossed or nested factors (``(1 | a) + (1 | b)``, ``(1 | a/b)``) and
-uncorrelated terms (``||``) are rejected with a message.
+Any number of terms, as lme4 reads them: crossed factors ``(1 | a) + (1 |
+b)``; nesting ``(1 | a/b)``, which is ``(1 | a) + (1 | a:b)``; interactions
+``a:b`` as grouping factors (levels ``"<a>:<b>"``); and ``(1 + x || g)``,
+uncorrelated effects, which is ``(1 | g) + (0 + x | g)``. Each term becomes a
+:class:`TermDesign` (its effects' covariates, the level of each row).
 """
 
 from __future__ import annotations
@@ -53,16 +55,22 @@ def _bar_terms(rhs: str) -> tuple[str, list[str]]:
     return "".join(out), terms
 
 
-def split_formula(formula: str) -> tuple[str, str, str, str]:
-    """``(response, fixed_rhs, random_rhs, group)`` of an lme4-style formula.
+def split_formula(formula: str) -> tuple[str, str, list]:
+    """``(response, fixed_rhs, bars)`` of an lme4-style formula.
+
+    ``bars`` lists each random-effect term as ``(random_rhs, group,
+    correlated)``: the model-matrix formula of its effects (``"1 + x"``; as in
+    R, ``(x | g)`` includes the intercept, ``(0 + x | g)`` does not), the
+    grouping expression (a column, ``a:b`` for an interaction, ``a/b`` for
+    ``b`` nested in ``a``), and False for ``||`` (uncorrelated effects).
 
     Examples
     --------
     >>> from likelihax.models.random_effects._formula import split_formula
     >>> split_formula("Reaction ~ Days + (Days | Subject)")
-    ('Reaction', 'Days', '1 + Days', 'Subject')
-    >>> split_formula("y ~ (1 | g)")
-    ('y', '1', '1', 'g')
+    ('Reaction', 'Days', [('1 + Days', 'Subject', True)])
+    >>> split_formula("y ~ (1 | a) + (x || b)")
+    ('y', '1', [('1', 'a', True), ('1 + x', 'b', False)])
     """
     if not isinstance(formula, str) or "~" not in formula:
         raise ValueError(
@@ -75,49 +83,99 @@ def split_formula(formula: str) -> tuple[str, str, str, str]:
             f"The formula {formula!r} has no random-effect term; add one like "
             "'(1 | g)' or '(1 + x | g)', or fit a fixed-effects model with lx.glm."
         )
-    if len(terms) > 1:
-        raise NotImplementedError(
-            f"The formula has {len(terms)} random-effect terms ({terms}); likelihax "
-            "supports one grouping factor with one (possibly correlated) term, "
-            "e.g. '(1 + x | g)'. Crossed or multiple terms are not supported yet."
-        )
-    term = terms[0]
-    if "||" in term:
-        raise NotImplementedError(
-            f"'{term}': uncorrelated random effects ('||') are not supported; use "
-            "'|' (correlated intercept and slopes)."
-        )
-    expr, group = (s.strip() for s in term.split("|", 1))
-    if not re.fullmatch(r"[A-Za-z_.][A-Za-z0-9_.]*", group):
-        raise NotImplementedError(
-            f"The grouping factor {group!r} must be one column name; nested or "
-            "interaction groupings ('a/b', 'a:b') are not supported. Make a column "
-            "with one label per group instead."
-        )
-    if not expr:
-        raise ValueError(f"The random-effect term '({term})' has nothing before '|'.")
-    explicit = re.search(r"(^|\+)\s*[01]\s*(\+|$)|-\s*1", expr)
-    random_rhs = expr if explicit else "1 + " + expr
+    bars = []
+    for term in terms:
+        correlated = "||" not in term
+        expr, group = (s.strip() for s in term.replace("||", "|").split("|", 1))
+        if "|" in group:
+            raise ValueError(f"The random-effect term '({term})' has more than one bar.")
+        if not re.fullmatch(r"[A-Za-z_.][A-Za-z0-9_.]*(\s*[:/]\s*[A-Za-z_.][A-Za-z0-9_.]*)*",
+                            group):  # fmt: skip
+            raise NotImplementedError(
+                f"The grouping factor {group!r} in '({term})' must be column names "
+                "joined by ':' (interaction) or '/' (nesting), e.g. 'g', 'a:b', 'a/b'."
+            )
+        if not expr:
+            raise ValueError(f"The random-effect term '({term})' has nothing before '|'.")
+        explicit = re.search(r"(^|\+)\s*[01]\s*(\+|$)|-\s*1", expr)
+        bars.append((expr if explicit else "1 + " + expr, re.sub(r"\s+", "", group),
+                     correlated))  # fmt: skip
     fixed = re.sub(r"\+\s*(\+\s*)+", "+ ", rest).strip().strip("+").strip()
     fixed = fixed or "1"
-    return lhs.strip(), fixed, random_rhs, group
+    return lhs.strip(), fixed, bars
+
+
+def group_factors(group: str) -> list[str]:
+    """The grouping factors of one bar: ``a/b/c`` is ``a``, ``a:b``, ``a:b:c``.
+
+    Examples
+    --------
+    >>> from likelihax.models.random_effects._formula import group_factors
+    >>> group_factors("a/b"), group_factors("a:b")
+    (['a', 'a:b'], ['a:b'])
+    """
+    parts = group.split("/")
+    return [":".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+@dataclasses.dataclass(frozen=True)
+class TermDesign:
+    """One random-effect term: effects ``names`` for each level of ``group``.
+
+    ``Z[i]`` are row ``i``'s covariates of the effects, ``codes[i]`` its
+    level (an index into ``levels``); ``correlated`` is False for a term of a
+    ``||`` bar (one effect, uncorrelated with the bar's others).
+    """
+
+    group: str
+    names: list
+    Z: np.ndarray  # (n, q)
+    codes: np.ndarray  # (n,) int
+    levels: np.ndarray
+
+    @property
+    def q(self) -> int:
+        return len(self.names)
+
+    @property
+    def n_levels(self) -> int:
+        return len(self.levels)
 
 
 @dataclasses.dataclass(frozen=True)
 class MixedDesign:
-    """Fixed and random design of the kept rows, sorted by nothing (input order)."""
+    """Fixed and random design of the kept rows (input order).
+
+    ``terms`` lists the random-effect terms; ``Z``, ``groups``,
+    ``random_names`` and ``group`` describe the first (the only one of a
+    one-term model).
+    """
 
     y: np.ndarray  # (n,) response (successes for cbind)
     trials: np.ndarray | None  # (n,) binomial trials
     X: np.ndarray  # (n, p)
-    Z: np.ndarray  # (n, q)
-    groups: np.ndarray  # (n,) labels
+    terms: tuple  # of TermDesign
     fixed_names: list
-    random_names: list
     response: str
-    group: str
     rows: np.ndarray
     n_dropped: int
+
+    @property
+    def Z(self) -> np.ndarray:
+        return self.terms[0].Z
+
+    @property
+    def groups(self) -> np.ndarray:
+        t = self.terms[0]
+        return t.levels[t.codes]
+
+    @property
+    def random_names(self) -> list:
+        return self.terms[0].names
+
+    @property
+    def group(self) -> str:
+        return self.terms[0].group
 
 
 def _rname(c: str) -> str:
@@ -190,13 +248,15 @@ def mixed_design(
         ) from e
     if missing not in ("raise", "drop"):
         raise ValueError(f"missing must be 'raise' or 'drop'; got {missing!r}.")
-    lhs, fixed_rhs, random_rhs, group = split_formula(formula)
+    lhs, fixed_rhs, bars = split_formula(formula)
     df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(dict(data))
-    if group not in df.columns:
-        raise KeyError(
-            f"The grouping factor {group!r} is not a column of the data; columns "
-            f"are {[str(c) for c in df.columns]}."
-        )
+    group_cols = sorted({c for _, g, _ in bars for c in re.split("[:/]", g)})
+    for c in group_cols:
+        if c not in df.columns:
+            raise KeyError(
+                f"The grouping factor {c!r} is not a column of the data; columns "
+                f"are {[str(c) for c in df.columns]}."
+            )
     w = None
     if weights is not None:
         w = np.asarray(df[weights] if isinstance(weights, str) else weights, float)
@@ -204,8 +264,9 @@ def mixed_design(
             raise ValueError(f"weights must have one value per row ({len(df)}).")
     lhs_vars = [c for c in df.columns if re.search(rf"\b{re.escape(str(c))}\b", lhs)]
     cols = sorted(
-        set(_variables(formulaic, fixed_rhs, df))
-        | set(_variables(formulaic, random_rhs, df)) | set(lhs_vars) | {group},
+        set(_variables(formulaic, fixed_rhs, df)).union(
+            *[_variables(formulaic, r, df) for r, _, _ in bars]
+        ) | set(lhs_vars) | set(group_cols),
         key=str,
     )  # fmt: skip
     miss = df[cols].isna().to_numpy()
@@ -226,19 +287,40 @@ def mixed_design(
     sub = df.iloc[rows].reset_index(drop=True)
     y, trials = _response(sub, lhs, None if w is None else w[rows])
     X = formulaic.model_matrix(fixed_rhs, sub)
-    Z = formulaic.model_matrix(random_rhs, sub)
     Xa = np.asarray(X.to_numpy(dtype=np.float64))
-    Za = np.asarray(Z.to_numpy(dtype=np.float64))
     fixed_names = [_rname(str(c)) for c in X.columns]
-    random_names = [_rname(str(c)) for c in Z.columns]
-    for name, A, nm in (("fixed", Xa, fixed_names), ("random", Za, random_names)):
-        if not np.all(np.isfinite(A)):
-            raise ValueError(f"The {name}-effects design has non-finite entries.")
-        check_rank(A, nm)
+    if not np.all(np.isfinite(Xa)):
+        raise ValueError("The fixed-effects design has non-finite entries.")
+    check_rank(Xa, fixed_names)
     if not np.all(np.isfinite(y)):
         raise ValueError(f"The response {lhs!r} has non-finite values.")
+    terms = []
+    for random_rhs, group, correlated in bars:
+        Z = formulaic.model_matrix(random_rhs, sub)
+        Za = np.asarray(Z.to_numpy(dtype=np.float64))
+        names = [_rname(str(c)) for c in Z.columns]
+        if not np.all(np.isfinite(Za)):
+            raise ValueError(f"The random-effects design of ({random_rhs} | {group}) "
+                             "has non-finite entries.")  # fmt: skip
+        check_rank(Za, names)
+        blocks = [(Za, names)] if correlated else [
+            (Za[:, [j]], [nm]) for j, nm in enumerate(names)]  # fmt: skip
+        for factor in group_factors(group):
+            labels = _labels(sub, factor)
+            levels, codes = np.unique(labels, return_inverse=True)
+            for Zb, nb in blocks:
+                terms.append(TermDesign(factor, nb, Zb, codes.astype(np.int32), levels))
     return MixedDesign(
-        y=y, trials=trials, X=Xa, Z=Za, groups=sub[group].to_numpy(),
-        fixed_names=fixed_names, random_names=random_names, response=lhs,
-        group=group, rows=rows, n_dropped=int(bad.sum()),
+        y=y, trials=trials, X=Xa, terms=tuple(terms), fixed_names=fixed_names,
+        response=lhs, rows=rows, n_dropped=int(bad.sum()),
     )  # fmt: skip
+
+
+def _labels(df, factor: str) -> np.ndarray:
+    """Level labels of a grouping factor: a column, or ``a:b`` (lme4's
+    interaction labels ``"<a>:<b>"``)."""
+    cols = factor.split(":")
+    if len(cols) == 1:
+        return df[cols[0]].to_numpy()
+    return np.array([":".join(str(v) for v in row) for row in
+                     zip(*(df[c].to_numpy() for c in cols))])  # fmt: skip

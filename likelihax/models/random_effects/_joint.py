@@ -437,7 +437,7 @@ class JointLaplace:
         return dict(params)
 
     # ----- after the fit --------------------------------------------------------------------
-    def random_effects(self, params, data) -> LatentModes:
+    def random_effects(self, params, data, full: bool = False) -> LatentModes:
         """Conditional modes of the latent variables and their conditional SDs.
 
         Parameters
@@ -446,11 +446,14 @@ class JointLaplace:
             Parameter values, usually ``fit.params``.
         data : pytree
             The data of the fit.
+        full : bool
+            Also return the whole conditional covariance :math:`A^{-1}`.
 
         Returns
         -------
         LatentModes
-            ``modes`` and ``se`` (dicts shaped like the latent leaves): the mode
+            ``modes`` and ``se`` (dicts shaped like the latent leaves), and
+            ``cov`` (``(n, n)``, :math:`A^{-1}`, with ``full=True``): the mode
             :math:`\\hat u` and :math:`\\sqrt{\\mathrm{diag}(A^{-1})}`, the
             conditional SDs given the data at ``params`` (TMB's
             ``sdreport(...)$diag.cov.random`` without the parameter
@@ -479,22 +482,25 @@ class JointLaplace:
                 ),
                 data,
             )
-            u, var = _modes_jit(self, theta, data)
-            u, var = np.asarray(u), np.asarray(var)
+            u, cov = _modes_jit(self, theta, data)
+            u, cov = np.asarray(u), np.asarray(cov)
+        var = np.diagonal(cov)
         modes, ses, i = {}, {}, 0
         for name, shape in self.random:
             k = math.prod(shape)
             modes[name] = u[i : i + k].reshape(shape)
             ses[name] = np.sqrt(var[i : i + k]).reshape(shape)
             i += k
-        return LatentModes(modes, ses)
+        return LatentModes(modes, ses, cov if full else None)
 
 
 class LatentModes(NamedTuple):
-    """Conditional modes of latent variables with their conditional SDs."""
+    """Conditional modes of latent variables with their conditional SDs
+    (and, on request, their conditional covariance, flattened)."""
 
     modes: dict
     se: dict
+    cov: np.ndarray | None = None
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
@@ -520,8 +526,7 @@ def _mode_jvp(lap: JointLaplace, primals, tangents):
 def _modes_jit(lap: JointLaplace, theta, data):
     u = lap._newton(theta, data)
     L = jnp.linalg.cholesky(lap._neg_hess(theta, u, data))
-    Linv = jsl.solve_triangular(L, jnp.eye(L.shape[0], dtype=L.dtype), lower=True)
-    return u, jnp.sum(Linv**2, axis=0)
+    return u, jsl.cho_solve((L, True), jnp.eye(L.shape[0], dtype=L.dtype))
 
 
 def integrate(

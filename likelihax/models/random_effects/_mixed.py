@@ -73,7 +73,8 @@ from ..glm._link import LINKS, Link
 from ..glm._starts import irls
 from ._formula import MixedDesign, mixed_design
 from ._laplace import laplace, pad_groups
-from ._result import _L, MixedResult, SingularFitWarning
+from ._result import MixedResult, SingularFitWarning
+from ._terms import _L, GaussianTerms, gaussian_sufficient, terms_joint, terms_layout
 
 __all__ = ["MixedResult", "SingularFitWarning", "mixed"]
 
@@ -132,6 +133,7 @@ class _GaussianMarginal:
 
     fixed: tuple
     q: int
+    reml: bool = False
 
     def __call__(self, p, d):
         beta = jnp.stack([p[c] for c in self.fixed])
@@ -147,8 +149,18 @@ class _GaussianMarginal:
         F = chol(M)
         quad = (rr - jnp.sum(s * chol_solve(F, s), axis=-1) / s2) / s2
         n = d["n"]
-        return -0.5 * (n * math.log(2 * math.pi) + n * jnp.log(s2) + chol_logdet(F)
-                       + quad)  # fmt: skip
+        ll = -0.5 * (n * math.log(2 * math.pi) + n * jnp.log(s2) + chol_logdet(F)
+                     + quad)  # fmt: skip
+        if not self.reml:
+            return ll
+        # REML (see ._terms): X'V^-1 X summed over the groups, one scalar.
+        D = jnp.einsum("ji,gjk->kgi", L, d["ZX"])  # (p, G, q): L'Z'X per column
+        XVX = (jnp.sum(d["XX"], 0) - jnp.einsum("agi,bgi->ab", D, chol_solve(F, D))
+               / s2) / s2  # fmt: skip
+        Fx = jnp.linalg.cholesky(XVX)
+        p_ = len(self.fixed)
+        return (jnp.sum(ll) + 0.5 * p_ * math.log(2 * math.pi)
+                - jnp.sum(jnp.log(jnp.diagonal(Fx))))  # fmt: skip
 
 
 def _cross_products(padded):
@@ -197,6 +209,7 @@ def mixed(
     weights: Any = None,
     missing: str = "raise",
     start: dict | None = None,
+    reml: bool | None = None,
     **fit_kwargs: Any,
 ) -> MixedResult:
     r"""Fit a linear or generalized linear mixed model from an lme4-style formula.
@@ -205,9 +218,10 @@ def mixed(
     ----------
     formula : str
         ``"y ~ x + (1 + x | g)"``: fixed effects as in :func:`likelihax.glm`,
-        plus one random-effect term ``(expr | g)`` for the grouping column ``g``
-        (``(x | g)`` has a random intercept and slope, ``(0 + x | g)`` a slope
-        only). Binomial responses: 0/1, ``cbind(successes, failures)``, or
+        plus random-effect terms ``(expr | g)`` (``(x | g)`` has a correlated
+        random intercept and slope, ``(0 + x | g)`` a slope only), as many as
+        needed: crossed ``(1 | a) + (1 | b)``, nested ``(1 | a/b)``,
+        interactions ``(1 | a:b)``, uncorrelated ``(x || g)``. Binomial responses: 0/1, ``cbind(successes, failures)``, or
         proportions with ``weights=`` the numbers of trials.
     data : pandas.DataFrame or dict of columns
         Not modified.
@@ -221,7 +235,11 @@ def mixed(
         Rows with missing values in a variable of the formula.
     start : dict, optional
         Starting values by parameter name (fixed-effect names, ``sigma``,
-        ``L_diag``, ``L_off``).
+        ``L_diag``, ``L_off``; with several terms ``L_diag(<term>)``,
+        ``L_off(<term>)``).
+    reml : bool, optional
+        Restricted maximum likelihood. Default: True for the Gaussian family
+        (as ``lmer``), False otherwise (REML for GLMMs is not available).
     **fit_kwargs
         Passed to :func:`likelihax.fit` (``max_steps``, ``tol``, ``verbose``, ...).
 
@@ -241,15 +259,18 @@ def mixed(
         a rank-deficient fixed design, a Gaussian model with no more
         observations than random effects.
     NotImplementedError
-        More than one random-effect term or grouping factor.
+        ``reml=True`` for a family other than the Gaussian.
 
     Notes
     -----
-    Laplace approximation of :math:`\int p(y_g \mid b)\,p(b)\,db` per group
-    (exact for the Gaussian family; lme4 ``lmer(REML = FALSE)``, ``glmer(nAGQ
-    = 1)`` and glmmTMB compute the same quantity); see
-    :mod:`likelihax.models.random_effects._mixed` for the parametrization, the
-    standard errors and the boundary check.
+    Laplace approximation of :math:`\int p(y \mid b)\,p(b)\,db` (exact for
+    the Gaussian family; lme4 ``lmer``, ``glmer(nAGQ = 1)`` and glmmTMB compute
+    the same quantity). One term: the groups are independent and solved as a
+    batch (:mod:`likelihax.models.random_effects._mixed`: parametrization,
+    standard errors, boundary check). Several terms: all random effects at
+    once, exactly from cross-products for the Gaussian family, by
+    :func:`integrate` with the design's sparsity otherwise
+    (:mod:`likelihax.models.random_effects._terms`, also for REML).
 
     Examples
     --------
@@ -278,24 +299,33 @@ def mixed(
             "weights= gives the binomial numbers of trials for a proportion "
             f"response; weights for the {fam.name} family are not supported."
         )
+    reml = gauss if reml is None else bool(reml)
+    if reml and not gauss:
+        raise NotImplementedError(
+            f"reml=True is available for the Gaussian family; the {fam.name} family "
+            "is fitted by maximum likelihood (Laplace): pass reml=False."
+        )
     des = mixed_design(formula, data, weights=weights, missing=missing)
     y, m = _response(fam, des.y, des.trials, des.response)
-    clash = [c for c in des.fixed_names if c in _RESERVED]
+    clash = [c for c in des.fixed_names if c in _RESERVED or c.startswith("L_")]
     if clash:
         raise ValueError(
             f"Fixed-effect column(s) {clash} clash with parameter names {_RESERVED}; "
             "rename those columns."
         )
-    n, q = des.X.shape[0], des.Z.shape[1]
-    G = len(np.unique(des.groups))
-    if gauss and (G >= n or n <= G * q):
-        raise ValueError(
-            f"The grouping factor {des.group!r} has {G} levels for {n} observations "
-            f"and {q} random effect(s) per level: the random-effect variance(s) and "
-            "the residual variance are not identified (lme4: 'number of levels of "
-            "each grouping factor must be < number of observations'). Use fewer "
-            "random effects or a coarser grouping."
-        )
+    n = des.X.shape[0]
+    for t in des.terms:
+        if gauss and (t.n_levels >= n or n <= t.n_levels * t.q):
+            raise ValueError(
+                f"The grouping factor {t.group!r} has {t.n_levels} levels for {n} "
+                f"observations and {t.q} random effect(s) per level: the random-effect "
+                "variance(s) and the residual variance are not identified (lme4: "
+                "'number of levels of each grouping factor must be < number of "
+                "observations'). Use fewer random effects or a coarser grouping."
+            )
+    if len(des.terms) > 1:
+        return _fit_terms(fam, link, des, y, m, formula, start, reml, fit_kwargs)
+    q = des.Z.shape[1]
     # Parameter-free terms of the rows' log-densities (log binomial
     # coefficients, -log y!), summed per group once instead of at every
     # evaluation; the Gaussian density keeps its constant.
@@ -313,8 +343,10 @@ def mixed(
     )
     loglik, fit_data = model, padded
     if gauss:
-        loglik = _GaussianMarginal(tuple(des.fixed_names), q)
+        loglik = _GaussianMarginal(tuple(des.fixed_names), q, reml)
         fit_data = _cross_products(padded)
+    if reml:  # one restricted log-likelihood, not one value per group
+        fit_kwargs = {"nobs": n, **fit_kwargs}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = engine_fit(loglik, params, fit_data, constraints=cons, **fit_kwargs)
@@ -332,33 +364,70 @@ def mixed(
             ),
         ],
     )
-    res = MixedResult(fit, des, fam.name, link.name, formula, levels, padded, model)
+    res = MixedResult(fit, des, fam.name, link.name, formula, levels, padded, model,
+                      reml=reml)
     _rewarn(caught, res)
     return res
 
 
-def _start_values(fam: Family, link: Link, des: MixedDesign, y, m, start):
+def _fit_terms(fam, link, des, y, m, formula, start, reml, fit_kwargs):
+    """Several terms, or REML: the model of :mod:`._terms` through the engine."""
+    gauss = fam.name == "gaussian"
+    n = des.X.shape[0]
+    lay = terms_layout(des)
+    const = const_terms(fam.name, y, m) if fam.name in CONST_TERMS else np.zeros(n)
+    cols = {"y": y, "X": des.X, "const": const}
+    if fam.name == "binomial":
+        cols["m"] = m
+    model, row_data = terms_joint(fam, link, des, lay, cols, gauss)
+    loglik, fit_data = model, row_data
+    if gauss:
+        loglik = GaussianTerms(tuple(des.fixed_names), lay, reml)
+        fit_data = gaussian_sufficient(des, lay, y)
+    params, cons = _start_values(fam, link, des, y, m, start, lay)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = engine_fit(loglik, params, fit_data, constraints=cons, nobs=n, **fit_kwargs)
+    groups = ", ".join(f"{t.group}: {t.n_levels}" for t in des.terms)
+    how = "REML" if reml else ("exact ML" if gauss else "Laplace")
+    fit = fit.annotate(
+        name=f"Mixed ({fam.name}, {how})",
+        header=[("Groups", groups), ("Rows", str(n))],
+        notes=[f"Formula: {formula}.",
+               "L_diag(<term>), L_off(<term>): Cholesky factor of each term's "
+               "random-effect covariance (see MixedResult.varcorr for SDs and "
+               "correlations)."],
+    )  # fmt: skip
+    res = MixedResult(fit, des, fam.name, link.name, formula, des.terms[0].levels,
+                      row_data, model, layout=lay, reml=reml)  # fmt: skip
+    _rewarn(caught, res)
+    return res
+
+
+def _start_values(fam: Family, link: Link, des: MixedDesign, y, m, start, lay=None):
     """Fixed effects of the GLM without random effects (IRLS to convergence),
     random-effect SDs of half the residual SD (Gaussian) or 0.5, by column
-    scale."""
-    q = des.Z.shape[1]
+    scale. ``lay``: the parameter names of several terms (else ``L_diag``,
+    ``L_off`` of the one term)."""
     gauss = fam.name == "gaussian"
     beta = irls(fam, link, des.X, y, m, 1.0, 0.0, steps=1 if gauss else 25, tol=1e-8)
     beta = np.zeros(des.X.shape[1]) if beta is None else beta
     params = {c: float(b) for c, b in zip(des.fixed_names, beta)}
-    rms = np.sqrt(np.mean(des.Z**2, axis=0))
-    rms = np.where(rms > 0, rms, 1.0)
     scale = 0.5
+    cons = {}
     if gauss:
         sigma = float(np.std(y - des.X @ beta)) or 1.0
         params["sigma"] = sigma
         scale = 0.5 * sigma
-    params["L_diag"] = scale / rms
-    cons = {"L_diag": C.positive}
-    if gauss:
         cons["sigma"] = C.positive
-    if q > 1:
-        params["L_off"] = np.zeros(q * (q - 1) // 2)
+    for t, term in enumerate(des.terms if lay is not None else des.terms[:1]):
+        diag, off = (lay.diag(t), lay.off(t)) if lay is not None else ("L_diag", "L_off")
+        rms = np.sqrt(np.mean(term.Z**2, axis=0))
+        rms = np.where(rms > 0, rms, 1.0)
+        params[diag] = scale / rms
+        cons[diag] = C.positive
+        if term.q > 1:
+            params[off] = np.zeros(term.q * (term.q - 1) // 2)
     for k, v in (start or {}).items():
         if k not in params:
             raise ValueError(f"start names {k!r}, not a parameter: {list(params)}.")

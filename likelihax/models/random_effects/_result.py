@@ -16,6 +16,7 @@ from ...core import LikelihaxWarning, x64_scope
 from ...inference import delta_method
 from ...results import ModelInfo, ModelResult, pandas_for
 from ._formula import MixedDesign
+from ._terms import _L
 
 __all__ = ["MixedResult", "MixedSummary", "SingularFitWarning"]
 
@@ -26,13 +27,6 @@ class SingularFitWarning(LikelihaxWarning):
     """A random-effect variance (or correlation) is at the boundary."""
 
 
-def _L(p, q):
-    """Lower-triangular Cholesky factor from ``L_diag`` (q,) and ``L_off``."""
-    L = jnp.diag(jnp.reshape(p["L_diag"], (q,)))
-    if q > 1:
-        r, c = np.tril_indices(q, -1)
-        L = L.at[r, c].set(p["L_off"])
-    return L
 
 
 class MixedResult(ModelResult):
@@ -50,13 +44,18 @@ class MixedResult(ModelResult):
     family, link, formula, group : str
     fixed_names, random_names : list of str
     levels : ndarray
-        Group labels, in the order of :meth:`ranef`.
+        Group labels (of the first term), in the order of :meth:`ranef`.
     nobs, ngroups : int
-        Rows used and number of groups.
+        Rows used and number of groups (of the first term).
+    terms : list of TermDesign
+        The random-effect terms (grouping factor, effect names, levels).
+    reml : bool
+        Fitted by restricted maximum likelihood (then :attr:`loglik` is the
+        REML log-likelihood, lme4's ``REMLcrit`` is ``-2 * loglik``).
     """
 
     def __init__(self, fit, des: MixedDesign, family, link, formula, levels, data,
-                 model):  # fmt: skip
+                 model, layout=None, reml: bool = False):  # fmt: skip
         self.fit = fit
         self.family = family
         self.link = link
@@ -68,7 +67,14 @@ class MixedResult(ModelResult):
         self.nobs = int(des.X.shape[0])
         self.ngroups = len(levels)
         self.n_dropped = des.n_dropped
-        self.n_singletons = int(np.sum(data["mask"].sum(axis=1) == 1))
+        self.terms = list(des.terms)
+        self.reml = bool(reml)
+        self._layout = layout  # None: the one-term model of the per-group Laplace
+        if layout is None:
+            self.n_singletons = int(np.sum(data["mask"].sum(axis=1) == 1))
+        else:
+            counts = [np.bincount(t.codes, minlength=t.n_levels) for t in self.terms]
+            self.n_singletons = int(sum(np.sum(c == 1) for c in counts))
         self._data = data
         self._model = model
         self._q = len(des.random_names)
@@ -125,10 +131,26 @@ class MixedResult(ModelResult):
 
     @property
     def L(self) -> np.ndarray:
-        """Cholesky factor of the random-effect covariance."""
+        """Cholesky factor of the random-effect covariance (of the first term)."""
+        return self.L_of(0)
+
+    def _keys(self, t: int) -> tuple[str, str]:
+        """Parameter names of term ``t``'s Cholesky factor."""
+        if self._layout is None:
+            return "L_diag", "L_off"
+        return self._layout.diag(t), self._layout.off(t)
+
+    def _label(self, t: int) -> str:
+        """Term label in varcorr names: empty for a one-term model."""
+        lay = self._layout
+        return "" if lay is None or len(lay.keys) == 1 else "|" + lay.keys[t]
+
+    def L_of(self, t: int) -> np.ndarray:
+        """Cholesky factor of term ``t``'s random-effect covariance."""
         p = self.fit.params
         with x64_scope():
-            return np.asarray(_L({k: jnp.asarray(v) for k, v in p.items()}, self._q))
+            jp = {k: jnp.asarray(v) for k, v in p.items()}
+            return np.asarray(_L(jp, self.terms[t].q, *self._keys(t)))
 
     @property
     def sigma(self) -> float:
@@ -155,18 +177,22 @@ class MixedResult(ModelResult):
         >>> vc.labels
         ['sd((Intercept))', 'sigma']
         """
-        q, names = self._q, self.random_names
-        labels = [f"sd({n})" for n in names]
-        labels += [f"cor({names[i]},{names[j]})" for i in range(q) for j in range(i)]
-        gauss = self.family == "gaussian"
+        labels, gauss = [], self.family == "gaussian"
+        for t, term in enumerate(self.terms):
+            q, names, tag = term.q, term.names, self._label(t)
+            labels += [f"sd({n}{tag})" for n in names]
+            labels += [f"cor({names[i]},{names[j]}{tag})" for i in range(q) for j in range(i)]
         labels += ["sigma"] if gauss else []
 
         def fn(p):
-            L = _L(p, q)
-            S = L @ L.T
-            sd = jnp.sqrt(jnp.diag(S))
-            cor = [S[i, j] / (sd[i] * sd[j]) for i in range(q) for j in range(i)]
-            out = [sd] + ([jnp.stack(cor)] if cor else [])
+            out = []
+            for t, term in enumerate(self.terms):
+                q = term.q
+                L = _L(p, q, *self._keys(t))
+                S = L @ L.T
+                sd = jnp.sqrt(jnp.diag(S))
+                cor = [S[i, j] / (sd[i] * sd[j]) for i in range(q) for j in range(i)]
+                out += [sd] + ([jnp.stack(cor)] if cor else [])
             out += [jnp.reshape(p["sigma"], (1,))] if gauss else []
             return jnp.concatenate(out)
 
@@ -177,10 +203,12 @@ class MixedResult(ModelResult):
 
         Returns
         -------
-        pandas.DataFrame
+        pandas.DataFrame or dict of them
             One row per group (index: the group labels), columns the random
             terms and ``se(<term>)``. Modes :math:`L\\hat v_g`, SDs from
-            :math:`L A_g^{-1} L^\\top` (lme4 ``ranef(condVar = TRUE)``).
+            :math:`L A_g^{-1} L^\\top` (lme4 ``ranef(condVar = TRUE)``). With
+            several terms, a dict of such frames by term label (the grouping
+            factor, ``g.1`` for its second term).
 
         Examples
         --------
@@ -194,7 +222,9 @@ class MixedResult(ModelResult):
         (['(Intercept)', 'se((Intercept))'], (10, 2))
         """
         pd = pandas_for("MixedResult.ranef")
-
+        if self._layout is not None:
+            out = self._ranef_terms(pd)
+            return next(iter(out.values())) if len(out) == 1 else out
         re = self._model.random_effects(dict(self.fit.params), self._data)
         L = self.L
         b = re.modes["v"] @ L.T
@@ -206,18 +236,44 @@ class MixedResult(ModelResult):
         df.index.name = self.group
         return df
 
+    def _ranef_terms(self, pd) -> dict:
+        """Several terms: one DataFrame per term (keyed as :func:`varcorr`'s labels)."""
+        re = self._model.random_effects(dict(self.fit.params), self._data, full=True)
+        v, cov = re.modes["v"], re.cov
+        out, lay = {}, self._layout
+        for t, term in enumerate(self.terms):
+            q, n, o = term.q, term.n_levels, lay.offsets[t]
+            L = self.L_of(t)
+            b = v[o : o + n * q].reshape(n, q) @ L.T
+            idx = o + np.arange(n)[:, None] * q + np.arange(q)[None, :]
+            blocks = cov[idx[:, :, None], idx[:, None, :]]  # (n, q, q)
+            se = np.sqrt(np.diagonal(np.einsum("ij,gjk,lk->gil", L, blocks, L), 0, 1, 2))
+            df = pd.DataFrame(b, columns=term.names, index=term.levels)
+            for j, nm in enumerate(term.names):
+                df[f"se({nm})"] = se[:, j]
+            df.index.name = term.group
+            out[lay.keys[t]] = df
+        return out
+
     # ----- fit statistics -----------------------------------------------------------
     @property
     def singular(self) -> bool:
         """True at a boundary fit (a relative Cholesky diagonal below 1e-4)."""
-        d = np.abs(np.diag(self.L)) / self.sigma
-        return bool(np.any(~np.isfinite(d)) or np.any(d < _SINGULAR_TOL))
+        return bool(self._singular_terms())
+
+    def _singular_terms(self) -> list[str]:
+        """``L_diag[j] (<name>|<group>)`` of each relative diagonal below the tolerance."""
+        bad = []
+        for t, term in enumerate(self.terms):
+            d = np.abs(np.diag(self.L_of(t))) / self.sigma
+            key = self._keys(t)[0]
+            bad += [f"{key}[{j}] ({term.names[j]}|{term.group})"
+                    for j in range(term.q) if not d[j] >= _SINGULAR_TOL]  # fmt: skip
+        return bad
 
     @property
     def singular_message(self) -> str:
-        d = np.abs(np.diag(self.L)) / self.sigma
-        bad = [f"L_diag[{j}] ({self.random_names[j]}|{self.group})"
-               for j in range(self._q) if not d[j] >= _SINGULAR_TOL]  # fmt: skip
+        bad = self._singular_terms()
         return (
             f"boundary (singular) fit: the random-effect covariance is singular "
             f"along {', '.join(bad)} (relative Cholesky diagonal < {_SINGULAR_TOL}; "
@@ -275,7 +331,9 @@ class MixedResult(ModelResult):
         """
         vc = self.varcorr()
         header = [("Family", self.family), ("Link", self.link),
-                  ("Formula", self.formula), ("Groups", f"{self.group}: {self.ngroups}")]
+                  ("Formula", self.formula),
+                  ("Groups", ", ".join(dict.fromkeys(f"{t.group}: {t.n_levels}"
+                                                     for t in self.terms)))]
         header += [(k, f"{v:.6g}") for k, v in zip(vc.labels, np.asarray(vc.estimate))]
         notes = [self.singular_message] if self.singular else []
         return self.fit.annotate(name=_title(self).split("\n")[0], header=header,
@@ -290,7 +348,8 @@ class MixedResult(ModelResult):
 
 def _title(r: MixedResult) -> str:
     if r.family == "gaussian":
-        return "Linear mixed model fit by maximum likelihood (exact)"
+        return ("Linear mixed model fit by REML (exact)" if r.reml
+                else "Linear mixed model fit by maximum likelihood (exact)")  # fmt: skip
     return (
         "Generalized linear mixed model fit by maximum likelihood (Laplace)\n"
         f" Family: {r.family} ({r.link})"
@@ -314,24 +373,31 @@ class MixedSummary:
             f"{r.aic:>10.1f}{r.bic:>10.1f}{r.loglik:>10.1f}{-2 * r.loglik:>10.1f}"
             f"{r.nobs - r.n_params:>9d}"
         )
+        if r.reml:
+            lines.append(f"REML criterion at convergence: {-2 * r.loglik:.4f}")
         lines += ["", "Random effects:"]
         vc = r.varcorr()
         est = dict(zip(vc.labels, np.ravel(vc.values)))
         ses = dict(zip(vc.labels, np.ravel(vc.se_flat)))
-        q, names = r._q, r.random_names
-        w = max([len(n) for n in names] + [11])
-        head = f" {'Groups':<10}{'Name':<{w}} {'Std.Dev.':>9} {'(SE)':>9}"
-        lines.append(head + ("  Corr" if q > 1 else ""))
-        for i, n in enumerate(names):
-            grp = r.group if i == 0 else ""
-            row = f" {grp:<10}{n:<{w}} {est[f'sd({n})']:>9.4f} {ses[f'sd({n})']:>9.4f}"
-            cors = [est[f"cor({n},{names[j]})"] for j in range(i)]
-            lines.append(row + "".join(f" {c:>6.3f}" for c in cors))
+        all_names = [n for t in r.terms for n in t.names]
+        w = max([len(n) for n in all_names] + [11])
+        wg = max([len(t.group) for t in r.terms] + [9]) + 1
+        head = f" {'Groups':<{wg}}{'Name':<{w}} {'Std.Dev.':>9} {'(SE)':>9}"
+        lines.append(head + ("  Corr" if any(t.q > 1 for t in r.terms) else ""))
+        for t, term in enumerate(r.terms):
+            names, tag = term.names, r._label(t)
+            for i, n in enumerate(names):
+                grp = term.group if i == 0 else ""
+                sd = f"sd({n}{tag})"
+                row = f" {grp:<{wg}}{n:<{w}} {est[sd]:>9.4f} {ses[sd]:>9.4f}"
+                cors = [est[f"cor({n},{names[j]}{tag})"] for j in range(i)]
+                lines.append(row + "".join(f" {c:>6.3f}" for c in cors))
         if r.family == "gaussian":
             lines.append(
-                f" {'Residual':<10}{'':<{w}} {est['sigma']:>9.4f} {ses['sigma']:>9.4f}"
+                f" {'Residual':<{wg}}{'':<{w}} {est['sigma']:>9.4f} {ses['sigma']:>9.4f}"
             )
-        lines.append(f"Number of obs: {r.nobs}, groups:  {r.group}, {r.ngroups}")
+        groups = "; ".join(dict.fromkeys(f"{t.group}, {t.n_levels}" for t in r.terms))
+        lines.append(f"Number of obs: {r.nobs}, groups:  {groups}")
         lines += ["", "Fixed effects:"]
         se = r.se
         wf = max(len(c) for c in r.fixed_names + ["Estimate"])
@@ -345,12 +411,14 @@ class MixedSummary:
             ptxt = "<1e-300" if p < 1e-300 else f"{p:.3g}"  # below: underflow
             lines.append(f"{c:<{wf}} {b:>11.5g} {s:>11.5g} {z:>8.3f} {ptxt:>10}")
         how = "exact marginal" if r.family == "gaussian" else "Laplace"
+        where = (f"{r.ngroups} groups solved as a batch" if r._layout is None
+                 else f"{r._layout.n_latent} random effects jointly")  # fmt: skip
         lines += [
             "",
             (
                 f"Status: {'boundary (singular) fit; engine ' if r.singular else ''}"
                 f"{r.fit.status.name}; {r.fit.iterations} Newton iterations "
-                f"({how}, {r.ngroups} groups solved as a batch)."
+                f"({how}, {where})."
             ),
         ]
         notes = []

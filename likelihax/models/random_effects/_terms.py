@@ -1,0 +1,224 @@
+r"""Mixed models with several random-effect terms: crossed, nested, uncorrelated.
+
+Term :math:`t` has :math:`q_t` effects for each of the :math:`n_t` levels of
+its grouping factor, :math:`b_{t,l} = L_t v_{t,l}` with
+:math:`v_{t,l} \sim N(0, I_{q_t})` (:math:`L_t` lower triangular: ``L_diag``
+and ``L_off`` of the term, named ``L_diag(<term>)``, ``L_off(<term>)``, or
+plain ``L_diag``, ``L_off`` in a one-term model), and
+row :math:`i` adds :math:`\sum_t z_{t,i}^\top b_{t, l_t(i)}` to its linear
+predictor. All the spherical effects form one latent vector :math:`v` of
+length :math:`\sum_t n_t q_t`; with :math:`\Lambda` the block-diagonal matrix
+of the :math:`I_{n_t} \otimes L_t` and :math:`Z` the sparse design of the
+effects, the linear predictor is :math:`X\beta + Z\Lambda v`.
+
+Gaussian family (exact)
+-----------------------
+With :math:`V = \sigma^2 I + Z\Lambda\Lambda^\top Z^\top`,
+:math:`M = I + \Lambda^\top Z^\top Z \Lambda/\sigma^2` and
+:math:`c = \Lambda^\top Z^\top r`, :math:`r = y - X\beta` (Woodbury):
+:math:`\log\det V = n \log\sigma^2 + \log\det M` and
+:math:`r^\top V^{-1} r = (r^\top r - c^\top M^{-1} c/\sigma^2)/\sigma^2`. Every
+quantity comes from the cross-products :math:`Z^\top Z, Z^\top X, Z^\top y,
+X^\top X, X^\top y, y^\top y`, computed once, so an evaluation costs one
+Cholesky factorization of :math:`M` whatever the number of rows.
+
+REML (the default for the Gaussian family, as ``lmer``) adds
+:math:`\frac p2\log 2\pi - \frac12\log\det(X^\top V^{-1} X)` to the log-likelihood
+and keeps :math:`\beta` among the estimated parameters: the correction does
+not depend on :math:`\beta`, so the maximum over :math:`\beta` is the GLS
+estimate and the maximum over the variance parameters is the REML one; the
+maximum value is the REML log-likelihood (lme4's ``REMLcrit`` is minus twice
+it), the :math:`\beta\beta` block of the information is
+:math:`X^\top V^{-1} X` (lme4's ``vcov``), and the variance parameters' block
+of the inverse information is that of the restricted likelihood.
+
+Other families (Laplace)
+------------------------
+The joint log-density of the rows and :math:`v` is handed to
+:func:`likelihax.models.random_effects.integrate` with a declared
+:class:`LatentPattern` (each row touches its level of each term, each prior
+term one entry), so the latent Hessian takes a few coloured passes (2 for two
+crossed intercepts) instead of one per latent entry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import jax.numpy as jnp
+import jax.scipy.linalg as jsl
+import numpy as np
+
+from ..glm._family import CANONICAL_KERNELS, Family
+from ..glm._link import Link
+from ._formula import MixedDesign
+from ._joint import LatentPattern, integrate
+
+__all__ = ["TermLayout", "gaussian_sufficient", "terms_joint", "terms_layout"]
+
+
+def _L(p, q, diag: str = "L_diag", off: str = "L_off"):
+    """Lower-triangular Cholesky factor from ``p[diag]`` (q,) and ``p[off]``."""
+    L = jnp.diag(jnp.reshape(p[diag], (q,)))
+    if q > 1:
+        r, c = np.tril_indices(q, -1)
+        L = L.at[r, c].set(p[off])
+    return L
+
+
+@dataclasses.dataclass(frozen=True)
+class TermLayout:
+    """Where each term's effects sit in the latent vector and its parameter names."""
+
+    keys: tuple  # term labels ("g", "g.1" for a repeated grouping factor)
+    qs: tuple  # effects per level
+    n_levels: tuple
+    offsets: tuple  # start of each term in v
+
+    @property
+    def n_latent(self) -> int:
+        return int(sum(q * n for q, n in zip(self.qs, self.n_levels)))
+
+    def diag(self, t: int) -> str:
+        """Name of term ``t``'s ``L_diag`` (plain ``L_diag`` for a one-term model)."""
+        return "L_diag" if len(self.keys) == 1 else f"L_diag({self.keys[t]})"
+
+    def off(self, t: int) -> str:
+        return "L_off" if len(self.keys) == 1 else f"L_off({self.keys[t]})"
+
+    def lam_right(self, p, M):
+        """:math:`M\\Lambda` for ``M`` with ``n_latent`` columns (JAX arrays)."""
+        parts = []
+        for t, (q, n, o) in enumerate(zip(self.qs, self.n_levels, self.offsets)):
+            L = _L(p, q, self.diag(t), self.off(t))
+            block = jnp.reshape(M[:, o : o + n * q], (M.shape[0], n, q)) @ L
+            parts.append(jnp.reshape(block, (M.shape[0], n * q)))
+        return jnp.concatenate(parts, axis=1)
+
+    def lam_vec(self, p, v):
+        """:math:`\\Lambda v`: each term's effects :math:`b_{t,l} = L_t v_{t,l}`."""
+        parts = []
+        for t, (q, n, o) in enumerate(zip(self.qs, self.n_levels, self.offsets)):
+            L = _L(p, q, self.diag(t), self.off(t))
+            parts.append(jnp.ravel(jnp.reshape(v[o : o + n * q], (n, q)) @ L.T))
+        return jnp.concatenate(parts)
+
+    def lam_t_sym(self, p, B):
+        """:math:`\\Lambda^\\top B \\Lambda` for symmetric ``B``."""
+        return self.lam_right(p, self.lam_right(p, B).T)
+
+
+def terms_layout(des: MixedDesign) -> TermLayout:
+    """Term labels (lme4's ``g``, ``g.1`` for repeats), sizes and offsets."""
+    keys, seen = [], {}
+    for t in des.terms:
+        k = seen.get(t.group, 0)
+        keys.append(t.group if k == 0 else f"{t.group}.{k}")
+        seen[t.group] = k + 1
+    qs = tuple(t.q for t in des.terms)
+    ns = tuple(t.n_levels for t in des.terms)
+    offsets = tuple(int(o) for o in np.cumsum([0] + [q * n for q, n in zip(qs, ns)])[:-1])
+    return TermLayout(tuple(keys), qs, ns, offsets)
+
+
+def _z_columns(des: MixedDesign, lay: TermLayout):
+    """``(cols, vals)``: (n, sum q_t) latent column and covariate of each row's effects."""
+    cols, vals = [], []
+    for t, o in zip(des.terms, lay.offsets):
+        for j in range(t.q):
+            cols.append(o + t.codes * t.q + j)
+            vals.append(t.Z[:, j])
+    return np.stack(cols, 1).astype(np.int32), np.stack(vals, 1)
+
+
+def gaussian_sufficient(des: MixedDesign, lay: TermLayout, y) -> dict:
+    """Cross-products of the Gaussian marginal (module notes), computed once."""
+    n, n_u = y.shape[0], lay.n_latent
+    cols, vals = _z_columns(des, lay)
+    Z = np.zeros((n, n_u))
+    np.add.at(Z, (np.repeat(np.arange(n), cols.shape[1]), cols.ravel()), vals.ravel())
+    X = des.X
+    return {"ZZ": Z.T @ Z, "ZX": Z.T @ X, "Zy": Z.T @ y, "XX": X.T @ X, "Xy": X.T @ y,
+            "yy": float(y @ y), "n": float(n)}  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class GaussianTerms:
+    """Exact (ML or REML) log-likelihood of a linear mixed model with several terms."""
+
+    fixed: tuple
+    layout: TermLayout
+    reml: bool
+
+    @property
+    def __name__(self) -> str:
+        return "REML" if self.reml else "ML"
+
+    def __call__(self, p, d):
+        beta = jnp.stack([p[c] for c in self.fixed])
+        s2 = p["sigma"] ** 2
+        lay = self.layout
+        M = jnp.eye(lay.n_latent) + lay.lam_t_sym(p, d["ZZ"]) / s2
+        F = jnp.linalg.cholesky(M)
+        logdet_m = 2.0 * jnp.sum(jnp.log(jnp.diagonal(F)))
+        c = lay.lam_right(p, (d["Zy"] - d["ZX"] @ beta)[None, :])[0]
+        w = _solve(F, c)
+        rr = d["yy"] - 2 * d["Xy"] @ beta + beta @ d["XX"] @ beta
+        quad = (rr - c @ w / s2) / s2
+        n = d["n"]
+        ll = -0.5 * (n * math.log(2 * math.pi) + n * jnp.log(s2) + logdet_m + quad)
+        if not self.reml:
+            return ll
+        D = lay.lam_right(p, d["ZX"].T).T  # Lambda' Z'X
+        XVX = (d["XX"] - D.T @ _solve(F, D) / s2) / s2
+        p_ = len(self.fixed)
+        Fx = jnp.linalg.cholesky(XVX)
+        return ll + 0.5 * p_ * math.log(2 * math.pi) - jnp.sum(jnp.log(jnp.diagonal(Fx)))
+
+
+def _solve(F, b):
+    return jsl.cho_solve((F, True), b)
+
+
+@dataclasses.dataclass(frozen=True)
+class TermsJoint:
+    """Joint log-density of the rows and the spherical effects ``v`` (all terms).
+
+    Returns its terms: the rows' log-densities (less their parameter-free
+    terms, in ``d["const"]``) and the standard-normal prior of each entry of
+    ``v``.
+    """
+
+    family: Family
+    link: Link
+    fixed: tuple
+    layout: TermLayout
+
+    def __call__(self, p, d):
+        beta = jnp.stack([p[c] for c in self.fixed])
+        b = self.layout.lam_vec(p, p["v"])
+        eta = d["X"] @ beta + jnp.sum(d["Zval"] * b[d["Zcol"]], axis=1)
+        y, m = d["y"], d.get("m", 1.0)
+        kernel = CANONICAL_KERNELS.get((self.family.name, self.link.name))
+        if kernel is not None:
+            ll = kernel(y, eta, m)
+        else:
+            phi = p["sigma"] ** 2 if self.family.dispersion else 1.0
+            ll = self.family.loglik(y, eta, self.link.inverse(eta), self.link, m, phi, None)
+        prior = -0.5 * p["v"] ** 2 - 0.5 * math.log(2 * math.pi)
+        return ll + d["const"], prior
+
+
+def terms_joint(fam: Family, link: Link, des: MixedDesign, lay: TermLayout, cols: dict,
+                gauss: bool):  # fmt: skip
+    """``(marginal, data)``: the Laplace marginal of :class:`TermsJoint` with its
+    declared pattern, and the row data it reads."""
+    zcol, zval = _z_columns(des, lay)
+    n, n_u = zcol.shape[0], lay.n_latent
+    rows = np.concatenate([np.repeat(np.arange(n), zcol.shape[1]), n + np.arange(n_u)])
+    latent = np.concatenate([zcol.ravel(), np.arange(n_u)])
+    pattern = LatentPattern.from_supports(rows, latent, n + n_u, n_u)
+    joint = TermsJoint(fam, link, tuple(des.fixed_names), lay)
+    data = dict(cols, Zcol=zcol, Zval=zval)
+    return integrate(joint, {"v": n_u}, pattern=pattern, quadratic=gauss), data

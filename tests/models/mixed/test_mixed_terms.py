@@ -1,0 +1,160 @@
+"""Mixed models with several random-effect terms and REML, against lme4 and glmmTMB.
+
+Reference numbers: tests/reference/mixed_terms.R (lme4 1.1.31, glmmTMB 1.1.5,
+R 4.2.2) -> tests/reference/mixed_terms_results.csv; data in
+mixed_terms_data_*.csv. Tolerances: 1e-6 relative in the log-likelihood (REML
+criterion, deviance), 1e-4 in estimates and standard errors (lme4's optimizer
+stops at about that accuracy in the variance parameters; the criterion is flat
+there).
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import likelihax as lx
+
+REF = pathlib.Path(__file__).resolve().parents[2] / "reference"
+RES = pd.read_csv(REF / "mixed_terms_results.csv")
+
+
+def ref(model, kind, term, software="lme4"):
+    r = RES[(RES.model == model) & (RES.software == software) & (RES.kind == kind)
+            & (RES.term == term)]  # fmt: skip
+    assert len(r) == 1, (model, kind, term, software)
+    return float(r.value.iloc[0])
+
+
+def data(name):
+    return pd.read_csv(REF / f"mixed_terms_data_{name}.csv")
+
+
+def _check(res, model, sd_terms, software="lme4", rel=1e-4, se=True):
+    """Log-likelihood to 1e-6 (1e-8 with glmmTMB's tighter optimum), fixed effects,
+    SEs, random-effect SDs and sigma to ``rel``."""
+    assert res.converged
+    tol = 1e-8 if software == "glmmTMB" else 1e-6
+    assert res.loglik == pytest.approx(ref(model, "stat", "logLik", software), rel=tol)
+    for c in res.fixed_names:
+        assert res.fixef[c] == pytest.approx(ref(model, "fixef", c, software), rel=rel)
+        if se:
+            assert res.se[c] == pytest.approx(ref(model, "se", c, software), rel=rel)
+    vc = dict(zip(res.varcorr().labels, np.ravel(res.varcorr().estimate)))
+    for mine, theirs in sd_terms.items():
+        assert vc[mine] == pytest.approx(ref(model, "sd", theirs, software), rel=rel)
+    if "sigma" in vc:
+        assert vc["sigma"] == pytest.approx(ref(model, "sigma", "sigma", software), rel=rel)
+
+
+# ----- REML, one term -------------------------------------------------------------------
+def test_sleepstudy_reml_is_the_default():
+    res = lx.mixed("Reaction ~ Days + (Days | Subject)", data("sleepstudy"))
+    assert res.reml
+    _check(res, "sleepstudy_reml", {"sd((Intercept))": "Subject:(Intercept)",
+                                    "sd(Days)": "Subject:Days"})  # fmt: skip
+    assert -2 * res.loglik == pytest.approx(ref("sleepstudy_reml", "stat", "REMLcrit"),
+                                            rel=1e-9)  # fmt: skip
+    assert res.aic == pytest.approx(ref("sleepstudy_reml", "stat", "AIC"), rel=1e-9)
+    assert res.bic == pytest.approx(ref("sleepstudy_reml", "stat", "BIC"), rel=1e-9)
+    assert "fit by REML" in res.summary().to_text()
+    # glmmTMB (REML by integrating out the fixed effects) agrees.
+    _check(res, "sleepstudy_reml", {"sd((Intercept))": "Subject:(Intercept)"}, "glmmTMB",
+           rel=2e-5)  # fmt: skip
+
+
+def test_reml_equals_the_per_group_ml_fit_when_asked_for_ml():
+    df = data("sleepstudy")
+    ml = lx.mixed("Reaction ~ Days + (Days | Subject)", df, reml=False)
+    assert not ml.reml and ml._layout is None  # the per-group fast path
+    ref_ml = ref("sleepstudy_reml", "stat", "deviance_ML")
+    assert -2 * ml.loglik == pytest.approx(ref_ml, rel=1e-3)  # ML at the REML optimum >=
+
+
+# ----- uncorrelated terms (||) ----------------------------------------------------------------
+@pytest.mark.parametrize("reml", [True, False])
+def test_sleepstudy_uncorrelated(reml):
+    res = lx.mixed("Reaction ~ Days + (Days || Subject)", data("sleepstudy"), reml=reml)
+    assert [t.names for t in res.terms] == [["(Intercept)"], ["Days"]]
+    model = "sleepstudy_diag_reml" if reml else "sleepstudy_diag_ml"
+    _check(res, model, {"sd((Intercept)|Subject)": "Subject:(Intercept)",
+                        "sd(Days|Subject.1)": "Subject:Days"})  # fmt: skip
+
+
+# ----- crossed ------------------------------------------------------------------------------
+@pytest.mark.parametrize("reml", [True, False])
+def test_penicillin_crossed(reml):
+    res = lx.mixed("diameter ~ 1 + (1 | plate) + (1 | sample)", data("penicillin"),
+                   reml=reml)  # fmt: skip
+    model = "penicillin_reml" if reml else "penicillin_ml"
+    _check(res, model, {"sd((Intercept)|plate)": "plate:(Intercept)",
+                        "sd((Intercept)|sample)": "sample:(Intercept)"})  # fmt: skip
+    _check(res, model, {"sd((Intercept)|plate)": "plate:(Intercept)"}, "glmmTMB", rel=2e-5)
+    # Conditional modes and SDs (lme4's ranef(condVar = TRUE)).
+    re = res.ranef()
+    for key, grp in (("plate", "plate"), ("sample", "sample")):
+        df = re[key]
+        for level in df.index[:4]:
+            term = f"{grp}:{level}:(Intercept)"
+            assert df.loc[level, "(Intercept)"] == pytest.approx(
+                ref(model, "ranef", term), rel=1e-4, abs=1e-6)
+            assert df.loc[level, "se((Intercept))"] == pytest.approx(
+                ref(model, "ranef_se", term), rel=1e-4)
+    text = res.summary().to_text()
+    assert "groups:  plate, 24; sample, 6" in text
+
+
+# ----- nested -----------------------------------------------------------------------------
+@pytest.mark.parametrize("reml", [True, False])
+def test_pastes_nested(reml):
+    res = lx.mixed("strength ~ 1 + (1 | batch/cask)", data("pastes"), reml=reml)
+    assert [t.group for t in res.terms] == ["batch", "batch:cask"]
+    assert res.terms[1].n_levels == 30
+    model = "pastes_reml" if reml else "pastes_ml"
+    _check(res, model, {"sd((Intercept)|batch)": "batch:(Intercept)",
+                        "sd((Intercept)|batch:cask)": "cask:batch:(Intercept)"})  # fmt: skip
+
+
+# ----- crossed Poisson GLMM (Laplace over all effects at once) ------------------------------
+@pytest.fixture(scope="module")
+def crossed_pois():
+    return lx.mixed("y ~ x + (1 | a) + (1 | b)", data("crossed_pois"), family="poisson")
+
+
+def test_crossed_poisson_glmm(crossed_pois):
+    res = crossed_pois
+    assert not res.reml
+    sds = {"sd((Intercept)|a)": "a:(Intercept)", "sd((Intercept)|b)": "b:(Intercept)"}
+    # glmmTMB's optimum is the more accurate one (its log-likelihood is higher).
+    _check(res, "crossed_pois", sds, "glmmTMB", rel=2e-5)
+    # glmer: same criterion to 1e-9; its SEs come from a finite-difference Hessian.
+    assert res.loglik == pytest.approx(ref("crossed_pois", "stat", "logLik"), rel=1e-8)
+    _check(res, "crossed_pois", sds, rel=1e-4, se=False)
+    for c in res.fixed_names:
+        assert res.se[c] == pytest.approx(ref("crossed_pois", "se", c), rel=5e-3)
+
+
+def test_crossed_poisson_ranef(crossed_pois):
+    re = crossed_pois.ranef()
+    df = re["b"]
+    for level in df.index[:5]:
+        term = f"b:{level}:(Intercept)"
+        assert df.loc[level, "(Intercept)"] == pytest.approx(
+            ref("crossed_pois", "ranef", term, "glmmTMB"), rel=1e-3, abs=1e-5)
+
+
+# ----- input checks -------------------------------------------------------------------------
+def test_formula_errors_name_the_term():
+    df = data("penicillin")
+    with pytest.raises(KeyError, match="'plates' is not a column"):
+        lx.mixed("diameter ~ 1 + (1 | plates)", df)
+    with pytest.raises(NotImplementedError, match=r"grouping factor 'plate \+ sample'"):
+        lx.mixed("diameter ~ 1 + (1 | plate + sample)", df)
+    with pytest.raises(NotImplementedError, match="reml=True is available for the Gaussian"):
+        lx.mixed("y ~ x + (1 | a)", data("crossed_pois"), family="poisson", reml=True)
+    rows = df.assign(obs=np.arange(len(df)).astype(str))
+    with pytest.raises(ValueError, match="'obs' has 144 levels for 144 observations"):
+        lx.mixed("diameter ~ 1 + (1 | plate) + (1 | obs)", rows)
