@@ -23,14 +23,14 @@ What to use when:
 
 from ._joint import JointLaplace as JointLaplace
 from ._joint import LatentModes as LatentModes
-from ._joint import LatentPattern as LatentPattern
 from ._joint import integrate as integrate
-from ._joint import latent_pattern as latent_pattern
 from ._laplace import Laplace as Laplace
 from ._laplace import RandomEffects as RandomEffects
 from ._laplace import laplace as laplace
 from ._laplace import pad_groups as pad_groups
 from ._mixed import mixed as mixed
+from ._pattern import LatentPattern as LatentPattern
+from ._pattern import latent_pattern as latent_pattern
 from ._result import MixedResult as MixedResult
 from ._result import SingularFitWarning as SingularFitWarning
 

@@ -53,7 +53,8 @@ import numpy as np
 from ..glm._family import CANONICAL_KERNELS, Family
 from ..glm._link import Link
 from ._formula import MixedDesign
-from ._joint import LatentPattern, integrate
+from ._joint import integrate
+from ._pattern import LatentPattern
 
 __all__ = ["TermLayout", "gaussian_sufficient", "terms_joint", "terms_layout"]
 
