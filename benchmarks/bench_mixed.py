@@ -170,7 +170,7 @@ def main(argv=None):
         formula = "y ~ x + (x | g)" if wl == "lmm" else "y ~ x + (1 | g)"
 
         def lx_run(formula=formula, df=df, fam=fam):
-            m = mixed(formula, df, family=fam)
+            m = mixed(formula, df, family=fam, reml=False)
             _ = m.se  # standard errors (computed with the fit)
             return m
 
