@@ -210,6 +210,7 @@ def mixed(
     missing: str = "raise",
     start: dict | None = None,
     reml: bool | None = None,
+    n_agq: int = 1,
     **fit_kwargs: Any,
 ) -> MixedResult:
     r"""Fit a linear or generalized linear mixed model from an lme4-style formula.
@@ -240,6 +241,10 @@ def mixed(
     reml : bool, optional
         Restricted maximum likelihood. Default: True for the Gaussian family
         (as ``lmer``), False otherwise (REML for GLMMs is not available).
+    n_agq : int
+        Adaptive Gauss-Hermite quadrature nodes per group (``glmer``'s
+        ``nAGQ``) for a GLMM with one scalar random effect (``(1 | g)``); 1,
+        the default, is the Laplace approximation.
     **fit_kwargs
         Passed to :func:`likelihax.fit` (``max_steps``, ``tol``, ``verbose``, ...).
 
@@ -323,6 +328,13 @@ def mixed(
                 "'number of levels of each grouping factor must be < number of "
                 "observations'). Use fewer random effects or a coarser grouping."
             )
+    if int(n_agq) != 1 and (gauss or len(des.terms) > 1 or des.terms[0].q != 1
+                            or int(n_agq) < 1):  # fmt: skip
+        raise ValueError(
+            f"n_agq={n_agq}: adaptive Gauss-Hermite quadrature (n_agq > 1) needs a "
+            "GLMM (not the Gaussian family, whose likelihood is exact) with one "
+            "scalar random-effect term such as '(1 | g)', as glmer's nAGQ."
+        )
     if len(des.terms) > 1:
         return _fit_terms(fam, link, des, y, m, formula, start, reml, fit_kwargs)
     q = des.Z.shape[1]
@@ -338,9 +350,8 @@ def mixed(
     padded, levels = pad_groups(des.groups, cols)
     padded["const"] = np.sum(padded["const"] * padded["mask"], axis=1)
     params, cons = _start_values(fam, link, des, y, m, start)
-    model = laplace(
-        _Joint(fam, link, tuple(des.fixed_names), q), {"v": q}, quadratic=gauss
-    )
+    model = laplace(_Joint(fam, link, tuple(des.fixed_names), q), {"v": q},
+                    quadratic=gauss, n_agq=int(n_agq))  # fmt: skip
     loglik, fit_data = model, padded
     if gauss:
         loglik = _GaussianMarginal(tuple(des.fixed_names), q, reml)

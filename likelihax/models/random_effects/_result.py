@@ -350,8 +350,10 @@ def _title(r: MixedResult) -> str:
     if r.family == "gaussian":
         return ("Linear mixed model fit by REML (exact)" if r.reml
                 else "Linear mixed model fit by maximum likelihood (exact)")  # fmt: skip
+    k = int(getattr(r._model, "n_agq", 1))
+    how = "Laplace" if k == 1 else f"Adaptive Gauss-Hermite Quadrature, nAGQ = {k}"
     return (
-        "Generalized linear mixed model fit by maximum likelihood (Laplace)\n"
+        f"Generalized linear mixed model fit by maximum likelihood ({how})\n"
         f" Family: {r.family} ({r.link})"
     )
 

@@ -158,3 +158,40 @@ def test_formula_errors_name_the_term():
     rows = df.assign(obs=np.arange(len(df)).astype(str))
     with pytest.raises(ValueError, match="'obs' has 144 levels for 144 observations"):
         lx.mixed("diameter ~ 1 + (1 | plate) + (1 | obs)", rows)
+
+
+# ----- adaptive Gauss-Hermite quadrature ------------------------------------------------------
+def _cbpp(n_agq):
+    df = data("cbpp").assign(period=lambda d: d.period.astype(str))
+    return lx.mixed("cbind(incidence, size - incidence) ~ period + (1 | herd)", df,
+                    family="binomial", n_agq=n_agq)  # fmt: skip
+
+
+def test_cbpp_agq25_matches_glmer():
+    res = _cbpp(25)
+    assert res.converged
+    # glmer's nAGQ > 1 log-likelihood omits the binomial coefficients (lme4 issue
+    # 567); the script stores the full one, checked by numerical integration.
+    assert res.loglik == pytest.approx(ref("cbpp_agq25", "stat", "logLik_full"), rel=1e-7)
+    names = ["(Intercept)", "period2", "period3", "period4"]
+    for mine, theirs in zip(res.fixed_names, names):
+        assert res.fixef[mine] == pytest.approx(ref("cbpp_agq25", "fixef", theirs), rel=1e-4)
+        assert res.se[mine] == pytest.approx(ref("cbpp_agq25", "se", theirs), rel=2e-3)
+    sd = float(np.ravel(res.varcorr().estimate)[0])
+    assert sd == pytest.approx(ref("cbpp_agq25", "sd", "herd:(Intercept)"), rel=1e-4)
+    assert "nAGQ = 25" in res.summary().to_text()
+
+
+def test_agq_with_one_node_is_the_laplace_fit():
+    one, lap = _cbpp(1), _cbpp(1)
+    assert one.loglik == lap.loglik
+    # More nodes: a different (better) approximation, close to the Laplace one.
+    assert abs(_cbpp(7).loglik - lap.loglik) < 0.1
+
+
+def test_agq_needs_one_scalar_effect():
+    with pytest.raises(ValueError, match="n_agq=5: adaptive Gauss-Hermite quadrature"):
+        lx.mixed("Reaction ~ Days + (Days | Subject)", data("sleepstudy"), n_agq=5)
+    with pytest.raises(ValueError, match="one scalar random-effect term"):
+        lx.mixed("y ~ x + (1 | a) + (1 | b)", data("crossed_pois"), family="poisson",
+                 n_agq=5)  # fmt: skip
