@@ -159,6 +159,7 @@ class MixedDesign:
     response: str
     rows: np.ndarray
     n_dropped: int
+    offset: np.ndarray  # (n,), zeros without an offset
 
     @property
     def Z(self) -> np.ndarray:
@@ -228,7 +229,8 @@ def _variables(formulaic, rhs: str, df) -> list[str]:
 
 
 def mixed_design(
-    formula: str, data: Any, *, weights: Any = None, missing: str = "raise"
+    formula: str, data: Any, *, weights: Any = None, missing: str = "raise",
+    offset: Any = None,
 ) -> MixedDesign:
     """Designs of an lme4-style formula on ``data`` (rows with NaN handled).
 
@@ -262,6 +264,13 @@ def mixed_design(
         w = np.asarray(df[weights] if isinstance(weights, str) else weights, float)
         if w.shape != (len(df),):
             raise ValueError(f"weights must have one value per row ({len(df)}).")
+    off = np.zeros(len(df))
+    if offset is not None:
+        if isinstance(offset, str) and offset not in df.columns:
+            raise KeyError(f"The offset column {offset!r} is not a column of the data.")
+        off = np.asarray(df[offset] if isinstance(offset, str) else offset, float)
+        if off.shape != (len(df),):
+            raise ValueError(f"offset must have one value per row ({len(df)}).")
     lhs_vars = [c for c in df.columns if re.search(rf"\b{re.escape(str(c))}\b", lhs)]
     cols = sorted(
         set(_variables(formulaic, fixed_rhs, df)).union(
@@ -270,7 +279,7 @@ def mixed_design(
         key=str,
     )  # fmt: skip
     miss = df[cols].isna().to_numpy()
-    bad = miss.any(axis=1) | (np.isnan(w) if w is not None else False)
+    bad = miss.any(axis=1) | (np.isnan(w) if w is not None else False) | np.isnan(off)
     if bad.any() and missing == "raise":
         which = [f"{c}: {int(miss[:, j].sum())}" for j, c in enumerate(cols)
                  if miss[:, j].any()]  # fmt: skip
@@ -312,7 +321,7 @@ def mixed_design(
                 terms.append(TermDesign(factor, nb, Zb, codes.astype(np.int32), levels))
     return MixedDesign(
         y=y, trials=trials, X=Xa, terms=tuple(terms), fixed_names=fixed_names,
-        response=lhs, rows=rows, n_dropped=int(bad.sum()),
+        response=lhs, rows=rows, n_dropped=int(bad.sum()), offset=off[rows],
     )  # fmt: skip
 
 

@@ -58,7 +58,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from ...core import InformationWarning, Status
+from ...core import InformationWarning, Status, x64_scope
 from ...engine import fit as engine_fit
 from ...optimize import chol, chol_logdet, chol_solve
 from ...parameters import constraints as C
@@ -74,15 +74,18 @@ from ..glm._starts import irls
 from ._formula import MixedDesign, mixed_design
 from ._laplace import laplace, pad_groups
 from ._result import MixedResult, SingularFitWarning
-from ._terms import _L, GaussianTerms, gaussian_sufficient, terms_joint, terms_layout
+from ._terms import (
+    _L,
+    GaussianTerms,
+    gaussian_sufficient,
+    row_loglik,
+    terms_joint,
+    terms_layout,
+)
 
 __all__ = ["MixedResult", "SingularFitWarning", "mixed"]
 
-# Families of the GLM registry that mixed() fits, each with its (canonical)
-# link: the Gaussian by the closed-form marginal likelihood, the others by the
-# Laplace approximation.
-SUPPORTED = {"gaussian": "identity", "binomial": "logit", "poisson": "log"}
-_RESERVED = ("sigma", "L_diag", "L_off", "v")
+_RESERVED = ("sigma", "alpha", "L_diag", "L_off", "v")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,17 +105,10 @@ class _Joint:
     def __call__(self, p, d):
         beta = jnp.stack([p[c] for c in self.fixed])
         u = _L(p, self.q) @ p["v"]
-        eta = d["X"] @ beta + d["Z"] @ u
-        y, mask, m = d["y"], d["mask"], d.get("m", 1.0)
-        kernel = CANONICAL_KERNELS.get((self.family.name, self.link.name))
-        if kernel is not None:
-            ll = kernel(y, eta, m)
-        else:
-            phi = p["sigma"] ** 2 if self.family.dispersion else 1.0
-            ll = self.family.loglik(y, eta, self.link.inverse(eta), self.link, m,
-                                    phi, None)  # fmt: skip
+        eta = d["X"] @ beta + d["Z"] @ u + d["offset"]
+        ll = row_loglik(self.family, self.link, p, d["y"], eta, d.get("m", 1.0))
         prior = -0.5 * jnp.sum(p["v"] ** 2) - 0.5 * self.q * math.log(2 * math.pi)
-        return jnp.sum(mask * ll) + d["const"] + prior
+        return jnp.sum(d["mask"] * ll) + d["const"] + prior
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,6 +171,15 @@ def _cross_products(padded):
     }  # fmt: skip
 
 
+def _const(fam: Family, link: Link, y, m):
+    """Parameter-free terms of the rows' log-densities (log binomial
+    coefficients, -log y!) where :func:`row_loglik` leaves them out (the
+    canonical kernels), computed once; zeros elsewhere."""
+    if (fam.name, link.name) in CANONICAL_KERNELS and fam.name in CONST_TERMS:
+        return const_terms(fam.name, y, m)
+    return np.zeros(y.shape[0])
+
+
 def _response(fam: Family, y, trials, response):
     """``(y on the mean scale, trials m)`` after checking the support: the
     binomial response is the proportion of successes (0 where there are no
@@ -184,6 +189,12 @@ def _response(fam: Family, y, trials, response):
             f"The Poisson response {response!r} must be non-negative integer counts."
         )
     if fam.name != "binomial":
+        bad = np.flatnonzero(~np.asarray(fam.support(y), bool))
+        if bad.size:
+            raise ValueError(
+                f"The {fam.name} response {response!r} must be {fam.support_text}; "
+                f"rows {bad[:5].tolist()} are not (values {y[bad[:5]].tolist()})."
+            )
         return y, np.ones_like(y)
     if trials is None:
         if np.any((y != 0) & (y != 1)):
@@ -206,6 +217,8 @@ def mixed(
     data: Any,
     family: str = "gaussian",
     *,
+    link: str | None = None,
+    offset: Any = None,
     weights: Any = None,
     missing: str = "raise",
     start: dict | None = None,
@@ -226,10 +239,19 @@ def mixed(
         proportions with ``weights=`` the numbers of trials.
     data : pandas.DataFrame or dict of columns
         Not modified.
-    family : {"gaussian", "binomial", "poisson"}
-        A family of :func:`likelihax.glm` (its names and aliases), with its
-        canonical link: identity, logit and log. The other GLM families are not
-        supported yet (an error names them).
+    family : str
+        A family of :func:`likelihax.glm` (its names and aliases: ``"gaussian"``,
+        ``"binomial"``, ``"poisson"``, ``"negative_binomial"`` (NB2, glmmTMB's
+        ``nbinom2``, dispersion ``alpha`` = 1/theta), ``"gamma"``,
+        ``"inverse_gaussian"``). Families with a dispersion get the parameter
+        ``sigma`` with :math:`\phi = \sigma^2` (the residual SD for the
+        Gaussian; glmmTMB's ``sigma`` for the Gamma).
+    link : str, optional
+        One of the family's links (:func:`likelihax.glm`'s); default the
+        canonical one, as R. The Gaussian family takes the identity link.
+    offset : str or array, optional
+        A column name or an array added to the linear predictor (e.g. log
+        exposure).
     weights : str or array, optional
         Binomial trials for a proportion response (as ``glmer``'s ``weights``).
     missing : {"raise", "drop"}
@@ -292,13 +314,19 @@ def mixed(
     ('mixed', 'gaussian', 'identity')
     """
     fam = get_family(family)
-    if fam.name not in SUPPORTED:
+    link_name = fam.canonical if link is None else str(link)
+    if link_name not in fam.links:
         raise ValueError(
-            f"mixed() does not support the {fam.name} family yet: family must be "
-            f"one of {', '.join(SUPPORTED)} (got {family!r})."
+            f"link {link_name!r} is not a link of the {fam.name} family: one of "
+            f"{', '.join(fam.links)}."
         )
-    link = LINKS[SUPPORTED[fam.name]]
     gauss = fam.name == "gaussian"
+    if gauss and link_name != "identity":
+        raise NotImplementedError(
+            "mixed() fits the Gaussian family with the identity link (the exact "
+            f"linear mixed model); got link {link_name!r}."
+        )
+    link = LINKS[link_name]
     if weights is not None and fam.name != "binomial":
         raise NotImplementedError(
             "weights= gives the binomial numbers of trials for a proportion "
@@ -310,7 +338,7 @@ def mixed(
             f"reml=True is available for the Gaussian family; the {fam.name} family "
             "is fitted by maximum likelihood (Laplace): pass reml=False."
         )
-    des = mixed_design(formula, data, weights=weights, missing=missing)
+    des = mixed_design(formula, data, weights=weights, missing=missing, offset=offset)
     y, m = _response(fam, des.y, des.trials, des.response)
     clash = [c for c in des.fixed_names if c in _RESERVED or c.startswith("L_")]
     if clash:
@@ -341,10 +369,9 @@ def mixed(
     # Parameter-free terms of the rows' log-densities (log binomial
     # coefficients, -log y!), summed per group once instead of at every
     # evaluation; the Gaussian density keeps its constant.
-    const = (
-        const_terms(fam.name, y, m) if fam.name in CONST_TERMS else np.zeros(n)
-    )
-    cols = {"y": y, "X": des.X, "Z": des.Z, "const": const}
+    const = _const(fam, link, y, m)
+    cols = {"y": y - des.offset if gauss else y, "X": des.X, "Z": des.Z,
+            "const": const, "offset": np.zeros(n) if gauss else des.offset}  # fmt: skip
     if fam.name == "binomial":
         cols["m"] = m
     padded, levels = pad_groups(des.groups, cols)
@@ -386,15 +413,17 @@ def _fit_terms(fam, link, des, y, m, formula, start, reml, fit_kwargs):
     gauss = fam.name == "gaussian"
     n = des.X.shape[0]
     lay = terms_layout(des)
-    const = const_terms(fam.name, y, m) if fam.name in CONST_TERMS else np.zeros(n)
-    cols = {"y": y, "X": des.X, "const": const}
+    const = _const(fam, link, y, m)
+    cols = {"y": y, "X": des.X, "const": const, "offset": des.offset}
+    if gauss:  # the offset moves into the response of the exact model
+        cols["y"], cols["offset"] = y - des.offset, np.zeros(n)
     if fam.name == "binomial":
         cols["m"] = m
     model, row_data = terms_joint(fam, link, des, lay, cols, gauss)
     loglik, fit_data = model, row_data
     if gauss:
         loglik = GaussianTerms(tuple(des.fixed_names), lay, reml)
-        fit_data = gaussian_sufficient(des, lay, y)
+        fit_data = gaussian_sufficient(des, lay, cols["y"])
     params, cons = _start_values(fam, link, des, y, m, start, lay)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -421,16 +450,31 @@ def _start_values(fam: Family, link: Link, des: MixedDesign, y, m, start, lay=No
     scale. ``lay``: the parameter names of several terms (else ``L_diag``,
     ``L_off`` of the one term)."""
     gauss = fam.name == "gaussian"
-    beta = irls(fam, link, des.X, y, m, 1.0, 0.0, steps=1 if gauss else 25, tol=1e-8)
+    off = des.offset
+    beta = irls(fam, link, des.X, y, m, 1.0, off, steps=1 if gauss else 25, tol=1e-8)
     beta = np.zeros(des.X.shape[1]) if beta is None else beta
     params = {c: float(b) for c, b in zip(des.fixed_names, beta)}
     scale = 0.5
     cons = {}
     if gauss:
-        sigma = float(np.std(y - des.X @ beta)) or 1.0
+        sigma = float(np.std(y - off - des.X @ beta)) or 1.0
         params["sigma"] = sigma
         scale = 0.5 * sigma
         cons["sigma"] = C.positive
+    elif fam.dispersion or fam.has_alpha:
+        # Moment estimates at the fit without random effects: Pearson's phi
+        # (sigma = sqrt(phi)), or NB2's alpha from Var = mu + alpha mu^2.
+        with x64_scope():
+            mu = np.asarray(link.inverse(jnp.asarray(des.X @ beta + off)))
+        if fam.has_alpha:
+            a = np.mean(((y - mu) ** 2 - mu) / np.maximum(mu, 1e-8) ** 2)
+            params["alpha"] = float(np.clip(a, 0.05, 10.0))
+            cons["alpha"] = C.positive
+        else:
+            v = np.asarray(fam.variance(jnp.asarray(mu), None))
+            phi = float(np.mean((y - mu) ** 2 / np.maximum(v, 1e-12)))
+            params["sigma"] = math.sqrt(phi) if math.isfinite(phi) and phi > 0 else 1.0
+            cons["sigma"] = C.positive
     for t, term in enumerate(des.terms if lay is not None else des.terms[:1]):
         diag, off = (lay.diag(t), lay.off(t)) if lay is not None else ("L_diag", "L_off")
         rms = np.sqrt(np.mean(term.Z**2, axis=0))

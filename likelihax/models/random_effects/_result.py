@@ -398,6 +398,12 @@ class MixedSummary:
             lines.append(
                 f" {'Residual':<{wg}}{'':<{w}} {est['sigma']:>9.4f} {ses['sigma']:>9.4f}"
             )
+        extra = [(k, f"{k} (NB2, Var = mu + alpha mu^2)" if k == "alpha" else
+                  f"{k} (dispersion phi = sigma^2)")
+                 for k in ("alpha", "sigma") if k in r.fit.params and r.family != "gaussian"]
+        for k, text in extra:
+            se_k = float(r.fit.se[k])
+            lines.append(f" {text}: {float(r.fit.params[k]):.6g} (SE {se_k:.4g})")
         groups = "; ".join(dict.fromkeys(f"{t.group}, {t.n_levels}" for t in r.terms))
         lines.append(f"Number of obs: {r.nobs}, groups:  {groups}")
         lines += ["", "Fixed effects:"]

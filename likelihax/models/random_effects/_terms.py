@@ -56,7 +56,7 @@ from ._formula import MixedDesign
 from ._joint import integrate
 from ._pattern import LatentPattern
 
-__all__ = ["TermLayout", "gaussian_sufficient", "terms_joint", "terms_layout"]
+__all__ = ["TermLayout", "gaussian_sufficient", "row_loglik", "terms_joint", "terms_layout"]
 
 
 def _L(p, q, diag: str = "L_diag", off: str = "L_off"):
@@ -178,6 +178,20 @@ class GaussianTerms:
         return ll + 0.5 * p_ * math.log(2 * math.pi) - jnp.sum(jnp.log(jnp.diagonal(Fx)))
 
 
+def row_loglik(family: Family, link: Link, p, y, eta, m):
+    """The rows' log-densities: for a canonical link without dispersion the
+    natural-parameter kernel (as :func:`likelihax.glm` evaluates it, less the
+    parameter-free terms, added once by the caller), else the family's whole
+    log-density with
+    :math:`\\phi = \\sigma^2` (``sigma``) and the NB2 ``alpha``."""
+    kernel = CANONICAL_KERNELS.get((family.name, link.name))
+    if kernel is not None:
+        return kernel(y, eta, m)
+    phi = p["sigma"] ** 2 if family.dispersion else 1.0
+    alpha = p["alpha"] if family.has_alpha else None
+    return family.loglik(y, eta, link.inverse(eta), link, m, phi, alpha)
+
+
 def _solve(F, b):
     return jsl.cho_solve((F, True), b)
 
@@ -199,14 +213,8 @@ class TermsJoint:
     def __call__(self, p, d):
         beta = jnp.stack([p[c] for c in self.fixed])
         b = self.layout.lam_vec(p, p["v"])
-        eta = d["X"] @ beta + jnp.sum(d["Zval"] * b[d["Zcol"]], axis=1)
-        y, m = d["y"], d.get("m", 1.0)
-        kernel = CANONICAL_KERNELS.get((self.family.name, self.link.name))
-        if kernel is not None:
-            ll = kernel(y, eta, m)
-        else:
-            phi = p["sigma"] ** 2 if self.family.dispersion else 1.0
-            ll = self.family.loglik(y, eta, self.link.inverse(eta), self.link, m, phi, None)
+        eta = d["X"] @ beta + jnp.sum(d["Zval"] * b[d["Zcol"]], axis=1) + d["offset"]
+        ll = row_loglik(self.family, self.link, p, d["y"], eta, d.get("m", 1.0))
         prior = -0.5 * p["v"] ** 2 - 0.5 * math.log(2 * math.pi)
         return ll + d["const"], prior
 

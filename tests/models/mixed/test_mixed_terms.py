@@ -195,3 +195,42 @@ def test_agq_needs_one_scalar_effect():
     with pytest.raises(ValueError, match="one scalar random-effect term"):
         lx.mixed("y ~ x + (1 | a) + (1 | b)", data("crossed_pois"), family="poisson",
                  n_agq=5)  # fmt: skip
+
+
+# ----- families from the GLM registry -------------------------------------------------------
+def test_salamanders_nb2_matches_glmmtmb():
+    df = data("salamanders").assign(minedno=lambda d: (d.mined == "no").astype(float))
+    res = lx.mixed("count ~ minedno + (1 | site)", df, family="negative_binomial")
+    _check(res, "salamanders_nb2", {"sd((Intercept))": "site:(Intercept)"}, "glmmTMB",
+           rel=2e-5)  # fmt: skip
+    theta = ref("salamanders_nb2", "disp", "theta", "glmmTMB")
+    assert float(res.fit.params["alpha"]) == pytest.approx(1 / theta, rel=2e-5)
+    assert (res.family, res.link) == ("negative.binomial", "log")
+
+
+def test_offset_shifts_the_linear_predictor():
+    """A Poisson GLMM with offset log(t) equals the fit without an offset whose
+    intercept absorbs a constant log(t) (t the same in every row)."""
+    df = data("crossed_pois").iloc[:800]
+    a = lx.mixed("y ~ x + (1 | a)", df, family="poisson")
+    b = lx.mixed("y ~ x + (1 | a)", df, family="poisson", offset=np.full(len(df), np.log(3.0)))
+    assert b.fixef["(Intercept)"] == pytest.approx(a.fixef["(Intercept)"] - np.log(3.0),
+                                                   rel=1e-7)  # fmt: skip
+    assert b.fixef["x"] == pytest.approx(a.fixef["x"], rel=1e-7)
+    assert b.loglik == pytest.approx(a.loglik, rel=1e-10)
+    # Gaussian: the offset moves into the response of the exact likelihood.
+    g0 = lx.mixed("diameter ~ 1 + (1 | plate) + (1 | sample)", data("penicillin"))
+    pen = data("penicillin").assign(o=2.0)
+    g1 = lx.mixed("diameter ~ 1 + (1 | plate) + (1 | sample)", pen, offset="o")
+    assert g1.fixef["(Intercept)"] == pytest.approx(g0.fixef["(Intercept)"] - 2.0, rel=1e-8)
+    assert g1.loglik == pytest.approx(g0.loglik, rel=1e-12)
+    with pytest.raises(KeyError, match="offset column 'oo'"):
+        lx.mixed("diameter ~ 1 + (1 | plate)", pen, offset="oo")
+
+
+def test_link_and_support_errors_name_the_option():
+    df = data("salamanders")
+    with pytest.raises(ValueError, match="link 'logit' is not a link of the poisson"):
+        lx.mixed("count ~ 1 + (1 | site)", df, family="poisson", link="logit")
+    with pytest.raises(ValueError, match=r"The Gamma response 'count' must be y > 0; rows"):
+        lx.mixed("count ~ 1 + (1 | site)", df, family="gamma")
