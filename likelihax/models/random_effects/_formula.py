@@ -305,7 +305,12 @@ def mixed_design(
         raise ValueError(f"The response {lhs!r} has non-finite values.")
     terms = []
     for random_rhs, group, correlated in bars:
-        Z = formulaic.model_matrix(random_rhs, sub)
+        try:
+            Z = formulaic.model_matrix(random_rhs, sub)
+        except Exception as e:  # noqa: BLE001 - formulaic raises many kinds
+            raise ValueError(
+                f"Cannot build the random-effect term ({random_rhs} | {group}): {e}"
+            ) from None
         Za = np.asarray(Z.to_numpy(dtype=np.float64))
         names = [_rname(str(c)) for c in Z.columns]
         if not np.all(np.isfinite(Za)):
@@ -317,6 +322,12 @@ def mixed_design(
         for factor in group_factors(group):
             labels = _labels(sub, factor)
             levels, codes = np.unique(labels, return_inverse=True)
+            if len(levels) < 2:
+                raise ValueError(
+                    f"The grouping factor {factor!r} has {len(levels)} level in the rows "
+                    "used: a random effect needs at least 2 levels (lme4: 'grouping "
+                    "factors must have > 1 sampled level'). Drop the term."
+                )
             for Zb, nb in blocks:
                 terms.append(TermDesign(factor, nb, Zb, codes.astype(np.int32), levels))
     return MixedDesign(

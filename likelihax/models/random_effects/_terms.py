@@ -135,12 +135,15 @@ def _z_columns(des: MixedDesign, lay: TermLayout):
 
 def gaussian_sufficient(des: MixedDesign, lay: TermLayout, y) -> dict:
     """Cross-products of the Gaussian marginal (module notes), computed once."""
+    import scipy.sparse as sp
+
     n, n_u = y.shape[0], lay.n_latent
     cols, vals = _z_columns(des, lay)
-    Z = np.zeros((n, n_u))
-    np.add.at(Z, (np.repeat(np.arange(n), cols.shape[1]), cols.ravel()), vals.ravel())
+    rows = np.repeat(np.arange(n), cols.shape[1])
+    Z = sp.csr_matrix((vals.ravel(), (rows, cols.ravel())), shape=(n, n_u))
     X = des.X
-    return {"ZZ": Z.T @ Z, "ZX": Z.T @ X, "Zy": Z.T @ y, "XX": X.T @ X, "Xy": X.T @ y,
+    return {"ZZ": (Z.T @ Z).toarray(), "ZX": np.asarray(Z.T @ X),
+            "Zy": np.asarray(Z.T @ y), "XX": X.T @ X, "Xy": X.T @ y,
             "yy": float(y @ y), "n": float(n)}  # fmt: skip
 
 

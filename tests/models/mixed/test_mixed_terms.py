@@ -234,3 +234,11 @@ def test_link_and_support_errors_name_the_option():
         lx.mixed("count ~ 1 + (1 | site)", df, family="poisson", link="logit")
     with pytest.raises(ValueError, match=r"The Gamma response 'count' must be y > 0; rows"):
         lx.mixed("count ~ 1 + (1 | site)", df, family="gamma")
+
+
+def test_identifiability_checks_as_lme4():
+    pen = data("penicillin")
+    with pytest.raises(ValueError, match="'one' has 1 level in the rows used"):
+        lx.mixed("diameter ~ 1 + (1 | plate) + (1 | one)", pen.assign(one="a"))
+    with pytest.raises(ValueError, match=r"Cannot build the random-effect term \(1 \+ nope"):
+        lx.mixed("diameter ~ 1 + (nope | plate)", pen)
