@@ -9,6 +9,9 @@ imports the objective. ``fit(method=...)`` takes a solver object as well as a
 name: ``lx.fit(..., method=lx.optimize.Newton(tol=1e-12))``.
 """
 
+from ._bordered import Bordered as Bordered
+from ._bordered import BorderedFactor as BorderedFactor
+from ._bordered import bordered_chol as bordered_chol
 from ._dense import cholesky_direction as cholesky_direction
 from ._dense import gershgorin_shift as gershgorin_shift
 from ._jacobi import small_linalg as small_linalg

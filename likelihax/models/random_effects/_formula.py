@@ -330,6 +330,9 @@ def mixed_design(
                 )
             for Zb, nb in blocks:
                 terms.append(TermDesign(factor, nb, Zb, codes.astype(np.int32), levels))
+    # As lme4: terms with more levels first (stable). The first term's levels
+    # are then eliminated first (likelihax.optimize.Bordered).
+    terms.sort(key=lambda t: -t.n_levels * t.q)
     return MixedDesign(
         y=y, trials=trials, X=Xa, terms=tuple(terms), fixed_names=fixed_names,
         response=lhs, rows=rows, n_dropped=int(bad.sum()), offset=off[rows],

@@ -47,9 +47,9 @@ import dataclasses
 import math
 
 import jax.numpy as jnp
-import jax.scipy.linalg as jsl
 import numpy as np
 
+from ...optimize import Bordered, bordered_chol
 from ..glm._family import CANONICAL_KERNELS, Family
 from ..glm._link import Link
 from ._formula import MixedDesign
@@ -105,13 +105,31 @@ class TermLayout:
             parts.append(jnp.ravel(jnp.reshape(v[o : o + n * q], (n, q)) @ L.T))
         return jnp.concatenate(parts)
 
-    def lam_t_sym(self, p, B):
-        """:math:`\\Lambda^\\top B \\Lambda` for symmetric ``B``."""
-        return self.lam_right(p, self.lam_right(p, B).T)
+    @property
+    def lead(self) -> int:
+        """Length of the first term's part of ``v`` (its blocks are eliminated first)."""
+        return self.qs[0] * self.n_levels[0]
+
+    def lam_rest(self, p, M):
+        """:math:`M\\Lambda_2`, :math:`\\Lambda_2` the block of the terms after the
+        first, for ``M`` with ``n_latent - lead`` columns."""
+        parts = [M[:, :0]]
+        for t in range(1, len(self.qs)):
+            q, n, o = self.qs[t], self.n_levels[t], self.offsets[t] - self.lead
+            L = _L(p, q, self.diag(t), self.off(t))
+            block = jnp.reshape(M[:, o : o + n * q], (M.shape[0], n, q)) @ L
+            parts.append(jnp.reshape(block, (M.shape[0], n * q)))
+        return jnp.concatenate(parts, axis=1)
+
+    def lam_lead(self, p, B):
+        """:math:`L_1^\\top B_l` for blocks ``B`` ``(n_1, q_1, k)``."""
+        L = _L(p, self.qs[0], self.diag(0), self.off(0))
+        return jnp.einsum("ij,nik->njk", L, B)
 
 
 def terms_layout(des: MixedDesign) -> TermLayout:
-    """Term labels (lme4's ``g``, ``g.1`` for repeats), sizes and offsets."""
+    """Term labels (lme4's ``g``, ``g.1`` for repeats), sizes and offsets (the
+    terms in the design's order: most effects first, as lme4 orders them)."""
     keys, seen = [], {}
     for t in des.terms:
         k = seen.get(t.group, 0)
@@ -134,17 +152,39 @@ def _z_columns(des: MixedDesign, lay: TermLayout):
 
 
 def gaussian_sufficient(des: MixedDesign, lay: TermLayout, y) -> dict:
-    """Cross-products of the Gaussian marginal (module notes), computed once."""
+    """Cross-products of the Gaussian marginal (module notes), computed once, in
+    the bordered layout: the first term's blocks (``*1``) and the rest (``*2``)."""
     import scipy.sparse as sp
 
-    n, n_u = y.shape[0], lay.n_latent
+    n, n_u, k = y.shape[0], lay.n_latent, lay.lead
+    n1, q1 = lay.n_levels[0], lay.qs[0]
     cols, vals = _z_columns(des, lay)
     rows = np.repeat(np.arange(n), cols.shape[1])
-    Z = sp.csr_matrix((vals.ravel(), (rows, cols.ravel())), shape=(n, n_u))
+    Z = sp.csr_matrix((vals.ravel(), (rows, cols.ravel())), shape=(n, n_u)).tocsc()
+    Z1, Z2 = Z[:, :k], Z[:, k:]
+    t0 = des.terms[0]
+    ZZ11 = np.zeros((n1, q1, q1))
+    np.add.at(ZZ11, t0.codes, t0.Z[:, :, None] * t0.Z[:, None, :])
     X = des.X
-    return {"ZZ": (Z.T @ Z).toarray(), "ZX": np.asarray(Z.T @ X),
-            "Zy": np.asarray(Z.T @ y), "XX": X.T @ X, "Xy": X.T @ y,
-            "yy": float(y @ y), "n": float(n)}  # fmt: skip
+    B = (Z1.T @ Z2).tocsr()  # (n1 q1, r)
+    out = {}
+    if all(q == 1 for q in lay.qs[1:]):
+        # A sparse border: each level of the first term meets few others.
+        cols = [np.unique(B[l * q1 : (l + 1) * q1].indices) for l in range(n1)]
+        m = max(1, max(c.size for c in cols))
+        C = np.zeros((n1, m), np.int32)
+        V = np.zeros((n1, q1, m))
+        for l, c in enumerate(cols):
+            C[l, : c.size] = c
+            V[l, :, : c.size] = B[l * q1 : (l + 1) * q1][:, c].toarray()
+        out = {"ZZ12_cols": C, "ZZ12_vals": V}
+    return out | {
+        "ZZ11": ZZ11, "ZZ12": None if out else B.toarray().reshape(n1, q1, n_u - k),
+        "ZZ22": np.asarray((Z2.T @ Z2).todense()),
+        "ZX1": np.asarray(Z1.T @ X).reshape(n1, q1, -1), "ZX2": np.asarray(Z2.T @ X),
+        "Zy1": np.asarray(Z1.T @ y).reshape(n1, q1), "Zy2": np.asarray(Z2.T @ y),
+        "XX": X.T @ X, "Xy": X.T @ y, "yy": float(y @ y), "n": float(n),
+    }  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,19 +203,34 @@ class GaussianTerms:
         beta = jnp.stack([p[c] for c in self.fixed])
         s2 = p["sigma"] ** 2
         lay = self.layout
-        M = jnp.eye(lay.n_latent) + lay.lam_t_sym(p, d["ZZ"]) / s2
-        F = jnp.linalg.cholesky(M)
-        logdet_m = 2.0 * jnp.sum(jnp.log(jnp.diagonal(F)))
-        c = lay.lam_right(p, (d["Zy"] - d["ZX"] @ beta)[None, :])[0]
-        w = _solve(F, c)
+        q1, r = lay.qs[0], lay.n_latent - lay.lead
+        # M = I + Lambda' Z'Z Lambda / s2, bordered (likelihax.optimize.Bordered).
+        M11 = jnp.eye(q1) + jnp.swapaxes(lay.lam_lead(p, jnp.swapaxes(
+            lay.lam_lead(p, d["ZZ11"]), 1, 2)), 1, 2) / s2  # fmt: skip
+        M22 = jnp.eye(r) + lay.lam_rest(p, lay.lam_rest(p, d["ZZ22"]).T) / s2
+        if d.get("ZZ12") is None:  # sparse border; the other terms are scalar
+            scale = lay.lam_rest(p, jnp.ones((1, r), M22.dtype))[0]
+            cols = d["ZZ12_cols"]
+            M12 = lay.lam_lead(p, d["ZZ12_vals"]) * scale[cols][:, None, :] / s2
+            F = bordered_chol(Bordered(M11, M12, M22, cols))
+        else:
+            A12 = lay.lam_lead(p, d["ZZ12"])  # L1' Z1'Z2, (n1, q1, r)
+            M12 = jnp.reshape(lay.lam_rest(p, jnp.reshape(A12, (-1, r))), A12.shape) / s2
+            F = bordered_chol(Bordered(M11, M12, M22))
+        c1 = lay.lam_lead(p, (d["Zy1"] - d["ZX1"] @ beta)[..., None])  # (n1, q1, 1)
+        c2 = lay.lam_rest(p, (d["Zy2"] - d["ZX2"] @ beta)[None, :]).T  # (r, 1)
+        x1, x2 = F.solve(c1, c2)
+        cmc = jnp.sum(c1 * x1) + jnp.sum(c2 * x2)
         rr = d["yy"] - 2 * d["Xy"] @ beta + beta @ d["XX"] @ beta
-        quad = (rr - c @ w / s2) / s2
+        quad = (rr - cmc / s2) / s2
         n = d["n"]
-        ll = -0.5 * (n * math.log(2 * math.pi) + n * jnp.log(s2) + logdet_m + quad)
+        ll = -0.5 * (n * math.log(2 * math.pi) + n * jnp.log(s2) + F.logdet() + quad)
         if not self.reml:
             return ll
-        D = lay.lam_right(p, d["ZX"].T).T  # Lambda' Z'X
-        XVX = (d["XX"] - D.T @ _solve(F, D) / s2) / s2
+        D1 = lay.lam_lead(p, d["ZX1"])  # Lambda' Z'X, (n1, q1, p)
+        D2 = lay.lam_rest(p, d["ZX2"].T).T  # (r, p)
+        y1, y2 = F.solve(D1, D2)
+        XVX = (d["XX"] - (jnp.einsum("njp,njk->pk", D1, y1) + D2.T @ y2) / s2) / s2
         p_ = len(self.fixed)
         Fx = jnp.linalg.cholesky(XVX)
         return ll + 0.5 * p_ * math.log(2 * math.pi) - jnp.sum(jnp.log(jnp.diagonal(Fx)))
@@ -193,10 +248,6 @@ def row_loglik(family: Family, link: Link, p, y, eta, m):
     phi = p["sigma"] ** 2 if family.dispersion else 1.0
     alpha = p["alpha"] if family.has_alpha else None
     return family.loglik(y, eta, link.inverse(eta), link, m, phi, alpha)
-
-
-def _solve(F, b):
-    return jsl.cho_solve((F, True), b)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -111,8 +111,8 @@ def test_penicillin_crossed(reml):
 @pytest.mark.parametrize("reml", [True, False])
 def test_pastes_nested(reml):
     res = lx.mixed("strength ~ 1 + (1 | batch/cask)", data("pastes"), reml=reml)
-    assert [t.group for t in res.terms] == ["batch", "batch:cask"]
-    assert res.terms[1].n_levels == 30
+    assert [t.group for t in res.terms] == ["batch:cask", "batch"]
+    assert res.terms[0].n_levels == 30
     model = "pastes_reml" if reml else "pastes_ml"
     _check(res, model, {"sd((Intercept)|batch)": "batch:(Intercept)",
                         "sd((Intercept)|batch:cask)": "cask:batch:(Intercept)"})  # fmt: skip
