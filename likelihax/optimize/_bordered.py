@@ -156,11 +156,14 @@ class BorderedFactor(NamedTuple):
         # L11 z1 = b1 (blocks), L22 z2 = b2 - W' z1.
         z1 = jnp.stack(solve_lower(self.L11, jnp.moveaxis(b1, 2, 0)), -1)  # (k, n, q)
         z1 = jnp.moveaxis(z1, 0, 2)  # (n, q, k)
-        rhs2 = b2 - self._wt(z1)
-        z2 = jsl.solve_triangular(self.L22, rhs2, lower=True)
-        x2 = jsl.solve_triangular(self.L22, z2, lower=True, trans="T")
+        if self.L22.shape[0] == 0:  # no border: independent blocks
+            x2 = b2
+        else:
+            rhs2 = b2 - self._wt(z1)
+            z2 = jsl.solve_triangular(self.L22, rhs2, lower=True)
+            x2 = jsl.solve_triangular(self.L22, z2, lower=True, trans="T")
         # L11' x1 = z1 - W x2, block by block (backward substitution).
-        t = z1 - self._w(x2)
+        t = z1 if self.L22.shape[0] == 0 else z1 - self._w(x2)
         x = [None] * q
         for i in reversed(range(q)):
             s = t[:, i, :]
@@ -200,6 +203,8 @@ def bordered_chol(A: Bordered) -> BorderedFactor:
     True
     """
     L11 = chol(A.A11)
+    if A.r == 0:  # independent blocks only
+        return BorderedFactor(L11, jnp.zeros(A.A12.shape, A.A11.dtype), A.A22, A.cols)
     W = jnp.stack(solve_lower(L11, jnp.moveaxis(A.A12, 2, 0)), -1)  # (r or m, n, q)
     W = jnp.moveaxis(W, 0, 2)  # (n, q, r or m)
     if A.cols is None:

@@ -77,7 +77,7 @@ import jax.scipy.linalg as jsl
 import numpy as np
 
 from ...core import x64_scope
-from ...optimize import backtrack, cholesky_direction
+from ...optimize import Bordered, backtrack, bordered_chol, cholesky_direction
 from ._pattern import LatentPattern, _random_items, _terms
 
 __all__ = ["JointLaplace", "LatentModes", "integrate"]
@@ -112,7 +112,8 @@ class JointLaplace:
         return jnp.sum(_terms(self.joint, self.random, theta, u, data))
 
     def _neg_hess(self, theta, u, data):
-        """:math:`A = -\\nabla^2_u h`, dense; from the pattern's colours when set."""
+        """:math:`A = -\\nabla^2_u h`: dense, or a :class:`~likelihax.optimize.Bordered`
+        matrix when the pattern has lead blocks (module notes)."""
         pat = self.pattern
         if pat is None:
             return -jax.hessian(self._h, argnums=1)(theta, u, data)
@@ -120,19 +121,15 @@ class JointLaplace:
         E = jnp.asarray(
             (pat.colors[None, :] == np.arange(pat.n_colors)[:, None]).astype(float), u.dtype
         )
-        cols = jnp.asarray(pat.columns)
-        A = jnp.zeros((pat.n_latent, pat.n_latent), u.dtype)
+        buf = jnp.zeros((pat.storage_size,), u.dtype)
+        k = 0
         for a in range(pat.n_colors):
             for b in range(a, pat.n_colors):
                 d2 = jax.jvp(lambda v, a=a: jax.jvp(terms, (v,), (E[a],))[1], (u,), (E[b],))[1]
-                ja, jb = cols[a], cols[b]
-                ok = (ja >= 0) & (jb >= 0)
-                vals = jnp.where(ok, d2, 0.0)
-                ja, jb = jnp.where(ok, ja, 0), jnp.where(ok, jb, 0)
-                A = A.at[ja, jb].add(-vals)
-                if a != b:
-                    A = A.at[jb, ja].add(-vals)
-        return A
+                t = pat.targets[k]
+                buf = buf.at[t[0]].add(-d2).at[t[1]].add(-d2)
+                k += 1
+        return _unpack(pat, buf[:-1])
 
     def _newton(self, theta, data):
         """Inner Newton for :math:`\\hat u` (module notes), minimizing :math:`-h`."""
@@ -144,8 +141,7 @@ class JointLaplace:
 
         vg = jax.value_and_grad(negh)
         if self.quadratic:  # one Newton step from 0 is exact
-            d, _ = cholesky_direction(self._neg_hess(theta, u0, data), jax.grad(negh)(u0))
-            return u0 + d
+            return u0 + _direction(self._neg_hess(theta, u0, data), jax.grad(negh)(u0))
         tol = max(self.inner_tol, 100 * float(jnp.finfo(dt).eps))
 
         def cond(s):
@@ -153,7 +149,7 @@ class JointLaplace:
 
         def body(s):
             u, f, g, k, _ = s
-            d, _ = cholesky_direction(self._neg_hess(theta, u, data), g)
+            d = _direction(self._neg_hess(theta, u, data), g)
             slope = jnp.dot(g, d)
             tiny = jnp.max(jnp.abs(d)) <= tol * (1.0 + jnp.max(jnp.abs(u)))
             noise = 64 * jnp.finfo(dt).eps * (1.0 + jnp.abs(f))
@@ -171,8 +167,7 @@ class JointLaplace:
         """The Laplace marginal log-likelihood (a scalar)."""
         theta = self._theta(params)
         u = _mode(self, theta, data)
-        L = jnp.linalg.cholesky(self._neg_hess(theta, u, data))
-        logdet = 2.0 * jnp.sum(jnp.log(jnp.diagonal(L)))
+        logdet = _factor(self._neg_hess(theta, u, data)).logdet()
         return (
             self._h(theta, u, data) + 0.5 * self.n_latent * math.log(2 * math.pi)
             - 0.5 * logdet
@@ -275,14 +270,79 @@ def _mode_jvp(lap: JointLaplace, primals, tangents):
         return jax.grad(lap._h, argnums=1)(th, u, data)
 
     _, rhs = jax.jvp(grad_u, (theta,), (dtheta,))
-    return u, jsl.cho_solve((jnp.linalg.cholesky(A), True), rhs)
+    return u, _factor(A).solve(rhs)
 
 
 @functools.partial(jax.jit, static_argnums=0)
 def _modes_jit(lap: JointLaplace, theta, data):
     u = lap._newton(theta, data)
-    L = jnp.linalg.cholesky(lap._neg_hess(theta, u, data))
-    return u, jsl.cho_solve((L, True), jnp.eye(L.shape[0], dtype=L.dtype))
+    F = _factor(lap._neg_hess(theta, u, data))
+    return u, F.solve(jnp.eye(u.shape[0], dtype=u.dtype))
+
+
+# ----- the latent Hessian, dense or bordered ----------------------------------------------
+def _unpack(pat: LatentPattern, flat):
+    """The Hessian from its flat storage (:attr:`LatentPattern.targets`)."""
+    n = pat.n_latent
+    if pat.lead is None:
+        A = jnp.reshape(flat, (n, n))
+        return A
+    n1, q1 = pat.lead
+    m, r = pat.border.shape[1], n - n1 * q1
+    o12, o22 = n1 * q1 * q1, n1 * q1 * q1 + n1 * q1 * m
+    A11 = jnp.reshape(flat[:o12], (n1, q1, q1))
+    A12 = jnp.reshape(flat[o12:o22], (n1, q1, m))
+    A22 = jnp.reshape(flat[o22:], (r, r))
+    return Bordered(A11, A12, A22, jnp.asarray(pat.border))
+
+
+class _Dense(NamedTuple):
+    L: jax.Array
+
+    def logdet(self):
+        return 2.0 * jnp.sum(jnp.log(jnp.diagonal(self.L)))
+
+    def solve(self, b):
+        return jsl.cho_solve((self.L, True), b)
+
+
+class _Blocks(NamedTuple):
+    F: Any  # BorderedFactor
+    n1: int
+    q1: int
+
+    def logdet(self):
+        return self.F.logdet()
+
+    def solve(self, b):
+        """``b`` (n,) or (n, k) in the latent order."""
+        vec = b.ndim == 1
+        B = b[:, None] if vec else b
+        K = self.n1 * self.q1
+        x1, x2 = self.F.solve(jnp.reshape(B[:K], (self.n1, self.q1, -1)), B[K:])
+        x = jnp.concatenate([jnp.reshape(x1, (K, -1)), x2], axis=0)
+        return x[:, 0] if vec else x
+
+
+def _factor(A):
+    """Cholesky factor of the latent Hessian (NaN where not positive definite)."""
+    if isinstance(A, Bordered):
+        n1, q1 = A.A11.shape[:2]
+        return _Blocks(bordered_chol(A), n1, q1)
+    return _Dense(jnp.linalg.cholesky(A))
+
+
+def _direction(A, g):
+    """Newton direction :math:`-A^{-1} g`; where :math:`A` is not positive
+    definite, of :math:`A + \\tau I` with its Gershgorin shift (a descent
+    direction), as :func:`likelihax.optimize.cholesky_direction`."""
+    if not isinstance(A, Bordered):
+        return cholesky_direction(A, g)[0]
+    F = bordered_chol(A)
+    F = jax.lax.cond(F.is_finite(), lambda _: F,
+                     lambda _: bordered_chol(A.shift(A.gershgorin_shift())), None)  # fmt: skip
+    n1, q1 = A.A11.shape[:2]
+    return -_Blocks(F, n1, q1).solve(g)
 
 
 def integrate(

@@ -43,12 +43,38 @@ class LatentPattern:
         The colour of each latent entry.
     columns : ndarray (n_colors, n_terms)
         Per colour, the latent entry each term touches (-1: none).
+    lead : tuple or None
+        ``(n, q)`` when the first ``n q`` latent entries form ``n`` blocks of
+        ``q`` that no term links (the levels of a random-effect term): the
+        latent Hessian is then held as a :class:`likelihax.optimize.Bordered`
+        matrix and factorized block by block. None: held dense.
+    border : ndarray (n, m) or None
+        With ``lead``: the other latent entries (numbered from 0 after the
+        blocks) each block meets in some term, padded with 0.
+    targets : tuple of ndarray
+        Per pair of colours ``a <= b`` (in the order of the passes), ``(2,
+        n_terms)`` flat positions where each term's second derivative is
+        added in the Hessian's storage (:meth:`storage_size`; the last
+        position takes what is not stored).
     """
 
     n_terms: int
     n_latent: int
     colors: np.ndarray
     columns: np.ndarray
+    lead: tuple | None = None
+    border: np.ndarray | None = None
+    targets: tuple = ()
+
+    @property
+    def storage_size(self) -> int:
+        """Length of the flat storage of the Hessian (plus one discard slot)."""
+        n = self.n_latent
+        if self.lead is None:
+            return n * n + 1
+        n1, q1 = self.lead
+        r = n - n1 * q1
+        return n1 * q1 * q1 + n1 * q1 * self.border.shape[1] + r * r + 1
 
     @property
     def n_colors(self) -> int:
@@ -60,7 +86,8 @@ class LatentPattern:
         return self.n_colors * (self.n_colors + 1) // 2
 
     @classmethod
-    def from_supports(cls, rows, cols, n_terms: int, n_latent: int) -> LatentPattern:
+    def from_supports(cls, rows, cols, n_terms: int, n_latent: int,
+                      lead: tuple | None = None) -> LatentPattern:  # fmt: skip
         """Declare the pattern: term ``rows[k]`` touches latent entry ``cols[k]``.
 
         Parameters
@@ -70,6 +97,9 @@ class LatentPattern:
         n_terms, n_latent : int
             Number of terms (length of the joint's flattened output) and of
             latent entries.
+        lead : tuple (n, q), optional
+            The first ``n q`` entries are ``n`` blocks of ``q`` that no term
+            links (see the class attributes); checked.
 
         Returns
         -------
@@ -111,7 +141,90 @@ class LatentPattern:
         colors = _color(rows, cols, n_latent)
         columns = np.full((int(colors.max()) + 1, n_terms), -1, dtype=np.int32)
         columns[colors[cols], rows] = cols
-        return cls(n_terms, n_latent, colors, columns)
+        border = None
+        if lead is not None:
+            border = _border(rows, cols, n_latent, tuple(int(x) for x in lead))
+            lead = tuple(int(x) for x in lead)
+        targets = _targets(columns, n_latent, lead, border)
+        return cls(n_terms, n_latent, colors, columns, lead, border, targets)
+
+
+def _border(rows, cols, n_latent, lead) -> np.ndarray:
+    """The other entries each lead block meets, ``(n, m)`` padded with 0;
+    ValueError when a term links two lead blocks."""
+    n1, q1 = lead
+    K = n1 * q1
+    if n1 < 1 or q1 < 1 or K > n_latent:
+        raise ValueError(f"lead {lead} does not fit {n_latent} latent entries.")
+    pairs = np.unique(np.stack([rows, cols], 1), axis=0)
+    in_lead = pairs[:, 1] < K
+    lead_pairs = pairs[in_lead]
+    blk = lead_pairs[:, 1] // q1
+    first = np.full(int(rows.max()) + 1 if rows.size else 0, -1)
+    first[lead_pairs[:, 0]] = blk
+    if np.any(first[lead_pairs[:, 0]] != blk):
+        raise ValueError(
+            f"lead {lead}: a term touches two of the first {n1} blocks, which must not "
+            "interact (they are the levels of one random-effect term)."
+        )
+    rest = pairs[~in_lead]
+    tb = first[rest[:, 0]]
+    keep = tb >= 0
+    links = np.unique(np.stack([tb[keep], rest[keep, 1] - K], 1), axis=0)
+    counts = np.bincount(links[:, 0], minlength=n1) if links.size else np.zeros(n1, int)
+    m = max(1, int(counts.max()) if counts.size else 1)
+    border = np.zeros((n1, m), np.int32)
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    slot = np.arange(links.shape[0]) - start[links[:, 0]] if links.size else []
+    if links.size:
+        border[links[:, 0], slot] = links[:, 1]
+    return border
+
+
+def _targets(columns, n_latent, lead, border) -> tuple:
+    """Flat storage positions of each term's Hessian entry, per pair of colours
+    (see :attr:`LatentPattern.targets`)."""
+    n = n_latent
+    C = columns.shape[0]
+    if lead is None:
+        size = n * n
+    else:
+        n1, q1 = lead
+        K, r, m = n1 * q1, n - n1 * q1, border.shape[1]
+        o12, o22 = n1 * q1 * q1, n1 * q1 * q1 + n1 * q1 * m
+        size = o22 + r * r
+        keys = (np.arange(n1)[:, None] * max(r, 1) + border).ravel()
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+    dump = size
+
+    def pos(j, k):
+        """Position of entry (j, k); the discard slot where not stored."""
+        ok = (j >= 0) & (k >= 0)
+        j, k = np.where(ok, j, 0), np.where(ok, k, 0)
+        if lead is None:
+            return np.where(ok, j * n + k, dump)
+        out = np.full(j.shape, dump)
+        both = ok & (j < K) & (k < K)
+        out[both] = (j[both] // q1) * q1 * q1 + (j[both] % q1) * q1 + k[both] % q1
+        mixed = ok & (j < K) & (k >= K)
+        if mixed.any():
+            lj, kk = j[mixed] // q1, k[mixed] - K
+            at = np.searchsorted(sorted_keys, lj * max(r, 1) + kk)
+            slot = order[np.minimum(at, order.size - 1)] % m
+            out[mixed] = o12 + lj * q1 * m + (j[mixed] % q1) * m + slot
+        rest = ok & (j >= K) & (k >= K)
+        out[rest] = o22 + (j[rest] - K) * r + (k[rest] - K)
+        return out
+
+    out = []
+    for a in range(C):
+        for b in range(a, C):
+            ja, jb = columns[a].astype(np.int64), columns[b].astype(np.int64)
+            t1 = pos(ja, jb)
+            t2 = pos(jb, ja) if a != b else np.full(ja.shape, dump)
+            out.append(np.stack([t1, t2]).astype(np.int64))
+    return tuple(out)
 
 
 def _color(rows, cols, n_latent) -> np.ndarray:
@@ -144,8 +257,10 @@ def latent_pattern(joint, params, data, random, *, seed: int = 0) -> LatentPatte
     random points near ``params`` (latent values and parameters jittered, so
     that a parameter at a special value such as a zero correlation does not
     hide a dependence); an entry is touched where either is non-zero (or not
-    finite). The cost is of the order of ``n_latent`` evaluations of the
-    joint, once per data set; declare the pattern with
+    finite). When no term links two entries of the first latent leaf's
+    leading axis (the levels of a random-effect term), they become the
+    pattern's ``lead`` blocks. The cost is of the order of ``n_latent``
+    evaluations of the joint, once per data set; declare the pattern with
     :meth:`LatentPattern.from_supports` where the structure is known.
 
     Parameters
@@ -213,7 +328,14 @@ def latent_pattern(joint, params, data, random, *, seed: int = 0) -> LatentPatte
                 found.append(np.stack([r, idx[c]], 1))
         n_terms = int(terms(theta, jnp.asarray(u0)).shape[0])
     pairs = np.unique(np.concatenate(found), axis=0)
-    return LatentPattern.from_supports(pairs[:, 0], pairs[:, 1], n_terms, n_u)
+    # The first latent leaf as lead blocks ((G, q): G blocks of q; (n,): n of 1)
+    # when no term links two of them.
+    shape = items[0][1]
+    lead = (shape[0], math.prod(shape[1:]))
+    try:
+        return LatentPattern.from_supports(pairs[:, 0], pairs[:, 1], n_terms, n_u, lead)
+    except ValueError:
+        return LatentPattern.from_supports(pairs[:, 0], pairs[:, 1], n_terms, n_u)
 
 
 def _random_items(random, params=None) -> tuple:

@@ -281,7 +281,8 @@ def terms_joint(fam: Family, link: Link, des: MixedDesign, lay: TermLayout, cols
     n, n_u = zcol.shape[0], lay.n_latent
     rows = np.concatenate([np.repeat(np.arange(n), zcol.shape[1]), n + np.arange(n_u)])
     latent = np.concatenate([zcol.ravel(), np.arange(n_u)])
-    pattern = LatentPattern.from_supports(rows, latent, n + n_u, n_u)
+    pattern = LatentPattern.from_supports(rows, latent, n + n_u, n_u,
+                                          lead=(lay.n_levels[0], lay.qs[0]))  # fmt: skip
     joint = TermsJoint(fam, link, tuple(des.fixed_names), lay)
     data = dict(cols, Zcol=zcol, Zval=zval)
     return integrate(joint, {"v": n_u}, pattern=pattern, quadratic=gauss), data

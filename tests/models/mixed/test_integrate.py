@@ -292,3 +292,23 @@ def test_outer_hessian_through_the_cholesky_does_not_hang():
                              timeout=120)  # fmt: skip
         assert out.returncode == 0, out.stderr
         assert np.isfinite(float(out.stdout.strip().splitlines()[-1]))
+
+
+def test_bordered_hessian_equals_jax_hessian(crossed):
+    """With lead blocks (the first factor's levels), the coloured Hessian is held
+    as a bordered matrix; its dense form is jax.hessian's."""
+    data, na, nb, pat = crossed
+    assert pat.lead == (na, 1) and pat.border.shape[0] == na
+    m = integrate(_crossed_joint, {"a": na, "b": nb}, pattern=pat)
+    dense = integrate(_crossed_joint, {"a": na, "b": nb})
+    with lx.core.x64_scope():
+        u = jnp.asarray(np.random.default_rng(1).normal(size=na + nb))
+        th = {k: jnp.asarray(v, jnp.float64) for k, v in
+              {"b0": 0.9, "b1": 0.4, "s": 0.8, "sa": 0.7, "sb": 0.5}.items()}  # fmt: skip
+        jd = jax.tree_util.tree_map(jnp.asarray, data)
+        A = m._neg_hess(th, u, jd)
+        np.testing.assert_allclose(A.dense(), dense._neg_hess(th, u, jd), rtol=1e-12,
+                                   atol=1e-12)  # fmt: skip
+    ar1 = latent_pattern(_ar1_joint, {**AR1_START, "u": np.zeros(20)},
+                         {"y": _ar1_data()["y"][:20]}, ["u"])  # fmt: skip
+    assert ar1.lead is None  # neighbouring states are linked: held dense
