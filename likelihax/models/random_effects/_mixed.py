@@ -279,14 +279,17 @@ def mixed(
     Raises
     ------
     KeyError
-        The grouping column is not in ``data``.
+        A grouping column or the offset column is not in ``data``.
     ValueError
-        A family that is not supported (naming the supported ones), missing
-        values (``missing="raise"``), a response outside the family's support,
-        a rank-deficient fixed design, a Gaussian model with no more
-        observations than random effects.
+        An unknown family or a link the family does not have, missing values
+        (``missing="raise"``), a response outside the family's support, a
+        rank-deficient fixed or random design, a grouping factor with one
+        level, a Gaussian model with no more observations than random effects
+        of a term, ``n_agq > 1`` without one scalar random-effect term.
     NotImplementedError
-        ``reml=True`` for a family other than the Gaussian.
+        ``reml=True`` for a family other than the Gaussian; the Gaussian family
+        with a link other than the identity; a grouping expression other than
+        column names joined by ``:`` or ``/``.
 
     Notes
     -----
