@@ -1,0 +1,199 @@
+"""Latent processes integrated out by the general Laplace approximation (``integrate``).
+
+Reference numbers: tests/reference/latent_processes.R (glmmTMB 1.1.5, TMB
+1.9.2, R 4.2.2) -> tests/reference/latent_processes_results.csv; simulated
+data in latent_processes_data_*.csv.
+
+* ar1_pois: a Poisson state-space count model, y_t ~ Poisson(exp(mu + u_t)),
+  u a stationary AR(1), T = 200; glmmTMB ``y ~ 1 + ar1(time + 0 | group)``.
+* ar1_gauss: y_t = mu + u_t + e_t, T = 300; glmmTMB, the same formula,
+  Gaussian (exact, as is ``integrate`` with ``quadratic=True``), and the
+  multivariate-normal log-likelihood computed in R.
+* gmrf_pois / gmrf_gauss: a proper CAR field on a 12 x 12 lattice, precision
+  tau (D - rho W), under Poisson and Gaussian observations; references from
+  dense R code (the textbook Laplace approximation, and the exact
+  multivariate-normal marginal), as glmmTMB has no CAR structure.
+
+glmmTMB's ar1 reports the marginal SD of u and the lag-one correlation rho;
+the joints below take the same SD and rho = tanh(z), with innovation SD
+sd * sqrt(1 - rho^2). The CAR log-determinant uses the eigenvalues of
+D^-1/2 W D^-1/2: log det(D - rho W) = sum log d_i + sum log(1 - rho lambda_k).
+
+Tolerances: log-likelihood 1e-6 relative for the Poisson models (1e-8 for
+the Gaussian ones, where the approximation is exact), parameters 1e-4, the SE
+of mu 1e-3 (the references' SEs come from a finite-difference Hessian of an
+exact gradient, or from numDeriv), conditional modes of u and their
+conditional SDs given the parameters 1e-4.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import pathlib
+
+import jax.numpy as jnp
+import jax.scipy.stats as st
+import numpy as np
+import pandas as pd
+import pytest
+
+import likelihax as lx
+
+REF = pathlib.Path(__file__).resolve().parents[2] / "reference"
+RES = pd.read_csv(REF / "latent_processes_results.csv")
+POS = lx.constraints.positive
+
+
+def ref(model, kind, term, software):
+    r = RES[(RES.model == model) & (RES.software == software) & (RES.kind == kind)
+            & (RES.term == term)]  # fmt: skip
+    assert len(r) == 1, (model, kind, term, software)
+    return float(r.value.iloc[0])
+
+
+def ref_vector(model, kind, prefix, n, software):
+    r = RES[(RES.model == model) & (RES.software == software) & (RES.kind == kind)]
+    values = dict(zip(r.term, r.value.astype(float)))
+    return np.array([values[f"{prefix}{i}"] for i in range(1, n + 1)])
+
+
+# ----- joint log-densities ------------------------------------------------------------
+def _ar1_prior(u, sd, rho):
+    """Stationary AR(1) with marginal SD ``sd``: one term per transition, one for u_1."""
+    return (st.norm.logpdf(u[1:], rho * u[:-1], sd * jnp.sqrt(1.0 - rho**2)),
+            st.norm.logpdf(u[0], 0.0, sd))  # fmt: skip
+
+
+def ar1_pois_joint(p, d):
+    u = p["u"]
+    return (st.poisson.logpmf(d["y"], jnp.exp(p["mu"] + u)),
+            *_ar1_prior(u, p["sd"], jnp.tanh(p["z"])))  # fmt: skip
+
+
+def ar1_gauss_joint(p, d):
+    u = p["u"]
+    return (st.norm.logpdf(d["y"], p["mu"] + u, p["sigma"]),
+            *_ar1_prior(u, p["sd"], jnp.tanh(p["z"])))  # fmt: skip
+
+
+def _car_prior(u, tau, rho, d):
+    """log N(u; 0, Q^-1), Q = tau (D - rho W): a term per site (the diagonal of Q),
+    one per edge, and the normalising constant."""
+    n = u.shape[0]
+    logdet = n * jnp.log(tau) + jnp.sum(jnp.log(d["deg"])) + jnp.sum(jnp.log1p(-rho * d["lam"]))
+    return (-0.5 * tau * d["deg"] * u**2,
+            tau * rho * u[d["edge_i"]] * u[d["edge_j"]],
+            0.5 * logdet - 0.5 * n * math.log(2 * math.pi))  # fmt: skip
+
+
+def gmrf_pois_joint(p, d):
+    u = p["u"]
+    return (st.poisson.logpmf(d["y"], jnp.exp(p["mu"] + u)),
+            *_car_prior(u, p["tau"], jnp.tanh(p["z"]), d))  # fmt: skip
+
+
+def gmrf_gauss_joint(p, d):
+    u = p["u"]
+    return (st.norm.logpdf(d["y"], p["mu"] + u, p["sigma"]),
+            *_car_prior(u, p["tau"], jnp.tanh(p["z"]), d))  # fmt: skip
+
+
+# ----- data and fits --------------------------------------------------------------------
+def _lattice(df):
+    """Rook neighbours of the lattice sites, their numbers and the eigenvalues of
+    D^-1/2 W D^-1/2."""
+    r, c = df["row"].to_numpy(), df["col"].to_numpy()
+    adj = (np.abs(r[:, None] - r[None, :]) + np.abs(c[:, None] - c[None, :])) == 1
+    i, j = np.nonzero(np.triu(adj))
+    deg = adj.sum(1).astype(float)
+    lam = np.linalg.eigvalsh(adj / np.sqrt(np.outer(deg, deg)))
+    return {"edge_i": i, "edge_j": j, "deg": deg, "lam": lam}
+
+
+MODELS = {
+    # name: (joint, response column, start, constraints, Gaussian)
+    "ar1_pois": (ar1_pois_joint, "y", {"mu": 0.0, "sd": 0.5, "z": 0.0}, {"sd": POS}, False),
+    "ar1_gauss": (ar1_gauss_joint, "y", {"mu": 2.0, "sd": 0.5, "z": 0.0, "sigma": 0.5},
+                  {"sd": POS, "sigma": POS}, True),
+    "gmrf_pois": (gmrf_pois_joint, "count", {"mu": 0.0, "tau": 1.0, "z": 0.5}, {"tau": POS},
+                  False),
+    "gmrf_gauss": (gmrf_gauss_joint, "yg", {"mu": 1.0, "tau": 1.0, "z": 0.5, "sigma": 0.5},
+                   {"tau": POS, "sigma": POS}, True),
+}  # fmt: skip
+
+
+@functools.cache
+def fitted(name):
+    joint, col, start, cons, gaussian = MODELS[name]
+    file = name if name.startswith("ar1") else "gmrf"  # both lattice models share one file
+    df = pd.read_csv(REF / f"latent_processes_data_{file}.csv")
+    data = {"y": df[col].to_numpy(float)}
+    if name.startswith("gmrf"):
+        data.update(_lattice(df))
+    n = data["y"].size
+    pat = lx.latent_pattern(joint, {**start, "u": np.zeros(n)}, data, ["u"])
+    marginal = lx.integrate(joint, {"u": n}, pattern=pat, quadratic=gaussian)
+    fit = lx.fit(marginal, start, data, constraints=cons)
+    return pat, marginal, fit, data
+
+
+def _check(name, software, prefix, params, se_mu_rel=1e-3):
+    pat, marginal, fit, data = fitted(name)
+    gaussian = MODELS[name][4]
+    assert fit.converged
+    ll = ref(name, "stat", "logLik", software)
+    assert float(fit.loglik) == pytest.approx(ll, rel=1e-8 if gaussian else 1e-6)
+    est = {k: float(v) for k, v in fit.params.items()}
+    est["rho"] = math.tanh(est.pop("z"))
+    for mine, (kind, term) in params.items():
+        assert est[mine] == pytest.approx(ref(name, kind, term, software), rel=1e-4), mine
+    assert float(fit.se["mu"]) == pytest.approx(ref(name, "se", "(Intercept)", software),
+                                                rel=se_mu_rel)  # fmt: skip
+    n = data["y"].size
+    re = marginal.random_effects(fit.params, data)
+    np.testing.assert_allclose(re.modes["u"], ref_vector(name, "ranef", prefix, n, software),
+                               rtol=1e-4, atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        re.se["u"], ref_vector(name, "ranef_se_cond", prefix, n, software), rtol=1e-4
+    )
+    return pat
+
+
+def test_ar1_poisson_state_space_against_glmmtmb():
+    pat = _check("ar1_pois", "glmmTMB", "time",
+                 {"mu": ("fixef", "(Intercept)"), "sd": ("ar1", "sd"), "rho": ("ar1", "rho")})
+    # A transition term touches u_{t-1} and u_t, an observation u_t: two colours.
+    assert pat.n_colors == 2 and pat.n_terms == 200 + 199 + 1
+    # Dense R code (the textbook Laplace approximation) at glmmTMB's estimates.
+    _, _, fit, _ = fitted("ar1_pois")
+    assert float(fit.loglik) == pytest.approx(
+        ref("ar1_pois", "stat", "logLik_laplace", "R"), rel=1e-9
+    )
+
+
+def test_ar1_gaussian_is_exact_against_glmmtmb():
+    pat = _check("ar1_gauss", "glmmTMB", "time",
+                 {"mu": ("fixef", "(Intercept)"), "sd": ("ar1", "sd"), "rho": ("ar1", "rho"),
+                  "sigma": ("sigma", "sigma")})  # fmt: skip
+    assert pat.n_colors == 2
+    _, _, fit, _ = fitted("ar1_gauss")
+    assert float(fit.loglik) == pytest.approx(
+        ref("ar1_gauss", "stat", "logLik_exact", "R"), rel=1e-10
+    )
+
+
+def test_gmrf_poisson_against_dense_laplace():
+    pat = _check("gmrf_pois", "R", "site",
+                 {"mu": ("fixef", "(Intercept)"), "tau": ("car", "tau"), "rho": ("car", "rho")})
+    # Edge terms touch two neighbouring sites; the lattice is bipartite, so the
+    # greedy colouring finds the checkerboard.
+    assert pat.n_colors == 2 and pat.passes == 3
+    assert pat.n_terms == 144 + 2 * 12 * 11 + 144 + 1
+
+
+def test_gmrf_gaussian_against_exact_likelihood():
+    pat = _check("gmrf_gauss", "R", "site",
+                 {"mu": ("fixef", "(Intercept)"), "tau": ("car", "tau"), "rho": ("car", "rho"),
+                  "sigma": ("sigma", "sigma")})  # fmt: skip
+    assert pat.n_colors == 2
