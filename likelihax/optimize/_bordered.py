@@ -22,7 +22,8 @@ border of the :math:`r` other effects. The factor is
 the block Cholesky factorization with the blocks of :math:`A_{11}` eliminated
 first: the small blocks by the unrolled batched Cholesky of
 :mod:`likelihax.optimize._linalg`, the Schur complement (of size :math:`r`)
-by LAPACK. Its cost is :math:`O(n q^3 + n q r^2 + r^3)` instead of the
+by :func:`likelihax.optimize.spd_inverse_logdet` (LAPACK on the host, where
+XLA:CPU's own can deadlock). Its cost is :math:`O(n q^3 + n q r^2 + r^3)` instead of the
 :math:`O((nq + r)^3)` of the dense matrix, and there is no fill-in to manage:
 the Schur complement is held dense. It is the Cholesky factorization of
 :math:`A` (the same :math:`\log\det A` and solves, to rounding), written with
@@ -40,8 +41,8 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import jax.scipy.linalg as jsl
 
+from ._host import spd_inverse_logdet
 from ._linalg import chol, solve_lower
 
 __all__ = ["Bordered", "BorderedFactor", "bordered_chol"]
@@ -114,11 +115,14 @@ class Bordered(NamedTuple):
 class BorderedFactor(NamedTuple):
     """The factor of :func:`bordered_chol`: ``L11`` (the unrolled factors of the
     blocks, see :func:`likelihax.optimize.chol`), ``W`` ``(n, q, r)`` (or
-    ``(n, q, m)`` at ``cols``, as the border) and ``L22`` ``(r, r)``."""
+    ``(n, q, m)`` at ``cols``, as the border), and the inverse and
+    log-determinant of the Schur complement (``S_inv`` ``(r, r)``,
+    ``S_logdet``; :func:`likelihax.optimize.spd_inverse_logdet`)."""
 
     L11: list
     W: jax.Array
-    L22: jax.Array
+    S_inv: jax.Array
+    S_logdet: jax.Array
     cols: jax.Array | None = None
 
     def _wt(self, z1):
@@ -126,7 +130,7 @@ class BorderedFactor(NamedTuple):
         if self.cols is None:
             return jnp.einsum("nqr,nqk->rk", self.W, z1)
         part = jnp.einsum("nqm,nqk->nmk", self.W, z1)
-        r = self.L22.shape[0]
+        r = self.S_inv.shape[0]
         return jnp.zeros((r, z1.shape[-1]), z1.dtype).at[self.cols].add(part)
 
     def _w(self, x2):
@@ -139,12 +143,12 @@ class BorderedFactor(NamedTuple):
         """:math:`\\log\\det A`; NaN when :math:`A` is not positive definite."""
         q = len(self.L11)
         blocks = sum(jnp.sum(jnp.log(self.L11[j][j])) for j in range(q))
-        return 2.0 * (blocks + jnp.sum(jnp.log(jnp.diagonal(self.L22))))
+        return 2.0 * blocks + self.S_logdet
 
     def is_finite(self):
         """Whether the factorization succeeded (no NaN pivots)."""
         q = len(self.L11)
-        ok = jnp.all(jnp.isfinite(self.L22))
+        ok = jnp.isfinite(self.S_logdet)
         for j in range(q):
             ok = ok & jnp.all(jnp.isfinite(self.L11[j][j]))
         return ok
@@ -156,14 +160,12 @@ class BorderedFactor(NamedTuple):
         # L11 z1 = b1 (blocks), L22 z2 = b2 - W' z1.
         z1 = jnp.stack(solve_lower(self.L11, jnp.moveaxis(b1, 2, 0)), -1)  # (k, n, q)
         z1 = jnp.moveaxis(z1, 0, 2)  # (n, q, k)
-        if self.L22.shape[0] == 0:  # no border: independent blocks
+        if self.S_inv.shape[0] == 0:  # no border: independent blocks
             x2 = b2
         else:
-            rhs2 = b2 - self._wt(z1)
-            z2 = jsl.solve_triangular(self.L22, rhs2, lower=True)
-            x2 = jsl.solve_triangular(self.L22, z2, lower=True, trans="T")
+            x2 = self.S_inv @ (b2 - self._wt(z1))
         # L11' x1 = z1 - W x2, block by block (backward substitution).
-        t = z1 if self.L22.shape[0] == 0 else z1 - self._w(x2)
+        t = z1 if self.S_inv.shape[0] == 0 else z1 - self._w(x2)
         x = [None] * q
         for i in reversed(range(q)):
             s = t[:, i, :]
@@ -204,7 +206,8 @@ def bordered_chol(A: Bordered) -> BorderedFactor:
     """
     L11 = chol(A.A11)
     if A.r == 0:  # independent blocks only
-        return BorderedFactor(L11, jnp.zeros(A.A12.shape, A.A11.dtype), A.A22, A.cols)
+        zero = jnp.zeros((), A.A11.dtype)
+        return BorderedFactor(L11, jnp.zeros(A.A12.shape, A.A11.dtype), A.A22, zero, A.cols)
     W = jnp.stack(solve_lower(L11, jnp.moveaxis(A.A12, 2, 0)), -1)  # (r or m, n, q)
     W = jnp.moveaxis(W, 0, 2)  # (n, q, r or m)
     if A.cols is None:
@@ -213,6 +216,5 @@ def bordered_chol(A: Bordered) -> BorderedFactor:
         outer = jnp.einsum("nqa,nqb->nab", W, W)
         c = A.cols
         S = A.A22.at[c[:, :, None], c[:, None, :]].add(-outer)
-    # S is symmetric by construction: no symmetrizing pass (a copy of S).
-    return BorderedFactor(L11, W, jax.lax.linalg.cholesky(S, symmetrize_input=False),
-                          A.cols)  # fmt: skip
+    S_inv, S_logdet = spd_inverse_logdet(S)
+    return BorderedFactor(L11, W, S_inv, S_logdet, A.cols)

@@ -103,3 +103,14 @@ def test_multi_device_example_runs():
     assert out.returncode == 0, out.stderr[-3000:]
     assert "2 processes, 4 devices (2 per process)" in out.stdout
     assert "OK: the sharded fit equals the single-device fit" in out.stdout
+
+
+def test_latent_ar1_example_runs():
+    """A Poisson state-space model through lx.integrate, beside glmmTMB's ar1()."""
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "latent_ar1.py")],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    rows = [ln.split() for ln in out.stdout.splitlines() if ln.startswith(("logLik", "mu "))]
+    assert rows and all(float(r[-1]) < 1e-6 for r in rows)  # relative difference

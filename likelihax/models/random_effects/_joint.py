@@ -73,11 +73,16 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import jax.scipy.linalg as jsl
 import numpy as np
 
 from ...core import x64_scope
-from ...optimize import Bordered, backtrack, bordered_chol, cholesky_direction
+from ...optimize import (
+    Bordered,
+    backtrack,
+    bordered_chol,
+    cholesky_direction,
+    spd_inverse_logdet,
+)
 from ._pattern import LatentPattern, _random_items, _terms
 
 __all__ = ["JointLaplace", "LatentModes", "integrate"]
@@ -297,13 +302,14 @@ def _unpack(pat: LatentPattern, flat):
 
 
 class _Dense(NamedTuple):
-    L: jax.Array
+    inv: jax.Array
+    ld: jax.Array
 
     def logdet(self):
-        return 2.0 * jnp.sum(jnp.log(jnp.diagonal(self.L)))
+        return self.ld
 
     def solve(self, b):
-        return jsl.cho_solve((self.L, True), b)
+        return self.inv @ b
 
 
 class _Blocks(NamedTuple):
@@ -329,7 +335,7 @@ def _factor(A):
     if isinstance(A, Bordered):
         n1, q1 = A.A11.shape[:2]
         return _Blocks(bordered_chol(A), n1, q1)
-    return _Dense(jnp.linalg.cholesky(A))
+    return _Dense(*spd_inverse_logdet(A))
 
 
 def _direction(A, g):

@@ -49,7 +49,7 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from ...optimize import Bordered, bordered_chol
+from ...optimize import Bordered, bordered_chol, spd_inverse_logdet
 from ..glm._family import CANONICAL_KERNELS, Family
 from ..glm._link import Link
 from ._formula import MixedDesign
@@ -232,8 +232,7 @@ class GaussianTerms:
         y1, y2 = F.solve(D1, D2)
         XVX = (d["XX"] - (jnp.einsum("njp,njk->pk", D1, y1) + D2.T @ y2) / s2) / s2
         p_ = len(self.fixed)
-        Fx = jnp.linalg.cholesky(XVX)
-        return ll + 0.5 * p_ * math.log(2 * math.pi) - jnp.sum(jnp.log(jnp.diagonal(Fx)))
+        return ll + 0.5 * p_ * math.log(2 * math.pi) - 0.5 * spd_inverse_logdet(XVX)[1]
 
 
 def row_loglik(family: Family, link: Link, p, y, eta, m):

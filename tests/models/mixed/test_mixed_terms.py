@@ -242,3 +242,25 @@ def test_identifiability_checks_as_lme4():
         lx.mixed("diameter ~ 1 + (1 | plate) + (1 | one)", pen.assign(one="a"))
     with pytest.raises(ValueError, match=r"Cannot build the random-effect term \(1 \+ nope"):
         lx.mixed("diameter ~ 1 + (nope | plate)", pen)
+
+
+# ----- a large crossed design ---------------------------------------------------------------
+def test_insteval_reml_matches_lmer():
+    """lme4's InstEval: 73,421 ratings, 2,972 x 1,128 x 14 crossed levels; the
+    students' levels are eliminated first (likelihax.optimize.Bordered)."""
+    df = data("insteval").astype({"s": str, "d": str, "dept": str, "service": str})
+    res = lx.mixed("y ~ service + (1 | s) + (1 | d) + (1 | dept)", df)
+    assert res.converged and res.reml
+    assert [t.group for t in res.terms] == ["s", "d", "dept"]
+    assert -2 * res.loglik == pytest.approx(ref("insteval_reml", "stat", "REMLcrit"),
+                                            rel=1e-9)  # fmt: skip
+    names = {"(Intercept)": "(Intercept)", "service[T.1]": "service1"}
+    for mine, theirs in names.items():
+        assert res.fixef[mine] == pytest.approx(ref("insteval_reml", "fixef", theirs), rel=1e-5)
+        assert res.se[mine] == pytest.approx(ref("insteval_reml", "se", theirs), rel=1e-4)
+    vc = dict(zip(res.varcorr().labels, np.ravel(res.varcorr().estimate)))
+    for g in ("s", "d", "dept"):
+        # lme4's own optimum is flat to ~1e-5 in the dept SD (two optimizers differ).
+        assert vc[f"sd((Intercept)|{g})"] == pytest.approx(
+            ref("insteval_reml", "sd", f"{g}:(Intercept)"), rel=1e-4)
+    assert vc["sigma"] == pytest.approx(ref("insteval_reml", "sigma", "sigma"), rel=1e-5)
