@@ -78,11 +78,11 @@ import numpy as np
 from ...core import x64_scope
 from ...optimize import (
     Bordered,
-    backtrack,
     bordered_chol,
     cholesky_direction,
     spd_inverse_logdet,
 )
+from ._inner import inner_newton, latent_free
 from ._pattern import LatentPattern, _random_items, _terms
 
 __all__ = ["JointLaplace", "LatentModes", "integrate"]
@@ -144,29 +144,13 @@ class JointLaplace:
         def negh(u):
             return -self._h(theta, u, data)
 
-        vg = jax.value_and_grad(negh)
         if self.quadratic:  # one Newton step from 0 is exact
             return u0 + _direction(self._neg_hess(theta, u0, data), jax.grad(negh)(u0))
-        tol = max(self.inner_tol, 100 * float(jnp.finfo(dt).eps))
 
-        def cond(s):
-            return (~s[4]) & (s[3] < self.max_inner_steps)
+        def direction(u, g):
+            return _direction(self._neg_hess(theta, u, data), g)
 
-        def body(s):
-            u, f, g, k, _ = s
-            d = _direction(self._neg_hess(theta, u, data), g)
-            slope = jnp.dot(g, d)
-            tiny = jnp.max(jnp.abs(d)) <= tol * (1.0 + jnp.max(jnp.abs(u)))
-            noise = 64 * jnp.finfo(dt).eps * (1.0 + jnp.abs(f))
-            t, _, ok = backtrack(negh, u, d, f, slope, accept_full=tiny | (-slope <= noise))
-            u_new = jnp.where(ok, u + t * d, u)
-            f_new, g_new = vg(u_new)
-            done = tiny | ~ok | ~jnp.isfinite(f_new)
-            return u_new, f_new, g_new, k + 1, done
-
-        f0, g0 = vg(u0)
-        init = (u0, f0, g0, jnp.zeros((), jnp.int32), jnp.zeros((), bool))
-        return jax.lax.while_loop(cond, body, init)[0]
+        return inner_newton(negh, direction, u0, self.inner_tol, self.max_inner_steps)
 
     def __call__(self, params, data):
         """The Laplace marginal log-likelihood (a scalar)."""
@@ -179,18 +163,7 @@ class JointLaplace:
         )  # fmt: skip
 
     def _theta(self, params):
-        if not isinstance(params, Mapping):
-            raise TypeError(
-                "A Laplace model needs params as a dict (name -> value); got "
-                f"{type(params).__name__}."
-            )
-        clash = [n for n, _ in self.random if n in params]
-        if clash:
-            raise ValueError(
-                f"{clash} are latent (integrated out by the Laplace "
-                "approximation); do not give them as parameters to estimate."
-            )
-        return dict(params)
+        return latent_free(params, self.random, "latent")
 
     # ----- after the fit --------------------------------------------------------------------
     def random_effects(self, params, data, full: bool = False) -> LatentModes:

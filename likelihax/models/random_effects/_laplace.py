@@ -77,7 +77,6 @@ import numpy as np
 
 from ...core import x64_scope
 from ...optimize import (
-    backtrack,
     chol,
     chol_inverse,
     chol_logdet,
@@ -85,6 +84,7 @@ from ...optimize import (
     newton_direction,
     scaled_eigh,
 )
+from ._inner import inner_newton, latent_free
 
 __all__ = ["Laplace", "RandomEffects", "laplace", "pad_groups"]
 
@@ -140,37 +140,15 @@ class Laplace:
         def negh(b):
             return -h(b)
 
-        vg = jax.value_and_grad(negh)
         b0 = jnp.zeros((q,), dt)
         if self.quadratic:  # one Newton step from 0 is exact
             return chol_solve(chol(-jax.hessian(h)(b0)), jax.grad(h)(b0))
-        # Converged: the full Newton step is below the tolerance (float32: the
-        # rounding of b limits it); it is taken, so the error is of order tol^2.
-        tol = max(self.inner_tol, 100 * float(jnp.finfo(dt).eps))
 
-        def cond(s):
-            return (~s[4]) & (s[3] < self.max_inner_steps)
-
-        def body(s):
-            b, f, g, k, _ = s
+        def direction(b, g):
             H = jax.hessian(negh)(b)
-            d, _, _ = newton_direction(H, g, scaled_eigh(H, jacobi=True))
-            slope = jnp.dot(g, d)
-            tiny = jnp.max(jnp.abs(d)) <= tol * (1.0 + jnp.max(jnp.abs(b)))
-            # Near the mode the predicted decrease is below the rounding of h,
-            # where Armijo cannot judge a step: full steps.
-            noise = 64 * jnp.finfo(dt).eps * (1.0 + jnp.abs(f))
-            t, _, ok = backtrack(
-                negh, b, d, f, slope, accept_full=tiny | (-slope <= noise)
-            )
-            b_new = jnp.where(ok, b + t * d, b)
-            f_new, g_new = vg(b_new)
-            done = tiny | ~ok | ~jnp.isfinite(f_new)
-            return b_new, f_new, g_new, k + 1, done
+            return newton_direction(H, g, scaled_eigh(H, jacobi=True))[0]
 
-        f0, g0 = vg(b0)
-        init = (b0, f0, g0, jnp.zeros((), jnp.int32), jnp.zeros((), bool))
-        return jax.lax.while_loop(cond, body, init)[0]
+        return inner_newton(negh, direction, b0, self.inner_tol, self.max_inner_steps)
 
     def _group(self, theta, data_g):
         b = _mode(self, theta, data_g)
@@ -203,18 +181,7 @@ class Laplace:
         return jax.vmap(self._group, in_axes=(None, 0))(theta, data)
 
     def _theta(self, params):
-        if not isinstance(params, Mapping):
-            raise TypeError(
-                "A Laplace model needs params as a dict (name -> value); got "
-                f"{type(params).__name__}."
-            )
-        clash = [n for n, _ in self.random if n in params]
-        if clash:
-            raise ValueError(
-                f"{clash} are random effects (integrated out by the Laplace "
-                "approximation); do not give them as parameters to estimate."
-            )
-        return dict(params)
+        return latent_free(params, self.random, "random effects")
 
     # ----- after the fit --------------------------------------------------------
     def random_effects(self, params, data) -> RandomEffects:
