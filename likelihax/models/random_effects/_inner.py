@@ -12,10 +12,11 @@ from collections.abc import Callable, Mapping
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ...optimize import backtrack
 
-__all__ = ["inner_newton", "latent_free"]
+__all__ = ["as_float64", "inner_newton", "latent_free"]
 
 
 def inner_newton(negh: Callable, direction: Callable, u0, tol: float, max_steps: int):
@@ -69,3 +70,19 @@ def latent_free(params, random: tuple, what: str) -> dict:
             "not give them as parameters to estimate."
         )
     return dict(params)
+
+
+def as_float64(params, data) -> tuple:
+    """Parameters and the floating data as float64 JAX arrays (integer data
+    kept), for the conditional modes computed after a fit (call inside
+    :func:`likelihax.core.x64_scope`)."""
+    theta = {k: jnp.asarray(v, jnp.float64) for k, v in dict(params).items()}
+    data = jax.tree_util.tree_map(
+        lambda x: (
+            jnp.asarray(x, jnp.float64)
+            if np.issubdtype(np.asarray(x).dtype, np.floating)
+            else jnp.asarray(x)
+        ),
+        data,
+    )
+    return theta, data

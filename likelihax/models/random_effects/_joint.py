@@ -82,7 +82,7 @@ from ...optimize import (
     cholesky_direction,
     spd_inverse_logdet,
 )
-from ._inner import inner_newton, latent_free
+from ._inner import as_float64, inner_newton, latent_free
 from ._pattern import LatentPattern, _random_items, _terms
 
 __all__ = ["JointLaplace", "LatentModes", "integrate"]
@@ -202,15 +202,7 @@ class JointLaplace:
         ([0.666667, -0.333333], 0.57735)
         """
         with x64_scope():
-            theta = {k: jnp.asarray(v, jnp.float64) for k, v in self._theta(params).items()}
-            data = jax.tree_util.tree_map(
-                lambda x: (
-                    jnp.asarray(x, jnp.float64)
-                    if np.issubdtype(np.asarray(x).dtype, np.floating)
-                    else jnp.asarray(x)
-                ),
-                data,
-            )
+            theta, data = as_float64(self._theta(params), data)
             u, cov = _modes_jit(self, theta, data)
             u, cov = np.asarray(u), np.asarray(cov)
         var = np.diagonal(cov)

@@ -84,7 +84,7 @@ from ...optimize import (
     newton_direction,
     scaled_eigh,
 )
-from ._inner import inner_newton, latent_free
+from ._inner import as_float64, inner_newton, latent_free
 
 __all__ = ["Laplace", "RandomEffects", "laplace", "pad_groups"]
 
@@ -215,15 +215,7 @@ class Laplace:
         ([0.666667, -0.333333], 0.57735)
         """
         with x64_scope():
-            theta = {k: jnp.asarray(v, jnp.float64) for k, v in dict(params).items()}
-            data = jax.tree_util.tree_map(
-                lambda x: (
-                    jnp.asarray(x, jnp.float64)
-                    if np.issubdtype(np.asarray(x).dtype, np.floating)
-                    else jnp.asarray(x)
-                ),
-                data,
-            )
+            theta, data = as_float64(params, data)
             b, cov = _modes_jit(self, theta, data)
             b, cov = np.asarray(b), np.asarray(cov)
         se = np.sqrt(np.diagonal(cov, axis1=-2, axis2=-1))
