@@ -47,7 +47,10 @@ def _build(kind, s, full=True):
         return lx.glm(s["counts"], X, family="poisson", columns=cols)
     if kind == "mixed":
         df = pd.DataFrame({"y": s["grouped"], "x": s["x"], "x2": s["x2"], "g": s["g"]})
-        return lx.mixed("y ~ x + x2 + (1 | g)" if full else "y ~ x + (1 | g)", df)
+        # ML: one log-likelihood per group, which OPG, sandwich and the
+        # bootstrap need (the REML criterion is one number for all groups).
+        return lx.mixed("y ~ x + x2 + (1 | g)" if full else "y ~ x + (1 | g)", df,
+                        reml=False)  # fmt: skip
     if kind == "ordinal":
         return lx.ordinal(s["levels"], X[:, 1:], columns=cols[1:])
     return lx.mnlogit(s["levels"], X, columns=cols)
