@@ -44,6 +44,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..core import from_wire_device, to_wire_host, wire_struct
+
 __all__ = ["DataSource", "ArraySource", "ParquetSource", "is_source"]
 
 
@@ -199,37 +201,15 @@ class _Bound:
         the fit, and would otherwise round float64 to float32.
         """
         want = self.struct(size)
-        wire = {
-            k: (
-                jax.ShapeDtypeStruct((*v.shape, 2), np.uint32)
-                if np.dtype(v.dtype).itemsize == 8
-                else v
-            )
-            for k, v in want.items()
-        }
+        wire = {k: wire_struct(v.shape, v.dtype) for k, v in want.items()}
 
         def read(s):
-            out = self._read(s, size)
-            return {
-                k: (
-                    np.ascontiguousarray(x).view(np.uint32).reshape(wire[k].shape)
-                    if x.dtype.itemsize == 8
-                    else x
-                )
-                for k, x in out.items()
-            }
+            return {k: to_wire_host(x) for k, x in self._read(s, size).items()}
 
         got = jax.pure_callback(
             read, wire, jnp.asarray(start), vmap_method="broadcast_all"
         )
-        return {
-            k: (
-                jax.lax.bitcast_convert_type(got[k], want[k].dtype)
-                if wire[k] is not want[k]
-                else got[k]
-            )
-            for k in want
-        }
+        return {k: from_wire_device(got[k], want[k].dtype) for k in want}
 
     def host_blocks(self):
         """Iterate over ``(start, block)`` on the host (error messages)."""

@@ -10,7 +10,9 @@ approximation, single 200 x 200 matrices; reproduced by
 The small matrices of the package avoid LAPACK altogether
 (:mod:`likelihax.optimize._linalg`); a matrix of hundreds or thousands of rows
 is instead factorized here by SciPy's LAPACK on the host
-(``jax.pure_callback``), outside XLA's thread pool.
+(``jax.pure_callback``), outside XLA's thread pool. Values cross the callback as 32-bit words
+(:func:`likelihax.core.wire_struct`): the callback's thread does not share
+the 64-bit scope of a fit.
 
 :func:`spd_inverse_logdet` returns :math:`A^{-1}` and :math:`\log\det A`
 with the derivative rules :math:`d\log\det A = \operatorname{tr}(A^{-1} dA)`
@@ -33,6 +35,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..core import from_wire_device, from_wire_host, to_wire_device, to_wire_host, wire_struct
+
 __all__ = ["host_direction", "spd_inverse_logdet"]
 
 
@@ -40,49 +44,18 @@ def _on_cpu() -> bool:
     return jax.default_backend() == "cpu"
 
 
-# Floats cross the callback as 32-bit words, reinterpreted on each side: JAX
-# converts a callback's operands and results to the dtypes the thread that
-# runs the callback allows, and that XLA thread does not see likelihax's
-# 64-bit scope (a thread-local setting), so float64 values would be rounded
-# to float32 on the way.
-def _words(x, dtype):
-    x = np.array(x, dtype=dtype, order="C")
-    k = dtype.itemsize // 4
-    return x.reshape(-1).view(np.uint32).reshape(x.shape + ((k,) if k > 1 else ()))
-
-
-def _word_shape(shape, dtype):
-    k = np.dtype(dtype).itemsize // 4
-    return jax.ShapeDtypeStruct(tuple(shape) + ((k,) if k > 1 else ()), np.uint32)
-
-
-def _unwords(w, dtype):
-    return jax.lax.bitcast_convert_type(w, dtype)
-
-
-def _dev_words(x):
-    """Device side: a float array as 32-bit words (a trailing axis of 2 for float64)."""
-    return jax.lax.bitcast_convert_type(x, jnp.uint32)
-
-
-def _host_floats(w, dtype):
-    """Host side: the floats of :func:`_dev_words`."""
-    w = np.array(w, dtype=np.uint32, order="C")
-    k = dtype.itemsize // 4
-    shape = w.shape[:-1] if k > 1 else w.shape
-    return w.reshape(-1).view(dtype).reshape(shape)
-
-
 def _host_inverse_logdet(A, dtype):
     import scipy.linalg as sl
 
-    A = _host_floats(A, dtype)
+    A = from_wire_host(A, dtype)
     try:
         c, low = sl.cho_factor(A, lower=True, check_finite=False)
     except (np.linalg.LinAlgError, ValueError):
-        return _words(np.full(A.shape, np.nan), dtype), _words(np.nan, dtype)
+        nan = np.full(A.shape, np.nan, dtype)
+        return to_wire_host(nan), to_wire_host(np.array(np.nan, dtype))
     inv = sl.cho_solve((c, low), np.eye(A.shape[0], dtype=A.dtype), check_finite=False)
-    return _words(inv, dtype), _words(2.0 * np.sum(np.log(np.diag(c))), dtype)
+    logdet = np.array(2.0 * np.sum(np.log(np.diag(c))), dtype)
+    return to_wire_host(np.asarray(inv, dtype)), to_wire_host(logdet)
 
 
 @jax.custom_jvp
@@ -118,10 +91,10 @@ def spd_inverse_logdet(A):
         inv = jax.scipy.linalg.cho_solve((L, True), jnp.eye(n, dtype=A.dtype))
         return inv, 2.0 * jnp.sum(jnp.log(jnp.diagonal(L)))
     dt = np.dtype(A.dtype)
-    shapes = (_word_shape(A.shape, dt), _word_shape((), dt))
+    shapes = (wire_struct(A.shape, dt), wire_struct((), dt))
     fn = functools.partial(_host_inverse_logdet, dtype=dt)
-    inv, ld = jax.pure_callback(fn, shapes, _dev_words(A), vmap_method="sequential")
-    return _unwords(inv, A.dtype), _unwords(ld, A.dtype)
+    inv, ld = jax.pure_callback(fn, shapes, to_wire_device(A), vmap_method="sequential")
+    return from_wire_device(inv, dt), from_wire_device(ld, dt)
 
 
 @spd_inverse_logdet.defjvp
@@ -134,7 +107,7 @@ def _spd_inverse_logdet_jvp(primals, tangents):
 def _host_solve(A, g, dtype):
     import scipy.linalg as sl
 
-    A, g = _host_floats(A, dtype), _host_floats(g, dtype)
+    A, g = from_wire_host(A, dtype), from_wire_host(g, dtype)
     try:
         c = sl.cho_factor(A, lower=True, check_finite=False)
         ok = True
@@ -145,7 +118,8 @@ def _host_solve(A, g, dtype):
         c = sl.cho_factor(A + tau * np.eye(A.shape[0], dtype=A.dtype), lower=True,
                           check_finite=False)  # fmt: skip
         ok = False
-    return _words(-sl.cho_solve(c, g, check_finite=False), dtype), np.array(ok)
+    d = np.asarray(-sl.cho_solve(c, g, check_finite=False), dtype)
+    return to_wire_host(d), np.array(ok)
 
 
 def host_direction(A, g):
@@ -165,8 +139,8 @@ def host_direction(A, g):
     dtype = jnp.result_type(A, g)
     A, g = A.astype(dtype), g.astype(dtype)
     dt = np.dtype(dtype)
-    shapes = (_word_shape(g.shape, dt), jax.ShapeDtypeStruct((), np.bool_))
+    shapes = (wire_struct(g.shape, dt), jax.ShapeDtypeStruct((), np.bool_))
     fn = functools.partial(_host_solve, dtype=dt)
-    d, ok = jax.pure_callback(fn, shapes, _dev_words(A), _dev_words(g),
+    d, ok = jax.pure_callback(fn, shapes, to_wire_device(A), to_wire_device(g),
                               vmap_method="sequential")  # fmt: skip
-    return _unwords(d, dtype), ok
+    return from_wire_device(d, dt), ok
