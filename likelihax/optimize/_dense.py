@@ -77,7 +77,7 @@ def cholesky_direction(A, g):
     ([-1.0, -0.5], True)
     """
     if jax.default_backend() == "cpu":  # LAPACK inside XLA:CPU can deadlock (._host)
-        return host_direction(A, g)
+        return host_direction(A, g, gershgorin_shift(A))
     L = jnp.linalg.cholesky(A)
     ok = jnp.all(jnp.isfinite(L))
 

@@ -104,17 +104,14 @@ def _spd_inverse_logdet_jvp(primals, tangents):
     return (inv, ld), (-inv @ dA @ inv, jnp.sum(inv * dA.T))
 
 
-def _host_solve(A, g, dtype):
+def _host_solve(A, g, tau, dtype):
     import scipy.linalg as sl
 
-    A, g = from_wire_host(A, dtype), from_wire_host(g, dtype)
+    A, g, tau = (from_wire_host(x, dtype) for x in (A, g, tau))
     try:
         c = sl.cho_factor(A, lower=True, check_finite=False)
         ok = True
     except (np.linalg.LinAlgError, ValueError):
-        d = np.diag(A)
-        tau = max(float(np.max(np.sum(np.abs(A), 1) - np.abs(d) - d)), 0.0)
-        tau += 1e-8 * float(np.max(np.abs(d)))
         c = sl.cho_factor(A + tau * np.eye(A.shape[0], dtype=A.dtype), lower=True,
                           check_finite=False)  # fmt: skip
         ok = False
@@ -122,25 +119,27 @@ def _host_solve(A, g, dtype):
     return to_wire_host(d), np.array(ok)
 
 
-def host_direction(A, g):
+def host_direction(A, g, shift):
     """Newton direction :math:`-A^{-1} g` by a Cholesky factorization on the
-    host (:func:`likelihax.optimize.cholesky_direction`'s rule: shifted by the
-    Gershgorin bound where ``A`` is not positive definite). Not differentiable:
-    for iterations, not for values the engine differentiates.
+    host; where ``A`` is not positive definite, of :math:`A + \\tau I` with
+    :math:`\\tau` = ``shift`` (:func:`likelihax.optimize.cholesky_direction`
+    passes the Gershgorin bound). Not differentiable: for iterations, not for
+    values the engine differentiates.
 
     Examples
     --------
     >>> import jax.numpy as jnp
     >>> from likelihax.optimize import host_direction
-    >>> d, ok = host_direction(jnp.array([[2.0, 0.0], [0.0, 4.0]]), jnp.array([2.0, 2.0]))
+    >>> d, ok = host_direction(jnp.array([[2.0, 0.0], [0.0, 4.0]]), jnp.array([2.0, 2.0]),
+    ...                        0.0)
     >>> [round(float(v), 6) for v in d], bool(ok)
     ([-1.0, -0.5], True)
     """
     dtype = jnp.result_type(A, g)
-    A, g = A.astype(dtype), g.astype(dtype)
+    A, g, tau = A.astype(dtype), g.astype(dtype), jnp.asarray(shift, dtype)
     dt = np.dtype(dtype)
     shapes = (wire_struct(g.shape, dt), jax.ShapeDtypeStruct((), np.bool_))
     fn = functools.partial(_host_solve, dtype=dt)
     d, ok = jax.pure_callback(fn, shapes, to_wire_device(A), to_wire_device(g),
-                              vmap_method="sequential")  # fmt: skip
+                              to_wire_device(tau), vmap_method="sequential")  # fmt: skip
     return from_wire_device(d, dt), ok

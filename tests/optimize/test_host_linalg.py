@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from likelihax.core import x64_scope
-from likelihax.optimize import host_direction, spd_inverse_logdet
+from likelihax.optimize import gershgorin_shift, host_direction, spd_inverse_logdet
 
 
 def _spd(n, seed):
@@ -56,7 +56,7 @@ def test_not_positive_definite_is_nan_and_direction_is_descent():
         assert np.isnan(float(ld)) and np.all(np.isnan(np.asarray(inv)))
         A = jnp.array([[1.0, 2.0], [2.0, 1.0]])  # indefinite
         g = jnp.array([1.0, -0.5])
-        d, ok = host_direction(A, g)
+        d, ok = host_direction(A, g, gershgorin_shift(A))
         assert not bool(ok) and float(g @ d) < 0
 
 

@@ -358,8 +358,9 @@ def mixed(
                 "'number of levels of each grouping factor must be < number of "
                 "observations'). Use fewer random effects or a coarser grouping."
             )
-    if int(n_agq) != 1 and (gauss or len(des.terms) > 1 or des.terms[0].q != 1
-                            or int(n_agq) < 1):  # fmt: skip
+    if int(n_agq) < 1:
+        raise ValueError(f"n_agq must be an integer >= 1 (1: Laplace); got {n_agq}.")
+    if int(n_agq) != 1 and (gauss or len(des.terms) > 1 or des.terms[0].q != 1):
         raise ValueError(
             f"n_agq={n_agq}: adaptive Gauss-Hermite quadrature (n_agq > 1) needs a "
             "GLMM (not the Gaussian family, whose likelihood is exact) with one "

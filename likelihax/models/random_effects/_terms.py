@@ -88,15 +88,6 @@ class TermLayout:
     def off(self, t: int) -> str:
         return "L_off" if len(self.keys) == 1 else f"L_off({self.keys[t]})"
 
-    def lam_right(self, p, M):
-        """:math:`M\\Lambda` for ``M`` with ``n_latent`` columns (JAX arrays)."""
-        parts = []
-        for t, (q, n, o) in enumerate(zip(self.qs, self.n_levels, self.offsets)):
-            L = _L(p, q, self.diag(t), self.off(t))
-            block = jnp.reshape(M[:, o : o + n * q], (M.shape[0], n, q)) @ L
-            parts.append(jnp.reshape(block, (M.shape[0], n * q)))
-        return jnp.concatenate(parts, axis=1)
-
     def lam_vec(self, p, v):
         """:math:`\\Lambda v`: each term's effects :math:`b_{t,l} = L_t v_{t,l}`."""
         parts = []
