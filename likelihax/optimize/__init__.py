@@ -11,10 +11,12 @@ name: ``lx.fit(..., method=lx.optimize.Newton(tol=1e-12))``.
 
 from ._bordered import Bordered as Bordered
 from ._bordered import BorderedFactor as BorderedFactor
+from ._bordered import border_pairs as border_pairs
 from ._bordered import bordered_chol as bordered_chol
 from ._dense import cholesky_direction as cholesky_direction
 from ._host import host_direction as host_direction
 from ._host import spd_inverse_logdet as spd_inverse_logdet
+from ._host import spd_solve as spd_solve
 from ._dense import gershgorin_shift as gershgorin_shift
 from ._jacobi import small_linalg as small_linalg
 from ._linalg import chol as chol

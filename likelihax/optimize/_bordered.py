@@ -41,11 +41,60 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from ._host import spd_inverse_logdet
+from ._host import spd_inverse_logdet, spd_solve
 from ._linalg import chol, solve_lower
 
-__all__ = ["Bordered", "BorderedFactor", "bordered_chol"]
+__all__ = ["Bordered", "BorderedFactor", "border_pairs", "bordered_chol"]
+
+
+def border_pairs(cols, counts, r: int) -> np.ndarray:
+    """Slot pairs of a sparse border for the Schur complement (host, once).
+
+    Parameters
+    ----------
+    cols : int array (n, m)
+        Border columns of each block (:class:`Bordered`), the first
+        ``counts[l]`` of row ``l`` in use, distinct within a row.
+    counts : int array (n,)
+
+    r : int
+        Size of the border's square block (columns are in ``0..r-1``).
+
+    Returns
+    -------
+    ndarray (3, P) of int32
+        For every pair of used slots ``(l, a)``, ``(l, b)`` of a block with
+        ``cols[l, a] >= cols[l, b]``: the flat slots ``l m + a`` and
+        ``l m + b`` and the position ``cols[l, a] r + cols[l, b]`` of the
+        Schur complement it updates, sorted by position (for the scatter).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from likelihax.optimize import border_pairs
+    >>> border_pairs(np.array([[0, 2], [1, 0]]), np.array([2, 1]), 3).T.tolist()
+    [[0, 0, 0], [2, 2, 4], [1, 0, 6], [1, 1, 8]]
+    """
+    cols = np.asarray(cols, np.int64)
+    counts = np.asarray(counts, np.int64)
+    n, m = cols.shape
+    used = np.arange(m)[None, :] < counts[:, None]
+    l, a = np.nonzero(used)
+    # every pair of used slots in a block: repeat each slot by its block's count
+    reps = counts[l]
+    l2 = np.repeat(l, reps)
+    a2 = np.repeat(a, reps)
+    start = np.repeat(np.cumsum(reps) - reps, reps)
+    b2 = np.arange(l2.size) - start
+    keep = cols[l2, a2] >= cols[l2, b2]
+    l2, a2, b2 = l2[keep], a2[keep], b2[keep]
+    pos = cols[l2, a2] * int(r) + cols[l2, b2]
+    if r * r >= 2**31:
+        raise ValueError(f"a border of {r} entries is too large for a dense Schur complement.")
+    order = np.argsort(pos, kind="stable")
+    return np.stack([l2 * m + a2, l2 * m + b2, pos])[:, order].astype(np.int32)
 
 
 class Bordered(NamedTuple):
@@ -65,12 +114,18 @@ class Bordered(NamedTuple):
         Column (in ``0..r-1``) of each stored border value. A sparse border
         makes the Schur complement cost :math:`O(n q m^2)` instead of
         :math:`O(n q r^2)`.
+    pairs : int array (3, P), optional
+        With ``cols``: the pairs of stored slots whose products make the Schur
+        complement (:func:`border_pairs`), so that blocks meeting fewer than
+        ``m`` columns (padding) cost only their own :math:`m_l^2`. Without
+        it, every block's ``m x m`` products are formed.
     """
 
     A11: jax.Array
     A12: jax.Array
     A22: jax.Array
     cols: jax.Array | None = None
+    pairs: jax.Array | None = None
 
     @property
     def r(self) -> int:
@@ -117,13 +172,16 @@ class BorderedFactor(NamedTuple):
     blocks, see :func:`likelihax.optimize.chol`), ``W`` ``(n, q, r)`` (or
     ``(n, q, m)`` at ``cols``, as the border), and the inverse and
     log-determinant of the Schur complement (``S_inv`` ``(r, r)``,
-    ``S_logdet``; :func:`likelihax.optimize.spd_inverse_logdet`)."""
+    ``S_logdet``; :func:`likelihax.optimize.spd_inverse_logdet`) and the
+    complement ``S`` itself (solves are differentiated through it,
+    :func:`likelihax.optimize.spd_solve`)."""
 
     L11: list
     W: jax.Array
     S_inv: jax.Array
     S_logdet: jax.Array
     cols: jax.Array | None = None
+    S: jax.Array | None = None
 
     def _wt(self, z1):
         """:math:`W^\\top z_1` for ``z1`` ``(n, q, k)``: ``(r, k)``."""
@@ -163,7 +221,7 @@ class BorderedFactor(NamedTuple):
         if self.S_inv.shape[0] == 0:  # no border: independent blocks
             x2 = b2
         else:
-            x2 = self.S_inv @ (b2 - self._wt(z1))
+            x2 = spd_solve(self.S, self.S_inv, b2 - self._wt(z1))
         # L11' x1 = z1 - W x2, block by block (backward substitution).
         t = z1 if self.S_inv.shape[0] == 0 else z1 - self._w(x2)
         x = [None] * q
@@ -212,9 +270,16 @@ def bordered_chol(A: Bordered) -> BorderedFactor:
     W = jnp.moveaxis(W, 0, 2)  # (n, q, r or m)
     if A.cols is None:
         S = A.A22 - jnp.einsum("nqr,nqs->rs", W, W)
-    else:  # each block's m x m outer product, added at its columns
+    elif A.pairs is None:  # each block's m x m outer product, added at its columns
         outer = jnp.einsum("nqa,nqb->nab", W, W)
         c = A.cols
         S = A.A22.at[c[:, :, None], c[:, None, :]].add(-outer)
+    else:  # the used pairs only, lower triangle, one sorted scatter
+        r = A.r
+        Wf = jnp.reshape(jnp.swapaxes(W, 1, 2), (-1, W.shape[1]))  # (n m, q)
+        vals = jnp.sum(Wf[A.pairs[0]] * Wf[A.pairs[1]], axis=-1)
+        G = jax.ops.segment_sum(vals, A.pairs[2], r * r, indices_are_sorted=True)
+        G = jnp.reshape(G, (r, r))
+        S = A.A22 - (G + G.T - jnp.diag(jnp.diagonal(G)))
     S_inv, S_logdet = spd_inverse_logdet(S)
-    return BorderedFactor(L11, W, S_inv, S_logdet, A.cols)
+    return BorderedFactor(L11, W, S_inv, S_logdet, A.cols, S)

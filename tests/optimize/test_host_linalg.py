@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from likelihax.core import x64_scope
-from likelihax.optimize import gershgorin_shift, host_direction, spd_inverse_logdet
+from likelihax.optimize import gershgorin_shift, host_direction, spd_inverse_logdet, spd_solve
 
 
 def _spd(n, seed):
@@ -48,6 +48,28 @@ def test_values_and_derivatives_equal_jnp_linalg():
         ts = jnp.stack([t, t * 1.1])
         got = jax.jit(jax.vmap(lambda t: f(t, spd_inverse_logdet)))(ts)
         np.testing.assert_allclose(got, jax.vmap(lambda t: f(t, ref))(ts), rtol=1e-13)
+
+
+def test_solve_derivatives_equal_jnp_linalg():
+    """spd_solve differentiates through A and b only (inv is A^-1): its first
+    and second derivatives are those of jnp.linalg.solve."""
+    with x64_scope():
+        A0 = jnp.asarray(_spd(6, 7))
+        b0 = jnp.asarray(np.random.default_rng(8).normal(size=(6, 2)))
+        E = jnp.asarray(np.random.default_rng(9).normal(size=(6, 6)))
+
+        def f(t, solve):
+            A = A0 * jnp.exp(t[0]) + t[1] * (E + E.T)
+            x = solve(A, b0 * t[2])
+            return jnp.sum(x * b0) + jnp.sum(x**2)
+
+        mine = lambda A, b: spd_solve(A, spd_inverse_logdet(A)[0], b)  # noqa: E731
+        t = jnp.array([0.2, 0.05, 1.3])
+        np.testing.assert_allclose(f(t, mine), f(t, jnp.linalg.solve), rtol=1e-12)
+        np.testing.assert_allclose(jax.grad(f)(t, mine), jax.grad(f)(t, jnp.linalg.solve),
+                                   rtol=1e-10)  # fmt: skip
+        np.testing.assert_allclose(jax.hessian(f)(t, mine),
+                                   jax.hessian(f)(t, jnp.linalg.solve), rtol=1e-9, atol=1e-12)
 
 
 def test_not_positive_definite_is_nan_and_direction_is_descent():

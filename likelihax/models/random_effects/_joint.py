@@ -81,6 +81,7 @@ from ...optimize import (
     bordered_chol,
     cholesky_direction,
     spd_inverse_logdet,
+    spd_solve,
 )
 from ._inner import as_float64, inner_newton, latent_free
 from ._pattern import LatentPattern, _random_items, _terms
@@ -263,10 +264,11 @@ def _unpack(pat: LatentPattern, flat):
     A11 = jnp.reshape(flat[:o12], (n1, q1, q1))
     A12 = jnp.reshape(flat[o12:o22], (n1, q1, m))
     A22 = jnp.reshape(flat[o22:], (r, r))
-    return Bordered(A11, A12, A22, jnp.asarray(pat.border))
+    return Bordered(A11, A12, A22, jnp.asarray(pat.border), jnp.asarray(pat.pairs))
 
 
 class _Dense(NamedTuple):
+    A: jax.Array
     inv: jax.Array
     ld: jax.Array
 
@@ -274,7 +276,7 @@ class _Dense(NamedTuple):
         return self.ld
 
     def solve(self, b):
-        return self.inv @ b
+        return spd_solve(self.A, self.inv, b)
 
 
 class _Blocks(NamedTuple):
@@ -300,7 +302,7 @@ def _factor(A):
     if isinstance(A, Bordered):
         n1, q1 = A.A11.shape[:2]
         return _Blocks(bordered_chol(A), n1, q1)
-    return _Dense(*spd_inverse_logdet(A))
+    return _Dense(A, *spd_inverse_logdet(A))
 
 
 def _direction(A, g):

@@ -478,11 +478,14 @@ def _start_values(fam: Family, link: Link, des: MixedDesign, y, m, start, lay=No
             phi = float(np.mean((y - mu) ** 2 / np.maximum(v, 1e-12)))
             params["sigma"] = math.sqrt(phi) if math.isfinite(phi) and phi > 0 else 1.0
             cons["sigma"] = C.positive
+    resid = y - off - des.X @ beta if gauss else None
     for t, term in enumerate(des.terms if lay is not None else des.terms[:1]):
         diag, off = (lay.diag(t), lay.off(t)) if lay is not None else ("L_diag", "L_off")
         rms = np.sqrt(np.mean(term.Z**2, axis=0))
         rms = np.where(rms > 0, rms, 1.0)
         params[diag] = scale / rms
+        if gauss:
+            params[diag] = _moment_sd(term, resid, params[diag])
         cons[diag] = C.positive
         if term.q > 1:
             params[off] = np.zeros(term.q * (term.q - 1) // 2)
@@ -491,6 +494,30 @@ def _start_values(fam: Family, link: Link, des: MixedDesign, y, m, start, lay=No
             raise ValueError(f"start names {k!r}, not a parameter: {list(params)}.")
         params[k] = np.asarray(v, dtype=float) if np.ndim(v) else float(v)
     return params, cons
+
+
+def _moment_sd(term, resid, default):
+    """Start SDs of a Gaussian term's effects from the residuals of the fixed
+    effects: per level and column, the regression of the residuals on that
+    column, whose spread over the levels less its sampling variance estimates
+    the effect's variance (a moment estimate, as ANOVA's, ignoring the other
+    terms). Kept within ``[default / 20, 4 default]``: a start near the
+    estimate spares Newton the saddle at a zero SD that a start far above it
+    can overshoot to."""
+    n_l = term.n_levels
+    s2 = float(np.mean(resid**2))
+    sd = np.array(default, dtype=float)
+    for j in range(term.q):
+        z = term.Z[:, j]
+        zz = np.bincount(term.codes, z * z, minlength=n_l)
+        ze = np.bincount(term.codes, z * resid, minlength=n_l)
+        ok = zz > 0
+        if np.sum(ok) < 2:
+            continue
+        b = ze[ok] / zz[ok]
+        var = np.mean(b**2) - s2 * np.mean(1.0 / zz[ok])
+        sd[j] = np.sqrt(max(var, 0.0))
+    return np.clip(sd, np.asarray(default) / 20.0, 4.0 * np.asarray(default))
 
 
 # Engine outcomes that a boundary fit explains: the curvature probe's

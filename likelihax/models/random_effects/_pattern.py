@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...core import x64_scope
+from ...optimize import border_pairs
 
 __all__ = ["LatentPattern", "latent_pattern"]
 
@@ -51,6 +52,9 @@ class LatentPattern:
     border : ndarray (n, m) or None
         With ``lead``: the other latent entries (numbered from 0 after the
         blocks) each block meets in some term, padded with 0.
+    pairs : ndarray (3, P) or None
+        With ``lead``: the slot pairs of the border that make the Schur
+        complement (:func:`likelihax.optimize.border_pairs`).
     targets : tuple of ndarray
         Per pair of colours ``a <= b`` (in the order of the passes), ``(2,
         n_terms)`` flat positions where each term's second derivative is
@@ -65,6 +69,7 @@ class LatentPattern:
     lead: tuple | None = None
     border: np.ndarray | None = None
     targets: tuple = ()
+    pairs: np.ndarray | None = None
 
     @property
     def storage_size(self) -> int:
@@ -141,17 +146,18 @@ class LatentPattern:
         colors = _color(rows, cols, n_latent)
         columns = np.full((int(colors.max()) + 1, n_terms), -1, dtype=np.int32)
         columns[colors[cols], rows] = cols
-        border = None
+        border = pairs = None
         if lead is not None:
-            border = _border(rows, cols, n_latent, tuple(int(x) for x in lead))
             lead = tuple(int(x) for x in lead)
+            border, counts = _border(rows, cols, n_latent, lead)
+            pairs = border_pairs(border, counts, n_latent - lead[0] * lead[1])
         targets = _targets(columns, n_latent, lead, border)
-        return cls(n_terms, n_latent, colors, columns, lead, border, targets)
+        return cls(n_terms, n_latent, colors, columns, lead, border, targets, pairs)
 
 
 def _border(rows, cols, n_latent, lead) -> np.ndarray:
-    """The other entries each lead block meets, ``(n, m)`` padded with 0;
-    ValueError when a term links two lead blocks."""
+    """The other entries each lead block meets, ``(n, m)`` padded with 0, and
+    their number per block; ValueError when a term links two lead blocks."""
     n1, q1 = lead
     K = n1 * q1
     if n1 < 1 or q1 < 1 or K > n_latent:
@@ -178,7 +184,7 @@ def _border(rows, cols, n_latent, lead) -> np.ndarray:
     slot = np.arange(links.shape[0]) - start[links[:, 0]] if links.size else []
     if links.size:
         border[links[:, 0], slot] = links[:, 1]
-    return border
+    return border, counts
 
 
 def _targets(columns, n_latent, lead, border) -> tuple:

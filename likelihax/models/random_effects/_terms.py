@@ -49,7 +49,7 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from ...optimize import Bordered, bordered_chol, spd_inverse_logdet
+from ...optimize import Bordered, border_pairs, bordered_chol, spd_inverse_logdet
 from ..glm._family import CANONICAL_KERNELS, Family
 from ..glm._link import Link
 from ._formula import MixedDesign
@@ -168,7 +168,8 @@ def gaussian_sufficient(des: MixedDesign, lay: TermLayout, y) -> dict:
         for l, c in enumerate(cols):
             C[l, : c.size] = c
             V[l, :, : c.size] = B[l * q1 : (l + 1) * q1][:, c].toarray()
-        out = {"ZZ12_cols": C, "ZZ12_vals": V}
+        counts = np.array([c.size for c in cols])
+        out = {"ZZ12_cols": C, "ZZ12_vals": V, "ZZ12_pairs": border_pairs(C, counts, n_u - k)}
     return out | {
         "ZZ11": ZZ11, "ZZ12": None if out else B.toarray().reshape(n1, q1, n_u - k),
         "ZZ22": np.asarray((Z2.T @ Z2).todense()),
@@ -203,7 +204,7 @@ class GaussianTerms:
             scale = lay.lam_rest(p, jnp.ones((1, r), M22.dtype))[0]
             cols = d["ZZ12_cols"]
             M12 = lay.lam_lead(p, d["ZZ12_vals"]) * scale[cols][:, None, :] / s2
-            F = bordered_chol(Bordered(M11, M12, M22, cols))
+            F = bordered_chol(Bordered(M11, M12, M22, cols, d["ZZ12_pairs"]))
         else:
             A12 = lay.lam_lead(p, d["ZZ12"])  # L1' Z1'Z2, (n1, q1, r)
             M12 = jnp.reshape(lay.lam_rest(p, jnp.reshape(A12, (-1, r))), A12.shape) / s2
