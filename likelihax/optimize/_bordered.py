@@ -81,10 +81,10 @@ def border_pairs(cols, counts, r: int) -> np.ndarray:
     counts = np.asarray(counts, np.int64)
     n, m = cols.shape
     used = np.arange(m)[None, :] < counts[:, None]
-    l, a = np.nonzero(used)
+    blk, a = np.nonzero(used)
     # every pair of used slots in a block: repeat each slot by its block's count
-    reps = counts[l]
-    l2 = np.repeat(l, reps)
+    reps = counts[blk]
+    l2 = np.repeat(blk, reps)
     a2 = np.repeat(a, reps)
     start = np.repeat(np.cumsum(reps) - reps, reps)
     b2 = np.arange(l2.size) - start

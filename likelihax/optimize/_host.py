@@ -144,7 +144,7 @@ def spd_solve(A, inv, b):
 
 @spd_solve.defjvp
 def _spd_solve_jvp(primals, tangents):
-    (A, inv, b), (dA, _, db) = primals, tangents
+    (_, inv, b), (dA, _, db) = primals, tangents
     x = inv @ b
     return x, inv @ (db - dA @ x)
 

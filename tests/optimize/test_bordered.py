@@ -52,13 +52,13 @@ def test_border_pairs_lists_each_used_pair_once():
     _, _, A22, cols = _random()
     P = border_pairs(cols, _random.counts, A22.shape[0])
     m = cols.shape[1]
-    l, a, b = P[0] // m, P[0] % m, P[1] % m
-    assert np.all(P[1] // m == l)
+    blk, a, b = P[0] // m, P[0] % m, P[1] % m
+    assert np.all(P[1] // m == blk)
     assert np.all(np.diff(P[2]) >= 0)  # sorted for the scatter
-    np.testing.assert_array_equal(P[2], cols[l, a] * A22.shape[0] + cols[l, b])
-    assert np.all(cols[l, a] >= cols[l, b])
+    np.testing.assert_array_equal(P[2], cols[blk, a] * A22.shape[0] + cols[blk, b])
+    assert np.all(cols[blk, a] >= cols[blk, b])
     assert P.shape[1] == int(np.sum(_random.counts * (_random.counts + 1) // 2))
-    assert np.all(a < _random.counts[l]) and np.all(b < _random.counts[l])
+    assert np.all(a < _random.counts[blk]) and np.all(b < _random.counts[blk])
 
 
 @pytest.mark.parametrize("kind", KINDS)
