@@ -80,21 +80,21 @@ def border_pairs(cols, counts, r: int) -> np.ndarray:
     cols = np.asarray(cols, np.int64)
     counts = np.asarray(counts, np.int64)
     n, m = cols.shape
-    used = np.arange(m)[None, :] < counts[:, None]
-    blk, a = np.nonzero(used)
-    # every pair of used slots in a block: repeat each slot by its block's count
-    reps = counts[blk]
-    l2 = np.repeat(blk, reps)
-    a2 = np.repeat(a, reps)
-    start = np.repeat(np.cumsum(reps) - reps, reps)
-    b2 = np.arange(l2.size) - start
-    keep = cols[l2, a2] >= cols[l2, b2]
-    l2, a2, b2 = l2[keep], a2[keep], b2[keep]
-    pos = cols[l2, a2] * int(r) + cols[l2, b2]
     if r * r >= 2**31:
         raise ValueError(f"a border of {r} entries is too large for a dense Schur complement.")
-    order = np.argsort(pos, kind="stable")
-    return np.stack([l2 * m + a2, l2 * m + b2, pos])[:, order].astype(np.int32)
+    blk, a = np.nonzero(np.arange(m)[None, :] < counts[:, None])
+    # each used slot a with the slots b <= a of its block
+    reps = a + 1
+    first = np.repeat(blk * m, reps)
+    a2 = np.repeat(a, reps)
+    b2 = np.arange(a2.size) - np.repeat(np.cumsum(reps) - reps, reps)
+    ca, cb = cols.ravel()[first + a2], cols.ravel()[first + b2]
+    hi = ca >= cb  # the larger column first: the lower triangle
+    ia = first + np.where(hi, a2, b2)
+    ib = first + np.where(hi, b2, a2)
+    pos = np.maximum(ca, cb) * int(r) + np.minimum(ca, cb)
+    order = np.argsort(pos)
+    return np.stack([ia[order], ib[order], pos[order]]).astype(np.int32)
 
 
 class Bordered(NamedTuple):

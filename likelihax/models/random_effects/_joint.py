@@ -90,12 +90,14 @@ __all__ = ["JointLaplace", "LatentModes", "integrate"]
 
 
 # ----- the marginal log-likelihood ----------------------------------------------------------
-@dataclasses.dataclass(frozen=True, eq=False)
+@dataclasses.dataclass(frozen=True)
 class JointLaplace:
     """Laplace marginal log-likelihood of a whole-data joint; build it with :func:`integrate`.
 
-    ``marginal(params, data)`` returns the scalar Laplace log-likelihood. The
-    same object reuses the engine's compiled programs across fits.
+    ``marginal(params, data)`` returns the scalar Laplace log-likelihood.
+    Models with the same joint (an equal object: the same function, or equal
+    dataclass instances), latent shapes, pattern content and options are
+    equal, and reuse the engine's compiled programs across fits.
     """
 
     joint: Callable[[Any, Any], Any]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import math
 from collections.abc import Mapping
 
@@ -30,6 +31,9 @@ __all__ = ["LatentPattern", "latent_pattern"]
 @dataclasses.dataclass(frozen=True, eq=False)
 class LatentPattern:
     """Which latent entries each term of a joint log-density touches, coloured.
+
+    Two patterns with the same content are equal (and hash alike), so a model
+    built again for the same data reuses its compiled programs.
 
     Build it with :func:`latent_pattern` (detected from the log-density) or
     :meth:`from_supports` (declared). ``columns[c, i]`` is the latent entry of
@@ -71,6 +75,24 @@ class LatentPattern:
     targets: tuple = ()
     pairs: np.ndarray | None = None
 
+    @functools.cached_property
+    def _digest(self) -> str:
+        """Hash of the whole content (equal patterns share compiled programs)."""
+        h = hashlib.sha256(repr((self.n_terms, self.n_latent, self.lead)).encode())
+        arrays = (self.colors, self.columns, self.border, self.pairs, *self.targets)
+        for a in arrays:
+            if a is not None:
+                a = np.ascontiguousarray(a)
+                h.update(repr((a.dtype.str, a.shape)).encode())
+                h.update(a.tobytes())
+        return h.hexdigest()
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, LatentPattern) and self._digest == other._digest
+
+    def __hash__(self) -> int:
+        return hash(self._digest)
+
     @property
     def storage_size(self) -> int:
         """Length of the flat storage of the Hessian (plus one discard slot)."""
@@ -92,7 +114,7 @@ class LatentPattern:
 
     @classmethod
     def from_supports(cls, rows, cols, n_terms: int, n_latent: int,
-                      lead: tuple | None = None) -> LatentPattern:  # fmt: skip
+                      lead: tuple | None = None, colors=None) -> LatentPattern:  # fmt: skip
         """Declare the pattern: term ``rows[k]`` touches latent entry ``cols[k]``.
 
         Parameters
@@ -105,6 +127,11 @@ class LatentPattern:
         lead : tuple (n, q), optional
             The first ``n q`` entries are ``n`` blocks of ``q`` that no term
             links (see the class attributes); checked.
+        colors : array_like of int (n_latent,), optional
+            A colouring known from the model (e.g. one colour per
+            random-effect term and effect: no row touches two levels of one
+            term), checked: no term may touch two entries of one colour.
+            Default: a greedy colouring.
 
         Returns
         -------
@@ -143,7 +170,16 @@ class LatentPattern:
                 "the joint log-density: the density does not depend on them, so "
                 "they cannot be integrated out (give every latent entry a prior term)."
             )
-        colors = _color(rows, cols, n_latent)
+        if colors is None:
+            colors = _color(rows, cols, n_latent)
+        else:
+            colors = np.asarray(colors, dtype=np.int64).ravel()
+            if colors.shape != (n_latent,) or colors.min(initial=0) < 0:
+                raise ValueError(f"colors must be {n_latent} integers >= 0.")
+            touched = np.unique(rows * n_latent + cols)
+            t_rows, t_cols = touched // n_latent, touched % n_latent
+            if np.unique(t_rows * (colors.max() + 1) + colors[t_cols]).size != touched.size:
+                raise ValueError("colors: a term touches two latent entries of one colour.")
         columns = np.full((int(colors.max()) + 1, n_terms), -1, dtype=np.int32)
         columns[colors[cols], rows] = cols
         border = pairs = None

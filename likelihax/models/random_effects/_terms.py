@@ -272,7 +272,11 @@ def terms_joint(fam: Family, link: Link, des: MixedDesign, lay: TermLayout, cols
     n, n_u = zcol.shape[0], lay.n_latent
     rows = np.concatenate([np.repeat(np.arange(n), zcol.shape[1]), n + np.arange(n_u)])
     latent = np.concatenate([zcol.ravel(), np.arange(n_u)])
-    pattern = LatentPattern.from_supports(rows, latent, n + n_u, n_u,
+    # A colour per term and effect: a row touches one level of each term.
+    base = np.cumsum([0, *lay.qs[:-1]])
+    colors = np.concatenate([b + np.tile(np.arange(q), n_l)
+                             for b, q, n_l in zip(base, lay.qs, lay.n_levels)])  # fmt: skip
+    pattern = LatentPattern.from_supports(rows, latent, n + n_u, n_u, colors=colors,
                                           lead=(lay.n_levels[0], lay.qs[0]))  # fmt: skip
     joint = TermsJoint(fam, link, tuple(des.fixed_names), lay)
     data = dict(cols, Zcol=zcol, Zval=zval)

@@ -87,6 +87,21 @@ def test_pattern_of_two_crossed_factors(crossed):
     np.testing.assert_array_equal(cols, np.stack([data["i"], na + data["j"]]))
 
 
+def test_patterns_compare_by_content(crossed):
+    """Detected again from the same density and data: an equal pattern (so an
+    equal model, one compiled program); other data: a different one."""
+    data, na, nb, pat = crossed
+    again = latent_pattern(_crossed_joint, {**START, "a": np.zeros(na), "b": np.zeros(nb)},
+                           data, ["a", "b"])  # fmt: skip
+    assert again == pat and hash(again) == hash(pat) and again is not pat
+    assert integrate(_crossed_joint, {"a": na, "b": nb}, pattern=again) == integrate(
+        _crossed_joint, {"a": na, "b": nb}, pattern=pat)
+    other = dict(data, j=np.roll(data["j"], 1))
+    moved = latent_pattern(_crossed_joint, {**START, "a": np.zeros(na), "b": np.zeros(nb)},
+                           other, ["a", "b"])  # fmt: skip
+    assert moved != pat
+
+
 @pytest.mark.parametrize("how", ["pattern", "dense", "pattern-quadratic"])
 def test_crossed_lmm_marginal_is_the_exact_likelihood(crossed, how):
     data, na, nb, pat = crossed

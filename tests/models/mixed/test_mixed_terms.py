@@ -146,6 +146,19 @@ def test_crossed_poisson_ranef(crossed_pois):
             ref("crossed_pois", "ranef", term, "glmmTMB"), rel=1e-3, abs=1e-5)
 
 
+def test_second_crossed_fit_reuses_the_compiled_program(crossed_pois):
+    """Building the model again for the same data gives an equal model (its
+    latent pattern compares by content): the second fit compiles nothing."""
+    from likelihax.engine import _compiled
+
+    programs = (_compiled.fit_program, _compiled.fit_program_small)
+    before = sum(p._cache_size() for p in programs)
+    again = lx.mixed("y ~ x + (1 | a) + (1 | b)", data("crossed_pois"), family="poisson")
+    assert sum(p._cache_size() for p in programs) == before
+    assert again._model == crossed_pois._model and again._model is not crossed_pois._model
+    assert again.loglik == crossed_pois.loglik
+
+
 # ----- input checks -------------------------------------------------------------------------
 def test_formula_errors_name_the_term():
     df = data("penicillin")
