@@ -25,6 +25,12 @@ fits the same numbers, timed doing "fit + standard errors":
     departments, crossed), ``y ~ service + (1 | s) + (1 | d) + (1 | dept)`` by
     REML, beside ``lmer`` (REML, its default) and glmmTMB (``REML = TRUE``);
     the data as ``tests/reference/mixed_terms.R`` wrote them.
+``ar1``
+    Poisson counts driven by a latent stationary AR(1) series of ``--T``
+    states (default 10,000; rho 0.7, marginal SD 0.4, log-mean 1 + u_t): the
+    state-space model of ``examples/latent_ar1.py`` through ``lx.integrate``
+    (pattern detection included in the time; the latent Hessian held in band
+    storage), beside glmmTMB ``y ~ 1 + ar1(time + 0 | group)``.
 
 Timing: likelihax and statsmodels in this process: the first call is "cold"
 (for likelihax: tracing and XLA compilation included, JAX's persistent
@@ -40,7 +46,8 @@ likelihax's; likelihax should be at least as high (to 1e-6 relative).
 
 Goals: LMM faster than lme4 (ratio lme4/likelihax > 1); Poisson GLMM at least
 4x faster than glmmTMB; crossed Poisson GLMM at least 5x faster than glmmTMB;
-InstEval faster than lme4 with the same REML criterion.
+InstEval faster than lme4 with the same REML criterion; the AR(1) model
+faster than glmmTMB.
 
 The machine has 2 cores shared with other jobs: the 1-minute load average is
 printed before and after each workload; figures measured under load are slower
@@ -54,11 +61,13 @@ From the repository root::
     python benchmarks/bench_mixed.py --groups 200 --repeats 2   # smoke test
     python benchmarks/bench_mixed.py --no-r          # likelihax + statsmodels only
     python benchmarks/bench_mixed.py --workloads crossed insteval --repeats 2
+    python benchmarks/bench_mixed.py --workloads ar1 --T 10000 --repeats 3
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shutil
 import statistics
@@ -72,6 +81,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
 
 R_SCRIPT = r"""
 args <- commandArgs(trailingOnly = TRUE)
@@ -95,6 +105,9 @@ if (workload == "crossed") {
   d$service <- factor(d$service)
   if (ok_lme4) run("lme4 lmer (REML)", function() { m <- lmer(y ~ service + (1 | s) + (1 | d) + (1 | dept), d); vcov(m); m })
   if (ok_tmb) run("glmmTMB (REML)", function() { m <- glmmTMB(y ~ service + (1 | s) + (1 | d) + (1 | dept), d, REML = TRUE); vcov(m); m })
+} else if (workload == "ar1") {
+  d$time <- factor(d$time); d$group <- factor(1)
+  if (ok_tmb) run("glmmTMB", function() { m <- glmmTMB(y ~ 1 + ar1(time + 0 | group), d, family = poisson); vcov(m); m })
 } else if (workload == "lmm") {
   if (ok_lme4) run("lme4 lmer", function() { m <- lmer(y ~ x + (x | g), d, REML = FALSE); vcov(m); m })
   if (ok_tmb) run("glmmTMB", function() { m <- glmmTMB(y ~ x + (x | g), d); vcov(m); m })
@@ -111,6 +124,7 @@ FORMULAS = {
     "poisson": ("y ~ x + (1 | g)", "poisson"),
     "crossed": ("y ~ x + (1 | a) + (1 | b)", "poisson"),
     "insteval": ("y ~ service + (1 | s) + (1 | d) + (1 | dept)", "gaussian"),
+    "ar1": ("y ~ 1 + ar1(time + 0 | group)", "poisson"),
 }
 
 
@@ -123,6 +137,14 @@ def make_data(workload: str, groups: int, seed: int = 20240607) -> pd.DataFrame:
         for c in ("s", "d", "dept", "service"):
             df[c] = df[c].astype(str)
         return df
+    if workload == "ar1":  # Poisson counts, log-mean 1 + u_t, u a stationary AR(1)
+        T, rho, sd = groups, 0.7, 0.4
+        u = np.empty(T)
+        u[0] = rng.normal(0.0, sd)
+        e = rng.normal(0.0, sd * np.sqrt(1 - rho**2), T)
+        for t in range(1, T):
+            u[t] = rho * u[t - 1] + e[t]
+        return pd.DataFrame({"time": np.arange(1, T + 1), "y": rng.poisson(np.exp(1 + u))})
     if workload == "crossed":  # groups x groups/10 crossed levels, 50 rows per level of a
         na, nb = groups, max(2, groups // 10)
         n = 50 * groups
@@ -145,6 +167,21 @@ def make_data(workload: str, groups: int, seed: int = 20240607) -> pd.DataFrame:
         y = rng.poisson(np.exp(0.5 + 0.3 * x + 0.6 * rng.normal(size=groups)[g]))
         y = y.astype(float)
     return pd.DataFrame({"y": y, "x": x, "g": g})
+
+
+def ar1_fit(y):
+    """The AR(1) state-space model of ``examples/latent_ar1.py`` through
+    ``lx.integrate``: the pattern detected from the joint (band storage, one
+    off-diagonal), the marginal maximized, standard errors included."""
+    import likelihax as lx
+    from latent_ar1 import joint
+
+    data, T = {"y": y}, y.size
+    start = {"mu": 0.0, "sd": 0.5, "z": 0.0}
+    pattern = lx.latent_pattern(joint, {**start, "u": np.zeros(T)}, data, ["u"])
+    fit = lx.fit(lx.integrate(joint, {"u": T}, pattern=pattern), start, data,
+                 constraints={"sd": lx.constraints.positive})  # fmt: skip
+    return fit
 
 
 def time_calls(fn, repeats):
@@ -185,6 +222,7 @@ def run_r(path, workload, repeats, notes):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--groups", type=int, default=2000)
+    ap.add_argument("--T", type=int, default=10000, help="length of the ar1 series")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument(
         "--sm-repeats",
@@ -204,7 +242,7 @@ def main(argv=None):
 
     tmp = tempfile.mkdtemp(prefix="bench_mixed_")
     for wl in args.workloads:
-        df = make_data(wl, args.groups)
+        df = make_data(wl, args.T if wl == "ar1" else args.groups)
         path = os.path.join(tmp, f"{wl}.csv")
         df.to_csv(path, index=False)
         notes = []
@@ -216,6 +254,9 @@ def main(argv=None):
             m = mixed(formula, df, family=fam, reml=reml)
             _ = m.se  # standard errors (computed with the fit)
             return m
+
+        if wl == "ar1":
+            lx_run = functools.partial(ar1_fit, df["y"].to_numpy(float))
 
         cold, warm, best, m = time_calls(lx_run, args.repeats)
         rows = [("likelihax mixed", cold, warm, best, m.loglik)]
@@ -253,7 +294,8 @@ def main(argv=None):
                 f"(diff {ll - m.loglik:+.2e})"
             )
         goal = {"lmm": ("lme4 lmer", 1.0), "poisson": ("glmmTMB", 4.0),
-                "crossed": ("glmmTMB", 5.0), "insteval": ("lme4 lmer (REML)", 1.0)}[wl]
+                "crossed": ("glmmTMB", 5.0), "insteval": ("lme4 lmer (REML)", 1.0),
+                "ar1": ("glmmTMB", 1.0)}[wl]
         hit = [w for name, _, w, _, _ in rows if name == goal[0]]
         if hit:
             ratio = hit[0] / warm

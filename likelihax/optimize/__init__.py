@@ -9,6 +9,11 @@ imports the objective. ``fit(method=...)`` takes a solver object as well as a
 name: ``lx.fit(..., method=lx.optimize.Newton(tol=1e-12))``.
 """
 
+from ._banded import Banded as Banded
+from ._banded import banded_direction as banded_direction
+from ._banded import banded_logdet as banded_logdet
+from ._banded import banded_solve as banded_solve
+from ._banded import selected_inverse as selected_inverse
 from ._bordered import Bordered as Bordered
 from ._bordered import BorderedFactor as BorderedFactor
 from ._bordered import border_pairs as border_pairs

@@ -59,6 +59,11 @@ class LatentPattern:
     pairs : ndarray (3, P) or None
         With ``lead``: the slot pairs of the border that make the Schur
         complement (:func:`likelihax.optimize.border_pairs`).
+    perm, bandwidth : ndarray (n_latent,), int, or None
+        Without ``lead``, when the latent Hessian is banded after its entries
+        are put in reverse Cuthill-McKee order: the order (``perm[i]``, the
+        entry at position ``i``) and the bandwidth. It is then held in band
+        storage (:class:`likelihax.optimize.Banded`). None: held dense.
     targets : tuple of ndarray
         Per pair of colours ``a <= b`` (in the order of the passes), ``(2,
         n_terms)`` flat positions where each term's second derivative is
@@ -74,12 +79,15 @@ class LatentPattern:
     border: np.ndarray | None = None
     targets: tuple = ()
     pairs: np.ndarray | None = None
+    perm: np.ndarray | None = None
+    bandwidth: int | None = None
 
     @functools.cached_property
     def _digest(self) -> str:
         """Hash of the whole content (equal patterns share compiled programs)."""
         h = hashlib.sha256(repr((self.n_terms, self.n_latent, self.lead)).encode())
-        arrays = (self.colors, self.columns, self.border, self.pairs, *self.targets)
+        h.update(repr(self.bandwidth).encode())
+        arrays = (self.colors, self.columns, self.border, self.pairs, self.perm, *self.targets)
         for a in arrays:
             if a is not None:
                 a = np.ascontiguousarray(a)
@@ -97,6 +105,8 @@ class LatentPattern:
     def storage_size(self) -> int:
         """Length of the flat storage of the Hessian (plus one discard slot)."""
         n = self.n_latent
+        if self.bandwidth is not None:
+            return (self.bandwidth + 1) * n + 1
         if self.lead is None:
             return n * n + 1
         n1, q1 = self.lead
@@ -114,7 +124,8 @@ class LatentPattern:
 
     @classmethod
     def from_supports(cls, rows, cols, n_terms: int, n_latent: int,
-                      lead: tuple | None = None, colors=None) -> LatentPattern:  # fmt: skip
+                      lead: tuple | None = None, colors=None,
+                      banded: bool | None = None) -> LatentPattern:  # fmt: skip
         """Declare the pattern: term ``rows[k]`` touches latent entry ``cols[k]``.
 
         Parameters
@@ -132,6 +143,11 @@ class LatentPattern:
             random-effect term and effect: no row touches two levels of one
             term), checked: no term may touch two entries of one colour.
             Default: a greedy colouring.
+        banded : bool, optional
+            Without ``lead``: hold the latent Hessian in band storage after a
+            reverse Cuthill-McKee ordering (True), dense (False), or in band
+            storage when there are at least 1,000 latent entries and the band
+            holds less than a quarter of the matrix (None, the default).
 
         Returns
         -------
@@ -182,13 +198,18 @@ class LatentPattern:
                 raise ValueError("colors: a term touches two latent entries of one colour.")
         columns = np.full((int(colors.max()) + 1, n_terms), -1, dtype=np.int32)
         columns[colors[cols], rows] = cols
-        border = pairs = None
+        border = pairs = perm = band = None
         if lead is not None:
             lead = tuple(int(x) for x in lead)
             border, counts = _border(rows, cols, n_latent, lead)
             pairs = border_pairs(border, counts, n_latent - lead[0] * lead[1])
-        targets = _targets(columns, n_latent, lead, border)
-        return cls(n_terms, n_latent, colors, columns, lead, border, targets, pairs)
+        elif banded or (banded is None and n_latent >= 1000):
+            perm, band = _band(rows, cols, n_latent)
+            if not banded and 4 * (band + 1) > n_latent:
+                perm = band = None
+        targets = _targets(columns, n_latent, lead, border, perm, band)
+        return cls(n_terms, n_latent, colors, columns, lead, border, targets, pairs, perm,
+                   band)  # fmt: skip
 
 
 def _border(rows, cols, n_latent, lead) -> np.ndarray:
@@ -223,12 +244,39 @@ def _border(rows, cols, n_latent, lead) -> np.ndarray:
     return border, counts
 
 
-def _targets(columns, n_latent, lead, border) -> tuple:
+def _band(rows, cols, n_latent) -> tuple:
+    """Reverse Cuthill-McKee order of the latent entries (two are adjacent when
+    a term touches both) and the bandwidth of the Hessian in that order."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import reverse_cuthill_mckee
+
+    order = np.lexsort((cols, rows))
+    r, c = rows[order], cols[order]
+    start = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
+    size = np.diff(np.r_[start, r.size])
+    # all pairs of entries within each term
+    first = np.repeat(start, size * size)
+    k = np.arange(first.size) - np.repeat(np.cumsum(size * size) - size * size, size * size)
+    m = np.repeat(size, size * size)
+    i, j = c[first + k // m], c[first + k % m]
+    G = sp.csr_matrix((np.ones(i.size), (i, j)), shape=(n_latent, n_latent))
+    perm = np.asarray(reverse_cuthill_mckee(G, symmetric_mode=True), np.int64)
+    iperm = np.empty_like(perm)
+    iperm[perm] = np.arange(n_latent)
+    band = int(np.max(np.abs(iperm[i] - iperm[j]), initial=0))
+    return perm, band
+
+
+def _targets(columns, n_latent, lead, border, perm=None, band=None) -> tuple:
     """Flat storage positions of each term's Hessian entry, per pair of colours
     (see :attr:`LatentPattern.targets`)."""
     n = n_latent
     C = columns.shape[0]
-    if lead is None:
+    if band is not None:
+        size = (band + 1) * n
+        iperm = np.empty_like(perm)
+        iperm[perm] = np.arange(n)
+    elif lead is None:
         size = n * n
     else:
         n1, q1 = lead
@@ -244,6 +292,9 @@ def _targets(columns, n_latent, lead, border) -> tuple:
         """Position of entry (j, k); the discard slot where not stored."""
         ok = (j >= 0) & (k >= 0)
         j, k = np.where(ok, j, 0), np.where(ok, k, 0)
+        if band is not None:  # lower band storage: (i - l) n + l for i >= l
+            i, l = iperm[j], iperm[k]
+            return np.where(ok & (i >= l) & (i - l <= band), (i - l) * n + l, dump)
         if lead is None:
             return np.where(ok, j * n + k, dump)
         out = np.full(j.shape, dump)
@@ -291,7 +342,8 @@ def _color(rows, cols, n_latent) -> np.ndarray:
     return colors
 
 
-def latent_pattern(joint, params, data, random, *, seed: int = 0) -> LatentPattern:
+def latent_pattern(joint, params, data, random, *, seed: int = 0,
+                   banded: bool | None = None) -> LatentPattern:  # fmt: skip
     """Detect which latent entries each term of ``joint`` touches.
 
     The Jacobian of the joint's terms with respect to the latent vector is
@@ -319,6 +371,9 @@ def latent_pattern(joint, params, data, random, *, seed: int = 0) -> LatentPatte
         The latent leaves (name -> shape, or names).
     seed : int
         Seed of the random points.
+    banded : bool, optional
+        Band storage of the latent Hessian (see
+        :meth:`LatentPattern.from_supports`); by default chosen by size.
 
     Returns
     -------
@@ -374,10 +429,12 @@ def latent_pattern(joint, params, data, random, *, seed: int = 0) -> LatentPatte
     # when no term links two of them.
     shape = items[0][1]
     lead = (shape[0], math.prod(shape[1:]))
-    try:
-        return LatentPattern.from_supports(pairs[:, 0], pairs[:, 1], n_terms, n_u, lead)
-    except ValueError:
-        return LatentPattern.from_supports(pairs[:, 0], pairs[:, 1], n_terms, n_u)
+    if not banded:
+        try:
+            return LatentPattern.from_supports(pairs[:, 0], pairs[:, 1], n_terms, n_u, lead)
+        except ValueError:
+            pass
+    return LatentPattern.from_supports(pairs[:, 0], pairs[:, 1], n_terms, n_u, banded=banded)
 
 
 def _random_items(random, params=None) -> tuple:
