@@ -280,7 +280,8 @@ def main(argv=None):
             rows += run_r(path, wl, args.repeats, notes)
         load1 = os.getloadavg()[0]
         n = len(df)
-        print(f"\n== {wl}: {formula}, family={fam}, {args.groups} groups, {n} rows ==")
+        size = f"T = {args.T}" if wl == "ar1" else f"{args.groups} groups"
+        print(f"\n== {wl}: {formula}, family={fam}, {size}, {n} rows ==")
         print(f"{'method':<22}{'cold s':>9}{'warm s':>9}{'min s':>9}"
               f"{'loglik':>18}{'warm/lx':>9}")  # fmt: skip
         for name, c, w, b, ll in rows:
