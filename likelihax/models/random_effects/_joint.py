@@ -176,13 +176,21 @@ class JointLaplace:
         return self._marginal(params, data)
 
     def _marginal(self, params, data):
+        return self.parts(params, data)[0]
+
+    def parts(self, params, data):
+        """``(marginal, mode, factor)``: the Laplace log-likelihood, the mode
+        :math:`\\hat u` (flat) and the factor of :math:`A` (``logdet()``,
+        ``solve(b)``), all differentiable in ``params`` (a model built on the
+        Laplace approximation, such as the REML of
+        :mod:`likelihax.models.random_effects._terms`, reads the mode and
+        solves with the factor)."""
         theta = self._theta(params)
         u = _mode(self, theta, data)
-        logdet = _factor(self._neg_hess(theta, u, data)).logdet()
-        return (
-            self._h(theta, u, data) + 0.5 * self.n_latent * math.log(2 * math.pi)
-            - 0.5 * logdet
-        )  # fmt: skip
+        F = _factor(self._neg_hess(theta, u, data))
+        ll = (self._h(theta, u, data) + 0.5 * self.n_latent * math.log(2 * math.pi)
+              - 0.5 * F.logdet())  # fmt: skip
+        return ll, u, F
 
     def _theta(self, params):
         return latent_free(params, self.random, "latent")

@@ -77,6 +77,7 @@ from ._result import MixedResult, SingularFitWarning
 from ._terms import (
     _L,
     GaussianTerms,
+    RemlLaplace,
     gaussian_sufficient,
     row_loglik,
     terms_joint,
@@ -261,7 +262,10 @@ def mixed(
         ``L_off(<term>)``).
     reml : bool, optional
         Restricted maximum likelihood. Default: True for the Gaussian family
-        (as ``lmer``), False otherwise (REML for GLMMs is not available).
+        (as ``lmer``; exact), False otherwise. For other families, the fixed
+        effects are integrated out with the random effects by one Laplace
+        approximation (glmmTMB's ``REML = TRUE``; see
+        :class:`~likelihax.models.random_effects._terms.RemlLaplace`).
     n_agq : int
         Adaptive Gauss-Hermite quadrature nodes per group (``glmer``'s
         ``nAGQ``) for a GLMM with one scalar random effect (``(1 | g)``); 1,
@@ -286,9 +290,8 @@ def mixed(
         level, a Gaussian model with no more observations than random effects
         of a term, ``n_agq > 1`` without one scalar random-effect term.
     NotImplementedError
-        ``reml=True`` for a family other than the Gaussian; the Gaussian family
-        with a link other than the identity; a grouping expression other than
-        column names joined by ``:`` or ``/``.
+        The Gaussian family with a link other than the identity; a grouping
+        expression other than column names joined by ``:`` or ``/``.
 
     Notes
     -----
@@ -335,11 +338,6 @@ def mixed(
             f"response; weights for the {fam.name} family are not supported."
         )
     reml = gauss if reml is None else bool(reml)
-    if reml and not gauss:
-        raise NotImplementedError(
-            f"reml=True is available for the Gaussian family; the {fam.name} family "
-            "is fitted by maximum likelihood (Laplace): pass reml=False."
-        )
     des = mixed_design(formula, data, weights=weights, missing=missing, offset=offset)
     y, m = _response(fam, des.y, des.trials, des.response)
     clash = [c for c in des.fixed_names if c in _RESERVED or c.startswith("L_")]
@@ -360,13 +358,14 @@ def mixed(
             )
     if int(n_agq) < 1:
         raise ValueError(f"n_agq must be an integer >= 1 (1: Laplace); got {n_agq}.")
-    if int(n_agq) != 1 and (gauss or len(des.terms) > 1 or des.terms[0].q != 1):
+    if int(n_agq) != 1 and (gauss or len(des.terms) > 1 or des.terms[0].q != 1 or reml):
         raise ValueError(
             f"n_agq={n_agq}: adaptive Gauss-Hermite quadrature (n_agq > 1) needs a "
-            "GLMM (not the Gaussian family, whose likelihood is exact) with one "
-            "scalar random-effect term such as '(1 | g)', as glmer's nAGQ."
+            "GLMM (not the Gaussian family, whose likelihood is exact) fitted by "
+            "maximum likelihood (reml=False) with one scalar random-effect term such "
+            "as '(1 | g)', as glmer's nAGQ."
         )
-    if len(des.terms) > 1:
+    if len(des.terms) > 1 or (reml and not gauss):
         return _fit_terms(fam, link, des, y, m, formula, start, reml, fit_kwargs)
     q = des.Z.shape[1]
     # Parameter-free terms of the rows' log-densities (log binomial
@@ -412,7 +411,7 @@ def mixed(
 
 
 def _fit_terms(fam, link, des, y, m, formula, start, reml, fit_kwargs):
-    """Several terms, or REML: the model of :mod:`._terms` through the engine."""
+    """Several terms, or a GLMM by REML: the models of :mod:`._terms` through the engine."""
     gauss = fam.name == "gaussian"
     n = des.X.shape[0]
     lay = terms_layout(des)
@@ -422,17 +421,19 @@ def _fit_terms(fam, link, des, y, m, formula, start, reml, fit_kwargs):
         cols["y"], cols["offset"] = y - des.offset, np.zeros(n)
     if fam.name == "binomial":
         cols["m"] = m
-    model, row_data = terms_joint(fam, link, des, lay, cols, gauss)
+    model, row_data = terms_joint(fam, link, des, lay, cols, gauss, reml and not gauss)
     loglik, fit_data = model, row_data
     if gauss:
         loglik = GaussianTerms(tuple(des.fixed_names), lay, reml)
         fit_data = gaussian_sufficient(des, lay, cols["y"])
+    elif reml:  # the fixed effects integrated out with the random effects
+        loglik = RemlLaplace(model, tuple(des.fixed_names), lay.n_latent)
     params, cons = _start_values(fam, link, des, y, m, start, lay)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = engine_fit(loglik, params, fit_data, constraints=cons, nobs=n, **fit_kwargs)
     groups = ", ".join(f"{t.group}: {t.n_levels}" for t in des.terms)
-    how = "REML" if reml else ("exact ML" if gauss else "Laplace")
+    how = ("REML" if gauss else "REML, Laplace") if reml else ("exact ML" if gauss else "Laplace")
     fit = fit.annotate(
         name=f"Mixed ({fam.name}, {how})",
         header=[("Groups", groups), ("Rows", str(n))],

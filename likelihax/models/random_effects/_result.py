@@ -352,8 +352,9 @@ def _title(r: MixedResult) -> str:
                 else "Linear mixed model fit by maximum likelihood (exact)")  # fmt: skip
     k = int(getattr(r._model, "n_agq", 1))
     how = "Laplace" if k == 1 else f"Adaptive Gauss-Hermite Quadrature, nAGQ = {k}"
+    crit = "REML" if r.reml else "maximum likelihood"
     return (
-        f"Generalized linear mixed model fit by maximum likelihood ({how})\n"
+        f"Generalized linear mixed model fit by {crit} ({how})\n"
         f" Family: {r.family} ({r.link})"
     )
 

@@ -45,18 +45,19 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
 
-from ...optimize import Bordered, border_pairs, bordered_chol, spd_inverse_logdet
+from ...optimize import Bordered, border_pairs, bordered_chol, chol, chol_solve, spd_inverse_logdet
 from ..glm._family import CANONICAL_KERNELS, Family
 from ..glm._link import Link
 from ._formula import MixedDesign
 from ._joint import integrate
 from ._pattern import LatentPattern
 
-__all__ = ["TermLayout", "gaussian_sufficient", "row_loglik", "terms_joint", "terms_layout"]
+__all__ = ["RemlLaplace", "TermLayout", "gaussian_sufficient", "row_loglik", "terms_joint", "terms_layout"]
 
 
 def _L(p, q, diag: str = "L_diag", off: str = "L_off"):
@@ -247,37 +248,99 @@ class TermsJoint:
 
     Returns its terms: the rows' log-densities (less their parameter-free
     terms, in ``d["const"]``) and the standard-normal prior of each entry of
-    ``v``.
+    ``v``. With ``reml``, the fixed effects are the last entries of the latent
+    vector, with a flat prior (no term), and ``v`` its first
+    ``layout.n_latent`` entries.
     """
 
     family: Family
     link: Link
     fixed: tuple
     layout: TermLayout
+    reml: bool = False
 
     def __call__(self, p, d):
-        beta = jnp.stack([p[c] for c in self.fixed])
-        b = self.layout.lam_vec(p, p["v"])
+        n_u = self.layout.n_latent
+        if self.reml:
+            v, beta = p["v"][:n_u], p["v"][n_u:]
+        else:
+            v, beta = p["v"], jnp.stack([p[c] for c in self.fixed])
+        b = self.layout.lam_vec(p, v)
         eta = d["X"] @ beta + jnp.sum(d["Zval"] * b[d["Zcol"]], axis=1) + d["offset"]
         ll = row_loglik(self.family, self.link, p, d["y"], eta, d.get("m", 1.0))
-        prior = -0.5 * p["v"] ** 2 - 0.5 * math.log(2 * math.pi)
+        prior = -0.5 * v**2 - 0.5 * math.log(2 * math.pi)
         return ll + d["const"], prior
 
 
 def terms_joint(fam: Family, link: Link, des: MixedDesign, lay: TermLayout, cols: dict,
-                gauss: bool):  # fmt: skip
+                gauss: bool, reml: bool = False):  # fmt: skip
     """``(marginal, data)``: the Laplace marginal of :class:`TermsJoint` with its
-    declared pattern, and the row data it reads."""
+    declared pattern, and the row data it reads. With ``reml`` the fixed
+    effects are latent too (:class:`RemlLaplace`)."""
     zcol, zval = _z_columns(des, lay)
     n, n_u = zcol.shape[0], lay.n_latent
-    rows = np.concatenate([np.repeat(np.arange(n), zcol.shape[1]), n + np.arange(n_u)])
-    latent = np.concatenate([zcol.ravel(), np.arange(n_u)])
-    # A colour per term and effect: a row touches one level of each term.
-    base = np.cumsum([0, *lay.qs[:-1]])
+    p = des.X.shape[1] if reml else 0
+    rows = [np.repeat(np.arange(n), zcol.shape[1]), n + np.arange(n_u)]
+    latent = [zcol.ravel(), np.arange(n_u)]
+    if reml:  # each row touches every fixed effect whose column it has
+        r, j = np.nonzero(des.X)
+        rows.append(r)
+        latent.append(n_u + j)
+    # A colour per term and effect (a row touches one level of each term),
+    # then one per fixed effect.
+    base = np.cumsum([0, *lay.qs])
     colors = np.concatenate([b + np.tile(np.arange(q), n_l)
-                             for b, q, n_l in zip(base, lay.qs, lay.n_levels)])  # fmt: skip
-    pattern = LatentPattern.from_supports(rows, latent, n + n_u, n_u, colors=colors,
+                             for b, q, n_l in zip(base, lay.qs, lay.n_levels)]
+                            + [base[-1] + np.arange(p)])  # fmt: skip
+    pattern = LatentPattern.from_supports(np.concatenate(rows), np.concatenate(latent),
+                                          n + n_u, n_u + p, colors=colors,
                                           lead=(lay.n_levels[0], lay.qs[0]))  # fmt: skip
-    joint = TermsJoint(fam, link, tuple(des.fixed_names), lay)
+    joint = TermsJoint(fam, link, tuple(des.fixed_names), lay, reml)
     data = dict(cols, Zcol=zcol, Zval=zval)
-    return integrate(joint, {"v": n_u}, pattern=pattern, quadratic=gauss), data
+    return integrate(joint, {"v": n_u + p}, pattern=pattern, quadratic=gauss), data
+
+
+@dataclasses.dataclass(frozen=True)
+class RemlLaplace:
+    r"""REML log-likelihood of a GLMM (glmmTMB's ``REML = TRUE``), for the engine.
+
+    The restricted log-likelihood :math:`\ell_R(	heta)` integrates the fixed
+    effects, with a flat prior, out with the random effects (one Laplace
+    approximation over both: ``laplace``, of a :class:`TermsJoint` with
+    ``reml``). The fixed effects' estimates are then the joint mode
+    :math:`\hateta(	heta)`, with the conditional covariance
+    :math:`C(	heta)`, the :math:`eta` block of :math:`A^{-1}`. This model
+    keeps :math:`eta` among the engine's parameters:
+
+    .. math::
+
+        F(eta, 	heta) = \ell_R(	heta)
+            - 	frac12 (eta - \hateta(	heta))^	op C(	heta)^{-1}
+              (eta - \hateta(	heta)),
+
+    whose maximum over :math:`eta` is :math:`\hateta(	heta)` with the
+    value :math:`\ell_R(	heta)`. So the engine's estimates are the REML ones,
+    its maximum is the REML log-likelihood, the :math:`etaeta` block of the
+    information is :math:`C^{-1}` (glmmTMB's and lme4's conditional
+    ``vcov``), and the inverse information adds to :math:`C` the variance
+    that :math:`\hateta` inherits from :math:`\hat	heta` (the "full"
+    covariance). For the Gaussian family this is the REML of
+    :class:`GaussianTerms` (tested).
+    """
+
+    laplace: Any  # JointLaplace
+    fixed: tuple
+    n_u: int
+
+    @property
+    def __name__(self) -> str:
+        return "REML(Laplace)"
+
+    def __call__(self, params, data):
+        theta = {k: v for k, v in params.items() if k not in self.fixed}
+        ll, u, F = self.laplace.parts(theta, data)
+        p = len(self.fixed)
+        E = jnp.zeros((self.n_u + p, p), u.dtype).at[self.n_u + jnp.arange(p), jnp.arange(p)].set(1)
+        C = F.solve(E)[self.n_u :]
+        d = jnp.stack([params[c] for c in self.fixed]) - u[self.n_u :]
+        return ll - 0.5 * d @ chol_solve(chol(0.5 * (C + C.T)), d)

@@ -159,6 +159,84 @@ def test_second_crossed_fit_reuses_the_compiled_program(crossed_pois):
     assert again.loglik == crossed_pois.loglik
 
 
+# ----- REML for GLMMs (glmmTMB REML = TRUE) ------------------------------------------------
+GREML = pd.read_csv(REF / "glmm_reml_results.csv")
+
+
+def greml(model, kind, term):
+    r = GREML[(GREML.model == model) & (GREML.kind == kind) & (GREML.term == term)]
+    assert len(r) == 1, (model, kind, term)
+    return float(r.value.iloc[0])
+
+
+GLMM_REML = {
+    # model: (formula, data, family, R's fixed-effect names, SD terms)
+    "cbpp_reml": ("cbind(incidence, size - incidence) ~ period + (1 | herd)", "cbpp",
+                  "binomial", ["(Intercept)", "period2", "period3", "period4"],
+                  ["herd:(Intercept)"]),
+    "crossed_pois_reml": ("y ~ x + (1 | a) + (1 | b)", "crossed_pois", "poisson",
+                          ["(Intercept)", "x"], ["a:(Intercept)", "b:(Intercept)"]),
+    "salamanders_reml": ("count ~ minedno + (1 | site)", "salamanders", "negative_binomial",
+                         ["(Intercept)", "minedno"], ["site:(Intercept)"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("model", sorted(GLMM_REML))
+def test_glmm_reml_matches_glmmtmb(model):
+    """The fixed effects integrated out with the random effects (one Laplace
+    approximation): REML log-likelihood, estimates and SDs as glmmTMB's
+    REML = TRUE; the default SEs are the "full" ones, which add the
+    uncertainty of the variance parameters as TMB's sdreport does."""
+    formula, name, family, names, sds = GLMM_REML[model]
+    df = data(name).assign(period=lambda d: d.period.astype(str)) if name == "cbpp" else data(name)
+    if name == "salamanders":
+        df = df.assign(minedno=lambda d: (d.mined == "no").astype(float))
+    res = lx.mixed(formula, df, family=family, reml=True)
+    assert res.converged and res.reml
+    assert res.loglik == pytest.approx(greml(model, "stat", "logLik"), rel=1e-9)
+    for mine, theirs in zip(res.fixed_names, names):
+        assert res.fixef[mine] == pytest.approx(greml(model, "fixef", theirs), rel=1e-7)
+        assert res.se[mine] == pytest.approx(greml(model, "se", theirs), rel=1e-6)
+    for est, term in zip(np.ravel(res.varcorr().estimate), sds):
+        assert float(est) == pytest.approx(greml(model, "sd", term), rel=1e-6)
+    if name == "salamanders":
+        theta = greml(model, "disp", "theta")
+        assert float(res.fit.params["alpha"]) == pytest.approx(1 / theta, rel=1e-6)
+    assert "fit by REML (Laplace)" in res.summary().to_text()
+    # the conditional covariance (given the variance parameters) is smaller
+    assert np.all(np.diag(res.vcov("conditional")) < np.diag(res.vcov("full")))
+
+
+def test_reml_by_laplace_is_the_exact_reml_for_the_gaussian_family():
+    """RemlLaplace on a Gaussian model (exact Laplace: quadratic in the
+    effects) maximizes to lmer's REML: the same criterion, estimates and
+    conditional covariance as the exact GaussianTerms fit."""
+    from likelihax.models.random_effects._formula import mixed_design
+    from likelihax.models.random_effects._terms import RemlLaplace, terms_joint, terms_layout
+    from likelihax.models.glm._family import FAMILIES
+    from likelihax.models.glm._link import LINKS
+
+    df = data("penicillin")
+    formula = "diameter ~ 1 + (1 | plate) + (1 | sample)"
+    exact = lx.mixed(formula, df)
+    des = mixed_design(formula, df)
+    lay = terms_layout(des)
+    n = des.X.shape[0]
+    cols = {"y": des.y.astype(float), "X": des.X, "const": np.zeros(n), "offset": np.zeros(n)}
+    model, rows = terms_joint(FAMILIES["gaussian"], LINKS["identity"], des, lay, cols, True,
+                              reml=True)  # fmt: skip
+    fit = lx.fit(RemlLaplace(model, tuple(des.fixed_names), lay.n_latent),
+                 dict(exact.fit.params), rows, constraints={"sigma": lx.constraints.positive})  # fmt: skip
+    assert float(fit.loglik) == pytest.approx(exact.loglik, rel=1e-10)
+    assert float(fit.loglik) == pytest.approx(-0.5 * ref("penicillin_reml", "stat", "REMLcrit"),
+                                              rel=1e-9)  # fmt: skip
+    for k, v in exact.fit.params.items():
+        np.testing.assert_allclose(fit.params[k], v, rtol=1e-6, atol=1e-8)
+    i = list(fit.unconstrained_labels).index("(Intercept)")
+    info = np.asarray(fit.information)
+    np.testing.assert_allclose(1 / info[i, i], exact.vcov("conditional")[0, 0], rtol=1e-6)
+
+
 # ----- input checks -------------------------------------------------------------------------
 def test_formula_errors_name_the_term():
     df = data("penicillin")
@@ -166,8 +244,9 @@ def test_formula_errors_name_the_term():
         lx.mixed("diameter ~ 1 + (1 | plates)", df)
     with pytest.raises(NotImplementedError, match=r"grouping factor 'plate \+ sample'"):
         lx.mixed("diameter ~ 1 + (1 | plate + sample)", df)
-    with pytest.raises(NotImplementedError, match="reml=True is available for the Gaussian"):
-        lx.mixed("y ~ x + (1 | a)", data("crossed_pois"), family="poisson", reml=True)
+    with pytest.raises(ValueError, match=r"reml=False\) with one scalar"):
+        lx.mixed("y ~ x + (1 | a)", data("crossed_pois"), family="poisson", reml=True,
+                 n_agq=5)  # fmt: skip
     rows = df.assign(obs=np.arange(len(df)).astype(str))
     with pytest.raises(ValueError, match="'obs' has 144 levels for 144 observations"):
         lx.mixed("diameter ~ 1 + (1 | plate) + (1 | obs)", rows)
