@@ -132,6 +132,8 @@ class TermDesign:
     Z: np.ndarray  # (n, q)
     codes: np.ndarray  # (n,) int
     levels: np.ndarray
+    spec: Any = None  # formulaic ModelSpec of the bar's left side (for new data)
+    cols: tuple = ()  # this term's columns of that design (a || bar splits them)
 
     @property
     def q(self) -> int:
@@ -160,6 +162,7 @@ class MixedDesign:
     rows: np.ndarray
     n_dropped: int
     offset: np.ndarray  # (n,), zeros without an offset
+    fixed_spec: Any = None  # formulaic ModelSpec of the fixed effects (for new data)
 
     @property
     def Z(self) -> np.ndarray:
@@ -317,8 +320,8 @@ def mixed_design(
             raise ValueError(f"The random-effects design of ({random_rhs} | {group}) "
                              "has non-finite entries.")  # fmt: skip
         check_rank(Za, names)
-        blocks = [(Za, names)] if correlated else [
-            (Za[:, [j]], [nm]) for j, nm in enumerate(names)]  # fmt: skip
+        blocks = [(Za, names, tuple(range(len(names))))] if correlated else [
+            (Za[:, [j]], [nm], (j,)) for j, nm in enumerate(names)]  # fmt: skip
         for factor in group_factors(group):
             labels = _labels(sub, factor)
             levels, codes = np.unique(labels, return_inverse=True)
@@ -328,15 +331,38 @@ def mixed_design(
                     "used: a random effect needs at least 2 levels (lme4: 'grouping "
                     "factors must have > 1 sampled level'). Drop the term."
                 )
-            for Zb, nb in blocks:
-                terms.append(TermDesign(factor, nb, Zb, codes.astype(np.int32), levels))
+            for Zb, nb, jb in blocks:
+                terms.append(TermDesign(factor, nb, Zb, codes.astype(np.int32), levels,
+                                        Z.model_spec, jb))  # fmt: skip
     # As lme4: terms with more levels first (stable). The first term's levels
     # are then eliminated first (likelihax.optimize.Bordered).
     terms.sort(key=lambda t: -t.n_levels * t.q)
     return MixedDesign(
         y=y, trials=trials, X=Xa, terms=tuple(terms), fixed_names=fixed_names,
         response=lhs, rows=rows, n_dropped=int(bad.sum()), offset=off[rows],
+        fixed_spec=X.model_spec,
     )  # fmt: skip
+
+
+def new_design(des: MixedDesign, data: Any) -> tuple:
+    """``(X, [(Z, codes), ...])`` of new rows for a fitted design: the fixed
+    design and, per term, the effects' covariates and the level of each row
+    (-1 for a level the fit did not see). Categorical columns keep the
+    fitted levels (formulaic's model spec)."""
+    import pandas as pd
+
+    df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(dict(data))
+    X = np.asarray(des.fixed_spec.get_model_matrix(df).to_numpy(dtype=np.float64))
+    out = []
+    for t in des.terms:
+        for c in t.group.split(":"):
+            if c not in df.columns:
+                raise KeyError(f"The grouping factor {c!r} is not a column of the new data.")
+        Z = np.asarray(t.spec.get_model_matrix(df).to_numpy(dtype=np.float64))[:, list(t.cols)]
+        index = {str(v): i for i, v in enumerate(t.levels)}
+        codes = np.array([index.get(str(v), -1) for v in _labels(df, t.group)], dtype=np.int64)
+        out.append((Z, codes))
+    return X, out
 
 
 def _labels(df, factor: str) -> np.ndarray:

@@ -77,6 +77,7 @@ class MixedResult(ModelResult):
             self.n_singletons = int(sum(np.sum(c == 1) for c in counts))
         self._data = data
         self._model = model
+        self._design = des
         self._q = len(des.random_names)
         info = ModelInfo(kind="mixed", family=family, link=link,
                          flags=("singular",) if self.singular else ())  # fmt: skip
@@ -235,6 +236,105 @@ class MixedResult(ModelResult):
             df[f"se({n})"] = se[:, j]
         df.index.name = self.group
         return df
+
+    def _effects(self) -> list:
+        """Conditional modes of each term's effects, ``(n_levels, q)`` arrays."""
+        v = self._model.random_effects(dict(self.fit.params), self._data).modes["v"]
+        if self._layout is None:
+            return [np.asarray(v) @ self.L.T]
+        out, lay = [], self._layout
+        for t, term in enumerate(self.terms):
+            o = lay.offsets[t]
+            out.append(v[o : o + term.n_levels * term.q].reshape(term.n_levels, term.q)
+                       @ self.L_of(t).T)  # fmt: skip
+        return out
+
+    def predict(self, newdata=None, which: str = "response", kind: str = "conditional",
+                se: bool = False, offset=None):  # fmt: skip
+        r"""Predictions, given the random effects or at the population level.
+
+        Parameters
+        ----------
+        newdata : DataFrame or dict, optional
+            Rows with the formula's columns (the grouping factors too for
+            ``kind="conditional"``). Default: the fitted rows, with their offset.
+        which : {"response", "link"}
+            The mean :math:`g^{-1}(\eta)` (a probability for the binomial
+            family) or the linear predictor :math:`\eta`.
+        kind : {"conditional", "population"}
+            ``"conditional"`` (lme4's ``re.form = NULL``): :math:`\eta = x^	op
+            \hateta + z^	op \hat b` with the conditional modes of the rows'
+            levels; a level the fit did not see gets :math:`b = 0` (lme4's
+            ``allow.new.levels = TRUE``). ``"population"`` (``re.form = NA``):
+            :math:`\eta = x^	op\hateta`.
+        se : bool
+            Also return delta-method standard errors of population-level
+            predictions, from :meth:`vcov` (automatic differentiation).
+        offset : array or column name of ``newdata``, optional
+            The offset of new rows (default none).
+
+        Returns
+        -------
+        ndarray, or (ndarray, ndarray) with ``se=True``
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from likelihax.models.random_effects import mixed
+        >>> rng = np.random.default_rng(0)
+        >>> g = np.repeat(np.arange(10), 5)
+        >>> y = 2.0 + rng.normal(size=10)[g] + rng.normal(size=50)
+        >>> m = mixed("y ~ 1 + (1 | g)", pd.DataFrame({"y": y, "g": g}))
+        >>> new = pd.DataFrame({"g": [0, 99]})   # a fitted level and a new one
+        >>> cond = m.predict(new)
+        >>> bool(np.isclose(cond[1], m.fixef["(Intercept)"]))   # new level: b = 0
+        True
+        >>> pop, se = m.predict(new, kind="population", se=True)
+        >>> bool(np.allclose(pop, m.fixef["(Intercept)"])), bool(se[0] > 0)
+        (True, True)
+        """
+        from ...inference import delta_se
+        from ..glm._link import LINKS
+        from ._formula import new_design
+
+        if which not in ("response", "link"):
+            raise ValueError(f"which must be 'response' or 'link'; got {which!r}.")
+        if kind not in ("conditional", "population"):
+            raise ValueError(f"kind must be 'conditional' or 'population'; got {kind!r}.")
+        if se and kind == "conditional":
+            raise ValueError(
+                "se=True gives standard errors of population-level predictions "
+                "(kind='population'); conditional predictions depend on the "
+                "random effects' conditional modes, whose uncertainty the "
+                "delta method over the fixed effects does not cover."
+            )
+        des = self._design
+        if newdata is None:
+            X, off = des.X, des.offset
+            zs = [(t.Z, t.codes) for t in self.terms]
+        else:
+            X, zs = new_design(des, newdata)
+            off = np.zeros(X.shape[0])
+            if offset is not None:
+                off = np.asarray(newdata[offset] if isinstance(offset, str) else offset,
+                                 dtype=np.float64).reshape(-1)  # fmt: skip
+        eta0 = np.asarray(off, dtype=np.float64).copy()
+        if kind == "conditional":
+            for (Z, codes), b in zip(zs, self._effects()):
+                eta0 += np.where(codes >= 0,
+                                 np.sum(Z * b[np.maximum(codes, 0)], axis=1), 0.0)  # fmt: skip
+        link = LINKS[self.link]
+        beta = np.array([self.fixef[c] for c in self.fixed_names])
+
+        def f(b):
+            eta = jnp.asarray(X) @ b + jnp.asarray(eta0)
+            return eta if which == "link" else link.inverse(eta)
+
+        if not se:
+            with x64_scope():
+                return np.asarray(f(jnp.asarray(beta)))
+        val, _, sd = delta_se(f, beta, self.vcov())
+        return np.asarray(val), np.asarray(sd)
 
     def _ranef_terms(self, pd) -> dict:
         """Several terms: one DataFrame per term (keyed as :func:`varcorr`'s labels)."""
