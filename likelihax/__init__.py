@@ -94,6 +94,7 @@ _LAZY = {
     "vcov": ("inference._vcov", "vcov"),
     "wald_test": ("inference._hypothesis", "wald_test"),
     "ChecklistReport": ("diagnostics", "ChecklistReport"),
+    "CountResult": ("models.counts", "CountResult"),
     "EMResult": ("models.mixtures", "EMResult"),
     "FAMILIES": ("models.distributions", "FAMILIES"),
     "GLMResult": ("models.glm", "GLMResult"),
@@ -115,6 +116,7 @@ _LAZY = {
     "focal_loss": ("models.imbalance", "focal_loss"),
     "gaussian_mixture": ("models.mixtures", "gaussian_mixture"),
     "glm": ("models.glm", "glm"),
+    "hurdle": ("models.counts", "hurdle"),
     "im_test": ("diagnostics", "im_test"),
     "integrate": ("models.random_effects", "integrate"),
     "laplace": ("models.random_effects", "laplace"),
@@ -136,6 +138,8 @@ _LAZY = {
     "save_result": ("results._io", "save_result"),
     "univariate_mixture": ("models.mixtures", "univariate_mixture"),
     "weighted_logit": ("models.imbalance", "weighted_logit"),
+    "zeroinfl": ("models.counts", "zeroinfl"),
+    "zerotrunc": ("models.counts", "zerotrunc"),
 }
 
 
@@ -199,6 +203,7 @@ __all__ = [
     "focal_loss",
     "gaussian_mixture",
     "glm",
+    "hurdle",
     "ic_table",
     "inference",
     "integrate",
@@ -229,4 +234,6 @@ __all__ = [
     "vcov",
     "wald_test",
     "weighted_logit",
+    "zeroinfl",
+    "zerotrunc",
 ]
