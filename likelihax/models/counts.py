@@ -51,7 +51,7 @@ from ..core import x64_scope
 from ..engine import Model
 from ..parameters import constraints as C
 from ..results import FitResult, ModelInfo, ModelResult
-from ._design import Design, check_rank, design, from_arrays, model_matrix
+from ._design import check_rank, design, from_arrays, model_matrix
 
 __all__ = ["CountResult", "hurdle", "zeroinfl", "zerotrunc"]
 
