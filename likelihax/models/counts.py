@@ -45,13 +45,13 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.flatten_util import ravel_pytree
 
 from ..core import x64_scope
 from ..engine import Model
 from ..parameters import constraints as C
-from ..results import FitResult, ModelInfo, ModelResult
+from ..results import ModelInfo, ModelResult
 from ._design import check_rank, design, from_arrays, model_matrix
+from ._predict import delta_predict
 
 __all__ = ["CountResult", "hurdle", "zeroinfl", "zerotrunc"]
 
@@ -229,7 +229,7 @@ class CountResult(ModelResult):
             trunc = mu / (1.0 - f0)
             return trunc if lik.kind == "zerotrunc" else pz * trunc
 
-        return _delta(f, self.fit, se)
+        return delta_predict(f, self.fit, se)
 
     def _probs(self, fk, f0, pz, k):
         """:math:`P(y = k)` from the count density's :math:`f(k)`, :math:`f(0)`."""
@@ -256,21 +256,6 @@ class CountResult(ModelResult):
             off = np.asarray(newdata[offset] if isinstance(offset, str) else offset,
                              dtype=np.float64).reshape(-1)  # fmt: skip
         return X, Z, off
-
-
-def _delta(f, fit: FitResult, se: bool):
-    """``f(params)`` at the estimates, with delta-method SEs from ``fit.cov``."""
-    with x64_scope():
-        params = jax.tree_util.tree_map(lambda v: jnp.asarray(v, jnp.float64), fit.params)
-        val = np.asarray(f(params))
-        if not se:
-            return val
-        flat, unravel = ravel_pytree(params)
-        J = np.asarray(jax.jacfwd(lambda v: f(unravel(v)))(flat))
-    V = np.asarray(fit.cov_flat, dtype=np.float64)
-    J = J.reshape(-1, flat.size)
-    sd = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", J, V, J), 0.0))
-    return val, sd.reshape(val.shape)
 
 
 # ----- the fits ------------------------------------------------------------------------------
