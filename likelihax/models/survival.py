@@ -1,0 +1,450 @@
+r"""Parametric survival regression with censoring and truncation, and Tobit regression.
+
+Accelerated failure time models, as R's ``survival::survreg``: the log of the
+event time is :math:`\log T = x^\top\beta + \sigma W` with :math:`W` a standard
+extreme-value (``"weibull"``; ``"exponential"`` is the Weibull with
+:math:`\sigma = 1`), normal (``"lognormal"``) or logistic (``"loglogistic"``)
+variable. Tobit regression (:func:`tobit`, ``AER::tobit``) is the same model
+with the normal :math:`W` on the response's own scale, censored at limits.
+
+With :math:`u = (\log t - x^\top\beta)/\sigma` (or :math:`(y - x^\top\beta)/\sigma`
+for Tobit) each row contributes
+
+* an exact time: :math:`\log f_W(u) - \log\sigma - \log t` (the density of
+  :math:`T`, as ``survreg`` reports it; no :math:`\log t` for Tobit);
+* right-censored at :math:`t`: :math:`\log S_W(u)`;
+* left-censored at :math:`t`: :math:`\log F_W(u)`;
+* interval-censored in :math:`(a, b]`: :math:`\log(F_W(u_b) - F_W(u_a))`;
+
+and, with a delayed entry time :math:`e > 0` (left truncation: the subject is
+observed only because it survived to :math:`e`), :math:`-\log S_W(u_e)`.
+
+The response is written as R's: ``"Surv(time, event) ~ x"`` (``event`` 1 for an
+event, 0 for right censoring; an expression such as ``status == 2`` is
+evaluated on the data) or ``"Surv(lower, upper, type='interval') ~ x"`` (NaN
+lower: left-censored at ``upper``; NaN upper: right-censored at ``lower``;
+equal bounds: exact). The parameters are ``beta`` (by column) and ``scale``
+:math:`\sigma`; R reports ``Log(scale)``, whose standard error is
+``se(scale) / scale``.
+
+References
+----------
+Kalbfleisch, J. D. & Prentice, R. L. (2002). *The Statistical Analysis of
+Failure Time Data*, 2nd ed., chapter 3. Tobin, J. (1958). Estimation of
+relationships for limited dependent variables. *Econometrica* 26, 24-36.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..engine import Model
+from ..parameters import constraints as C
+from ..results import ModelInfo, ModelResult
+from ._design import check_rank, design, model_matrix
+from ._predict import delta_predict
+
+__all__ = ["SurvivalResult", "survreg", "tobit"]
+
+_DISTS = ("weibull", "exponential", "lognormal", "loglogistic")
+
+
+# ----- the standard error distributions W ----------------------------------------------------
+def _log1mexp(x):
+    return jnp.where(x > -0.6931, jnp.log(-jnp.expm1(x)), jnp.log1p(-jnp.exp(x)))
+
+
+def _w_logs(dist, u):
+    """``(log f, log F, log S)`` of the standard :math:`W` at ``u``."""
+    if dist in ("weibull", "exponential"):  # minimum extreme value: S = exp(-e^u)
+        e = jnp.exp(u)
+        return u - e, _log1mexp(-e), -e
+    if dist in ("lognormal", "gaussian"):
+        lf = -0.5 * u**2 - 0.5 * np.log(2 * np.pi)
+        return lf, jax.scipy.special.log_ndtr(u), jax.scipy.special.log_ndtr(-u)
+    lF, lS = jax.nn.log_sigmoid(u), jax.nn.log_sigmoid(-u)  # logistic
+    return lF + lS, lF, lS
+
+
+def _w_quantile(dist, p):
+    p = jnp.asarray(p, jnp.float64)
+    if dist in ("weibull", "exponential"):
+        return jnp.log(-jnp.log1p(-p))
+    if dist in ("lognormal", "gaussian"):
+        return jax.scipy.special.ndtri(p)
+    return jnp.log(p) - jnp.log1p(-p)
+
+
+class _AFTLoglik:
+    """Per-row log-likelihood (module notes); the data carry the bounds on the
+    model's scale (logs of times, or the Tobit response) and each row's kind."""
+
+    def __init__(self, dist: str, columns: tuple, log_scale: bool):
+        self.dist, self.columns, self.log_scale = dist, columns, log_scale
+        self.__name__ = f"AFT {dist}" if log_scale else "Tobit"
+
+    def __eq__(self, other):
+        return type(other) is type(self) and (self.dist, self.columns, self.log_scale) == (
+            other.dist, other.columns, other.log_scale)  # fmt: skip
+
+    def __hash__(self):
+        return hash((self.dist, self.columns, self.log_scale))
+
+    def __call__(self, p, d):
+        eta = d["X"] @ jnp.stack([p["beta"][c] for c in self.columns])
+        s = 1.0 if self.dist == "exponential" else p["scale"]
+        lo_f, lo_F, lo_S = _w_logs(self.dist, (d["lo"] - eta) / s)
+        _, hi_F, _ = _w_logs(self.dist, (d["hi"] - eta) / s)
+        kind = d["kind"]
+        exact = lo_f - jnp.log(s) - (d["lo"] if self.log_scale else 0.0)
+        gap = jnp.where(kind == 3, lo_F - hi_F, -1.0)  # log(F(lo)/F(hi)) < 0
+        out = jnp.where(kind == 0, exact, hi_F + _log1mexp(gap))
+        out = jnp.where(kind == 1, hi_F, out)
+        out = jnp.where(kind == 2, lo_S, out)
+        if "entry" in d:  # left truncation: condition on survival to the entry time
+            _, _, e_S = _w_logs(self.dist, (d["entry"] - eta) / s)
+            out = out - jnp.where(d["has_entry"], e_S, 0.0)
+        return out
+
+
+# ----- the result ----------------------------------------------------------------------------
+class SurvivalResult(ModelResult):
+    """Result of :func:`survreg` and :func:`tobit`.
+
+    Attributes
+    ----------
+    fit : FitResult
+        ``fit.params["beta"][column]`` and ``fit.params["scale"]`` (not for the
+        exponential), SEs, covariance, log-likelihood; accepted by every
+        inference function.
+    dist : str
+        ``"weibull"``, ``"exponential"``, ``"lognormal"``, ``"loglogistic"``,
+        or ``"gaussian"`` (Tobit).
+    columns : list of str
+    nobs : int
+    """
+
+    def __init__(self, fit, dist, des, loglik):
+        self.fit, self.dist, self._design, self._loglik = fit, dist, des, loglik
+        self.columns = list(loglik.columns)
+        self.nobs = des.nobs
+
+    @property
+    def coef(self) -> dict:
+        """Coefficients by R's names."""
+        return {c: float(self.fit.params["beta"][c]) for c in self.columns}
+
+    @property
+    def scale(self) -> float:
+        """:math:`\\sigma` (1 for the exponential)."""
+        return 1.0 if self.dist == "exponential" else float(self.fit.params["scale"])
+
+    def predict(self, newdata: Any = None, which: str = "median", se: bool = False,
+                p: Any = 0.5, times: Any = None):  # fmt: skip
+        r"""Predictions with optional delta-method SEs.
+
+        Parameters
+        ----------
+        newdata : DataFrame or dict, optional
+            Default: the fitted rows.
+        which : {"median", "quantile", "survival", "lp"}
+            The median time; the quantiles at ``p`` (``(n, len(p))`` for
+            several, as ``survreg``'s ``type = "quantile"``); the survival
+            probabilities :math:`S(t \mid x)` at ``times`` (``(n,
+            len(times))``, a survival curve per row); or the linear predictor
+            :math:`x^\top\beta`. For Tobit, quantiles are of the latent
+            normal response.
+        se : bool
+            Also return delta-method SEs.
+        p : float or array
+            Probabilities for ``"quantile"``.
+        times : array
+            Times for ``"survival"``.
+
+        Returns
+        -------
+        ndarray, or (ndarray, ndarray) with ``se=True``
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, likelihax as lx
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=300)
+        >>> t = np.exp(1.0 + 0.5 * x + 0.7 * np.log(rng.exponential(size=300)))
+        >>> df = pd.DataFrame({"t": t, "d": (t < 6).astype(int), "x": x})
+        >>> r = lx.survreg("Surv(t, d) ~ x", df)
+        >>> S = r.predict(df.iloc[:2], which="survival", times=[1.0, 3.0])
+        >>> med = r.predict(df.iloc[:2])
+        >>> bool(np.allclose(r.predict(df.iloc[:2], which="survival", times=med[:1])[0, 0], 0.5))
+        True
+        """
+        if which not in ("median", "quantile", "survival", "lp"):
+            raise ValueError(
+                f"which must be 'median', 'quantile', 'survival' or 'lp'; got {which!r}."
+            )
+        X = self._design.X if newdata is None else model_matrix(self._design, newdata)
+        lik = self._loglik
+        if which == "survival":
+            if times is None:
+                raise ValueError("which='survival' needs times=.")
+            tt = np.atleast_1d(np.asarray(times, dtype=np.float64))
+            if lik.log_scale and np.any(tt <= 0):
+                raise ValueError("times must be positive.")
+            at = np.log(tt) if lik.log_scale else tt
+        many = which == "quantile" and np.ndim(p) > 0
+        pp = np.atleast_1d(np.asarray(0.5 if which == "median" else p, dtype=np.float64))
+        if np.any((pp <= 0) | (pp >= 1)):
+            raise ValueError("p must be in (0, 1).")
+
+        def f(par):
+            eta = jnp.asarray(X) @ jnp.stack([par["beta"][c] for c in lik.columns])
+            if which == "lp":
+                return eta
+            s = 1.0 if lik.dist == "exponential" else par["scale"]
+            if which == "survival":
+                return jnp.exp(_w_logs(lik.dist, (at[None, :] - eta[:, None]) / s)[2])
+            q = eta[:, None] + s * _w_quantile(lik.dist, pp)[None, :]
+            q = jnp.exp(q) if lik.log_scale else q
+            return q if many else q[:, 0]
+
+        return delta_predict(f, self.fit, se)
+
+
+# ----- the response --------------------------------------------------------------------------
+def _surv_parts(lhs: str):
+    """``Surv(a, b)`` or ``Surv(a, b, type='interval')`` -> (a, b, interval)."""
+    m = re.fullmatch(r"\s*Surv\s*\((.*)\)\s*", lhs)
+    if not m:
+        raise ValueError(
+            f"The response must be Surv(time, event) or Surv(lower, upper, "
+            f"type='interval'); got {lhs.strip()!r}."
+        )
+    parts, depth, cur = [], 0, ""
+    for ch in m.group(1):
+        depth += (ch == "(") - (ch == ")")
+        if ch == "," and depth == 0:
+            parts.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur.strip())
+    interval = False
+    if len(parts) == 3:
+        t = re.fullmatch(r"type\s*=\s*['\"](\w+)['\"]", parts[2])
+        if not t or t.group(1) not in ("interval", "interval2"):
+            raise ValueError(f"Surv(...): the third argument must be type='interval'; "
+                             f"got {parts[2]!r}.")  # fmt: skip
+        interval = True
+    elif len(parts) != 2:
+        raise ValueError(f"Surv(...) takes two arguments (and type='interval'); got {lhs!r}.")
+    return parts[0], parts[1], interval
+
+
+def _column(df, expr: str, what: str) -> np.ndarray:
+    if expr in df.columns:
+        return np.asarray(df[expr], dtype=np.float64)
+    try:
+        return np.asarray(df.eval(expr), dtype=np.float64)
+    except Exception as e:  # noqa: BLE001 - pandas raises many kinds
+        raise ValueError(f"Cannot evaluate the {what} {expr!r}: {e}") from None
+
+
+def _rows_error(bad, rows, text):
+    if np.any(bad):
+        raise ValueError(f"Rows {rows[bad][:5].tolist()} {text} ({int(np.sum(bad))} in all).")
+
+
+def _bounds(lo, hi, rows, log_scale):
+    """Kinds (0 exact, 1 left, 2 right, 3 interval) and finite placeholder bounds."""
+    both = np.isnan(lo) & np.isnan(hi)
+    _rows_error(both, rows, "have neither a lower nor an upper bound")
+    _rows_error(~np.isnan(lo) & ~np.isnan(hi) & (lo > hi), rows,
+                "have a lower bound above the upper bound")  # fmt: skip
+    if log_scale:
+        _rows_error((lo < 0) | (hi <= 0), rows, "have negative (or zero upper) times")
+        _rows_error(lo == 0, rows, "have a time of 0 as an exact time or a lower bound, "
+                    "outside a log-scale distribution's support; use NaN (left-censored) "
+                    "or a positive time")  # fmt: skip
+    kind = np.where(np.isnan(lo), 1, np.where(np.isnan(hi), 2, np.where(lo == hi, 0, 3)))
+    lo2, hi2 = np.where(np.isnan(lo), hi, lo), np.where(np.isnan(hi), lo, hi)
+    if log_scale:
+        lo2, hi2 = np.log(lo2), np.log(hi2)
+    return kind, lo2, hi2
+
+
+def _prepare(formula, data, *, entry, missing, log_scale, tobit_limits=None):
+    import pandas as pd
+
+    if not isinstance(formula, str) or "~" not in formula:
+        raise ValueError(f"The formula needs a response: 'Surv(time, event) ~ x'; got {formula!r}.")
+    df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(dict(data))
+    lhs, rhs = formula.split("~", 1)
+    if tobit_limits is None:
+        a, b, interval = _surv_parts(lhs)
+        first, second = _column(df, a, "time"), _column(df, b, "event" if not interval else "upper bound")
+    else:
+        first, second, interval = _column(df, lhs.strip(), "response"), None, False
+    ent = None
+    if entry is not None:
+        ent = np.asarray(df[entry] if isinstance(entry, str) else entry, dtype=np.float64)
+        if ent.shape != (len(df),):
+            raise ValueError(f"entry must have one value per row ({len(df)}).")
+    # the model matrix on the rows without missing covariates (the bounds may be NaN)
+    des = design(f"_lx_response ~ {rhs}", df.assign(_lx_response=0.0), missing=missing)
+    rows = des.rows
+    first = first[rows]
+    if tobit_limits is not None:
+        left, right = tobit_limits
+        _rows_error(np.isnan(first), rows, "have a missing response")
+        lo = np.where(first <= left, np.nan, first)
+        hi = np.where(first >= right, np.nan, first)
+        lo = np.where(first >= right, right, lo)
+        hi = np.where(first <= left, left, hi)
+    elif interval:
+        lo, hi = first, second[rows]
+    else:
+        ev = second[rows]
+        _rows_error(np.isnan(first) | np.isnan(ev), rows, "have a missing time or event")
+        _rows_error(~np.isin(ev, (0.0, 1.0)), rows,
+                    "have event codes other than 0/1 (write e.g. Surv(time, status == 2))")  # fmt: skip
+        lo, hi = first, np.where(ev == 1, first, np.nan)
+    first_seen = np.where(np.isnan(lo), hi, lo)  # the earliest time the row can end
+    kind, lo, hi = _bounds(lo, hi, rows, log_scale)
+    data_ = {"X": des.X, "lo": lo, "hi": hi, "kind": kind}
+    if ent is not None:
+        e = ent[rows]
+        _rows_error(np.isnan(e) | (e < 0), rows, "have a missing or negative entry time")
+        late = (e > first_seen) | ((e == first_seen) & (kind != 3))
+        _rows_error(late, rows, "enter at or after their event or censoring time")
+        has = e > 0
+        data_["has_entry"] = has
+        data_["entry"] = np.log(np.where(has, e, 1.0)) if log_scale else e
+    return des, data_
+
+
+def _start(X, lo, hi, kind, dist):
+    """Least squares of the observed bound (log scale) on X; the residual SD."""
+    y = np.where(kind == 1, hi, lo)
+    beta = np.linalg.lstsq(X, y, rcond=None)[0]
+    s = float(np.std(y - X @ beta)) or 1.0
+    if dist in ("weibull", "exponential"):
+        s *= np.sqrt(6) / np.pi
+    return beta, max(s, 1e-3)
+
+
+def _fit(dist, des, data, log_scale, title, fit_kwargs):
+    cols = ["(Intercept)" if c == "Intercept" else c for c in des.columns]
+    check_rank(des.X, cols)
+    beta, s = _start(des.X, data["lo"], data["hi"], data["kind"], dist)
+    params: dict[str, Any] = {"beta": dict(zip(cols, map(float, beta)))}
+    cons = None
+    if dist != "exponential":
+        params["scale"] = s
+        cons = {"scale": C.positive}
+    loglik = _AFTLoglik(dist, tuple(cols), log_scale)
+    res = Model(loglik, params, constraints=cons, name=title).fit(data, **fit_kwargs)
+    counts = np.bincount(data["kind"], minlength=4)
+    header = [("Distribution", dist), ("Rows", str(des.nobs)),
+              ("Exact / right / left / interval", " / ".join(str(int(c)) for c in
+                                                             (counts[0], counts[2], counts[1], counts[3])))]  # fmt: skip
+    if des.n_dropped:
+        header.append(("Rows dropped", f"{des.n_dropped} (missing values)"))
+    notes = ["log T = x'beta + scale W" if log_scale else "y* = x'beta + scale W, W ~ N(0, 1)"]
+    res = res.annotate(title, header, notes).replace(
+        model_info=ModelInfo(kind="survival" if log_scale else "tobit", family=dist))
+    return SurvivalResult(res, dist, des, loglik)
+
+
+def survreg(formula: str, data: Any, dist: str = "weibull", *, entry: Any = None,
+            missing: str = "raise", **fit_kwargs) -> SurvivalResult:  # fmt: skip
+    """Parametric accelerated-failure-time regression (R ``survival::survreg``).
+
+    Parameters
+    ----------
+    formula : str
+        ``"Surv(time, event) ~ x1 + x2"`` or ``"Surv(lower, upper,
+        type='interval') ~ x"`` (module notes).
+    data : DataFrame or dict of columns
+        Not modified.
+    dist : {"weibull", "exponential", "lognormal", "loglogistic"}
+    entry : str or array, optional
+        Delayed entry (left truncation) times; 0 for rows observed from the
+        start.
+    missing : {"raise", "drop"}
+        Rows with missing covariates.
+    **fit_kwargs
+        Passed to :func:`likelihax.fit` (``cov="sandwich"``, ...).
+
+    Returns
+    -------
+    SurvivalResult
+
+    Raises
+    ------
+    ValueError
+        An unknown ``dist``; event codes other than 0/1, negative or zero
+        times, a lower bound above the upper bound, an entry time at or after
+        the event time (each naming the rows); a malformed ``Surv(...)``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, likelihax as lx
+    >>> rng = np.random.default_rng(1)
+    >>> x = rng.normal(size=500)
+    >>> t = rng.weibull(1.5, 500) * np.exp(2.0 + 0.5 * x)   # scale = 1 / 1.5
+    >>> df = pd.DataFrame({"t": np.minimum(t, 15.0), "d": (t < 15.0).astype(int), "x": x})
+    >>> r = lx.survreg("Surv(t, d) ~ x", df)
+    >>> {k: round(v, 1) for k, v in r.coef.items()}, round(r.scale, 2)
+    ({'(Intercept)': 2.0, 'x': 0.5}, 0.65)
+    """
+    if dist not in _DISTS:
+        raise ValueError(f"dist must be one of {_DISTS}; got {dist!r}.")
+    des, d = _prepare(formula, data, entry=entry, missing=missing, log_scale=True)
+    return _fit(dist, des, d, True, f"Survival regression ({dist} AFT)", fit_kwargs)
+
+
+def tobit(formula: str, data: Any, left: float = 0.0, right: float = np.inf, *,
+          missing: str = "raise", **fit_kwargs) -> SurvivalResult:  # fmt: skip
+    """Tobit (censored normal) regression (R ``AER::tobit``).
+
+    The latent :math:`y^* = x^\\top\\beta + \\sigma W`, :math:`W \\sim N(0, 1)`,
+    is observed as :math:`y = y^*` between the limits; at or below ``left``
+    the row is left-censored at ``left``, at or above ``right``
+    right-censored at ``right``.
+
+    Parameters
+    ----------
+    formula : str
+        ``"y ~ x1 + x2"``.
+    data : DataFrame or dict of columns
+    left, right : float
+        The censoring limits (``-inf`` / ``inf``: none).
+    missing : {"raise", "drop"}
+    **fit_kwargs
+        Passed to :func:`likelihax.fit`.
+
+    Returns
+    -------
+    SurvivalResult
+        With ``dist == "gaussian"``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, likelihax as lx
+    >>> rng = np.random.default_rng(2)
+    >>> x = rng.normal(size=2000)
+    >>> y = np.maximum(0.5 + x + rng.normal(size=2000), 0.0)
+    >>> r = lx.tobit("y ~ x", pd.DataFrame({"y": y, "x": x}))
+    >>> {k: round(v, 1) for k, v in r.coef.items()}, round(r.scale, 1)
+    ({'(Intercept)': 0.5, 'x': 1.0}, 1.0)
+    """
+    if not left < right:
+        raise ValueError(f"left ({left}) must be below right ({right}).")
+    des, d = _prepare(formula, data, entry=None, missing=missing, log_scale=False,
+                      tobit_limits=(left, right))  # fmt: skip
+    return _fit("gaussian", des, d, False, "Tobit regression", fit_kwargs)
