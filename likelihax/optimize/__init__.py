@@ -10,6 +10,7 @@ name: ``lx.fit(..., method=lx.optimize.Newton(tol=1e-12))``.
 """
 
 from ._banded import Banded as Banded
+from ._banded import banded_cholesky as banded_cholesky
 from ._banded import banded_direction as banded_direction
 from ._banded import banded_logdet as banded_logdet
 from ._banded import banded_solve as banded_solve

@@ -46,7 +46,14 @@ import numpy as np
 
 from ..core import from_wire_device, from_wire_host, to_wire_device, to_wire_host, wire_struct
 
-__all__ = ["Banded", "banded_direction", "banded_logdet", "banded_solve", "selected_inverse"]
+__all__ = [
+    "Banded",
+    "banded_cholesky",
+    "banded_direction",
+    "banded_logdet",
+    "banded_solve",
+    "selected_inverse",
+]
 
 
 class Banded(NamedTuple):
@@ -157,8 +164,28 @@ def _callback(fn, out_shape, dtype, *args):
 
 
 def banded_cholesky(ab):
-    """LAPACK's lower banded Cholesky factor of ``ab`` (same storage); NaN where
-    the matrix is not positive definite. Not differentiable."""
+    """LAPACK's lower banded Cholesky factor (``pbtrf``, on the host).
+
+    Parameters
+    ----------
+    ab : array (b + 1, n)
+        Lower band storage of a symmetric matrix (:class:`Banded`).
+
+    Returns
+    -------
+    array (b + 1, n)
+        The factor :math:`L` (:math:`A = L L^\\top`) in the same storage; NaN
+        where the matrix is not positive definite. Not differentiable (the
+        log-determinant and solves have their own rules).
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from likelihax.optimize import banded_cholesky
+    >>> L = banded_cholesky(jnp.array([[4.0, 5.0], [2.0, 0.0]]))   # [[4, 2], [2, 5]]
+    >>> [round(float(v), 6) for v in L.ravel()]
+    [2.0, 2.0, 1.0, 0.0]
+    """
     return _callback(_host_chol, ab.shape, ab.dtype, ab)
 
 
@@ -179,7 +206,7 @@ def selected_inverse(L):
     Examples
     --------
     >>> import numpy as np, jax.numpy as jnp
-    >>> from likelihax.optimize._banded import banded_cholesky, selected_inverse
+    >>> from likelihax.optimize import banded_cholesky, selected_inverse
     >>> ab = jnp.array([[4.0, 5.0, 6.0], [1.0, 2.0, 0.0]])  # tridiagonal
     >>> A = np.diag([4.0, 5, 6]) + np.diag([1.0, 2], 1) + np.diag([1.0, 2], -1)
     >>> Z = selected_inverse(banded_cholesky(ab))

@@ -16,12 +16,12 @@ import pytest
 from likelihax.core import x64_scope
 from likelihax.optimize import (
     Banded,
+    banded_cholesky,
     banded_direction,
     banded_logdet,
     banded_solve,
     selected_inverse,
 )
-from likelihax.optimize._banded import banded_cholesky
 
 
 def _band(n=14, b=3, seed=0):

@@ -88,6 +88,7 @@ from ...core import x64_scope
 from ...optimize import (
     Banded,
     Bordered,
+    banded_cholesky,
     banded_direction,
     banded_logdet,
     banded_solve,
@@ -319,8 +320,6 @@ def _modes_jit(lap: JointLaplace, theta, data, full: bool):
     u = lap._newton(theta, data)
     A = lap._neg_hess(theta, u, data)
     if isinstance(A, Banded) and not full:  # the diagonal of the selected inverse
-        from ...optimize._banded import banded_cholesky
-
         var = A.from_band(selected_inverse(banded_cholesky(A.ab))[0])
         return u, var, None
     cov = _factor(A).solve(jnp.eye(u.shape[0], dtype=u.dtype))
