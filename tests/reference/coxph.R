@@ -1,0 +1,42 @@
+# Reference values for Cox proportional hazards regression: survival::coxph
+# 3.5-3 (R 4.2). Run from the repository root:  Rscript tests/reference/coxph.R
+# Uses the data survreg.R wrote (survreg_data_lung.csv: time, status 1/2,
+# age, sex, ph.ecog; survreg_data_ovarian.csv). Writes
+# tests/reference/coxph_results.csv with columns model, kind, term, value:
+#   lung_efron     coxph(Surv(time, status) ~ age + sex + ph.ecog, ties = "efron")
+#   lung_breslow   the same, ties = "breslow"
+#   lung_strata    coxph(Surv(time, status) ~ age + ph.ecog + strata(sex))  (Efron)
+#   ovarian_efron  coxph(Surv(futime, fustat) ~ age + ecog.ps)
+# kinds: "coef"; "se" (model-based, the inverse information); "robust_se"
+# (coxph(..., robust = TRUE): the Lin-Wei sandwich of the score residuals);
+# "stat": loglik_null, loglik (the partial log-likelihood at 0 and at the
+# estimate), nevent.
+suppressMessages(library(survival))
+dir <- "tests/reference"
+rd <- function(name) read.csv(file.path(dir, paste0("survreg_data_", name, ".csv")))
+out <- list()
+add <- function(model, kind, term, value) {
+  out[[length(out) + 1]] <<- data.frame(model = model, kind = kind, term = term,
+                                        value = sprintf("%.15g", value))
+}
+ctl <- coxph.control(eps = 1e-14, toler.chol = 1e-15, iter.max = 100)
+record <- function(name, fit) {
+  cf <- coef(fit)
+  add(name, "coef", names(cf), cf)
+  add(name, "se", names(cf), sqrt(diag(fit$naive.var %||% vcov(fit))))
+  add(name, "robust_se", names(cf), sqrt(diag(vcov(fit))))
+  add(name, "stat", c("loglik_null", "loglik", "nevent"), c(fit$loglik, fit$nevent))
+  cat(sprintf("%-14s loglik %.10f iter %d\n", name, fit$loglik[2], fit$iter))
+}
+`%||%` <- function(a, b) if (is.null(a)) b else a
+lung <- rd("lung")
+record("lung_efron", coxph(Surv(time, status) ~ age + sex + ph.ecog, lung, robust = TRUE,
+                           control = ctl))
+record("lung_breslow", coxph(Surv(time, status) ~ age + sex + ph.ecog, lung, ties = "breslow",
+                             robust = TRUE, control = ctl))
+record("lung_strata", coxph(Surv(time, status) ~ age + ph.ecog + strata(sex), lung,
+                            robust = TRUE, control = ctl))
+ov <- rd("ovarian")
+record("ovarian_efron", coxph(Surv(futime, fustat) ~ age + ecog.ps, ov, robust = TRUE,
+                              control = ctl))
+write.csv(do.call(rbind, out), file.path(dir, "coxph_results.csv"), row.names = FALSE)
