@@ -279,6 +279,8 @@ def coxph(formula: str, data: Any, ties: str = "efron", *, strata: Any = None,
     order, layout = _sorted_layout(time, event, codes)
     data_ = {"X": X[order], **layout}
     loglik = _CoxLoglik(tuple(cols), ties == "efron")
+    # The rows' terms read the risk sets (all rows): never split into blocks.
+    fit_kwargs.setdefault("chunk_size", False)
     res = Model(loglik, {"beta": dict.fromkeys(cols, 0.0)}, name="Cox regression").fit(
         data_, **fit_kwargs)  # fmt: skip
     header = [("Ties", ties), ("Rows", str(des.nobs)), ("Events", str(int(event.sum())))]
