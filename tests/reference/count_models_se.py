@@ -21,11 +21,9 @@ import csv
 import multiprocessing
 import pathlib
 
-import mpmath as mp
 import pandas as pd
 
 REF = pathlib.Path(__file__).resolve().parent
-DATA = pd.read_csv(REF / "count_models_data_biochemists.csv")
 FULL = ["fem", "mar", "kid5", "phd", "ment"]
 MODELS = {  # name: (kind, count regressors, zero regressors, negbin, offset)
     "zip_full": ("zeroinfl", FULL, FULL, False, False),
@@ -37,12 +35,15 @@ MODELS = {  # name: (kind, count regressors, zero regressors, negbin, offset)
 
 
 def loglik(name, par):
+    import mpmath as mp
+
+    data = pd.read_csv(REF / "count_models_data_biochemists.csv")
     kind, cx, cz, nb, off = MODELS[name]
     kx, kz = len(cx) + 1, len(cz) + 1
     b, g = par[:kx], par[kx : kx + kz]
     th = mp.exp(par[-1]) if nb else None
     total = mp.mpf(0)
-    for _, row in DATA.iterrows():
+    for _, row in data.iterrows():
         y = int(row.art)
         eta = b[0] + sum(b[j + 1] * mp.mpf(float(row[c])) for j, c in enumerate(cx))
         if off:
@@ -65,6 +66,8 @@ def loglik(name, par):
 
 
 def ses(name):
+    import mpmath as mp  # a reference-only dependency, imported when run
+
     mp.mp.dps = 50
     res = pd.read_csv(REF / "count_models_results.csv")
     r = res[(res.model == name) & (res.kind == "coef_exact")]

@@ -100,8 +100,10 @@ class Separation(NamedTuple):
         return (
             "The maximum-likelihood estimates do not exist (they diverge along "
             "that direction) and their standard errors are meaningless. Remedies: "
-            "(a) drop or merge the separating variables or levels, (b) penalized "
-            "(Firth) or Bayesian logistic regression, (c) exact logistic regression."
+            "(a) drop or merge the separating variables or levels, (b) Firth's "
+            "penalized likelihood (lx.firth, finite estimates with profile "
+            "intervals) or Bayesian logistic regression, (c) exact logistic "
+            "regression."
         )
 
     @property
