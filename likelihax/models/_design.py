@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Design", "check_rank", "design", "from_arrays", "model_matrix"]
+__all__ = ["Design", "check_rank", "column_values", "design", "from_arrays", "model_matrix"]
 
 _INSTALL = "pip install 'likelihax[formula]'"
 
@@ -69,6 +69,26 @@ class Design:
     def nobs(self) -> int:
         """Number of kept rows."""
         return int(self.X.shape[0])
+
+
+def column_values(df, expr: str, what: str) -> np.ndarray:
+    """A column of ``df``, or an expression over its columns (``status == 2``,
+    ``np.log(t)``), as float64; a ValueError naming ``what`` otherwise.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from likelihax.models._design import column_values
+    >>> column_values(pd.DataFrame({"s": [1, 2, 2]}), "s == 2", "event").tolist()
+    [0.0, 1.0, 1.0]
+    """
+    expr = expr.strip()
+    if expr in df.columns:
+        return np.asarray(df[expr], dtype=np.float64)
+    try:
+        return np.asarray(df.eval(expr), dtype=np.float64)
+    except Exception as e:  # noqa: BLE001 - pandas raises many kinds
+        raise ValueError(f"Cannot evaluate the {what} {expr!r}: {e}") from None
 
 
 def _formulaic():

@@ -47,9 +47,9 @@ import numpy as np
 
 from ..engine import Model
 from ..results import ModelInfo, ModelResult
-from ._design import check_rank, design, model_matrix
+from ._design import check_rank, column_values, design, model_matrix
 from ._predict import delta_predict
-from .survival import _column, _rows_error, _surv_parts
+from .survival import _rows_error, _surv_parts
 
 __all__ = ["CoxResult", "coxph"]
 
@@ -256,7 +256,7 @@ def coxph(formula: str, data: Any, ties: str = "efron", *, strata: Any = None,
     a, b, interval = _surv_parts(lhs)
     if interval:
         raise ValueError("coxph takes Surv(time, event); interval censoring is not supported.")
-    time, event = _column(df, a, "time"), _column(df, b, "event")
+    time, event = column_values(df, a, "time"), column_values(df, b, "event")
     des = design(f"_lx_response ~ {rhs}", df.assign(_lx_response=0.0), missing=missing)
     rows = des.rows
     time, event = time[rows], event[rows]

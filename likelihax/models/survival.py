@@ -46,7 +46,7 @@ import numpy as np
 from ..engine import Model
 from ..parameters import constraints as C
 from ..results import ModelInfo, ModelResult
-from ._design import check_rank, design, model_matrix
+from ._design import check_rank, column_values, design, model_matrix
 from ._predict import delta_predict
 
 __all__ = ["SurvivalResult", "survreg", "tobit"]
@@ -245,15 +245,6 @@ def _surv_parts(lhs: str):
     return parts[0], parts[1], interval
 
 
-def _column(df, expr: str, what: str) -> np.ndarray:
-    if expr in df.columns:
-        return np.asarray(df[expr], dtype=np.float64)
-    try:
-        return np.asarray(df.eval(expr), dtype=np.float64)
-    except Exception as e:  # noqa: BLE001 - pandas raises many kinds
-        raise ValueError(f"Cannot evaluate the {what} {expr!r}: {e}") from None
-
-
 def _rows_error(bad, rows, text):
     if np.any(bad):
         raise ValueError(f"Rows {rows[bad][:5].tolist()} {text} ({int(np.sum(bad))} in all).")
@@ -286,9 +277,9 @@ def _prepare(formula, data, *, entry, missing, log_scale, tobit_limits=None):
     lhs, rhs = formula.split("~", 1)
     if tobit_limits is None:
         a, b, interval = _surv_parts(lhs)
-        first, second = _column(df, a, "time"), _column(df, b, "event" if not interval else "upper bound")
+        first, second = column_values(df, a, "time"), column_values(df, b, "event" if not interval else "upper bound")
     else:
-        first, second, interval = _column(df, lhs.strip(), "response"), None, False
+        first, second, interval = column_values(df, lhs.strip(), "response"), None, False
     ent = None
     if entry is not None:
         ent = np.asarray(df[entry] if isinstance(entry, str) else entry, dtype=np.float64)

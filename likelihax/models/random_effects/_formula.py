@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .._design import check_rank
+from .._design import check_rank, column_values
 
 __all__ = ["MixedDesign", "mixed_design", "split_formula"]
 
@@ -186,16 +186,6 @@ def _rname(c: str) -> str:
     return "(Intercept)" if c == "Intercept" else c
 
 
-def _eval(df, expr: str, what: str) -> np.ndarray:
-    expr = expr.strip()
-    if expr in df.columns:
-        return np.asarray(df[expr], dtype=np.float64)
-    try:
-        return np.asarray(df.eval(expr), dtype=np.float64)
-    except Exception as e:  # noqa: BLE001 - pandas raises many kinds
-        raise ValueError(f"Cannot evaluate {what} {expr!r}: {e}") from None
-
-
 def _response(df, lhs: str, weights):
     m = re.fullmatch(r"\s*cbind\s*\((.*)\)\s*", lhs)
     if m:
@@ -204,10 +194,10 @@ def _response(df, lhs: str, weights):
             raise ValueError(
                 f"cbind() needs two arguments (successes, failures): {lhs!r}."
             )
-        s = _eval(df, parts[0], "the successes")
-        f = _eval(df, parts[1], "the failures")
+        s = column_values(df, parts[0], "successes")
+        f = column_values(df, parts[1], "failures")
         return s, s + f
-    y = _eval(df, lhs, "the response")
+    y = column_values(df, lhs, "response")
     if weights is not None:  # proportions with trials as weights (glmer)
         return y * weights, weights
     return y, None
