@@ -46,7 +46,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import x64_scope
 from ..engine import Model
 from ..parameters import constraints as C
 from ..results import ModelInfo, ModelResult

@@ -292,9 +292,9 @@ def _targets(columns, n_latent, lead, border, perm=None, band=None) -> tuple:
         """Position of entry (j, k); the discard slot where not stored."""
         ok = (j >= 0) & (k >= 0)
         j, k = np.where(ok, j, 0), np.where(ok, k, 0)
-        if band is not None:  # lower band storage: (i - l) n + l for i >= l
-            i, l = iperm[j], iperm[k]
-            return np.where(ok & (i >= l) & (i - l <= band), (i - l) * n + l, dump)
+        if band is not None:  # lower band storage: (r - c) n + c for r >= c
+            r_, c_ = iperm[j], iperm[k]
+            return np.where(ok & (r_ >= c_) & (r_ - c_ <= band), (r_ - c_) * n + c_, dump)
         if lead is None:
             return np.where(ok, j * n + k, dump)
         out = np.full(j.shape, dump)

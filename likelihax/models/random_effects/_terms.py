@@ -162,13 +162,13 @@ def gaussian_sufficient(des: MixedDesign, lay: TermLayout, y) -> dict:
     out = {}
     if all(q == 1 for q in lay.qs[1:]):
         # A sparse border: each level of the first term meets few others.
-        cols = [np.unique(B[l * q1 : (l + 1) * q1].indices) for l in range(n1)]
+        cols = [np.unique(B[g * q1 : (g + 1) * q1].indices) for g in range(n1)]
         m = max(1, max(c.size for c in cols))
         C = np.zeros((n1, m), np.int32)
         V = np.zeros((n1, q1, m))
-        for l, c in enumerate(cols):
-            C[l, : c.size] = c
-            V[l, :, : c.size] = B[l * q1 : (l + 1) * q1][:, c].toarray()
+        for g, c in enumerate(cols):
+            C[g, : c.size] = c
+            V[g, :, : c.size] = B[g * q1 : (g + 1) * q1][:, c].toarray()
         counts = np.array([c.size for c in cols])
         out = {"ZZ12_cols": C, "ZZ12_vals": V, "ZZ12_pairs": border_pairs(C, counts, n_u - k)}
     return out | {
