@@ -101,11 +101,11 @@ class CoxResult(ModelResult):
     nobs, n_events : int
     """
 
-    def __init__(self, fit, des, loglik, ties, n_events, keep, order, data):
+    def __init__(self, fit, des, loglik, ties, n_events, keep, order, data, times):
         self.fit, self._design, self._loglik, self.ties = fit, des, loglik, ties
         self.columns = list(loglik.columns)
         self.nobs, self.n_events = des.nobs, int(n_events)
-        self._keep, self._order, self._data = keep, order, data
+        self._keep, self._order, self._data, self._times = keep, order, data, times
 
     def vcov(self, kind: str = "oim", groups: Any = None):
         """Covariance of the coefficients: ``"oim"`` (model-based), ``"sandwich"``
@@ -150,10 +150,50 @@ class CoxResult(ModelResult):
         """:math:`e^\\beta` by column (``exp(coef)``)."""
         return {c: float(np.exp(v)) for c, v in self.coef.items()}
 
-    def predict(self, newdata: Any = None, which: str = "lp", se: bool = False):
-        """The linear predictor :math:`x^\\top\\beta` (``"lp"``) or the relative
+    def baseline_hazard(self):
+        """``(times, H0)``: the cumulative baseline hazard at the event times
+        (:math:`x = 0`), by the estimator of the fit's ties as ``survfit``
+        computes it: Breslow's :math:`\\sum d_k / S_0(t_k)`, or Efron's
+        :math:`\\sum_k \\sum_{r < d_k} 1/(S_0 - \\tfrac{r}{d_k} S_D)`. Not for
+        stratified fits (one baseline per stratum).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, likelihax as lx
+        >>> df = pd.DataFrame({"t": [1.0, 2.0, 3.0], "d": [1, 1, 1], "x": [0.0, 1.0, 0.5]})
+        >>> t, H = lx.coxph("Surv(t, d) ~ x", df).baseline_hazard()
+        >>> t.tolist(), bool(np.all(np.diff(H) > 0))
+        ([1.0, 2.0, 3.0], True)
+        """
+        d = self._data
+        if int(np.max(d["first"])) > 0:
+            raise ValueError("A stratified fit has one baseline hazard per stratum.")
+        beta = np.array([self.coef[c] for c in self.columns])
+        r = np.exp(np.asarray(d["X"]) @ beta)
+        c = np.r_[0.0, np.cumsum(r)]
+        S0 = c[d["last"] + 1] - c[d["first"]]
+        ev = d["event"] > 0
+        g = d["group"]
+        SD = np.bincount(g, weights=np.where(ev, r, 0.0), minlength=S0.size)
+        if self.ties == "efron":
+            frac = np.where(ev, d["rank"] / np.maximum(d["n_dead"][g], 1), 0.0)
+            w = np.where(ev, 1.0 / (S0[g] - frac * SD[g]), 0.0)
+            inc = np.bincount(g, weights=w, minlength=S0.size)
+        else:
+            inc = d["n_dead"] / S0
+        times = self._times[d["last"]]
+        keep = d["n_dead"] > 0
+        order = np.argsort(times[keep], kind="stable")  # groups run in decreasing time
+        return times[keep][order], np.cumsum(inc[keep][order])
+
+    def predict(self, newdata: Any = None, which: str = "lp", se: bool = False,
+                times: Any = None):  # fmt: skip
+        """The linear predictor :math:`x^\\top\\beta` (``"lp"``), the relative
         risk :math:`e^{x^\\top\\beta}` (``"risk"``), with delta-method SEs on
-        request (uncentred: ``coxph``'s ``reference = "zero"``).
+        request (uncentred: ``coxph``'s ``reference = "zero"``), or survival
+        curves :math:`\\exp(-H_0(t) e^{x^\\top\\beta})` at ``times``
+        (``"survival"``, ``(n, len(times))``, as ``survfit(fit, newdata)``;
+        no SEs: their variance includes the baseline hazard's).
 
         Examples
         --------
@@ -166,10 +206,18 @@ class CoxResult(ModelResult):
         ...                 r.hazard_ratio["x"]))
         True
         """
-        if which not in ("lp", "risk"):
-            raise ValueError(f"which must be 'lp' or 'risk'; got {which!r}.")
+        if which not in ("lp", "risk", "survival"):
+            raise ValueError(f"which must be 'lp', 'risk' or 'survival'; got {which!r}.")
         X = self._design.X if newdata is None else model_matrix(self._design, newdata)
         X = X[:, self._keep]
+        if which == "survival":
+            if se or times is None:
+                raise ValueError("which='survival' needs times= and gives no SEs.")
+            t0, H = self.baseline_hazard()
+            at = np.searchsorted(t0, np.atleast_1d(np.asarray(times, float)), side="right")
+            Ht = np.r_[0.0, H][at]
+            risk = np.exp(X @ np.array([self.coef[c] for c in self.columns]))
+            return np.exp(-np.outer(risk, Ht))
 
         def f(p):
             eta = jnp.asarray(X) @ jnp.stack([p["beta"][c] for c in self.columns])
@@ -289,4 +337,4 @@ def coxph(formula: str, data: Any, ties: str = "efron", *, strata: Any = None,
     notes = ["hazard = h0(t) exp(x'beta); beta are log hazard ratios."]
     res = res.annotate("Cox proportional hazards", header, notes).replace(
         model_info=ModelInfo(kind="cox"))
-    return CoxResult(res, des, loglik, ties, event.sum(), keep, order, data_)
+    return CoxResult(res, des, loglik, ties, event.sum(), keep, order, data_, time[order])

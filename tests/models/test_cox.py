@@ -105,3 +105,20 @@ def test_large_data_is_fitted_whole():
     risk = np.cumsum(np.exp(b * xs))
     xbar = np.cumsum(xs * np.exp(b * xs)) / risk
     assert abs(np.sum(xs - xbar)) < 1e-8 * n  # the score at the estimate
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_survival_curves_match_survfit(ties):
+    """survfit(coxph, newdata) at two rows and eight times (tests/reference/
+    coxph.R -> coxph_survfit.csv): the baseline hazard of the fit's ties."""
+    sf = pd.read_csv(REF / "coxph_survfit.csv")
+    sf = sf[sf.model == f"lung_{ties}"]
+    r = lx.coxph(F, LUNG, ties=ties)
+    new = pd.DataFrame({"age": [60.0, 70.0], "sex": [1.0, 2.0], "ph.ecog": [1.0, 0.0]})
+    times = np.arange(100.0, 900.0, 100.0)
+    S = r.predict(new, which="survival", times=times)
+    for row in (1, 2):
+        expect = [float(sf[sf.term == f"{row}:{int(t)}"].value.iloc[0]) for t in times]
+        np.testing.assert_allclose(S[row - 1], expect, rtol=1e-9)
+    with pytest.raises(ValueError, match="one baseline hazard per stratum"):
+        CASES["lung_strata"]().baseline_hazard()

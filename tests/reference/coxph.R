@@ -40,3 +40,16 @@ ov <- rd("ovarian")
 record("ovarian_efron", coxph(Surv(futime, fustat) ~ age + ecog.ps, ov, robust = TRUE,
                               control = ctl))
 write.csv(do.call(rbind, out), file.path(dir, "coxph_results.csv"), row.names = FALSE)
+# Survival curves of the lung_efron and lung_breslow fits at two new rows
+# (survfit.coxph, its default estimator for the fit's ties: Efron's or
+# Breslow's cumulative hazard), at times 100, 200, ..., 800: kind "surv",
+# term "<row>:<time>", written to tests/reference/coxph_survfit.csv.
+sf <- list()
+nd <- data.frame(age = c(60, 70), sex = c(1, 2), ph.ecog = c(1, 0))
+for (ties in c("efron", "breslow")) {
+  fit <- coxph(Surv(time, status) ~ age + sex + ph.ecog, lung, ties = ties, control = ctl)
+  s <- summary(survfit(fit, newdata = nd), times = seq(100, 800, 100))
+  for (r in 1:2) sf[[length(sf) + 1]] <- data.frame(model = paste0("lung_", ties), kind = "surv",
+    term = paste0(r, ":", s$time), value = sprintf("%.15g", s$surv[, r]))
+}
+write.csv(do.call(rbind, sf), file.path(dir, "coxph_survfit.csv"), row.names = FALSE)
