@@ -51,6 +51,7 @@ from ..parameters import constraints as C
 from ..results import ModelInfo, ModelResult
 from ._design import check_rank, design, from_arrays, model_matrix
 from ._predict import delta_predict
+from ._special import log1mexp as _log1mexp
 
 __all__ = ["CountResult", "hurdle", "zeroinfl", "zerotrunc"]
 
@@ -82,11 +83,6 @@ def _log_binary(eta, link):
     # cloglog: F = 1 - exp(-exp(eta))
     e = jnp.exp(eta)
     return jnp.log(-jnp.expm1(-e)), -e
-
-
-def _log1mexp(x):
-    """:math:`\\log(1 - e^x)` for :math:`x < 0`, accurate at both ends."""
-    return jnp.where(x > -0.6931, jnp.log(-jnp.expm1(x)), jnp.log1p(-jnp.exp(x)))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -171,9 +171,7 @@ def firth(formula_or_y, data_or_X=None, *, family: str = "binomial", trials: Any
     """
     if family not in ("binomial", "poisson"):
         raise ValueError(f"family must be 'binomial' or 'poisson'; got {family!r}.")
-    f = formula_or_y + " | 1" if isinstance(formula_or_y, str) else formula_or_y
-    dz = None if isinstance(formula_or_y, str) else np.ones((np.shape(data_or_X)[0], 1))
-    des, _ = _designs("firth", f, data_or_X, dz, offset, None, missing)
+    des, _ = _designs("firth", formula_or_y, data_or_X, None, offset, None, missing)
     y = np.asarray(des.y, dtype=np.float64)
     rows, n = des.rows, y.size
     m = np.ones(n)

@@ -36,6 +36,7 @@ relationships for limited dependent variables. *Econometrica* 26, 24-36.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -48,6 +49,7 @@ from ..parameters import constraints as C
 from ..results import ModelInfo, ModelResult
 from ._design import check_rank, column_values, design, model_matrix
 from ._predict import delta_predict
+from ._special import log1mexp as _log1mexp
 
 __all__ = ["SurvivalResult", "survreg", "tobit"]
 
@@ -55,10 +57,6 @@ _DISTS = ("weibull", "exponential", "lognormal", "loglogistic")
 
 
 # ----- the standard error distributions W ----------------------------------------------------
-def _log1mexp(x):
-    return jnp.where(x > -0.6931, jnp.log(-jnp.expm1(x)), jnp.log1p(-jnp.exp(x)))
-
-
 def _w_logs(dist, u):
     """``(log f, log F, log S)`` of the standard :math:`W` at ``u``."""
     if dist in ("weibull", "exponential"):  # minimum extreme value: S = exp(-e^u)
@@ -80,20 +78,18 @@ def _w_quantile(dist, p):
     return jnp.log(p) - jnp.log1p(-p)
 
 
+@dataclasses.dataclass(frozen=True)
 class _AFTLoglik:
     """Per-row log-likelihood (module notes); the data carry the bounds on the
     model's scale (logs of times, or the Tobit response) and each row's kind."""
 
-    def __init__(self, dist: str, columns: tuple, log_scale: bool):
-        self.dist, self.columns, self.log_scale = dist, columns, log_scale
-        self.__name__ = f"AFT {dist}" if log_scale else "Tobit"
+    dist: str
+    columns: tuple
+    log_scale: bool
 
-    def __eq__(self, other):
-        return type(other) is type(self) and (self.dist, self.columns, self.log_scale) == (
-            other.dist, other.columns, other.log_scale)  # fmt: skip
-
-    def __hash__(self):
-        return hash((self.dist, self.columns, self.log_scale))
+    @property
+    def __name__(self) -> str:
+        return f"AFT {self.dist}" if self.log_scale else "Tobit"
 
     def __call__(self, p, d):
         eta = d["X"] @ jnp.stack([p["beta"][c] for c in self.columns])

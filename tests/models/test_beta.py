@@ -83,5 +83,8 @@ def test_zeros_and_ones_need_the_squeeze_by_name():
     with pytest.raises(ValueError, match="link must be one of"):
         lx.betareg("y ~ x", _data(), link="log")
     # the squeezed response is (y (n - 1) + 0.5) / n: the same fit as squeezing by hand
+    before = df.copy()
     manual = lx.betareg("y ~ x", df.assign(y=(df.y * (n - 1) + 0.5) / n))
+    lx.betareg("y ~ x", df, squeeze="smithson")
+    pd.testing.assert_frame_equal(df, before)  # the squeeze works on a copy
     assert r.loglik == pytest.approx(manual.loglik, rel=1e-12)

@@ -85,6 +85,9 @@ def test_bad_input_names_rows():
         lx.coxph(F, LUNG, ties="exact")
     with pytest.raises(ValueError, match="no covariates"):
         lx.coxph("Surv(time, status == 2) ~ 1", LUNG)
+    before = LUNG.copy()
+    lx.coxph("Surv(time, status == 2) ~ age + ph.ecog", LUNG, strata="sex")
+    pd.testing.assert_frame_equal(LUNG, before)  # the caller's frame is untouched
 
 
 def test_large_data_is_fitted_whole():

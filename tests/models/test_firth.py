@@ -107,3 +107,8 @@ def test_bad_input_names_rows():
         lx.firth(np.array([0.0, 1, 2, 1]), X)
     with pytest.raises(ValueError, match="family must be"):
         lx.firth(np.array([0.0, 1, 1, 0]), X, family="gamma")
+    y = np.array([0.0, 1, 1, 0])
+    y0, X0 = y.copy(), X.copy()
+    lx.firth(y, X)
+    np.testing.assert_array_equal(y, y0)
+    np.testing.assert_array_equal(X, X0)  # the caller's arrays are untouched
