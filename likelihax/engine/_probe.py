@@ -51,7 +51,9 @@ def run_with_probe(problem, static, u0):
         f, g, H, eig = static.solver.final(problem, s)
         if eig is None:  # one decomposition for the probe and the analysis
             eig = scaled_eigh(H)
-        probe = curvature_probe(problem, static, s, f, g, H, eig)
+        # The probe's points start the model from the estimate's state.
+        probe = curvature_probe(problem.with_warm(getattr(s, "warm", None)), static,
+                                s, f, g, H, eig)  # fmt: skip
         return s, f, g, H, eig, probe
 
     # The loop's carry before its first pass: the solver's initial state and

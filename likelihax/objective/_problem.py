@@ -52,6 +52,21 @@ the value, gradient and Hessian of a Newton step come from
 and per global input rather than one per parameter, and ``X' D X`` as the
 single large product. Other models (row-coupled terms, no linear predictor)
 use the forward-over-reverse Hessian above.
+
+Warm starts
+-----------
+A model whose evaluation solves an inner problem (the mode of the latent
+variables of a Laplace approximation) may keep state between evaluations:
+``warm_start(params, data) -> state`` and ``warm_call(params, data, state) ->
+(log-likelihood, new state)``, where the log-likelihood must not depend on
+the state beyond the inner solver's tolerance (and its derivatives not at
+all). A problem with ``warm`` set evaluates the model from that state, and
+:meth:`value_grad_hessian_warm` / :meth:`value_and_grad_warm` also return the
+state at the point evaluated, from the same pass. Newton carries the state of
+its last accepted iterate, so each trial's inner solve starts from the mode of
+a nearby point (TMB's ``last.par`` idea) instead of from scratch. A Poisson
+GLMM with 2,000 x 200 crossed levels needs 2 to 3 inner Newton steps per
+evaluation this way instead of 10. Not for chunked or streamed data.
 """
 
 from __future__ import annotations
@@ -117,6 +132,7 @@ class Problem:
     source: Any = None  # a likelihax.data source: blocks are read from it (module notes)
     # Per data leaf: its (k, n) transpose, or None (see ``with_transposed_data``).
     transposed: Any = None
+    warm: Any = None  # a warm-started model's state (module notes), or None
 
     @classmethod
     def from_static(cls, static, fixed_leaves, data, weights, pin=None) -> "Problem":
@@ -210,7 +226,53 @@ class Problem:
 
     def loglik_terms(self, u, data=None) -> jax.Array:
         """Whatever the user's function returns: per observation, or a scalar."""
-        return self.loglik(self.params(u), self.data if data is None else data)
+        data = self.data if data is None else data
+        if self.warm is not None:  # started from the state (module notes)
+            return self.loglik.warm_call(self.params(u), data, self.warm)[0]
+        return self.loglik(self.params(u), data)
+
+    # ----- warm starts (module notes) --------------------------------------------------
+    def _warm_ok(self) -> bool:
+        return (callable(getattr(self.loglik, "warm_call", None))
+                and not self.chunk and self.source is None)  # fmt: skip
+
+    def init_warm(self, u):
+        """The model's state to start its first evaluation from (its
+        ``warm_start(params, data)``), or None for a model without one."""
+        if not self._warm_ok():
+            return None
+        return self.loglik.warm_start(self.params(u), self.data)
+
+    def with_warm(self, warm) -> "Problem":
+        """This problem with its model started from ``warm`` (None: unchanged)."""
+        return self if warm is None else dataclasses.replace(self, warm=warm)
+
+    def _warm_value(self, v):
+        terms, state = self.loglik.warm_call(self.params(v), self.data, self.warm)
+        return _objective(terms, self.weights), state
+
+    def value_and_grad_warm(self, u):
+        """``(f, g, state)``: :meth:`value_and_grad` and the model's state at
+        ``u`` (``self.warm`` for a model without one)."""
+        if self.warm is None or not self._warm_ok():
+            return (*self.value_and_grad(u), self.warm)
+        (f, state), g = jax.value_and_grad(self._warm_value, has_aux=True)(u)
+        f, g = self._with_pin((f, g), u, 2)
+        return f, g, state
+
+    def value_grad_hessian_warm(self, u):
+        """``(f, g, H, state)``: :meth:`value_grad_hessian` and the model's
+        state at ``u``, from the same pass."""
+        if self.warm is None or not self._warm_ok():
+            return (*self.value_grad_hessian(u), self.warm)
+
+        def grad_with_aux(v):
+            (f, state), g = jax.value_and_grad(self._warm_value, has_aux=True)(v)
+            return g, (f, g, state)
+
+        H, (f, g, state) = jacfwd(grad_with_aux, has_aux=True)(u)
+        f, g, H = self._with_pin((f, g, H), u, 3)
+        return f, g, 0.5 * (H + H.T), state
 
     def _value(self, u, data, w=None, mask=None):
         return _objective(self.loglik_terms(u, data), w, mask)
@@ -284,7 +346,7 @@ class Problem:
         return jax.value_and_grad(self._value)(u, data, w, mask)
 
     def _vgh(self, u, data, w=None, mask=None):
-        fast = self._vgh_predictor(u, data, w, mask)
+        fast = None if self.warm is not None else self._vgh_predictor(u, data, w, mask)
         if fast is not None:
             return fast
 

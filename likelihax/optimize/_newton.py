@@ -90,7 +90,7 @@ Nocedal, J. & Wright, S. J. (2006). *Numerical Optimization*, 2nd ed. Springer.
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -376,6 +376,7 @@ class NewtonState(NamedTuple):
     fresh: jax.Array  # H (and eig) evaluated at u, not carried from before (chord)
     n_hess: jax.Array  # evaluations with a Hessian
     n_polish: jax.Array  # polishing steps accepted (module notes)
+    warm: Any = None  # the model's state at u (Problem's warm starts), or None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -415,28 +416,32 @@ class Newton:
     default_max_steps: ClassVar[int] = 100
 
     def _evaluate(self, problem, u):
+        """``(f, g, H, state)``: the curvature used for steps, and the
+        model's warm-start state at ``u`` (see :class:`likelihax.objective.Problem`)."""
         if self.information == "expected":
-            return problem.value_grad_fisher(u)
-        return problem.value_grad_hessian(u)
+            return (*problem.value_grad_fisher(u), problem.warm)
+        return problem.value_grad_hessian_warm(u)
 
     def _chords(self, problem) -> bool:
         """Whether this fit may take chord steps (module notes)."""
         return self.polish and bool(getattr(problem, "chord_steps", False))
 
     def _trial(self, problem, s, u_try):
-        """``(f, g, H, eig, fresh)`` at ``u_try``: fully evaluated, or for a
-        chord step value and gradient with the current ``H`` and ``eig``."""
+        """``(f, g, H, eig, fresh, state)`` at ``u_try``: fully evaluated, or
+        for a chord step value and gradient with the current ``H`` and ``eig``;
+        the model started from the state of the current iterate."""
+        problem = problem.with_warm(s.warm)
 
         def full(v):
-            f, g, H = self._evaluate(problem, v)
-            return f, g, H, scaled_eigh(H), jnp.ones((), bool)
+            f, g, H, state = self._evaluate(problem, v)
+            return f, g, H, scaled_eigh(H), jnp.ones((), bool), state
 
         if not self._chords(problem):
             return full(u_try)
 
         def chord(v):
-            f, g = problem.value_and_grad(v)
-            return f, g, s.H, s.eig, jnp.zeros((), bool)
+            f, g, state = problem.value_and_grad_warm(v)
+            return f, g, s.H, s.eig, jnp.zeros((), bool), state
 
         # (``fresh`` is False until the start has been evaluated.)
         use = s.fresh & (s.edm <= CHORD_EDM) & ~s.final_step
@@ -457,11 +462,12 @@ class Newton:
             n_iter=jnp.full((), -1, jnp.int32), n_eval=zero,
             trace=jnp.full((max_steps + 1,), jnp.nan, dt),
             fresh=jnp.zeros((), bool), n_hess=zero, n_polish=zero,
+            warm=problem.init_warm(u0),
         )  # fmt: skip
 
     def step(self, problem, s: NewtonState) -> NewtonState:
         u_try = s.u + s.t * s.d
-        f_try, g_try, H_try, eig_try, fresh_try = self._trial(problem, s, u_try)
+        f_try, g_try, H_try, eig_try, fresh_try, warm_try = self._trial(problem, s, u_try)
         finite = _finite(f_try, g_try, H_try)
         first = s.n_iter < 0
         slope = jnp.dot(s.g, s.d)
@@ -519,6 +525,7 @@ class Newton:
             trace=jnp.where(accept, record(s.trace, n_iter, f_try), s.trace),
             fresh=pick(fresh_try, s.fresh),
             n_hess=s.n_hess + fresh_try.astype(jnp.int32), n_polish=n_polish,
+            warm=jax.tree_util.tree_map(pick, warm_try, s.warm),
         )  # fmt: skip
 
     def final(self, problem, s: NewtonState):

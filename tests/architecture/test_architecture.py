@@ -177,3 +177,16 @@ def test_no_function_over_120_code_lines():
                 if n > MAX_FUNCTION_CODE_LINES:
                     long[f"{path.relative_to(ROOT)}:{node.name}"] = n
     assert not long, f"functions over {MAX_FUNCTION_CODE_LINES} code lines: {long}"
+
+
+def test_no_control_character_in_sources():
+    """A tab, backspace or form feed in a source file is almost always an escape
+    sequence (``\\theta``, ``\\beta``, ``\\frac``) swallowed by a string that
+    was not raw: it renders as garbage in the documentation."""
+    found = {}
+    for path in [*PKG.rglob("*.py"), *(ROOT / "examples").rglob("*.py"),
+                 *(ROOT / "benchmarks").rglob("*.py")]:  # fmt: skip
+        for i, line in enumerate(path.read_text().splitlines(), 1):
+            if any(c in line for c in "\t\b\f"):
+                found.setdefault(str(path.relative_to(ROOT)), []).append(i)
+    assert not found, f"control characters (tab, backspace, form feed) at lines: {found}"

@@ -154,10 +154,13 @@ class JointLaplace:
                 k += 1
         return _unpack(pat, buf[:-1])
 
-    def _newton(self, theta, data):
-        """Inner Newton for :math:`\\hat u` (module notes), minimizing :math:`-h`."""
+    def _newton(self, theta, data, start=None):
+        """Inner Newton for :math:`\\hat u` (module notes), minimizing :math:`-h`,
+        from ``start`` (where finite; else from zero)."""
         dt = jnp.result_type(*jax.tree_util.tree_leaves(theta))
         u0 = jnp.zeros((self.n_latent,), dt)
+        if start is not None:
+            u0 = jnp.where(jnp.all(jnp.isfinite(start)), start.astype(dt), u0)
 
         def negh(u):
             return -self._h(theta, u, data)
@@ -172,14 +175,29 @@ class JointLaplace:
 
     def __call__(self, params, data):
         """The Laplace marginal log-likelihood (a scalar)."""
+        return self.warm_call(params, data, None)[0]
+
+    # The engine's warm starts (likelihax.objective.Problem): the inner
+    # Newton starts from the mode of the last accepted outer iterate.
+    def warm_start(self, params, data):
+        """The state of a first evaluation: the latent vector at zero."""
+        dt = jnp.result_type(*jax.tree_util.tree_leaves(self._theta(params)))
+        return jnp.zeros((self.n_latent,), dt)
+
+    def warm_call(self, params, data, start):
+        """``(marginal, mode)`` with the inner Newton started at ``start``
+        (None: at zero). The marginal and its derivatives do not depend on
+        ``start`` (beyond the inner tolerance, squared)."""
         if self.pattern is not None and self.pattern.bandwidth is not None:
-            return _curvature_by_gradient(self, params, data)
-        return self._marginal(params, data)
+            ll = _curvature_by_gradient(self, params, data, start)
+            return ll, jax.lax.stop_gradient(_mode(self, self._theta(params), data, start))
+        ll, u, _ = self.parts(params, data, start)
+        return ll, jax.lax.stop_gradient(u)
 
-    def _marginal(self, params, data):
-        return self.parts(params, data)[0]
+    def _marginal(self, params, data, start=None):
+        return self.parts(params, data, start)[0]
 
-    def parts(self, params, data):
+    def parts(self, params, data, start=None):
         """``(marginal, mode, factor)``: the Laplace log-likelihood, the mode
         :math:`\\hat u` (flat) and the factor of :math:`A` (``logdet()``,
         ``solve(b)``), all differentiable in ``params`` (a model built on the
@@ -187,7 +205,7 @@ class JointLaplace:
         :mod:`likelihax.models.random_effects._terms`, reads the mode and
         solves with the factor)."""
         theta = self._theta(params)
-        u = _mode(self, theta, data)
+        u = _mode(self, theta, data, start)
         F = _factor(self._neg_hess(theta, u, data))
         ll = (self._h(theta, u, data) + 0.5 * self.n_latent * math.log(2 * math.pi)
               - 0.5 * F.logdet())  # fmt: skip
@@ -256,15 +274,15 @@ class LatentModes(NamedTuple):
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
-def _mode(lap: JointLaplace, theta, data):
-    return lap._newton(theta, data)
+def _mode(lap: JointLaplace, theta, data, start=None):
+    return lap._newton(theta, data, start)
 
 
 @_mode.defjvp
 def _mode_jvp(lap: JointLaplace, primals, tangents):
-    theta, data = primals
-    dtheta = tangents[0]  # the data are not differentiated
-    u = _mode(lap, theta, data)  # the rule's own function: derivatives of any order
+    theta, data, start = primals
+    dtheta = tangents[0]  # the data and the start are not differentiated
+    u = _mode(lap, theta, data, start)  # the rule's own function: derivatives of any order
     A = lap._neg_hess(theta, u, data)
 
     def grad_u(th):
@@ -276,22 +294,22 @@ def _mode_jvp(lap: JointLaplace, primals, tangents):
 
 # ----- second derivatives of a banded model: differences of the exact gradient --------------
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
-def _curvature_by_gradient(lap: JointLaplace, params, data):
-    return lap._marginal(params, data)
+def _curvature_by_gradient(lap: JointLaplace, params, data, start=None):
+    return lap._marginal(params, data, start)
 
 
 @_curvature_by_gradient.defjvp
 def _curvature_by_gradient_jvp(lap: JointLaplace, primals, tangents):
-    params, data = primals
-    g = _exact_gradient(lap, params, data)
+    params, data, start = primals
+    g = _exact_gradient(lap, params, data, start)
     dot = sum(jnp.vdot(a, b) for a, b in zip(jax.tree_util.tree_leaves(g),
                                              jax.tree_util.tree_leaves(tangents[0])))  # fmt: skip
-    return _curvature_by_gradient(lap, params, data), dot
+    return _curvature_by_gradient(lap, params, data, start), dot
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
-def _exact_gradient(lap: JointLaplace, params, data):
-    return jax.grad(lap._marginal)(params, data)
+def _exact_gradient(lap: JointLaplace, params, data, start=None):
+    return jax.grad(lap._marginal)(params, data, start)
 
 
 @_exact_gradient.defjvp
@@ -300,7 +318,7 @@ def _exact_gradient_jvp(lap: JointLaplace, primals, tangents):
     of :math:`\\epsilon^{1/3}` relative to the parameters' size (truncation
     and rounding errors both of order :math:`\\epsilon^{2/3}`, about
     :math:`10^{-10}` relative)."""
-    params, data = primals
+    params, data, start = primals
     dp = tangents[0]
     leaves = jax.tree_util.tree_leaves(params)
     dleaves = jax.tree_util.tree_leaves(dp)
@@ -309,9 +327,9 @@ def _exact_gradient_jvp(lap: JointLaplace, primals, tangents):
     h = 6e-6 * jnp.maximum(size, 1.0) / jnp.where(dsize > 0, dsize, 1.0)
     up = jax.tree_util.tree_map(lambda x, d: x + h * d, params, dp)
     down = jax.tree_util.tree_map(lambda x, d: x - h * d, params, dp)
-    g_up, g_down = _exact_gradient(lap, up, data), _exact_gradient(lap, down, data)
+    g_up, g_down = _exact_gradient(lap, up, data, start), _exact_gradient(lap, down, data, start)
     dg = jax.tree_util.tree_map(lambda a, b: (a - b) / (2.0 * h), g_up, g_down)
-    return _exact_gradient(lap, params, data), dg
+    return _exact_gradient(lap, params, data, start), dg
 
 
 @functools.partial(jax.jit, static_argnums=(0, 3))
@@ -341,7 +359,11 @@ def _unpack(pat: LatentPattern, flat):
     A11 = jnp.reshape(flat[:o12], (n1, q1, q1))
     A12 = jnp.reshape(flat[o12:o22], (n1, q1, m))
     A22 = jnp.reshape(flat[o22:], (r, r))
-    return Bordered(A11, A12, A22, jnp.asarray(pat.border), jnp.asarray(pat.pairs))
+    A = Bordered(A11, A12, A22, jnp.asarray(pat.border),
+                 None if pat.pairs is None else jnp.asarray(pat.pairs))  # fmt: skip
+    if pat.pairs is None:  # a dense border (LatentPattern.pairs)
+        A = A._replace(A12=A.border(), cols=None)
+    return A
 
 
 class _Dense(NamedTuple):

@@ -479,17 +479,19 @@ def _start_values(fam: Family, link: Link, des: MixedDesign, y, m, start, lay=No
             phi = float(np.mean((y - mu) ** 2 / np.maximum(v, 1e-12)))
             params["sigma"] = math.sqrt(phi) if math.isfinite(phi) and phi > 0 else 1.0
             cons["sigma"] = C.positive
-    resid = y - off - des.X @ beta if gauss else None
+    resid, weight = _working(fam, link, des, y, m, beta, params)
+    total_var = 0.0  # of the random intercepts' sum, for the fixed effects below
     for t, term in enumerate(des.terms if lay is not None else des.terms[:1]):
-        diag, off = (lay.diag(t), lay.off(t)) if lay is not None else ("L_diag", "L_off")
+        diag, off_name = (lay.diag(t), lay.off(t)) if lay is not None else ("L_diag", "L_off")
         rms = np.sqrt(np.mean(term.Z**2, axis=0))
         rms = np.where(rms > 0, rms, 1.0)
-        params[diag] = scale / rms
-        if gauss:
-            params[diag] = _moment_sd(term, resid, params[diag])
+        params[diag] = _moment_sd(term, resid, weight, scale / rms)
+        if np.all(term.Z[:, 0] == 1.0):
+            total_var += float(params[diag][0]) ** 2
         cons[diag] = C.positive
         if term.q > 1:
-            params[off] = np.zeros(term.q * (term.q - 1) // 2)
+            params[off_name] = np.zeros(term.q * (term.q - 1) // 2)
+    _conditional_start(params, des, link, total_var)
     for k, v in (start or {}).items():
         if k not in params:
             raise ValueError(f"start names {k!r}, not a parameter: {list(params)}.")
@@ -497,28 +499,61 @@ def _start_values(fam: Family, link: Link, des: MixedDesign, y, m, start, lay=No
     return params, cons
 
 
-def _moment_sd(term, resid, default):
-    """Start SDs of a Gaussian term's effects from the residuals of the fixed
-    effects: per level and column, the regression of the residuals on that
-    column, whose spread over the levels less its sampling variance estimates
-    the effect's variance (a moment estimate, as ANOVA's, ignoring the other
-    terms). Kept within ``[default / 20, 4 default]``: a start near the
-    estimate spares Newton the saddle at a zero SD that a start far above it
-    can overshoot to."""
+def _working(fam, link, des, y, m, beta, params):
+    """Working residuals :math:`(y - \\mu)/\\mu'(\\eta)` and weights
+    :math:`m \\mu'^2 / (\\phi V(\\mu))` of the fit without random effects
+    (IRLS's, on the scale of the linear predictor)."""
+    eta = des.X @ beta + des.offset
+    with x64_scope():
+        mu = np.asarray(link.inverse(jnp.asarray(eta)))
+        d = np.asarray(link.deriv(jnp.asarray(eta)))
+        v = np.asarray(fam.variance(jnp.asarray(mu), params.get("alpha", 1.0)))
+    phi = params["sigma"] ** 2 if "sigma" in params else 1.0
+    ok = np.isfinite(d) & (np.abs(d) > 0) & np.isfinite(v) & (v > 0)
+    d, v = np.where(ok, d, 1.0), np.where(ok, v, 1.0)
+    return np.where(ok, (y - mu) / d, 0.0), np.where(ok, m * d**2 / (phi * v), 0.0)
+
+
+def _moment_sd(term, resid, weight, default):
+    """Start SDs of a term's effects from the working residuals and weights of
+    the fit without random effects (:func:`_working`; for the Gaussian family
+    the residuals, weighted by :math:`1/\\hat\\sigma^2`): per level and
+    column, the weighted regression of the residuals on that column (one
+    scoring step for the level's effect), whose spread over the levels less
+    its sampling variance estimates the effect's variance (a moment estimate,
+    as ANOVA's, ignoring the other terms). Kept within ``[default / 20, 4
+    default]``: a start near the estimate spares Newton the saddle at a zero
+    SD that a start far above it can overshoot to, and the steps a start far
+    from it costs."""
     n_l = term.n_levels
-    s2 = float(np.mean(resid**2))
     sd = np.array(default, dtype=float)
     for j in range(term.q):
         z = term.Z[:, j]
-        zz = np.bincount(term.codes, z * z, minlength=n_l)
-        ze = np.bincount(term.codes, z * resid, minlength=n_l)
+        zz = np.bincount(term.codes, weight * z * z, minlength=n_l)
+        ze = np.bincount(term.codes, weight * z * resid, minlength=n_l)
         ok = zz > 0
         if np.sum(ok) < 2:
             continue
         b = ze[ok] / zz[ok]
-        var = np.mean(b**2) - s2 * np.mean(1.0 / zz[ok])
+        var = np.mean(b**2) - np.mean(1.0 / zz[ok])
         sd[j] = np.sqrt(max(var, 0.0))
     return np.clip(sd, np.asarray(default) / 20.0, 4.0 * np.asarray(default))
+
+
+def _conditional_start(params, des, link, total_var):
+    """Fixed effects of the fit without random effects moved towards the
+    conditional (subject-specific) ones, given the variance ``total_var`` of
+    the random intercepts: for the log link the intercept less half of it
+    (:math:`E e^b = e^{\\sigma^2/2}`), for the logit link all coefficients
+    times :math:`\\sqrt{1 + 0.346\\,\\sigma^2}` (Zeger, Liang & Albert, 1988)."""
+    if total_var <= 0:
+        return
+    if link.name == "log" and "(Intercept)" in des.fixed_names:
+        params["(Intercept)"] -= 0.5 * total_var
+    elif link.name == "logit":
+        k = math.sqrt(1.0 + 0.346 * total_var)
+        for c in des.fixed_names:
+            params[c] *= k
 
 
 # Engine outcomes that a boundary fit explains: the curvature probe's

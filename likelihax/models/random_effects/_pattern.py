@@ -27,6 +27,16 @@ from ...optimize import border_pairs
 __all__ = ["LatentPattern", "latent_pattern"]
 
 
+# A bordered Hessian's border is held dense when its Schur complement costs at
+# most this many times the pairs' products as one matrix product (and the
+# dense border has at most DENSE_BORDER_SIZE entries); see ``pairs`` below.
+# (A Poisson GLMM with 2,000 x 200 crossed levels: the gradient of the
+# log-determinant in a third of the time; InstEval, 2,000 times the work:
+# pairs.)
+DENSE_BORDER = 128
+DENSE_BORDER_SIZE = 2**25
+
+
 # ----- which latent entries each term touches ---------------------------------------------
 @dataclasses.dataclass(frozen=True, eq=False)
 class LatentPattern:
@@ -58,7 +68,11 @@ class LatentPattern:
         blocks) each block meets in some term, padded with 0.
     pairs : ndarray (3, P) or None
         With ``lead``: the slot pairs of the border that make the Schur
-        complement (:func:`likelihax.optimize.border_pairs`).
+        complement (:func:`likelihax.optimize.border_pairs`); None when the
+        border is held dense instead, its Schur complement one matrix
+        product (where that costs at most ``DENSE_BORDER`` times the pairs'
+        products: a sorted gather and scatter of the pairs costs about that
+        much more per product than a matrix product on XLA:CPU).
     perm, bandwidth : ndarray (n_latent,), int, or None
         Without ``lead``, when the latent Hessian is banded after its entries
         are put in reverse Cuthill-McKee order: the order (``perm[i]``, the
@@ -202,7 +216,11 @@ class LatentPattern:
         if lead is not None:
             lead = tuple(int(x) for x in lead)
             border, counts = _border(rows, cols, n_latent, lead)
-            pairs = border_pairs(border, counts, n_latent - lead[0] * lead[1])
+            r = n_latent - lead[0] * lead[1]
+            n_pairs = lead[1] ** 2 * int(np.sum(counts * (counts + 1) // 2))
+            dense_work = lead[0] * lead[1] * r * r
+            if dense_work > DENSE_BORDER * n_pairs or lead[0] * lead[1] * r > DENSE_BORDER_SIZE:
+                pairs = border_pairs(border, counts, r)
         elif banded or (banded is None and n_latent >= 1000):
             perm, band = _band(rows, cols, n_latent)
             if not banded and 4 * (band + 1) > n_latent:
@@ -219,7 +237,8 @@ def _border(rows, cols, n_latent, lead) -> np.ndarray:
     K = n1 * q1
     if n1 < 1 or q1 < 1 or K > n_latent:
         raise ValueError(f"lead {lead} does not fit {n_latent} latent entries.")
-    pairs = np.unique(np.stack([rows, cols], 1), axis=0)
+    keys = np.unique(rows * np.int64(n_latent) + cols)  # 1-D keys: a faster unique
+    pairs = np.stack([keys // n_latent, keys % n_latent], 1)
     in_lead = pairs[:, 1] < K
     lead_pairs = pairs[in_lead]
     blk = lead_pairs[:, 1] // q1
@@ -233,7 +252,9 @@ def _border(rows, cols, n_latent, lead) -> np.ndarray:
     rest = pairs[~in_lead]
     tb = first[rest[:, 0]]
     keep = tb >= 0
-    links = np.unique(np.stack([tb[keep], rest[keep, 1] - K], 1), axis=0)
+    r = max(n_latent - K, 1)
+    link_keys = np.unique(tb[keep] * np.int64(r) + (rest[keep, 1] - K))
+    links = np.stack([link_keys // r, link_keys % r], 1)
     counts = np.bincount(links[:, 0], minlength=n1) if links.size else np.zeros(n1, int)
     m = max(1, int(counts.max()) if counts.size else 1)
     border = np.zeros((n1, m), np.int32)

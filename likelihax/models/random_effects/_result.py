@@ -262,11 +262,11 @@ class MixedResult(ModelResult):
             The mean :math:`g^{-1}(\eta)` (a probability for the binomial
             family) or the linear predictor :math:`\eta`.
         kind : {"conditional", "population"}
-            ``"conditional"`` (lme4's ``re.form = NULL``): :math:`\eta = x^	op
-            \hateta + z^	op \hat b` with the conditional modes of the rows'
+            ``"conditional"`` (lme4's ``re.form = NULL``): :math:`\eta = x^\top
+            \hat\beta + z^\top \hat b` with the conditional modes of the rows'
             levels; a level the fit did not see gets :math:`b = 0` (lme4's
             ``allow.new.levels = TRUE``). ``"population"`` (``re.form = NA``):
-            :math:`\eta = x^	op\hateta`.
+            :math:`\eta = x^\top\hat\beta`.
         se : bool
             Also return delta-method standard errors of population-level
             predictions, from :meth:`vcov` (automatic differentiation).

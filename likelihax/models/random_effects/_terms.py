@@ -47,6 +47,7 @@ import dataclasses
 import math
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -304,26 +305,26 @@ def terms_joint(fam: Family, link: Link, des: MixedDesign, lay: TermLayout, cols
 class RemlLaplace:
     r"""REML log-likelihood of a GLMM (glmmTMB's ``REML = TRUE``), for the engine.
 
-    The restricted log-likelihood :math:`\ell_R(	heta)` integrates the fixed
+    The restricted log-likelihood :math:`\ell_R(\theta)` integrates the fixed
     effects, with a flat prior, out with the random effects (one Laplace
     approximation over both: ``laplace``, of a :class:`TermsJoint` with
     ``reml``). The fixed effects' estimates are then the joint mode
-    :math:`\hateta(	heta)`, with the conditional covariance
-    :math:`C(	heta)`, the :math:`eta` block of :math:`A^{-1}`. This model
-    keeps :math:`eta` among the engine's parameters:
+    :math:`\hat\beta(\theta)`, with the conditional covariance
+    :math:`C(\theta)`, the :math:`\beta` block of :math:`A^{-1}`. This model
+    keeps :math:`\beta` among the engine's parameters:
 
     .. math::
 
-        F(eta, 	heta) = \ell_R(	heta)
-            - 	frac12 (eta - \hateta(	heta))^	op C(	heta)^{-1}
-              (eta - \hateta(	heta)),
+        F(\beta, \theta) = \ell_R(\theta)
+            - \tfrac12 (\beta - \hat\beta(\theta))^\top C(\theta)^{-1}
+              (\beta - \hat\beta(\theta)),
 
-    whose maximum over :math:`eta` is :math:`\hateta(	heta)` with the
-    value :math:`\ell_R(	heta)`. So the engine's estimates are the REML ones,
-    its maximum is the REML log-likelihood, the :math:`etaeta` block of the
+    whose maximum over :math:`\beta` is :math:`\hat\beta(\theta)` with the
+    value :math:`\ell_R(\theta)`. So the engine's estimates are the REML ones,
+    its maximum is the REML log-likelihood, the :math:`\beta\beta` block of the
     information is :math:`C^{-1}` (glmmTMB's and lme4's conditional
     ``vcov``), and the inverse information adds to :math:`C` the variance
-    that :math:`\hateta` inherits from :math:`\hat	heta` (the "full"
+    that :math:`\hat\beta` inherits from :math:`\hat\theta` (the "full"
     covariance). For the Gaussian family this is the REML of
     :class:`GaussianTerms` (tested).
     """
@@ -337,10 +338,21 @@ class RemlLaplace:
         return "REML(Laplace)"
 
     def __call__(self, params, data):
-        theta = {k: v for k, v in params.items() if k not in self.fixed}
-        ll, u, F = self.laplace.parts(theta, data)
+        return self.warm_call(params, data, None)[0]
+
+    def warm_start(self, params, data):
+        """The Laplace approximation's warm start (``likelihax.objective.Problem``)."""
+        return self.laplace.warm_start(self._theta(params), data)
+
+    def _theta(self, params):
+        return {k: v for k, v in params.items() if k not in self.fixed}
+
+    def warm_call(self, params, data, start):
+        """``(log-likelihood, joint mode)``, the inner Newton from ``start``."""
+        theta = self._theta(params)
+        ll, u, F = self.laplace.parts(theta, data, start)
         p = len(self.fixed)
         E = jnp.zeros((self.n_u + p, p), u.dtype).at[self.n_u + jnp.arange(p), jnp.arange(p)].set(1)
         C = F.solve(E)[self.n_u :]
         d = jnp.stack([params[c] for c in self.fixed]) - u[self.n_u :]
-        return ll - 0.5 * d @ chol_solve(chol(0.5 * (C + C.T)), d)
+        return ll - 0.5 * d @ chol_solve(chol(0.5 * (C + C.T)), d), jax.lax.stop_gradient(u)
