@@ -19,7 +19,9 @@ in :math:`u` (Gaussian data and latent variables, identity link).
 
 Computation
 -----------
-* **Inner Newton.** :math:`\hat u` by Newton's method from :math:`u = 0`, each
+* **Inner Newton.** :math:`\hat u` by Newton's method from :math:`u = 0` (in a
+  fit, from the mode at the outer solver's last accepted iterate: the
+  engine's warm starts, ``warm_call``; see :class:`likelihax.objective.Problem`), each
   direction one Cholesky solve of :math:`A`
   (:func:`likelihax.optimize.cholesky_direction`), with the optimizer's
   backtracking line search, until the step is below ``inner_tol``; the last
