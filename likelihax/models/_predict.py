@@ -12,7 +12,6 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.flatten_util import ravel_pytree
 
 from ..core import x64_scope
 from ..results import FitResult
@@ -45,13 +44,21 @@ def delta_predict(f, fit: FitResult, se: bool):
     >>> val, se = delta_predict(lambda p: 2.0 * p["mu"], f, True)
     >>> round(float(val), 6), round(float(se), 6)   # 2 * mean, 2 / sqrt(n)
     (2.5, 1.0)
+
+    Each parameter gets its own variance, whatever the order of the names:
+
+    >>> g = lx.fit(lambda p, d: st.norm.logpdf(d["y"], p["z"], 1.0)
+    ...            + st.norm.logpdf(d["y"], p["a"], 2.0), {"z": 0.0, "a": 0.0}, {"y": y})
+    >>> [round(float(s), 6) for s in delta_predict(lambda p: p["a"], g, True)]
+    [1.25, 1.0]
     """
     with x64_scope():
-        params = jax.tree_util.tree_map(lambda v: jnp.asarray(v, jnp.float64), fit.params)
-        val = np.asarray(f(params))
+        # The flat parameters in the order of ``fit.cov_flat`` (the spec's).
+        flat = jnp.asarray(np.asarray(fit.params_flat, dtype=np.float64))
+        unravel = fit.spec.unflatten_natural
+        val = np.asarray(f(unravel(flat)))
         if not se:
             return val
-        flat, unravel = ravel_pytree(params)
         J = np.asarray(jax.jacfwd(lambda v: f(unravel(v)))(flat))
     V = np.asarray(fit.cov_flat, dtype=np.float64)
     J = J.reshape(-1, flat.size)

@@ -443,3 +443,35 @@ def test_bad_input_errors(make_rng):
         warnings.simplefilter("error")
         rep = lx.checklist(f, starts=None)
     assert rep.verdict in ("ok", "warn")
+
+
+# ----- the checklist on the regression models' results -----------------------------------
+def _regression_results():
+    import pandas as pd
+
+    from pathlib import Path
+
+    d = pd.read_csv(Path(__file__).resolve().parents[1] / "reference" / "dispformula_data.csv")
+    e = d.assign(e=(d.z > -0.5).astype(int), b=(d.y1 > 1).astype(int))
+    return {
+        "dispersion": lambda: lx.glm("y2 ~ x", d, family="gamma", link="log",
+                                     dispformula="~ z + f"),  # fmt: skip
+        "zeroinfl": lambda: lx.zeroinfl("y3 ~ x | z", d, dist="negbin"),
+        "betareg": lambda: lx.betareg("yb ~ x", d.assign(yb=1 / (1 + np.exp(-d.y1)))),
+        "survreg": lambda: lx.survreg("Surv(y2, e) ~ x", e, dist="weibull"),
+        "coxph": lambda: lx.coxph("Surv(y2, e) ~ x", e),
+        "firth": lambda: lx.firth("b ~ x", e),
+    }
+
+
+@pytest.mark.parametrize("kind", list(_regression_results()))
+def test_checklist_runs_on_every_regression_model(kind):
+    rep = lx.checklist(_regression_results()[kind](), starts=4)
+    for item in ("convergence", "information", "starting values"):
+        assert rep[item].verdict == "ok", (kind, item, rep[item])
+    # y2 is gamma with a dispersion depending on z and f: the dispersion model
+    # is the true one, a Weibull AFT of the same times is not.
+    if kind == "dispersion":
+        assert rep["misspecification (IM test)"].verdict == "ok"
+    if kind == "survreg":
+        assert rep["misspecification (IM test)"].verdict == "warn"

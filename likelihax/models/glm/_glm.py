@@ -276,6 +276,7 @@ def glm(
     cov: str | None = None,
     start: Any = None,
     columns: list | None = None,
+    dispformula: Any = None,
     **fit_kwargs: Any,
 ) -> "GLMResult":
     r"""Fit a generalized linear model by maximum likelihood.
@@ -320,6 +321,13 @@ def glm(
         Starting coefficients in column order (default: R's first IRLS step).
     columns : list of str, optional
         Names of the columns of an array ``X``.
+    dispformula : str or array, optional
+        A log-linear model of the dispersion, ``"~ z1 + z2"`` (with arrays,
+        its model matrix), for the Gaussian, gamma, inverse Gaussian and NB2
+        families (R ``dglm``, glmmTMB's ``dispformula``): all coefficients by
+        maximum likelihood; returns a
+        :class:`~likelihax.models.dispersion.DispersionResult` (see
+        :mod:`likelihax.models.dispersion`).
     **fit_kwargs
         Passed to :func:`likelihax.fit` (``max_steps``, ``tol``, ...).
 
@@ -403,6 +411,17 @@ def glm(
     """
     fam = get_family(family)
     lnk = _resolve_link(fam, link)
+    if dispformula is not None:  # a dispersion submodel: another model (its module)
+        from ..dispersion import glm_dispersion
+
+        extra = {"trials": trials, "exposure": exposure, "columns": columns,
+                 "method": method, "cov": cov}  # fmt: skip
+        given = [k for k, v in extra.items() if v is not None]
+        if given or weight_type != "frequency":
+            raise ValueError(f"dispformula: {given or ['weight_type']} not supported with a "
+                             "dispersion model (offset and frequency weights are).")  # fmt: skip
+        return glm_dispersion(fam, lnk, formula_or_y, data_or_X, dispformula, offset=offset,
+                              weights=weights, missing=missing, start=start, **fit_kwargs)  # fmt: skip
     if exposure is not None and lnk.name != "log":
         raise ValueError(
             f"exposure= needs the log link (it adds log(exposure) to the linear "
