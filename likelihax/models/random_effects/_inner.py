@@ -76,7 +76,7 @@ def as_float64(params, data) -> tuple:
     """Parameters and the floating data as float64 JAX arrays (integer data
     kept), for the conditional modes computed after a fit (call inside
     :func:`likelihax.core.x64_scope`)."""
-    theta = {k: jnp.asarray(v, jnp.float64) for k, v in dict(params).items()}
+    theta = jax.tree_util.tree_map(lambda v: jnp.asarray(v, jnp.float64), dict(params))
     data = jax.tree_util.tree_map(
         lambda x: (
             jnp.asarray(x, jnp.float64)

@@ -1,0 +1,476 @@
+r"""Penalized regression splines with smoothing parameters by REML (``lx.gam``; R ``mgcv``).
+
+``lx.gam("y ~ x + s(z) + s(w, k=15)", df, family="poisson")`` fits a
+generalized additive model: parametric terms as in :func:`likelihax.glm` and a
+smooth function per ``s()`` term, each a cubic regression spline (mgcv's
+``bs = "cr"``) with ``k`` knots (default 10) placed as mgcv's ``place.knots``
+(evenly through the sorted distinct values), evaluated by formulaic's
+``cubic_spline`` (the natural cubic spline parametrised by its values at the
+knots), and penalized by its wiggliness :math:`\int f''(x)^2 dx =
+\beta^\top S\beta` (:func:`cr_penalty`). Each smooth is centred (its values
+sum to zero over the data: the sum-to-zero constraint absorbed by a QR
+factorization, as mgcv), which leaves :math:`k - 1` coefficients, one of them
+(the linear function) unpenalized.
+
+**Estimation.** The penalty is a Gaussian prior on the spline coefficients,
+:math:`\beta_j \sim N(0, (\lambda_j S_j)^{-})`, and the smoothing parameters
+:math:`\lambda_j` (with the dispersion where the family has one) maximize the
+marginal likelihood with every coefficient integrated out, parametric ones
+with a flat prior: REML for the Gaussian family (the Laplace approximation is
+exact there) and its Laplace approximation (LAML) for the others, the
+criterion of ``gam(..., method = "REML")``. That is one model for the engine:
+the Laplace approximation of :func:`likelihax.models.random_effects.integrate`
+over the coefficients, maximized over :math:`\log\lambda` by Newton with the
+exact Hessian (``result.fit``: the smoothing parameters with their standard
+errors). The coefficients are then the posterior mode and their covariance
+the Bayesian :math:`V_p = (X^\top W X/\phi + S_\lambda)^{-1}` (mgcv's
+``vcov``), and the effective degrees of freedom the diagonal of
+:math:`F = V_p X^\top W X/\phi` summed per term.
+
+References
+----------
+Wood, S. N. (2011). Fast stable restricted maximum likelihood and marginal
+likelihood estimation of semiparametric generalized linear models. *J. R.
+Statist. Soc. B* 73, 3-36. Wood, S. N. (2017). *Generalized Additive Models:
+An Introduction with R*, 2nd ed., sec. 5.3.1 (cubic regression splines).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import warnings
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+import scipy.stats as sst
+
+from ..core import x64_scope
+from ..engine import fit as engine_fit
+from ..parameters import Param
+from ..parameters import constraints as C
+from ._design import column_values, design, model_matrix
+from .glm import LINKS, get_family
+from .random_effects import integrate
+
+__all__ = ["GamResult", "cr_penalty", "gam", "place_knots"]
+
+
+# ----- the basis and its penalty ---------------------------------------------------------
+def place_knots(x, k: int) -> np.ndarray:
+    """``k`` knots evenly through the sorted distinct values of ``x`` (mgcv's
+    ``place.knots``: the ends at the extremes, the others interpolated between
+    order statistics).
+
+    Examples
+    --------
+    >>> from likelihax.models.gam import place_knots
+    >>> place_knots([0.0, 1.0, 2.0, 3.0, 4.0, 4.0], 3).tolist()
+    [0.0, 2.0, 4.0]
+    """
+    u = np.unique(np.asarray(x, dtype=np.float64))
+    n = u.size
+    if k < 3 or k > n:
+        raise ValueError(f"k = {k} knots need 3 <= k <= {n} (the distinct values).")
+    if k == n:
+        return u
+    delta = (n - 1) / (k - 1)
+    at = delta * np.arange(1, k - 1)
+    lbi = np.floor(at).astype(int)  # 0-based index of the lower order statistic
+    frac = at - lbi
+    inner = u[lbi] * (1 - frac) + u[lbi + 1] * frac
+    return np.r_[u[0], inner, u[-1]]
+
+
+def cr_penalty(knots) -> np.ndarray:
+    r""":math:`S` with :math:`\beta^\top S\beta = \int f''(x)^2 dx` for the
+    natural cubic spline whose values at ``knots`` are :math:`\beta` (Wood,
+    2017, sec. 5.3.1: :math:`S = D^\top B^{-1} D`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from likelihax.models.gam import cr_penalty
+    >>> S = cr_penalty([0.0, 1.0, 2.0, 4.0])
+    >>> # constants and straight lines are not penalized
+    >>> bool(np.allclose(S @ np.ones(4), 0) and np.allclose(S @ [0.0, 1, 2, 4], 0))
+    True
+    """
+    kn = np.asarray(knots, dtype=np.float64)
+    h = np.diff(kn)
+    k = kn.size
+    D = np.zeros((k - 2, k))
+    B = np.zeros((k - 2, k - 2))
+    for i in range(k - 2):
+        D[i, i], D[i, i + 1], D[i, i + 2] = 1 / h[i], -1 / h[i] - 1 / h[i + 1], 1 / h[i + 1]
+        B[i, i] = (h[i] + h[i + 1]) / 3
+        if i + 1 < k - 2:
+            B[i, i + 1] = B[i + 1, i] = h[i + 1] / 6
+    return D.T @ np.linalg.solve(B, D)
+
+
+def _cr_basis(x, knots) -> np.ndarray:
+    from formulaic.transforms.cubic_spline import cubic_spline
+
+    kn = np.asarray(knots)
+    vals = cubic_spline(np.asarray(x, dtype=np.float64), knots=kn[1:-1], lower_bound=kn[0],
+                        upper_bound=kn[-1], _state={})  # fmt: skip
+    return np.column_stack(list(vals.values()))
+
+
+@dataclasses.dataclass(frozen=True)
+class Smooth:
+    """One ``s()`` term: its variable, knots, the constraint's null space
+    ``Z`` and the penalty :math:`Z^\\top S Z` of the centred basis."""
+
+    var: str
+    knots: np.ndarray
+    Z: np.ndarray
+    S: np.ndarray
+    rank: int
+    logdet: float  # log pseudo-determinant of S
+
+    @property
+    def label(self) -> str:
+        return f"s({self.var})"
+
+    def basis(self, x) -> np.ndarray:
+        lo, hi = self.knots[0], self.knots[-1]
+        return _cr_basis(np.clip(np.asarray(x, np.float64), lo, hi), self.knots) @ self.Z
+
+
+def _smooth(var: str, x, k: int) -> tuple[Smooth, np.ndarray]:
+    knots = place_knots(x, k)
+    X = _cr_basis(x, knots)
+    # Sum-to-zero constraint absorbed as mgcv does: Z spans the null space of
+    # the column sums (the last k - 1 columns of the QR factor of C').
+    Q = np.linalg.qr(X.sum(axis=0)[:, None], mode="complete")[0]
+    Z = Q[:, 1:]
+    S = Z.T @ cr_penalty(knots) @ Z
+    S = 0.5 * (S + S.T)
+    ev = np.linalg.eigvalsh(S)
+    rank = int(np.sum(ev > ev.max() * 1e-10))
+    logdet = float(np.sum(np.log(ev[-rank:])))
+    return Smooth(var, knots, Z, S, rank, logdet), X @ Z
+
+
+_S_TERM = re.compile(r"^s\((?P<args>.*)\)$")
+
+
+def _parse(formula: str) -> tuple[str, list]:
+    """``("y ~ parametric terms", [(var, k), ...])``; an error names a term
+    it cannot read."""
+    if "~" not in formula:
+        raise ValueError(f"The formula needs a response: 'y ~ s(x)'; got {formula!r}.")
+    lhs, rhs = formula.split("~", 1)
+    terms, depth, cur = [], 0, ""
+    for ch in rhs:
+        depth += (ch == "(") - (ch == ")")
+        if ch == "+" and depth == 0:
+            terms.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    terms.append(cur.strip())
+    para, smooths = [], []
+    for t in terms:
+        m = _S_TERM.match(t.replace(" ", ""))
+        if not m:
+            para.append(t)
+            continue
+        args = [a for a in m.group("args").split(",") if a]
+        var, k = args[0], 10
+        for a in args[1:]:
+            key, _, val = a.partition("=")
+            if key == "k" and val.isdigit():
+                k = int(val)
+            elif key == "bs" and val.strip("'\"") == "cr":
+                continue
+            else:
+                raise ValueError(f"{t}: only s(x), s(x, k=<int>) and bs='cr' are supported.")
+        smooths.append((var, k))
+    if not smooths:
+        raise ValueError(f"No s() term in {formula!r}: use lx.glm for a parametric model.")
+    return f"{lhs.strip()} ~ {' + '.join(para) if para else '1'}", smooths
+
+
+# ----- the model -----------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class _GamJoint:
+    """Joint log-density of the rows and all coefficients ``beta`` (module notes)."""
+
+    family: Any
+    link: Any
+    blocks: tuple  # (start, stop) of each smooth's coefficients
+    labels: tuple  # the smooths' labels (keys of params["lambda"])
+
+    def __call__(self, p, d):
+        beta = p["beta"]
+        eta = d["X"] @ beta + d["offset"]
+        phi = p["sigma"] ** 2 if self.family.dispersion else 1.0
+        alpha = p.get("alpha")
+        rows = self.family.loglik(d["y"], eta, self.link.inverse(eta), self.link, d["m"], phi,
+                                  alpha)  # fmt: skip
+        prior = 0.0
+        for j, (a, b) in enumerate(self.blocks):
+            bj, lam = beta[a:b], p["lambda"][self.labels[j]]
+            prior = prior + (-0.5 * lam * bj @ d[f"S{j}"] @ bj
+                             + 0.5 * d[f"rank{j}"] * (jnp.log(lam) - math.log(2 * math.pi))
+                             + 0.5 * d[f"logdet{j}"])  # fmt: skip
+        return rows, jnp.reshape(prior, (1,))
+
+
+@dataclasses.dataclass(frozen=True)
+class GamResult:
+    """Result of :func:`gam`.
+
+    Attributes
+    ----------
+    fit : FitResult
+        The engine's fit of the smoothing parameters (``lambda``, per
+        smooth, of the unscaled penalty) and the dispersion (``sigma``,
+        :math:`\\sqrt\\phi`; NB2 ``alpha``) by REML/LAML; ``fit.loglik`` is
+        the maximized marginal log-likelihood.
+    coef : dict
+        Coefficients (posterior modes): parametric by column, smooths as
+        ``s(x).1``, ``s(x).2``, ...
+    Vp : ndarray
+        Their Bayesian covariance (mgcv's ``vcov``).
+    edf : dict
+        Effective degrees of freedom per smooth.
+    edf_total : float
+        Of the whole model (parametric terms count one each).
+    """
+
+    fit: Any
+    coef: dict
+    Vp: np.ndarray
+    edf: dict
+    edf_total: float
+    family: str
+    link: str
+    smooths: tuple
+    linear: tuple  # smooths at their linear limit (lambda -> infinity; module notes)
+    _para: Any = dataclasses.field(repr=False)
+    _beta: np.ndarray = dataclasses.field(repr=False)
+    _X: np.ndarray = dataclasses.field(repr=False)
+
+    @property
+    def loglik(self) -> float:
+        """The maximized REML (Gaussian) or LAML marginal log-likelihood."""
+        return self.fit.loglik
+
+    @property
+    def converged(self) -> bool:
+        return self.fit.converged
+
+    @property
+    def se(self) -> dict:
+        """Standard errors of :attr:`coef` from :attr:`Vp`."""
+        return dict(zip(self.coef, np.sqrt(np.diag(self.Vp))))
+
+    def _matrix(self, newdata):
+        Xp = model_matrix(self._para, newdata)
+        import pandas as pd
+
+        df = newdata if isinstance(newdata, pd.DataFrame) else pd.DataFrame(dict(newdata))
+        parts = [Xp] + [s.basis(column_values(df, s.var, s.label)) for s in self.smooths]
+        return np.column_stack(parts)
+
+    def predict(self, newdata: Any = None, which: str = "response", se: bool = False):
+        """The mean (``"response"``) or linear predictor (``"link"``) at new
+        rows, with standard errors from :attr:`Vp` (the response's by the
+        delta method) on request. Values of a smooth's variable outside its
+        knots are clamped to the end knots.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, likelihax as lx
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.uniform(0, 1, 300)
+        >>> df = pd.DataFrame({"x": x, "y": np.sin(6 * x) + 0.3 * rng.normal(size=300)})
+        >>> r = lx.gam("y ~ s(x)", df)
+        >>> mu, se = r.predict(pd.DataFrame({"x": [0.25]}), se=True)
+        >>> bool(abs(mu[0] - np.sin(1.5)) < 3 * se[0]), bool(se[0] < 0.1)
+        (True, True)
+        """
+        if which not in ("response", "link"):
+            raise ValueError(f"which must be 'response' or 'link'; got {which!r}.")
+        X = self._X if newdata is None else self._matrix(newdata)
+        eta = X @ self._beta
+        link = LINKS[self.link]
+        with x64_scope():
+            mu = np.asarray(link.inverse(jnp.asarray(eta)))
+            dmu = np.asarray(link.deriv(jnp.asarray(eta)))
+        out = eta if which == "link" else mu
+        if not se:
+            return out
+        s_eta = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X, self.Vp, X), 0.0))
+        return out, (s_eta if which == "link" else np.abs(dmu) * s_eta)
+
+    def summary(self) -> str:
+        """Parametric coefficients (Wald tests with :attr:`Vp`), the smooth
+        terms' EDF and smoothing parameters, and the criterion."""
+        se = self.se
+        lines = [f"Generalized additive model ({self.family}, {self.link} link), smoothing "
+                 f"parameters by {'REML' if self.family == 'gaussian' else 'LAML'}",
+                 f"Marginal log-likelihood: {self.loglik:.6f}   EDF: {self.edf_total:.3f}",
+                 "", f"{'':<24}{'estimate':>12}{'std.err':>12}{'z':>10}{'P>|z|':>12}"]  # fmt: skip
+        for c in self._para.columns:
+            name = "(Intercept)" if c == "Intercept" else c
+            z = self.coef[name] / se[name]
+            p = 2 * sst.norm.sf(abs(z))
+            ptxt = f"{p:.3g}" if p > 0 else "<1e-300"
+            lines.append(f"{name:<24}{self.coef[name]:>12.5g}{se[name]:>12.5g}{z:>10.3f}{ptxt:>12}")
+        lines += ["", f"{'smooth':<24}{'edf':>12}{'lambda':>14}"]
+        for s in self.smooths:
+            lv = float(self.fit.params["lambda"][s.label])
+            lines.append(f"{s.label:<24}{self.edf[s.label]:>12.4f}{lv:>14.5g}"
+                         + ("  (linear limit)" if s.label in self.linear else ""))
+        if "sigma" in self.fit.params:
+            lines.append(f"scale (phi): {float(self.fit.params['sigma']) ** 2:.6g}")
+        return "\n".join(lines)
+
+
+def gam(formula: str, data: Any, family: str = "gaussian", link: str | None = None, *,
+        offset: Any = None, missing: str = "raise", **fit_kwargs) -> GamResult:  # fmt: skip
+    """Generalized additive model with cubic regression splines, smoothing by REML (module notes).
+
+    Parameters
+    ----------
+    formula : str
+        ``"y ~ x1 + s(x2) + s(x3, k=20)"``: parametric terms as in
+        :func:`likelihax.glm` and ``s(var, k=10)`` smooths (``bs='cr'``).
+    data : DataFrame or dict of columns
+        Not modified.
+    family, link : str
+        A family of :func:`likelihax.glm` (default Gaussian) and its link.
+    offset : column name or array, optional
+    missing : {"raise", "drop"}
+    **fit_kwargs
+        Passed to :func:`likelihax.fit` (the smoothing parameters' fit).
+
+    Returns
+    -------
+    GamResult
+
+    Raises
+    ------
+    ValueError
+        An ``s()`` term with other options than ``k`` and ``bs='cr'``, ``k``
+        below 3 or above the variable's distinct values, no ``s()`` term.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, likelihax as lx
+    >>> rng = np.random.default_rng(1)
+    >>> x, z = rng.uniform(0, 1, (2, 400))
+    >>> y = rng.poisson(np.exp(1 + np.sin(2 * np.pi * x) + 0.5 * z))
+    >>> r = lx.gam("y ~ z + s(x)", pd.DataFrame({"y": y, "x": x, "z": z}), family="poisson")
+    >>> round(r.coef["z"], 1), 4 < r.edf["s(x)"] < 9
+    (0.5, True)
+    """
+    fam = get_family(family)
+    lnk = LINKS[link or fam.canonical]
+    para_f, specs = _parse(formula)
+    extra = {} if offset is None else {"offset": offset}
+    # The smooths' variables as extras: the missing-value rule covers them.
+    extra.update({f"s({var})": var for var, _ in specs})
+    para = design(para_f, data, missing=missing, extra=extra)
+    smooths, blocks, cols = [], [], [para.X]
+    start = para.X.shape[1]
+    names = ["(Intercept)" if c == "Intercept" else c for c in para.columns]
+    for var, k in specs:
+        x = np.asarray(para.extra[f"s({var})"], dtype=np.float64)
+        sm, Xs = _smooth(var, x, k)
+        smooths.append(sm)
+        cols.append(Xs)
+        blocks.append((start, start + Xs.shape[1]))
+        names += [f"{sm.label}.{i + 1}" for i in range(Xs.shape[1])]
+        start += Xs.shape[1]
+    X = np.column_stack(cols)
+    y = np.asarray(para.y, dtype=np.float64)
+    n = y.size
+    off = np.broadcast_to(np.asarray(para.extra.get("offset", 0.0), np.float64), (n,)).copy()
+    d = {"y": y, "X": X, "offset": off, "m": np.ones(n)}
+    for j, sm in enumerate(smooths):
+        d[f"S{j}"], d[f"rank{j}"], d[f"logdet{j}"] = sm.S, np.float64(sm.rank), np.float64(sm.logdet)
+    labels = tuple(s.label for s in smooths)
+    params = _starts(fam, lnk, X, y, off, smooths, blocks)
+    joint = _GamJoint(fam, lnk, tuple(blocks), labels)
+    quad = fam.name == "gaussian" and lnk.name == "identity"
+    model = integrate(joint, {"beta": X.shape[1]}, quadratic=quad)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = engine_fit(model, params, d, nobs=n, **fit_kwargs)
+        F, beta, Vp = _posterior(model, fit, d, smooths, blocks)
+        linear = [s.label for s, (a, b) in zip(smooths, blocks)
+                  if np.trace(F[a:b, a:b]) - (b - a - s.rank) < LINEAR_EDF]  # fmt: skip
+        if not fit.converged and linear:
+            # The criterion rises towards lambda = infinity for these smooths
+            # (module notes): hold them there and fit the others.
+            params = {k: v for k, v in fit.params.items() if k != "lambda"}
+            params["lambda"] = {
+                lab: Param(float(v), C.positive, fixed=lab in linear)
+                for lab, v in fit.params["lambda"].items()
+            }
+            caught.clear()
+            fit = engine_fit(model, params, d, nobs=n, **fit_kwargs)
+            F, beta, Vp = _posterior(model, fit, d, smooths, blocks)
+    for w in caught:
+        warnings.warn(w.message, w.category, stacklevel=2)
+    note = ["lambda: coefficient of each smooth's penalty, the integral of f''^2 (unscaled)."]
+    if linear and any(fit.fixed_mask):
+        note.append(f"{', '.join(linear)}: linear (the criterion increases up to lambda = "
+                    "infinity; lambda held where the fit reached).")  # fmt: skip
+    else:
+        linear = []
+    fit = fit.annotate("GAM smoothing parameters (REML/LAML)",
+                       [("Rows", str(n)), ("Smooths", ", ".join(labels))], note)  # fmt: skip
+    edf = {s.label: float(np.trace(F[a:b, a:b])) for s, (a, b) in zip(smooths, blocks)}
+    return GamResult(fit, dict(zip(names, map(float, beta))), Vp, edf, float(np.trace(F)),
+                     fam.name, lnk.name, tuple(smooths), tuple(linear), para, beta, X)  # fmt: skip
+
+
+# A smooth whose penalized part keeps less than this many effective degrees of
+# freedom is at its linear limit (lambda -> infinity).
+LINEAR_EDF = 1e-2
+
+
+def _posterior(model, fit, d, smooths, blocks):
+    """``(F, beta, Vp)``: the EDF matrix, the coefficients' mode and their
+    Bayesian covariance at the fit's smoothing parameters."""
+    re_ = model.random_effects(fit.params, d, full=True)
+    beta, Vp = np.asarray(re_.modes["beta"]), np.asarray(re_.cov)
+    Slam = np.zeros(Vp.shape)
+    for s, (a, b) in zip(smooths, blocks):
+        Slam[a:b, a:b] = float(fit.params["lambda"][s.label]) * s.S
+    return np.eye(Vp.shape[0]) - Vp @ Slam, beta, Vp
+
+
+def _starts(fam, lnk, X, y, off, smooths, blocks):
+    """Smoothing parameters that weigh each penalty like the data's curvature
+    of its block (mgcv's ``initial.sp`` idea), at the GLM working weights of
+    the unpenalized start; the dispersion from the residuals."""
+    with x64_scope():
+        mu0 = np.asarray(fam.mustart(y, 1.0), dtype=np.float64)
+        eta0 = np.asarray(lnk.link(jnp.asarray(mu0)))
+        dmu = np.asarray(lnk.deriv(jnp.asarray(eta0)))
+        v = np.asarray(fam.variance(jnp.asarray(mu0), 1.0))
+    w = dmu**2 / np.maximum(v, 1e-12)
+    params = {}
+    if fam.dispersion:
+        beta = np.linalg.lstsq(X, y - off, rcond=None)[0]
+        sigma = float(np.std(y - off - X @ beta)) or 1.0
+        params["sigma"] = Param(sigma, C.positive)
+        w = w / sigma**2 if fam.name == "gaussian" else w
+    if fam.has_alpha:
+        params["alpha"] = Param(0.5, C.positive)
+    params["lambda"] = {}
+    for sm, (a, b) in zip(smooths, blocks):
+        xw = np.sum(w[:, None] * X[:, a:b] ** 2, axis=0).mean()
+        lam = xw / max(np.trace(sm.S) / sm.rank, 1e-300) / 10.0
+        params["lambda"][sm.label] = Param(float(lam), C.positive)
+    return params
