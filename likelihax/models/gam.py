@@ -12,6 +12,14 @@ sum to zero over the data: the sum-to-zero constraint absorbed by a QR
 factorization, as mgcv), which leaves :math:`k - 1` coefficients, one of them
 (the linear function) unpenalized.
 
+**Penalties on parametric coefficients** (mgcv's ``paraPen``):
+``penalty={"ridge": ["x1", "x2"]}`` adds :math:`\lambda\,\beta^\top\beta/2`
+(or :math:`\lambda\,\beta^\top S\beta/2` with a given :math:`S`) to the
+penalty, with its own smoothing parameter: ridge regression with the amount of
+shrinkage chosen by REML, or held at a given value with ``sp=``. (A fixed
+quadratic penalty on the parameters of any custom likelihood is a Gaussian
+prior: :func:`likelihax.fit_map` with :class:`likelihax.priors.Normal`.)
+
 **Estimation.** The penalty is a Gaussian prior on the spline coefficients,
 :math:`\beta_j \sim N(0, (\lambda_j S_j)^{-})`, and the smoothing parameters
 :math:`\lambda_j` (with the dispersion where the family has one) maximize the
@@ -159,7 +167,7 @@ def _smooth(var: str, x, k: int) -> tuple[Smooth, np.ndarray]:
 _S_TERM = re.compile(r"^s\((?P<args>.*)\)$")
 
 
-def _parse(formula: str) -> tuple[str, list]:
+def _parse(formula: str, penalized: bool = False) -> tuple[str, list]:
     """``("y ~ parametric terms", [(var, k), ...])``; an error names a term
     it cannot read."""
     if "~" not in formula:
@@ -191,8 +199,9 @@ def _parse(formula: str) -> tuple[str, list]:
             else:
                 raise ValueError(f"{t}: only s(x), s(x, k=<int>) and bs='cr' are supported.")
         smooths.append((var, k))
-    if not smooths:
-        raise ValueError(f"No s() term in {formula!r}: use lx.glm for a parametric model.")
+    if not smooths and not penalized:
+        raise ValueError(f"No s() term or penalty in {formula!r}: use lx.glm for an "
+                         "unpenalized model.")  # fmt: skip
     return f"{lhs.strip()} ~ {' + '.join(para) if para else '1'}", smooths
 
 
@@ -252,10 +261,11 @@ class GamResult:
     family: str
     link: str
     smooths: tuple
-    linear: tuple  # smooths at their linear limit (lambda -> infinity; module notes)
+    at_limit: tuple  # penalties held at lambda = infinity (module notes)
     _para: Any = dataclasses.field(repr=False)
     _beta: np.ndarray = dataclasses.field(repr=False)
     _X: np.ndarray = dataclasses.field(repr=False)
+    _perm: np.ndarray = dataclasses.field(repr=False)
 
     @property
     def loglik(self) -> float:
@@ -272,7 +282,7 @@ class GamResult:
         return dict(zip(self.coef, np.sqrt(np.diag(self.Vp))))
 
     def _matrix(self, newdata):
-        Xp = model_matrix(self._para, newdata)
+        Xp = model_matrix(self._para, newdata)[:, self._perm]
         import pandas as pd
 
         df = newdata if isinstance(newdata, pd.DataFrame) else pd.DataFrame(dict(newdata))
@@ -324,18 +334,19 @@ class GamResult:
             p = 2 * sst.norm.sf(abs(z))
             ptxt = f"{p:.3g}" if p > 0 else "<1e-300"
             lines.append(f"{name:<24}{self.coef[name]:>12.5g}{se[name]:>12.5g}{z:>10.3f}{ptxt:>12}")
-        lines += ["", f"{'smooth':<24}{'edf':>12}{'lambda':>14}"]
-        for s in self.smooths:
-            lv = float(self.fit.params["lambda"][s.label])
-            lines.append(f"{s.label:<24}{self.edf[s.label]:>12.4f}{lv:>14.5g}"
-                         + ("  (linear limit)" if s.label in self.linear else ""))
+        lines += ["", f"{'penalty':<24}{'edf':>12}{'lambda':>14}"]
+        for lab, e in self.edf.items():
+            lv = float(self.fit.params["lambda"][lab])
+            lines.append(f"{lab:<24}{e:>12.4f}{lv:>14.5g}"
+                         + ("  (at lambda = infinity)" if lab in self.at_limit else ""))
         if "sigma" in self.fit.params:
             lines.append(f"scale (phi): {float(self.fit.params['sigma']) ** 2:.6g}")
         return "\n".join(lines)
 
 
 def gam(formula: str, data: Any, family: str = "gaussian", link: str | None = None, *,
-        offset: Any = None, missing: str = "raise", **fit_kwargs) -> GamResult:  # fmt: skip
+        penalty: dict | None = None, sp: dict | None = None, offset: Any = None,
+        missing: str = "raise", **fit_kwargs) -> GamResult:  # fmt: skip
     """Generalized additive model with cubic regression splines, smoothing by REML (module notes).
 
     Parameters
@@ -347,6 +358,16 @@ def gam(formula: str, data: Any, family: str = "gaussian", link: str | None = No
         Not modified.
     family, link : str
         A family of :func:`likelihax.glm` (default Gaussian) and its link.
+    penalty : dict, optional
+        Quadratic penalties on parametric coefficients (mgcv's ``paraPen``),
+        each with its own smoothing parameter: ``{label: [columns]}`` for a
+        ridge (identity) penalty, or ``{label: ([columns], S)}`` with a
+        symmetric positive semi-definite ``S``. Columns are named as in the
+        summary (``"x"``, ``"g[T.b]"``).
+    sp : dict, optional
+        Smoothing parameters held at given values, by label (``"s(x)"`` or a
+        penalty's label); the others by REML. At least one parameter (a
+        smoothing parameter or the dispersion) must remain to estimate.
     offset : column name or array, optional
     missing : {"raise", "drop"}
     **fit_kwargs
@@ -360,7 +381,10 @@ def gam(formula: str, data: Any, family: str = "gaussian", link: str | None = No
     ------
     ValueError
         An ``s()`` term with other options than ``k`` and ``bs='cr'``, ``k``
-        below 3 or above the variable's distinct values, no ``s()`` term.
+        below 3 or above the variable's distinct values, no ``s()`` term or
+        penalty; a penalty naming an unknown or intercept column, or a
+        column twice; an ``S`` of the wrong shape, not symmetric or not
+        positive semi-definite; ``sp`` for an unknown label.
 
     Examples
     --------
@@ -374,64 +398,121 @@ def gam(formula: str, data: Any, family: str = "gaussian", link: str | None = No
     """
     fam = get_family(family)
     lnk = LINKS[link or fam.canonical]
-    para_f, specs = _parse(formula)
+    para_f, specs = _parse(formula, bool(penalty))
     extra = {} if offset is None else {"offset": offset}
     # The smooths' variables as extras: the missing-value rule covers them.
     extra.update({f"s({var})": var for var, _ in specs})
     para = design(para_f, data, missing=missing, extra=extra)
-    smooths, blocks, cols = [], [], [para.X]
-    start = para.X.shape[1]
-    names = ["(Intercept)" if c == "Intercept" else c for c in para.columns]
-    for var, k in specs:
-        x = np.asarray(para.extra[f"s({var})"], dtype=np.float64)
-        sm, Xs = _smooth(var, x, k)
-        smooths.append(sm)
-        cols.append(Xs)
-        blocks.append((start, start + Xs.shape[1]))
-        names += [f"{sm.label}.{i + 1}" for i in range(Xs.shape[1])]
-        start += Xs.shape[1]
-    X = np.column_stack(cols)
+    X, names, terms, blocks, perm = _assemble(para, specs, penalty or {})
     y = np.asarray(para.y, dtype=np.float64)
     n = y.size
     off = np.broadcast_to(np.asarray(para.extra.get("offset", 0.0), np.float64), (n,)).copy()
     d = {"y": y, "X": X, "offset": off, "m": np.ones(n)}
-    for j, sm in enumerate(smooths):
-        d[f"S{j}"], d[f"rank{j}"], d[f"logdet{j}"] = sm.S, np.float64(sm.rank), np.float64(sm.logdet)
-    labels = tuple(s.label for s in smooths)
-    params = _starts(fam, lnk, X, y, off, smooths, blocks)
+    for j, t in enumerate(terms):
+        d[f"S{j}"], d[f"rank{j}"], d[f"logdet{j}"] = t.S, np.float64(t.rank), np.float64(t.logdet)
+    labels = tuple(t.label for t in terms)
+    params = _starts(fam, lnk, X, y, off, terms, blocks, sp or {})
     joint = _GamJoint(fam, lnk, tuple(blocks), labels)
     quad = fam.name == "gaussian" and lnk.name == "identity"
     model = integrate(joint, {"beta": X.shape[1]}, quadratic=quad)
+    fit, F, beta, Vp, limit = _estimate(model, params, d, n, terms, blocks, fit_kwargs)
+    note = ["lambda: coefficient of each penalty (for a smooth the integral of f''^2, "
+            "unscaled)."]  # fmt: skip
+    if limit:
+        note.append(f"{', '.join(limit)}: at lambda = infinity (the criterion increases up "
+                    "to it: a smooth is linear, penalized coefficients zero); lambda held "
+                    "where the fit reached.")  # fmt: skip
+    fit = fit.annotate("GAM smoothing parameters (REML/LAML)",
+                       [("Rows", str(n)), ("Penalties", ", ".join(labels))], note)  # fmt: skip
+    edf = {t.label: float(np.trace(F[a:b, a:b])) for t, (a, b) in zip(terms, blocks)}
+    smooths = tuple(t for t in terms if isinstance(t, Smooth))
+    return GamResult(fit, dict(zip(names, map(float, beta))), Vp, edf, float(np.trace(F)),
+                     fam.name, lnk.name, smooths, tuple(limit), para, beta, X, perm)  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class _Penalty:
+    """A quadratic penalty on parametric coefficients (``gam(penalty=)``)."""
+
+    label: str
+    columns: tuple
+    S: np.ndarray
+    rank: int
+    logdet: float
+
+
+def _penalty(label, spec, names) -> _Penalty:
+    cols, S = (spec, None) if not isinstance(spec, tuple) else spec
+    cols = [cols] if isinstance(cols, str) else list(cols)
+    for c in cols:
+        if c not in names or c == "(Intercept)":
+            raise ValueError(f"penalty[{label!r}]: {c!r} is not a penalizable column of the "
+                             f"formula ({[n for n in names if n != '(Intercept)']}).")  # fmt: skip
+    S = np.eye(len(cols)) if S is None else np.asarray(S, dtype=np.float64)
+    if S.shape != (len(cols),) * 2 or not np.allclose(S, S.T, atol=1e-12 * np.abs(S).max()):
+        raise ValueError(f"penalty[{label!r}]: S must be a symmetric {len(cols)} x "
+                         f"{len(cols)} matrix; got shape {S.shape}.")  # fmt: skip
+    ev = np.linalg.eigvalsh(S)
+    if ev.min() < -1e-10 * max(ev.max(), 1e-300) or ev.max() <= 0:
+        raise ValueError(f"penalty[{label!r}]: S must be positive semi-definite and non-zero.")
+    rank = int(np.sum(ev > ev.max() * 1e-10))
+    return _Penalty(label, tuple(cols), S, rank, float(np.sum(np.log(ev[-rank:]))))
+
+
+def _assemble(para, specs, penalty):
+    """The model matrix (unpenalized parametric columns, each penalty's
+    columns, each smooth's basis), coefficient names, the penalized terms,
+    their column blocks and the parametric columns' order."""
+    names = ["(Intercept)" if c == "Intercept" else c for c in para.columns]
+    pens = [_penalty(lab, spec, names) for lab, spec in penalty.items()]
+    used = [c for p in pens for c in p.columns]
+    if len(set(used)) < len(used):
+        raise ValueError(f"A column is in two penalties: {sorted(used)}.")
+    free = [c for c in names if c not in used]
+    perm = [names.index(c) for c in free + used]
+    cols, out_names, terms, blocks = [para.X[:, perm]], free + used, [], []
+    start = len(free)
+    for p in pens:
+        terms.append(p)
+        blocks.append((start, start + len(p.columns)))
+        start += len(p.columns)
+    for var, k in specs:
+        sm, Xs = _smooth(var, np.asarray(para.extra[f"s({var})"], dtype=np.float64), k)
+        terms.append(sm)
+        cols.append(Xs)
+        blocks.append((start, start + Xs.shape[1]))
+        out_names += [f"{sm.label}.{i + 1}" for i in range(Xs.shape[1])]
+        start += Xs.shape[1]
+    return np.column_stack(cols), out_names, terms, blocks, np.asarray(perm)
+
+
+def _estimate(model, params, d, n, terms, blocks, fit_kwargs):
+    """The engine's REML/LAML fit; terms whose criterion rises towards
+    lambda = infinity are held there and the others fitted again."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = engine_fit(model, params, d, nobs=n, **fit_kwargs)
-        F, beta, Vp = _posterior(model, fit, d, smooths, blocks)
-        linear = [s.label for s, (a, b) in zip(smooths, blocks)
-                  if np.trace(F[a:b, a:b]) - (b - a - s.rank) < LINEAR_EDF]  # fmt: skip
-        if not fit.converged and linear:
-            # The criterion rises towards lambda = infinity for these smooths
-            # (module notes): hold them there and fit the others.
+        F, beta, Vp = _posterior(model, fit, d, terms, blocks)
+        limit = [t.label for t, (a, b) in zip(terms, blocks)
+                 if np.trace(F[a:b, a:b]) - (b - a - t.rank) < LINEAR_EDF]  # fmt: skip
+        if not fit.converged and limit:
             params = {k: v for k, v in fit.params.items() if k != "lambda"}
             params["lambda"] = {
-                lab: Param(float(v), C.positive, fixed=lab in linear)
+                lab: Param(float(v), C.positive, fixed=lab in limit or _fixed(fit, lab))
                 for lab, v in fit.params["lambda"].items()
             }
             caught.clear()
             fit = engine_fit(model, params, d, nobs=n, **fit_kwargs)
-            F, beta, Vp = _posterior(model, fit, d, smooths, blocks)
+            F, beta, Vp = _posterior(model, fit, d, terms, blocks)
+        else:
+            limit = []
     for w in caught:
-        warnings.warn(w.message, w.category, stacklevel=2)
-    note = ["lambda: coefficient of each smooth's penalty, the integral of f''^2 (unscaled)."]
-    if linear and any(fit.fixed_mask):
-        note.append(f"{', '.join(linear)}: linear (the criterion increases up to lambda = "
-                    "infinity; lambda held where the fit reached).")  # fmt: skip
-    else:
-        linear = []
-    fit = fit.annotate("GAM smoothing parameters (REML/LAML)",
-                       [("Rows", str(n)), ("Smooths", ", ".join(labels))], note)  # fmt: skip
-    edf = {s.label: float(np.trace(F[a:b, a:b])) for s, (a, b) in zip(smooths, blocks)}
-    return GamResult(fit, dict(zip(names, map(float, beta))), Vp, edf, float(np.trace(F)),
-                     fam.name, lnk.name, tuple(smooths), tuple(linear), para, beta, X)  # fmt: skip
+        warnings.warn(w.message, w.category, stacklevel=3)
+    return fit, F, beta, Vp, limit
+
+
+def _fixed(fit, label) -> bool:
+    return bool(fit.fixed_mask[fit.labels.index(f"lambda.{label}")])
 
 
 # A smooth whose penalized part keeps less than this many effective degrees of
@@ -439,18 +520,18 @@ def gam(formula: str, data: Any, family: str = "gaussian", link: str | None = No
 LINEAR_EDF = 1e-2
 
 
-def _posterior(model, fit, d, smooths, blocks):
+def _posterior(model, fit, d, terms, blocks):
     """``(F, beta, Vp)``: the EDF matrix, the coefficients' mode and their
     Bayesian covariance at the fit's smoothing parameters."""
     re_ = model.random_effects(fit.params, d, full=True)
     beta, Vp = np.asarray(re_.modes["beta"]), np.asarray(re_.cov)
     Slam = np.zeros(Vp.shape)
-    for s, (a, b) in zip(smooths, blocks):
-        Slam[a:b, a:b] = float(fit.params["lambda"][s.label]) * s.S
+    for t, (a, b) in zip(terms, blocks):
+        Slam[a:b, a:b] = float(fit.params["lambda"][t.label]) * t.S
     return np.eye(Vp.shape[0]) - Vp @ Slam, beta, Vp
 
 
-def _starts(fam, lnk, X, y, off, smooths, blocks):
+def _starts(fam, lnk, X, y, off, terms, blocks, sp):
     """Smoothing parameters that weigh each penalty like the data's curvature
     of its block (mgcv's ``initial.sp`` idea), at the GLM working weights of
     the unpenalized start; the dispersion from the residuals."""
@@ -469,8 +550,14 @@ def _starts(fam, lnk, X, y, off, smooths, blocks):
     if fam.has_alpha:
         params["alpha"] = Param(0.5, C.positive)
     params["lambda"] = {}
-    for sm, (a, b) in zip(smooths, blocks):
+    for t, (a, b) in zip(terms, blocks):
         xw = np.sum(w[:, None] * X[:, a:b] ** 2, axis=0).mean()
-        lam = xw / max(np.trace(sm.S) / sm.rank, 1e-300) / 10.0
-        params["lambda"][sm.label] = Param(float(lam), C.positive)
+        lam = xw / max(np.trace(t.S) / t.rank, 1e-300) / 10.0
+        params["lambda"][t.label] = Param(float(lam), C.positive)
+    for lab, v in sp.items():
+        if lab not in params["lambda"]:
+            raise ValueError(f"sp names {lab!r}, not a penalty: {list(params['lambda'])}.")
+        if not v > 0:
+            raise ValueError(f"sp[{lab!r}] must be positive; got {v}.")
+        params["lambda"][lab] = Param(float(v), C.positive, fixed=True)
     return params

@@ -56,7 +56,7 @@ def _ref(model, what, term=""):
 @pytest.mark.parametrize("model", ["gaussian3", "poisson"])
 def test_matches_mgcv(fits, model):
     r = fits[model]
-    assert r.converged and not r.linear
+    assert r.converged and not r.at_limit
     for s in r.smooths:
         np.testing.assert_allclose(float(r.fit.params["lambda"][s.label]),
                                    _ref(model, "lambda", s.label), rtol=2e-4)  # fmt: skip
@@ -79,13 +79,13 @@ def test_matches_mgcv(fits, model):
 
 def test_a_smooth_at_its_linear_limit_is_reported(fits):
     r = fits["gaussian"]
-    assert r.converged and r.linear == ("s(x3)",)
+    assert r.converged and r.at_limit == ("s(x3)",)
     assert abs(r.edf["s(x3)"] - 1.0) < 1e-3
     reml = -_ref("gaussian", "reml")
     assert r.loglik > reml  # mgcv stopped short of the limit
     for lab in ("s(x0)", "s(x1)", "s(x2)"):
         np.testing.assert_allclose(r.edf[lab], _ref("gaussian", "edf", lab), rtol=1e-3)
-    assert "linear limit" in r.summary()
+    assert "s(x3)" in r.summary() and "at lambda = infinity" in r.summary()
     np.testing.assert_allclose(r.predict(), FITTED["gaussian"], atol=2e-3)
 
 
@@ -118,7 +118,61 @@ def test_knots_follow_mgcv_place_knots():
 def test_bad_terms_are_named():
     with pytest.raises(ValueError, match=r"s\(x0, bs='tp'\): only"):
         lx.gam("y ~ s(x0, bs='tp')", DATA)
-    with pytest.raises(ValueError, match="No s\\(\\) term"):
+    with pytest.raises(ValueError, match="No s\\(\\) term or penalty"):
         lx.gam("y ~ x0", DATA)
     with pytest.raises(ValueError, match="k = 500 knots"):
         lx.gam("y ~ s(x0, k=500)", DATA)
+
+
+# ----- quadratic penalties on parametric coefficients (mgcv's paraPen) ------------------
+PARAPEN = pd.read_csv(REF / "gam_parapen.csv")
+
+
+@pytest.mark.parametrize("model", ["gaussian", "poisson"])
+def test_ridge_penalty_with_reml_matches_mgcv_parapen(model):
+    ref = PARAPEN[PARAPEN.model == model].set_index("what").value
+    p = "p" if model == "poisson" else ""
+    cols = [f"{p}x0", f"{p}x1", f"{p}x3"]
+    r = lx.gam(f"{p}y ~ {' + '.join(cols)} + s({p}x2)", DATA,
+               family=model, penalty={"ridge": cols})  # fmt: skip
+    assert r.converged and not r.at_limit
+    # (the criterion is flat in lambda: mgcv's tolerance leaves 2e-4 there)
+    np.testing.assert_allclose(float(r.fit.params["lambda"]["ridge"]), ref["lambda_penalty"],
+                               rtol=1e-3)  # fmt: skip
+    np.testing.assert_allclose(float(r.fit.params["lambda"][f"s({p}x2)"]), ref["lambda_smooth"],
+                               rtol=1e-3)  # fmt: skip
+    np.testing.assert_allclose(r.edf["ridge"], ref["edf_penalty"], rtol=2e-5)
+    np.testing.assert_allclose(r.edf_total, ref["edf_total"], rtol=2e-5)
+    assert abs(r.loglik + ref["reml"]) <= 1e-8 * ref["reml"]
+    assert r.loglik >= -ref["reml"] - 1e-9 * ref["reml"]
+    for i, c in enumerate(cols, 1):
+        np.testing.assert_allclose(r.coef[c], ref[f"coef{i}"], rtol=2e-5, atol=1e-6)
+        np.testing.assert_allclose(r.se[c], ref[f"se{i}"], rtol=2e-5)
+
+
+def test_a_fixed_ridge_penalty_is_the_penalized_least_squares():
+    rng = np.random.default_rng(8)
+    n = 120
+    df = pd.DataFrame(rng.normal(size=(n, 3)), columns=["a", "b", "c"])
+    df["y"] = 1.0 + df.a - 0.5 * df.b + 0.8 * rng.normal(size=n)
+    lam = 0.7  # the log-density's coefficient: penalty lam * phi on the RSS scale
+    r = lx.gam("y ~ a + b + c", df, penalty={"ridge": ["a", "b", "c"]}, sp={"ridge": lam})
+    sigma2 = float(r.fit.params["sigma"]) ** 2
+    X = np.column_stack([np.ones(n), df[["a", "b", "c"]]])
+    P = np.diag([0.0, 1.0, 1.0, 1.0]) * lam * sigma2
+    beta = np.linalg.solve(X.T @ X + P, X.T @ df.y)
+    np.testing.assert_allclose([r.coef[c] for c in ("(Intercept)", "a", "b", "c")], beta,
+                               rtol=1e-9)  # fmt: skip
+    Vp = sigma2 * np.linalg.inv(X.T @ X + P)
+    np.testing.assert_allclose(r.se["b"], np.sqrt(Vp[2, 2]), rtol=1e-9)
+    np.testing.assert_allclose(r.edf_total, np.trace(np.linalg.solve(X.T @ X + P, X.T @ X)),
+                               rtol=1e-9)  # fmt: skip
+
+
+def test_bad_penalties_are_named():
+    with pytest.raises(ValueError, match="'zz' is not a penalizable column"):
+        lx.gam("y ~ x0 + s(x1)", DATA, penalty={"r": ["zz"]})
+    with pytest.raises(ValueError, match="symmetric 1 x 1"):
+        lx.gam("y ~ x0 + s(x1)", DATA, penalty={"r": (["x0"], np.eye(2))})
+    with pytest.raises(ValueError, match="sp names 'nope'"):
+        lx.gam("y ~ x0 + s(x1)", DATA, sp={"nope": 1.0})
