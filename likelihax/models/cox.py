@@ -26,7 +26,11 @@ derivatives sum to :math:`\ell - \sum_i \delta_i`), and the gradient of
 :math:`t_i` in :math:`\beta` is row :math:`i`'s score residual. The model hands
 these terms to the engine, so ``cov="sandwich"`` is the robust (Lin-Wei)
 covariance of ``coxph(..., robust = TRUE)`` and ``cov="cluster"`` its
-``cluster()`` version, with no covariance code of its own.
+``cluster()`` version, with no covariance code of its own. With case weights
+the terms are :math:`t_i = w_i(\partial\ell/\partial w_i + \delta_i)`: they
+sum to the weighted :math:`\ell` (Euler's identity: :math:`\ell(\beta, c w)
+= c\,\ell(\beta, w) - c \log c \sum_i w_i \delta_i`), and their scores are
+the weighted score residuals of ``coxph(..., weights =)``'s robust variance.
 
 References
 ----------
@@ -83,8 +87,8 @@ class _CoxLoglik:
 
     def __call__(self, p, d):
         beta = jnp.stack([p["beta"][c] for c in self.columns])
-        ones = jnp.ones_like(d["X"][:, 0])
-        return jax.grad(self.partial, argnums=1)(beta, ones, d) + d["event"]
+        w = d["w"]
+        return w * (jax.grad(self.partial, argnums=1)(beta, w, d) + d["event"])
 
 
 class CoxResult(ModelResult):
@@ -101,11 +105,30 @@ class CoxResult(ModelResult):
     nobs, n_events : int
     """
 
-    def __init__(self, fit, des, loglik, ties, n_events, keep, order, data, times):
+    def __init__(self, fit, des, loglik, ties, n_events, keep, order, data, times,
+                 strata=None):  # fmt: skip
         self.fit, self._design, self._loglik, self.ties = fit, des, loglik, ties
         self.columns = list(loglik.columns)
         self.nobs, self.n_events = des.nobs, int(n_events)
         self._keep, self._order, self._data, self._times = keep, order, data, times
+        # strata: (name or None, sorted labels, codes of the sorted rows)
+        self._strata_name, self._strata_labels, self._codes = strata or (None, None, None)
+
+    def _row_strata(self, newdata) -> np.ndarray:
+        """The stratum label of each row to predict (as str)."""
+        if newdata is None:
+            out = np.empty(self.nobs, dtype=object)
+            out[self._order] = np.asarray(self._strata_labels, dtype=object)[self._codes]
+            return out.astype(str)
+        name = self._strata_name
+        if name is None or name not in newdata:
+            raise ValueError(f"newdata needs the strata column {name!r} (given as an array "
+                             "at the fit: predict the fitted rows, newdata=None).")  # fmt: skip
+        lab = np.asarray(newdata[name]).astype(str)
+        unknown = sorted(set(lab) - set(self._strata_labels))
+        if unknown:
+            raise ValueError(f"newdata has strata the fit did not see: {unknown}.")
+        return lab
 
     def vcov(self, kind: str = "oim", groups: Any = None):
         """Covariance of the coefficients: ``"oim"`` (model-based), ``"sandwich"``
@@ -150,12 +173,13 @@ class CoxResult(ModelResult):
         """:math:`e^\\beta` by column (``exp(coef)``)."""
         return {c: float(np.exp(v)) for c, v in self.coef.items()}
 
-    def baseline_hazard(self):
+    def baseline_hazard(self, stratum: Any = None):
         """``(times, H0)``: the cumulative baseline hazard at the event times
         (:math:`x = 0`), by the estimator of the fit's ties as ``survfit``
         computes it: Breslow's :math:`\\sum d_k / S_0(t_k)`, or Efron's
-        :math:`\\sum_k \\sum_{r < d_k} 1/(S_0 - \\tfrac{r}{d_k} S_D)`. Not for
-        stratified fits (one baseline per stratum).
+        :math:`\\sum_k \\sum_{r < d_k} 1/(S_0 - \\tfrac{r}{d_k} S_D)` (with case
+        weights, :math:`d_k` and the terms weighted). A stratified fit has one
+        per stratum: give its label as ``stratum``.
 
         Examples
         --------
@@ -166,23 +190,34 @@ class CoxResult(ModelResult):
         ([1.0, 2.0, 3.0], True)
         """
         d = self._data
-        if int(np.max(d["first"])) > 0:
-            raise ValueError("A stratified fit has one baseline hazard per stratum.")
+        labels = self._strata_labels
+        if labels is None and stratum is not None:
+            raise ValueError("stratum= applies to a stratified fit.")
+        if labels is not None:
+            if stratum is None or str(stratum) not in labels:
+                raise ValueError(f"A stratified fit has one baseline hazard per stratum: "
+                                 f"give stratum= one of {labels}.")  # fmt: skip
+            code = labels.index(str(stratum))
         beta = np.array([self.coef[c] for c in self.columns])
-        r = np.exp(np.asarray(d["X"]) @ beta)
+        wt = np.asarray(d["w"])
+        r = wt * np.exp(np.asarray(d["X"]) @ beta)
         c = np.r_[0.0, np.cumsum(r)]
         S0 = c[d["last"] + 1] - c[d["first"]]
         ev = d["event"] > 0
         g = d["group"]
         SD = np.bincount(g, weights=np.where(ev, r, 0.0), minlength=S0.size)
+        dead = np.bincount(g, weights=np.where(ev, wt, 0.0), minlength=S0.size)
         if self.ties == "efron":
             frac = np.where(ev, d["rank"] / np.maximum(d["n_dead"][g], 1), 0.0)
-            w = np.where(ev, 1.0 / (S0[g] - frac * SD[g]), 0.0)
+            mw = dead / np.maximum(d["n_dead"], 1)
+            w = np.where(ev, mw[g] / (S0[g] - frac * SD[g]), 0.0)
             inc = np.bincount(g, weights=w, minlength=S0.size)
         else:
-            inc = d["n_dead"] / S0
+            inc = dead / S0
         times = self._times[d["last"]]
         keep = d["n_dead"] > 0
+        if labels is not None:
+            keep = keep & (self._codes[d["last"]] == code)
         order = np.argsort(times[keep], kind="stable")  # groups run in decreasing time
         return times[keep][order], np.cumsum(inc[keep][order])
 
@@ -193,7 +228,9 @@ class CoxResult(ModelResult):
         request (uncentred: ``coxph``'s ``reference = "zero"``), or survival
         curves :math:`\\exp(-H_0(t) e^{x^\\top\\beta})` at ``times``
         (``"survival"``, ``(n, len(times))``, as ``survfit(fit, newdata)``;
-        no SEs: their variance includes the baseline hazard's).
+        no SEs: their variance includes the baseline hazard's; for a
+        stratified fit each row's stratum, a column of ``newdata`` named as
+        ``strata``, or the fitted rows' own).
 
         Examples
         --------
@@ -213,11 +250,17 @@ class CoxResult(ModelResult):
         if which == "survival":
             if se or times is None:
                 raise ValueError("which='survival' needs times= and gives no SEs.")
-            t0, H = self.baseline_hazard()
-            at = np.searchsorted(t0, np.atleast_1d(np.asarray(times, float)), side="right")
-            Ht = np.r_[0.0, H][at]
             risk = np.exp(X @ np.array([self.coef[c] for c in self.columns]))
-            return np.exp(-np.outer(risk, Ht))
+            t = np.atleast_1d(np.asarray(times, float))
+            if self._strata_labels is None:
+                return np.exp(-np.outer(risk, _cumhaz_at(*self.baseline_hazard(), t)))
+            lab = self._row_strata(newdata)
+            out = np.empty((risk.size, t.size))
+            for k in np.unique(lab):
+                rows_k = lab == k
+                out[rows_k] = np.exp(-np.outer(risk[rows_k],
+                                               _cumhaz_at(*self.baseline_hazard(k), t)))
+            return out
 
         def f(p):
             eta = jnp.asarray(X) @ jnp.stack([p["beta"][c] for c in self.columns])
@@ -251,7 +294,7 @@ def _sorted_layout(time, event, strata):
 
 
 def coxph(formula: str, data: Any, ties: str = "efron", *, strata: Any = None,
-          missing: str = "raise", **fit_kwargs) -> CoxResult:  # fmt: skip
+          weights: Any = None, missing: str = "raise", **fit_kwargs) -> CoxResult:  # fmt: skip
     """Cox proportional hazards regression (R ``survival::coxph``).
 
     Parameters
@@ -266,6 +309,9 @@ def coxph(formula: str, data: Any, ties: str = "efron", *, strata: Any = None,
         Handling of tied event times (module notes).
     strata : str or array, optional
         A separate baseline hazard per stratum (R's ``strata()`` term).
+    weights : str or array, optional
+        Case weights (a column name or one positive number per row), as
+        ``coxph(weights =)``: the weighted partial likelihood (module notes).
     missing : {"raise", "drop"}
     **fit_kwargs
         Passed to :func:`likelihax.fit` (``cov="sandwich"`` for the robust,
@@ -279,8 +325,10 @@ def coxph(formula: str, data: Any, ties: str = "efron", *, strata: Any = None,
     Raises
     ------
     ValueError
-        Event codes other than 0/1, negative or missing times (naming the
-        rows); no events; an unknown ``ties``.
+        Event codes other than 0/1, negative or missing times, weights not
+        positive and finite (naming the rows); no events; an unknown
+        ``ties``; a covariate constant within every stratum (the strata's
+        baselines absorb it).
 
     Examples
     --------
@@ -308,6 +356,14 @@ def coxph(formula: str, data: Any, ties: str = "efron", *, strata: Any = None,
     des = design(f"_lx_response ~ {rhs}", df.assign(_lx_response=0.0), missing=missing)
     rows = des.rows
     time, event = time[rows], event[rows]
+    w = np.ones(rows.size)
+    if weights is not None:
+        w = (column_values(df, weights, "weights") if isinstance(weights, str)
+             else np.asarray(weights, dtype=np.float64).reshape(-1))  # fmt: skip
+        if w.shape[0] != len(df):
+            raise ValueError(f"weights: {w.shape[0]} values for {len(df)} rows.")
+        w = w[rows]
+        _rows_error(~(np.isfinite(w) & (w > 0)), rows, "have weights that are not positive")
     _rows_error(np.isnan(time) | np.isnan(event), rows, "have a missing time or event")
     _rows_error(time < 0, rows, "have negative times")
     _rows_error(~np.isin(event, (0.0, 1.0)), rows,
@@ -324,8 +380,10 @@ def coxph(formula: str, data: Any, ties: str = "efron", *, strata: Any = None,
         raise ValueError("The formula has no covariates: nothing to estimate.")
     X = des.X[:, keep]
     check_rank(X, cols)
+    if strata is not None:
+        _strata_identifiable(X, cols, codes)
     order, layout = _sorted_layout(time, event, codes)
-    data_ = {"X": X[order], **layout}
+    data_ = {"X": X[order], "w": w[order], **layout}
     loglik = _CoxLoglik(tuple(cols), ties == "efron")
     # The rows' terms read the risk sets (all rows): never split into blocks.
     fit_kwargs.setdefault("chunk_size", False)
@@ -337,4 +395,28 @@ def coxph(formula: str, data: Any, ties: str = "efron", *, strata: Any = None,
     notes = ["hazard = h0(t) exp(x'beta); beta are log hazard ratios."]
     res = res.annotate("Cox proportional hazards", header, notes).replace(
         model_info=ModelInfo(kind="cox"))
-    return CoxResult(res, des, loglik, ties, event.sum(), keep, order, data_, time[order])
+    st = None
+    if strata is not None:
+        labels = [str(v) for v in np.unique(lab.astype(str))]
+        st = (strata if isinstance(strata, str) else None, labels, codes[order])
+    return CoxResult(res, des, loglik, ties, event.sum(), keep, order, data_, time[order], st)
+
+
+def _strata_identifiable(X, cols, codes):
+    """ValueError naming the covariates that are constant within every
+    stratum (the stratified partial likelihood does not depend on them)."""
+    n_s = int(codes.max()) + 1
+    lo = np.full((n_s, X.shape[1]), np.inf)
+    hi = np.full((n_s, X.shape[1]), -np.inf)
+    np.minimum.at(lo, codes, X)
+    np.maximum.at(hi, codes, X)
+    flat = [c for j, c in enumerate(cols) if np.all(hi[:, j] - lo[:, j] <= 0)]
+    if flat:
+        raise ValueError(f"{flat} are constant within every stratum: the strata's baseline "
+                         "hazards absorb them, so their coefficients are not identified. "
+                         "Drop them from the formula (or from strata).")  # fmt: skip
+
+
+def _cumhaz_at(t0, H, t):
+    """The step function ``H`` (at event times ``t0``) at times ``t``."""
+    return np.r_[0.0, H][np.searchsorted(t0, t, side="right")]

@@ -4,7 +4,9 @@ Reference numbers: tests/reference/coxph.R (survival 3.5-3, R 4.2.2) ->
 coxph_results.csv, on lung (Efron and Breslow ties, and a stratified model)
 and ovarian: partial log-likelihoods at zero and at the estimate,
 coefficients, model-based SEs and robust (Lin-Wei) SEs, all compared at 1e-9
-(coxph's are exact: Newton-Raphson with analytic derivatives).
+(coxph's are exact: Newton-Raphson with analytic derivatives); case weights
+(integer and fractional, Efron and Breslow); survfit curves of plain, weighted
+and stratified fits.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ CASES = {
     "lung_strata": lambda: lx.coxph("Surv(time, status == 2) ~ age + ph.ecog", LUNG,
                                     strata="sex"),
     "ovarian_efron": lambda: lx.coxph("Surv(futime, fustat) ~ age + ecog.ps", OVARIAN),
+    "lung_weights": lambda: lx.coxph(F, LUNG.assign(w=1 + np.arange(1, len(LUNG) + 1) % 3), weights="w"),
+    "lung_weights_breslow": lambda: lx.coxph(F, LUNG, ties="breslow",
+                                             weights=(1 + np.arange(1, len(LUNG) + 1) % 3) / 1.7),
 }  # fmt: skip
 
 
@@ -125,3 +130,43 @@ def test_survival_curves_match_survfit(ties):
         np.testing.assert_allclose(S[row - 1], expect, rtol=1e-9)
     with pytest.raises(ValueError, match="one baseline hazard per stratum"):
         CASES["lung_strata"]().baseline_hazard()
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+def test_weighted_survival_curves_match_survfit(ties):
+    sf = pd.read_csv(REF / "coxph_survfit.csv")
+    sf = sf[sf.model == f"lung_weights_{ties}"]
+    r = lx.coxph(F, LUNG, ties=ties, weights=(1 + np.arange(1, len(LUNG) + 1) % 3) / 1.7)
+    new = pd.DataFrame({"age": [60.0, 70.0], "sex": [1.0, 2.0], "ph.ecog": [1.0, 0.0]})
+    times = np.arange(100.0, 900.0, 100.0)
+    S = r.predict(new, which="survival", times=times)
+    for row in (1, 2):
+        expect = [float(sf[sf.term == f"{row}:{int(t)}"].value.iloc[0]) for t in times]
+        np.testing.assert_allclose(S[row - 1], expect, rtol=1e-9)
+
+
+def test_stratified_survival_curves_use_each_rows_stratum():
+    sf = pd.read_csv(REF / "coxph_survfit.csv")
+    sf = sf[sf.model == "lung_strata"]
+    r = CASES["lung_strata"]()
+    new = pd.DataFrame({"age": [60.0, 70.0], "ph.ecog": [1.0, 0.0], "sex": [1, 2]})
+    times = np.arange(100.0, 900.0, 100.0)
+    S = r.predict(new, which="survival", times=times)
+    for row in (1, 2):
+        expect = [float(sf[sf.term == f"{row}:{int(t)}"].value.iloc[0]) for t in times]
+        np.testing.assert_allclose(S[row - 1], expect, rtol=1e-9)
+    t1, H1 = r.baseline_hazard(stratum=1)
+    assert t1.size == int(((LUNG.sex == 1) & (LUNG.status == 2)).groupby(LUNG.time).any().sum())
+    with pytest.raises(ValueError, match="strata the fit did not see"):
+        r.predict(new.assign(sex=[1, 3]), which="survival", times=times)
+    with pytest.raises(ValueError, match="needs the strata column 'sex'"):
+        r.predict(new.drop(columns="sex"), which="survival", times=times)
+
+
+def test_covariate_constant_within_strata_and_bad_weights_are_named():
+    with pytest.raises(ValueError, match=r"\['sex'\] are constant within every stratum"):
+        lx.coxph(F, LUNG, strata="sex")
+    w = np.ones(len(LUNG))
+    w[[4, 9]] = [0.0, np.nan]
+    with pytest.raises(ValueError, match=r"Rows \[4, 9\] have weights that are not positive"):
+        lx.coxph(F, LUNG, weights=w)

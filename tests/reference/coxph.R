@@ -6,6 +6,8 @@
 #   lung_efron     coxph(Surv(time, status) ~ age + sex + ph.ecog, ties = "efron")
 #   lung_breslow   the same, ties = "breslow"
 #   lung_strata    coxph(Surv(time, status) ~ age + ph.ecog + strata(sex))  (Efron)
+#   lung_weights   lung_efron with case weights w = 1, 2, 3 in turn (robust too)
+#   lung_weights_breslow  the same with weights w / 1.7 and Breslow's ties
 #   ovarian_efron  coxph(Surv(futime, fustat) ~ age + ecog.ps)
 # kinds: "coef"; "se" (model-based, the inverse information); "robust_se"
 # (coxph(..., robust = TRUE): the Lin-Wei sandwich of the score residuals);
@@ -36,6 +38,15 @@ record("lung_breslow", coxph(Surv(time, status) ~ age + sex + ph.ecog, lung, tie
                              robust = TRUE, control = ctl))
 record("lung_strata", coxph(Surv(time, status) ~ age + ph.ecog + strata(sex), lung,
                             robust = TRUE, control = ctl))
+# Case weights (1, 2, 3 in turn by row; and the same divided by 1.7): the
+# weighted partial likelihood of coxph(weights =), model-based and robust SEs.
+lung$w <- 1 + (seq_len(nrow(lung)) %% 3)
+lung$wf <- lung$w / 1.7
+record("lung_weights", coxph(Surv(time, status) ~ age + sex + ph.ecog, lung, weights = w,
+                             robust = TRUE, control = ctl))
+record("lung_weights_breslow", coxph(Surv(time, status) ~ age + sex + ph.ecog, lung,
+                                     weights = wf, ties = "breslow", robust = TRUE,
+                                     control = ctl))
 ov <- rd("ovarian")
 record("ovarian_efron", coxph(Surv(futime, fustat) ~ age + ecog.ps, ov, robust = TRUE,
                               control = ctl))
@@ -51,5 +62,21 @@ for (ties in c("efron", "breslow")) {
   s <- summary(survfit(fit, newdata = nd), times = seq(100, 800, 100))
   for (r in 1:2) sf[[length(sf) + 1]] <- data.frame(model = paste0("lung_", ties), kind = "surv",
     term = paste0(r, ":", s$time), value = sprintf("%.15g", s$surv[, r]))
+}
+# The weighted fits' curves (the weighted Efron / Breslow cumulative hazard).
+for (ties in c("efron", "breslow")) {
+  fit <- coxph(Surv(time, status) ~ age + sex + ph.ecog, lung, ties = ties, weights = wf,
+               control = ctl)
+  s <- summary(survfit(fit, newdata = nd), times = seq(100, 800, 100))
+  for (r in 1:2) sf[[length(sf) + 1]] <- data.frame(model = paste0("lung_weights_", ties),
+    kind = "surv", term = paste0(r, ":", s$time), value = sprintf("%.15g", s$surv[, r]))
+}
+# The stratified fit's curves: each new row in its own stratum's baseline.
+fit <- coxph(Surv(time, status) ~ age + ph.ecog + strata(sex), lung, control = ctl)
+nds <- data.frame(age = c(60, 70), ph.ecog = c(1, 0), sex = c(1, 2))
+for (r in 1:2) {
+  s <- summary(survfit(fit, newdata = nds[r, ]), times = seq(100, 800, 100), extend = TRUE)
+  sf[[length(sf) + 1]] <- data.frame(model = "lung_strata", kind = "surv",
+    term = paste0(r, ":", s$time), value = sprintf("%.15g", s$surv))
 }
 write.csv(do.call(rbind, sf), file.path(dir, "coxph_survfit.csv"), row.names = FALSE)
