@@ -90,6 +90,12 @@ class _CoxLoglik:
         w = d["w"]
         return w * (jax.grad(self.partial, argnums=1)(beta, w, d) + d["event"])
 
+    def total(self, p, d):
+        """The weighted partial log-likelihood, the sum of the terms (module
+        notes): the engine's value, gradient and Hessian are taken from it
+        (see :class:`likelihax.objective.Problem`)."""
+        return self.partial(jnp.stack([p["beta"][c] for c in self.columns]), d["w"], d)
+
 
 class CoxResult(ModelResult):
     """Result of :func:`coxph`.

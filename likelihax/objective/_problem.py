@@ -53,6 +53,15 @@ and per global input rather than one per parameter, and ``X' D X`` as the
 single large product. Other models (row-coupled terms, no linear predictor)
 use the forward-over-reverse Hessian above.
 
+A model's own total
+-------------------
+A model whose per-observation terms are expensive to differentiate as such
+(the Cox model's terms are derivatives of the partial likelihood with respect
+to the rows' weights) may define ``total(params, data)``, equal to the sum of
+its terms; the value, gradient and Hessian of an unweighted, unblocked
+objective are then taken from it, and the terms serve the per-observation
+scores (OPG, sandwich, clusters).
+
 Warm starts
 -----------
 A model whose evaluation solves an inner problem (the mode of the latent
@@ -275,6 +284,9 @@ class Problem:
         return f, g, 0.5 * (H + H.T), state
 
     def _value(self, u, data, w=None, mask=None):
+        total = getattr(self.loglik, "total", None)
+        if total is not None and w is None and mask is None and self.warm is None:
+            return -total(self.params(u), data)  # the model's own sum (module notes)
         return _objective(self.loglik_terms(u, data), w, mask)
 
     def _predictor_plan(self, u, data):
