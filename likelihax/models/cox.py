@@ -120,6 +120,23 @@ class CoxResult(ModelResult):
         # strata: (name or None, sorted labels, codes of the sorted rows)
         self._strata_name, self._strata_labels, self._codes = strata or (None, None, None)
 
+    def _curves(self, X, t, t0, inc, var_inc, q_inc):
+        """Survival curves of the rows of ``X`` at times ``t`` and their
+        standard errors: :math:`\\operatorname{Var} \\hat H(t; x) =
+        e^{2x^\\top\\beta}[\\sum dV_0 + (Q - x H_0)^\\top V (Q - x H_0)]`
+        (Tsiatis, 1981; survfit's ``std.err``, of :math:`S = e^{-H}`)."""
+        beta = np.array([self.coef[c] for c in self.columns])
+        at = np.searchsorted(t0, t, side="right")
+        H0 = np.r_[0.0, np.cumsum(inc)][at]
+        V0 = np.r_[0.0, np.cumsum(var_inc)][at]
+        Q = np.vstack([np.zeros(q_inc.shape[1]), np.cumsum(q_inc, axis=0)])[at]  # (T, p)
+        risk = np.exp(X @ beta)
+        S = np.exp(-np.outer(risk, H0))
+        V = self.vcov("oim")
+        D = Q[None, :, :] - X[:, None, :] * H0[None, :, None]  # (n, T, p)
+        var_h = risk[:, None] ** 2 * (V0[None, :] + np.einsum("ntp,pq,ntq->nt", D, V, D))
+        return S, S * np.sqrt(var_h)
+
     def _row_strata(self, newdata) -> np.ndarray:
         """The stratum label of each row to predict (as str)."""
         if newdata is None:
@@ -195,6 +212,15 @@ class CoxResult(ModelResult):
         >>> t.tolist(), bool(np.all(np.diff(H) > 0))
         ([1.0, 2.0, 3.0], True)
         """
+        t, inc, _, _ = self._increments(stratum)
+        return t, np.cumsum(inc)
+
+    def _increments(self, stratum=None):
+        """Per event time of the stratum (increasing): the baseline hazard's
+        increment, the increment of its variance term and of
+        :math:`\\sum \\bar x\\, dH_0` (survfit's ``agsurv``: with Efron's ties
+        each of the :math:`d` tied events has its own denominator
+        :math:`S_0 - \\tfrac{r}{d} S_D` and mean :math:`\\bar x_r`)."""
         d = self._data
         labels = self._strata_labels
         if labels is None and stratum is not None:
@@ -205,27 +231,41 @@ class CoxResult(ModelResult):
                                  f"give stratum= one of {labels}.")  # fmt: skip
             code = labels.index(str(stratum))
         beta = np.array([self.coef[c] for c in self.columns])
-        wt = np.asarray(d["w"])
-        r = wt * np.exp(np.asarray(d["X"]) @ beta)
-        c = np.r_[0.0, np.cumsum(r)]
-        S0 = c[d["last"] + 1] - c[d["first"]]
+        X, wt = np.asarray(d["X"]), np.asarray(d["w"])
+        r = wt * np.exp(X @ beta)
+        c0 = np.r_[0.0, np.cumsum(r)]
+        c1 = np.vstack([np.zeros(X.shape[1]), np.cumsum(r[:, None] * X, axis=0)])
+        S0 = c0[d["last"] + 1] - c0[d["first"]]
+        S1 = c1[d["last"] + 1] - c1[d["first"]]
         ev = d["event"] > 0
         g = d["group"]
-        SD = np.bincount(g, weights=np.where(ev, r, 0.0), minlength=S0.size)
-        dead = np.bincount(g, weights=np.where(ev, wt, 0.0), minlength=S0.size)
-        if self.ties == "efron":
-            frac = np.where(ev, d["rank"] / np.maximum(d["n_dead"][g], 1), 0.0)
-            mw = dead / np.maximum(d["n_dead"], 1)
-            w = np.where(ev, mw[g] / (S0[g] - frac * SD[g]), 0.0)
-            inc = np.bincount(g, weights=w, minlength=S0.size)
-        else:
-            inc = dead / S0
+        n_g = S0.size
+        SD = np.bincount(g, weights=np.where(ev, r, 0.0), minlength=n_g)
+        SD1 = np.zeros_like(S1)
+        np.add.at(SD1, g[ev], r[ev, None] * X[ev])
+        dead = np.bincount(g, weights=np.where(ev, wt, 0.0), minlength=n_g)
+        mw = dead / np.maximum(d["n_dead"], 1)
+        # one term per event row: Efron's r/d share of the tied events removed
+        frac = d["rank"] / np.maximum(d["n_dead"][g], 1) if self.ties == "efron" else 0.0
+        frac = np.where(ev, frac, 0.0)
+        den = S0[g] - frac * SD[g]
+        xbar = (S1[g] - frac[:, None] * SD1[g]) / den[:, None]
+        h = np.where(ev, mw[g] / den, 0.0)
+        if self.ties == "breslow":  # one denominator per time: the deaths' total weight
+            h = np.where(ev, wt / S0[g], 0.0)
+        inc = np.bincount(g, weights=h, minlength=n_g)
+        var_inc = np.bincount(g, weights=np.where(ev, h / den, 0.0), minlength=n_g)
+        if self.ties == "breslow":
+            var_inc = dead / S0**2
+        q_inc = np.zeros_like(S1)
+        np.add.at(q_inc, g, h[:, None] * xbar)
         times = self._times[d["last"]]
         keep = d["n_dead"] > 0
         if labels is not None:
             keep = keep & (self._codes[d["last"]] == code)
         order = np.argsort(times[keep], kind="stable")  # groups run in decreasing time
-        return times[keep][order], np.cumsum(inc[keep][order])
+        pick = np.flatnonzero(keep)[order]
+        return times[pick], inc[pick], var_inc[pick], q_inc[pick]
 
     def predict(self, newdata: Any = None, which: str = "lp", se: bool = False,
                 times: Any = None):  # fmt: skip
@@ -234,7 +274,8 @@ class CoxResult(ModelResult):
         request (uncentred: ``coxph``'s ``reference = "zero"``), or survival
         curves :math:`\\exp(-H_0(t) e^{x^\\top\\beta})` at ``times``
         (``"survival"``, ``(n, len(times))``, as ``survfit(fit, newdata)``;
-        no SEs: their variance includes the baseline hazard's; for a
+        with ``se=True`` survfit's standard errors, from the variance of the
+        baseline hazard and of the coefficients, :meth:`_curves`; for a
         stratified fit each row's stratum, a column of ``newdata`` named as
         ``strata``, or the fitted rows' own).
 
@@ -254,19 +295,17 @@ class CoxResult(ModelResult):
         X = self._design.X if newdata is None else model_matrix(self._design, newdata)
         X = X[:, self._keep]
         if which == "survival":
-            if se or times is None:
-                raise ValueError("which='survival' needs times= and gives no SEs.")
-            risk = np.exp(X @ np.array([self.coef[c] for c in self.columns]))
+            if times is None:
+                raise ValueError("which='survival' needs times=.")
             t = np.atleast_1d(np.asarray(times, float))
-            if self._strata_labels is None:
-                return np.exp(-np.outer(risk, _cumhaz_at(*self.baseline_hazard(), t)))
-            lab = self._row_strata(newdata)
-            out = np.empty((risk.size, t.size))
+            lab = (np.zeros(X.shape[0], int) if self._strata_labels is None
+                   else self._row_strata(newdata))  # fmt: skip
+            S, sd = np.empty((X.shape[0], t.size)), np.empty((X.shape[0], t.size))
             for k in np.unique(lab):
                 rows_k = lab == k
-                out[rows_k] = np.exp(-np.outer(risk[rows_k],
-                                               _cumhaz_at(*self.baseline_hazard(k), t)))
-            return out
+                parts = self._increments(None if self._strata_labels is None else k)
+                S[rows_k], sd[rows_k] = self._curves(X[rows_k], t, *parts)
+            return (S, sd) if se else S
 
         def f(p):
             eta = jnp.asarray(X) @ jnp.stack([p["beta"][c] for c in self.columns])
@@ -422,7 +461,3 @@ def _strata_identifiable(X, cols, codes):
                          "hazards absorb them, so their coefficients are not identified. "
                          "Drop them from the formula (or from strata).")  # fmt: skip
 
-
-def _cumhaz_at(t0, H, t):
-    """The step function ``H`` (at event times ``t0``) at times ``t``."""
-    return np.r_[0.0, H][np.searchsorted(t0, t, side="right")]

@@ -124,10 +124,14 @@ def test_survival_curves_match_survfit(ties):
     r = lx.coxph(F, LUNG, ties=ties)
     new = pd.DataFrame({"age": [60.0, 70.0], "sex": [1.0, 2.0], "ph.ecog": [1.0, 0.0]})
     times = np.arange(100.0, 900.0, 100.0)
-    S = r.predict(new, which="survival", times=times)
+    S, se = r.predict(new, which="survival", times=times, se=True)
     for row in (1, 2):
-        expect = [float(sf[sf.term == f"{row}:{int(t)}"].value.iloc[0]) for t in times]
+        sel = sf[sf.kind == "surv"]
+        expect = [float(sel[sel.term == f"{row}:{int(t)}"].value.iloc[0]) for t in times]
         np.testing.assert_allclose(S[row - 1], expect, rtol=1e-9)
+        sel = sf[sf.kind == "surv_se"]  # survfit's std.err (Tsiatis' variance)
+        expect = [float(sel[sel.term == f"{row}:{int(t)}"].value.iloc[0]) for t in times]
+        np.testing.assert_allclose(se[row - 1], expect, rtol=1e-9)
     with pytest.raises(ValueError, match="one baseline hazard per stratum"):
         CASES["lung_strata"]().baseline_hazard()
 

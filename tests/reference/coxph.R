@@ -63,6 +63,15 @@ for (ties in c("efron", "breslow")) {
   for (r in 1:2) sf[[length(sf) + 1]] <- data.frame(model = paste0("lung_", ties), kind = "surv",
     term = paste0(r, ":", s$time), value = sprintf("%.15g", s$surv[, r]))
 }
+# Standard errors of the survival curves (survfit's std.err, of S; the
+# variance of the cumulative hazard includes the coefficients' covariance),
+# kind "surv_se", for the lung fits and the stratified one.
+for (ties in c("efron", "breslow")) {
+  fit <- coxph(Surv(time, status) ~ age + sex + ph.ecog, lung, ties = ties, control = ctl)
+  s <- summary(survfit(fit, newdata = nd), times = seq(100, 800, 100))
+  for (r in 1:2) sf[[length(sf) + 1]] <- data.frame(model = paste0("lung_", ties),
+    kind = "surv_se", term = paste0(r, ":", s$time), value = sprintf("%.15g", s$std.err[, r]))
+}
 # The weighted fits' curves (the weighted Efron / Breslow cumulative hazard).
 for (ties in c("efron", "breslow")) {
   fit <- coxph(Surv(time, status) ~ age + sex + ph.ecog, lung, ties = ties, weights = wf,
