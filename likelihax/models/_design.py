@@ -71,6 +71,15 @@ class Design:
         return int(self.X.shape[0])
 
 
+def with_response_placeholder(df):
+    """``df`` (not copied: its columns are shared, never written to) with a
+    zero column ``_lx_response``, the response of a right-hand-side-only
+    formula."""
+    out = df.copy(deep=False)
+    out["_lx_response"] = 0.0
+    return out
+
+
 def column_values(df, expr: str, what: str) -> np.ndarray:
     """A column of ``df``, or an expression over its columns (``status == 2``,
     ``np.log(t)``), as float64; a ValueError naming ``what`` otherwise.
@@ -105,7 +114,11 @@ def _formulaic():
 
 def _as_frame(data, pd):
     if isinstance(data, pd.DataFrame):
-        return data.reset_index(drop=True)  # a new frame; the caller's is untouched
+        # A new frame sharing the caller's columns (never written to), with
+        # positions as its index; the caller's frame is untouched.
+        out = data.copy(deep=False)
+        out.index = pd.RangeIndex(len(out))
+        return out
     if isinstance(data, dict):
         try:
             return pd.DataFrame({k: np.asarray(v) if np.ndim(v) else v

@@ -51,7 +51,13 @@ import numpy as np
 
 from ..engine import Model
 from ..results import ModelInfo, ModelResult
-from ._design import check_rank, column_values, design, model_matrix
+from ._design import (
+    check_rank,
+    column_values,
+    design,
+    model_matrix,
+    with_response_placeholder,
+)
 from ._predict import delta_predict
 from .survival import _rows_error, _surv_parts
 
@@ -398,7 +404,7 @@ def coxph(formula: str, data: Any, ties: str = "efron", *, strata: Any = None,
     if interval:
         raise ValueError("coxph takes Surv(time, event); interval censoring is not supported.")
     time, event = column_values(df, a, "time"), column_values(df, b, "event")
-    des = design(f"_lx_response ~ {rhs}", df.assign(_lx_response=0.0), missing=missing)
+    des = design(f"_lx_response ~ {rhs}", with_response_placeholder(df), missing=missing)
     rows = des.rows
     time, event = time[rows], event[rows]
     w = np.ones(rows.size)

@@ -47,7 +47,13 @@ import numpy as np
 from ..engine import Model
 from ..parameters import constraints as C
 from ..results import ModelInfo, ModelResult
-from ._design import check_rank, column_values, design, model_matrix
+from ._design import (
+    check_rank,
+    column_values,
+    design,
+    model_matrix,
+    with_response_placeholder,
+)
 from ._predict import delta_predict
 from ._special import log1mexp as _log1mexp
 
@@ -282,7 +288,7 @@ def _prepare(formula, data, *, entry, missing, log_scale, tobit_limits=None):
         if ent.shape != (len(df),):
             raise ValueError(f"entry must have one value per row ({len(df)}).")
     # the model matrix on the rows without missing covariates (the bounds may be NaN)
-    des = design(f"_lx_response ~ {rhs}", df.assign(_lx_response=0.0), missing=missing)
+    des = design(f"_lx_response ~ {rhs}", with_response_placeholder(df), missing=missing)
     rows = des.rows
     first = first[rows]
     if tobit_limits is not None:
