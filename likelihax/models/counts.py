@@ -348,8 +348,40 @@ def _starts(kind, y, X, Z, off, w, nb):
     g = None
     if kind != "zerotrunc":
         ind = (y > 0) if kind == "hurdle" else (y == 0)
-        g = glm(ind.astype(float), Z, family="binomial", weights=w).coef
-    return np.asarray(b), None if g is None else np.asarray(g)
+        g = np.array(glm(ind.astype(float), Z, family="binomial", weights=w).coef)
+    b = np.array(b, dtype=np.float64)
+    if kind == "zeroinfl":
+        _zero_share(b, g, X, Z, y, off, w, nb)
+    return b, g
+
+
+def _zero_share(b, g, X, Z, y, off, w, nb):
+    """Zero-inflated starts (in place): the logistic regression of the zeros
+    counts every zero as structural, and the Poisson GLM of all counts
+    mixes the structural zeros into the mean. With the share ``pi`` of
+    structural zeros that the count density's own zeros leave (the scalar
+    solution of ``P(0) = pi + (1 - pi) p0(mean / (1 - pi))``, NB2 at the
+    starting ``alpha = 0.5``), both intercepts move: the zero part's by
+    ``logit(pi) - logit(P(0))``, the count part's by ``-log(1 - pi)``."""
+    wt = np.ones(y.size) if w is None else np.asarray(w, float)
+    p_obs = float(np.sum(wt * (y == 0)) / np.sum(wt))
+    mean = float(np.sum(wt * y) / np.sum(wt))
+    if not 0.0 < p_obs < 1.0 or mean <= 0:
+        return
+    pi = 0.0
+    for _ in range(50):  # fixed point: pi = (P(0) - p0) / (1 - p0)
+        mu = mean / (1.0 - pi)
+        p0 = (1.0 + 0.5 * mu) ** -2.0 if nb else np.exp(-mu)
+        pi_new = max((p_obs - p0) / (1.0 - p0), 1e-3)
+        if abs(pi_new - pi) < 1e-10:
+            break
+        pi = min(pi_new, 0.99)
+    ones_x = np.all(X == 1.0, axis=0)
+    ones_z = np.all(Z == 1.0, axis=0)
+    if not (ones_x.any() and ones_z.any()):
+        return
+    b[np.argmax(ones_x)] -= np.log1p(-pi)
+    g[np.argmax(ones_z)] += np.log(pi / (1 - pi)) - np.log(p_obs / (1 - p_obs))
 
 
 def _fit(kind, formula_or_y, data_or_X, *, Z=None, dist="poisson", zero_link="logit",
