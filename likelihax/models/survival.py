@@ -321,13 +321,27 @@ def _prepare(formula, data, *, entry, missing, log_scale, tobit_limits=None):
 
 
 def _start(X, lo, hi, kind, dist):
-    """Least squares of the observed bound (log scale) on X; the residual SD."""
+    """Least squares of the observed bound (log scale) on X; the residual SD.
+    For the Weibull (and exponential) model of exact and right-censored
+    times the intercept then takes its maximum-likelihood value given the
+    slopes and the scale, in closed form: with :math:`z_i = \\log t_i -
+    x_i^\\top\\beta` less the intercept, :math:`\\mu = \\sigma \\log(\\sum_i
+    e^{z_i/\\sigma} / \\sum_i \\delta_i)` (least squares ignores the censoring,
+    which puts it too low)."""
     y = np.where(kind == 1, hi, lo)
     beta = np.linalg.lstsq(X, y, rcond=None)[0]
     s = float(np.std(y - X @ beta)) or 1.0
     if dist in ("weibull", "exponential"):
         s *= np.sqrt(6) / np.pi
-    return beta, max(s, 1e-3)
+    s = max(s, 1e-3) if dist != "exponential" else 1.0
+    ones = np.all(X == 1.0, axis=0)
+    n_events = int(np.sum(kind == 0))
+    if dist in ("weibull", "exponential") and ones.any() and n_events and np.all(kind % 2 == 0):
+        j = int(np.argmax(ones))
+        z = (y - X @ beta + beta[j]) / s
+        top = np.max(z)
+        beta[j] = s * (top + np.log(np.sum(np.exp(z - top)) / n_events))
+    return beta, s
 
 
 def _fit(dist, des, data, log_scale, title, fit_kwargs):
