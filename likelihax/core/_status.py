@@ -37,6 +37,10 @@ class Status(enum.IntEnum):
     >>> from likelihax import Status
     >>> Status.max_steps.message.startswith("Stopped at max_steps")
     True
+    >>> print(Status.success)
+    success
+    >>> f"{Status.at_boundary}", int(Status.at_boundary)
+    ('at_boundary', 9)
     """
 
     success = 0
@@ -57,6 +61,14 @@ class Status(enum.IntEnum):
     def message(self) -> str:
         """Readable explanation of the status, with remedies."""
         return _MESSAGES[self]
+
+    def __str__(self) -> str:
+        # The name, not the number (IntEnum prints its value since Python 3.11).
+        return self.name
+
+    def __format__(self, spec: str) -> str:
+        # f"{status}" reads as print does; numeric formats ("d") give the number.
+        return format(int(self), spec) if spec and spec[-1] in "dnxXob" else format(self.name, spec)
 
 
 _MESSAGES = {
