@@ -86,8 +86,17 @@ class Summary(TextReport):
         """Plain-text table, like statsmodels' summary."""
         width = 78
         lines = [self.title.center(width), "=" * width]
-        half = (len(self.header) + 1) // 2
-        left, right = self.header[:half], self.header[half:]
+        # Pairs longer than half the width get a line of their own, first (so
+        # no line passes the frame); the others go in two columns.
+        fits = [(k, v) for k, v in self.header if len(k) < 16 and len(str(v)) <= 22]
+        for k, v in self.header:
+            if (k, v) in fits:
+                continue
+            text = f"{k}: {v}"
+            lines.append(_wrap(text, width) if len(text) > width
+                         else f"{k + ':':<16}{str(v):>{width - 16}}")  # fmt: skip
+        half = (len(fits) + 1) // 2
+        left, right = fits[:half], fits[half:]
         for i in range(half):
             l = f"{left[i][0] + ':':<16}{left[i][1]:>22}"
             r = f"{right[i][0] + ':':<16}{right[i][1]:>22}" if i < len(right) else ""

@@ -94,3 +94,22 @@ def test_verbose_prints_each_step(capfd):
     steps = [line for line in out.splitlines() if line.startswith("likelihax: step")]
     assert len(steps) >= int(fit.iterations) + 1
     assert "loglik" in steps[-1] and "max|grad|" in steps[-1]
+
+
+def test_header_lines_stay_within_the_frame():
+    """A header value too long for its half of the 78 characters gets a line
+    of its own instead of pushing its row past the frame."""
+    import numpy as np
+
+    import likelihax as lx
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=50)
+    f = lx.fit(lambda p, d: -0.5 * (d["y"] - p["mu"]) ** 2, {"mu": 0.0}, {"y": y})
+    f = f.annotate("A model whose name is much longer than twenty-two characters",
+                   [("Formula", "y ~ x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9 + x10 + x11 + "
+                                "x12 + x13 + x14 + x15")], [])  # fmt: skip
+    text = str(f.summary())
+    header = text.split("=" * 78)[1]
+    assert max(len(line) for line in header.splitlines()) <= 78, header
+    assert "much longer than twenty-two" in header and "x15" in header
