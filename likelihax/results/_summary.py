@@ -98,15 +98,16 @@ class Summary(TextReport):
         half = (len(fits) + 1) // 2
         left, right = fits[:half], fits[half:]
         for i in range(half):
-            l = f"{left[i][0] + ':':<16}{left[i][1]:>22}"
-            r = f"{right[i][0] + ':':<16}{right[i][1]:>22}" if i < len(right) else ""
-            lines.append(f"{l}  {r}".rstrip())
+            lt = f"{left[i][0] + ':':<16}{left[i][1]:>22}"
+            rt = f"{right[i][0] + ':':<16}{right[i][1]:>22}" if i < len(right) else ""
+            lines.append(f"{lt}  {rt}".rstrip())
         lines.append("=" * width)
         wl = max([len(r[0]) for r in self.rows] + [9])
         lines.append(" " * wl + "".join(f" {c:>10}" for c in self.columns))
         lines.append("-" * max(width, wl + 11 * len(self.columns)))
         for label, vals in self.rows:
-            lines.append(f"{label:<{wl}}" + "".join(format_cell(v) for v in vals))
+            lines.append(f"{label:<{wl}}"
+                         + "".join(_cell(c, v) for c, v in zip(self.columns, vals)))  # fmt: skip
         lines.append("=" * width)
         for note in self.notes:
             lines.append(_wrap("Note: " + note, width))
@@ -122,7 +123,7 @@ class Summary(TextReport):
         cols = "".join(f"<th>{e(c)}</th>" for c in self.columns)
         body = "".join(
             f"<tr><th style='text-align:left'>{e(lab)}</th>"
-            + "".join(f"<td>{e(format_cell(v).strip())}</td>" for v in vals)
+            + "".join(f"<td>{e(_cell(c, v).strip())}</td>" for c, v in zip(self.columns, vals))
             + "</tr>"
             for lab, vals in self.rows
         )
@@ -157,6 +158,14 @@ def format_cell(v) -> str:
     if v != 0 and (abs(v) >= 1e5 or abs(v) < 1e-3):
         return f" {v:>10.3e}"
     return f" {v:>10.4f}"
+
+
+def _cell(column: str, v) -> str:
+    """:func:`format_cell`, except that a p-value below the smallest double
+    (computed as 0) reads ``<1e-300`` rather than ``0.0000``."""
+    if column.startswith("P>") and isinstance(v, (int, float)) and v == 0:
+        return f" {'<1e-300':>10}"
+    return format_cell(v)
 
 
 def _wrap(text: str, width: int) -> str:

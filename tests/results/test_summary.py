@@ -113,3 +113,15 @@ def test_header_lines_stay_within_the_frame():
     header = text.split("=" * 78)[1]
     assert max(len(line) for line in header.splitlines()) <= 78, header
     assert "much longer than twenty-two" in header and "x15" in header
+
+
+def test_p_values_below_the_smallest_double_are_not_printed_as_zero():
+    import jax.scipy.stats as st
+    import numpy as np
+
+    import likelihax as lx
+
+    y = np.random.default_rng(0).normal(100.0, 1.0, 500)  # z about 2,200
+    f = lx.fit(lambda p, d: st.norm.logpdf(d["y"], p["mu"], 1.0), {"mu": 0.0}, {"y": y})
+    row = [line for line in str(f.summary()).splitlines() if line.startswith("mu ")][0]
+    assert "<1e-300" in row and "0.0000" not in row
