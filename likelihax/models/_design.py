@@ -71,6 +71,27 @@ class Design:
         return int(self.X.shape[0])
 
 
+def split_top_level(text: str, sep: str) -> list:
+    """``text`` split at each ``sep`` outside parentheses, parts stripped.
+
+    Examples
+    --------
+    >>> from likelihax.models._design import split_top_level
+    >>> split_top_level("a + s(x, k=3) + b", "+")
+    ['a', 's(x, k=3)', 'b']
+    """
+    parts, depth, cur = [], 0, ""
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+        if ch == sep and depth == 0:
+            parts.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    parts.append(cur.strip())
+    return parts
+
+
 def with_response_placeholder(df):
     """``df`` (not copied: its columns are shared, never written to) with a
     zero column ``_lx_response``, the response of a right-hand-side-only

@@ -59,7 +59,7 @@ from ..core import x64_scope
 from ..engine import fit as engine_fit
 from ..parameters import Param
 from ..parameters import constraints as C
-from ._design import column_values, design, model_matrix
+from ._design import column_values, design, model_matrix, split_top_level
 from .glm import LINKS, get_family
 from .random_effects import integrate
 
@@ -173,15 +173,7 @@ def _parse(formula: str, penalized: bool = False) -> tuple[str, list]:
     if "~" not in formula:
         raise ValueError(f"The formula needs a response: 'y ~ s(x)'; got {formula!r}.")
     lhs, rhs = formula.split("~", 1)
-    terms, depth, cur = [], 0, ""
-    for ch in rhs:
-        depth += (ch == "(") - (ch == ")")
-        if ch == "+" and depth == 0:
-            terms.append(cur.strip())
-            cur = ""
-        else:
-            cur += ch
-    terms.append(cur.strip())
+    terms = split_top_level(rhs, "+")
     para, smooths = [], []
     for t in terms:
         m = _S_TERM.match(t.replace(" ", ""))

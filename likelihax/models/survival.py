@@ -52,6 +52,7 @@ from ._design import (
     column_values,
     design,
     model_matrix,
+    split_top_level,
     with_response_placeholder,
 )
 from ._predict import delta_predict
@@ -226,15 +227,7 @@ def _surv_parts(lhs: str):
             f"The response must be Surv(time, event) or Surv(lower, upper, "
             f"type='interval'); got {lhs.strip()!r}."
         )
-    parts, depth, cur = [], 0, ""
-    for ch in m.group(1):
-        depth += (ch == "(") - (ch == ")")
-        if ch == "," and depth == 0:
-            parts.append(cur.strip())
-            cur = ""
-        else:
-            cur += ch
-    parts.append(cur.strip())
+    parts = split_top_level(m.group(1), ",")
     interval = False
     if len(parts) == 3:
         t = re.fullmatch(r"type\s*=\s*['\"](\w+)['\"]", parts[2])
