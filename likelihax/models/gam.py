@@ -204,8 +204,8 @@ class _GamJoint:
 
     family: Any
     link: Any
-    blocks: tuple  # (start, stop) of each smooth's coefficients
-    labels: tuple  # the smooths' labels (keys of params["lambda"])
+    blocks: tuple  # (start, stop) of each penalized term's coefficients
+    labels: tuple  # the terms' labels (keys of params["lambda"])
 
     def __call__(self, p, d):
         beta = p["beta"]
@@ -231,7 +231,7 @@ class GamResult:
     ----------
     fit : FitResult
         The engine's fit of the smoothing parameters (``lambda``, per
-        smooth, of the unscaled penalty) and the dispersion (``sigma``,
+        penalized term, of the unscaled penalty) and the dispersion (``sigma``,
         :math:`\\sqrt\\phi`; NB2 ``alpha``) by REML/LAML; ``fit.loglik`` is
         the maximized marginal log-likelihood.
     coef : dict
@@ -240,7 +240,10 @@ class GamResult:
     Vp : ndarray
         Their Bayesian covariance (mgcv's ``vcov``).
     edf : dict
-        Effective degrees of freedom per smooth.
+        Effective degrees of freedom per penalized term (smooth or penalty).
+    at_limit : tuple
+        Labels of the terms held at :math:`\\lambda = \\infty` (the criterion
+        rises towards it: a smooth is linear, penalized coefficients zero).
     edf_total : float
         Of the whole model (parametric terms count one each).
     """
@@ -253,7 +256,7 @@ class GamResult:
     family: str
     link: str
     smooths: tuple
-    at_limit: tuple  # penalties held at lambda = infinity (module notes)
+    at_limit: tuple
     _para: Any = dataclasses.field(repr=False)
     _beta: np.ndarray = dataclasses.field(repr=False)
     _X: np.ndarray = dataclasses.field(repr=False)
