@@ -115,50 +115,43 @@ def test_large_data_is_fitted_whole():
     assert abs(np.sum(xs - xbar)) < 1e-8 * n  # the score at the estimate
 
 
+SURVFIT = pd.read_csv(REF / "coxph_survfit.csv")
+NEW = pd.DataFrame({"age": [60.0, 70.0], "sex": [1.0, 2.0], "ph.ecog": [1.0, 0.0]})
+TIMES = np.arange(100.0, 900.0, 100.0)
+
+
+def _survfit(model, kind="surv"):
+    """survfit's values for the two new rows at TIMES, (2, 8)."""
+    sel = SURVFIT[(SURVFIT.model == model) & (SURVFIT.kind == kind)].set_index("term").value
+    return np.array([[float(sel[f"{row}:{int(t)}"]) for t in TIMES] for row in (1, 2)])
+
+
 @pytest.mark.parametrize("ties", ["efron", "breslow"])
 def test_survival_curves_match_survfit(ties):
     """survfit(coxph, newdata) at two rows and eight times (tests/reference/
     coxph.R -> coxph_survfit.csv): the baseline hazard of the fit's ties."""
-    sf = pd.read_csv(REF / "coxph_survfit.csv")
-    sf = sf[sf.model == f"lung_{ties}"]
     r = lx.coxph(F, LUNG, ties=ties)
-    new = pd.DataFrame({"age": [60.0, 70.0], "sex": [1.0, 2.0], "ph.ecog": [1.0, 0.0]})
-    times = np.arange(100.0, 900.0, 100.0)
-    S, se = r.predict(new, which="survival", times=times, se=True)
-    for row in (1, 2):
-        sel = sf[sf.kind == "surv"]
-        expect = [float(sel[sel.term == f"{row}:{int(t)}"].value.iloc[0]) for t in times]
-        np.testing.assert_allclose(S[row - 1], expect, rtol=1e-9)
-        sel = sf[sf.kind == "surv_se"]  # survfit's std.err (Tsiatis' variance)
-        expect = [float(sel[sel.term == f"{row}:{int(t)}"].value.iloc[0]) for t in times]
-        np.testing.assert_allclose(se[row - 1], expect, rtol=1e-9)
+    S, se = r.predict(NEW, which="survival", times=TIMES, se=True)
+    np.testing.assert_allclose(S, _survfit(f"lung_{ties}"), rtol=1e-9)
+    # survfit's std.err (Tsiatis' variance)
+    np.testing.assert_allclose(se, _survfit(f"lung_{ties}", "surv_se"), rtol=1e-9)
     with pytest.raises(ValueError, match="one baseline hazard per stratum"):
         CASES["lung_strata"]().baseline_hazard()
 
 
 @pytest.mark.parametrize("ties", ["efron", "breslow"])
 def test_weighted_survival_curves_match_survfit(ties):
-    sf = pd.read_csv(REF / "coxph_survfit.csv")
-    sf = sf[sf.model == f"lung_weights_{ties}"]
     r = lx.coxph(F, LUNG, ties=ties, weights=(1 + np.arange(1, len(LUNG) + 1) % 3) / 1.7)
-    new = pd.DataFrame({"age": [60.0, 70.0], "sex": [1.0, 2.0], "ph.ecog": [1.0, 0.0]})
-    times = np.arange(100.0, 900.0, 100.0)
-    S = r.predict(new, which="survival", times=times)
-    for row in (1, 2):
-        expect = [float(sf[sf.term == f"{row}:{int(t)}"].value.iloc[0]) for t in times]
-        np.testing.assert_allclose(S[row - 1], expect, rtol=1e-9)
+    S = r.predict(NEW, which="survival", times=TIMES)
+    np.testing.assert_allclose(S, _survfit(f"lung_weights_{ties}"), rtol=1e-9)
 
 
 def test_stratified_survival_curves_use_each_rows_stratum():
-    sf = pd.read_csv(REF / "coxph_survfit.csv")
-    sf = sf[sf.model == "lung_strata"]
     r = CASES["lung_strata"]()
-    new = pd.DataFrame({"age": [60.0, 70.0], "ph.ecog": [1.0, 0.0], "sex": [1, 2]})
-    times = np.arange(100.0, 900.0, 100.0)
+    new = NEW.assign(sex=[1, 2])
+    times = TIMES
     S = r.predict(new, which="survival", times=times)
-    for row in (1, 2):
-        expect = [float(sf[sf.term == f"{row}:{int(t)}"].value.iloc[0]) for t in times]
-        np.testing.assert_allclose(S[row - 1], expect, rtol=1e-9)
+    np.testing.assert_allclose(S, _survfit("lung_strata"), rtol=1e-9)
     t1, H1 = r.baseline_hazard(stratum=1)
     assert t1.size == int(((LUNG.sex == 1) & (LUNG.status == 2)).groupby(LUNG.time).any().sum())
     with pytest.raises(ValueError, match="strata the fit did not see"):
