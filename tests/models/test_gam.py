@@ -27,7 +27,8 @@ import pandas as pd
 import pytest
 
 import likelihax as lx
-from likelihax.models.gam import _cr_basis, cr_penalty, place_knots
+from likelihax.models._smooths import cr_basis
+from likelihax.models.gam import cr_penalty, place_knots
 
 REF = Path(__file__).resolve().parents[1] / "reference"
 DATA = pd.read_csv(REF / "gam_data.csv")
@@ -102,7 +103,7 @@ def test_penalty_is_the_integrated_squared_second_derivative():
     knots = np.array([0.0, 0.1, 0.35, 0.5, 0.8, 1.0])
     beta = np.array([0.3, -1.0, 0.4, 2.0, -0.5, 0.1])
     x = np.linspace(0.0, 1.0, 200001)
-    f = _cr_basis(x, knots) @ beta
+    f = cr_basis(x, knots) @ beta
     h = x[1] - x[0]
     f2 = (f[2:] - 2 * f[1:-1] + f[:-2]) / h**2
     integral = np.sum(0.5 * (f2[1:] ** 2 + f2[:-1] ** 2)) * h
