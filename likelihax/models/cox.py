@@ -51,6 +51,7 @@ import numpy as np
 
 from ..engine import Model
 from ..results import ModelInfo, ModelResult
+from ._cox_curves import check_probabilities, curve_quantiles, hazard_and_variance
 from ._design import (
     check_rank,
     column_values,
@@ -126,21 +127,22 @@ class CoxResult(ModelResult):
         # strata: (name or None, sorted labels, codes of the sorted rows)
         self._strata_name, self._strata_labels, self._codes = strata or (None, None, None)
 
-    def _curves(self, X, t, t0, inc, var_inc, q_inc):
+    def _curves(self, X, t, t0, inc, var_inc, q_inc, hazard=False):
         """Survival curves of the rows of ``X`` at times ``t`` and their
         standard errors: :math:`\\operatorname{Var} \\hat H(t; x) =
         e^{2x^\\top\\beta}[\\sum dV_0 + (Q - x H_0)^\\top V (Q - x H_0)]`
-        (Tsiatis, 1981; survfit's ``std.err``, of :math:`S = e^{-H}`)."""
+        (Tsiatis, 1981; survfit's ``std.err``, of :math:`S = e^{-H}`), with
+        :math:`V` the fit's covariance (model-based unless ``cov=`` said
+        otherwise, as survfit uses coxph's, robust with ``robust = TRUE``). With
+        ``hazard=True``: :math:`H` and the standard error of :math:`H`."""
         beta = np.array([self.coef[c] for c in self.columns])
-        at = np.searchsorted(t0, t, side="right")
-        H0 = np.r_[0.0, np.cumsum(inc)][at]
-        V0 = np.r_[0.0, np.cumsum(var_inc)][at]
-        Q = np.vstack([np.zeros(q_inc.shape[1]), np.cumsum(q_inc, axis=0)])[at]  # (T, p)
-        risk = np.exp(X @ beta)
-        S = np.exp(-np.outer(risk, H0))
-        V = self.vcov("oim")
-        D = Q[None, :, :] - X[:, None, :] * H0[None, :, None]  # (n, T, p)
-        var_h = risk[:, None] ** 2 * (V0[None, :] + np.einsum("ntp,pq,ntq->nt", D, V, D))
+        cov = self.fit.cov  # the fit's own (cov=): survfit uses coxph's var, robust or not
+        V = np.array([[float(cov[f"beta.{a}", f"beta.{b}"]) for b in self.columns]
+                      for a in self.columns])  # fmt: skip
+        H, var_h = hazard_and_variance(beta, V, X, t, t0, inc, var_inc, q_inc)
+        if hazard:
+            return H, np.sqrt(var_h)
+        S = np.exp(-H)
         return S, S * np.sqrt(var_h)
 
     def _row_strata(self, newdata) -> np.ndarray:
@@ -281,9 +283,11 @@ class CoxResult(ModelResult):
         curves :math:`\\exp(-H_0(t) e^{x^\\top\\beta})` at ``times``
         (``"survival"``, ``(n, len(times))``, as ``survfit(fit, newdata)``;
         with ``se=True`` survfit's standard errors, from the variance of the
-        baseline hazard and of the coefficients, :meth:`_curves`; for a
-        stratified fit each row's stratum, a column of ``newdata`` named as
-        ``strata``, or the fitted rows' own).
+        baseline hazard and the fit's covariance of the coefficients,
+        :meth:`_curves`; for a stratified fit each row's stratum, a column of
+        ``newdata`` named as ``strata``, or the fitted rows' own). Median and
+        other quantile survival times with confidence limits:
+        :meth:`quantile`.
 
         Examples
         --------
@@ -304,6 +308,8 @@ class CoxResult(ModelResult):
             if times is None:
                 raise ValueError("which='survival' needs times=.")
             t = np.atleast_1d(np.asarray(times, float))
+            if t.ndim != 1 or not np.all(np.isfinite(t)):
+                raise ValueError(f"times must be finite numbers (a 1-d list); got {times!r}.")
             lab = (np.zeros(X.shape[0], int) if self._strata_labels is None
                    else self._row_strata(newdata))  # fmt: skip
             S, sd = np.empty((X.shape[0], t.size)), np.empty((X.shape[0], t.size))
@@ -318,6 +324,96 @@ class CoxResult(ModelResult):
             return eta if which == "lp" else jnp.exp(eta)
 
         return delta_predict(f, self.fit, se)
+
+    def quantile(self, newdata: Any = None, p: Any = 0.5, level: float = 0.95):
+        """Quantiles of the survival curves (the median by default) with their
+        confidence limits, as R's ``quantile(survfit(fit, newdata), probs)``
+        (and the median columns of ``print(survfit(fit, newdata))``).
+
+        The ``p`` quantile of the curve :math:`S(t; x) = \\exp(-H_0(t)
+        e^{x^\\top\\beta})` (:meth:`predict`) is the first event time at which
+        it falls to ``1 - p`` or below, by survfit's rules: where the curve
+        equals ``1 - p`` (within :math:`1.5 \\times 10^{-8}`) up to its next
+        drop, the midpoint of the two times (of the last event time and the
+        last observed time, if it is the last drop); NaN where the curve never
+        falls that low. The limits are the same times for the lower and the
+        upper bound of survfit's default pointwise band (``conf.type =
+        "log"``): :math:`S e^{\\mp z\\,\\mathrm{se}(\\hat H)}` with survfit's
+        standard error of the cumulative hazard, the upper bound capped at 1
+        (Brookmeyer & Crowley, 1982); NaN where a bound stays above ``1 - p``
+        (typically the upper limit).
+
+        Parameters
+        ----------
+        newdata : DataFrame or dict of columns, optional
+            Covariate rows; None: the fitted rows. For a stratified fit each
+            row's stratum is read from the ``strata`` column; without that
+            column (or with ``strata`` given as an array at the fit) each row
+            has one curve per stratum, as survfit gives.
+        p : float or 1-d sequence of floats in (0, 1)
+            Probabilities of failure: 0.5 is the median survival time.
+        level : float in (0, 1)
+            Confidence level of the band (survfit's ``conf.int``).
+
+        Returns
+        -------
+        DataFrame
+            One line per row of ``newdata`` (and stratum) and ``p``: ``row``
+            (the row's index label; its position for a dict or the fitted
+            rows), ``stratum`` (stratified fits only), ``p``, ``estimate``,
+            ``lower``, ``upper``.
+
+        Raises
+        ------
+        ValueError
+            ``p`` or ``level`` not in (0, 1); ``newdata`` missing a covariate
+            or with missing values; a stratum the fit did not see.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, likelihax as lx
+        >>> rng = np.random.default_rng(1)
+        >>> x = np.repeat([0.0, 1.0], 100)
+        >>> t = np.ceil(30 * rng.exponential(np.exp(-0.8 * x)))   # days
+        >>> r = lx.coxph("Surv(t, d) ~ x", pd.DataFrame({"t": t, "d": 1, "x": x}))
+        >>> r.quantile(pd.DataFrame({"x": [0.0, 1.0]}))
+           row    p  estimate  lower  upper
+        0    0  0.5      22.0   17.0   28.0
+        1    1  0.5      11.0    9.0   14.0
+        """
+        import pandas as pd
+        from scipy.special import ndtri
+
+        probs = check_probabilities(p, "p")
+        lev = check_probabilities(level, "level")
+        if lev.size != 1:
+            raise ValueError(f"level must be one number in (0, 1); got {level!r}.")
+        z = float(ndtri(1.0 - (1.0 - lev[0]) / 2.0))  # R's qnorm(1 - (1 - conf.int)/2)
+        X = self._design.X if newdata is None else model_matrix(self._design, newdata)
+        X = X[:, self._keep]
+        names = (np.asarray(newdata.index) if isinstance(newdata, pd.DataFrame)
+                 else np.arange(X.shape[0]))  # fmt: skip
+        rows, lab = np.arange(X.shape[0]), np.zeros(X.shape[0], int)
+        labels = self._strata_labels
+        if labels is not None and (newdata is None or self._strata_name in newdata):
+            lab = self._row_strata(newdata)
+        elif labels is not None:  # every row in every stratum
+            rows, lab = np.repeat(rows, len(labels)), np.tile(np.asarray(labels), X.shape[0])
+        est, lo, hi = (np.empty((rows.size, probs.size)) for _ in range(3))
+        for k in np.unique(lab):
+            sel = lab == k
+            in_k = slice(None) if labels is None else self._codes == labels.index(k)
+            parts = self._increments(None if labels is None else k)
+            H, se = self._curves(X[rows[sel]], parts[0], *parts, hazard=True)
+            est[sel], lo[sel], hi[sel] = curve_quantiles(parts[0], H, se, probs, z,
+                                                         self._times[in_k].max())  # fmt: skip
+        m = probs.size
+        out = {"row": np.repeat(names[rows], m)}
+        if labels is not None:
+            out["stratum"] = np.repeat(lab, m)
+        out.update(p=np.tile(probs, rows.size), estimate=est.ravel(), lower=lo.ravel(),
+                   upper=hi.ravel())  # fmt: skip
+        return pd.DataFrame(out)
 
 
 def _sorted_layout(time, event, strata):

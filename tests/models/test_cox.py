@@ -6,7 +6,9 @@ and ovarian: partial log-likelihoods at zero and at the estimate,
 coefficients, model-based SEs and robust (Lin-Wei) SEs, all compared at 1e-9
 (coxph's are exact: Newton-Raphson with analytic derivatives); case weights
 (integer and fractional, Efron and Breslow); survfit curves of plain, weighted
-and stratified fits.
+and stratified fits. tests/reference/coxph_quantile.R -> coxph_quantile.csv:
+quantile(survfit(...)) with its log-scale 95% limits (event times, equal
+exactly; NaN where R gives NA).
 """
 
 from __future__ import annotations
@@ -167,3 +169,87 @@ def test_covariate_constant_within_strata_and_bad_weights_are_named():
     w[[4, 9]] = [0.0, np.nan]
     with pytest.raises(ValueError, match=r"Rows \[4, 9\] have weights that are not positive"):
         lx.coxph(F, LUNG, weights=w)
+
+
+QUANT = pd.read_csv(REF / "coxph_quantile.csv", keep_default_na=False, na_values=["NA"])
+QUANT_FITS = {
+    "lung_efron": CASES["lung_efron"],
+    "lung_breslow": CASES["lung_breslow"],
+    "lung_weights": CASES["lung_weights"],
+    # non-integer weights: coxph's default variance is the robust one, which survfit uses
+    "lung_weights_robust": lambda: lx.coxph(F, LUNG, cov="sandwich",
+                                            weights=(1 + np.arange(1, len(LUNG) + 1) % 3) / 1.7),
+    "lung_strata": CASES["lung_strata"],
+    "lung_strata_all": CASES["lung_strata"],
+    "lung_hit": CASES["lung_efron"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(QUANT_FITS))
+def test_quantiles_match_survfit(case):
+    """quantile(survfit(fit, newdata), c(0.25, 0.5, 0.75)) with its default
+    log-scale 95% limits (tests/reference/coxph_quantile.R ->
+    coxph_quantile.csv): plain, Breslow, weighted (with coxph's robust
+    variance for non-integer weights) and stratified fits (each
+    row in its own stratum, and rows without the stratum in every stratum),
+    limits that never reach the level (NA in R, NaN here), and curves equal
+    to 0.5 at an event time (the midpoint of the flat stretch) and at the
+    last event time (the midpoint of it and the last observed time)."""
+    ref_ = QUANT[QUANT.case == case].sort_values(["row", "stratum", "p"], kind="stable")
+    rows = ref_.drop_duplicates("row")
+    new = rows[["age", "sex", "ph.ecog"]].reset_index(drop=True)
+    if case == "lung_strata_all":  # rows without the stratum: one curve per stratum
+        new = new.drop(columns="sex")
+    else:
+        new["sex"] = new.sex.astype(int)  # the strata labels are the fitted data's, 1 and 2
+    got = QUANT_FITS[case]().quantile(new, p=[0.25, 0.5, 0.75])
+    assert len(got) == len(ref_) and got.p.tolist() == ref_.p.tolist()
+    assert got.row.tolist() == (ref_.row - 1).tolist()
+    if case == "lung_strata":
+        assert got.stratum.tolist() == ref_.sex.astype(int).astype(str).tolist()
+    elif case == "lung_strata_all":
+        assert got.stratum.tolist() == ref_.stratum.astype(int).astype(str).tolist()
+    for col, rcol in (("estimate", "quantile"), ("lower", "lower"), ("upper", "upper")):
+        np.testing.assert_allclose(got[col].to_numpy(), ref_[rcol].to_numpy(float), rtol=1e-9,
+                                   err_msg=col)  # fmt: skip
+
+
+def test_quantile_rules_and_layout():
+    """The median of each fitted row by default; p and level checked; the
+    caller's frame untouched; the band widens with the level."""
+    r = CASES["lung_efron"]()
+    med = r.quantile()
+    assert len(med) == r.nobs and (med.p == 0.5).all() and list(med.columns) == [
+        "row", "p", "estimate", "lower", "upper"]
+    ok = med.dropna()
+    assert ((ok.lower <= ok.estimate) & (ok.estimate <= ok.upper)).all()
+    new = NEW.set_index(pd.Index(["a", "b"]))
+    before = new.copy()
+    q90, q99 = r.quantile(new, level=0.9), r.quantile(new, level=0.99)
+    pd.testing.assert_frame_equal(new, before)
+    assert q90.row.tolist() == ["a", "b"]
+    assert (q99.lower <= q90.lower).all() and (q99.upper.fillna(np.inf) >= q90.upper).all()
+    for bad in (0.0, 1.0, -0.5, 1.5, np.nan, [0.5, 2.0], "half", [[0.5]], []):
+        with pytest.raises(ValueError, match="p must be numbers in"):
+            r.quantile(NEW, p=bad)
+    for bad in (0.0, 95, np.nan, [0.9, 0.95]):
+        with pytest.raises(ValueError, match="level must be"):
+            r.quantile(NEW, level=bad)
+    with pytest.raises(ValueError, match="newdata"):
+        r.quantile(NEW.assign(age=[60.0, np.nan]))
+    with pytest.raises(ValueError, match="times must be finite"):
+        r.predict(NEW, which="survival", times=[100.0, np.nan])
+    with pytest.raises(ValueError, match="strata the fit did not see"):
+        CASES["lung_strata"]().quantile(NEW.assign(sex=[1, 3]))
+
+
+def test_find_quantiles_follows_quantile_survfit():
+    """survival:::findq's rules on hand-made steps (1 - S at times x)."""
+    from likelihax.models._cox_curves import TOL, find_quantiles
+
+    x = np.array([0.0, 1.0, 2.0, 3.0, 5.0])
+    y = np.array([0.0, 0.2, 0.2, 0.6, 0.6])  # flat stretches merge to their first time
+    got = find_quantiles(x, y, np.array([0.1, 0.2, 0.2 + TOL / 2, 0.5, 0.6, 0.7]), xmax=9.0)
+    np.testing.assert_array_equal(got, [1.0, 2.0, 2.0, 3.0, 6.0, np.nan])
+    # every p is NaN when the curve stays above 1 - min(p)
+    assert np.isnan(find_quantiles(x, y, np.array([0.65, 0.7]), xmax=9.0)).all()
