@@ -7,9 +7,22 @@ QR factorization of the constraint: :class:`Smooth` keeps the constraint's
 null space ``Z``, the centred penalty :math:`Z^\top S Z`, its rank and log
 pseudo-determinant, and evaluates the centred basis at new values.
 
-Cubic regression splines (mgcv's ``bs = "cr"``): ``k`` knots by
-:func:`place_knots`, the natural cubic spline parametrised by its values at
-the knots (formulaic's ``cubic_spline``), the penalty :func:`cr_penalty`.
+The bases (``s(x, bs=..., k=...)``, each as mgcv's constructor of that name):
+
+* ``"cr"`` (the default), cubic regression spline: ``k`` knots by
+  :func:`place_knots`, the natural cubic spline parametrised by its values at
+  the knots (formulaic's ``cubic_spline``), penalty :func:`cr_penalty`
+  (:math:`\int f''^2`). Values beyond the end knots are clamped to them.
+* ``"cc"``, cyclic cubic regression spline: the same knots, the cubic spline
+  whose value and first two derivatives agree at the two end knots
+  (:func:`cc_basis`; ``k - 1`` coefficients, the values at all knots but the
+  last), penalty :func:`cc_penalty` (:math:`\int f''^2`). Values are wrapped
+  into the knots' period.
+
+References
+----------
+Wood, S. N. (2017).
+*Generalized Additive Models: An Introduction with R*, 2nd ed., sec. 5.3.
 """
 
 from __future__ import annotations
@@ -21,7 +34,11 @@ import numpy as np
 
 from ._design import split_top_level
 
-__all__ = ["Smooth", "cr_basis", "cr_penalty", "make_smooth", "parse_formula", "place_knots"]
+__all__ = ["BASES", "Smooth", "cc_basis", "cc_penalty", "cr_basis", "cr_penalty", "make_smooth",
+           "parse_formula", "place_knots"]
+
+# The bases s() accepts, with the least k each takes.
+BASES = {"cr": 3, "cc": 4}
 
 
 def place_knots(x, k: int) -> np.ndarray:
@@ -77,6 +94,15 @@ def cr_penalty(knots) -> np.ndarray:
 
 
 def cr_basis(x, knots) -> np.ndarray:
+    """The natural cubic spline basis at ``x`` (within the knots): column
+    ``j`` is the spline with value 1 at knot ``j`` and 0 at the others.
+
+    Examples
+    --------
+    >>> from likelihax.models._smooths import cr_basis
+    >>> cr_basis([0.0, 1.0, 2.0], [0.0, 1.0, 2.0, 4.0]).round(12).tolist()
+    [[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]]
+    """
     from formulaic.transforms.cubic_spline import cubic_spline
 
     kn = np.asarray(knots)
@@ -85,10 +111,76 @@ def cr_basis(x, knots) -> np.ndarray:
     return np.column_stack(list(vals.values()))
 
 
+def _cc_BD(knots):
+    """mgcv's ``B`` and ``D`` of a cyclic cubic spline: ``B`` times the
+    second derivatives at the knots equals ``D`` times the values (the
+    continuity of the first derivative, the last knot identified with the
+    first)."""
+    h = np.diff(np.asarray(knots, dtype=np.float64))
+    n = h.size
+    B, D = np.zeros((n, n)), np.zeros((n, n))
+    for i in range(n):
+        im, ip = (i - 1) % n, (i + 1) % n
+        B[i, im] += h[im] / 6
+        B[i, i] += (h[im] + h[i]) / 3
+        B[i, ip] += h[i] / 6
+        D[i, im] += 1 / h[im]
+        D[i, i] -= 1 / h[im] + 1 / h[i]
+        D[i, ip] += 1 / h[i]
+    return B, D
+
+
+def cc_penalty(knots) -> np.ndarray:
+    r""":math:`S = D^\top B^{-1} D` with :math:`\beta^\top S\beta = \int f''(x)^2
+    dx` over one period for the cyclic cubic spline whose values at the knots
+    but the last are :math:`\beta` (mgcv's ``bs = "cc"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from likelihax.models._smooths import cc_penalty
+    >>> S = cc_penalty([0.0, 1.0, 2.5, 3.0, 4.0])
+    >>> S.shape, bool(np.allclose(S @ np.ones(4), 0))  # only constants are not penalized
+    ((4, 4), True)
+    """
+    B, D = _cc_BD(knots)
+    S = D.T @ np.linalg.solve(B, D)
+    return 0.5 * (S + S.T)
+
+
+def cc_basis(x, knots) -> np.ndarray:
+    """The cyclic cubic spline basis at ``x`` (mgcv's
+    ``Predict.matrix.cyclic.smooth``): column ``j`` is the periodic cubic
+    spline with value 1 at knot ``j`` and 0 at the other knots (the last knot
+    is the first one period on); values outside the knots are wrapped into
+    them.
+
+    Examples
+    --------
+    >>> from likelihax.models._smooths import cc_basis
+    >>> X = cc_basis([0.0, 1.0, 4.0, 5.0], [0.0, 1.0, 2.5, 3.0, 4.0])
+    >>> X.round(12).tolist()[:2], bool((X[0] == X[2]).all() and (X[1] == X[3]).all())
+    ([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]], True)
+    """
+    kn = np.asarray(knots, dtype=np.float64)
+    x = np.atleast_1d(np.asarray(x, dtype=np.float64))
+    lo, hi, nk = kn[0], kn[-1], kn.size
+    x = np.where((x < lo) | (x > hi), lo + np.mod(x - lo, hi - lo), x)
+    B, D = _cc_BD(kn)
+    BD = np.linalg.solve(B, D)
+    left = np.clip(np.searchsorted(kn, x, side="left") - 1, 0, nk - 2)
+    right = np.where(left + 1 == nk - 1, 0, left + 1)
+    h = (kn[left + 1] - kn[left])[:, None]
+    a, b = (kn[left + 1] - x)[:, None], (x - kn[left])[:, None]
+    eye = np.eye(nk - 1)
+    return (BD[left] * (a**3 / (6 * h) - h * a / 6) + BD[right] * (b**3 / (6 * h) - h * b / 6)
+            + eye[left] * a / h + eye[right] * b / h)  # fmt: skip
+
+
 @dataclasses.dataclass(frozen=True)
 class Smooth:
-    """One ``s()`` term: its variable, knots, the constraint's null space
-    ``Z`` and the penalty :math:`Z^\\top S Z` of the centred basis."""
+    """One ``s()`` term: its variable and basis, the knots, the constraint's
+    null space ``Z`` and the penalty :math:`Z^\\top S Z` of the centred basis."""
 
     var: str
     knots: np.ndarray
@@ -96,37 +188,92 @@ class Smooth:
     S: np.ndarray
     rank: int
     logdet: float  # log pseudo-determinant of S
+    bs: str = "cr"
 
     @property
     def label(self) -> str:
         return f"s({self.var})"
 
     def basis(self, x) -> np.ndarray:
-        lo, hi = self.knots[0], self.knots[-1]
-        return cr_basis(np.clip(np.asarray(x, np.float64), lo, hi), self.knots) @ self.Z
+        """The centred basis at ``x``."""
+        return self._raw(x) @ self.Z
+
+    def _raw(self, x) -> np.ndarray:
+        x = np.asarray(x, np.float64)
+        if self.bs == "cc":
+            return cc_basis(x, self.knots)
+        return cr_basis(np.clip(x, self.knots[0], self.knots[-1]), self.knots)
 
 
-def make_smooth(var: str, x, k: int) -> tuple[Smooth, np.ndarray]:
-    knots = place_knots(x, k)
-    X = cr_basis(x, knots)
+def make_smooth(var: str, x, k: int, bs: str = "cr") -> tuple[Smooth, np.ndarray]:
+    """The :class:`Smooth` of ``s(var, bs=bs, k=k)`` on the values ``x`` and its
+    centred basis there (``k - 1`` columns).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from likelihax.models._smooths import make_smooth
+    >>> sm, X = make_smooth("x", np.linspace(0.0, 1.0, 30), 8, "cc")
+    >>> X.shape, sm.rank  # centred: no function is unpenalized
+    ((30, 6), 6)
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n = np.unique(x).size
+    if not BASES[bs] <= k <= n:
+        what = "knots" if bs in ("cr", "cc") else "basis functions"
+        raise ValueError(f"s({var}, bs='{bs}'): k = {k} {what} need {BASES[bs]} <= k <= {n} "
+                         "(the distinct values).")  # fmt: skip
+    if bs == "cr":
+        knots = place_knots(x, k)
+        S = cr_penalty(knots)
+    else:
+        knots = place_knots(x, k)
+        S = cc_penalty(knots)
+    sm = Smooth(var, knots, np.eye(S.shape[0]), S, 0, 0.0, bs)
+    X = sm._raw(x)
     # Sum-to-zero constraint absorbed as mgcv does: Z spans the null space of
-    # the column sums (the last k - 1 columns of the QR factor of C').
-    Q = np.linalg.qr(X.sum(axis=0)[:, None], mode="complete")[0]
-    Z = Q[:, 1:]
-    S = Z.T @ cr_penalty(knots) @ Z
+    # the column sums (the last columns of the QR factor of C').
+    Z = np.linalg.qr(X.sum(axis=0)[:, None], mode="complete")[0][:, 1:]
+    S = Z.T @ S @ Z
     S = 0.5 * (S + S.T)
     ev = np.linalg.eigvalsh(S)
     rank = int(np.sum(ev > ev.max() * 1e-10))
     logdet = float(np.sum(np.log(ev[-rank:])))
-    return Smooth(var, knots, Z, S, rank, logdet), X @ Z
+    return dataclasses.replace(sm, Z=Z, S=S, rank=rank, logdet=logdet), X @ Z
 
 
 _S_TERM = re.compile(r"^s\((?P<args>.*)\)$")
 
 
+def _smooth_args(term: str, args: list) -> tuple:
+    """``(var, k, bs)`` of an ``s()`` term's arguments (spaces removed)."""
+    supported = ", ".join(repr(b) for b in BASES)
+    var, k, bs = args[0], 10, "cr"
+    for a in args[1:]:
+        key, _, val = a.partition("=")
+        if key == "k" and val.isdigit():
+            k = int(val)
+        elif key == "bs" and val.strip("'\"") in BASES:
+            bs = val.strip("'\"")
+        elif key == "bs":
+            raise ValueError(f"{term}: unknown basis {val}; the supported bases are "
+                             f"{supported}.")  # fmt: skip
+        else:
+            raise ValueError(f"{term}: s() takes a variable, k=<int> and bs= one of "
+                             f"{supported}; got {a!r}.")  # fmt: skip
+    return var, k, bs
+
+
 def parse_formula(formula: str, penalized: bool = False) -> tuple[str, list]:
-    """``("y ~ parametric terms", [(var, k), ...])``; an error names a term
-    it cannot read."""
+    """``("y ~ parametric terms", [(var, k, bs), ...])``; an error names a term
+    it cannot read.
+
+    Examples
+    --------
+    >>> from likelihax.models._smooths import parse_formula
+    >>> parse_formula("y ~ x + s(z) + s(w, bs='cc', k=12)")
+    ('y ~ x', [('z', 10, 'cr'), ('w', 12, 'cc')])
+    """
     if "~" not in formula:
         raise ValueError(f"The formula needs a response: 'y ~ s(x)'; got {formula!r}.")
     lhs, rhs = formula.split("~", 1)
@@ -138,16 +285,9 @@ def parse_formula(formula: str, penalized: bool = False) -> tuple[str, list]:
             para.append(t)
             continue
         args = [a for a in m.group("args").split(",") if a]
-        var, k = args[0], 10
-        for a in args[1:]:
-            key, _, val = a.partition("=")
-            if key == "k" and val.isdigit():
-                k = int(val)
-            elif key == "bs" and val.strip("'\"") == "cr":
-                continue
-            else:
-                raise ValueError(f"{t}: only s(x), s(x, k=<int>) and bs='cr' are supported.")
-        smooths.append((var, k))
+        if not args:
+            raise ValueError(f"{t}: s() needs a variable.")
+        smooths.append(_smooth_args(t.strip(), args))
     if not smooths and not penalized:
         raise ValueError(f"No s() term or penalty in {formula!r}: use lx.glm for an "
                          "unpenalized model.")  # fmt: skip

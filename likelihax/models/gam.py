@@ -265,7 +265,7 @@ def gam(formula: str, data: Any, family: str = "gaussian", link: str | None = No
     para_f, specs = parse_formula(formula, bool(penalty))
     extra = {} if offset is None else {"offset": offset}
     # The smooths' variables as extras: the missing-value rule covers them.
-    extra.update({f"s({var})": var for var, _ in specs})
+    extra.update({f"s({var})": var for var, *_ in specs})
     para = design(para_f, data, missing=missing, extra=extra)
     X, names, terms, blocks, perm = _assemble(para, specs, penalty or {})
     y = np.asarray(para.y, dtype=np.float64)
@@ -340,8 +340,8 @@ def _assemble(para, specs, penalty):
         terms.append(p)
         blocks.append((start, start + len(p.columns)))
         start += len(p.columns)
-    for var, k in specs:
-        sm, Xs = make_smooth(var, np.asarray(para.extra[f"s({var})"], dtype=np.float64), k)
+    for var, k, bs in specs:
+        sm, Xs = make_smooth(var, np.asarray(para.extra[f"s({var})"], dtype=np.float64), k, bs)
         terms.append(sm)
         cols.append(Xs)
         blocks.append((start, start + Xs.shape[1]))

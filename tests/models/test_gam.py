@@ -117,8 +117,8 @@ def test_knots_follow_mgcv_place_knots():
 
 
 def test_bad_terms_are_named():
-    with pytest.raises(ValueError, match=r"s\(x0, bs='tp'\): only"):
-        lx.gam("y ~ s(x0, bs='tp')", DATA)
+    with pytest.raises(ValueError, match=r"s\(x0, bs='ad'\): unknown basis"):
+        lx.gam("y ~ s(x0, bs='ad')", DATA)
     with pytest.raises(ValueError, match="No s\\(\\) term or penalty"):
         lx.gam("y ~ x0", DATA)
     with pytest.raises(ValueError, match="k = 500 knots"):
