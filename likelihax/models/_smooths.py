@@ -18,10 +18,15 @@ The bases (``s(x, bs=..., k=...)``, each as mgcv's constructor of that name):
   (:func:`cc_basis`; ``k - 1`` coefficients, the values at all knots but the
   last), penalty :func:`cc_penalty` (:math:`\int f''^2`). Values are wrapped
   into the knots' period.
+* ``"ps"``, P-spline (Eilers and Marx): ``k`` cubic B-splines on evenly
+  spaced knots reaching three knot intervals beyond the data
+  (:func:`ps_knots`), the second-order difference penalty :func:`ps_penalty`.
+  Beyond the B-splines' base interval the basis continues linearly.
 
 References
 ----------
-Wood, S. N. (2017).
+Eilers, P. H. C. and Marx, B. D. (1996). Flexible smoothing with
+B-splines and penalties. *Statist. Sci.* 11, 89-121. Wood, S. N. (2017).
 *Generalized Additive Models: An Introduction with R*, 2nd ed., sec. 5.3.
 """
 
@@ -35,10 +40,10 @@ import numpy as np
 from ._design import split_top_level
 
 __all__ = ["BASES", "Smooth", "cc_basis", "cc_penalty", "cr_basis", "cr_penalty", "make_smooth",
-           "parse_formula", "place_knots"]
+           "parse_formula", "place_knots", "ps_basis", "ps_knots", "ps_penalty"]
 
 # The bases s() accepts, with the least k each takes.
-BASES = {"cr": 3, "cc": 4}
+BASES = {"cr": 3, "cc": 4, "ps": 4}
 
 
 def place_knots(x, k: int) -> np.ndarray:
@@ -177,6 +182,65 @@ def cc_basis(x, knots) -> np.ndarray:
             + eye[left] * a / h + eye[right] * b / h)  # fmt: skip
 
 
+def ps_knots(x, k: int) -> np.ndarray:
+    """The ``k + 4`` evenly spaced knots of ``k`` cubic B-splines (mgcv's
+    ``bs = "ps"``): the data's range widened by 0.1% on each side is cut into
+    ``k - 3`` intervals, and three more intervals are added beyond each end.
+
+    Examples
+    --------
+    >>> from likelihax.models._smooths import ps_knots
+    >>> ps_knots([0.0, 1.0], 5).round(3).tolist()
+    [-1.504, -1.003, -0.502, -0.001, 0.5, 1.001, 1.502, 2.003, 2.504]
+    """
+    x = np.asarray(x, dtype=np.float64)
+    nk = k - 2  # knots spanning the data
+    lo, hi = x.min(), x.max()
+    lo, hi = lo - (hi - lo) * 0.001, hi + (hi - lo) * 0.001
+    dx = (hi - lo) / (nk - 1)
+    return np.linspace(lo - 3 * dx, hi + 3 * dx, nk + 6)
+
+
+def ps_penalty(k: int) -> np.ndarray:
+    r""":math:`S = D^\top D` with :math:`D` the second-order differences of the
+    ``k`` coefficients (the P-spline penalty).
+
+    Examples
+    --------
+    >>> from likelihax.models._smooths import ps_penalty
+    >>> ps_penalty(4).astype(int).tolist()
+    [[1, -2, 1, 0], [-2, 5, -4, 1], [1, -4, 5, -2], [0, 1, -2, 1]]
+    """
+    D = np.diff(np.eye(k), n=2, axis=0)
+    return D.T @ D
+
+
+def ps_basis(x, knots) -> np.ndarray:
+    """The cubic B-spline basis on ``knots`` at ``x`` (scipy's ``BSpline``),
+    continued linearly (value and slope at the end) outside the base interval
+    ``knots[3] .. knots[-4]``, as mgcv's ``Predict.matrix.pspline.smooth``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from likelihax.models._smooths import ps_basis, ps_knots
+    >>> X = ps_basis([0.0, 0.3, 1.0, 5.0], ps_knots([0.0, 1.0], 6))
+    >>> X.shape, bool(np.allclose(X.sum(axis=1), 1))  # a partition of unity
+    ((4, 6), True)
+    """
+    from scipy.interpolate import BSpline
+
+    t = np.asarray(knots, dtype=np.float64)
+    x = np.atleast_1d(np.asarray(x, dtype=np.float64))
+    nb = t.size - 4
+    spl = BSpline(t, np.eye(nb), 3, extrapolate=False)
+    lo, hi = t[3], t[nb]
+    X = spl(np.clip(x, lo, hi))
+    slope = spl.derivative()(np.array([lo, hi]))
+    return (X + np.minimum(x - lo, 0.0)[:, None] * slope[0]
+            + np.maximum(x - hi, 0.0)[:, None] * slope[1])  # fmt: skip
+
+
 @dataclasses.dataclass(frozen=True)
 class Smooth:
     """One ``s()`` term: its variable and basis, the knots, the constraint's
@@ -202,6 +266,8 @@ class Smooth:
         x = np.asarray(x, np.float64)
         if self.bs == "cc":
             return cc_basis(x, self.knots)
+        if self.bs == "ps":
+            return ps_basis(x, self.knots)
         return cr_basis(np.clip(x, self.knots[0], self.knots[-1]), self.knots)
 
 
@@ -213,9 +279,9 @@ def make_smooth(var: str, x, k: int, bs: str = "cr") -> tuple[Smooth, np.ndarray
     --------
     >>> import numpy as np
     >>> from likelihax.models._smooths import make_smooth
-    >>> sm, X = make_smooth("x", np.linspace(0.0, 1.0, 30), 8, "cc")
-    >>> X.shape, sm.rank  # centred: no function is unpenalized
-    ((30, 6), 6)
+    >>> sm, X = make_smooth("x", np.linspace(0.0, 1.0, 30), 8, "ps")
+    >>> X.shape, sm.rank  # the linear function is not penalized
+    ((30, 7), 6)
     """
     x = np.asarray(x, dtype=np.float64)
     n = np.unique(x).size
@@ -226,9 +292,12 @@ def make_smooth(var: str, x, k: int, bs: str = "cr") -> tuple[Smooth, np.ndarray
     if bs == "cr":
         knots = place_knots(x, k)
         S = cr_penalty(knots)
-    else:
+    elif bs == "cc":
         knots = place_knots(x, k)
         S = cc_penalty(knots)
+    else:
+        knots = ps_knots(x, k)
+        S = ps_penalty(k)
     sm = Smooth(var, knots, np.eye(S.shape[0]), S, 0, 0.0, bs)
     X = sm._raw(x)
     # Sum-to-zero constraint absorbed as mgcv does: Z spans the null space of

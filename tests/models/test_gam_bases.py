@@ -26,7 +26,8 @@ import pandas as pd
 import pytest
 
 import likelihax as lx
-from likelihax.models._smooths import (cc_basis, cc_penalty, make_smooth, place_knots, )  # fmt: skip
+from likelihax.models._smooths import (cc_basis, cc_penalty, make_smooth, place_knots, ps_knots,
+                                       ps_penalty)  # fmt: skip
 
 REF = Path(__file__).resolve().parents[1] / "reference"
 DATA = pd.read_csv(REF / "gam_data.csv")
@@ -35,6 +36,10 @@ R = pd.read_csv(REF / "gam_bases.csv")
 FITTED = pd.read_csv(REF / "gam_bases_fitted.csv")
 MODELS = {
     "cc_gaussian": ("y ~ x + s(t, bs='cc', k=12)", CYC, "gaussian"),
+    "ps_gaussian": ("y ~ s(x0, bs='ps') + s(x1, bs='ps') + s(x2, bs='ps', k=12)", DATA,
+                    "gaussian"),
+    "ps_poisson": ("py ~ s(px0, bs='ps') + s(px1, bs='ps') + s(px2, bs=\"ps\")", DATA,
+                   "poisson"),
 }  # fmt: skip
 NEW_X = [-0.1, 0.25, 0.6, 1.15]  # the new values of every covariate (gam_bases.R)
 
@@ -90,6 +95,26 @@ def _second_derivative_integral(f, x):
     return np.sum(0.5 * (f2[1:] ** 2 + f2[:-1] ** 2)) * h
 
 
+def test_ps_penalty_is_the_squared_second_differences():
+    k = 9
+    D = np.zeros((k - 2, k))
+    for i in range(k - 2):
+        D[i, i:i + 3] = [1.0, -2.0, 1.0]
+    np.testing.assert_array_equal(ps_penalty(k), D.T @ D)
+    beta = np.sin(np.arange(k) * 1.3) + 0.1 * np.arange(k) ** 2
+    np.testing.assert_allclose(beta @ ps_penalty(k) @ beta,
+                               np.sum((beta[2:] - 2 * beta[1:-1] + beta[:-2]) ** 2), rtol=1e-12)
+    # the centred smooth's penalty is that of its coefficients in the B-spline basis
+    x = DATA.x1.to_numpy()
+    sm, X = make_smooth("x1", x, k, "ps")
+    np.testing.assert_allclose(sm.S, sm.Z.T @ (D.T @ D) @ sm.Z, atol=1e-12)
+    np.testing.assert_allclose(X.sum(axis=0), 0.0, atol=1e-10)
+    t = ps_knots(x, k)  # evenly spaced, three intervals beyond the widened range
+    assert t.size == k + 4 and np.allclose(np.diff(t), np.diff(t)[0])
+    lo, hi = x.min() - 0.001 * np.ptp(x), x.max() + 0.001 * np.ptp(x)
+    np.testing.assert_allclose([t[3], t[-4]], [lo, hi], rtol=1e-12)
+
+
 def _derivatives_at(f, at, a, b):
     """Value and first two derivatives at ``at`` of ``f``, a cubic on [a, b]."""
     u = np.linspace(a, b, 7)
@@ -122,11 +147,13 @@ def test_cc_basis_is_periodic_and_its_penalty_the_integrated_squared_second_deri
 # ----- bad input ---------------------------------------------------------------------------
 def test_bad_smooth_terms_are_named():
     with pytest.raises(ValueError, match=r"s\(x0, bs='ad'\): unknown basis 'ad'; the "
-                                         r"supported bases are 'cr', 'cc'"):
+                                         r"supported bases are 'cr', 'cc', 'ps'"):
         lx.gam("y ~ s(x0, bs='ad')", DATA)
-    with pytest.raises(ValueError, match=r"s\(x0, m=3\): s\(\) takes .*'cr', 'cc'; got 'm=3'"):
+    with pytest.raises(ValueError, match=r"s\(x0, m=3\): s\(\) takes .*'cr', 'cc', 'ps'; got 'm=3'"):
         lx.gam("y ~ s(x0, m=3)", DATA)
     with pytest.raises(ValueError, match=r"s\(x0, bs='cc'\): k = 3 knots need 4 <= k"):
         lx.gam("y ~ s(x0, bs='cc', k=3)", DATA)
+    with pytest.raises(ValueError, match=r"s\(x0, bs='ps'\): k = 3 basis functions need 4"):
+        lx.gam("y ~ s(x0, bs='ps', k=3)", DATA)
     with pytest.raises(ValueError, match=r"s\(x0, k=ten\)"):
         lx.gam("y ~ s(x0, k=ten)", DATA)
