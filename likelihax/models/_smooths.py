@@ -22,10 +22,18 @@ The bases (``s(x, bs=..., k=...)``, each as mgcv's constructor of that name):
   spaced knots reaching three knot intervals beyond the data
   (:func:`ps_knots`), the second-order difference penalty :func:`ps_penalty`.
   Beyond the B-splines' base interval the basis continues linearly.
+* ``"tp"``, thin-plate regression spline (Wood, 2003; one covariate,
+  :math:`m = 2`): the radial basis :math:`\eta(r) = r^3/12` at the distinct
+  values (the knots), truncated to the eigenvectors of the ``k - 2``
+  eigenvalues largest in magnitude, orthogonal to the linear null space,
+  which is appended; penalty :math:`\int f''^2`. With more than 2000
+  distinct values the knots are 2000 of them by :func:`place_knots` (mgcv
+  draws 2000 at random).
 
 References
 ----------
-Eilers, P. H. C. and Marx, B. D. (1996). Flexible smoothing with
+Wood, S. N. (2003). Thin plate regression splines. *J. R. Statist. Soc. B*
+65, 95-114. Eilers, P. H. C. and Marx, B. D. (1996). Flexible smoothing with
 B-splines and penalties. *Statist. Sci.* 11, 89-121. Wood, S. N. (2017).
 *Generalized Additive Models: An Introduction with R*, 2nd ed., sec. 5.3.
 """
@@ -40,10 +48,12 @@ import numpy as np
 from ._design import split_top_level
 
 __all__ = ["BASES", "Smooth", "cc_basis", "cc_penalty", "cr_basis", "cr_penalty", "make_smooth",
-           "parse_formula", "place_knots", "ps_basis", "ps_knots", "ps_penalty"]
+           "parse_formula", "place_knots", "ps_basis", "ps_knots", "ps_penalty", "tp_basis"]
 
 # The bases s() accepts, with the least k each takes.
-BASES = {"cr": 3, "cc": 4, "ps": 4}
+BASES = {"cr": 3, "cc": 4, "ps": 4, "tp": 3}
+# Most knots of a thin-plate regression spline (mgcv's max.knots).
+TP_MAX_KNOTS = 2000
 
 
 def place_knots(x, k: int) -> np.ndarray:
@@ -241,10 +251,66 @@ def ps_basis(x, knots) -> np.ndarray:
             + np.maximum(x - hi, 0.0)[:, None] * slope[1])  # fmt: skip
 
 
+def _tp_eta(x, knots) -> np.ndarray:
+    r"""The radial basis :math:`\eta(r) = r^3/12` of the thin-plate spline with
+    :math:`m = 2` in one dimension (Green's function of :math:`d^4/dx^4`)."""
+    return np.abs(x[:, None] - knots[None, :]) ** 3 / 12.0
+
+
+def _tp_construct(x, k: int):
+    """``(knots, shift, UZ, S)`` of a thin-plate regression spline: ``UZ``
+    maps the ``k`` coefficients to those of the radial basis at the knots and
+    of ``1, x - shift`` (the truncated eigenbasis of the radial basis at the
+    knots, orthogonal to the polynomials, then the polynomials), with each
+    column of the basis scaled to unit root mean square over ``x`` (mgcv's
+    ``tprs_setup``); ``S`` the penalty of the ``k`` coefficients."""
+    shift = float(np.mean(x))
+    knots = np.unique(x)
+    if knots.size > TP_MAX_KNOTS:
+        knots = place_knots(knots, TP_MAX_KNOTS)
+    kc = knots - shift
+    ev, U = np.linalg.eigh(_tp_eta(kc, kc))
+    top = np.argsort(-np.abs(ev), kind="stable")[:k]
+    Uk, Dk = U[:, top], ev[top]
+    T = np.column_stack([np.ones_like(kc), kc])
+    Zt = np.linalg.qr(Uk.T @ T, mode="complete")[0][:, 2:]  # T' U_k delta = 0
+    UZ = np.zeros((kc.size + 2, k))
+    UZ[: kc.size, : k - 2] = Uk @ Zt
+    UZ[kc.size:, k - 2:] = np.eye(2)
+    S = np.zeros((k, k))
+    S[: k - 2, : k - 2] = Zt.T @ (Dk[:, None] * Zt)
+    w = np.sqrt(np.mean(tp_basis(x, knots, shift, UZ) ** 2, axis=0))
+    S = S / np.outer(w, w)
+    return knots, shift, UZ / w, 0.5 * (S + S.T)
+
+
+def tp_basis(x, knots, shift, UZ) -> np.ndarray:
+    """The thin-plate regression spline basis at ``x``: the radial basis at
+    the knots and the linear null space ``1, x - shift``, times ``UZ``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from likelihax.models._smooths import make_smooth
+    >>> x = np.linspace(0.0, 1.0, 50)
+    >>> sm, X = make_smooth("x", x, 6, "tp")
+    >>> X.shape, bool(np.allclose(X.sum(axis=0), 0))  # centred, k - 1 columns
+    ((50, 5), True)
+    """
+    x = np.atleast_1d(np.asarray(x, dtype=np.float64)) - shift
+    kc = np.asarray(knots, dtype=np.float64) - shift
+    out = []
+    for i in range(0, x.size, 4096):  # the radial basis a block of rows at a time
+        xi = x[i: i + 4096]
+        out.append(np.column_stack([_tp_eta(xi, kc), np.ones_like(xi), xi]) @ UZ)
+    return np.concatenate(out) if out else np.zeros((0, UZ.shape[1]))
+
+
 @dataclasses.dataclass(frozen=True)
 class Smooth:
     """One ``s()`` term: its variable and basis, the knots, the constraint's
-    null space ``Z`` and the penalty :math:`Z^\\top S Z` of the centred basis."""
+    null space ``Z`` and the penalty :math:`Z^\\top S Z` of the centred basis
+    (a thin-plate spline also keeps its shift and eigenbasis ``UZ``)."""
 
     var: str
     knots: np.ndarray
@@ -253,6 +319,8 @@ class Smooth:
     rank: int
     logdet: float  # log pseudo-determinant of S
     bs: str = "cr"
+    shift: float = 0.0
+    UZ: np.ndarray | None = dataclasses.field(default=None, repr=False)
 
     @property
     def label(self) -> str:
@@ -268,6 +336,8 @@ class Smooth:
             return cc_basis(x, self.knots)
         if self.bs == "ps":
             return ps_basis(x, self.knots)
+        if self.bs == "tp":
+            return tp_basis(x, self.knots, self.shift, self.UZ)
         return cr_basis(np.clip(x, self.knots[0], self.knots[-1]), self.knots)
 
 
@@ -289,16 +359,20 @@ def make_smooth(var: str, x, k: int, bs: str = "cr") -> tuple[Smooth, np.ndarray
         what = "knots" if bs in ("cr", "cc") else "basis functions"
         raise ValueError(f"s({var}, bs='{bs}'): k = {k} {what} need {BASES[bs]} <= k <= {n} "
                          "(the distinct values).")  # fmt: skip
+    extra = {}
     if bs == "cr":
         knots = place_knots(x, k)
         S = cr_penalty(knots)
     elif bs == "cc":
         knots = place_knots(x, k)
         S = cc_penalty(knots)
-    else:
+    elif bs == "ps":
         knots = ps_knots(x, k)
         S = ps_penalty(k)
-    sm = Smooth(var, knots, np.eye(S.shape[0]), S, 0, 0.0, bs)
+    else:
+        knots, shift, UZ, S = _tp_construct(x, k)
+        extra = {"shift": shift, "UZ": UZ}
+    sm = Smooth(var, knots, np.eye(S.shape[0]), S, 0, 0.0, bs, **extra)
     X = sm._raw(x)
     # Sum-to-zero constraint absorbed as mgcv does: Z spans the null space of
     # the column sums (the last columns of the QR factor of C').

@@ -1,16 +1,29 @@
 r"""Penalized regression splines with smoothing parameters by REML (``lx.gam``; R ``mgcv``).
 
-``lx.gam("y ~ x + s(z) + s(w, k=15)", df, family="poisson")`` fits a
-generalized additive model: parametric terms as in :func:`likelihax.glm` and a
-smooth function per ``s()`` term, each a cubic regression spline (mgcv's
-``bs = "cr"``) with ``k`` knots (default 10) placed as mgcv's ``place.knots``
-(evenly through the sorted distinct values), evaluated by formulaic's
-``cubic_spline`` (the natural cubic spline parametrised by its values at the
-knots), and penalized by its wiggliness :math:`\int f''(x)^2 dx =
-\beta^\top S\beta` (:func:`cr_penalty`). Each smooth is centred (its values
-sum to zero over the data: the sum-to-zero constraint absorbed by a QR
-factorization, as mgcv), which leaves :math:`k - 1` coefficients, one of them
-(the linear function) unpenalized.
+``lx.gam("y ~ x + s(z) + s(w, bs='cc', k=15)", df, family="poisson")`` fits
+a generalized additive model: parametric terms as in :func:`likelihax.glm` and
+a smooth function per ``s(var, bs=..., k=...)`` term, penalized by its
+wiggliness :math:`\beta^\top S\beta`. The bases, each as mgcv's of that name
+(``likelihax.models._smooths`` has the details):
+
+* ``bs="cr"`` (the default), cubic regression spline: ``k`` knots (default
+  10) placed as mgcv's ``place.knots`` (evenly through the sorted distinct
+  values), evaluated by formulaic's ``cubic_spline`` (the natural cubic
+  spline parametrised by its values at the knots), penalty :math:`\int
+  f''(x)^2 dx` (:func:`cr_penalty`).
+* ``bs="cc"``, cyclic cubic regression spline: the same knots, value and
+  first two derivatives equal at the end knots (for a periodic covariate such
+  as the time of day), penalty :math:`\int f''(x)^2 dx`.
+* ``bs="ps"``, P-spline (Eilers and Marx): ``k`` cubic B-splines on evenly
+  spaced knots, the second-order difference penalty.
+* ``bs="tp"``, thin-plate regression spline (mgcv's default basis): the
+  truncated eigenbasis (``k`` functions) of the thin-plate spline at the
+  distinct values, penalty :math:`\int f''(x)^2 dx`.
+
+Each smooth is centred (its values sum to zero over the data: the
+sum-to-zero constraint absorbed by a QR factorization, as mgcv), which
+leaves :math:`k - 1` coefficients, one of them (the linear function)
+unpenalized, or none for a cyclic smooth.
 
 **Penalties on parametric coefficients** (mgcv's ``paraPen``):
 ``penalty={"ridge": ["x1", "x2"]}`` adds :math:`\lambda\,\beta^\top\beta/2`
@@ -40,7 +53,7 @@ References
 Wood, S. N. (2011). Fast stable restricted maximum likelihood and marginal
 likelihood estimation of semiparametric generalized linear models. *J. R.
 Statist. Soc. B* 73, 3-36. Wood, S. N. (2017). *Generalized Additive Models:
-An Introduction with R*, 2nd ed., sec. 5.3.1 (cubic regression splines).
+An Introduction with R*, 2nd ed., sec. 5.3 (the bases).
 """
 
 from __future__ import annotations
@@ -157,7 +170,8 @@ class GamResult:
         """The mean (``"response"``) or linear predictor (``"link"``) at new
         rows, with standard errors from :attr:`Vp` (the response's by the
         delta method) on request. Values of a smooth's variable outside its
-        knots are clamped to the end knots.
+        knots are clamped to the end knots for ``bs="cr"``, wrapped into the
+        period for ``"cc"``; ``"ps"`` and ``"tp"`` smooths continue linearly.
 
         Examples
         --------
@@ -211,13 +225,18 @@ class GamResult:
 def gam(formula: str, data: Any, family: str = "gaussian", link: str | None = None, *,
         penalty: dict | None = None, sp: dict | None = None, offset: Any = None,
         missing: str = "raise", **fit_kwargs) -> GamResult:  # fmt: skip
-    """Generalized additive model with cubic regression splines, smoothing by REML (module notes).
+    """Generalized additive model: penalized regression splines, smoothing by REML (module notes).
 
     Parameters
     ----------
     formula : str
         ``"y ~ x1 + s(x2) + s(x3, k=20)"``: parametric terms as in
-        :func:`likelihax.glm` and ``s(var, k=10)`` smooths (``bs='cr'``).
+        :func:`likelihax.glm` and ``s(var, bs="cr", k=10)`` smooths, ``bs``
+        one of ``"cr"`` (cubic regression spline, the default), ``"cc"``
+        (cyclic), ``"ps"`` (P-spline) and ``"tp"`` (thin-plate regression
+        spline); ``k`` (default 10) is the number of knots (``"cr"``,
+        ``"cc"``) or basis functions, at least 3 (4 for ``"cc"`` and
+        ``"ps"``) and at most the variable's distinct values.
     data : DataFrame or dict of columns
         Not modified.
     family, link : str
@@ -244,9 +263,10 @@ def gam(formula: str, data: Any, family: str = "gaussian", link: str | None = No
     Raises
     ------
     ValueError
-        An ``s()`` term with other options than ``k`` and ``bs='cr'``, ``k``
-        below 3 or above the variable's distinct values, no ``s()`` term or
-        penalty; a penalty naming an unknown or intercept column, or a
+        An ``s()`` term with an unknown basis or options other than ``k`` and
+        ``bs`` (the message names the term and lists the bases), ``k`` below
+        the basis's least or above the variable's distinct values; no
+        ``s()`` term or penalty; a penalty naming an unknown or intercept column, or a
         column twice; an ``S`` of the wrong shape, not symmetric or not
         positive semi-definite; ``sp`` for an unknown label.
 
@@ -259,6 +279,14 @@ def gam(formula: str, data: Any, family: str = "gaussian", link: str | None = No
     >>> r = lx.gam("y ~ z + s(x)", pd.DataFrame({"y": y, "x": x, "z": z}), family="poisson")
     >>> round(r.coef["z"], 1), 4 < r.edf["s(x)"] < 9
     (0.5, True)
+
+    A cyclic smooth of the hour of the day:
+
+    >>> hour = rng.uniform(0, 24, 300)
+    >>> y = np.cos(2 * np.pi * hour / 24) + 0.3 * rng.normal(size=300)
+    >>> r = lx.gam("y ~ s(hour, bs='cc', k=8)", pd.DataFrame({"y": y, "hour": hour}))
+    >>> bool(abs(r.predict(pd.DataFrame({"hour": [12.0]}))[0] + 1) < 0.15)
+    True
     """
     fam = get_family(family)
     lnk = LINKS[link or fam.canonical]

@@ -36,10 +36,15 @@ R = pd.read_csv(REF / "gam_bases.csv")
 FITTED = pd.read_csv(REF / "gam_bases_fitted.csv")
 MODELS = {
     "cc_gaussian": ("y ~ x + s(t, bs='cc', k=12)", CYC, "gaussian"),
+    "cc_binomial": ("by ~ s(t, bs='cc') + s(x, bs='tp', k=6)", CYC, "binomial"),
     "ps_gaussian": ("y ~ s(x0, bs='ps') + s(x1, bs='ps') + s(x2, bs='ps', k=12)", DATA,
                     "gaussian"),
     "ps_poisson": ("py ~ s(px0, bs='ps') + s(px1, bs='ps') + s(px2, bs=\"ps\")", DATA,
                    "poisson"),
+    "tp_gaussian": ("y ~ s(x0, bs='tp') + s(x1, bs='tp') + s(x2, bs='tp', k=12)", DATA,
+                    "gaussian"),
+    "tp_poisson": ("py ~ s(px0, bs='tp') + s(px1, bs='tp') + s(px2, bs='tp') + s(px3, bs='tp')",
+                   DATA, "poisson"),
 }  # fmt: skip
 NEW_X = [-0.1, 0.25, 0.6, 1.15]  # the new values of every covariate (gam_bases.R)
 
@@ -144,16 +149,38 @@ def test_cc_basis_is_periodic_and_its_penalty_the_integrated_squared_second_deri
     np.testing.assert_allclose(sm.knots, place_knots(CYC.t, 10), rtol=1e-15)
 
 
+def test_tp_penalty_is_the_integrated_squared_second_derivative():
+    x = DATA.x2.to_numpy()
+    sm, X = make_smooth("x2", x, 10, "tp")
+    assert X.shape == (x.size, 9) and sm.rank == 8  # one linear function unpenalized
+    rng = np.random.default_rng(3)
+    beta = rng.normal(size=9)
+    grid = np.linspace(x.min(), x.max(), 200001)  # linear beyond the knots: f'' = 0 there
+    f = sm.basis(grid) @ beta
+    np.testing.assert_allclose(beta @ sm.S @ beta, _second_derivative_integral(f, grid),
+                               rtol=1e-5)  # fmt: skip
+    outside = sm.basis(np.array([x.max() + 0.1, x.max() + 0.2, x.max() + 0.3])) @ beta
+    np.testing.assert_allclose(np.diff(outside, 2), 0.0, atol=1e-10)
+    # the data's columns have unit root mean square before centring (mgcv's scaling)
+    raw = sm._raw(x)
+    np.testing.assert_allclose(np.sqrt(np.mean(raw**2, axis=0)), 1.0, rtol=1e-12)
+
+
 # ----- bad input ---------------------------------------------------------------------------
 def test_bad_smooth_terms_are_named():
     with pytest.raises(ValueError, match=r"s\(x0, bs='ad'\): unknown basis 'ad'; the "
-                                         r"supported bases are 'cr', 'cc', 'ps'"):
+                                         r"supported bases are 'cr', 'cc', 'ps', 'tp'"):
         lx.gam("y ~ s(x0, bs='ad')", DATA)
-    with pytest.raises(ValueError, match=r"s\(x0, m=3\): s\(\) takes .*'cr', 'cc', 'ps'; got 'm=3'"):
+    with pytest.raises(ValueError, match=r"s\(x0, m=3\): s\(\) takes .*'cr', 'cc', 'ps', "
+                                         r"'tp'; got 'm=3'"):
         lx.gam("y ~ s(x0, m=3)", DATA)
     with pytest.raises(ValueError, match=r"s\(x0, bs='cc'\): k = 3 knots need 4 <= k"):
         lx.gam("y ~ s(x0, bs='cc', k=3)", DATA)
     with pytest.raises(ValueError, match=r"s\(x0, bs='ps'\): k = 3 basis functions need 4"):
         lx.gam("y ~ s(x0, bs='ps', k=3)", DATA)
+    small = pd.DataFrame({"x": np.repeat(np.arange(5.0), 4), "y": np.arange(20.0)})
+    with pytest.raises(ValueError, match=r"s\(x, bs='tp'\): k = 6 basis functions need "
+                                         r"3 <= k <= 5"):
+        lx.gam("y ~ s(x, bs='tp', k=6)", small)
     with pytest.raises(ValueError, match=r"s\(x0, k=ten\)"):
         lx.gam("y ~ s(x0, k=ten)", DATA)
