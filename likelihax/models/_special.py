@@ -109,28 +109,46 @@ def _fd_step(a):
     return 2e-3 * jnp.minimum(a, jnp.sqrt(a))
 
 
-@_log_igamma.defjvp
+def _zero(t):
+    return isinstance(t, jax.custom_derivatives.SymbolicZero)
+
+
+# symbolic zeros: a shape that is a constant (not differentiated) costs no
+# igamma_grad_a and no finite difference
 def _log_igamma_jvp(upper, primals, tangents):
     a, x = primals
     da, dx = tangents
     y = _log_igamma(upper, a, x)
-    return y, _da_log_igamma(upper, a, x) * da + _dx_log_igamma(upper, a, x, y) * dx
+    dy = jnp.zeros(jnp.broadcast_shapes(jnp.shape(a), jnp.shape(x)), y.dtype)
+    if not _zero(da):
+        dy = dy + _da_log_igamma(upper, a, x) * da
+    if not _zero(dx):
+        dy = dy + _dx_log_igamma(upper, a, x, y) * dx
+    return y, dy
 
 
-@_da_log_igamma.defjvp
+_log_igamma.defjvp(_log_igamma_jvp, symbolic_zeros=True)
+
+
 def _da_log_igamma_jvp(upper, primals, tangents):
     a, x = jnp.broadcast_arrays(*primals)
     da, dx = tangents
     g = _da_log_igamma(upper, a, x)
-    r = _dx_log_igamma(upper, a, x, _log_igamma(upper, a, x))
-    h = _fd_step(a)
-    # the four shifted shapes in one call: one copy of the igamma code in the
-    # compiled program instead of four
-    k = jnp.array([-2.0, -1.0, 1.0, 2.0]).reshape((4,) + (1,) * jnp.ndim(a))
-    gs = _da_log_igamma(upper, a + k * h, jnp.broadcast_to(x, (4,) + x.shape))
-    g_aa = (gs[0] - 8 * gs[1] + 8 * gs[2] - gs[3]) / (12 * h)
-    g_ax = r * (jnp.log(x) - jsp.digamma(a) - g)
-    return g, g_aa * da + g_ax * dx
+    dg = jnp.zeros_like(g)
+    if not _zero(da):
+        h = _fd_step(a)
+        # the four shifted shapes in one call: one copy of the igamma code in the
+        # compiled program instead of four
+        k = jnp.array([-2.0, -1.0, 1.0, 2.0]).reshape((4,) + (1,) * jnp.ndim(a))
+        gs = _da_log_igamma(upper, a + k * h, jnp.broadcast_to(x, (4,) + x.shape))
+        dg = dg + (gs[0] - 8 * gs[1] + 8 * gs[2] - gs[3]) / (12 * h) * da
+    if not _zero(dx):
+        r = _dx_log_igamma(upper, a, x, _log_igamma(upper, a, x))
+        dg = dg + r * (jnp.log(x) - jsp.digamma(a) - g) * dx
+    return g, dg
+
+
+_da_log_igamma.defjvp(_da_log_igamma_jvp, symbolic_zeros=True)
 
 
 def gamma_logcdf(x, shape, rate=1.0):

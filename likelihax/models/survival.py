@@ -4,7 +4,10 @@ Accelerated failure time models, as R's ``survival::survreg``: the log of the
 event time is :math:`\log T = x^\top\beta + \sigma W` with :math:`W` a standard
 extreme-value (``"weibull"``; ``"exponential"`` is the Weibull with
 :math:`\sigma = 1`), normal (``"lognormal"``) or logistic (``"loglogistic"``)
-variable. Tobit regression (:func:`tobit`, ``AER::tobit``) is the same model
+variable; ``"gengamma"`` is the generalized gamma (Prentice, 1974) with a
+shape :math:`Q` that contains the Weibull (:math:`Q = 1`), the log-normal
+(:math:`Q = 0`) and the gamma (:math:`Q = \sigma`, ``"gamma"``), so a
+likelihood-ratio test of :math:`Q` chooses among them. Tobit regression (:func:`tobit`, ``AER::tobit``) is the same model
 with the normal :math:`W` on the response's own scale, censored at limits.
 
 With :math:`u = (\log t - x^\top\beta)/\sigma` (or :math:`(y - x^\top\beta)/\sigma`
@@ -30,13 +33,15 @@ equal bounds: exact). The parameters are ``beta`` (by column) and ``scale``
 References
 ----------
 Kalbfleisch, J. D. & Prentice, R. L. (2002). *The Statistical Analysis of
-Failure Time Data*, 2nd ed., chapter 3. Tobin, J. (1958). Estimation of
+Failure Time Data*, 2nd ed., chapter 3. Prentice, R. L. (1974). A log gamma
+model and its maximum likelihood estimation. *Biometrika* 61, 539-544. Tobin, J. (1958). Estimation of
 relationships for limited dependent variables. *Econometrica* 26, 24-36.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from typing import Any
 
@@ -44,6 +49,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..core import x64_scope
 from ..engine import Model
 from ..parameters import constraints as C
 from ..results import ModelInfo, ModelResult
@@ -56,16 +62,20 @@ from ._design import (
     with_response_placeholder,
 )
 from ._predict import delta_predict
+from . import _gengamma
 from ._special import log1mexp as _log1mexp
 
 __all__ = ["SurvivalResult", "survreg", "tobit"]
 
-_DISTS = ("weibull", "exponential", "lognormal", "loglogistic")
+_DISTS = ("weibull", "exponential", "lognormal", "loglogistic", "gamma", "gengamma")
 
 
 # ----- the standard error distributions W ----------------------------------------------------
-def _w_logs(dist, u):
-    """``(log f, log F, log S)`` of the standard :math:`W` at ``u``."""
+def _w_logs(dist, u, shape=None):
+    """``(log f, log F, log S)`` of the standard :math:`W` at ``u`` (``shape``:
+    the generalized gamma's :math:`Q`)."""
+    if dist in ("gamma", "gengamma"):
+        return _gengamma.logs(u, shape)
     if dist in ("weibull", "exponential"):  # minimum extreme value: S = exp(-e^u)
         e = jnp.exp(u)
         return u - e, _log1mexp(-e), -e
@@ -76,8 +86,10 @@ def _w_logs(dist, u):
     return lF + lS, lF, lS
 
 
-def _w_quantile(dist, p):
+def _w_quantile(dist, p, shape=None):
     p = jnp.asarray(p, jnp.float64)
+    if dist in ("gamma", "gengamma"):
+        return _gengamma.quantile(p, shape)
     if dist in ("weibull", "exponential"):
         return jnp.log(-jnp.log1p(-p))
     if dist in ("lognormal", "gaussian"):
@@ -98,11 +110,16 @@ class _AFTLoglik:
     def __name__(self) -> str:
         return f"AFT {self.dist}" if self.log_scale else "Tobit"
 
+    def shape(self, p):
+        """The generalized gamma's :math:`Q` (the scale for the gamma), else None."""
+        return {"gamma": p.get("scale"), "gengamma": p.get("shape")}.get(self.dist)
+
     def __call__(self, p, d):
         eta = d["X"] @ jnp.stack([p["beta"][c] for c in self.columns])
         s = 1.0 if self.dist == "exponential" else p["scale"]
-        lo_f, lo_F, lo_S = _w_logs(self.dist, (d["lo"] - eta) / s)
-        _, hi_F, _ = _w_logs(self.dist, (d["hi"] - eta) / s)
+        q = self.shape(p)
+        lo_f, lo_F, lo_S = _w_logs(self.dist, (d["lo"] - eta) / s, q)
+        _, hi_F, _ = _w_logs(self.dist, (d["hi"] - eta) / s, q)
         kind = d["kind"]
         exact = lo_f - jnp.log(s) - (d["lo"] if self.log_scale else 0.0)
         gap = jnp.where(kind == 3, lo_F - hi_F, -1.0)  # log(F(lo)/F(hi)) < 0
@@ -110,7 +127,7 @@ class _AFTLoglik:
         out = jnp.where(kind == 1, hi_F, out)
         out = jnp.where(kind == 2, lo_S, out)
         if "entry" in d:  # left truncation: condition on survival to the entry time
-            _, _, e_S = _w_logs(self.dist, (d["entry"] - eta) / s)
+            _, _, e_S = _w_logs(self.dist, (d["entry"] - eta) / s, q)
             out = out - jnp.where(d["has_entry"], e_S, 0.0)
         return out
 
@@ -209,9 +226,10 @@ class SurvivalResult(ModelResult):
             if which == "lp":
                 return eta
             s = 1.0 if lik.dist == "exponential" else par["scale"]
+            shape = lik.shape(par)
             if which == "survival":
-                return jnp.exp(_w_logs(lik.dist, (at[None, :] - eta[:, None]) / s)[2])
-            q = eta[:, None] + s * _w_quantile(lik.dist, pp)[None, :]
+                return jnp.exp(_w_logs(lik.dist, (at[None, :] - eta[:, None]) / s, shape)[2])
+            q = eta[:, None] + s * _w_quantile(lik.dist, pp, shape)[None, :]
             q = jnp.exp(q) if lik.log_scale else q
             return q if many else q[:, 0]
 
@@ -337,6 +355,38 @@ def _start(X, lo, hi, kind, dist):
     return beta, s
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def _total(loglik, params, data):
+    return jnp.sum(loglik(params, data))
+
+
+def _gengamma_start(loglik, params, data, X):
+    r"""The best of a few shapes Q (both signs; Q = 1 is the Weibull), each with
+    the intercept and scale moved so that W's mean and SD match the
+    least-squares start's (:math:`E W = (\psi(a) - \log a)/Q`,
+    :math:`\operatorname{sd} W = \sqrt{\psi'(a)}/|Q|`, :math:`a = Q^{-2}`)."""
+    from scipy.special import digamma, polygamma
+
+    ones = np.all(X == 1.0, axis=0)
+    j = int(np.argmax(ones)) if ones.any() else None
+    col = loglik.columns[j] if j is not None else None
+    best, best_ll = None, -np.inf
+    for q in (-1.0, -0.5, 0.5, 1.0, 1.5):
+        a = 1.0 / q**2
+        sd_w = float(np.sqrt(polygamma(1, a)) / abs(q))
+        mean_w = float((digamma(a) - np.log(a)) / q)
+        s = params["scale"] / sd_w
+        beta = dict(params["beta"])
+        if col is not None:
+            beta[col] = beta[col] - s * mean_w
+        cand = {"beta": beta, "scale": s, "shape": q}
+        with x64_scope():
+            ll = float(_total(loglik, jax.tree.map(np.float64, cand), data))
+        if np.isfinite(ll) and ll > best_ll:
+            best, best_ll = cand, ll
+    return best if best is not None else {**params, "shape": 1.0}
+
+
 def _fit(dist, des, data, log_scale, title, fit_kwargs):
     cols = ["(Intercept)" if c == "Intercept" else c for c in des.columns]
     check_rank(des.X, cols)
@@ -347,6 +397,8 @@ def _fit(dist, des, data, log_scale, title, fit_kwargs):
         params["scale"] = s
         cons = {"scale": C.positive}
     loglik = _AFTLoglik(dist, tuple(cols), log_scale)
+    if dist == "gengamma":
+        params = _gengamma_start(loglik, params, data, des.X)
     res = Model(loglik, params, constraints=cons, name=title).fit(data, **fit_kwargs)
     counts = np.bincount(data["kind"], minlength=4)
     header = [("Distribution", dist), ("Rows", str(des.nobs)),
@@ -371,7 +423,12 @@ def survreg(formula: str, data: Any, dist: str = "weibull", *, entry: Any = None
         type='interval') ~ x"`` (module notes).
     data : DataFrame or dict of columns
         Not modified.
-    dist : {"weibull", "exponential", "lognormal", "loglogistic"}
+    dist : {"weibull", "exponential", "lognormal", "loglogistic", "gamma", "gengamma"}
+        The law of :math:`W` (module notes). ``"gengamma"``: the generalized
+        gamma with a third parameter, the shape ``Q`` (``fit.params["shape"]``;
+        R ``flexsurv``'s ``gengamma`` parametrisation), which contains the
+        Weibull (:math:`Q = 1`), the log-normal (:math:`Q = 0`) and the gamma
+        (:math:`Q = \\sigma`, ``"gamma"``).
     entry : str or array, optional
         Delayed entry (left truncation) times; 0 for rows observed from the
         start.
