@@ -12,6 +12,10 @@ What to use when:
 * :func:`mnlogit` (multinomial logit, as statsmodels ``MNLogit`` and
   ``nnet::multinom``) and :func:`ordinal` (proportional odds, as
   ``MASS::polr``) for categorical responses.
+* :class:`Surv` holds a survival response as arrays (``Surv(time, event)``,
+  ``Surv(lower, upper, type="interval")``), the response of
+  :func:`likelihax.survreg` and :func:`likelihax.coxph` with a covariate
+  matrix in place of a formula.
 * :func:`class_weights`, :func:`weighted_logit` and :func:`focal_logit` handle
   class imbalance (weighted likelihood and focal loss, with sandwich SEs); see
   :mod:`likelihax.models.imbalance`.
@@ -39,6 +43,7 @@ from .multinomial import MultinomialFit as MultinomialFit
 from .multinomial import mnlogit as mnlogit
 from .ordinal import OrdinalFit as OrdinalFit
 from .ordinal import ordinal as ordinal
+from .survival import Surv as Surv
 
 __all__ = [
     "FAMILIES",
@@ -47,6 +52,7 @@ __all__ = [
     "OrdinalFit",
     "Separation",
     "SeparationWarning",
+    "Surv",
     "class_weights",
     "compare_mle_mom",
     "fit_distribution",

@@ -52,15 +52,9 @@ import numpy as np
 from ..engine import Model
 from ..results import ModelInfo, ModelResult
 from ._cox_curves import check_probabilities, curve_quantiles, hazard_and_variance
-from ._design import (
-    check_rank,
-    column_values,
-    design,
-    model_matrix,
-    with_response_placeholder,
-)
+from ._design import check_rank, column_values
 from ._predict import delta_predict
-from .survival import _rows_error, _surv_parts
+from ._surv import inputs, new_matrix, per_row, rows_error
 
 __all__ = ["CoxResult", "coxph"]
 
@@ -152,7 +146,7 @@ class CoxResult(ModelResult):
             out[self._order] = np.asarray(self._strata_labels, dtype=object)[self._codes]
             return out.astype(str)
         name = self._strata_name
-        if name is None or name not in newdata:
+        if name is None or not hasattr(newdata, "keys") or name not in newdata:
             raise ValueError(f"newdata needs the strata column {name!r} (given as an array "
                              "at the fit: predict the fitted rows, newdata=None).")  # fmt: skip
         lab = np.asarray(newdata[name]).astype(str)
@@ -302,8 +296,7 @@ class CoxResult(ModelResult):
         """
         if which not in ("lp", "risk", "survival"):
             raise ValueError(f"which must be 'lp', 'risk' or 'survival'; got {which!r}.")
-        X = self._design.X if newdata is None else model_matrix(self._design, newdata)
-        X = X[:, self._keep]
+        X = new_matrix(self._design, newdata)[:, self._keep]
         if which == "survival":
             if times is None:
                 raise ValueError("which='survival' needs times=.")
@@ -389,13 +382,13 @@ class CoxResult(ModelResult):
         if lev.size != 1:
             raise ValueError(f"level must be one number in (0, 1); got {level!r}.")
         z = float(ndtri(1.0 - (1.0 - lev[0]) / 2.0))  # R's qnorm(1 - (1 - conf.int)/2)
-        X = self._design.X if newdata is None else model_matrix(self._design, newdata)
-        X = X[:, self._keep]
+        X = new_matrix(self._design, newdata)[:, self._keep]
         names = (np.asarray(newdata.index) if isinstance(newdata, pd.DataFrame)
                  else np.arange(X.shape[0]))  # fmt: skip
         rows, lab = np.arange(X.shape[0]), np.zeros(X.shape[0], int)
         labels = self._strata_labels
-        if labels is not None and (newdata is None or self._strata_name in newdata):
+        by_name = hasattr(newdata, "keys") and self._strata_name in newdata
+        if labels is not None and (newdata is None or by_name):
             lab = self._row_strata(newdata)
         elif labels is not None:  # every row in every stratum
             rows, lab = np.repeat(rows, len(labels)), np.tile(np.asarray(labels), X.shape[0])
@@ -440,26 +433,34 @@ def _sorted_layout(time, event, strata):
                    "n_dead": n_dead, "rank": rank}  # fmt: skip
 
 
-def coxph(formula: str, data: Any, ties: str = "efron", *, strata: Any = None,
+def coxph(formula_or_y: Any, data_or_X: Any = None, ties: str = "efron", *, strata: Any = None,
           weights: Any = None, missing: str = "raise", **fit_kwargs) -> CoxResult:  # fmt: skip
     """Cox proportional hazards regression (R ``survival::coxph``).
 
     Parameters
     ----------
-    formula : str
+    formula_or_y : str or Surv
         ``"Surv(time, event) ~ x1 + x2"`` (``event`` 1 for an event, 0 for
         right censoring; an expression such as ``status == 2`` is evaluated).
-        The intercept is dropped (the baseline hazard absorbs it).
-    data : DataFrame or dict of columns
-        Not modified.
+        The intercept is dropped (the baseline hazard absorbs it). Or the
+        response as arrays, ``lx.Surv(time, event)``
+        (:class:`~likelihax.Surv`), with ``data_or_X`` the covariates.
+    data_or_X : DataFrame, dict of columns, or array
+        The formula's data; or, with a :class:`~likelihax.Surv`, the
+        covariate matrix ``X`` (n, p), with no intercept column (nor any
+        constant one); its columns are named by a DataFrame's names or
+        ``x0, x1, ...``. Not modified.
     ties : {"efron", "breslow"}
         Handling of tied event times (module notes).
     strata : str or array, optional
-        A separate baseline hazard per stratum (R's ``strata()`` term).
+        A separate baseline hazard per stratum (R's ``strata()`` term): a
+        column name (with a formula) or one label per row.
     weights : str or array, optional
-        Case weights (a column name or one positive number per row), as
-        ``coxph(weights =)``: the weighted partial likelihood (module notes).
+        Case weights (a column name, with a formula, or one positive number
+        per row), as ``coxph(weights =)``: the weighted partial likelihood
+        (module notes).
     missing : {"raise", "drop"}
+        ``"drop"``: with a formula only.
     **fit_kwargs
         Passed to :func:`likelihax.fit` (``cov="sandwich"`` for the robust,
         Lin-Wei, covariance of ``coxph(..., robust = TRUE)``; clustered:
@@ -473,9 +474,14 @@ def coxph(formula: str, data: Any, ties: str = "efron", *, strata: Any = None,
     ------
     ValueError
         Event codes other than 0/1, negative or missing times, weights not
-        positive and finite (naming the rows); no events; an unknown
-        ``ties``; a covariate constant within every stratum (the strata's
-        baselines absorb it).
+        positive and finite, non-finite covariates (naming the rows); no
+        events; an unknown ``ties``; a covariate constant within every
+        stratum (the strata's baselines absorb it); ``X`` with another number
+        of rows than the response; an interval-censored response.
+    TypeError
+        A formula with an array as its data; a response that is neither a
+        formula nor a :class:`~likelihax.Surv`; a column name or
+        ``missing="drop"`` with arrays.
 
     Examples
     --------
@@ -485,46 +491,41 @@ def coxph(formula: str, data: Any, ties: str = "efron", *, strata: Any = None,
     >>> t = rng.exponential(np.exp(-0.7 * x))    # hazard ratio exp(0.7) per unit of x
     >>> c = rng.exponential(2.0, 1000)
     >>> df = pd.DataFrame({"t": np.minimum(t, c), "d": (t <= c).astype(int), "x": x})
-    >>> round(lx.coxph("Surv(t, d) ~ x", df).coef["x"], 1)
+    >>> r = lx.coxph("Surv(t, d) ~ x", df)
+    >>> round(r.coef["x"], 1)
     0.7
-    """
-    import pandas as pd
 
+    From arrays (the same fit; columns ``x0, x1, ...`` for an array ``X``):
+
+    >>> ra = lx.coxph(lx.Surv(df["t"], df["d"]), x)
+    >>> ra.coef["x0"] == r.coef["x"], ra.loglik == r.loglik
+    (True, True)
+    """
     if ties not in ("efron", "breslow"):
         raise ValueError(f"ties must be 'efron' or 'breslow'; got {ties!r}.")
-    if not isinstance(formula, str) or "~" not in formula:
-        raise ValueError(f"The formula needs a response: 'Surv(time, event) ~ x'; got {formula!r}.")
-    df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(dict(data))
-    lhs, rhs = formula.split("~", 1)
-    a, b, interval = _surv_parts(lhs)
-    if interval:
-        raise ValueError("coxph takes Surv(time, event); interval censoring is not supported.")
-    time, event = column_values(df, a, "time"), column_values(df, b, "event")
-    des = design(f"_lx_response ~ {rhs}", with_response_placeholder(df), missing=missing)
+    des, time, event, frame = _cox_inputs(formula_or_y, data_or_X, missing)
     rows = des.rows
+    n_input = time.size
     time, event = time[rows], event[rows]
     w = np.ones(rows.size)
     if weights is not None:
-        w = (column_values(df, weights, "weights") if isinstance(weights, str)
-             else np.asarray(weights, dtype=np.float64).reshape(-1))  # fmt: skip
-        if w.shape[0] != len(df):
-            raise ValueError(f"weights: {w.shape[0]} values for {len(df)} rows.")
-        w = w[rows]
-        _rows_error(~(np.isfinite(w) & (w > 0)), rows, "have weights that are not positive")
-    _rows_error(np.isnan(time) | np.isnan(event), rows, "have a missing time or event")
-    _rows_error(time < 0, rows, "have negative times")
-    _rows_error(~np.isin(event, (0.0, 1.0)), rows,
-                "have event codes other than 0/1 (write e.g. Surv(time, status == 2))")  # fmt: skip
+        w = per_row(frame, weights, "weights", n_input, column_values).astype(np.float64)[rows]
+        rows_error(~(np.isfinite(w) & (w > 0)), rows, "have weights that are not positive")
+    rows_error(np.isnan(time) | np.isnan(event), rows, "have a missing time or event")
+    rows_error(time < 0, rows, "have negative times")
+    rows_error(~np.isin(event, (0.0, 1.0)), rows,
+               "have event codes other than 0/1 (write e.g. Surv(time, status == 2))")  # fmt: skip
     if not np.any(event == 1):
         raise ValueError("No events: the partial likelihood is flat.")
     codes = np.zeros(rows.size, np.int64)
     if strata is not None:
-        lab = np.asarray(df[strata] if isinstance(strata, str) else strata)[rows]
+        lab = per_row(frame, strata, "strata", n_input)[rows]
         codes = np.unique(lab.astype(str), return_inverse=True)[1]
     keep = [j for j, c in enumerate(des.columns) if c != "Intercept"]
     cols = [des.columns[j] for j in keep]
     if not cols:
-        raise ValueError("The formula has no covariates: nothing to estimate.")
+        raise ValueError(f"{'X' if frame is None else 'The formula'} has no covariates: "
+                         "nothing to estimate.")  # fmt: skip
     X = des.X[:, keep]
     check_rank(X, cols)
     if strata is not None:
@@ -549,6 +550,16 @@ def coxph(formula: str, data: Any, ties: str = "efron", *, strata: Any = None,
     return CoxResult(res, des, loglik, ties, event.sum(), keep, order, data_, time[order], st)
 
 
+def _cox_inputs(formula_or_y, data_or_X, missing):
+    """The design, the times and events of all input rows, and the data frame
+    (None for arrays), from a formula and its data or a Surv and ``X``."""
+    des, time, event, interval, frame = inputs("coxph", formula_or_y, data_or_X,
+                                               missing=missing, response="cox")  # fmt: skip
+    if interval:
+        raise ValueError("coxph takes Surv(time, event); interval censoring is not supported.")
+    return des, time, event, frame
+
+
 def _strata_identifiable(X, cols, codes):
     """ValueError naming the covariates that are constant within every
     stratum (the stratified partial likelihood does not depend on them)."""
@@ -561,5 +572,5 @@ def _strata_identifiable(X, cols, codes):
     if flat:
         raise ValueError(f"{flat} are constant within every stratum: the strata's baseline "
                          "hazards absorb them, so their coefficients are not identified. "
-                         "Drop them from the formula (or from strata).")  # fmt: skip
+                         "Drop them from the covariates (or from strata).")  # fmt: skip
 

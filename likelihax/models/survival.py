@@ -26,9 +26,10 @@ The response is written as R's: ``"Surv(time, event) ~ x"`` (``event`` 1 for an
 event, 0 for right censoring; an expression such as ``status == 2`` is
 evaluated on the data) or ``"Surv(lower, upper, type='interval') ~ x"`` (NaN
 lower: left-censored at ``upper``; NaN upper: right-censored at ``lower``;
-equal bounds: exact). The parameters are ``beta`` (by column) and ``scale``
-:math:`\sigma`; R reports ``Log(scale)``, whose standard error is
-``se(scale) / scale``.
+equal bounds: exact), or given as arrays, :class:`Surv`, with a covariate
+matrix ``X``: ``survreg(Surv(time, event), X)`` (the same fit). The
+parameters are ``beta`` (by column) and ``scale`` :math:`\sigma`; R reports
+``Log(scale)``, whose standard error is ``se(scale) / scale``.
 
 References
 ----------
@@ -42,7 +43,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from typing import Any
 
 import jax
@@ -53,19 +53,15 @@ from ..core import x64_scope
 from ..engine import Model
 from ..parameters import constraints as C
 from ..results import ModelInfo, ModelResult
-from ._design import (
-    check_rank,
-    column_values,
-    design,
-    model_matrix,
-    split_top_level,
-    with_response_placeholder,
-)
+from ._design import check_rank
 from ._predict import delta_predict
 from . import _gengamma
 from ._special import log1mexp as _log1mexp
+from ._surv import Surv as Surv
+from ._surv import check_order, event_bounds, inputs, new_matrix, per_row
+from ._surv import rows_error as _rows_error
 
-__all__ = ["SurvivalResult", "survreg", "tobit"]
+__all__ = ["Surv", "SurvivalResult", "survreg", "tobit"]
 
 _DISTS = ("weibull", "exponential", "lognormal", "loglogistic", "gamma", "gengamma")
 
@@ -171,7 +167,9 @@ class SurvivalResult(ModelResult):
         Parameters
         ----------
         newdata : DataFrame or dict, optional
-            Default: the fitted rows.
+            Default: the fitted rows. For a fit from arrays: an array with
+            ``X``'s columns (no intercept column), or a DataFrame or dict
+            with ``X``'s column names.
         which : {"median", "quantile", "survival", "lp"}
             The median time; the quantiles at ``p`` (``(n, len(p))`` for
             several, as ``survreg``'s ``type = "quantile"``); the survival
@@ -207,7 +205,7 @@ class SurvivalResult(ModelResult):
             raise ValueError(
                 f"which must be 'median', 'quantile', 'survival' or 'lp'; got {which!r}."
             )
-        X = self._design.X if newdata is None else model_matrix(self._design, newdata)
+        X = new_matrix(self._design, newdata)
         lik = self._loglik
         if which == "survival":
             if times is None:
@@ -237,38 +235,9 @@ class SurvivalResult(ModelResult):
 
 
 # ----- the response --------------------------------------------------------------------------
-def _surv_parts(lhs: str):
-    """``Surv(a, b)`` or ``Surv(a, b, type='interval')`` -> (a, b, interval)."""
-    m = re.fullmatch(r"\s*Surv\s*\((.*)\)\s*", lhs)
-    if not m:
-        raise ValueError(
-            f"The response must be Surv(time, event) or Surv(lower, upper, "
-            f"type='interval'); got {lhs.strip()!r}."
-        )
-    parts = split_top_level(m.group(1), ",")
-    interval = False
-    if len(parts) == 3:
-        t = re.fullmatch(r"type\s*=\s*['\"](\w+)['\"]", parts[2])
-        if not t or t.group(1) not in ("interval", "interval2"):
-            raise ValueError(f"Surv(...): the third argument must be type='interval'; "
-                             f"got {parts[2]!r}.")  # fmt: skip
-        interval = True
-    elif len(parts) != 2:
-        raise ValueError(f"Surv(...) takes two arguments (and type='interval'); got {lhs!r}.")
-    return parts[0], parts[1], interval
-
-
-def _rows_error(bad, rows, text):
-    if np.any(bad):
-        raise ValueError(f"Rows {rows[bad][:5].tolist()} {text} ({int(np.sum(bad))} in all).")
-
-
 def _bounds(lo, hi, rows, log_scale):
     """Kinds (0 exact, 1 left, 2 right, 3 interval) and finite placeholder bounds."""
-    both = np.isnan(lo) & np.isnan(hi)
-    _rows_error(both, rows, "have neither a lower nor an upper bound")
-    _rows_error(~np.isnan(lo) & ~np.isnan(hi) & (lo > hi), rows,
-                "have a lower bound above the upper bound")  # fmt: skip
+    check_order(lo, hi, rows)
     if log_scale:
         _rows_error((lo < 0) | (hi <= 0), rows, "have negative (or zero upper) times")
         _rows_error(lo == 0, rows, "have a time of 0 as an exact time or a lower bound, "
@@ -281,25 +250,17 @@ def _bounds(lo, hi, rows, log_scale):
     return kind, lo2, hi2
 
 
-def _prepare(formula, data, *, entry, missing, log_scale, tobit_limits=None):
-    import pandas as pd
-
-    if not isinstance(formula, str) or "~" not in formula:
-        raise ValueError(f"The formula needs a response: 'Surv(time, event) ~ x'; got {formula!r}.")
-    df = data if isinstance(data, pd.DataFrame) else pd.DataFrame(dict(data))
-    lhs, rhs = formula.split("~", 1)
-    if tobit_limits is None:
-        a, b, interval = _surv_parts(lhs)
-        first, second = column_values(df, a, "time"), column_values(df, b, "event" if not interval else "upper bound")
-    else:
-        first, second, interval = column_values(df, lhs.strip(), "response"), None, False
+def _prepare(formula_or_y, data_or_X, *, entry, missing, log_scale, tobit_limits=None,
+             fn="survreg"):  # fmt: skip
+    """The design and the engine's data, from a formula and its data or from a
+    response (:class:`Surv`, or ``y`` for Tobit) and ``X``."""
+    des, first, second, interval, frame = inputs(
+        fn, formula_or_y, data_or_X, missing=missing,
+        response="y" if tobit_limits is not None else "surv")  # fmt: skip
+    n_input = first.size if frame is None else len(frame)
     ent = None
     if entry is not None:
-        ent = np.asarray(df[entry] if isinstance(entry, str) else entry, dtype=np.float64)
-        if ent.shape != (len(df),):
-            raise ValueError(f"entry must have one value per row ({len(df)}).")
-    # the model matrix on the rows without missing covariates (the bounds may be NaN)
-    des = design(f"_lx_response ~ {rhs}", with_response_placeholder(df), missing=missing)
+        ent = per_row(frame, entry, "entry", n_input).astype(np.float64)
     rows = des.rows
     first = first[rows]
     if tobit_limits is not None:
@@ -312,11 +273,7 @@ def _prepare(formula, data, *, entry, missing, log_scale, tobit_limits=None):
     elif interval:
         lo, hi = first, second[rows]
     else:
-        ev = second[rows]
-        _rows_error(np.isnan(first) | np.isnan(ev), rows, "have a missing time or event")
-        _rows_error(~np.isin(ev, (0.0, 1.0)), rows,
-                    "have event codes other than 0/1 (write e.g. Surv(time, status == 2))")  # fmt: skip
-        lo, hi = first, np.where(ev == 1, first, np.nan)
+        lo, hi = event_bounds(first, second[rows], rows)
     first_seen = np.where(np.isnan(lo), hi, lo)  # the earliest time the row can end
     kind, lo, hi = _bounds(lo, hi, rows, log_scale)
     data_ = {"X": des.X, "lo": lo, "hi": hi, "kind": kind}
@@ -412,17 +369,22 @@ def _fit(dist, des, data, log_scale, title, fit_kwargs):
     return SurvivalResult(res, dist, des, loglik)
 
 
-def survreg(formula: str, data: Any, dist: str = "weibull", *, entry: Any = None,
-            missing: str = "raise", **fit_kwargs) -> SurvivalResult:  # fmt: skip
+def survreg(formula_or_y: Any, data_or_X: Any = None, dist: str = "weibull", *,
+            entry: Any = None, missing: str = "raise", **fit_kwargs) -> SurvivalResult:  # fmt: skip
     """Parametric accelerated-failure-time regression (R ``survival::survreg``).
 
     Parameters
     ----------
-    formula : str
+    formula_or_y : str or Surv
         ``"Surv(time, event) ~ x1 + x2"`` or ``"Surv(lower, upper,
-        type='interval') ~ x"`` (module notes).
-    data : DataFrame or dict of columns
-        Not modified.
+        type='interval') ~ x"`` (module notes); or the response as arrays,
+        :class:`~likelihax.Surv` (``lx.Surv(time, event)``, ``lx.Surv(lower,
+        upper, type="interval")``), with ``data_or_X`` the covariates.
+    data_or_X : DataFrame, dict of columns, or array
+        The formula's data; or, with a :class:`~likelihax.Surv`, the
+        covariate matrix ``X`` (n, p) without an intercept column: the
+        intercept ``(Intercept)`` is added, as a formula's, and the columns
+        are named by a DataFrame's names or ``x0, x1, ...``. Not modified.
     dist : {"weibull", "exponential", "lognormal", "loglogistic", "gamma", "gengamma"}
         The law of :math:`W` (module notes). ``"gengamma"``: the generalized
         gamma with a third parameter, the shape ``Q`` (``fit.params["shape"]``;
@@ -431,9 +393,9 @@ def survreg(formula: str, data: Any, dist: str = "weibull", *, entry: Any = None
         (:math:`Q = \\sigma`, ``"gamma"``).
     entry : str or array, optional
         Delayed entry (left truncation) times; 0 for rows observed from the
-        start.
+        start. A column name with a formula only.
     missing : {"raise", "drop"}
-        Rows with missing covariates.
+        Rows with missing covariates (``"drop"``: with a formula only).
     **fit_kwargs
         Passed to :func:`likelihax.fit` (``cov="sandwich"``, ...).
 
@@ -446,7 +408,13 @@ def survreg(formula: str, data: Any, dist: str = "weibull", *, entry: Any = None
     ValueError
         An unknown ``dist``; event codes other than 0/1, negative or zero
         times, a lower bound above the upper bound, an entry time at or after
-        the event time (each naming the rows); a malformed ``Surv(...)``.
+        the event time, non-finite covariates (each naming the rows); a
+        malformed ``Surv(...)``; ``X`` with another number of rows than the
+        response, or with a constant column.
+    TypeError
+        A formula with an array as its data; a response that is neither a
+        formula nor a :class:`~likelihax.Surv`; a column name or
+        ``missing="drop"`` with arrays.
 
     Examples
     --------
@@ -458,15 +426,21 @@ def survreg(formula: str, data: Any, dist: str = "weibull", *, entry: Any = None
     >>> r = lx.survreg("Surv(t, d) ~ x", df)
     >>> {k: round(v, 1) for k, v in r.coef.items()}, round(r.scale, 2)
     ({'(Intercept)': 2.0, 'x': 0.5}, 0.65)
+
+    The same fit from arrays:
+
+    >>> ra = lx.survreg(lx.Surv(df["t"], df["d"]), df[["x"]])
+    >>> ra.coef == r.coef, ra.loglik == r.loglik
+    (True, True)
     """
     if dist not in _DISTS:
         raise ValueError(f"dist must be one of {_DISTS}; got {dist!r}.")
-    des, d = _prepare(formula, data, entry=entry, missing=missing, log_scale=True)
+    des, d = _prepare(formula_or_y, data_or_X, entry=entry, missing=missing, log_scale=True)
     return _fit(dist, des, d, True, f"Survival regression ({dist} AFT)", fit_kwargs)
 
 
-def tobit(formula: str, data: Any, left: float = 0.0, right: float = np.inf, *,
-          missing: str = "raise", **fit_kwargs) -> SurvivalResult:  # fmt: skip
+def tobit(formula_or_y: Any, data_or_X: Any = None, left: float = 0.0, right: float = np.inf,
+          *, missing: str = "raise", **fit_kwargs) -> SurvivalResult:  # fmt: skip
     """Tobit (censored normal) regression (R ``AER::tobit``).
 
     The latent :math:`y^* = x^\\top\\beta + \\sigma W`, :math:`W \\sim N(0, 1)`,
@@ -476,12 +450,17 @@ def tobit(formula: str, data: Any, left: float = 0.0, right: float = np.inf, *,
 
     Parameters
     ----------
-    formula : str
-        ``"y ~ x1 + x2"``.
-    data : DataFrame or dict of columns
+    formula_or_y : str or array
+        ``"y ~ x1 + x2"``, or the response ``y`` (n,) with ``data_or_X`` the
+        covariates.
+    data_or_X : DataFrame, dict of columns, or array
+        The formula's data; or, with ``y``, the covariate matrix ``X`` (n, p)
+        without an intercept column (one is added, as by a formula; columns
+        named as a DataFrame's or ``x0, x1, ...``). Not modified.
     left, right : float
         The censoring limits (``-inf`` / ``inf``: none).
     missing : {"raise", "drop"}
+        ``"drop"``: with a formula only.
     **fit_kwargs
         Passed to :func:`likelihax.fit`.
 
@@ -499,9 +478,12 @@ def tobit(formula: str, data: Any, left: float = 0.0, right: float = np.inf, *,
     >>> r = lx.tobit("y ~ x", pd.DataFrame({"y": y, "x": x}))
     >>> {k: round(v, 1) for k, v in r.coef.items()}, round(r.scale, 1)
     ({'(Intercept)': 0.5, 'x': 1.0}, 1.0)
+    >>> lx.tobit(y, x, left=0.0).coef == {"(Intercept)": r.coef["(Intercept)"],
+    ...                                   "x0": r.coef["x"]}
+    True
     """
     if not left < right:
         raise ValueError(f"left ({left}) must be below right ({right}).")
-    des, d = _prepare(formula, data, entry=None, missing=missing, log_scale=False,
-                      tobit_limits=(left, right))  # fmt: skip
+    des, d = _prepare(formula_or_y, data_or_X, entry=None, missing=missing, log_scale=False,
+                      tobit_limits=(left, right), fn="tobit")  # fmt: skip
     return _fit("gaussian", des, d, False, "Tobit regression", fit_kwargs)
