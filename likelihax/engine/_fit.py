@@ -154,9 +154,9 @@ def fit(
     chunk_size : int or False, optional
         Accumulate value, gradient and Hessian over blocks of this many
         observations (see :mod:`likelihax.objective._problem`). Default: about
-        2 MiB of per-observation data per block when there are at least four
-        blocks; ``False`` evaluates all observations at once. Results agree to
-        rounding.
+        2 MiB of per-observation data per block (128 MiB for rows of 256 or
+        more float64 values) when there are at least four blocks; ``False``
+        evaluates all observations at once. Results agree to rounding.
     devices : "all", list of jax.Device, jax.sharding.Mesh, optional
         Shard the observation axis across these devices (``"all"``: every
         local device): per-observation data fields and weights are split by

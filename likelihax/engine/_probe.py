@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from ..core import Status
-from ..optimize import POLISHED, newton_direction, run, scaled_eigh
+from ..optimize import POLISHED, ScaledFactor, factor_extremes, newton_direction, run, scaled_factor
 
 # A quadratic log-likelihood drops by exactly 1/2 one standard error from its
 # maximum; a drop below this along a probed direction means the curvature at
@@ -50,7 +50,7 @@ def run_with_probe(problem, static, u0):
         s = run(static.solver, problem, u_start, static.max_steps, static.verbose)
         f, g, H, eig = static.solver.final(problem, s)
         if eig is None:  # one decomposition for the probe and the analysis
-            eig = scaled_eigh(H)
+            eig = scaled_factor(H)
         # The probe's points start the model from the estimate's state.
         probe = curvature_probe(problem.with_warm(getattr(s, "warm", None)), static,
                                 s, f, g, H, eig)  # fmt: skip
@@ -62,7 +62,7 @@ def run_with_probe(problem, static, u0):
     z, zk, zkk = jnp.zeros((), dt), jnp.zeros((k,), dt), jnp.zeros((k, k), dt)
     probe0 = Probe(z, jnp.zeros((), jnp.int32), u0, z)
     out = (static.solver.init(problem, u0, static.max_steps), z, zk, zkk,
-           (zk, zkk, zk), probe0)  # fmt: skip
+           ScaledFactor(zk, zkk, zk, jnp.zeros((), bool)), probe0)  # fmt: skip
 
     def again(c):
         k, _, (s, *_, probe) = c
@@ -118,10 +118,9 @@ def curvature_probe(problem, static, s, f, g, H, eig) -> Probe:
     nan = jnp.full((), jnp.nan, u.dtype)
     if static.source is not None:
         return Probe(nan, success, u, jnp.zeros((), u.dtype))
-    lam, Q, scale = eig  # scaled_eigh of the information
-    lo = lam[0]
-    pd = (lo > 0) & jnp.all(jnp.isfinite(lam))
-    d_weak = scale * Q[:, 0] / jnp.sqrt(jnp.where(pd, lo, 1.0))
+    lo, _, weakest = factor_extremes(eig)  # of the scaled information
+    pd = (lo > 0) & jnp.isfinite(lo)
+    d_weak = eig.scale * weakest / jnp.sqrt(jnp.where(pd, lo, 1.0))
     d_weak = jnp.where(jnp.dot(g, d_weak) > 0, -d_weak, d_weak)  # the uphill way
     d_newton, edm, _ = newton_direction(H, g, eig)
     # Unit information norm: d' H d = 2 EDM for the Newton direction.
@@ -147,7 +146,7 @@ def curvature_probe(problem, static, s, f, g, H, eig) -> Probe:
     # leads, on the side it moves to, to a bound of its parameter's support
     # (a static property of the constraints: ParamSpec.toward_bound).
     step = dirs[i]
-    part = jnp.abs(step / scale)
+    part = jnp.abs(step / eig.scale)
     part = part >= 0.1 * jnp.max(part)
     down, up = static.spec.toward_bound()
     side = jnp.where(step < 0, jnp.asarray(down), jnp.asarray(up))

@@ -82,7 +82,13 @@ import jax
 import jax.numpy as jnp
 
 from ..core import Status
-from ..optimize import newton_direction, scaled_eigh
+from ..optimize import (
+    as_factor,
+    factor_extremes,
+    factor_inverse,
+    newton_direction,
+    scaled_factor,
+)
 
 __all__ = [
     "COVARIANCES",
@@ -206,10 +212,13 @@ DESCRIPTIONS = {k: c.description for k, c in COVARIANCES.items()}
 
 
 def analyze_information(H, g, rel_tol, eig=None):
-    r"""Classify the information ``H`` and invert it, from one eigen-decomposition.
+    r"""Classify the information ``H`` and invert it, from one factorization.
 
-    ``eig``, the output of :func:`~likelihax.optimize._newton.scaled_eigh` for
-    ``H``, is reused when given. The test uses the *scaled* information :math:`S = D^{-1/2} H D^{-1/2}`,
+    ``eig``, the :class:`~likelihax.optimize.ScaledFactor` of ``H`` (or the
+    output of :func:`~likelihax.optimize.scaled_eigh`), is reused when given;
+    beyond ``EIGEN_MAX`` parameters the extreme eigenvalues come from its
+    Cholesky factor by inverse and power iteration
+    (:func:`~likelihax.optimize.factor_extremes`). The test uses the *scaled* information :math:`S = D^{-1/2} H D^{-1/2}`,
     :math:`D = \operatorname{diag}(H)`, whose eigenvalues do not depend on the
     units of the parameters. ``H`` is indefinite when any diagonal element is
     negative or :math:`\lambda_{\min}(S) < -` ``rel_tol``, singular when
@@ -227,8 +236,8 @@ def analyze_information(H, g, rel_tol, eig=None):
     Hinv : array
         :math:`H^{-1}` when positive definite, else NaN.
     """
-    lam, Q, scale = scaled_eigh(H) if eig is None else eig
-    lo, hi = lam[0], lam[-1]
+    f = scaled_factor(H) if eig is None else as_factor(eig)
+    lo, hi, _ = factor_extremes(f)
     # (A zero diagonal with a zero row, a parameter the log-likelihood does not
     # depend on, is a zero eigenvalue of S: singular, not indefinite.)
     indefinite = jnp.any(~(jnp.diag(H) >= 0)) | (lo < -rel_tol)
@@ -238,22 +247,17 @@ def analyze_information(H, g, rel_tol, eig=None):
         Status.information_indefinite.value,
         jnp.where(singular, Status.information_singular.value, Status.success.value),
     ).astype(jnp.int32)
-    ok = ~(indefinite | singular) & jnp.all(jnp.isfinite(lam))
+    ok = ~(indefinite | singular) & jnp.isfinite(lo) & jnp.isfinite(hi)
     cond = jnp.where(ok, hi / lo, jnp.inf)
-    _, edm, _ = newton_direction(H, g, (lam, Q, scale))
-    return code, cond, edm, _inverse(lam, Q, scale, ok)
-
-
-def _inverse(lam, Q, scale, ok):
-    """``A^-1`` from the scaled eigen-decomposition of ``A``; NaN where not ``ok``."""
-    inv = (Q / lam) @ Q.T * scale[:, None] * scale[None, :]
-    return jnp.where(ok, 0.5 * (inv + inv.T), jnp.nan)
+    _, edm, _ = newton_direction(H, g, f)
+    return code, cond, edm, jnp.where(ok, factor_inverse(f), jnp.nan)
 
 
 def _inv_pd(A):
     """Inverse of a symmetric positive-definite matrix (NaN if not PD)."""
-    lam, Q, scale = scaled_eigh(A)
-    return _inverse(lam, Q, scale, (lam[0] > 0) & jnp.all(jnp.diag(A) > 0))
+    f = scaled_factor(A)
+    pd = f.chol | (f.lam[0] > 0)
+    return jnp.where(pd & jnp.all(jnp.diag(A) > 0), factor_inverse(f), jnp.nan)
 
 
 def covariances(

@@ -24,6 +24,14 @@ from ._host import host_direction as host_direction
 from ._host import spd_inverse_logdet as spd_inverse_logdet
 from ._host import spd_solve as spd_solve
 from ._dense import gershgorin_shift as gershgorin_shift
+from ._factor import EIGEN_MAX as EIGEN_MAX
+from ._factor import ScaledFactor as ScaledFactor
+from ._factor import as_factor as as_factor
+from ._factor import factor_direction as factor_direction
+from ._factor import factor_extremes as factor_extremes
+from ._factor import factor_inverse as factor_inverse
+from ._factor import scaled_eigh as scaled_eigh
+from ._factor import scaled_factor as scaled_factor
 from ._jacobi import small_linalg as small_linalg
 from ._linalg import chol as chol
 from ._linalg import chol_inverse as chol_inverse
@@ -40,7 +48,6 @@ from ._newton import armijo as armijo
 from ._newton import backtrack as backtrack
 from ._newton import newton_direction as newton_direction
 from ._newton import newton_step as newton_step
-from ._newton import scaled_eigh as scaled_eigh
 from ._newton import shorter_step as shorter_step
 from ._solver import Solver as Solver
 

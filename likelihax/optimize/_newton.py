@@ -1,7 +1,7 @@
 """Safeguarded Newton's method with the exact autodiff Hessian.
 
-Descent: the Newton direction :math:`d = -H^{-1} g` is computed from the
-eigen-decomposition of the *scaled* Hessian :math:`S = D^{-1/2} H D^{-1/2}`
+Descent: the Newton direction :math:`d = -H^{-1} g` is computed from a
+factorization of the *scaled* Hessian :math:`S = D^{-1/2} H D^{-1/2}`
 (:math:`D = \\operatorname{diag} H`). Eigenvalues of :math:`S` that are
 positive beyond rounding (:math:`\\lambda_j > 64\\,\\epsilon \\max_k|\\lambda_k|`)
 are used as they are; the others (negative curvature far from the maximum or
@@ -11,10 +11,13 @@ gives a descent direction (Nocedal & Wright, 2006, sec. 3.4). So where
 :math:`H` is positive definite this is exactly Newton's step, however
 ill-conditioned :math:`H` is (scaled condition numbers up to about
 :math:`10^{13}` in float64): convergence is quadratic and the EDM below is
-exact. Only non-positive curvature is modified. One symmetric eigen-decomposition serves for the direction, the
-positive-definiteness test and, at the end, the covariance; for the small
-matrices of likelihood problems it costs microseconds and compiles faster
-than a Cholesky-with-fallback.
+exact. Only non-positive curvature is modified. One factorization per step
+(:mod:`likelihax.optimize._factor`) serves for the direction, the
+positive-definiteness test and, at the end, the covariance: the symmetric
+eigen-decomposition up to ``EIGEN_MAX`` parameters (microseconds there, and
+it compiles faster than a Cholesky-with-fallback), beyond that a Cholesky
+factorization, with the eigen-decomposition only where the Cholesky fails
+(the matrix is not positive definite to rounding).
 
 Stopping: once the stopping rule holds at an iterate, full Newton steps
 (*polishing* steps) are taken and evaluated until the EDM is at most
@@ -96,7 +99,7 @@ import jax
 import jax.numpy as jnp
 
 from ..core import Status
-from ._jacobi import jacobi_eigh, use_jacobi
+from ._factor import ScaledFactor, as_factor, factor_direction, scaled_factor
 from ._loop import record, stopping_rule
 
 __all__ = [
@@ -105,7 +108,6 @@ __all__ = [
     "backtrack",
     "newton_direction",
     "newton_step",
-    "scaled_eigh",
     "shorter_step",
 ]
 
@@ -122,48 +124,14 @@ POLISH_GAIN = 16.0
 NEAR_EDM = 1e-6
 
 
-def scaled_eigh(H, jacobi: bool | None = None):
-    """``(lam, Q, scale)`` with ``S = diag(scale) H diag(scale) = Q diag(lam) Q'``.
-
-    ``scale = 1/sqrt(diag H)`` where the diagonal is positive, else 1.
-
-    Parameters
-    ----------
-    H : array (k, k)
-        Symmetric matrix.
-    jacobi : bool, optional
-        ``True``: decompose by cyclic Jacobi (:mod:`likelihax.optimize._jacobi`,
-        no LAPACK call), at any size. ``None`` (default): by Jacobi inside
-        :func:`small_linalg` for at most ``JACOBI_MAX`` rows, else by LAPACK.
-
-    Examples
-    --------
-    >>> import jax.numpy as jnp
-    >>> from likelihax.optimize import scaled_eigh
-    >>> lam, Q, scale = scaled_eigh(jnp.array([[4.0, 2.0], [2.0, 4.0]]), jacobi=True)
-    >>> lam.tolist(), scale.tolist()
-    ([0.5, 1.5], [0.5, 0.5])
-    """
-    diag = jnp.diag(H)
-    scale = 1.0 / jnp.sqrt(jnp.where(diag > 0, diag, 1.0))
-    S = H * scale[:, None] * scale[None, :]
-    if jacobi or (jacobi is None and use_jacobi(H.shape[-1])):
-        lam, Q = jacobi_eigh(S)
-    else:
-        lam, Q = jnp.linalg.eigh(S)
-    return lam, Q, scale
-
-
-# Eigenvalues of the scaled information within this many units of rounding
-# of the largest are not resolved by its eigen-decomposition (module notes).
-ROUNDING_EIGEN = 64
-
-
 def newton_direction(H, g, eig=None):
-    """Descent direction ``d``, EDM ``-g.d/2`` and the eigen-decomposition used.
+    """Descent direction ``d``, EDM ``-g.d/2`` and the factorization used.
 
     For minimizing a function with gradient ``g`` and Hessian ``H`` (module
-    notes). Eigenvalues of the scaled ``H`` above the rounding level
+    notes). The scaled ``H`` is factorized by :func:`scaled_factor`: a
+    Cholesky factor where it is positive definite and has more than
+    ``EIGEN_MAX`` rows (the exact Newton step), else its eigen-decomposition.
+    Eigenvalues of the scaled ``H`` above the rounding level
     ``ROUNDING_EIGEN * eps * max|lam|`` are used as they are; the others
     (negative, or zero within rounding) are replaced by
     ``max(|lam|, ROUNDING_EIGEN * eps * max|lam|)``. So when ``H`` is positive
@@ -179,17 +147,17 @@ def newton_direction(H, g, eig=None):
         Hessian of the function minimized.
     g : array (k,)
         Its gradient.
-    eig : tuple, optional
-        ``(lam, Q, scale)`` of ``H`` from :func:`scaled_eigh`, when already
-        computed.
+    eig : ScaledFactor or tuple, optional
+        The :class:`ScaledFactor` of ``H`` (or ``(lam, Q, scale)`` from
+        :func:`scaled_eigh`), when already computed.
 
     Returns
     -------
     d : array (k,)
     edm : scalar
         Expected decrease to the minimum of the quadratic model, ``-g.d/2``.
-    eig : tuple
-        The ``(lam, Q, scale)`` used.
+    eig : ScaledFactor
+        The factorization used.
 
     Examples
     --------
@@ -200,13 +168,9 @@ def newton_direction(H, g, eig=None):
     >>> d.tolist(), float(edm)  # negative curvature: its size is used instead
     ([-1.0, -1.0], 1.5)
     """
-    lam, Q, scale = scaled_eigh(H) if eig is None else eig
-    top = jnp.max(jnp.abs(lam))
-    rounding = ROUNDING_EIGEN * jnp.finfo(H.dtype).eps * top
-    floor = jnp.maximum(rounding, jnp.finfo(H.dtype).tiny)
-    curv = jnp.maximum(jnp.abs(lam), floor)
-    d = -scale * (Q @ ((Q.T @ (scale * g)) / curv))
-    return d, -0.5 * jnp.dot(g, d), (lam, Q, scale)
+    f = scaled_factor(H) if eig is None else as_factor(eig)
+    d = factor_direction(f, g)
+    return d, -0.5 * jnp.dot(g, d), f
 
 
 # Sufficient decrease of the Armijo condition (Nocedal & Wright, 2006, sec. 3.1).
@@ -434,7 +398,7 @@ class Newton:
 
         def full(v):
             f, g, H, state = self._evaluate(problem, v)
-            return f, g, H, scaled_eigh(H), jnp.ones((), bool), state
+            return f, g, H, scaled_factor(H), jnp.ones((), bool), state
 
         if not self._chords(problem):
             return full(u_try)
@@ -456,7 +420,8 @@ class Newton:
         return NewtonState(
             u=u0, f=inf, g=jnp.zeros((k,), dt), H=jnp.zeros((k, k), dt),
             d=jnp.zeros((k,), dt),
-            eig=(jnp.zeros((k,), dt), jnp.zeros((k, k), dt), jnp.zeros((k,), dt)),
+            eig=ScaledFactor(jnp.zeros((k,), dt), jnp.zeros((k, k), dt), jnp.zeros((k,), dt),
+                             jnp.zeros((), bool)),
             edm=inf, t=jnp.ones((), dt), n_back=zero,
             final_step=jnp.zeros((), bool), done=jnp.zeros((), bool), code=zero,
             n_iter=jnp.full((), -1, jnp.int32), n_eval=zero,

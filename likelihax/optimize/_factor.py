@@ -1,0 +1,247 @@
+r"""One factorization of the scaled Hessian per Newton step, at any number of parameters.
+
+Newton's direction, its EDM, the positive-definiteness test, the curvature
+probe and the covariance all read the *scaled* Hessian
+:math:`S = D^{-1/2} H D^{-1/2}`, :math:`D = \operatorname{diag} H`.
+:class:`ScaledFactor` holds one factorization of it:
+
+* up to :data:`EIGEN_MAX` parameters, its symmetric eigen-decomposition
+  :math:`S = Q \Lambda Q^\top` (:func:`~likelihax.optimize.scaled_eigh`),
+  which costs microseconds there and gives every diagnostic exactly;
+* beyond, its Cholesky factor :math:`S = L L^\top` (a Cholesky costs about a
+  sixth of an eigen-decomposition's flops and runs at the speed of the
+  machine's BLAS; at 1,000 parameters 8 ms against 1.7 s on a 2-core CPU),
+  with the eigen-decomposition only where the Cholesky fails: :math:`S` not
+  positive definite, or a pivot :math:`\ell_{jj}^2` at most
+  :math:`64\,\epsilon\,k` (the eigenvalue floor of Newton's direction,
+  :math:`64\,\epsilon\max_j\lambda_j`, with :math:`\max_j \lambda_j \le
+  \operatorname{tr} S = k`). Where :math:`S` is positive definite both give
+  the exact Newton step; elsewhere the eigen path modifies the curvature as
+  :func:`~likelihax.optimize.newton_direction` describes.
+
+The smallest and largest eigenvalues of :math:`S` (the singular/indefinite
+test, the condition number) and the weakest direction (the curvature probe)
+come from the eigen-decomposition where there is one; from a Cholesky factor
+they are computed once, at the end of a fit, by :data:`ITERATIONS` Lanczos
+steps (with full reorthogonalization) on :math:`S^{-1}` (two triangular
+solves a step) and on :math:`S`: :math:`O(k^2)` per step, no :math:`O(k^3)`
+decomposition. Ritz values converge fast at the ends of the spectrum: the
+extreme eigenvalues to about :math:`10^{-8}` relative on clustered spectra
+(``tests/optimize/test_factor.py``), from inside (the condition number is a
+lower bound). The covariance is the exact inverse from the factor.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax.scipy.linalg import cho_solve, solve_triangular
+
+from ._jacobi import jacobi_eigh, use_jacobi
+
+__all__ = [
+    "EIGEN_MAX",
+    "ITERATIONS",
+    "ROUNDING_EIGEN",
+    "ScaledFactor",
+    "as_factor",
+    "factor_direction",
+    "factor_extremes",
+    "factor_inverse",
+    "scaled_eigh",
+    "scaled_factor",
+]
+
+EIGEN_MAX = 64
+ITERATIONS = 40
+
+
+def scaled_eigh(H, jacobi: bool | None = None):
+    """``(lam, Q, scale)`` with ``S = diag(scale) H diag(scale) = Q diag(lam) Q'``.
+
+    ``scale = 1/sqrt(diag H)`` where the diagonal is positive, else 1.
+
+    Parameters
+    ----------
+    H : array (k, k)
+        Symmetric matrix.
+    jacobi : bool, optional
+        ``True``: decompose by cyclic Jacobi (:mod:`likelihax.optimize._jacobi`,
+        no LAPACK call), at any size. ``None`` (default): by Jacobi inside
+        :func:`small_linalg` for at most ``JACOBI_MAX`` rows, else by LAPACK.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from likelihax.optimize import scaled_eigh
+    >>> lam, Q, scale = scaled_eigh(jnp.array([[4.0, 2.0], [2.0, 4.0]]), jacobi=True)
+    >>> lam.tolist(), scale.tolist()
+    ([0.5, 1.5], [0.5, 0.5])
+    """
+    diag = jnp.diag(H)
+    scale = 1.0 / jnp.sqrt(jnp.where(diag > 0, diag, 1.0))
+    S = H * scale[:, None] * scale[None, :]
+    if jacobi or (jacobi is None and use_jacobi(H.shape[-1])):
+        lam, Q = jacobi_eigh(S)
+    else:
+        lam, Q = jnp.linalg.eigh(S)
+    return lam, Q, scale
+
+
+# Eigenvalues of the scaled information within this many units of rounding
+# of the largest are not resolved by its eigen-decomposition (module notes).
+ROUNDING_EIGEN = 64
+
+
+class ScaledFactor(NamedTuple):
+    """Factorization of :math:`S = D^{-1/2} H D^{-1/2}` (module notes).
+
+    ``lam``: eigenvalues of :math:`S`, ascending (zeros when ``chol``);
+    ``M``: their eigenvectors as columns, or, when ``chol``, the lower
+    Cholesky factor of :math:`S`; ``scale``: :math:`D^{-1/2}`; ``chol``: a
+    boolean scalar.
+    """
+
+    lam: jax.Array
+    M: jax.Array
+    scale: jax.Array
+    chol: jax.Array
+
+
+def as_factor(eig) -> ScaledFactor:
+    """A :class:`ScaledFactor`, or ``(lam, Q, scale)`` from :func:`scaled_eigh` as one."""
+    if isinstance(eig, ScaledFactor):
+        return eig
+    lam, Q, scale = eig
+    return ScaledFactor(lam, Q, scale, jnp.zeros((), bool))
+
+
+def _scaled(H):
+    diag = jnp.diag(H)
+    scale = 1.0 / jnp.sqrt(jnp.where(diag > 0, diag, 1.0))
+    return H * scale[:, None] * scale[None, :], scale
+
+
+def _is_small(f) -> bool:
+    return f.M.shape[-1] <= EIGEN_MAX
+
+
+def scaled_factor(H, jacobi: bool | None = None) -> ScaledFactor:
+    """:class:`ScaledFactor` of the symmetric ``H`` (module notes).
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from likelihax.optimize import scaled_factor
+    >>> f = scaled_factor(jnp.array([[4.0, 2.0], [2.0, 4.0]]))
+    >>> f.lam.tolist(), bool(f.chol)
+    ([0.5, 1.5], False)
+    """
+    k = H.shape[-1]
+    if k <= EIGEN_MAX:
+        lam, Q, scale = scaled_eigh(H, jacobi)
+        return ScaledFactor(lam, Q, scale, jnp.zeros((), bool))
+    S, scale = _scaled(H)
+    L = jnp.linalg.cholesky(S)
+    floor = ROUNDING_EIGEN * jnp.finfo(H.dtype).eps * k
+    ok = jnp.all(jnp.isfinite(L)) & (jnp.min(jnp.diagonal(L)) ** 2 > floor)
+
+    def by_cholesky(_):
+        return ScaledFactor(jnp.zeros((k,), H.dtype), L, scale, jnp.ones((), bool))
+
+    def by_eigh(_):
+        lam, Q = jnp.linalg.eigh(S)
+        return ScaledFactor(lam, Q, scale, jnp.zeros((), bool))
+
+    return jax.lax.cond(ok, by_cholesky, by_eigh, None)
+
+
+def _eig_direction(f, g):
+    lam, Q, scale = f.lam, f.M, f.scale
+    top = jnp.max(jnp.abs(lam))
+    rounding = ROUNDING_EIGEN * jnp.finfo(g.dtype).eps * top
+    curv = jnp.maximum(jnp.abs(lam), jnp.maximum(rounding, jnp.finfo(g.dtype).tiny))
+    return -scale * (Q @ ((Q.T @ (scale * g)) / curv))
+
+
+def _chol_direction(f, g):
+    return -f.scale * cho_solve((f.M, True), f.scale * g)
+
+
+def factor_direction(f: ScaledFactor, g):
+    """Newton's direction :math:`-H^{-1} g` (eigenvalues floored on the eigen path)."""
+    if _is_small(f):
+        return _eig_direction(f, g)
+    return jax.lax.cond(f.chol, _chol_direction, _eig_direction, f, g)
+
+
+def factor_inverse(f: ScaledFactor):
+    """:math:`H^{-1}` from the factor (symmetrized; meaningful where positive definite)."""
+
+    def eig(f):
+        return (f.M / f.lam) @ f.M.T
+
+    def chol(f):
+        return cho_solve((f.M, True), jnp.eye(f.M.shape[-1], dtype=f.M.dtype))
+
+    inv = eig(f) if _is_small(f) else jax.lax.cond(f.chol, chol, eig, f)
+    inv = inv * f.scale[:, None] * f.scale[None, :]
+    return 0.5 * (inv + inv.T)
+
+
+def _lanczos_top(apply, v0, m):
+    """Largest eigenvalue and unit eigenvector of a symmetric operator: ``m``
+    Lanczos steps with full reorthogonalization, then the top Ritz pair."""
+    k = v0.shape[0]
+    V = jnp.zeros((m + 1, k), v0.dtype).at[0].set(v0)
+
+    def body(j, c):
+        V, alpha, beta = c
+        w = apply(V[j])
+        a = jnp.dot(w, V[j])
+        for _ in range(2):  # twice is enough (Kahan)
+            w = w - V.T @ (V @ w)
+        b = jnp.linalg.norm(w)
+        V = V.at[j + 1].set(w / jnp.where(b > 0, b, 1.0))
+        return V, alpha.at[j].set(a), beta.at[j].set(b)
+
+    zeros = jnp.zeros((m,), v0.dtype)
+    V, alpha, beta = jax.lax.fori_loop(0, m, body, (V, zeros, zeros))
+    T = jnp.diag(alpha) + jnp.diag(beta[:-1], 1) + jnp.diag(beta[:-1], -1)
+    theta, Y = jnp.linalg.eigh(T)
+    v = V[:m].T @ Y[:, -1]
+    return theta[-1], v / jnp.linalg.norm(v)
+
+
+def _iterated(f):
+    """(lo, hi, v_lo) of S = L L' by Lanczos on S^-1 and on S (module notes)."""
+    L = f.M
+    k = L.shape[-1]
+    # a fixed start with weight on every coordinate and no symmetry
+    v0 = 1.0 + jnp.arange(k, dtype=L.dtype) / k
+    v0 = v0 / jnp.linalg.norm(v0)
+    m = min(k, ITERATIONS)
+
+    def S_times(v):
+        return L @ (L.T @ v)
+
+    def S_solve(v):
+        return solve_triangular(L, solve_triangular(L, v, lower=True), lower=True, trans=1)
+
+    inv_top, v_lo = _lanczos_top(S_solve, v0, m)
+    hi, _ = _lanczos_top(S_times, v0, m)
+    return 1.0 / inv_top, hi, v_lo
+
+
+def factor_extremes(f: ScaledFactor):
+    """``(lo, hi, v_lo)``: smallest and largest eigenvalue of :math:`S` and the
+    unit eigenvector of the smallest (estimates on the Cholesky path)."""
+
+    def eig(f):
+        return f.lam[0], f.lam[-1], f.M[:, 0]
+
+    if _is_small(f):
+        return eig(f)
+    return jax.lax.cond(f.chol, _iterated, eig, f)
