@@ -12,6 +12,8 @@ Newton includes compilation; then ``--repeats`` rounds, median reported):
 
 * likelihax ``lx.fit(loglik, start, data)`` (Newton, the default) and
   ``fit.se``;
+* likelihax ``lx.fit(..., method="newton-cg")`` (truncated Newton on
+  Hessian-vector products; the Hessian formed once, for the SEs);
 * likelihax ``lx.fit(..., method="lbfgs")``;
 * a hand-written JAX Newton iteration (``X'WX`` and ``jnp.linalg.solve``,
   jitted; 1e-10 on the step) with SEs from the inverse of ``X'WX``;
@@ -121,6 +123,7 @@ def methods(X, y):
 
     return {
         "likelihax newton": lx_fit("newton"),
+        "likelihax newton-cg": lx_fit("newton-cg"),
         "likelihax lbfgs": lx_fit("lbfgs"),
         "JAX Newton (hand-written)": jax_run,
         "sklearn newton-cholesky": sklearn_run,

@@ -55,7 +55,7 @@ from ._report import report
 
 __all__ = ["fit"]
 
-Method = Literal["newton", "fisher", "bfgs", "lbfgs"]
+Method = Literal["newton", "newton-cg", "fisher", "bfgs", "lbfgs"]
 
 def fit(
     loglik: Callable | Model,
@@ -63,7 +63,7 @@ def fit(
     data: Any = None,
     *,
     constraints: Mapping[str, C.Constraint] | None = None,
-    method: Method | optax.GradientTransformation = "newton",
+    method: Method | optax.GradientTransformation | None = None,
     cov: Literal["oim", "eim", "opg", "sandwich", "hc1"] | None = None,
     weights: Any = None,
     weight_type: Literal["frequency", "importance"] = "frequency",
@@ -99,8 +99,12 @@ def fit(
         the working precision; NaN/inf raise an error naming the field.
     constraints : dict, optional
         Parameter name -> constraint from :mod:`likelihax.constraints`.
-    method : {"newton", "fisher", "bfgs", "lbfgs"} or optax.GradientTransformation
+    method : {"newton", "newton-cg", "fisher", "bfgs", "lbfgs"} or optax.GradientTransformation
         ``"newton"`` (default): exact autodiff Hessian with line search.
+        ``"newton-cg"``: truncated Newton, the Newton direction by conjugate
+        gradients on Hessian-vector products (no Hessian during the search;
+        formed once at the estimate for the covariance; see
+        :mod:`likelihax.optimize._newton_cg`).
         ``"fisher"``: Fisher scoring (IRLS for GLMs), the same loop with the
         model's expected information (needs ``Model(..., fisher=...)``).
         ``"bfgs"``/``"lbfgs"``: optax L-BFGS with zoom line search (memory 100 / 10).
@@ -259,6 +263,8 @@ def fit(
                 "(drop the final sum) or use cov='oim'."
             )
         shard = _resolve_shards(devices, per_obs, traced)
+        if method is None:
+            method = "newton"
         solver = make_solver(method, wdtype, tol, gtol, rtol)
         if max_steps is None:
             max_steps = solver.default_max_steps

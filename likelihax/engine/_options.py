@@ -21,7 +21,7 @@ from ..objective import COV_KINDS
 
 __all__ = ["check_fit_options"]
 
-METHODS = ("newton", "fisher", "bfgs", "lbfgs")
+METHODS = ("newton", "newton-cg", "fisher", "bfgs", "lbfgs")
 
 
 def check_fit_options(
@@ -48,8 +48,8 @@ def check_fit_options(
     Parameters
     ----------
     method : str or optax.GradientTransformation, optional
-        A string must be one of ``"newton"``, ``"fisher"``, ``"bfgs"``,
-        ``"lbfgs"``; other objects are checked when the solver is built.
+        A string must be one of ``"newton"``, ``"newton-cg"``, ``"fisher"``,
+        ``"bfgs"``, ``"lbfgs"``; other objects are checked when the solver is built.
     cov : str, optional
         One of ``"oim"``, ``"eim"``, ``"opg"``, ``"sandwich"``, ``"hc1"``.
     dtype : str or numpy dtype, optional
@@ -90,8 +90,8 @@ def check_fit_options(
     del others
     if isinstance(method, str) and method not in METHODS:
         raise ValueError(
-            f"Unknown method {method!r}. Use 'newton' (default), 'fisher', 'bfgs', "
-            "'lbfgs', or an optax.GradientTransformation such as optax.adam(1e-2)."
+            f"Unknown method {method!r}. Use 'newton' (default), 'newton-cg', 'fisher', "
+            "'bfgs', 'lbfgs', or an optax.GradientTransformation such as optax.adam(1e-2)."
         )
     if cov is not None:
         if not isinstance(cov, str):

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..data import is_traced
-from ..optimize import Newton, Solver
+from ..optimize import Newton, NewtonCG, Solver
 from ..parameters import ParamSpec
 
 # The information is singular when the smallest eigenvalue of its scaled form
@@ -88,9 +88,12 @@ def make_solver(method, dtype, tol, gtol, rtol):
                 information="expected" if method == "fisher" else "observed",
                 **kw,
             )
+        if method == "newton-cg":
+            return NewtonCG(tol=float(tol if tol is not None else (1e-5 if f32 else 1e-9)), **kw)
         if tol is not None:
             raise ValueError(
-                "`tol` (EDM rule) applies to method='newton' only; use gtol/rtol."
+                "`tol` (EDM rule) applies to method='newton' and 'newton-cg' only; use "
+                "gtol/rtol."
             )
         if method in ("bfgs", "lbfgs"):
             from ..optimize import LBFGS  # optax: imported when used
@@ -98,8 +101,8 @@ def make_solver(method, dtype, tol, gtol, rtol):
             kw.setdefault("gtol", 1e-5 if f32 else 1e-9)
             return LBFGS(memory_size=100 if method == "bfgs" else 10, name=method, **kw)
         raise ValueError(
-            f"Unknown method {method!r}. Use 'newton' (default), 'fisher', 'bfgs', "
-            "'lbfgs', or an optax.GradientTransformation such as optax.adam(1e-2)."
+            f"Unknown method {method!r}. Use 'newton' (default), 'newton-cg', 'fisher', "
+            "'bfgs', 'lbfgs', or an optax.GradientTransformation such as optax.adam(1e-2)."
         )
     import optax  # imported when used: only optax solvers pay for loading it
 
@@ -108,7 +111,8 @@ def make_solver(method, dtype, tol, gtol, rtol):
     if isinstance(method, optax.GradientTransformation):
         if tol is not None:
             raise ValueError(
-                "`tol` (EDM rule) applies to method='newton' only; use gtol/rtol."
+                "`tol` (EDM rule) applies to method='newton' and 'newton-cg' only; use "
+                "gtol/rtol."
             )
         kw.setdefault("gtol", 1e-5 if f32 else 1e-9)
         return OptaxSolver(method, **kw)

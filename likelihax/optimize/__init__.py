@@ -49,6 +49,8 @@ from ._newton import backtrack as backtrack
 from ._newton import newton_direction as newton_direction
 from ._newton import newton_step as newton_step
 from ._newton import shorter_step as shorter_step
+from ._newton_cg import NewtonCG as NewtonCG
+from ._newton_cg import cg_direction as cg_direction
 from ._solver import Solver as Solver
 
 

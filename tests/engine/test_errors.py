@@ -379,7 +379,7 @@ def test_remaining_messages(y):
     with pytest.raises(TypeError, match="must be a log-likelihood function"):
         lx.fit("normal", start, d)
     with pytest.raises(
-        ValueError, match="`tol` \\(EDM rule\\) applies to method='newton' only"
+        ValueError, match="`tol` \\(EDM rule\\) applies to method='newton' and 'newton-cg' only"
     ):
         lx.fit(normal, start, d, constraints=POS, method="lbfgs", tol=1e-3)
     with pytest.raises(TypeError, match="method must be 'newton'"):
