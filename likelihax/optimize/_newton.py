@@ -106,6 +106,7 @@ __all__ = [
     "Newton",
     "armijo",
     "backtrack",
+    "judge_trial",
     "newton_direction",
     "newton_step",
     "shorter_step",
@@ -317,6 +318,43 @@ def newton_step(fun, x, *, max_backtracks=40):
     return jnp.where(ok, x + t * d, x), jnp.where(ok, f_t, f0), ok
 
 
+def judge_trial(solver, s, u_try, f_try, g_try, edm_new, finite):
+    """The line search's verdict on the trial ``u_try = s.u + s.t * s.d``,
+    shared by :class:`Newton` and :class:`~likelihax.optimize.NewtonCG`.
+
+    Accepted: the first evaluation (the start), Armijo's condition, or (when
+    the predicted decrease is below the rounding of f) a smaller EDM after a
+    full step: near the optimum f cannot resolve the progress (only full
+    steps: tiny backtracked steps would stall). Returns ``(accept, conv,
+    t_back, n_back, gave_up, fail_code)``: the stopping rule at the trial, the
+    next shorter step, the count of rejections in a row, whether the search
+    gave up, and the status it gives up with.
+    """
+    first = s.n_iter < 0
+    slope = jnp.dot(s.g, s.d)
+    noise = 16 * jnp.finfo(s.f.dtype).eps * (1.0 + jnp.abs(s.f))
+    in_noise = (
+        (s.t == 1.0)
+        & ((-slope <= noise) | (s.edm <= NEAR_EDM))
+        & (f_try <= s.f + noise - 10.0 * slope)
+        & (edm_new < s.edm)
+    )
+    accept = finite & (first | armijo(s.f, slope, s.t, f_try) | in_noise)
+    conv = stopping_rule(
+        f_try, s.f, u_try, s.u, g_try, edm_new, solver.tol, solver.gtol,
+        jnp.where(first, 0.0, solver.rtol),
+    )  # fmt: skip
+    t_back = shorter_step(s.t, s.f, slope, f_try, finite)
+    n_back = jnp.where(accept, 0, s.n_back + 1)
+    gave_up = (~accept) & (first | (n_back > solver.max_backtracks))
+    fail_code = jnp.where(
+        first,
+        Status.nonfinite_start.value,
+        jnp.where(finite, Status.line_search_failed.value, Status.nonfinite.value),
+    )
+    return accept, conv, t_back, n_back, gave_up, fail_code
+
+
 def _finite(*xs):
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in xs]))
 
@@ -434,31 +472,9 @@ class Newton:
         u_try = s.u + s.t * s.d
         f_try, g_try, H_try, eig_try, fresh_try, warm_try = self._trial(problem, s, u_try)
         finite = _finite(f_try, g_try, H_try)
-        first = s.n_iter < 0
-        slope = jnp.dot(s.g, s.d)
         d_new, edm_new, eig_new = newton_direction(H_try, g_try, eig_try)
-        # Armijo, or (when the predicted decrease is below the rounding of f)
-        # a smaller EDM after a full step: near the optimum f cannot resolve the
-        # progress. (Only full steps: tiny backtracked steps would stall.)
-        noise = 16 * jnp.finfo(s.f.dtype).eps * (1.0 + jnp.abs(s.f))
-        in_noise = (
-            (s.t == 1.0)
-            & ((-slope <= noise) | (s.edm <= NEAR_EDM))
-            & (f_try <= s.f + noise - 10.0 * slope)
-            & (edm_new < s.edm)
-        )
-        accept = finite & (first | armijo(s.f, slope, s.t, f_try) | in_noise)
-        conv = stopping_rule(
-            f_try, s.f, u_try, s.u, g_try, edm_new, self.tol, self.gtol,
-            jnp.where(first, 0.0, self.rtol),
-        )  # fmt: skip
-        t_back = shorter_step(s.t, s.f, slope, f_try, finite)
-        n_back = jnp.where(accept, 0, s.n_back + 1)
-        gave_up = (~accept) & (first | (n_back > self.max_backtracks))
-        fail_code = jnp.where(
-            first,
-            Status.nonfinite_start.value,
-            jnp.where(finite, Status.line_search_failed.value, Status.nonfinite.value),
+        accept, conv, t_back, n_back, gave_up, fail_code = judge_trial(
+            self, s, u_try, f_try, g_try, edm_new, finite
         )
         pick = lambda a, b: jnp.where(accept, a, b)  # noqa: E731
         n_iter = s.n_iter + accept.astype(jnp.int32)

@@ -55,8 +55,8 @@ import jax
 import jax.numpy as jnp
 
 from ..core import Status
-from ._loop import record, stopping_rule
-from ._newton import NEAR_EDM, armijo, shorter_step
+from ._loop import record
+from ._newton import judge_trial
 
 __all__ = ["NewtonCG", "cg_direction", "hutchinson_diagonal"]
 # Rademacher probes of the diagonal preconditioner (module notes).
@@ -205,9 +205,6 @@ class NewtonCG:
         u_try = s.u + s.t * s.d
         f_try, g_try = problem.value_and_grad(u_try)
         finite = jnp.isfinite(f_try) & jnp.all(jnp.isfinite(g_try))
-        first = s.n_iter < 0
-        slope = jnp.dot(s.g, s.d)
-        noise = 16 * jnp.finfo(s.f.dtype).eps * (1.0 + jnp.abs(s.f))
         # the next direction is needed only where the trial is accepted; it is
         # computed at every trial (one while_loop, no branch): a rejected
         # trial's direction is discarded.
@@ -215,22 +212,9 @@ class NewtonCG:
         u_safe = jnp.where(finite, u_try, s.u)
         tight = s.final_step | (s.edm <= 1e3 * self.tol)
         d_new, edm_new, n_cg = self._direction(problem, u_safe, g_safe, tight)
-        in_noise = (
-            (s.t == 1.0)
-            & ((-slope <= noise) | (s.edm <= NEAR_EDM))
-            & (f_try <= s.f + noise - 10.0 * slope)
-            & (edm_new < s.edm)
+        accept, conv, t_back, n_back, gave_up, fail_code = judge_trial(
+            self, s, u_try, f_try, g_try, edm_new, finite
         )
-        accept = finite & (first | armijo(s.f, slope, s.t, f_try) | in_noise)
-        conv = stopping_rule(f_try, s.f, u_try, s.u, g_try, edm_new, self.tol, self.gtol,
-                             jnp.where(first, 0.0, self.rtol))  # fmt: skip
-        t_back = shorter_step(s.t, s.f, slope, f_try, finite)
-        n_back = jnp.where(accept, 0, s.n_back + 1)
-        gave_up = (~accept) & (first | (n_back > self.max_backtracks))
-        fail_code = jnp.where(
-            first, Status.nonfinite_start.value,
-            jnp.where(finite, Status.line_search_failed.value, Status.nonfinite.value),
-        )  # fmt: skip
         pick = lambda a, b: jnp.where(accept, a, b)  # noqa: E731
         n_iter = s.n_iter + accept.astype(jnp.int32)
         return NewtonCGState(
