@@ -245,9 +245,10 @@ def test_bad_array_input_names_the_argument_or_rows():
 
 def test_callers_arrays_and_frames_are_not_modified():
     frame, before = LUNG[COVS].copy(), LUNG[COVS].copy()
-    X = frame.to_numpy(dtype=float)
+    # own, writeable copies (pandas with copy-on-write hands out read-only views)
+    X = np.array(frame.to_numpy(dtype=float))
     X0 = X.copy()
-    t, d = LUNG.time.to_numpy(dtype=float), (LUNG.status == 2).to_numpy()
+    t, d = np.array(LUNG.time.to_numpy(dtype=float)), np.array((LUNG.status == 2).to_numpy())
     t0, d0 = t.copy(), d.copy()
     w = 1.0 + np.arange(len(t)) % 3
     w0 = w.copy()
@@ -261,5 +262,5 @@ def test_callers_arrays_and_frames_are_not_modified():
     np.testing.assert_array_equal(t, t0)
     np.testing.assert_array_equal(d, d0)
     np.testing.assert_array_equal(w, w0)
-    assert np.all(entry == 0) and X.flags.writeable and t.flags.writeable
+    assert np.all(entry == 0) and X.flags.writeable and t.flags.writeable and d.flags.writeable
     pd.testing.assert_frame_equal(frame, before)
