@@ -432,6 +432,38 @@ def check_mom(fit, data=None, family=None, alpha=0.05) -> CheckItem:
 MATERIAL_RATIO = 1.2
 
 
+# What to change when the information-matrix equality fails, by family
+# (ModelInfo.family of GLMs, count and distribution fits).
+_VARIANCE_ADVICE = {
+    "poisson": "overdispersed counts: negative binomial (NB2) instead of Poisson; "
+               "more zeros than either allows: lx.zeroinfl or lx.hurdle",
+    "negative.binomial": "a dispersion that varies with covariates: dispformula=; "
+                         "excess zeros: lx.zeroinfl or lx.hurdle; dependent rows: "
+                         "lx.mixed",
+    "negbin": "a dispersion that varies with covariates: dispformula=; excess zeros: "
+              "lx.zeroinfl or lx.hurdle",
+    "gaussian": "heavy tails: Student-t instead of normal; heteroskedasticity: a "
+                "dispersion submodel (dispformula=)",
+    "normal": "heavy tails: Student-t instead of normal; skewness: a log-normal "
+              "or gamma law",
+    "binomial": "overdispersion between groups of trials: a random effect "
+                "(lx.mixed); for 0/1 responses, a misspecified mean: another link "
+                "or smooth terms (lx.gam)",
+    "Gamma": "a dispersion that varies with covariates: dispformula=; another "
+             "variance function (inverse Gaussian, log-normal)",
+}
+_GENERIC_ADVICE = ("overdispersed counts: NB2 instead of Poisson; heavy tails: Student-t "
+                   "instead of normal; heteroskedasticity: model the scale")
+
+
+def _variance_advice(fit) -> str:
+    info = getattr(fit, "model_info", None)
+    if getattr(info, "kind", None) in ("zeroinfl", "hurdle"):
+        return ("a negative binomial count part (dist='negbin'), or more covariates "
+                "in the zero part")
+    return _VARIANCE_ADVICE.get(getattr(info, "family", None), _GENERIC_ADVICE)
+
+
 def check_im(fit, data=None, alpha=0.05, ratio_warn=1.5) -> CheckItem:
     """The information-matrix test and the sandwich / observed SE ratios."""
     from ._imtest import im_test
@@ -466,8 +498,7 @@ def check_im(fit, data=None, alpha=0.05, ratio_warn=1.5) -> CheckItem:
             f"{lab} is {r:.3g} times the observed one).",
             "The observed-information SEs are not valid: report robust SEs "
             "(cov='sandwich'), or change the model so that its variance matches "
-            "the data (overdispersed counts: NB2 instead of Poisson; heavy tails: "
-            "Student-t instead of normal; heteroskedasticity: model the scale).",
+            f"the data ({_variance_advice(fit)}).",
             vals,
         )  # fmt: skip
     if rejected:
