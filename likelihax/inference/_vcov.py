@@ -13,11 +13,13 @@ from ..core import Status, x64_scope
 from ..data import prepare_data
 from ..objective import (
     COVARIANCES,
+    CovOptions,
     DESCRIPTIONS,
     VCOV_KINDS,
     Problem,
     analyze_information,
     covariances,
+    default_maxlags,
 )
 from ..results import as_fit
 
@@ -33,9 +35,10 @@ class _VcovProgram:
     fisher: Callable | None
     weight_type: str
     recompute: bool  # evaluate the information at u instead of using H
-    clusters: tuple = ()  # ((n_groups, sign, correction), ...) for "cluster"
+    clusters: tuple = ()  # ((n_groups, sign, factor, dof), ...): see covariances
     chunk: int = 0
     source: Any = None  # streamed data (see likelihax.data._source)
+    options: Any = None  # CovOptions of "hac" and "driscoll-kraay"
 
 
 def _vcov_core(static: _VcovProgram, u, H, fixed_leaves, data, weights, codes=()):
@@ -47,7 +50,9 @@ def _vcov_core(static: _VcovProgram, u, H, fixed_leaves, data, weights, codes=()
             H = problem.value_grad_hessian(u)[2]
     _, _, _, Hinv = analyze_information(H, jnp.zeros_like(u), 0.0)
     clusters = tuple((c, *meta) for c, meta in zip(codes, static.clusters))
-    cov = covariances(problem, static.kind, u, Hinv, static.weight_type, clusters)[1]
+    cov = covariances(
+        problem, static.kind, u, Hinv, static.weight_type, clusters, static.options
+    )[1]
     return cov, jnp.diag(H)
 
 
@@ -61,7 +66,9 @@ def vcov(
     weights: Any = None,
     *,
     groups: Any = None,
-    correction: bool = True,
+    correction: bool | str | None = None,
+    maxlags: int | None = None,
+    time: Any = None,
 ):
     r"""Covariance of another kind at a fit's estimate.
 
@@ -72,9 +79,14 @@ def vcov(
         ``.fit`` (:func:`likelihax.glm`, :func:`likelihax.mixed`,
         :func:`likelihax.ordinal`, :func:`likelihax.mnlogit`, ...): the
         covariance is that of ``fit.fit``'s parameters (see Notes for GLMs).
-    kind : {"oim", "eim", "opg", "sandwich", "hc1", "cluster"}
-        See :mod:`likelihax.objective._covariance` for the formulas. ``"eim"``
-        needs a model with expected information (``Model(..., fisher=...)``).
+    kind : str
+        ``"oim"``, ``"eim"``, ``"opg"``, ``"sandwich"`` (or ``"hc0"``),
+        ``"hc1"``, ``"hc2"``, ``"hc3"``, ``"stata"``, ``"cluster"``,
+        ``"crv3"``, ``"hac"`` or ``"driscoll-kraay"``. See
+        :mod:`likelihax.objective._covariance` for the formulas and the
+        equivalent options of R, Stata and statsmodels. ``"eim"``, ``"hc2"``
+        and ``"hc3"`` need a model with expected information
+        (``Model(..., fisher=...)``, as every GLM).
     data : pytree, optional
         The data of the fit. Default: the data object passed to ``fit``, which
         the result holds by reference (like statsmodels) rather than as a copy,
@@ -82,14 +94,27 @@ def vcov(
     weights : array, optional
         The weights of the fit (default: those passed to ``fit``).
     groups : array or pair of arrays, optional
-        For ``kind="cluster"`` (required there): one cluster label per
-        observation (any hashable values: ints, strings, ...) for one-way
-        clustering; a tuple of two such arrays, or an ``(n, 2)`` array, for
-        two-way clustering.
-    correction : bool
-        For ``kind="cluster"``: apply statsmodels' small-sample factor
-        :math:`G/(G-1)\cdot(n-1)/(n-k)` (default, as statsmodels'
-        ``use_correction=True``).
+        For ``"cluster"`` and ``"crv3"`` (required) and ``"stata"`` (optional):
+        one cluster label per observation (any hashable values: ints,
+        strings, ...) for one-way clustering; for ``"cluster"`` and
+        ``"stata"`` also a tuple of two such arrays, or an ``(n, 2)`` array,
+        for two-way clustering.
+    correction : bool or "min", optional
+        The small-sample factor. ``"cluster"``: True (default) gives each
+        term :math:`G/(G-1)\cdot(n-1)/(n-k)` (statsmodels'
+        ``use_correction=True``, Stata's ``regress``); ``"min"`` applies
+        :math:`G_{\min}/(G_{\min}-1)\cdot(n-1)/(n-k)` once to the two-way sum
+        (Stata's ``ivreg2, small``); False none. ``"stata"`` with ``groups``:
+        True (default) :math:`G/(G-1)` per term, ``"min"`` once, False none.
+        ``"hac"``, ``"driscoll-kraay"``: True multiplies by :math:`n/(n-k)`
+        (default False).
+    maxlags : int, optional
+        For ``"hac"`` and ``"driscoll-kraay"``: the largest lag of the
+        Bartlett kernel, ``>= 0``. Default :math:`\lfloor 4(T/100)^{2/9}
+        \rfloor` with :math:`T` the number of rows (``"hac"``) or periods.
+    time : array, optional
+        For ``"driscoll-kraay"`` (required): the period of each observation;
+        any sortable labels, whose sorted order is the time order.
 
     Returns
     -------
@@ -102,10 +127,11 @@ def vcov(
     TypeError
         ``fit`` is neither a FitResult nor a model result holding one.
     ValueError
-        An unknown ``kind``; ``"eim"`` for a model without expected
-        information; ``"opg"``, ``"sandwich"``, ``"hc1"`` or ``"cluster"`` for a
-        scalar log-likelihood; ``groups`` missing for (or given without)
-        ``"cluster"``.
+        An unknown ``kind``; ``"eim"``, ``"hc2"`` or ``"hc3"`` for a model
+        without expected information; a kind that needs per-observation
+        scores for a scalar log-likelihood; ``groups``, ``time``, ``maxlags``
+        or ``correction`` missing for, or given to, a kind that does not take
+        them; an invalid value of one of them.
 
     Notes
     -----
@@ -122,13 +148,18 @@ def vcov(
       ``GLM.fit(method="newton")``;
     * ``"sandwich"``: :math:`H^{-1} B H^{-1}`, in which :math:`\phi` cancels:
       statsmodels ``GLM.fit(cov_type="HC0")`` (observed-information bread);
-      ``"hc1"`` times :math:`n/(n-p)`;
+      ``"hc1"`` times :math:`n/(n-p)`; the other robust kinds are free of
+      :math:`\phi` as well;
     * ``"opg"``: :math:`B^{-1}` with the scores at :math:`\hat\phi_D` (so it
       scales as :math:`\hat\phi_D^2`; other dispersion estimates give other
       OPG matrices).
 
     NB2 (``family="negative_binomial"``): :math:`(\beta, \alpha)` jointly;
     ``"eim"`` is MASS's ``glm.nb`` convention (see :func:`likelihax.glm`).
+
+    ``"hac"`` assumes the rows are in time order, one per period.
+    ``"crv3"`` refits the model once per cluster (in batches, from the
+    estimate), so it costs :math:`G` fits.
 
     Examples
     --------
@@ -142,16 +173,82 @@ def vcov(
     >>> c = lx.vcov(f, "cluster", groups=[0, 0, 1, 1, 2, 2], correction=False)
     >>> c.description.split("; ")[-1]
     'one-way, 3 clusters'
+    >>> r = float(lx.vcov(f, "stata")["mu", "mu"] / f.vcov("hc0")["mu", "mu"])
+    >>> round(r, 12)  # n / (n - 1)
+    1.2
+    >>> h = lx.vcov(f, "hac", maxlags=1)
+    >>> h.description.split("; ")[-1]
+    'Bartlett kernel, maxlags 1'
     """
     fit = as_fit(fit)
-    cov, desc = _vcov_natural(fit, kind, data, weights, groups, correction)
+    cov, desc = _vcov_natural(fit, kind, data, weights, groups, correction,
+                              maxlags, time)  # fmt: skip
     from ..results import Covariance
 
     idx = np.asarray(fit.spec.reported)
     return Covariance(cov[np.ix_(idx, idx)], fit.labels, kind, desc)
 
 
-def _vcov_natural(fit, kind, data=None, weights=None, groups=None, correction=True):
+def _check_options(kind, groups, correction, maxlags, time):
+    """Which of ``groups``, ``correction``, ``maxlags``, ``time`` ``kind`` takes."""
+    entry = COVARIANCES[kind]
+    if entry.needs_groups and kind != "driscoll-kraay" and groups is None:
+        raise ValueError(
+            f"kind={kind!r} needs groups= (one cluster label per observation)."
+        )
+    if groups is not None and not (entry.needs_groups or entry.takes_groups):
+        raise ValueError(
+            "groups= is for kind='cluster' only (and for 'stata' and 'crv3'); "
+            f"got kind={kind!r}."
+        )
+    if kind == "driscoll-kraay":
+        if groups is not None:
+            raise ValueError(
+                "kind='driscoll-kraay' takes the periods as time=, not groups=."
+            )
+        if time is None:
+            raise ValueError(
+                "kind='driscoll-kraay' needs time= (the period of each observation)."
+            )
+    elif time is not None:
+        raise ValueError(f"time= is for kind='driscoll-kraay' only; got kind={kind!r}.")
+    serial = kind in ("hac", "driscoll-kraay")
+    if maxlags is not None:
+        if not serial:
+            raise ValueError(
+                f"maxlags= is for kind='hac' or 'driscoll-kraay' only; got kind={kind!r}."
+            )
+        if isinstance(maxlags, (bool, np.bool_)) or not isinstance(
+            maxlags, (int, np.integer)
+        ) or maxlags < 0:  # fmt: skip
+            raise ValueError(f"maxlags must be a whole number >= 0; got {maxlags!r}.")
+    if correction is None:
+        return
+    if serial:
+        if not isinstance(correction, (bool, np.bool_)):
+            raise ValueError(
+                f"correction for kind={kind!r} must be True or False (times "
+                f"n/(n-k)); got {correction!r}."
+            )
+    elif kind in ("cluster", "stata"):
+        if not (isinstance(correction, (bool, np.bool_)) or correction == "min"):
+            raise ValueError(
+                f"correction must be True, False or 'min'; got {correction!r}."
+            )
+        if kind == "stata" and groups is None:
+            raise ValueError(
+                "correction= of kind='stata' sets the cluster factor: it needs "
+                "groups= (without them the factor is n/(n-1))."
+            )
+    else:
+        raise ValueError(
+            f"correction= is for kinds 'cluster', 'stata', 'hac' and "
+            f"'driscoll-kraay'; got kind={kind!r}."
+        )
+
+
+def _vcov_natural(fit, kind, data=None, weights=None, groups=None, correction=None,
+                  maxlags=None, time=None):  # fmt: skip
     """Covariance of every natural-scale element (``fit.spec.labels``) and its description."""
 
     if kind not in VCOV_KINDS:
@@ -162,43 +259,56 @@ def _vcov_natural(fit, kind, data=None, weights=None, groups=None, correction=Tr
             f"cov kind {kind!r} needs one log-likelihood value per observation; this "
             "model's log-likelihood returns a scalar."
         )
-    if entry.information == "expected" and fit.setup.fisher_fn is None:
+    if kind in ("eim", "hc2", "hc3") and fit.setup.fisher_fn is None:
+        what = "expected information" if kind == "eim" else "leverages (hat values)"
         raise ValueError(
-            "kind='eim' needs the model's expected information: build it with "
-            "lx.Model(loglik, params, fisher=fn) (see likelihax.Model)."
+            f"kind={kind!r} needs the model's {what}: build it with "
+            "lx.Model(loglik, params, fisher=fn) (see likelihax.Model)"
+            + ("." if kind == "eim" else ", or use kind='hc1' or 'sandwich'.")
         )
-    if (groups is not None) != entry.needs_groups:
-        raise ValueError(
-            "kind='cluster' needs groups= (one cluster label per observation)"
-            if groups is None
-            else f"groups= is for kind='cluster' only; got kind={kind!r}."
-        )
+    _check_options(kind, groups, correction, maxlags, time)
     # The fit holds the inverse of one information (observed or expected):
     # another kind built on the other one computes it again.
     recompute = entry.information != COVARIANCES[fit.cov_kind].information
     src = fit.setup.program.source if fit.setup.program is not None else None
+    opts = CovOptions(
+        None if maxlags is None else int(maxlags), bool(correction or False)
+    )
     if src is not None:
         if data is not None:
             raise ValueError(
                 "This fit reads its data from a source; call vcov without data=."
             )
-        if kind == "cluster":
+        if kind not in ("oim", "eim", "opg", "sandwich", "hc0", "hc1") and not (
+            kind == "stata" and groups is None
+        ):
             raise ValueError(
-                "Cluster-robust covariance needs the per-observation scores in "
-                "memory; it is not available for streamed data (a source)."
+                f"kind={kind!r} needs the per-observation scores in memory; it is "
+                "not available for streamed data (a source)."
             )
         cov, gdesc = _vcov_streamed(fit, kind, recompute, weights, src), ""
+    elif kind == "crv3":
+        from ._jackknife import crv3
+
+        cov, gdesc = crv3(fit, data, weights, groups)
     else:
         cov, gdesc = _vcov_in_memory(fit, kind, recompute, data, weights, groups,
-                                     correction)  # fmt: skip
+                                     correction, time, opts)  # fmt: skip
     desc = DESCRIPTIONS[kind] + gdesc
+    if kind == "stata" and groups is not None:
+        desc = (
+            "cluster-robust sandwich H^-1 (sum_g S_g S_g') H^-1, Stata's "
+            "vce(cluster) for ML models; valid for observations correlated within "
+            "clusters, independent between them" + gdesc
+        )
     if not entry.per_obs and fit.cov_scale is not None:
         cov = cov * fit.cov_scale[0]
         desc += f", times {fit.cov_scale[1]}"
     return cov, desc
 
 
-def _vcov_in_memory(fit, kind, recompute, data, weights, groups, correction):
+def _vcov_in_memory(fit, kind, recompute, data, weights, groups, correction, time,
+                    opts):  # fmt: skip
     from ..engine import prepare_weights
 
     with x64_scope():
@@ -219,16 +329,27 @@ def _vcov_in_memory(fit, kind, recompute, data, weights, groups, correction):
             if weights is not None:
                 w = prepare_weights(weights, n_rows, True, np.dtype(fit.dtype))
         codes, meta, gdesc = (), (), ""
-        if kind == "cluster":
-            codes, meta, gdesc = _cluster_codes(groups, n_rows, bool(correction))
+        if groups is not None:
+            codes, meta, gdesc = _cluster_codes(groups, n_rows, kind, correction)
+        elif time is not None:
+            codes, meta, gdesc = _period_codes(time, n_rows)
+        if kind in ("hac", "driscoll-kraay"):
+            gdesc += _serial_text(opts, n_rows if time is None else meta[0][0])
         static = _VcovProgram(
             fit.setup.loglik_fn, fit.spec, kind, int(fit.nobs or 1), fit.setup.fisher_fn,
-            fit.weight_type or "frequency", bool(recompute), meta,
+            fit.weight_type or "frequency", bool(recompute), meta, options=opts,
         )  # fmt: skip
         fixed, u, H = _at_estimate(fit)
         cov, diag = _vcov_jit(static, u, H, fixed, data, w, codes)
     _check_eim(fit, kind, diag)
     return np.asarray(cov), gdesc
+
+
+def _serial_text(opts, n_periods):
+    L = default_maxlags(n_periods) if opts.maxlags is None else opts.maxlags
+    rule = " (floor(4 (T/100)^(2/9)))" if opts.maxlags is None else ""
+    text = f"; Bartlett kernel, maxlags {L}{rule}"
+    return text + ", times n/(n-k)" if opts.correction else text
 
 
 def _check_eim(fit, kind, diag):
@@ -263,10 +384,11 @@ def _at_estimate(fit):
     return fixed, jnp.asarray(fit.params_unconstrained), H
 
 
-def _cluster_codes(groups, n_rows, correction):
-    """Integer codes, static ``(n_groups, sign, correction)`` and a description."""
+def _label_codes(groups, n_rows, what="groups", two_way=True):
+    """Integer codes ``0..G-1`` (in sorted label order) of one or two groupings."""
     if (
-        isinstance(groups, (tuple, list))
+        two_way
+        and isinstance(groups, (tuple, list))
         and len(groups) == 2
         and all(np.ndim(g) == 1 for g in groups)
     ):
@@ -277,44 +399,74 @@ def _cluster_codes(groups, n_rows, correction):
             arr = arr[:, 0]
         if arr.ndim == 1:
             cols = [arr]
-        elif arr.ndim == 2 and arr.shape[1] == 2:
+        elif two_way and arr.ndim == 2 and arr.shape[1] == 2:
             cols = [arr[:, 0], arr[:, 1]]
         else:
             raise ValueError(
-                "groups must be one label per observation (1-D), or two groupings "
-                f"(a pair of 1-D arrays or an (n, 2) array); got shape {arr.shape}."
-            )
+                f"{what} must be one label per observation (1-D)"
+                + (", or two groupings (a pair of 1-D arrays or an (n, 2) array)"
+                   if two_way else "")
+                + f"; got shape {arr.shape}."
+            )  # fmt: skip
     inverse = []
-    for j, g in enumerate(cols):
+    for g in cols:
         if n_rows is not None and g.shape[0] != n_rows:
             raise ValueError(
-                f"groups has {g.shape[0]} labels but the log-likelihood returns "
-                f"{n_rows} observations; give one cluster label per observation."
+                f"{what} has {g.shape[0]} labels but the log-likelihood returns "
+                f"{n_rows} observations; give one "
+                + ("cluster label" if what == "groups" else "label")
+                + " per observation."
             )
         if g.dtype.kind == "f" and not np.all(np.isfinite(g)):
             raise ValueError(
-                "groups contains NaN or inf labels at rows "
+                f"{what} contains NaN or inf labels at rows "
                 f"{np.flatnonzero(~np.isfinite(g))[:5].tolist()}; every observation "
-                "needs a cluster."
+                "needs one."
             )
         inverse.append(np.unique(g, return_inverse=True)[1].ravel())
-    if len(cols) == 2:
+    return inverse
+
+
+def _cluster_codes(groups, n_rows, kind="cluster", correction=None):
+    """Integer codes, static ``(n_groups, sign, factor, dof)`` and a description."""
+    inverse = _label_codes(groups, n_rows, two_way=kind != "crv3")
+    n_ways = len(inverse)
+    if n_ways == 2:
         both = inverse[0] * (inverse[1].max() + 1) + inverse[1]
         inverse.append(np.unique(both, return_inverse=True)[1].ravel())
     sizes = [int(c.max()) + 1 for c in inverse]
-    for G in sizes[: len(cols)]:
+    for G in sizes[:n_ways]:
         if G < 2:
             raise ValueError(
                 "cluster-robust covariance needs at least 2 clusters; a grouping "
                 "has only 1."
             )
-    signs = (1.0,) if len(cols) == 1 else (1.0, 1.0, -1.0)
-    meta = tuple((G, s, correction) for G, s in zip(sizes, signs))
+    mode = True if correction is None else correction
+    g_min = min(sizes[:n_ways])
+    dof = bool(mode) and kind == "cluster"
+    signs = (1.0,) if n_ways == 1 else (1.0, 1.0, -1.0)
+    meta = tuple(
+        (G, s, 1.0 if mode is False else (g_min if mode == "min" else G) / (
+            (g_min if mode == "min" else G) - 1.0), dof)
+        for G, s in zip(sizes, signs)
+    )  # fmt: skip
     codes = tuple(jnp.asarray(c, jnp.int32) for c in inverse)
-    way = "one-way" if len(cols) == 1 else "two-way"
-    text = f"; {way}, {' and '.join(str(G) for G in sizes[: len(cols)])} clusters"
-    text += ", small-sample factor G/(G-1)*(n-1)/(n-k)" if correction else ""
+    way = "one-way" if n_ways == 1 else "two-way"
+    text = f"; {way}, {' and '.join(str(G) for G in sizes[:n_ways])} clusters"
+    if mode is not False:
+        G = "G_min/(G_min-1)" if mode == "min" and n_ways == 2 else "G/(G-1)"
+        text += f", small-sample factor {G}" + ("*(n-1)/(n-k)" if dof else "")
+        text += " applied once" if mode == "min" and n_ways == 2 else ""
     return codes, meta, text
+
+
+def _period_codes(time, n_rows):
+    """Period codes in time order, ``((T, 1, 1, False),)`` and a description."""
+    (codes,) = _label_codes(time, n_rows, "time", two_way=False)
+    T = int(codes.max()) + 1
+    if T < 2:
+        raise ValueError("kind='driscoll-kraay' needs at least 2 periods in time=.")
+    return (jnp.asarray(codes, jnp.int32),), ((T, 1.0, 1.0, False),), f"; {T} periods"
 
 
 def _vcov_streamed(fit, kind, recompute, weights, src):

@@ -17,3 +17,5 @@ from ._covariance import analyze_information as analyze_information
 from ._covariance import covariances as covariances
 from ._problem import Problem as Problem
 from ._structured import jacfwd as jacfwd
+from ._robust import CovOptions as CovOptions
+from ._robust import default_maxlags as default_maxlags

@@ -2,7 +2,8 @@ r"""Covariance of the estimates from autodiff information matrices.
 
 With :math:`\ell_i(\theta)` the log-likelihood of observation :math:`i`,
 :math:`s_i = \nabla \ell_i` its score and :math:`H = -\sum_i \nabla^2 \ell_i`
-the observed information (all at the estimate :math:`\hat\theta`):
+the observed information (all at the estimate :math:`\hat\theta`), :math:`n`
+observations, :math:`k` free parameters and :math:`G` clusters:
 
 ``"oim"`` (default)
     Inverse observed information, :math:`\hat V = H^{-1}`. Valid when the model
@@ -10,33 +11,140 @@ the observed information (all at the estimate :math:`\hat\theta`):
 ``"opg"``
     Outer product of gradients (BHHH), :math:`\hat V = (\sum_i s_i s_i^\top)^{-1}`.
     Asymptotically equal to ``"oim"`` under correct specification.
-``"sandwich"``
+``"sandwich"`` (also ``"hc0"``)
     Robust (Huber-White, HC0), :math:`\hat V = H^{-1} (\sum_i s_i s_i^\top) H^{-1}`.
     Valid under misspecification of the distribution as long as observations are
     independent and the estimating equations have mean zero (White, 1982). It
     equals statsmodels ``cov_type="HC0"`` (no small-sample factor).
 ``"hc1"``
-    The sandwich times :math:`n/(n-k)` (:math:`k` free parameters), as
-    statsmodels' ``OLS(...).fit(cov_type="HC1")`` and Stata's ``regress,
-    robust``. (statsmodels' MLE models, e.g. ``Logit``, ``Poisson`` and
-    ``GLM``, silently return HC0 for ``cov_type="HC1"``.)
+    The sandwich times :math:`n/(n-k)`, as statsmodels'
+    ``OLS(...).fit(cov_type="HC1")`` and Stata's ``regress, robust``.
+    (statsmodels' MLE models, e.g. ``Logit``, ``Poisson`` and ``GLM``,
+    silently return HC0 for ``cov_type="HC1"``.)
+``"hc2"``, ``"hc3"``
+    The sandwich with each score divided by :math:`(1-h_i)^{1/2}` (HC2) or
+    :math:`1-h_i` (HC3), :math:`h_i` the hat value of the working-weight
+    regression (:mod:`likelihax.objective._robust`; needs a model with
+    ``fisher=``, as every GLM). R's ``sandwich::vcovHC(type="HC2"/"HC3")`` for
+    ``lm`` and for ``glm`` with a canonical link (R builds the bread of a
+    ``glm`` from the expected information, this kind from the observed one: they
+    differ for non-canonical links); statsmodels ``OLS`` ``cov_type="HC2"/"HC3"``.
+``"stata"``
+    The sandwich times :math:`n/(n-1)`: Stata's ``vce(robust)`` for maximum
+    likelihood commands (``logit``, ``poisson``, ``glm``, ``ml``). With
+    cluster labels (:func:`~likelihax.inference.vcov`, ``groups=``), the
+    cluster sandwich below with :math:`c = G/(G-1)`: Stata's
+    ``vce(cluster g)`` for those commands, and R's ``sandwich::vcovCL`` default
+    for a ``glm`` (``type="HC0"``, ``cadjust=TRUE``).
 ``"cluster"`` (only through :func:`~likelihax.inference.vcov`, which takes the groups)
     Cluster-robust, :math:`\hat V = c\,H^{-1} (\sum_g S_g S_g^\top) H^{-1}`
     with :math:`S_g = \sum_{i\in g} s_i` the score of cluster :math:`g`, and by
     default statsmodels' small-sample factor
-    :math:`c = \frac{G}{G-1}\,\frac{n-1}{n-k}` (:math:`G` clusters).
-    Two-way clustering (Cameron, Gelbach and Miller, 2011) is
-    :math:`\hat V_1 + \hat V_2 - \hat V_{12}`, with :math:`\hat V_{12}` clustered
-    by the intersection of the two groupings and each term carrying its own
-    factor, as statsmodels ``cov_type="cluster"`` with two group columns. Valid
-    for observations correlated within clusters and independent between them,
-    with many clusters.
+    :math:`c = \frac{G}{G-1}\,\frac{n-1}{n-k}` (Stata's ``regress,
+    vce(cluster g)``; R ``vcovCL(type="HC1")``). Two-way clustering (Cameron,
+    Gelbach and Miller, 2011) is :math:`\hat V_1 + \hat V_2 - \hat V_{12}`, with
+    :math:`\hat V_{12}` clustered by the intersection of the two groupings.
+    By default each term carries its own factor (statsmodels ``cov_type=
+    "cluster"`` with two group columns, R ``vcovCL(cluster = ~a + b, type =
+    "HC1")``); ``correction="min"`` applies one factor to the sum,
+    :math:`\frac{G_{\min}}{G_{\min}-1}\frac{n-1}{n-k}` with :math:`G_{\min}`
+    the smaller number of clusters (Stata's ``ivreg2, cluster(a b) small``,
+    ``reghdfe``). Valid for observations correlated within clusters and
+    independent between them, with many clusters.
+``"crv3"`` (only through :func:`~likelihax.inference.vcov`)
+    Leave-one-cluster-out jackknife, :math:`\hat V = \frac{G-1}{G}\sum_g
+    (\hat\theta_{(g)} - \hat\theta)(\hat\theta_{(g)} - \hat\theta)^\top`, with
+    :math:`\hat\theta_{(g)}` the estimate refitted without cluster :math:`g`
+    (CRV3 of MacKinnon, Nielsen and Webb, 2023, centred at the estimate; for
+    linear regression it equals the closed form :math:`\frac{G-1}{G}\sum_g
+    (X^\top X - X_g^\top X_g)^{-1} X_g^\top e_g e_g^\top X_g (X^\top X -
+    X_g^\top X_g)^{-1}`). Stata's ``vce(jackknife)`` centres at the mean of
+    the :math:`\hat\theta_{(g)}` instead, which is smaller by
+    :math:`(G-1)(\bar\theta - \hat\theta)(\bar\theta - \hat\theta)^\top`.
+``"hac"``
+    Newey-West: the sandwich with the Bartlett-weighted autocovariances of
+    the scores in row order (:mod:`likelihax.objective._robust`), lags up to
+    ``maxlags`` (default :math:`\lfloor 4(n/100)^{2/9}\rfloor`); times
+    :math:`n/(n-k)` with ``correction=True``. statsmodels ``cov_type="HAC"``
+    (``maxlags``, ``use_correction``); R ``sandwich::NeweyWest(lag = L,
+    prewhite = FALSE, adjust = correction)``; Stata ``newey, lag(L)`` (with the
+    correction) and ``ivreg2, robust bw(L+1)`` (without).
+``"driscoll-kraay"`` (only through :func:`~likelihax.inference.vcov`, ``time=``)
+    Newey-West over the sums of the scores within each period (Driscoll and
+    Kraay, 1998): statsmodels ``cov_type="nw-groupsum"``, Stata ``xtscc,
+    lag(L)``, R ``sandwich::vcovPL(cluster = ~time, lag = L, adjust =
+    FALSE)``; the default lag rule uses the number of periods.
+
+.. list-table:: Covariance names and the equivalent options elsewhere
+   :header-rows: 1
+
+   * - likelihax
+     - factor
+     - R (sandwich)
+     - Stata
+     - statsmodels
+   * - ``"hc0"``/``"sandwich"``
+     - 1
+     - ``vcovHC(type="HC0")``
+     - ``ivreg2, robust``
+     - ``cov_type="HC0"``
+   * - ``"hc1"``
+     - :math:`n/(n-k)`
+     - ``vcovHC(type="HC1")``
+     - ``regress, vce(robust)``
+     - ``OLS`` ``cov_type="HC1"``
+   * - ``"hc2"``, ``"hc3"``
+     - leverage
+     - ``vcovHC(type="HC2"/"HC3")``
+     - ``regress, vce(hc2)``/``vce(hc3)``
+     - ``OLS`` ``cov_type="HC2"/"HC3"``
+   * - ``"stata"``
+     - :math:`n/(n-1)`
+     - (``vcovHC(type="HC0")`` times it)
+     - ``logit``/``poisson``/``glm``, ``vce(robust)``
+     - (none)
+   * - ``"stata"``, ``groups=g``
+     - :math:`G/(G-1)`
+     - ``vcovCL(cluster=g)`` (``glm``)
+     - ``logit``/``poisson``/``glm``, ``vce(cluster g)``
+     - (none)
+   * - ``"cluster"``, ``groups=g``
+     - :math:`\frac{G}{G-1}\frac{n-1}{n-k}`
+     - ``vcovCL(cluster=g, type="HC1")``
+     - ``regress, vce(cluster g)``
+     - ``cov_type="cluster"``
+   * - ``"cluster"``, two ``groups``
+     - each term its own
+     - ``vcovCL(cluster=~a+b, type="HC1")``
+     - (``cgmreg``)
+     - ``cov_type="cluster"``, ``groups=(a, b)``
+   * - ``"cluster"``, two ``groups``, ``correction="min"``
+     - :math:`\frac{G_{\min}}{G_{\min}-1}\frac{n-1}{n-k}` once
+     - ``vcovCL(cluster=~a+b, type="HC1", cadjust=FALSE)`` times :math:`\frac{G_{\min}}{G_{\min}-1}`
+     - ``ivreg2, cluster(a b) small``
+     - (none)
+   * - ``"crv3"``, ``groups=g``
+     - :math:`(G-1)/G`
+     - (refit loop; ``vcovJK`` in sandwich >= 3.1)
+     - (``vce(jackknife)`` centres at the mean)
+     - (none)
+   * - ``"hac"``, ``maxlags=L``
+     - Bartlett
+     - ``NeweyWest(lag=L, prewhite=FALSE, adjust=FALSE)``
+     - ``ivreg2, robust bw(L+1)``; ``newey, lag(L)`` with ``correction=True``
+     - ``cov_type="HAC"``, ``maxlags=L``
+   * - ``"driscoll-kraay"``, ``time=t``
+     - Bartlett over periods
+     - ``vcovPL(cluster=~t, lag=L, adjust=FALSE)``
+     - ``xtscc, lag(L)``
+     - ``cov_type="nw-groupsum"``
 
 The matrices are computed on the unconstrained scale :math:`u` and carried to
 the natural scale by the delta method, :math:`J \hat V_u J^\top` with
 :math:`J = \partial\theta/\partial u`; at a maximum this equals the natural-scale
 formula, so a model written with ``sigma`` or ``log_sigma`` gets the same SEs.
-``"opg"`` and ``"sandwich"`` need one log-likelihood value per observation.
+Every kind but ``"oim"`` and ``"eim"`` needs one log-likelihood value per
+observation.
 
 ``"eim"``
     Inverse expected (Fisher) information :math:`\mathcal I^{-1}`, for models
@@ -55,8 +163,9 @@ sandwich depends on what the weights mean:
   the data with duplicated rows;
 * **importance** (sampling, analytic, class) weights (a weighted estimating
   equation :math:`\sum_i w_i s_i = 0`): :math:`B = \sum_i w_i^2 s_i s_i^\top`.
-* either kind, clustered: :math:`S_g = \sum_{i\in g} w_i s_i` (a frequency-
-  weighted row stands for copies that all lie in its cluster).
+* either kind, clustered or serially correlated: :math:`S_g = \sum_{i\in g}
+  w_i s_i` (a frequency-weighted row stands for copies that all lie in its
+  cluster or period).
 
 The :math:`n` of the small-sample factors is the number of rows, the sum of
 frequency weights, or the number of positive importance weights (as
@@ -71,6 +180,17 @@ White, H. (1982). Maximum likelihood estimation of misspecified models.
 
 Cameron, A. C., Gelbach, J. B. and Miller, D. L. (2011). Robust inference with
 multiway clustering. *Journal of Business & Economic Statistics*, 29(2), 238-249.
+
+Newey, W. K. and West, K. D. (1994). Automatic lag selection in covariance
+matrix estimation. *Review of Economic Studies*, 61(4), 631-653.
+
+Driscoll, J. C. and Kraay, A. C. (1998). Consistent covariance matrix
+estimation with spatially dependent panel data. *Review of Economics and
+Statistics*, 80(4), 549-560.
+
+MacKinnon, J. G., Nielsen, M. O. and Webb, M. D. (2023). Cluster-robust
+inference: A guide to empirical practice. *Journal of Econometrics*, 232(2),
+272-299.
 """
 
 from __future__ import annotations
@@ -82,6 +202,7 @@ import jax
 import jax.numpy as jnp
 
 from ..core import Status
+from . import _robust
 from ..optimize import (
     as_factor,
     factor_extremes,
@@ -123,11 +244,15 @@ class CovarianceKind:
     robust : bool
         Valid under a misspecified distribution.
     needs_groups : bool
-        Needs cluster labels, so only :func:`likelihax.vcov` computes it (not
-        ``fit(cov=)``).
+        Needs cluster (or period) labels, so only :func:`likelihax.vcov`
+        computes it (not ``fit(cov=)``).
     compute : callable
-        ``compute(problem, u, Hinv, weight_type, clusters) -> cov_u``, the
-        covariance on the unconstrained scale (module notes).
+        ``compute(problem, u, Hinv, weight_type, clusters, options) -> cov_u``,
+        the covariance on the unconstrained scale (module notes). ``"crv3"``
+        refits the model, which :func:`likelihax.vcov` does; its ``compute``
+        raises.
+    takes_groups : bool
+        Accepts cluster labels without needing them (``"stata"``).
     """
 
     name: str
@@ -136,34 +261,42 @@ class CovarianceKind:
     per_obs: bool
     robust: bool
     needs_groups: bool
-    compute: Callable
+    compute: Callable | None
+    takes_groups: bool = False
 
 
-def _inverse_information(problem, u, Hinv, weight_type, clusters):
+def _inverse_information(problem, u, Hinv, weight_type, clusters, options=None):
     return Hinv
 
 
-def _opg(problem, u, Hinv, weight_type, clusters):
+def _opg(problem, u, Hinv, weight_type, clusters, options=None):
     B, _ = problem.meat(u, weight_type)
     return jnp.where(jnp.all(jnp.isfinite(Hinv)), _inv_pd(B), jnp.nan)
 
 
-def _sandwich(problem, u, Hinv, weight_type, clusters, small_sample=False):
+def _sandwich(problem, u, Hinv, weight_type, clusters, options=None, dof=None):
+    """HC0; with ``dof = d``, times :math:`n/(n-d)`."""
     B, n = problem.meat(u, weight_type)
     cov_u = Hinv @ B @ Hinv
     cov_u = 0.5 * (cov_u + cov_u.T)
-    return cov_u * (n / (n - u.shape[0])) if small_sample else cov_u
+    return cov_u if dof is None else cov_u * (n / (n - dof))
 
 
-def _hc1(problem, u, Hinv, weight_type, clusters):
-    return _sandwich(problem, u, Hinv, weight_type, clusters, small_sample=True)
+def _hc1(problem, u, Hinv, weight_type, clusters, options=None):
+    return _sandwich(problem, u, Hinv, weight_type, clusters, dof=u.shape[0])
 
 
-def _cluster(problem, u, Hinv, weight_type, clusters):
+def _stata(problem, u, Hinv, weight_type, clusters, options=None):
+    if clusters:
+        return _cluster(problem, u, Hinv, weight_type, clusters, kind="stata")
+    return _sandwich(problem, u, Hinv, weight_type, clusters, dof=1)
+
+
+def _cluster(problem, u, Hinv, weight_type, clusters, options=None, kind="cluster"):
     scores = problem.scores(u)
     if scores.ndim != 2:
         raise ValueError(
-            "cov='cluster' needs one log-likelihood value per observation, but "
+            f"cov={kind!r} needs one log-likelihood value per observation, but "
             "the log-likelihood returns a scalar. Return the per-observation "
             "terms (drop the final sum) or use cov='oim'."
         )
@@ -172,7 +305,18 @@ def _cluster(problem, u, Hinv, weight_type, clusters):
     return _cluster_cov(scores, w, Hinv, clusters, n, k)
 
 
+def _by_refits(problem, u, Hinv, weight_type, clusters, options=None):
+    raise ValueError(
+        "cov='crv3' refits the model once per cluster: compute it with "
+        "lx.vcov(fit, 'crv3', groups=g)."
+    )
+
+
 _ROBUST_NOTE = "valid under misspecified distributions for independent observations"
+_CLUSTER_NOTE = (
+    "valid for observations correlated within clusters, independent between them"
+)
+_SERIAL_NOTE = "valid under heteroskedasticity and autocorrelation"
 COVARIANCES: dict[str, CovarianceKind] = {
     c.name: c
     for c in (
@@ -193,13 +337,45 @@ COVARIANCES: dict[str, CovarianceKind] = {
             + _ROBUST_NOTE, "observed", True, True, False, _sandwich,
         ),
         CovarianceKind(
+            "hc0", "robust sandwich H^-1 (sum s_i s_i') H^-1 (HC0); "
+            + _ROBUST_NOTE, "observed", True, True, False, _sandwich,
+        ),
+        CovarianceKind(
             "hc1", "robust sandwich (HC0) times n/(n-k) (HC1); " + _ROBUST_NOTE,
             "observed", True, True, False, _hc1,
         ),
         CovarianceKind(
-            "cluster", "cluster-robust sandwich H^-1 (sum_g S_g S_g') H^-1; valid for "
-            "observations correlated within clusters, independent between them",
-            "observed", True, True, True, _cluster,
+            "hc2", "robust sandwich with scores over sqrt(1-h_i), h_i the leverage "
+            "(HC2); " + _ROBUST_NOTE, "observed", True, True, False, _robust.hc2,
+        ),
+        CovarianceKind(
+            "hc3", "robust sandwich with scores over 1-h_i, h_i the leverage "
+            "(HC3); " + _ROBUST_NOTE, "observed", True, True, False, _robust.hc3,
+        ),
+        CovarianceKind(
+            "stata", "robust sandwich (HC0) times n/(n-1), Stata's vce(robust) for "
+            "ML models; " + _ROBUST_NOTE, "observed", True, True, False, _stata,
+            takes_groups=True,
+        ),
+        CovarianceKind(
+            "cluster", "cluster-robust sandwich H^-1 (sum_g S_g S_g') H^-1; "
+            + _CLUSTER_NOTE, "observed", True, True, True, _cluster,
+        ),
+        CovarianceKind(
+            "crv3", "leave-one-cluster-out jackknife (G-1)/G sum_g (b_(g) - b)"
+            "(b_(g) - b)' (CRV3); " + _CLUSTER_NOTE,
+            "observed", True, True, True, _by_refits,
+        ),
+        CovarianceKind(
+            "hac", "Newey-West sandwich (Bartlett kernel over the rows in order; "
+            "maxlags floor(4 (n/100)^(2/9)) unless given); "
+            + _SERIAL_NOTE, "observed", True, True, False, _robust.hac,
+        ),
+        CovarianceKind(
+            "driscoll-kraay", "Driscoll-Kraay sandwich (Newey-West over the period "
+            "sums of the scores); " + _SERIAL_NOTE + " across periods and "
+            "dependence within them", "observed", True, True, True,
+            _robust.driscoll_kraay,
         ),
     )
 }  # fmt: skip
@@ -261,22 +437,28 @@ def _inv_pd(A):
 
 
 def covariances(
-    problem, kind: str, u, Hinv, weight_type: str = "frequency", clusters=()
-):
+    problem, kind: str, u, Hinv, weight_type: str = "frequency", clusters=(),
+    options=None,
+):  # fmt: skip
     """Unconstrained and natural-scale covariance at ``u`` (delta method).
 
     ``Hinv`` is the inverse of the information of ``kind`` (observed, or
     expected for ``"eim"``; NaN when it is not positive definite, which makes
-    every kind NaN). ``"opg"``, ``"sandwich"``, ``"hc1"`` and ``"cluster"`` use
-    the ``(n, k)`` matrix of per-observation scores, weighted as the module
-    notes say. For ``"cluster"``, ``clusters`` is a sequence of
-    ``(codes, n_groups, sign, correction)``: integer cluster codes ``(n,)`` in
-    ``0..n_groups-1`` (traced), and static ``n_groups``, ``sign`` (+1, or -1
-    for the intersection term of two-way clustering) and ``correction`` (bool).
+    every kind NaN). Every kind but ``"oim"`` and ``"eim"`` uses the
+    per-observation scores, weighted as the module notes say. For
+    ``"cluster"`` and ``"stata"``, ``clusters`` is a sequence of
+    ``(codes, n_groups, sign, factor, dof)``: integer cluster codes ``(n,)``
+    in ``0..n_groups-1`` (traced), and static ``n_groups``, ``sign`` (+1, or
+    -1 for the intersection term of two-way clustering), ``factor`` (the
+    :math:`G/(G-1)` part of the small-sample factor, 1 for none) and ``dof``
+    (bool: times :math:`(n-1)/(n-k)`). For ``"driscoll-kraay"`` it holds one
+    entry whose codes are the periods in time order. ``options``, a
+    :class:`~likelihax.objective._robust.CovOptions`, sets the lags and
+    correction of ``"hac"`` and ``"driscoll-kraay"`` (None: the defaults).
     """
     if kind not in COVARIANCES:
         raise ValueError(f"Unknown covariance kind {kind!r}; use one of {VCOV_KINDS}.")
-    cov_u = COVARIANCES[kind].compute(problem, u, Hinv, weight_type, clusters)
+    cov_u = COVARIANCES[kind].compute(problem, u, Hinv, weight_type, clusters, options)
     J = jax.jacfwd(lambda v: problem.spec.natural_flat(v, problem.fixed_leaves))(u)
     return cov_u, J @ cov_u @ J.T
 
@@ -297,9 +479,9 @@ def _cluster_cov(scores, w, Hinv, clusters, n, k):
     else:
         ws = jnp.where(w[:, None] > 0, w[:, None] * scores, 0.0)
     cov_u = jnp.zeros_like(Hinv)
-    for codes, n_groups, sign, correction in clusters:
+    for codes, n_groups, sign, factor, dof in clusters:
         S = jax.ops.segment_sum(ws, codes, num_segments=n_groups)
         V = Hinv @ (S.T @ S) @ Hinv
-        c = n_groups / (n_groups - 1.0) * (n - 1.0) / (n - k) if correction else 1.0
+        c = factor * (n - 1.0) / (n - k) if dof else factor
         cov_u = cov_u + sign * c * V
     return 0.5 * (cov_u + cov_u.T)

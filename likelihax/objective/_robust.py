@@ -1,0 +1,221 @@
+r"""Robust covariance kinds beyond HC0/HC1: leverage (HC2, HC3) and serial correlation.
+
+The formulas and the table of equivalent R, Stata and statsmodels options are
+in :mod:`likelihax.objective._covariance`; this module computes them on the
+unconstrained scale, as ``compute(problem, u, Hinv, weight_type, clusters,
+options)`` entries of its registry.
+
+Leverage
+--------
+The hat value of row :math:`i` is that of the working-weight regression of
+the model's expected information (``Model(..., fisher=)``, which every GLM
+has): with linear predictors :math:`\eta_i`, :math:`J_i = \partial\eta_i /
+\partial u` and :math:`c_i` the information of :math:`\ell_i` with respect to
+:math:`\eta_i`,
+
+.. math:: h_i = w_i \operatorname{tr}\big(c_i\, J_i\, \mathcal I^{-1} J_i^\top\big),
+   \qquad \mathcal I = \textstyle\sum_j w_j J_j^\top c_j J_j,
+
+so :math:`\sum_i h_i = k`. For a GLM this is
+:math:`w_i c_i x_i^\top (X^\top W X)^{-1} x_i`, R's ``hatvalues(glm)``, and for
+a linear model the diagonal of :math:`X (X^\top X)^{-1} X^\top`. A model
+without ``fisher=`` has no such regression and gets an error naming the kind.
+
+Serial correlation
+------------------
+With :math:`S_t` the weighted score of period :math:`t` (one row per period
+for ``"hac"``, the sum over the rows of a period for ``"driscoll-kraay"``),
+in time order, the meat is Bartlett-weighted,
+
+.. math:: B = \Gamma_0 + \textstyle\sum_{l=1}^{L} \big(1 - \tfrac{l}{L+1}\big)
+   (\Gamma_l + \Gamma_l^\top), \qquad \Gamma_l = \sum_{t > l} S_t S_{t-l}^\top,
+
+with :math:`L` the largest lag (``maxlags``), by default
+:math:`\lfloor 4 (T/100)^{2/9} \rfloor` for :math:`T` periods.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import jax
+import jax.numpy as jnp
+
+from ..optimize import factor_inverse, scaled_factor
+from ._structured import jacfwd
+
+__all__ = [
+    "CovOptions",
+    "bartlett_meat",
+    "default_maxlags",
+    "hac",
+    "hc2",
+    "hc3",
+    "leverage",
+    "driscoll_kraay",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class CovOptions:
+    """Static options of the serial-correlation kinds (hashable: part of a program).
+
+    ``maxlags``: the largest lag :math:`L` (None: the rule of
+    :func:`default_maxlags`); ``correction``: times :math:`n/(n-k)`.
+    """
+
+    maxlags: int | None = None
+    correction: bool = False
+
+
+def default_maxlags(n_periods: int) -> int:
+    r"""The fixed bandwidth rule :math:`\lfloor 4 (T/100)^{2/9} \rfloor`.
+
+    Newey and West (1994)'s rule of thumb for the Bartlett kernel, the default
+    of statsmodels' ``cov_hac``/``cov_nw_groupsum`` when no ``nlags`` is given.
+
+    Examples
+    --------
+    >>> from likelihax.objective._robust import default_maxlags
+    >>> default_maxlags(202), default_maxlags(100), default_maxlags(20)
+    (4, 4, 2)
+    """
+    return int(math.floor(4.0 * (n_periods / 100.0) ** (2.0 / 9.0)))
+
+
+def _scores_2d(problem, u, kind):
+    scores = problem.scores(u)
+    if scores.ndim != 2:
+        raise ValueError(
+            f"cov={kind!r} needs one log-likelihood value per observation, but the "
+            "log-likelihood returns a scalar. Return the per-observation terms "
+            "(drop the final sum) or use cov='oim'."
+        )
+    return scores
+
+
+def _inverse(A):
+    f = scaled_factor(A)
+    return factor_inverse(f)
+
+
+def _symmetric_sandwich(Hinv, B):
+    cov = Hinv @ B @ Hinv
+    return 0.5 * (cov + cov.T)
+
+
+def leverage(problem, u, kind="hc3"):
+    r"""``(n,)`` hat values of the working-weight regression (module notes).
+
+    Raises ``ValueError`` naming ``kind`` when the model gives no expected
+    information through linear predictors (``Model(..., fisher=)``).
+    """
+    if problem.fisher is None:
+        raise ValueError(
+            f"cov={kind!r} needs leverages (hat values), which are defined through "
+            "the model's linear predictors: build the model with "
+            "lx.Model(loglik, params, fisher=fn) (every lx.glm model has one), or "
+            "use cov='hc1' or cov='sandwich', which need no leverage."
+        )
+    fixed, data = problem.fixed_leaves, problem.data
+
+    def eta_fn(v):
+        return problem.fisher(problem.spec.to_natural(problem.pinned(v), fixed), data)[0]
+
+    eta, c = problem.fisher(problem.params(u), data)
+    J = jacfwd(eta_fn)(u)  # (n, k) or (n, m, k)
+    Iinv = _inverse(problem.value_grad_fisher(u)[2])
+    if eta.ndim == 1:
+        h = c * jnp.einsum("nk,kl,nl->n", J, Iinv, J)
+    else:
+        h = jnp.einsum("nak,kl,nbl,nab->n", J, Iinv, J, c)
+    w = problem.weights
+    return h if w is None else jnp.where(w > 0, w * h, 0.0)
+
+
+def _meat_factors(problem, weight_type, dtype, n):
+    """Per-row :math:`v_i` of the meat (1, :math:`w_i`, or :math:`w_i^2`)."""
+    w = problem.weights
+    if w is None:
+        return jnp.ones(n, dtype)
+    return jnp.where(w > 0, w if weight_type == "frequency" else w * w, 0.0)
+
+
+def _hc_leverage(problem, u, Hinv, weight_type, power, kind):
+    scores = _scores_2d(problem, u, kind)
+    h = leverage(problem, u, kind)
+    v = _meat_factors(problem, weight_type, scores.dtype, scores.shape[0])
+    a = jnp.where(v > 0, v / (1.0 - h) ** power, 0.0)
+    s = jnp.where((v > 0)[:, None], scores, 0.0)
+    return _symmetric_sandwich(Hinv, (s * a[:, None]).T @ s)
+
+
+def hc2(problem, u, Hinv, weight_type, clusters=(), options=None):
+    r"""HC2: scores scaled by :math:`(1-h_i)^{-1/2}`."""
+    return _hc_leverage(problem, u, Hinv, weight_type, 1.0, "hc2")
+
+
+def hc3(problem, u, Hinv, weight_type, clusters=(), options=None):
+    r"""HC3: scores scaled by :math:`(1-h_i)^{-1}`."""
+    return _hc_leverage(problem, u, Hinv, weight_type, 2.0, "hc3")
+
+
+def bartlett_meat(S, maxlags: int):
+    r"""Bartlett-weighted sum of autocovariances of the rows of ``S`` (module notes)."""
+    T = S.shape[0]
+    L = min(int(maxlags), T - 1)
+    rows = jnp.arange(T)
+
+    def body(lag, B):
+        shifted = jnp.where((rows >= lag)[:, None], jnp.roll(S, lag, axis=0), 0.0)
+        G = shifted.T @ S  # (k, k): sum over t of S_{t-lag} S_t'
+        wl = 1.0 - lag / (L + 1.0)
+        return B + wl * (G + G.T)
+
+    return jax.lax.fori_loop(1, L + 1, body, S.T @ S)
+
+
+def _weighted_scores(problem, u, kind):
+    scores = _scores_2d(problem, u, kind)
+    w = problem.weights
+    if w is None:
+        return scores
+    return jnp.where(w[:, None] > 0, w[:, None] * scores, 0.0)
+
+
+def _effective_n(problem, n_rows, weight_type, dtype):
+    w = problem.weights
+    if w is None:
+        return jnp.asarray(n_rows, dtype)
+    if weight_type == "frequency":
+        return jnp.sum(jnp.where(w > 0, w, 0.0))
+    return jnp.sum(w > 0).astype(dtype)
+
+
+def _serial(problem, u, Hinv, weight_type, S, options, n_rows):
+    opts = options if options is not None else CovOptions()
+    L = default_maxlags(S.shape[0]) if opts.maxlags is None else opts.maxlags
+    cov = _symmetric_sandwich(Hinv, bartlett_meat(S, L))
+    if opts.correction:
+        n = _effective_n(problem, n_rows, weight_type, S.dtype)
+        cov = cov * n / (n - u.shape[0])
+    return cov
+
+
+def hac(problem, u, Hinv, weight_type, clusters=(), options=None):
+    r"""Newey-West: Bartlett kernel over the rows in their order (module notes)."""
+    S = _weighted_scores(problem, u, "hac")
+    return _serial(problem, u, Hinv, weight_type, S, options, S.shape[0])
+
+
+def driscoll_kraay(problem, u, Hinv, weight_type, clusters=(), options=None):
+    r"""Driscoll-Kraay: Newey-West over the period sums of the scores.
+
+    ``clusters`` holds one entry, ``(codes, n_periods, ...)``: the period of
+    each row as an integer in time order.
+    """
+    ws = _weighted_scores(problem, u, "driscoll-kraay")
+    codes, n_periods = clusters[0][0], clusters[0][1]
+    S = jax.ops.segment_sum(ws, codes, num_segments=n_periods)
+    return _serial(problem, u, Hinv, weight_type, S, options, ws.shape[0])
