@@ -107,7 +107,9 @@ def vcov(
         (Stata's ``ivreg2, small``); False none. ``"stata"`` with ``groups``:
         True (default) :math:`G/(G-1)` per term, ``"min"`` once, False none.
         ``"hac"``, ``"driscoll-kraay"``: True multiplies by :math:`n/(n-k)`
-        (default False).
+        (default False); for ``"driscoll-kraay"``, ``"cluster"`` multiplies by
+        :math:`T/(T-1)\cdot(n-1)/(n-k)` with :math:`T` periods (Stata's
+        ``ivreg2, dkraay() small``).
     maxlags : int, optional
         For ``"hac"`` and ``"driscoll-kraay"``: the largest lag of the
         Bartlett kernel, ``>= 0``. Default :math:`\lfloor 4(T/100)^{2/9}
@@ -225,10 +227,13 @@ def _check_options(kind, groups, correction, maxlags, time):
     if correction is None:
         return
     if serial:
-        if not isinstance(correction, (bool, np.bool_)):
+        dk = kind == "driscoll-kraay"
+        flag = isinstance(correction, (bool, np.bool_))
+        if not (flag or (dk and correction == "cluster")):
             raise ValueError(
-                f"correction for kind={kind!r} must be True or False (times "
-                f"n/(n-k)); got {correction!r}."
+                f"correction for kind={kind!r} must be True or False (times n/(n-k))"
+                + (" or 'cluster' (times T/(T-1)*(n-1)/(n-k))" if dk else "")
+                + f"; got {correction!r}."
             )
     elif kind in ("cluster", "stata"):
         if not (isinstance(correction, (bool, np.bool_)) or correction == "min"):
@@ -272,7 +277,8 @@ def _vcov_natural(fit, kind, data=None, weights=None, groups=None, correction=No
     recompute = entry.information != COVARIANCES[fit.cov_kind].information
     src = fit.setup.program.source if fit.setup.program is not None else None
     opts = CovOptions(
-        None if maxlags is None else int(maxlags), bool(correction or False)
+        None if maxlags is None else int(maxlags),
+        correction if correction == "cluster" else bool(correction or False),
     )
     if src is not None:
         if data is not None:
@@ -349,6 +355,8 @@ def _serial_text(opts, n_periods):
     L = default_maxlags(n_periods) if opts.maxlags is None else opts.maxlags
     rule = " (floor(4 (T/100)^(2/9)))" if opts.maxlags is None else ""
     text = f"; Bartlett kernel, maxlags {L}{rule}"
+    if opts.correction == "cluster":
+        return text + ", times T/(T-1)*(n-1)/(n-k)"
     return text + ", times n/(n-k)" if opts.correction else text
 
 

@@ -16,7 +16,9 @@ has): with linear predictors :math:`\eta_i`, :math:`J_i = \partial\eta_i /
 .. math:: h_i = w_i \operatorname{tr}\big(c_i\, J_i\, \mathcal I^{-1} J_i^\top\big),
    \qquad \mathcal I = \textstyle\sum_j w_j J_j^\top c_j J_j,
 
-so :math:`\sum_i h_i = k`. For a GLM this is
+so :math:`\sum_i h_i = k` (with importance weights; with frequency weights
+the factor :math:`w_i` is left out, the leverage of one copy of the row, so
+that HC2/HC3 equal those of the data with duplicated rows). For a GLM this is
 :math:`w_i c_i x_i^\top (X^\top W X)^{-1} x_i`, R's ``hatvalues(glm)``, and for
 a linear model the diagonal of :math:`X (X^\top X)^{-1} X^\top`. A model
 without ``fisher=`` has no such regression and gets an error naming the kind.
@@ -62,11 +64,13 @@ class CovOptions:
     """Static options of the serial-correlation kinds (hashable: part of a program).
 
     ``maxlags``: the largest lag :math:`L` (None: the rule of
-    :func:`default_maxlags`); ``correction``: times :math:`n/(n-k)`.
+    :func:`default_maxlags`); ``correction``: False, True (times
+    :math:`n/(n-k)`) or ``"cluster"`` (times :math:`\frac{T}{T-1}
+    \frac{n-1}{n-k}`, :math:`T` periods).
     """
 
     maxlags: int | None = None
-    correction: bool = False
+    correction: bool | str = False
 
 
 def default_maxlags(n_periods: int) -> int:
@@ -105,8 +109,14 @@ def _symmetric_sandwich(Hinv, B):
     return 0.5 * (cov + cov.T)
 
 
-def leverage(problem, u, kind="hc3"):
+def leverage(problem, u, kind="hc3", weight_type="frequency"):
     r"""``(n,)`` hat values of the working-weight regression (module notes).
+
+    With frequency weights, :math:`h_i` is the leverage of one copy of row
+    :math:`i` (without the factor :math:`w_i`), so that HC2/HC3 equal those of
+    the data with duplicated rows; with importance weights it includes
+    :math:`w_i`, as R's ``hatvalues`` of a ``glm`` with prior weights and
+    statsmodels' ``WLS``.
 
     Raises ``ValueError`` naming ``kind`` when the model gives no expected
     information through linear predictors (``Model(..., fisher=)``).
@@ -131,7 +141,9 @@ def leverage(problem, u, kind="hc3"):
     else:
         h = jnp.einsum("nak,kl,nbl,nab->n", J, Iinv, J, c)
     w = problem.weights
-    return h if w is None else jnp.where(w > 0, w * h, 0.0)
+    if w is None:
+        return h
+    return jnp.where(w > 0, w * h if weight_type == "importance" else h, 0.0)
 
 
 def _meat_factors(problem, weight_type, dtype, n):
@@ -144,7 +156,7 @@ def _meat_factors(problem, weight_type, dtype, n):
 
 def _hc_leverage(problem, u, Hinv, weight_type, power, kind):
     scores = _scores_2d(problem, u, kind)
-    h = leverage(problem, u, kind)
+    h = leverage(problem, u, kind, weight_type)
     v = _meat_factors(problem, weight_type, scores.dtype, scores.shape[0])
     a = jnp.where(v > 0, v / (1.0 - h) ** power, 0.0)
     s = jnp.where((v > 0)[:, None], scores, 0.0)
@@ -199,7 +211,11 @@ def _serial(problem, u, Hinv, weight_type, S, options, n_rows):
     cov = _symmetric_sandwich(Hinv, bartlett_meat(S, L))
     if opts.correction:
         n = _effective_n(problem, n_rows, weight_type, S.dtype)
-        cov = cov * n / (n - u.shape[0])
+        k = u.shape[0]
+        if opts.correction == "cluster":
+            T = S.shape[0]
+            return cov * T / (T - 1.0) * (n - 1.0) / (n - k)
+        cov = cov * n / (n - k)
     return cov
 
 
