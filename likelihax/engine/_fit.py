@@ -42,7 +42,7 @@ from ._compiled import (
     to_unconstrained,
 )
 from ._model import Model
-from ._options import check_fit_options
+from ._options import check_fit_options, default_method
 from ._program import (
     INFO_TOL,
     WEIGHT_TYPES,
@@ -100,11 +100,12 @@ def fit(
     constraints : dict, optional
         Parameter name -> constraint from :mod:`likelihax.constraints`.
     method : {"newton", "newton-cg", "fisher", "bfgs", "lbfgs"} or optax.GradientTransformation
-        ``"newton"`` (default): exact autodiff Hessian with line search.
+        Default: ``"newton"`` up to 8,192 free parameters, ``"newton-cg"``
+        beyond (why: :func:`likelihax.engine._options.default_method`).
+        ``"newton"``: exact autodiff Hessian with line search.
         ``"newton-cg"``: truncated Newton, the Newton direction by conjugate
         gradients on Hessian-vector products (no Hessian during the search;
-        formed once at the estimate for the covariance; see
-        :mod:`likelihax.optimize._newton_cg`).
+        see :mod:`likelihax.optimize._newton_cg`).
         ``"fisher"``: Fisher scoring (IRLS for GLMs), the same loop with the
         model's expected information (needs ``Model(..., fisher=...)``).
         ``"bfgs"``/``"lbfgs"``: optax L-BFGS with zoom line search (memory 100 / 10).
@@ -264,7 +265,7 @@ def fit(
             )
         shard = _resolve_shards(devices, per_obs, traced)
         if method is None:
-            method = "newton"
+            method = default_method(spec.n_free)
         solver = make_solver(method, wdtype, tol, gtol, rtol)
         if max_steps is None:
             max_steps = solver.default_max_steps

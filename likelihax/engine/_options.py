@@ -19,9 +19,35 @@ import numpy as np
 
 from ..objective import COV_KINDS
 
-__all__ = ["check_fit_options"]
+__all__ = ["check_fit_options", "default_method"]
 
 METHODS = ("newton", "newton-cg", "fisher", "bfgs", "lbfgs")
+# Above this many free parameters (a dense Hessian of 512 MiB in float64) the
+# default method is Newton-CG; see default_method.
+NEWTON_CG_ABOVE = 8192
+
+
+def default_method(n_free: int) -> str:
+    """The method :func:`likelihax.fit` uses when none is given.
+
+    Dense ``"newton"`` up to ``NEWTON_CG_ABOVE`` (8,192) free parameters,
+    ``"newton-cg"`` beyond. Dense Newton's cost is one Hessian and one
+    Cholesky per step whatever the conditioning; a truncated Newton step costs
+    as many Hessian-vector products as its conjugate-gradient solve needs,
+    which grows with the square root of the condition number. Measured on a
+    logistic regression with 600 coefficients and 20,000 rows, Newton-CG
+    matched dense Newton with independent columns but took 21 times as long
+    with strongly correlated ones (scaled condition number 1.8e3). It is
+    chosen only where the dense Hessian itself becomes the problem (its
+    memory, and its :math:`k^3` factorization).
+
+    Examples
+    --------
+    >>> from likelihax.engine._options import default_method
+    >>> default_method(100), default_method(20_000)
+    ('newton', 'newton-cg')
+    """
+    return "newton-cg" if n_free > NEWTON_CG_ABOVE else "newton"
 
 
 def check_fit_options(

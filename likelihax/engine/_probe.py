@@ -53,7 +53,7 @@ def run_with_probe(problem, static, u0):
             eig = scaled_factor(H)
         # The probe's points start the model from the estimate's state.
         probe = curvature_probe(problem.with_warm(getattr(s, "warm", None)), static,
-                                s, f, g, H, eig)  # fmt: skip
+                                s, f, g, H, eig, u_start)  # fmt: skip
         return s, f, g, H, eig, probe
 
     # The loop's carry before its first pass: the solver's initial state and
@@ -85,7 +85,7 @@ def run_with_probe(problem, static, u0):
     return s, f, g, H, eig, probe._replace(code=code), k - 1
 
 
-def curvature_probe(problem, static, s, f, g, H, eig) -> Probe:
+def curvature_probe(problem, static, s, f, g, H, eig, u_start=None) -> Probe:
     r"""The log-likelihood one standard error from the end point ``s.u``.
 
     Two directions, each scaled to one standard error (:math:`d^\top H d = 1`):
@@ -105,7 +105,12 @@ def curvature_probe(problem, static, s, f, g, H, eig) -> Probe:
     log-likelihood is still rising or flat: which the scaled information alone
     cannot show (its condition number can be 1). The Newton direction points
     that way even when the information ties several directions, so either
-    probe catches it. A drop below ``FLAT_DROP`` gives ``Status.unbounded``,
+    probe catches it. A solver that does not polish to quadratic convergence
+    is probed along a third direction, its whole displacement
+    ``s.u - u_start``: an inexact solver (truncated Newton, quasi-Newton)
+    leaves gradient components along weak directions that turn the Newton
+    direction at its end point away from infinity, but its iterates have
+    travelled along the way there, which dominates the displacement. A drop below ``FLAT_DROP`` gives ``Status.unbounded``,
     or ``Status.at_boundary`` when the natural-scale parameters moving along
     that direction approach finite bounds of their constraints
     (:meth:`ParamSpec.toward_bound`). Two evaluations of the log-likelihood
@@ -136,7 +141,13 @@ def curvature_probe(problem, static, s, f, g, H, eig) -> Probe:
     quadratic = (
         s.edm <= POLISHED * solver.tol if solver.polish else False
     )
-    dirs = jnp.stack([d_weak, jnp.where(quadratic, -d_weak, d_newton)])
+    dirs = [d_weak, jnp.where(quadratic, -d_weak, d_newton)]
+    if not solver.polish and u_start is not None:
+        d_disp = u - u_start
+        norm = jnp.sqrt(jnp.abs(jnp.dot(d_disp, H @ d_disp)))
+        ok = pd & (norm > 0) & jnp.isfinite(norm)
+        dirs.append(jnp.where(ok, d_disp / jnp.where(ok, norm, 1.0), -d_weak))
+    dirs = jnp.stack(dirs)
     fp, drops = _probe_values(problem, u, f, dirs)
     i = jnp.argmin(drops)
     drop = jnp.where(pd, drops[i], jnp.nan)

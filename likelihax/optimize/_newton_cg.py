@@ -31,14 +31,15 @@ Wright, 2006, Algorithm 7.1).
 * **Final information**: the exact Hessian at the estimate, formed once
   (:meth:`Problem.value_grad_hessian`), for the covariance and diagnostics.
 
-``lx.fit(..., method="newton-cg")`` selects it. It is not chosen on its own
-yet: where the maximum is at infinity (complete separation in a logistic
-regression), the curvature probe after a Newton-CG fit can miss it (the
-truncated inner solves leave gradient components along the weakest
-directions of the information, so the dense Newton direction at the end
-point, along which the probe looks, no longer points to infinity); the fit
-then ends with a warning about the information's condition number but the
-status ``success``. Dense Newton's end point does not have this problem.
+``lx.fit(..., method="newton-cg")`` selects it, and :func:`likelihax.fit`
+uses it by default beyond 8,192 free parameters
+(:func:`likelihax.engine._options.default_method`). Where the maximum is at
+infinity (complete separation in a logistic regression), the truncated inner
+solves leave gradient components along the weakest directions of the
+information, so the dense Newton direction at the end point no longer points
+to infinity; the engine's curvature probe therefore also looks along the
+solver's whole displacement (:func:`likelihax.engine._probe.curvature_probe`),
+which does.
 
 References
 ----------

@@ -101,5 +101,38 @@ def test_many_parameters_and_the_default_method():
     assert cg.method == "newton-cg" and cg.converged
     np.testing.assert_allclose(np.asarray(cg.params["mu"]), y.mean(axis=0), rtol=1e-10)
     np.testing.assert_allclose(np.asarray(cg.se["mu"]), 1 / np.sqrt(3), rtol=1e-12)
-    # the default stays dense Newton (module notes of likelihax.optimize._newton_cg)
+    # up to 8,192 free parameters the default is dense Newton
     assert lx.fit(normal, {"mu": np.zeros(k)}, {"y": y}).method == "newton"
+
+
+def test_the_default_method_follows_the_number_of_parameters(monkeypatch):
+    from likelihax.engine import _options
+
+    assert _options.default_method(8192) == "newton"
+    assert _options.default_method(8193) == "newton-cg"
+    y = np.random.default_rng(6).normal(size=(4, 30))
+
+    def normal(p, d):
+        return jnp.sum(-0.5 * (d["y"] - p["mu"]) ** 2, axis=-1)
+
+    monkeypatch.setattr(_options, "NEWTON_CG_ABOVE", 29)
+    auto = lx.fit(normal, {"mu": np.zeros(30)}, {"y": y})
+    assert auto.method == "newton-cg" and auto.converged
+    np.testing.assert_allclose(np.asarray(auto.params["mu"]), y.mean(axis=0), rtol=1e-10)
+    # the caller's choice wins
+    assert lx.fit(normal, {"mu": np.zeros(30)}, {"y": y}, method="newton").method == "newton"
+
+
+@pytest.mark.parametrize("method", ["newton", "newton-cg", "lbfgs"])
+@pytest.mark.parametrize("seed", [0, 3])
+def test_complete_separation_is_unbounded_whatever_the_method(method, seed):
+    # y is 1 exactly where a linear score is positive: no finite maximum. The
+    # truncated solves leave Newton-CG's end point off the ray to infinity, so
+    # the Newton direction there misses it; the displacement probe does not.
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(400, 70))
+    y = (X[:, 0] + (0.5 * X[:, 1] if seed else 0.0) > 0.0).astype(float)
+    with pytest.warns(lx.InformationWarning):
+        f = lx.fit(_logistic, {"a": 0.0, "b": np.zeros(70)}, {"X": X, "y": y},
+                   method=method)  # fmt: skip
+    assert str(f.status) in ("unbounded", "information_singular") and not f.converged
