@@ -64,7 +64,7 @@ def fit(
     *,
     constraints: Mapping[str, C.Constraint] | None = None,
     method: Method | optax.GradientTransformation | None = None,
-    cov: Literal["oim", "eim", "opg", "sandwich", "hc1"] | None = None,
+    cov: str | None = None,
     weights: Any = None,
     weight_type: Literal["frequency", "importance"] = "frequency",
     likelihood: bool | None = None,
@@ -111,8 +111,12 @@ def fit(
         ``"bfgs"``/``"lbfgs"``: optax L-BFGS with zoom line search (memory 100 / 10).
         An optax transformation (e.g. ``optax.adam(1e-2)``) runs on the mean
         negative log-likelihood.
-    cov : {"oim", "eim", "opg", "sandwich", "hc1"}, optional
-        Covariance of the estimates (see :mod:`likelihax.inference`). Default
+    cov : str, optional
+        Covariance of the estimates, one of ``COV_KINDS``: ``"oim"``,
+        ``"eim"``, ``"opg"``, ``"sandwich"``/``"hc0"``, ``"hc1"``, ``"hc2"``,
+        ``"hc3"``, ``"stata"``, ``"hac"`` (see
+        :mod:`likelihax.objective._covariance`; the kinds that need cluster
+        labels or options come from :func:`likelihax.vcov`). Default
         ``"oim"`` (inverse observed information); ``"sandwich"`` with
         importance weights or ``likelihood=False``.
     weights : array (n,), optional

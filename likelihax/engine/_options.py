@@ -77,7 +77,8 @@ def check_fit_options(
         A string must be one of ``"newton"``, ``"newton-cg"``, ``"fisher"``,
         ``"bfgs"``, ``"lbfgs"``; other objects are checked when the solver is built.
     cov : str, optional
-        One of ``"oim"``, ``"eim"``, ``"opg"``, ``"sandwich"``, ``"hc1"``.
+        One of ``COV_KINDS`` (``"oim"``, ``"eim"``, ``"opg"``, ``"sandwich"``,
+        ``"hc0"`` to ``"hc3"``, ``"stata"``, ``"hac"``).
     dtype : str or numpy dtype, optional
         ``"float64"`` or ``"float32"``.
     max_steps : int, optional

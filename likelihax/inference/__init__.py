@@ -4,8 +4,12 @@ Covariance
     :func:`vcov` (or ``fit.vcov(kind)``) computes the covariance of another
     kind for an existing fit: ``"oim"`` (inverse observed information,
     default), ``"eim"`` (expected information), ``"opg"`` (outer product of
-    scores), ``"sandwich"`` (robust, HC0), ``"hc1"`` (HC0 times n/(n-k)) and
-    ``"cluster"`` (one- or two-way cluster-robust, ``groups=``). Formulas are in
+    scores), ``"sandwich"``/``"hc0"`` (robust, HC0), ``"hc1"`` (HC0 times
+    n/(n-k)), ``"hc2"``/``"hc3"`` (leverage-adjusted), ``"stata"`` (Stata's
+    factors for ML models), ``"cluster"`` (one- or two-way cluster-robust,
+    ``groups=``), ``"crv3"`` (leave-one-cluster-out jackknife), ``"hac"``
+    (Newey-West) and ``"driscoll-kraay"`` (``time=``). Formulas, and which
+    option of R, Stata and statsmodels each equals, are in
     :mod:`likelihax.objective._covariance`.
 Tests
     :func:`wald_test` (linear restrictions written with labels, a matrix, or a

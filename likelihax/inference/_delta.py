@@ -57,9 +57,10 @@ def _natural_cov(fit, cov):
         kind, desc = fit.cov_kind, fit.cov_description
     elif isinstance(cov, str):
         if cov in COVARIANCES and COVARIANCES[cov].needs_groups:
+            what = "time=t" if cov == "driscoll-kraay" else "groups=g"
             raise ValueError(
-                "cov='cluster' needs the cluster labels: pass "
-                "cov=lx.vcov(fit, 'cluster', groups=g)."
+                f"cov={cov!r} needs the cluster labels (or periods): pass "
+                f"cov=lx.vcov(fit, {cov!r}, {what})."
             )
         V, desc = _vcov_natural(fit, cov)
         kind = cov
