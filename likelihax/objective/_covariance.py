@@ -59,7 +59,8 @@ observations, :math:`k` free parameters and :math:`G` clusters:
     linear regression it equals the closed form :math:`\frac{G-1}{G}\sum_g
     (X^\top X - X_g^\top X_g)^{-1} X_g^\top e_g e_g^\top X_g (X^\top X -
     X_g^\top X_g)^{-1}`). Stata's ``vce(jackknife)`` centres at the mean of
-    the :math:`\hat\theta_{(g)}` instead, which is smaller by
+    the :math:`\hat\theta_{(g)}` instead (as R's ``sandwich::vcovJK`` by
+    default; ``center="estimate"`` gives this kind), which is smaller by
     :math:`(G-1)(\bar\theta - \hat\theta)(\bar\theta - \hat\theta)^\top`.
 ``"hac"``
     Newey-West: the sandwich with the Bartlett-weighted autocovariances of
@@ -72,72 +73,48 @@ observations, :math:`k` free parameters and :math:`G` clusters:
 ``"driscoll-kraay"`` (only through :func:`~likelihax.inference.vcov`, ``time=``)
     Newey-West over the sums of the scores within each period (Driscoll and
     Kraay, 1998): statsmodels ``cov_type="nw-groupsum"``, Stata ``xtscc,
-    lag(L)``, R ``sandwich::vcovPL(cluster = ~time, lag = L, adjust =
-    FALSE)``; the default lag rule uses the number of periods.
+    lag(L)`` and ``ivreg2, dkraay(L+1)``, R ``sandwich::vcovPL(cluster = ~id,
+    order.by = ~time, lag = L, adjust = FALSE)``; the default lag rule uses
+    the number of periods :math:`T`. ``correction=True`` multiplies by
+    :math:`n/(n-k)` (statsmodels ``use_correction="hac"``),
+    ``correction="cluster"`` by :math:`\frac{T}{T-1}\frac{n-1}{n-k}`
+    (``ivreg2, dkraay(L+1) small``, statsmodels ``use_correction="cluster"``).
 
-.. list-table:: Covariance names and the equivalent options elsewhere
-   :header-rows: 1
+Which option of R (``sandwich``), Stata and statsmodels each name equals (the
+guide page ``docs/guide/covariance-names.md`` says which of these the tests
+check against that tool's numbers):
 
-   * - likelihax
-     - factor
-     - R (sandwich)
-     - Stata
-     - statsmodels
-   * - ``"hc0"``/``"sandwich"``
-     - 1
-     - ``vcovHC(type="HC0")``
-     - ``ivreg2, robust``
-     - ``cov_type="HC0"``
-   * - ``"hc1"``
-     - :math:`n/(n-k)`
-     - ``vcovHC(type="HC1")``
-     - ``regress, vce(robust)``
-     - ``OLS`` ``cov_type="HC1"``
-   * - ``"hc2"``, ``"hc3"``
-     - leverage
-     - ``vcovHC(type="HC2"/"HC3")``
-     - ``regress, vce(hc2)``/``vce(hc3)``
-     - ``OLS`` ``cov_type="HC2"/"HC3"``
-   * - ``"stata"``
-     - :math:`n/(n-1)`
-     - (``vcovHC(type="HC0")`` times it)
-     - ``logit``/``poisson``/``glm``, ``vce(robust)``
-     - (none)
-   * - ``"stata"``, ``groups=g``
-     - :math:`G/(G-1)`
-     - ``vcovCL(cluster=g)`` (``glm``)
-     - ``logit``/``poisson``/``glm``, ``vce(cluster g)``
-     - (none)
-   * - ``"cluster"``, ``groups=g``
-     - :math:`\frac{G}{G-1}\frac{n-1}{n-k}`
-     - ``vcovCL(cluster=g, type="HC1")``
-     - ``regress, vce(cluster g)``
-     - ``cov_type="cluster"``
-   * - ``"cluster"``, two ``groups``
-     - each term its own
-     - ``vcovCL(cluster=~a+b, type="HC1")``
-     - (``cgmreg``)
-     - ``cov_type="cluster"``, ``groups=(a, b)``
-   * - ``"cluster"``, two ``groups``, ``correction="min"``
-     - :math:`\frac{G_{\min}}{G_{\min}-1}\frac{n-1}{n-k}` once
-     - ``vcovCL(cluster=~a+b, type="HC1", cadjust=FALSE)`` times :math:`\frac{G_{\min}}{G_{\min}-1}`
-     - ``ivreg2, cluster(a b) small``
-     - (none)
-   * - ``"crv3"``, ``groups=g``
-     - :math:`(G-1)/G`
-     - (refit loop; ``vcovJK`` in sandwich >= 3.1)
-     - (``vce(jackknife)`` centres at the mean)
-     - (none)
-   * - ``"hac"``, ``maxlags=L``
-     - Bartlett
-     - ``NeweyWest(lag=L, prewhite=FALSE, adjust=FALSE)``
-     - ``ivreg2, robust bw(L+1)``; ``newey, lag(L)`` with ``correction=True``
-     - ``cov_type="HAC"``, ``maxlags=L``
-   * - ``"driscoll-kraay"``, ``time=t``
-     - Bartlett over periods
-     - ``vcovPL(cluster=~t, lag=L, adjust=FALSE)``
-     - ``xtscc, lag(L)``
-     - ``cov_type="nw-groupsum"``
++-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
+| likelihax               | factor                 | R (sandwich)                     | Stata                         | statsmodels              |
++=========================+========================+==================================+===============================+==========================+
+| hc0 / sandwich          | 1                      | vcovHC(type="HC0")               | ivreg2, robust                | cov_type="HC0"           |
++-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
+| hc1                     | n/(n-k)                | vcovHC(type="HC1")               | regress, vce(robust)          | OLS cov_type="HC1"       |
++-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
+| hc2, hc3                | leverage               | vcovHC(type="HC2"/"HC3")         | regress, vce(hc2)/vce(hc3)    | OLS, WLS "HC2"/"HC3"     |
++-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
+| stata                   | n/(n-1)                | (vcovHC HC0 times it)            | logit/poisson/glm,            |                          |
+|                         |                        |                                  | vce(robust)                   |                          |
++-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
+| stata, groups=g         | G/(G-1) (each term)    | vcovCL(cluster=g) for a glm      | logit/poisson/glm,            |                          |
+|                         |                        |                                  | vce(cluster g)                |                          |
++-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
+| cluster, groups=g       | G/(G-1) (n-1)/(n-k)    | vcovCL(cluster=g, type="HC1")    | regress, vce(cluster g)       | cov_type="cluster"       |
+|                         | (each term)            |                                  |                               |                          |
++-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
+| cluster, two groupings, | Gmin/(Gmin-1)          | vcovCL(cluster=~a+b, type="HC1", | ivreg2, cluster(a b) small    |                          |
+| correction="min"        | (n-1)/(n-k) once       | cadjust=FALSE) times the factor  |                               |                          |
++-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
+| crv3, groups=g          | (G-1)/G                | vcovJK(cluster=g,                | (vce(jackknife) centres at    |                          |
+|                         |                        | center="estimate")               | the mean)                     |                          |
++-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
+| hac, maxlags=L          | Bartlett               | NeweyWest(lag=L, prewhite=FALSE, | ivreg2, robust bw(L+1);       | cov_type="HAC",          |
+|                         |                        | adjust=correction)               | newey, lag(L) (correction)    | maxlags=L                |
++-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
+| driscoll-kraay, time=t  | Bartlett over periods  | vcovPL(cluster=~id,              | xtscc, lag(L);                | cov_type="nw-groupsum"   |
+|                         |                        | order.by=~t, lag=L,              | ivreg2, dkraay(L+1) [small:   |                          |
+|                         |                        | adjust=FALSE)                    | correction="cluster"]         |                          |
++-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
 
 The matrices are computed on the unconstrained scale :math:`u` and carried to
 the natural scale by the delta method, :math:`J \hat V_u J^\top` with
