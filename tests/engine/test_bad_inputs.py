@@ -257,7 +257,7 @@ BAD_OPTIONS = [
     ("dtype", "quad", TypeError, r"dtype must be 'float64'.*not a data type"),
     ("dtype", "int32", ValueError, r"dtype must be 'float64'"),
     ("cov", 3, TypeError, r"cov must be a string"),
-    ("cov", "hc3", ValueError, r"cov must be one of"),
+    ("cov", "hc4", ValueError, r"cov must be one of"),
     ("nobs", 0, ValueError, r"nobs must be a finite number > 0; got 0"),
     ("nobs", "many", TypeError, r"nobs must be a number"),
     ("method", "simplex", ValueError, r"Unknown method 'simplex'"),

@@ -223,7 +223,7 @@ def test_bad_options(y):
     with pytest.raises(ValueError, match="Unknown method 'nelder'"):
         lx.fit(normal, start, {"y": y}, constraints=POS, method="nelder")
     with pytest.raises(ValueError, match="cov must be one of"):
-        lx.fit(normal, start, {"y": y}, constraints=POS, cov="hc3")
+        lx.fit(normal, start, {"y": y}, constraints=POS, cov="hc4")
     with pytest.raises(ValueError, match="dtype must be 'float64'"):
         lx.fit(normal, start, {"y": y}, constraints=POS, dtype="float16")
     with pytest.raises(
@@ -407,7 +407,7 @@ def test_model_and_result_messages(y):
     with pytest.raises(ValueError, match=r"alpha must be in \(0, 1\)"):
         fit.conf_int(1.5)
     with pytest.raises(ValueError, match="kind must be one of"):
-        fit.vcov("hc3")
+        fit.vcov("hc4")
     with pytest.raises(KeyError, match="'tau' is not a parameter label"):
         fit.cov["tau", "mu"]
     scalar = lx.fit(
