@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # optax is imported when used
 import numpy as np
 
 from ..core import ConvergenceWarning, InformationWarning, Status, x64_scope
-from ..results import FitResult
+from ..results import FitResult, rank_text
 from ._compiled import to_unconstrained
 from ._program import ILL_CONDITIONED
 
@@ -61,13 +61,19 @@ def report(result: FitResult, fn, spec, fixed, jdata, warn):
             stacklevel=3,
         )
         return
+    # where the information is not positive definite, its rank (see rank_text)
+    rank = ""
+    if not np.isfinite(float(np.asarray(result.condition_number))):
+        rank = " " + rank_text(result.information, result.dtype)
     if st in (Status.information_singular, Status.information_indefinite):
         weak = result.weak_directions()
         warnings.warn(
-            f"{st.message} Weak direction(s): {weak}", InformationWarning, stacklevel=3
+            f"{st.message} Weak direction(s): {weak}.{rank.rstrip()}",
+            InformationWarning,
+            stacklevel=3,
         )
     else:
-        warnings.warn(st.message, ConvergenceWarning, stacklevel=3)
+        warnings.warn(st.message + rank.rstrip(), ConvergenceWarning, stacklevel=3)
 
 
 def _uphill_text(result: FitResult) -> str:

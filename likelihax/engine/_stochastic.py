@@ -3,7 +3,8 @@ r"""``fit_stochastic``: mini-batch optimization for huge data, finished by the e
 Two phases, one answer:
 
 1. **Stochastic phase.** Any optax transformation (Adam by default) runs on the
-   mean negative log-likelihood of random mini-batches, on the unconstrained
+   mean negative log-likelihood of random mini-batches (each row's term times
+   its weight, with ``weights=``), on the unconstrained
    scale. Steps run in compiled segments of ``log_every`` steps (one
    ``lax.scan`` each); between segments the host reports progress (a callback
    with step, mean mini-batch loss and gradient norm, or a printed line) and
@@ -51,6 +52,7 @@ from ..data import is_source, prepare_data
 from ..parameters import build_spec
 from ._fit import fit as engine_fit
 from ._model import Model
+from ._program import prepare_weights
 
 __all__ = ["fit_stochastic", "StochasticState", "StochasticFit"]
 
@@ -140,28 +142,31 @@ class _StochasticProgram:
     source: Any
 
 
-def _batch(static: _StochasticProgram, data, key):
+def _batch(static: _StochasticProgram, data, w, key):
+    """A mini-batch of the data and its rows' weights (None without weights)."""
     if static.source is not None:
         nb = max(static.nobs // static.batch, 1)
         i = jax.random.randint(key, (), 0, nb)
         start = jnp.minimum(i * static.batch, static.nobs - static.batch)
-        return static.source.block(start, static.batch)
+        wb = None if w is None else jax.lax.dynamic_slice(w, (start,), (static.batch,))
+        return static.source.block(start, static.batch), wb
     idx = jax.random.randint(key, (static.batch,), 0, static.nobs)
     return jax.tree_util.tree_map(
         lambda x: x[idx] if jnp.ndim(x) >= 1 and jnp.shape(x)[0] == static.nobs else x,
         data,
-    )
+    ), (None if w is None else w[idx])
 
 
-def _segment(static: _StochasticProgram, u, opt_state, key, fixed, data):
+def _segment(static: _StochasticProgram, u, opt_state, key, fixed, data, w):
     def loss(v, batch):
         params = static.spec.to_natural(v, fixed)
-        return -jnp.mean(static.loglik(params, batch))
+        terms = static.loglik(params, batch[0])
+        return -jnp.mean(terms if batch[1] is None else batch[1] * terms)
 
     def step(carry, _):
         u, opt_state, key = carry
         key, sub = jax.random.split(key)
-        value, g = jax.value_and_grad(loss)(u, _batch(static, data, sub))
+        value, g = jax.value_and_grad(loss)(u, _batch(static, data, w, sub))
         updates, opt_state = static.optimizer.update(g, opt_state, u)
         ok = jnp.isfinite(value) & jnp.all(jnp.isfinite(g))
         u_new = jnp.where(ok, u + updates, u)  # optax.apply_updates for one array
@@ -226,7 +231,10 @@ def fit_stochastic(
         Seed of the mini-batch draws (ignored when resuming: the state's key).
     **fit_kwargs
         Passed to :func:`likelihax.fit` for the exact phase (``cov=``,
-        ``weights=``, ``max_steps=``, ...).
+        ``weights=``, ``max_steps=``, ...). ``weights=`` (one per row) also
+        weight the stochastic phase: its loss is the mean of
+        minus each row's log-likelihood times its weight over the
+        mini-batch's rows.
 
     Returns
     -------
@@ -288,6 +296,7 @@ def fit_stochastic(
                     f"{out.shape}."
                 )
             n = out.shape[0]
+        w = prepare_weights(fit_kwargs.get("weights"), n, True, wdtype)
         fixed = [jnp.asarray(x, wdtype) for x in leaves]
         u0 = spec.to_unconstrained(fixed)
         b = min(int(batch_size), n)
@@ -316,7 +325,7 @@ def fit_stochastic(
                 if steps - done < seg:  # a shorter last segment (one more compile)
                     static = dataclasses.replace(static, steps=steps - done)
                 u, opt_state, key, values, gnorms = _segment_jit(
-                    static, u, opt_state, key, fixed, jdata
+                    static, u, opt_state, key, fixed, jdata, w
                 )
                 done += static.steps
                 vals = np.asarray(values)
@@ -351,21 +360,25 @@ def fit_stochastic(
         moved.init_leaves = natural
         exact = engine_fit(moved, data, **kw)
     else:
-        start = jax.tree_util.tree_unflatten(spec.treedef, natural)
+        # in the caller's structure, dicts in the order written (their labels' order)
+        start = spec.unflatten_natural(np.concatenate([np.ravel(x) for x in natural]))
         exact = engine_fit(fn, start, data, constraints=constraints, **kw)
-    exact = exact.annotate(
-        notes=(
-            f"Started from {step0 + done} mini-batch steps (optax, "
-            f"batch {b}); "
-            + (
-                "then Newton on all the data (the estimate is the exact MLE)."
-                if polish
-                else "information and covariance at that point (not polished)."
-            ),
-        )
-    )
+    exact = exact.annotate(notes=(_note(step0 + done, b, polish, exact.converged),))
     return StochasticFit(exact, state, {k: np.asarray(v) for k, v in hist.items()},
                          stopped)  # fmt: skip
+
+
+def _note(steps, batch, polish, converged) -> str:
+    """The summary's note on how the estimate was found."""
+    how = (
+        "information and covariance at that point (not polished)."
+        if not polish
+        else "then Newton on all the data (the estimate is the exact MLE)."
+        if converged
+        else "then Newton on all the data, which did not converge (see the "
+        "status): the estimate is not the MLE."
+    )
+    return f"Started from {steps} mini-batch steps (optax, batch {batch}); {how}"
 
 
 def _state(u, opt_state, step, key):

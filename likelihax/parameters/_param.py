@@ -305,11 +305,12 @@ def build_spec(
 
 
 def _written_order(tree, is_leaf, prefix="") -> dict[str, int]:
-    """Leaf names in the order the user wrote them (insertion order of dicts)."""
+    """Leaf names in the order the user wrote them (insertion order of dicts and
+    other mappings, such as Flax's ``FrozenDict`` and ``nnx.State``)."""
     out: dict[str, int] = {}
 
     def walk(node, name):
-        if isinstance(node, dict) and not is_leaf(node):
+        if isinstance(node, Mapping) and not is_leaf(node):
             for k, v in node.items():
                 walk(v, f"{name}.{k}" if name else str(k))
         elif isinstance(node, (list, tuple)) and not is_leaf(node):

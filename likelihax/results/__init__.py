@@ -1,6 +1,8 @@
 """Results: the fit record, its covariance and summaries, and saving them without pickle."""
 
 from ._directions import direction_text as direction_text
+from ._directions import eigen_counts as eigen_counts
+from ._directions import rank_text as rank_text
 from ._directions import scaled_directions as scaled_directions
 from ._io import load_result as load_result
 from ._io import save_result as save_result

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..core import Status
 from ..objective import COVARIANCES
+from ._directions import rank_text
 
 __all__ = ["Summary", "TextReport", "build_summary", "pandas_for"]
 
@@ -332,6 +333,9 @@ def _notes(fit, near: list, is_map: bool) -> list:
         notes.append(st.message)
         if st in (Status.information_singular, Status.information_indefinite):
             notes.append("Weak direction(s): " + "; ".join(fit.weak_directions()))
+        if not math.isfinite(float(fit.condition_number)):
+            notes.append(rank_text(fit.information, fit.dtype))
+            notes = [n for n in notes if n]
     elif (
         math.isfinite(float(fit.condition_number)) and float(fit.condition_number) > 1e8
     ):

@@ -89,6 +89,23 @@ def test_unpolished_evaluates_at_the_stochastic_point(data, exact):
     assert np.all(np.isfinite(res.se["b"]))
 
 
+def test_weights_weight_the_mini_batches(data):
+    # class weights shift the intercept by about log(w1 / w0) = 1.39 (100 SEs); the
+    # unpolished mini-batch point must be at the weighted optimum, not the plain one
+    w = np.where(data["y"] == 1, 2.0, 0.5)
+    ref = lx.fit(logistic, START, data, weights=w, weight_type="importance")
+    plain = lx.fit(logistic, START, data)
+    adam = optax.adam(optax.cosine_decay_schedule(0.05, 1000))
+    res = lx.fit_stochastic(logistic, START, data, weights=w, weight_type="importance",
+                            optimizer=adam, steps=1000, log_every=500, batch_size=512,
+                            polish=False, warn=False)  # fmt: skip
+    se = float(ref.se["a"])
+    assert abs(float(res.params["a"]) - float(ref.params["a"])) < se
+    assert abs(float(plain.params["a"]) - float(ref.params["a"])) > 50 * se
+    np.testing.assert_allclose(res.params["b"], ref.params["b"], atol=se)
+    assert res.cov_kind == "sandwich"
+
+
 def test_callback_stops_and_resume_continues(data, tmp_path):
     seen = []
 
