@@ -55,6 +55,9 @@ RESULTS = {
     "ships_poisson_cluster": (rc.results_poisson_clu, "ships"),
     "ships_poisson_exposure_robust": (rc.results_poisson_exposure_hc1, "ships"),
     "ships_poisson_exposure_cluster": (rc.results_poisson_exposure_clu, "ships"),
+    # nbreg: coefficients, then ln(alpha) ("params" also lists alpha last)
+    "ships_nbreg_robust": (rc.results_negbin_hc1, "ships"),
+    "ships_nbreg_cluster": (rc.results_negbin_clu, "ships"),
 }
 
 
