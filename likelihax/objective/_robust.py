@@ -21,6 +21,8 @@ the factor :math:`w_i` is left out, the leverage of one copy of the row, so
 that HC2/HC3 equal those of the data with duplicated rows). For a GLM this is
 :math:`w_i c_i x_i^\top (X^\top W X)^{-1} x_i`, R's ``hatvalues(glm)``, and for
 a linear model the diagonal of :math:`X (X^\top X)^{-1} X^\top`. A model
+with several linear predictors sums over them (NB2's dispersion counts as
+one; R's ``vcovHC`` of a ``glm.nb`` treats it as known instead). A model
 without ``fisher=`` has no such regression and gets an error naming the kind.
 
 Serial correlation
