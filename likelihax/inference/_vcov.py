@@ -229,14 +229,15 @@ def _check_options(kind, groups, correction, maxlags, time):
     if serial:
         dk = kind == "driscoll-kraay"
         flag = isinstance(correction, (bool, np.bool_))
-        if not (flag or (dk and correction == "cluster")):
+        if not (flag or (dk and isinstance(correction, str) and correction == "cluster")):
             raise ValueError(
                 f"correction for kind={kind!r} must be True or False (times n/(n-k))"
                 + (" or 'cluster' (times T/(T-1)*(n-1)/(n-k))" if dk else "")
                 + f"; got {correction!r}."
             )
     elif kind in ("cluster", "stata"):
-        if not (isinstance(correction, (bool, np.bool_)) or correction == "min"):
+        if not (isinstance(correction, (bool, np.bool_))
+                or (isinstance(correction, str) and correction == "min")):  # fmt: skip
             raise ValueError(
                 f"correction must be True, False or 'min'; got {correction!r}."
             )
@@ -278,7 +279,7 @@ def _vcov_natural(fit, kind, data=None, weights=None, groups=None, correction=No
     src = fit.setup.program.source if fit.setup.program is not None else None
     opts = CovOptions(
         None if maxlags is None else int(maxlags),
-        correction if correction == "cluster" else bool(correction or False),
+        correction if isinstance(correction, str) else bool(correction or False),
     )
     if src is not None:
         if data is not None:
@@ -383,6 +384,7 @@ def _check_eim(fit, kind, diag):
 def _at_estimate(fit):
     """Fixed leaves, unconstrained estimate and information (NaN if singular)."""
     fixed = [jnp.asarray(x) for x in jax.tree_util.tree_leaves(fit.params)]
+    fit.full_cov("lx.vcov")
     H = jnp.asarray(fit.information)
     if int(fit.status_code) in (
         Status.information_singular,
@@ -450,14 +452,18 @@ def _cluster_codes(groups, n_rows, kind="cluster", correction=None):
                 "has only 1."
             )
     mode = True if correction is None else correction
+    mode = mode if isinstance(mode, str) else bool(mode)
     g_min = min(sizes[:n_ways])
     dof = bool(mode) and kind == "cluster"
     signs = (1.0,) if n_ways == 1 else (1.0, 1.0, -1.0)
-    meta = tuple(
-        (G, s, 1.0 if mode is False else (g_min if mode == "min" else G) / (
-            (g_min if mode == "min" else G) - 1.0), dof)
-        for G, s in zip(sizes, signs)
-    )  # fmt: skip
+
+    def factor(G):
+        if mode is False:
+            return 1.0
+        Gc = g_min if mode == "min" else G
+        return Gc / (Gc - 1.0)
+
+    meta = tuple((G, s, factor(G), dof) for G, s in zip(sizes, signs))
     codes = tuple(jnp.asarray(c, jnp.int32) for c in inverse)
     way = "one-way" if n_ways == 1 else "two-way"
     text = f"; {way}, {' and '.join(str(G) for G in sizes[:n_ways])} clusters"
