@@ -203,7 +203,8 @@ def plot_contour(surface: LoglikSurface, *, ax=None, colorbar: bool = True):
 
     Filled contours of :func:`likelihax.loglik_surface`, the likelihood-ratio
     region boundary at ``surface.level`` (black, ``gid="lr-region"``), the
-    Wald ellipse (dashed, ``gid="wald-ellipse"``) and the MLE.
+    Wald ellipse (white dashes outlined in black, ``gid="wald-ellipse"``) and
+    the MLE.
 
     Parameters
     ----------
@@ -223,6 +224,7 @@ def plot_contour(surface: LoglikSurface, *, ax=None, colorbar: bool = True):
     """
     if not isinstance(surface, LoglikSurface):
         raise TypeError("plot_contour draws a LoglikSurface from lx.loglik_surface.")
+    from matplotlib import patheffects
     from matplotlib.lines import Line2D
 
     ax = _axes(ax, (5.2, 4.2))
@@ -239,8 +241,11 @@ def plot_contour(surface: LoglikSurface, *, ax=None, colorbar: bool = True):
         handles.append(Line2D([], [], color="k", lw=2,
                               label=f"LR region {1 - surface.alpha:.0%}"))  # fmt: skip
     e = surface.ellipse
+    # White dashes with a black outline: visible on the dark and the light
+    # colours of the map, and in the legend's white box.
+    outline = [patheffects.Stroke(linewidth=3.0, foreground="k"), patheffects.Normal()]
     (line,) = ax.plot(e[:, 0], e[:, 1], "--", color="w", lw=1.5, gid="wald-ellipse",
-                      label=f"Wald {1 - surface.alpha:.0%}")  # fmt: skip
+                      label=f"Wald {1 - surface.alpha:.0%}", path_effects=outline)  # fmt: skip
     (pt,) = ax.plot(*surface.estimate, "o", color="C1", label="MLE", gid="estimate")
     ax.set_xlim(x.min(), x.max())
     ax.set_ylim(y.min(), y.max())

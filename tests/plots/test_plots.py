@@ -320,16 +320,89 @@ def test_without_matplotlib_says_how_to_install(monkeypatch, logit):
     assert lx.plots.forest_table(logit[0]).labels == ["intercept", "beta[0]", "beta[1]"]
 
 
-def test_gallery_renders_every_plot(tmp_path):
+def _luminance(color) -> float:
+    """WCAG relative luminance of a matplotlib colour."""
+    rgb = np.asarray(matplotlib.colors.to_rgb(color))
+    lin = np.where(rgb <= 0.03928, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return float(lin @ np.array([0.2126, 0.7152, 0.0722]))
+
+
+def _contrast(a, b) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def _handle_colors(handle) -> list:
+    """The colours a legend handle draws: line, markers, outlines, fills."""
+    from matplotlib.collections import Collection
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    out = []
+    if isinstance(handle, Line2D):
+        if handle.get_linestyle() not in ("None", "none", "", " "):
+            out.append(handle.get_color())
+        if handle.get_marker() not in ("None", "none", "", " ", None):
+            out += [handle.get_markerfacecolor(), handle.get_markeredgecolor()]
+    elif isinstance(handle, Patch):
+        out.append(handle.get_facecolor())
+        if handle.get_linewidth() > 0:
+            out.append(handle.get_edgecolor())
+    elif isinstance(handle, Collection):
+        out += list(handle.get_facecolors()) + list(handle.get_edgecolors())
+    for effect in handle.get_path_effects():  # e.g. a dark outline (Stroke)
+        fg = getattr(effect, "_gc", {}).get("foreground")
+        if fg is not None:
+            out.append(fg)
+    return [c for c in out if not isinstance(c, str) or c.lower() != "none"]
+
+
+def _check_legends(fig) -> int:
+    """Every legend entry has a colour that stands out from the legend box."""
+    n = 0
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is None:
+            continue
+        box = legend.get_frame().get_facecolor()
+        for handle, text in zip(legend.legend_handles, legend.get_texts()):
+            colors = _handle_colors(handle)
+            best = max((_contrast(c, box) for c in colors), default=1.0)
+            assert best >= 1.5, (
+                f"legend entry {text.get_text()!r} is invisible on its legend box "
+                f"(colours {colors}, box {box})"
+            )
+            n += 1
+    return n
+
+
+def test_gallery_renders_every_plot(tmp_path, monkeypatch):
     spec = importlib.util.spec_from_file_location(
         "gallery", ROOT / "examples" / "gallery.py"
     )
     gallery = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gallery)
+    entries = []
+    savefig = matplotlib.figure.Figure.savefig
+
+    def checked_savefig(fig, *args, **kwargs):
+        entries.append(_check_legends(fig))
+        return savefig(fig, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", checked_savefig)
     files = gallery.render(tmp_path)
     assert len(files) == 9
     for f in files:
         assert f.parent == tmp_path and f.read_bytes()[:8] == PNG
+    assert len(entries) == 9 and sum(entries) >= 15  # every figure's legend checked
+
+
+def test_contour_wald_entry_is_visible_in_the_legend(reg):
+    fit = reg[0]
+    ax = lx.plots.plot_contour(lx.loglik_surface(fit, "a", "b", grid=9))
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Wald 95%" in labels
+    assert _check_legends(ax.figure) == len(labels)
 
 
 # ----- more references ----------------------------------------------------------------------
