@@ -20,6 +20,8 @@ from ..objective import (
     analyze_information,
     covariances,
     default_maxlags,
+    newey_west_lag,
+    serial_scores,
 )
 from ..results import as_fit
 
@@ -57,6 +59,17 @@ def _vcov_core(static: _VcovProgram, u, H, fixed_leaves, data, weights, codes=()
 
 
 _vcov_jit = jax.jit(_vcov_core, static_argnums=0)
+
+
+def _serial_scores_core(static: _VcovProgram, u, fixed_leaves, data, weights, codes=()):
+    problem = Problem.from_static(static, fixed_leaves, data, weights)
+    clusters = tuple((c, *meta) for c, meta in zip(codes, static.clusters))
+    return serial_scores(problem, u, clusters)
+
+
+_serial_scores_jit = jax.jit(_serial_scores_core, static_argnums=0)
+# Parameters that R's bwNeweyWest leaves out of the automatic lag (weight 0).
+_INTERCEPTS = ("Intercept", "(Intercept)", "const")
 
 
 def vcov(
@@ -110,10 +123,14 @@ def vcov(
         (default False); for ``"driscoll-kraay"``, ``"cluster"`` multiplies by
         :math:`T/(T-1)\cdot(n-1)/(n-k)` with :math:`T` periods (Stata's
         ``ivreg2, dkraay() small``).
-    maxlags : int, optional
+    maxlags : int or "nw1994", optional
         For ``"hac"`` and ``"driscoll-kraay"``: the largest lag of the
         Bartlett kernel, ``>= 0``. Default :math:`\lfloor 4(T/100)^{2/9}
         \rfloor` with :math:`T` the number of rows (``"hac"``) or periods.
+        ``"nw1994"`` chooses it from the scores by Newey and West (1994)'s
+        rule with weight 0 for a parameter labelled ``Intercept``, as R's
+        ``NeweyWest(fit, prewhite = FALSE)``
+        (:func:`~likelihax.objective._robust.newey_west_lag`).
     time : array, optional
         For ``"driscoll-kraay"`` (required): the period of each observation;
         any sortable labels, whose sorted order is the time order.
@@ -220,10 +237,14 @@ def _check_options(kind, groups, correction, maxlags, time):
             raise ValueError(
                 f"maxlags= is for kind='hac' or 'driscoll-kraay' only; got kind={kind!r}."
             )
-        if isinstance(maxlags, (bool, np.bool_)) or not isinstance(
+        auto = isinstance(maxlags, str) and maxlags == "nw1994"
+        if not auto and (isinstance(maxlags, (bool, np.bool_)) or not isinstance(
             maxlags, (int, np.integer)
-        ) or maxlags < 0:  # fmt: skip
-            raise ValueError(f"maxlags must be a whole number >= 0; got {maxlags!r}.")
+        ) or maxlags < 0):  # fmt: skip
+            raise ValueError(
+                "maxlags must be a whole number >= 0 or 'nw1994' (Newey and West's "
+                f"automatic lag); got {maxlags!r}."
+            )
     if correction is None:
         return
     if serial:
@@ -278,7 +299,7 @@ def _vcov_natural(fit, kind, data=None, weights=None, groups=None, correction=No
     recompute = entry.information != COVARIANCES[fit.cov_kind].information
     src = fit.setup.program.source if fit.setup.program is not None else None
     opts = CovOptions(
-        None if maxlags is None else int(maxlags),
+        maxlags if maxlags is None or isinstance(maxlags, str) else int(maxlags),
         correction if isinstance(correction, str) else bool(correction or False),
     )
     if src is not None:
@@ -340,21 +361,29 @@ def _vcov_in_memory(fit, kind, recompute, data, weights, groups, correction, tim
             codes, meta, gdesc = _cluster_codes(groups, n_rows, kind, correction)
         elif time is not None:
             codes, meta, gdesc = _period_codes(time, n_rows)
-        if kind in ("hac", "driscoll-kraay"):
-            gdesc += _serial_text(opts, n_rows if time is None else meta[0][0])
         static = _VcovProgram(
             fit.setup.loglik_fn, fit.spec, kind, int(fit.nobs or 1), fit.setup.fisher_fn,
             fit.weight_type or "frequency", bool(recompute), meta, options=opts,
         )  # fmt: skip
         fixed, u, H = _at_estimate(fit)
+        if kind in ("hac", "driscoll-kraay"):
+            auto = opts.maxlags == "nw1994"
+            if auto:
+                S = _serial_scores_jit(static, u, fixed, data, w, codes)
+                lag_w = [0.0 if lab in _INTERCEPTS else 1.0
+                         for lab in fit.unconstrained_labels]  # fmt: skip
+                opts = CovOptions(newey_west_lag(S, lag_w), opts.correction)
+                static = dataclasses.replace(static, options=opts)
+            gdesc += _serial_text(opts, n_rows if time is None else meta[0][0], auto)
         cov, diag = _vcov_jit(static, u, H, fixed, data, w, codes)
     _check_eim(fit, kind, diag)
     return np.asarray(cov), gdesc
 
 
-def _serial_text(opts, n_periods):
+def _serial_text(opts, n_periods, auto=False):
     L = default_maxlags(n_periods) if opts.maxlags is None else opts.maxlags
     rule = " (floor(4 (T/100)^(2/9)))" if opts.maxlags is None else ""
+    rule = " (Newey-West 1994 automatic)" if auto else rule
     text = f"; Bartlett kernel, maxlags {L}{rule}"
     if opts.correction == "cluster":
         return text + ", times T/(T-1)*(n-1)/(n-k)"

@@ -19,3 +19,8 @@ from ._problem import Problem as Problem
 from ._structured import jacfwd as jacfwd
 from ._robust import CovOptions as CovOptions
 from ._robust import default_maxlags as default_maxlags
+from ._matrix_free import MATRIX_FREE_KINDS as MATRIX_FREE_KINDS
+from ._matrix_free import hvp_at as hvp_at
+from ._matrix_free import matrix_free_covariance as matrix_free_covariance
+from ._robust import newey_west_lag as newey_west_lag
+from ._robust import serial_scores as serial_scores

@@ -65,7 +65,9 @@ observations, :math:`k` free parameters and :math:`G` clusters:
 ``"hac"``
     Newey-West: the sandwich with the Bartlett-weighted autocovariances of
     the scores in row order (:mod:`likelihax.objective._robust`), lags up to
-    ``maxlags`` (default :math:`\lfloor 4(n/100)^{2/9}\rfloor`); times
+    ``maxlags`` (default :math:`\lfloor 4(n/100)^{2/9}\rfloor`;
+    ``"nw1994"``: Newey and West's automatic lag, as R's ``NeweyWest(fit,
+    prewhite = FALSE)``); times
     :math:`n/(n-k)` with ``correction=True``. statsmodels ``cov_type="HAC"``
     (``maxlags``, ``use_correction``); R ``sandwich::NeweyWest(lag = L,
     prewhite = FALSE, adjust = correction)``; Stata ``newey, lag(L)`` (with the

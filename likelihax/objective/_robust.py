@@ -35,7 +35,9 @@ in time order, the meat is Bartlett-weighted,
    (\Gamma_l + \Gamma_l^\top), \qquad \Gamma_l = \sum_{t > l} S_t S_{t-l}^\top,
 
 with :math:`L` the largest lag (``maxlags``), by default
-:math:`\lfloor 4 (T/100)^{2/9} \rfloor` for :math:`T` periods.
+:math:`\lfloor 4 (T/100)^{2/9} \rfloor` for :math:`T` periods, or chosen
+from the data by Newey and West (1994)'s rule (``maxlags="nw1994"``,
+:func:`newey_west_lag`).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ..optimize import factor_inverse, scaled_factor
 from ._structured import jacfwd
@@ -58,6 +61,8 @@ __all__ = [
     "hc3",
     "leverage",
     "driscoll_kraay",
+    "newey_west_lag",
+    "serial_scores",
 ]
 
 
@@ -178,7 +183,7 @@ def hc3(problem, u, Hinv, weight_type, clusters=(), options=None):
 def bartlett_meat(S, maxlags: int):
     r"""Bartlett-weighted sum of autocovariances of the rows of ``S`` (module notes)."""
     T = S.shape[0]
-    L = min(int(maxlags), T - 1)
+    L = int(maxlags)
     rows = jnp.arange(T)
 
     def body(lag, B):
@@ -187,7 +192,8 @@ def bartlett_meat(S, maxlags: int):
         wl = 1.0 - lag / (L + 1.0)
         return B + wl * (G + G.T)
 
-    return jax.lax.fori_loop(1, L + 1, body, S.T @ S)
+    # (Lags beyond T - 1 have no pairs of periods.)
+    return jax.lax.fori_loop(1, min(L, T - 1) + 1, body, S.T @ S)
 
 
 def _weighted_scores(problem, u, kind):
@@ -221,9 +227,23 @@ def _serial(problem, u, Hinv, weight_type, S, options, n_rows):
     return cov
 
 
+def serial_scores(problem, u, clusters=()):
+    r"""``(T, k)`` scores :math:`S_t` of the periods in time order (module notes).
+
+    The weighted scores of the rows, or with ``clusters = ((codes, T, ...),)``
+    their sums over the rows of each period.
+    """
+    kind = "driscoll-kraay" if clusters else "hac"
+    ws = _weighted_scores(problem, u, kind)
+    if not clusters:
+        return ws
+    codes, n_periods = clusters[0][0], clusters[0][1]
+    return jax.ops.segment_sum(ws, codes, num_segments=n_periods)
+
+
 def hac(problem, u, Hinv, weight_type, clusters=(), options=None):
     r"""Newey-West: Bartlett kernel over the rows in their order (module notes)."""
-    S = _weighted_scores(problem, u, "hac")
+    S = serial_scores(problem, u)
     return _serial(problem, u, Hinv, weight_type, S, options, S.shape[0])
 
 
@@ -233,7 +253,43 @@ def driscoll_kraay(problem, u, Hinv, weight_type, clusters=(), options=None):
     ``clusters`` holds one entry, ``(codes, n_periods, ...)``: the period of
     each row as an integer in time order.
     """
-    ws = _weighted_scores(problem, u, "driscoll-kraay")
-    codes, n_periods = clusters[0][0], clusters[0][1]
-    S = jax.ops.segment_sum(ws, codes, num_segments=n_periods)
-    return _serial(problem, u, Hinv, weight_type, S, options, ws.shape[0])
+    S = serial_scores(problem, u, clusters)
+    return _serial(problem, u, Hinv, weight_type, S, options, clusters[0][0].shape[0])
+
+
+def newey_west_lag(S, weights=None) -> int:
+    r"""Newey and West (1994)'s automatic lag for the Bartlett kernel.
+
+    With :math:`h_t = S_t^\top w` (``weights``: 1 per parameter by default),
+    :math:`\hat\sigma_j = \frac1T \sum_{t>j} h_t h_{t-j}` for
+    :math:`j \le m = \lfloor 4 (T/100)^{2/9} \rfloor`,
+    :math:`s_0 = \hat\sigma_0 + 2\sum_{j\ge1} \hat\sigma_j` and
+    :math:`s_1 = 2\sum_{j\ge1} j\,\hat\sigma_j`, the bandwidth is
+    :math:`1.1447\,(s_1/s_0)^{2/3}\,T^{1/3}` and the lag its integer part:
+    R's ``floor(sandwich::bwNeweyWest(x, prewhite = 0))``, the lag of
+    ``NeweyWest(x, prewhite = FALSE)`` (R gives the intercept weight 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from likelihax.objective._robust import newey_west_lag
+    >>> e = np.random.default_rng(0).normal(size=(400, 1))
+    >>> S = np.cumsum(e, axis=0) * 0.1 + e  # positively autocorrelated
+    >>> newey_west_lag(S) > newey_west_lag(e)
+    True
+    """
+    S = np.asarray(S, dtype=float)
+    T = S.shape[0]
+    w = np.ones(S.shape[1]) if weights is None else np.asarray(weights, dtype=float)
+    hw = S @ w
+    m = default_maxlags(T)
+    sigma = np.array([hw[: T - j] @ hw[j:] / T for j in range(m + 1)])
+    s0 = sigma[0] + 2.0 * sigma[1:].sum()
+    s1 = 2.0 * np.sum(np.arange(1, m + 1) * sigma[1:])
+    bw = 1.1447 * ((s1 / s0) ** 2) ** (1.0 / 3.0) * T ** (1.0 / 3.0)
+    if not np.isfinite(bw):
+        raise ValueError(
+            "maxlags='nw1994': the automatic lag is not finite (the weighted "
+            "scores have no variance); give maxlags= as a number."
+        )
+    return int(np.floor(bw))

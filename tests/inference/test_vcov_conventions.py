@@ -172,6 +172,8 @@ R_CASES = {
     "ships_NeweyWest_lag2_adjust": (
         "ships", "hac", {"maxlags": 2, "correction": True}, 1.0),
     "spector_NeweyWest_lag3": ("spector", "hac", {"maxlags": 3}, 1.0),
+    **{f"{d}_NeweyWest_auto": (d, "hac", {"maxlags": "nw1994"}, 1.0)
+       for d in ("ships", "spector", "grunfeld")},
     "grunfeld_vcovPL_lag4": (
         "grunfeld", "driscoll-kraay", {"time": "year", "maxlags": 4}, 1.0),
 }  # fmt: skip
@@ -192,6 +194,13 @@ def test_against_r_sandwich(case, data, fits):
     # R's glm() stops at a relative deviance change of 1e-15: its estimates
     # carry about 1e-10 of error, its covariances about 1e-8 here.
     _close(got.matrix, factor * _r_matrix(case, got.labels), rtol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["ships", "spector", "grunfeld"])
+def test_newey_west_1994_lag_is_r_bwneweywest(name, fits):
+    lag = int(R.loc[R["case"] == f"{name}_bwNeweyWest", "value"].iloc[0])
+    got = lx.vcov(fits[name], "hac", maxlags="nw1994").description
+    assert got.endswith(f"maxlags {lag} (Newey-West 1994 automatic)")
 
 
 # ----- statsmodels -------------------------------------------------------------------------
@@ -315,6 +324,7 @@ def test_errors_name_the_option(fits):
         (dict(kind="hc1", maxlags=2), "maxlags= is for kind='hac'"),
         (dict(kind="hac", maxlags=-1), "maxlags must be a whole number"),
         (dict(kind="hac", maxlags=2.5), "maxlags must be a whole number"),
+        (dict(kind="hac", maxlags="auto"), "or 'nw1994'"),
         (dict(kind="hac", correction="min"), "must be True or False"),
         (dict(kind="cluster", groups=g, correction="max"), "True, False or 'min'"),
         (dict(kind="stata", correction="min"), "needs groups="),

@@ -39,6 +39,10 @@ add("ships_NeweyWest_lag2",
     NeweyWest(pois, lag = 2, prewhite = FALSE, adjust = FALSE))
 add("ships_NeweyWest_lag2_adjust",
     NeweyWest(pois, lag = 2, prewhite = FALSE, adjust = TRUE))
+# Newey and West (1994)'s automatic lag (no prewhitening); the lag as a 1 x 1 matrix.
+add("ships_NeweyWest_auto", NeweyWest(pois, prewhite = FALSE))
+add("ships_bwNeweyWest", matrix(floor(bwNeweyWest(pois, prewhite = 0)), 1, 1,
+                                dimnames = list("lag", "lag")))
 
 # Logistic regression on Spector and Mazzeo's data.
 logit <- glm(GRADE ~ GPA + TUCE + PSI, family = binomial, data = spector,
@@ -48,12 +52,18 @@ for (type in c("HC0", "HC1", "HC2", "HC3")) {
 }
 add("spector_NeweyWest_lag3",
     NeweyWest(logit, lag = 3, prewhite = FALSE, adjust = FALSE))
+add("spector_NeweyWest_auto", NeweyWest(logit, prewhite = FALSE))
+add("spector_bwNeweyWest", matrix(floor(bwNeweyWest(logit, prewhite = 0)), 1, 1,
+                                  dimnames = list("lag", "lag")))
 
 # Linear regression on the Grunfeld panel (10 firms, 20 years).
 ols <- lm(invest ~ value + capital, data = grun)
 for (type in c("HC2", "HC3")) {
   add(paste0("grunfeld_vcovHC_", type), vcovHC(ols, type = type))
 }
+add("grunfeld_NeweyWest_auto", NeweyWest(ols, prewhite = FALSE))
+add("grunfeld_bwNeweyWest", matrix(floor(bwNeweyWest(ols, prewhite = 0)), 1, 1,
+                                   dimnames = list("lag", "lag")))
 add("grunfeld_vcovPL_lag4",
     vcovPL(ols, cluster = ~firm, order.by = ~year, lag = 4, adjust = FALSE))
 add("grunfeld_vcovCL_2way_HC1_noadj",
