@@ -301,6 +301,17 @@ def test_crv3_poisson_refits(data, fits):
     _close(got.matrix, _jackknife(est, full.params))
 
 
+def test_crv3_cluster_that_identifies_a_parameter_gives_nan_and_a_warning(rng):
+    n = 60
+    g = np.arange(n) % 6
+    X = np.column_stack([np.ones(n), rng.normal(size=n), (g == 0).astype(float)])
+    y = X @ [1.0, 2.0, 0.5] + rng.normal(size=n)
+    fit = lx.glm(y, X, family="gaussian")
+    with pytest.warns(UserWarning, match=r"without cluster\(s\) \[0\]"):
+        got = lx.vcov(fit, "crv3", groups=g)
+    assert np.all(np.isnan(got.matrix))
+
+
 # ----- fit(cov=) and errors ------------------------------------------------------------------
 
 
