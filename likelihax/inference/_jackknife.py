@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from ..core import Status
+from ..core import ConvergenceWarning, Status
 from ._refit import Refitter
 
 __all__ = ["crv3"]
@@ -59,6 +59,7 @@ def crv3(fit, data, weights, groups):
             f"{G}) did not end at a finite maximum; the covariance is NaN. A cluster "
             "that alone identifies a parameter (a cluster-level dummy, a category "
             "seen in one cluster only) has no leave-one-out estimate.",
+            ConvergenceWarning,
             stacklevel=3,
         )
         cov = np.full_like(cov, np.nan)

@@ -307,7 +307,7 @@ def test_crv3_cluster_that_identifies_a_parameter_gives_nan_and_a_warning(rng):
     X = np.column_stack([np.ones(n), rng.normal(size=n), (g == 0).astype(float)])
     y = X @ [1.0, 2.0, 0.5] + rng.normal(size=n)
     fit = lx.glm(y, X, family="gaussian")
-    with pytest.warns(UserWarning, match=r"without cluster\(s\) \[0\]"):
+    with pytest.warns(lx.ConvergenceWarning, match=r"without cluster\(s\) \[0\]"):
         got = lx.vcov(fit, "crv3", groups=g)
     assert np.all(np.isnan(got.matrix))
 
