@@ -152,6 +152,12 @@ def vcov(
         or ``correction`` missing for, or given to, a kind that does not take
         them; an invalid value of one of them.
 
+    Warns
+    -----
+    ConvergenceWarning
+        ``"crv3"``: a refit without one cluster did not end at a finite
+        maximum (the covariance is then NaN).
+
     Notes
     -----
     **GLMs** (:func:`likelihax.glm`). The coefficients' covariance, in the
