@@ -206,7 +206,15 @@ def fit_stochastic(
     loglik, params, data, constraints
         As for :func:`likelihax.fit`; ``data`` may be arrays or a data source
         (:class:`~likelihax.ArraySource`, :class:`~likelihax.ParquetSource`).
-        The log-likelihood must return one value per observation.
+        The log-likelihood must return one value per observation. ``params``
+        may be any pytree of arrays: nested dicts, the array part of an
+        Equinox module (``eqx.partition(model, eqx.is_inexact_array)``), a
+        Flax NNX state (``nnx.split``, merged back with ``nnx.merge`` inside
+        the log-likelihood) or Flax Linen variables; the result's ``params``
+        and ``se`` have the same structure. For a neural network, whose
+        parameters are not identified, ``polish=False`` is usually what is
+        wanted; where the information is not positive definite the summary
+        gives no standard errors and says why (its rank and signs).
     optimizer : optax.GradientTransformation
         Default ``optax.adam(1e-2)``, on the mean negative log-likelihood.
     batch_size : int

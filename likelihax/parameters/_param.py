@@ -221,6 +221,16 @@ class ParamSpec:
         return out
 
 
+# What to do when a model's state holds more than its parameters.
+_NOT_PARAMS = (
+    "Keep random keys, counters and other state that is not estimated out of "
+    "`params` and close over it in the log-likelihood: for Flax NNX, "
+    "`graphdef, params, rest = nnx.split(model, nnx.Param, ...)` and "
+    "`nnx.merge(graphdef, p, rest)`; for Equinox, "
+    "`params, static = eqx.partition(model, eqx.is_inexact_array)`."
+)
+
+
 def build_spec(
     params: Any, constraints: Mapping[str, C.Constraint] | None = None
 ) -> tuple[ParamSpec, list[np.ndarray]]:
@@ -251,14 +261,16 @@ def build_spec(
             leaf = leaf.init
         try:
             value = np.array(leaf, copy=True)
-        except Exception as e:  # pragma: no cover - exotic objects
+        except Exception as e:  # random keys and other exotic objects
             raise TypeError(
-                f"Starting value of '{name}' is not numeric: {leaf!r}"
+                f"Starting value of '{name}' is not numeric: a "
+                f"{type(leaf).__name__} of dtype {getattr(leaf, 'dtype', None)}. "
+                f"{_NOT_PARAMS}"
             ) from e
         if value.dtype.kind not in "biuf":
             raise TypeError(
                 f"Starting value of '{name}' has dtype {value.dtype}; parameters must "
-                "be real numbers (int and bool are converted to float)."
+                f"be real numbers (int and bool are converted to float). {_NOT_PARAMS}"
             )
         names.append(name)
         shapes.append(tuple(value.shape))

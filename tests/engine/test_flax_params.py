@@ -11,6 +11,9 @@ polishing, and a point within a small fraction of a standard error of it
 before. Each result's parameters come back in the caller's structure (an
 ``nnx.State`` that ``nnx.merge`` accepts, a ``FrozenDict``, a dict). The flat
 fit is itself tested against statsmodels (tests/engine/test_reference.py).
+An NNX state that holds more than parameters (a dropout layer's random key) is
+refused with the advice to split off the ``nnx.Param`` part, and that split
+fits as the flat model.
 """
 
 from __future__ import annotations
@@ -166,3 +169,35 @@ def test_fit_stochastic_with_flax_trees(ref):
     z = (np.concatenate([[a], b]) - np.concatenate([[ref.params["a"]], ref.params["b"]]))
     z /= np.concatenate([[ref.se["a"]], ref.se["b"]])
     assert np.max(np.abs(z)) < 0.2
+
+
+class _Dropped(nnx.Module):
+    """A linear layer with dropout: its state holds a random key and a counter."""
+
+    def __init__(self, rngs):
+        self.lin = nnx.Linear(3, 1, rngs=rngs)
+        self.drop = nnx.Dropout(0.1, rngs=rngs)
+
+    def __call__(self, x):
+        return self.drop(self.lin(x), deterministic=True)
+
+
+def test_nnx_state_beyond_params_is_refused_and_split_off(ref):
+    model = _Dropped(nnx.Rngs(0))
+    graphdef, state = nnx.split(model)
+
+    def whole(p, d):
+        return _bernoulli(nnx.merge(graphdef, p)(d["X"])[:, 0], d["y"])
+
+    with pytest.raises(TypeError, match=r"drop\.rngs.*nnx\.split\(model, nnx\.Param, \.\.\.\)"):
+        lx.fit(whole, state, DATA)
+    # the advice: estimate the Params, close over the rest
+    graphdef, params, rest = nnx.split(model, nnx.Param, ...)
+
+    def loglik(p, d):
+        return _bernoulli(nnx.merge(graphdef, p, rest)(d["X"])[:, 0], d["y"])
+
+    f = lx.fit(loglik, params, DATA)
+    assert f.n_params == 4
+    a, b = float(np.ravel(f.params["lin"]["bias"][...])[0]), np.ravel(f.params["lin"]["kernel"][...])
+    _assert_same_fit(a, b, ref.loglik, ref)
