@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import textwrap
 from statistics import NormalDist
 
 import numpy as np
@@ -53,7 +54,12 @@ class Comparison(TextReport):
                 f"{shown:<{wl}}  {meth:<{wm}}" + "".join(format_cell(v) for v in vals)
             )
         lines.append("-" * len(head))
-        lines.extend("Note: " + n for n in self.notes)
+        width = len(head)  # notes wrapped to the frame of the table
+        lines.extend(
+            textwrap.fill("Note: " + n, width, subsequent_indent=" " * 6,
+                          break_on_hyphens=False)
+            for n in self.notes
+        )
         return "\n".join(lines)
 
     def to_html(self) -> str:

@@ -51,7 +51,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import x64_scope
+from ..core import format_pvalue, x64_scope
 from ..data import prepare_data
 from ..inference import chi2_sf
 from ..objective import Problem
@@ -179,7 +179,7 @@ class IMTest(TextReport):
             "Information-matrix test (White 1982; OPG form of Chesher/Lancaster)",
             (
                 f"  n R^2 = {self.statistic:.6g}, df = {self.df}, p-value = "
-                f"{self.pvalue:.4g}   (n = {self.nobs:g})"
+                f"{format_pvalue(self.pvalue)}   (n = {self.nobs:g})"
             ),
         ]
         w = max([len(s) for s in self.labels] + [9])
@@ -203,7 +203,7 @@ class IMTest(TextReport):
         return (
             "<div class='likelihax-imtest'><h4>Information-matrix test</h4>"
             f"<p>n R<sup>2</sup> = {self.statistic:.6g}, df = {self.df}, "
-            f"p-value = {self.pvalue:.4g} (n = {self.nobs:g})</p>"
+            f"p-value = {format_pvalue(self.pvalue)} (n = {self.nobs:g})</p>"
             "<table><thead><tr><th>parameter</th><th>SE (OIM)</th>"
             f"<th>SE (sandwich)</th><th>ratio</th></tr></thead><tbody>{rows}"
             "</tbody></table></div>"

@@ -94,7 +94,7 @@ class ChecklistReport(TextReport):
         head = f"Applied-work checklist: {self.verdict.upper()}"
         lines = [head, "=" * width]
         if self.model:
-            lines.append(self.model)
+            lines.append(textwrap.fill(self.model, width, subsequent_indent="  "))
         lines.append(", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v]) + ".")
         lines.append("-" * width)
         for it in self.items:

@@ -53,7 +53,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from ..core import x64_scope
+from ..core import format_pvalue, x64_scope
 from ..results import as_fit
 from ._delta import _evaluate, _natural_cov
 from ._parse import parse_hypothesis
@@ -108,7 +108,8 @@ class TestResult:
         else:
             dist = f"chi2({self.df})"
         head = f"{self.test} test" + (f": {self.hypothesis}" if self.hypothesis else "")
-        return f"{head}\n  {dist} = {self.statistic:.6g}, p-value = {self.pvalue:.4g}"
+        stat = f"{dist} = {self.statistic:.6g}"
+        return f"{head}\n  {stat}, p-value = {format_pvalue(self.pvalue)}"
 
 
 # --------------------------------------------------------------------------------------

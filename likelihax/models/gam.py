@@ -67,7 +67,7 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.stats as sst
 
-from ..core import x64_scope
+from ..core import format_pvalue, x64_scope
 from ..engine import fit as engine_fit
 from ..parameters import Param
 from ..parameters import constraints as C
@@ -210,7 +210,7 @@ class GamResult:
             name = "(Intercept)" if c == "Intercept" else c
             z = self.coef[name] / se[name]
             p = 2 * sst.norm.sf(abs(z))
-            ptxt = f"{p:.3g}" if p > 0 else "<1e-300"
+            ptxt = format_pvalue(p)
             lines.append(f"{name:<24}{self.coef[name]:>12.5g}{se[name]:>12.5g}{z:>10.3f}{ptxt:>12}")
         lines += ["", f"{'penalty':<24}{'edf':>12}{'lambda':>14}"]
         for lab, e in self.edf.items():

@@ -8,11 +8,12 @@ glmmTMB) and the boundary (singular) check.
 from __future__ import annotations
 
 import math
+import textwrap
 
 import jax.numpy as jnp
 import numpy as np
 
-from ...core import LikelihaxWarning, x64_scope
+from ...core import LikelihaxWarning, format_pvalue, x64_scope
 from ...inference import delta_method
 from ...results import ModelInfo, ModelResult, pandas_for
 from ._formula import MixedDesign
@@ -21,6 +22,12 @@ from ._terms import _L
 __all__ = ["MixedResult", "MixedSummary", "SingularFitWarning"]
 
 _SINGULAR_TOL = 1e-4
+_WIDTH = 80  # the summary's text lines, as lme4's at the default console width
+
+
+def _fill(text: str) -> str:
+    """``text`` wrapped to the summary's width, continuation lines indented."""
+    return textwrap.fill(text, _WIDTH, subsequent_indent="      ")
 
 
 class SingularFitWarning(LikelihaxWarning):
@@ -506,7 +513,7 @@ class MixedSummary:
             se_k = float(r.fit.se[k])
             lines.append(f" {text}: {float(r.fit.params[k]):.6g} (SE {se_k:.4g})")
         groups = "; ".join(dict.fromkeys(f"{t.group}, {t.n_levels}" for t in r.terms))
-        lines.append(f"Number of obs: {r.nobs}, groups:  {groups}")
+        lines.append(_fill(f"Number of obs: {r.nobs}, groups:  {groups}"))
         lines += ["", "Fixed effects:"]
         se = r.se
         wf = max(len(c) for c in r.fixed_names + ["Estimate"])
@@ -517,14 +524,14 @@ class MixedSummary:
             b, s = r.fixef[c], se[c]
             z = b / s if s > 0 else float("nan")
             p = math.erfc(abs(z) / math.sqrt(2.0)) if math.isfinite(z) else float("nan")
-            ptxt = "<1e-300" if p < 1e-300 else f"{p:.3g}"  # below: underflow
+            ptxt = format_pvalue(p)
             lines.append(f"{c:<{wf}} {b:>11.5g} {s:>11.5g} {z:>8.3f} {ptxt:>10}")
         how = "exact marginal" if r.family == "gaussian" else "Laplace"
         where = (f"{r.ngroups} groups solved as a batch" if r._layout is None
                  else f"{r._layout.n_latent} random effects jointly")  # fmt: skip
         lines += [
             "",
-            (
+            _fill(
                 f"Status: {'boundary (singular) fit; engine ' if r.singular else ''}"
                 f"{r.fit.status.name}; {r.fit.iterations} Newton iterations "
                 f"({how}, {where})."
@@ -545,7 +552,7 @@ class MixedSummary:
             notes.append(f"{r.n_singletons} group(s) have a single observation.")
         if r.n_dropped:
             notes.append(f"{r.n_dropped} rows with missing values were dropped.")
-        lines += [f"Note: {n}" for n in notes]
+        lines += [_fill(f"Note: {n}") for n in notes]
         return "\n".join(lines)
 
     def __str__(self) -> str:
