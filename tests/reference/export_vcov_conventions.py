@@ -16,8 +16,9 @@ Writes
 - ``vcov_conventions_stata.json``: covariance matrices that Stata computed,
   copied from the result modules statsmodels ships
   (``results_macro_ols_robust.py``, ``results_grunfeld_ols_robust_cluster.py``,
-  ``results_count_robust_cluster.py``), with the Stata command of each. The
-  macro data set is ``statsmodels.datasets.macrodata`` (the tests load it).
+  ``results_count_robust_cluster.py``, ``results_glm_poisson_weights.py``),
+  with the Stata command of each. The macro and cpunish data sets are
+  ``statsmodels.datasets.macrodata`` and ``.cpunish`` (the tests load them).
 
 pandas writes each float as the shortest string that reads back to the same
 double, so R and Python fit the same numbers.
@@ -31,6 +32,7 @@ import pandas as pd
 import statsmodels
 from statsmodels.datasets import grunfeld
 from statsmodels.discrete.tests.results import results_count_robust_cluster as rc
+from statsmodels.genmod.tests.results import results_glm_poisson_weights as rw
 from statsmodels.regression.tests.results import results_grunfeld_ols_robust_cluster as rg
 from statsmodels.regression.tests.results import results_macro_ols_robust as rm
 
@@ -58,6 +60,11 @@ RESULTS = {
     # nbreg: coefficients, then ln(alpha) ("params" also lists alpha last)
     "ships_nbreg_robust": (rc.results_negbin_hc1, "ships"),
     "ships_nbreg_cluster": (rc.results_negbin_clu, "ships"),
+    # glm ..., family(poisson) on statsmodels.datasets.cpunish, without weights,
+    # [fweight=fweight] and [pweight=fweight]; vce(cluster id)
+    **{f"cpunish_glm_{w}_{v}": (getattr(rw, f"results_poisson_{w}_{s}"), "cpunish")
+       for w in ("none", "fweight", "pweight")
+       for v, s in (("robust", "hc1"), ("cluster", "clu1"))},
 }
 
 
