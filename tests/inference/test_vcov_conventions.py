@@ -148,13 +148,7 @@ def test_against_stata(case, data, fits):
     _close(got, ref["cov"])
 
 
-@pytest.mark.parametrize("weights", ["none", "fweight", "pweight"])
-def test_against_stata_glm_weights(weights):
-    # Stata's glm, family(poisson), vce(robust) and vce(cluster id), with
-    # frequency (fweight) and sampling (pweight) weights: kind "stata" with
-    # frequency and importance weights. Stata's IRLS stopped about 1e-6
-    # (relative) from the maximum, so its covariances carry about 1e-5 of error
-    # (statsmodels' GLM agrees with likelihax to 1e-11 and with Stata to 5e-6).
+def _cpunish():
     from statsmodels.datasets import cpunish
 
     d = cpunish.load()
@@ -164,14 +158,42 @@ def test_against_stata_glm_weights(weights):
     y = np.asarray(d.endog, dtype=float)
     fw = np.array([1, 1, 1, 2, 2, 2, 3, 3, 3, 1, 1, 1, 2, 2, 2, 3, 3], float)
     ids = np.arange(1, 18) // 2  # the variable id of the Stata runs
-    kw = {"none": {}, "fweight": {"weights": fw},
-          "pweight": {"weights": fw, "weight_type": "importance"}}[weights]
-    fit = lx.glm(y, X, family="poisson", **kw)
+    weights = {"none": {}, "fweight": {"weights": fw},
+               "aweight": {"weights": fw, "weight_type": "importance"},
+               "pweight": {"weights": fw, "weight_type": "importance"}}  # fmt: skip
+    return y, X, ids, weights
+
+
+@pytest.mark.parametrize("weights", ["none", "fweight", "pweight"])
+def test_against_stata_glm_weights(weights):
+    # Stata's glm, family(poisson), vce(robust) and vce(cluster id), with
+    # frequency (fweight) and sampling (pweight) weights: kind "stata" with
+    # frequency and importance weights. Stata's IRLS stopped about 1e-6
+    # (relative) from the maximum, so its covariances carry about 1e-5 of error
+    # (statsmodels' GLM agrees with likelihax to 1e-11 and with Stata to 5e-6).
+    y, X, ids, kw = _cpunish()
+    fit = lx.glm(y, X, family="poisson", **kw[weights])
     robust = STATA[f"cpunish_glm_{weights}_robust"]
     _close(fit.coef, robust["params"][:7], rtol=2e-6)
     _close(lx.vcov(fit, "stata").matrix, robust["cov"], rtol=2e-5)
     cluster = STATA[f"cpunish_glm_{weights}_cluster"]
     _close(lx.vcov(fit, "stata", groups=ids).matrix, cluster["cov"], rtol=2e-5)
+
+
+@pytest.mark.parametrize("weights", ["aweight", "fweight", "pweight"])
+def test_against_stata_regress_weights(weights):
+    # regress [aweight|fweight|pweight=], vce(cluster id) (and vce(robust) with
+    # aweights): kinds "cluster" and "hc1" of a Gaussian GLM with importance
+    # or frequency weights (Stata's estimates agree to 5e-7 with the data as
+    # statsmodels ships them).
+    y, X, ids, kw = _cpunish()
+    fit = lx.glm(y, X, family="gaussian", **kw[weights])
+    cluster = STATA[f"cpunish_regress_{weights}_cluster"]
+    _close(fit.coef, cluster["params"][:7], rtol=1e-6)
+    _close(lx.vcov(fit, "cluster", groups=ids).matrix, cluster["cov"], rtol=2e-6)
+    if weights == "aweight":
+        robust = STATA["cpunish_regress_aweight_robust"]["cov"]
+        _close(lx.vcov(fit, "hc1").matrix, robust, rtol=2e-6)
 
 
 # ----- R sandwich -------------------------------------------------------------------------

@@ -65,6 +65,11 @@ RESULTS = {
     **{f"cpunish_glm_{w}_{v}": (getattr(rw, f"results_poisson_{w}_{s}"), "cpunish")
        for w in ("none", "fweight", "pweight")
        for v, s in (("robust", "hc1"), ("cluster", "clu1"))},
+    # regress on the same data: [aweight=fweight] vce(robust), and vce(cluster id)
+    # with [aweight=], [fweight=], [pweight=]
+    "cpunish_regress_aweight_robust": (rw.results_wls_aweight_robust, "cpunish"),
+    **{f"cpunish_regress_{w}_cluster": (getattr(rw, f"results_wls_{w}_clu1"), "cpunish")
+       for w in ("aweight", "fweight", "pweight")},
 }
 
 
