@@ -86,37 +86,18 @@ Which option of R (``sandwich``), Stata and statsmodels each name equals (the
 guide page ``docs/guide/covariance-names.md`` says which of these the tests
 check against that tool's numbers):
 
-+-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
-| likelihax               | factor                 | R (sandwich)                     | Stata                         | statsmodels              |
-+=========================+========================+==================================+===============================+==========================+
-| hc0 / sandwich          | 1                      | vcovHC(type="HC0")               | ivreg2, robust                | cov_type="HC0"           |
-+-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
-| hc1                     | n/(n-k)                | vcovHC(type="HC1")               | regress, vce(robust)          | OLS cov_type="HC1"       |
-+-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
-| hc2, hc3                | leverage               | vcovHC(type="HC2"/"HC3")         | regress, vce(hc2)/vce(hc3)    | OLS, WLS "HC2"/"HC3"     |
-+-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
-| stata                   | n/(n-1)                | (vcovHC HC0 times it)            | logit/poisson/glm,            |                          |
-|                         |                        |                                  | vce(robust)                   |                          |
-+-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
-| stata, groups=g         | G/(G-1) (each term)    | vcovCL(cluster=g) for a glm      | logit/poisson/glm,            |                          |
-|                         |                        |                                  | vce(cluster g)                |                          |
-+-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
-| cluster, groups=g       | G/(G-1) (n-1)/(n-k)    | vcovCL(cluster=g, type="HC1")    | regress, vce(cluster g)       | cov_type="cluster"       |
-|                         | (each term)            |                                  |                               |                          |
-+-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
-| cluster, two groupings, | Gmin/(Gmin-1)          | vcovCL(cluster=~a+b, type="HC1", | ivreg2, cluster(a b) small    |                          |
-| correction="min"        | (n-1)/(n-k) once       | cadjust=FALSE) times the factor  |                               |                          |
-+-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
-| crv3, groups=g          | (G-1)/G                | vcovJK(cluster=g,                | (vce(jackknife) centres at    |                          |
-|                         |                        | center="estimate")               | the mean)                     |                          |
-+-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
-| hac, maxlags=L          | Bartlett               | NeweyWest(lag=L, prewhite=FALSE, | ivreg2, robust bw(L+1);       | cov_type="HAC",          |
-|                         |                        | adjust=correction)               | newey, lag(L) (correction)    | maxlags=L                |
-+-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
-| driscoll-kraay, time=t  | Bartlett over periods  | vcovPL(cluster=~id,              | xtscc, lag(L);                | cov_type="nw-groupsum"   |
-|                         |                        | order.by=~t, lag=L,              | ivreg2, dkraay(L+1) [small:   |                          |
-|                         |                        | adjust=FALSE)                    | correction="cluster"]         |                          |
-+-------------------------+------------------------+----------------------------------+-------------------------------+--------------------------+
+| likelihax | factor | R (sandwich) | Stata | statsmodels |
+|---|---|---|---|---|
+| hc0 / sandwich | 1 | vcovHC(type="HC0") | ivreg2, robust | cov_type="HC0" |
+| hc1 | n/(n-k) | vcovHC(type="HC1") | regress, vce(robust) | OLS cov_type="HC1" |
+| hc2, hc3 | leverage | vcovHC(type="HC2"/"HC3") | regress, vce(hc2)/vce(hc3) | OLS, WLS "HC2"/"HC3" |
+| stata | n/(n-1) | (vcovHC HC0 times it) | poisson/nbreg/glm, vce(robust) | |
+| stata, groups=g | G/(G-1) per term | vcovCL(cluster=g) for a glm | poisson/nbreg/glm, vce(cluster g) | |
+| cluster, groups=g | G/(G-1) (n-1)/(n-k) per term | vcovCL(cluster=g, type="HC1") | regress, vce(cluster g) | cov_type="cluster" |
+| cluster, two groupings, correction="min" | Gmin/(Gmin-1) (n-1)/(n-k) once | vcovCL(cluster=~a+b, type="HC1", cadjust=FALSE) times the factor | ivreg2, cluster(a b) small | |
+| crv3, groups=g | (G-1)/G | vcovJK(cluster=g, center="estimate") | (vce(jackknife) centres at the mean) | |
+| hac, maxlags=L | Bartlett | NeweyWest(lag=L, prewhite=FALSE, adjust=correction) | ivreg2, robust bw(L+1); newey, lag(L) with correction=True | cov_type="HAC", maxlags=L |
+| driscoll-kraay, time=t | Bartlett over periods | vcovPL(cluster=~id, order.by=~t, lag=L, adjust=FALSE) | xtscc, lag(L); ivreg2, dkraay(L+1) (small: correction="cluster") | cov_type="nw-groupsum" |
 
 The matrices are computed on the unconstrained scale :math:`u` and carried to
 the natural scale by the delta method, :math:`J \hat V_u J^\top` with
