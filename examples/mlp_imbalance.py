@@ -174,8 +174,10 @@ def main():
         f"{foc['loglik']:.4f} per row, against {lik['loglik']:.4f}).")
     say(f"The logistic regression scores {scores['logistic regression']['loglik']:.4f} "
         "per row on held-out data and has standard errors; the MLP has none: its "
-        "parameters are not identified (hidden units can be permuted or rescaled "
-        "without changing the likelihood), and its summary says so.")
+        "parameters are not identified (its hidden units can be permuted, and the "
+        "signs of a tanh unit's weights flipped, without changing the likelihood), "
+        "and where the mini-batches stop its information is not positive definite, "
+        "as its summary says.")
 
 
 if __name__ == "__main__":

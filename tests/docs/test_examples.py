@@ -136,6 +136,7 @@ def test_mlp_imbalance_example_runs_and_its_claims_hold(capsys):
                                            loglik["MLP, focal (gamma=2)"])  # fmt: skip
     assert abs(mean_p["MLP, likelihood"] - observed) < 0.25 * observed
     assert mean_p["MLP, class-weighted"] > 3 * observed
+    assert mean_p["MLP, focal (gamma=2)"] > 2 * observed
     # the logistic regression converged with standard errors; the MLP has none
     assert "Converged:                         yes" in out
     assert "MLP (225 parameters): 0 finite standard errors" in out
