@@ -95,12 +95,17 @@ def check_convergence(fit, tol_warn=1e-6, tol_fail=1e-2) -> CheckItem:
     name = "convergence"
     st = Status(int(fit.status_code))
     g = np.asarray(fit.grad, dtype=float)
-    H = np.asarray(fit.information, dtype=float)
     dec = 2.0 * float(fit.edm)
-    if not math.isfinite(dec) and np.all(np.isfinite(H)):
-        dec = float(g @ np.linalg.pinv(H) @ g)
-    cu = np.asarray(fit.cov_unconstrained, dtype=float)
-    se_u = np.sqrt(np.abs(np.diag(cu))) if cu.size else np.zeros(0)
+    if fit.information is None:  # matrix-free: the requested coordinates only
+        part = fit.cov_partial
+        se_u = np.zeros(g.shape)
+        se_u[np.asarray(part.free)] = np.sqrt(np.abs(np.diag(np.asarray(part.cov_u))))
+    else:
+        H = np.asarray(fit.information, dtype=float)
+        if not math.isfinite(dec) and np.all(np.isfinite(H)):
+            dec = float(g @ np.linalg.pinv(H) @ g)
+        cu = np.asarray(fit.cov_unconstrained, dtype=float)
+        se_u = np.sqrt(np.abs(np.diag(cu))) if cu.size else np.zeros(0)
     gse = float(np.max(np.abs(g) * se_u)) if g.size else 0.0
     ev = (
         f"status {st.name}; iterations {int(fit.iterations)}; scaled gradient "
@@ -143,6 +148,8 @@ def weak_directions(fit, cond_warn=1e4, n_max=3):
     ``eigenvalue`` (scaled) and ``loadings`` (unconstrained label -> loading,
     largest 1, loadings under 0.2 left out).
     """
+    if fit.information is None:  # a matrix-free fit (no matrix to decompose)
+        return math.nan, math.nan, []
     lam, dirs = scaled_directions(
         fit.information, fit.unconstrained_labels, n_max,
         lambda lam: lam[-1] / cond_warn, 0.2,

@@ -22,12 +22,15 @@ from ..core import Status
 from ..objective import COVARIANCES, Problem, analyze_information, covariances
 from ..optimize import run, small_linalg
 from ..results import MultiStart
+from ._matrix_free import fit_core_matrix_free
 from ._probe import run_with_probe
 from ._program import FitProgram
 
 
 def fit_core(static: FitProgram, u0, fixed_leaves, data, weights):
     """The compiled fit: optimize, then information, diagnostics and covariance."""
+    if static.matrix_free:
+        return fit_core_matrix_free(static, u0, fixed_leaves, data, weights)
     problem = Problem.from_static(static, fixed_leaves, data, weights)
     problem = problem.with_transposed_data()
     if u0 is None:

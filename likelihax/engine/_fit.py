@@ -10,7 +10,7 @@ shapes), so a second fit with the same shapes does not recompile.
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
 
 if TYPE_CHECKING:  # optax is imported when used
     import optax
@@ -42,6 +42,7 @@ from ._compiled import (
     to_unconstrained,
 )
 from ._model import Model
+from ._matrix_free import resolve_matrix_free
 from ._options import check_fit_options, default_method
 from ._program import (
     INFO_TOL,
@@ -81,6 +82,8 @@ def fit(
     devices: Any = None,
     verbose: bool = False,
     warn: bool = True,
+    matrix_free: bool | None = None,
+    cov_params: Sequence[str] | None = None,
 ) -> FitResult:
     r"""Maximum-likelihood estimate of a JAX log-likelihood, with standard errors.
 
@@ -176,6 +179,19 @@ def fit(
         Print the log-likelihood at every step (``jax.debug.print``).
     warn : bool
         Emit warnings for non-convergence and information problems (default).
+    matrix_free : bool, optional
+        Never form the :math:`k \times k` information: diagnostics from
+        Hessian-vector products and the covariance of ``cov_params`` only, by
+        conjugate-gradient solves (see :mod:`likelihax.engine._matrix_free`).
+        Default: beyond 8,192 free parameters, unless ``method`` is
+        ``"newton"`` or ``"fisher"``. Needs ``method="newton-cg"``
+        (the default there), ``"lbfgs"``, ``"bfgs"`` or an optax transformation,
+        and ``cov`` in ``"oim"``, ``"sandwich"``, ``"hc1"``, ``"stata"``,
+        ``"opg"``.
+    cov_params : list of str, optional
+        Matrix-free fits only: the parameters whose covariance (and SEs) is
+        computed. Default: every scalar and every array of at most 100
+        elements; SEs of the others are NaN.
 
     Returns
     -------
@@ -270,6 +286,7 @@ def fit(
         shard = _resolve_shards(devices, per_obs, traced)
         if method is None:
             method = default_method(spec.n_free)
+        free_opts = resolve_matrix_free(matrix_free, cov_params, spec, method, cov)
         solver = make_solver(method, wdtype, tol, gtol, rtol)
         if max_steps is None:
             max_steps = solver.default_max_steps
@@ -280,7 +297,7 @@ def fit(
             verbose=bool(verbose), info_tol=INFO_TOL[wdtype.name],
             chunk=(source.chunk if source is not None
                    else chunk_rows(chunk_size, jdata, rows, per_obs)),
-            fisher=model.fisher, weight_type=weight_type, source=source,
+            fisher=model.fisher, weight_type=weight_type, source=source, **free_opts,
         )  # fmt: skip
         # Host arrays go to the compiled program with its arguments (cheaper
         # than a jnp.asarray each); JAX arrays and tracers stay where they are.

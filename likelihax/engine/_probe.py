@@ -17,7 +17,9 @@ import jax
 import jax.numpy as jnp
 
 from ..core import Status
+from ..objective import hvp_at
 from ..optimize import POLISHED, ScaledFactor, factor_extremes, newton_direction, run, scaled_factor
+from ._matrix_free import Curvature, matrix_free_curvature, newton_by_cg
 
 # A quadratic log-likelihood drops by exactly 1/2 one standard error from its
 # maximum; a drop below this along a probed direction means the curvature at
@@ -48,7 +50,11 @@ def run_with_probe(problem, static, u0):
 
     def attempt(u_start):
         s = run(static.solver, problem, u_start, static.max_steps, static.verbose)
-        f, g, H, eig = static.solver.final(problem, s)
+        if static.matrix_free:  # no k x k matrix (likelihax.engine._matrix_free)
+            (f, g), H = problem.value_and_grad(s.u), None
+            eig = matrix_free_curvature(problem, s.u)
+        else:
+            f, g, H, eig = static.solver.final(problem, s)
         if eig is None:  # one decomposition for the probe and the analysis
             eig = scaled_factor(H)
         # The probe's points start the model from the estimate's state.
@@ -61,8 +67,11 @@ def run_with_probe(problem, static, u0):
     k, dt = u0.shape[0], u0.dtype
     z, zk, zkk = jnp.zeros((), dt), jnp.zeros((k,), dt), jnp.zeros((k, k), dt)
     probe0 = Probe(z, jnp.zeros((), jnp.int32), u0, z)
-    out = (static.solver.init(problem, u0, static.max_steps), z, zk, zkk,
-           ScaledFactor(zk, zkk, zk, jnp.zeros((), bool)), probe0)  # fmt: skip
+    if static.matrix_free:
+        zkk, factor0 = None, Curvature(zk, z, z, zk)
+    else:
+        factor0 = ScaledFactor(zk, zkk, zk, jnp.zeros((), bool))
+    out = (static.solver.init(problem, u0, static.max_steps), z, zk, zkk, factor0, probe0)
 
     def again(c):
         k, _, (s, *_, probe) = c
@@ -123,11 +132,17 @@ def curvature_probe(problem, static, s, f, g, H, eig, u_start=None) -> Probe:
     nan = jnp.full((), jnp.nan, u.dtype)
     if static.source is not None:
         return Probe(nan, success, u, jnp.zeros((), u.dtype))
-    lo, _, weakest = factor_extremes(eig)  # of the scaled information
+    if isinstance(eig, Curvature):  # a matrix-free fit: products only
+        lo, weakest = eig.lo, eig.weakest
+        d_newton, edm = newton_by_cg(problem, u, g, eig)
+        times_H = hvp_at(problem, u)
+    else:
+        lo, _, weakest = factor_extremes(eig)  # of the scaled information
+        d_newton, edm, _ = newton_direction(H, g, eig)
+        times_H = lambda v: H @ v  # noqa: E731
     pd = (lo > 0) & jnp.isfinite(lo)
     d_weak = eig.scale * weakest / jnp.sqrt(jnp.where(pd, lo, 1.0))
     d_weak = jnp.where(jnp.dot(g, d_weak) > 0, -d_weak, d_weak)  # the uphill way
-    d_newton, edm, _ = newton_direction(H, g, eig)
     # Unit information norm: d' H d = 2 EDM for the Newton direction.
     norm = jnp.sqrt(2.0 * jnp.where(pd, edm, 0.0))
     usable = pd & (norm > 0) & jnp.isfinite(norm)
@@ -144,7 +159,7 @@ def curvature_probe(problem, static, s, f, g, H, eig, u_start=None) -> Probe:
     dirs = [d_weak, jnp.where(quadratic, -d_weak, d_newton)]
     if not solver.polish and u_start is not None:
         d_disp = u - u_start
-        norm = jnp.sqrt(jnp.abs(jnp.dot(d_disp, H @ d_disp)))
+        norm = jnp.sqrt(jnp.abs(jnp.dot(d_disp, times_H(d_disp))))
         ok = pd & (norm > 0) & jnp.isfinite(norm)
         dirs.append(jnp.where(ok, d_disp / jnp.where(ok, norm, 1.0), -d_weak))
     dirs = jnp.stack(dirs)

@@ -53,6 +53,11 @@ class FitProgram:
     fisher: Callable | None = None
     weight_type: str = "frequency"
     source: Any = None  # a bound likelihax.data source (streamed data), or None
+    # No k x k matrix (likelihax.engine._matrix_free): the covariance of the
+    # free coordinates ``cov_free`` (natural elements ``cov_natural``) only.
+    matrix_free: bool = False
+    cov_free: tuple = ()
+    cov_natural: tuple = ()
 
 
 def make_solver(method, dtype, tol, gtol, rtol):

@@ -63,7 +63,9 @@ def report(result: FitResult, fn, spec, fixed, jdata, warn):
         return
     # where the information is not positive definite, its rank (see rank_text)
     rank = ""
-    if not np.isfinite(float(np.asarray(result.condition_number))):
+    if result.information is not None and not np.isfinite(
+        float(np.asarray(result.condition_number))
+    ):
         rank = " " + rank_text(result.information, result.dtype)
     if st in (Status.information_singular, Status.information_indefinite):
         weak = result.weak_directions()
@@ -80,6 +82,8 @@ def _uphill_text(result: FitResult) -> str:
     """The direction in which the log-likelihood still rises at the estimate
     (the Newton direction, or the weakest direction when the gradient is 0),
     as loadings on the unconstrained parameters."""
+    if result.information is None:  # matrix-free: no matrix to solve with
+        return "a weak direction (" + result.weak_directions(1)[0] + ")"
     H = np.asarray(result.information, dtype=float)
     g = np.asarray(result.grad, dtype=float)
     d = np.linalg.lstsq(H, g, rcond=None)[0] if np.any(g != 0) else None

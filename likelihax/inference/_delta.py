@@ -53,7 +53,7 @@ def _natural_cov(fit, cov):
     spec = fit.spec
     fixed = np.array([c.name == "fixed" for c in spec.element_constraints])
     if cov is None:
-        V = np.array(fit.cov_flat, dtype=float)
+        V = np.array(fit.full_cov("The delta method"), dtype=float)
         kind, desc = fit.cov_kind, fit.cov_description
     elif isinstance(cov, str):
         if cov in COVARIANCES and COVARIANCES[cov].needs_groups:

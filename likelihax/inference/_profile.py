@@ -164,6 +164,7 @@ def _runner(fit, data, weights):
 
 
 def _se_u(fit, j):
+    fit.full_cov("A profile")
     v = float(np.asarray(fit.cov_unconstrained)[j, j])
     return math.sqrt(v) if v > 0 and math.isfinite(v) else 1.0
 
@@ -414,6 +415,7 @@ def profile_ci(
     # on the path predicted from the last two solutions (the Wald line at
     # first), closer to their optimum than the last solution is: fewer Newton
     # steps in the later rounds.
+    fit.full_cov("A profile")
     V = np.asarray(fit.cov_unconstrained, np.float64)
     wald = V[jj] / np.where(ss > 0, ss**2, 1.0)[:, None] * side[:, None]
     if not np.all(np.isfinite(wald)):

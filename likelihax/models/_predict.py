@@ -60,7 +60,7 @@ def delta_predict(f, fit: FitResult, se: bool):
         if not se:
             return val
         J = np.asarray(jax.jacfwd(lambda v: f(unravel(v)))(flat))
-    V = np.asarray(fit.cov_flat, dtype=np.float64)
+    V = np.asarray(fit.full_cov("Standard errors of predictions"), dtype=np.float64)
     J = J.reshape(-1, flat.size)
     sd = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", J, V, J), 0.0))
     return val, sd.reshape(val.shape)

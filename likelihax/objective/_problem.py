@@ -112,6 +112,21 @@ def _under_vmap() -> bool:
     return bool(check()) if check is not None else True
 
 
+def meat_weights(n, dtype, w, mask, weight_type):
+    """``(v, n_eff)``: per-row factors of the meat (``w``, ``w**2`` or 1; 0
+    for masked rows and rows without weight) and the block's effective count
+    (see :meth:`Problem.meat`)."""
+    m = jnp.ones((n,), dtype) if mask is None else (mask > 0)
+    if w is None:
+        vv = m.astype(dtype)
+        return vv, jnp.sum(vv)
+    keep = (w > 0) & (m > 0)
+    vv = jnp.where(keep, w if weight_type == "frequency" else w * w, 0.0)
+    if weight_type == "frequency":
+        return vv, jnp.sum(jnp.where(keep, w, 0.0))
+    return vv, jnp.sum(keep).astype(dtype)
+
+
 def _objective(terms, w=None, mask=None):
     """Minus the (weighted, masked) sum of the log-likelihood terms."""
     if w is not None:
@@ -513,18 +528,7 @@ class Problem:
                     "The OPG and sandwich covariances need one log-likelihood value "
                     "per observation, but the log-likelihood returns a scalar."
                 )
-            m = jnp.ones(s.shape[:1], s.dtype) if mask is None else (mask > 0)
-            if w is None:
-                vv = m.astype(s.dtype)
-                cnt = jnp.sum(vv)
-            else:
-                keep = (w > 0) & (m > 0)
-                vv = jnp.where(keep, w if weight_type == "frequency" else w * w, 0.0)
-                cnt = (
-                    jnp.sum(jnp.where(keep, w, 0.0))
-                    if weight_type == "frequency"
-                    else jnp.sum(keep).astype(s.dtype)
-                )
+            vv, cnt = meat_weights(s.shape[0], s.dtype, w, mask, weight_type)
             s = jnp.where((vv > 0)[:, None], s, 0.0)
             return (s * vv[:, None]).T @ s, cnt
 

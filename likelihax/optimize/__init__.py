@@ -30,6 +30,7 @@ from ._factor import as_factor as as_factor
 from ._factor import factor_direction as factor_direction
 from ._factor import factor_extremes as factor_extremes
 from ._factor import factor_inverse as factor_inverse
+from ._factor import lanczos_extremes as lanczos_extremes
 from ._factor import scaled_eigh as scaled_eigh
 from ._factor import scaled_factor as scaled_factor
 from ._jacobi import small_linalg as small_linalg
@@ -52,6 +53,7 @@ from ._newton import shorter_step as shorter_step
 from ._newton_cg import NewtonCG as NewtonCG
 from ._newton_cg import cg_direction as cg_direction
 from ._solver import Solver as Solver
+from ._newton_cg import hutchinson_diagonal as hutchinson_diagonal
 
 
 def __getattr__(name):

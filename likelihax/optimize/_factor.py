@@ -50,6 +50,7 @@ __all__ = [
     "factor_direction",
     "factor_extremes",
     "factor_inverse",
+    "lanczos_extremes",
     "scaled_eigh",
     "scaled_factor",
 ]
@@ -191,28 +192,79 @@ def factor_inverse(f: ScaledFactor):
     return 0.5 * (inv + inv.T)
 
 
-def _lanczos_top(apply, v0, m):
-    """Largest eigenvalue and unit eigenvector of a symmetric operator: ``m``
-    Lanczos steps with full reorthogonalization, then the top Ritz pair."""
+def _lanczos_ritz(apply, v0, m):
+    """``(lo, v_lo, hi, v_hi)``: the extreme Ritz pairs of a symmetric operator
+    after ``m`` Lanczos steps with full reorthogonalization (unit vectors).
+
+    Where the Krylov space becomes invariant (a step's residual vanishes to
+    rounding, e.g. for a multiple of the identity), the later steps carry no
+    information: their diagonal entries are moved above (for the smallest
+    pair) or below (for the largest) the valid ones, so they are never
+    taken for an extreme.
+    """
     k = v0.shape[0]
     V = jnp.zeros((m + 1, k), v0.dtype).at[0].set(v0)
+    eps = jnp.finfo(v0.dtype).eps
 
     def body(j, c):
-        V, alpha, beta = c
+        V, alpha, beta, alive = c
         w = apply(V[j])
         a = jnp.dot(w, V[j])
         for _ in range(2):  # twice is enough (Kahan)
             w = w - V.T @ (V @ w)
         b = jnp.linalg.norm(w)
-        V = V.at[j + 1].set(w / jnp.where(b > 0, b, 1.0))
-        return V, alpha.at[j].set(a), beta.at[j].set(b)
+        live = alive[j] & (b > 64 * eps * (jnp.abs(a) + jnp.where(j > 0, beta[j - 1], 0.0)))
+        V = V.at[j + 1].set(jnp.where(live, w / jnp.where(b > 0, b, 1.0), 0.0))
+        alive = alive.at[j + 1].set(live)
+        return V, alpha.at[j].set(a), beta.at[j].set(jnp.where(live, b, 0.0)), alive
 
     zeros = jnp.zeros((m,), v0.dtype)
-    V, alpha, beta = jax.lax.fori_loop(0, m, body, (V, zeros, zeros))
-    T = jnp.diag(alpha) + jnp.diag(beta[:-1], 1) + jnp.diag(beta[:-1], -1)
-    theta, Y = jnp.linalg.eigh(T)
-    v = V[:m].T @ Y[:, -1]
-    return theta[-1], v / jnp.linalg.norm(v)
+    alive0 = jnp.zeros((m + 1,), bool).at[0].set(True)
+    V, alpha, beta, alive = jax.lax.fori_loop(0, m, body, (V, zeros, zeros, alive0))
+    alive = alive[:m]
+    big = 2.0 * jnp.max(jnp.where(alive, jnp.abs(alpha), 0.0)) + 2.0 * jnp.max(beta) + 1.0
+    off = jnp.diag(beta[:-1], 1) + jnp.diag(beta[:-1], -1)
+
+    def end(sign):
+        T = jnp.diag(jnp.where(alive, alpha, sign * big)) + off
+        theta, Y = jnp.linalg.eigh(T)
+        i = 0 if sign > 0 else m - 1
+        r = V[:m].T @ Y[:, i]
+        return theta[i], r / jnp.linalg.norm(r)
+
+    lo, v_lo = end(1.0)
+    hi, v_hi = end(-1.0)
+    return lo, v_lo, hi, v_hi
+
+
+def _lanczos_top(apply, v0, m):
+    """Largest eigenvalue and unit eigenvector of a symmetric operator."""
+    _, _, hi, v_hi = _lanczos_ritz(apply, v0, m)
+    return hi, v_hi
+
+
+def lanczos_extremes(apply, k: int, dtype, steps: int = 2 * ITERATIONS):
+    r"""``(lo, hi, v_lo)``: the extreme Ritz values of the symmetric operator
+    ``apply`` (:math:`k \times k`, given only by its products) after
+    ``steps`` Lanczos steps with full reorthogonalization (at most ``k``), and
+    the unit Ritz vector of the smallest. Ritz values lie inside the spectrum:
+    ``hi`` from below, ``lo`` from above, so ``hi / lo`` is a lower bound of
+    the condition number, and the smallest end converges more slowly than
+    the largest when the small eigenvalues are close together.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from likelihax.optimize import lanczos_extremes
+    >>> A = jnp.diag(jnp.array([0.5, 1.0, 2.0, 8.0]))
+    >>> lo, hi, v = lanczos_extremes(lambda x: A @ x, 4, jnp.float32)
+    >>> round(float(lo), 4), round(float(hi), 4)
+    (0.5, 8.0)
+    """
+    v0 = 1.0 + jnp.arange(k, dtype=dtype) / k
+    v0 = v0 / jnp.linalg.norm(v0)
+    lo, v_lo, hi, _ = _lanczos_ritz(apply, v0, min(k, steps))
+    return lo, hi, v_lo
 
 
 def _iterated(f):

@@ -221,6 +221,12 @@ def save_result(result, path) -> tuple[Path, Path]:
             "save_result saves a single fit, not a batched or traced result: "
             "index it first (fits[i])."
         )
+    if fit.cov_flat is None:
+        raise ValueError(
+            "save_result writes the information and the full covariance, which a "
+            "matrix-free fit does not have: save its params, se and cov instead, or "
+            "refit with matrix_free=False."
+        )
     spec = fit.spec
     n = len(spec.names)
     skeleton = jax.tree_util.tree_unflatten(spec.treedef, list(range(n)))

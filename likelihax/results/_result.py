@@ -35,6 +35,7 @@ ENGINE_FIELDS = {
     "cov": "cov_flat", "status": "status_code", "iterations": "iterations",
     "n_evals": "n_evals", "edm": "edm", "cond": "condition_number",
     "trace": "trace", "flat": "curvature_drop", "restarts": "restarts",
+    "cov_partial": "cov_partial",
 }  # fmt: skip
 
 
@@ -123,6 +124,10 @@ class FitResult:
     cov_scale: Any = None
     nobs: Any = None
     model_info: ModelInfo = ModelInfo()
+    # A matrix-free fit (likelihax.engine._matrix_free) has no information and
+    # no full covariance (those fields are None) but the covariance of its
+    # requested parameters: (natural, cov, free, cov_u, residual).
+    cov_partial: Any = None
 
     @classmethod
     def from_fit(cls, fit: "FitResult", **extra) -> "FitResult":
@@ -139,6 +144,7 @@ class FitResult:
             fields["curvature_drop"] = np.nan
         if fields.get("restarts") is None:
             fields["restarts"] = 0
+        fields.setdefault("cov_partial", None)
         return cls(**fields, multistart=multistart, **static)
 
     def replace(self, **changes) -> "FitResult":
@@ -199,11 +205,29 @@ class FitResult:
 
     @property
     def se_flat(self):
-        """Standard errors flattened like ``params_flat`` (NaN where fixed)."""
+        """Standard errors flattened like ``params_flat`` (NaN where fixed, and
+        in a matrix-free fit for the parameters not requested)."""
+        if self.cov_flat is None:  # matrix-free: the requested parameters only
+            part = self.cov_partial
+            se = np.full(np.shape(self.params_flat), np.nan)
+            se[..., np.asarray(part.natural)] = np.sqrt(np.diagonal(part.cov, 0, -2, -1))
+            return np.where(self.fixed_mask, np.nan, se)
         xp = _xp(self.cov_flat)
         i = np.arange(self.cov_flat.shape[-1])
         se = xp.sqrt(self.cov_flat[..., i, i])
         return xp.where(self.fixed_mask, np.nan, se)
+
+    def full_cov(self, what: str):
+        """``cov_flat``, or a ``ValueError`` naming ``what`` for a matrix-free
+        fit, which has the covariance of its requested parameters only."""
+        if self.cov_flat is None:
+            raise ValueError(
+                f"{what} needs the covariance of every parameter, but this fit is "
+                "matrix-free: it has the covariance of the parameters in cov_params "
+                "only (fit.cov). Refit with matrix_free=False (if the k x k "
+                "information fits in memory)."
+            )
+        return self.cov_flat
 
     @property
     def se(self):
@@ -219,6 +243,15 @@ class FitResult:
     def cov(self) -> Covariance:
         idx = np.asarray(self.spec.reported)
         fixed = self.fixed_mask[idx]
+        if self.cov_flat is None:  # matrix-free: the requested parameters only
+            part = self.cov_partial
+            pos = {int(j): i for i, j in enumerate(np.asarray(part.natural))}
+            keep = np.array([int(j) in pos for j in idx], bool)
+            idx, fixed = idx[keep], fixed[keep]
+            rows = np.array([pos[int(j)] for j in idx], int)
+            m = np.asarray(part.cov)[..., rows[:, None], rows[None, :]]
+            labels = [self.spec.labels[j] for j in idx]
+            return Covariance(m, labels, self.cov_kind, self.cov_description)
         m = self.cov_flat[..., idx[:, None], idx[None, :]]
         # Fixed parameters have no sampling variance to report: NaN, as their SE.
         m = _xp(m).where(fixed[:, None] | fixed[None, :], np.nan, m)
@@ -468,6 +501,8 @@ class FitResult:
         Each is written as a combination of unconstrained parameters, e.g.
         ``"0.707*beta[1] - 0.707*beta[2] (eigenvalue 1.2e-17)"``.
         """
+        if self.information is None:
+            return ["not resolved (a matrix-free fit forms no information matrix)"]
         lam, dirs = scaled_directions(
             self.information, self.spec.free_labels, n_max, 1e-6, 0.1
         )

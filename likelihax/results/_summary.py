@@ -333,7 +333,7 @@ def _notes(fit, near: list, is_map: bool) -> list:
         notes.append(st.message)
         if st in (Status.information_singular, Status.information_indefinite):
             notes.append("Weak direction(s): " + "; ".join(fit.weak_directions()))
-        if not math.isfinite(float(fit.condition_number)):
+        if fit.information is not None and not math.isfinite(float(fit.condition_number)):
             notes.append(rank_text(fit.information, fit.dtype))
             notes = [n for n in notes if n]
     elif (
