@@ -52,6 +52,10 @@ def direction_text(direction, fmt: str = ".3g") -> str:
 ZERO_EIGENVALUE = {"float64": 1e-13, "float32": 1e-5}
 
 
+# rank_text counts eigenvalues up to this many parameters (one eigvalsh on the host).
+MAX_COUNTED = 2000
+
+
 def eigen_counts(H, dtype: str = "float64"):
     """``(positive, zero, negative)``: signs of the scaled information's eigenvalues.
 
@@ -95,6 +99,14 @@ def rank_text(H, dtype: str = "float64") -> str:
     >>> rank_text(np.eye(2))
     ''
     """
+    k = np.shape(H)[-1]
+    if k > MAX_COUNTED:  # a full eigen-decomposition would take long
+        return (
+            f"The information is not positive definite (or not finite), so no "
+            f"standard errors are given (NaN); the signs of its eigenvalues are not "
+            f"counted for more than {MAX_COUNTED} parameters "
+            "(likelihax.results.eigen_counts(fit.information) counts them)."
+        )
     counts = eigen_counts(H, dtype)
     if counts is None:
         return "The information is not finite: no standard errors."

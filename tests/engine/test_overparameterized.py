@@ -90,3 +90,9 @@ def test_fit_stochastic_says_when_newton_did_not_converge():
     assert res.status == lx.Status.max_steps
     text = " ".join(res.summary().to_text().split())
     assert "which did not converge" in text and "exact MLE" not in text
+
+
+def test_large_informations_are_not_decomposed_for_the_message():
+    H = -np.eye(2001)
+    assert "not counted for more than 2000 parameters" in rank_text(H)
+    assert eigen_counts(H) == (0, 0, 2001)  # on request it counts them
