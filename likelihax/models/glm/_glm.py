@@ -256,8 +256,9 @@ def _engine(fam, link, columns, params, data, constraints, *, w, weight_type, me
     loglik, fisher = _model_fns(fam, link, tuple(columns), scalar)
     model = Model(loglik, params, constraints=constraints,
                   name=f"GLM {fam.name} ({link.name})", fisher=fisher)  # fmt: skip
+    # (GLM results scale the full covariance by the dispersion: never matrix-free)
     return engine_fit(model, data, method=method, cov=cov, weights=w,
-                      weight_type=weight_type, **fit_kwargs)  # fmt: skip
+                      weight_type=weight_type, matrix_free=False, **fit_kwargs)  # fmt: skip
 
 
 def glm(
