@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import x64_scope
+from ..core import format_pvalue, x64_scope
 from ..objective import COVARIANCES
 from ..parameters import element_labels, path_name
 from ..results import as_fit, pandas_for
@@ -289,7 +289,7 @@ class DeltaResult:
             lines.append(
                 f"{lab:<{w}}"
                 + "".join(f"{x:>11.4g}" for x in (v, s, z))
-                + f"{p:>11.4g}"
+                + f"{format_pvalue(p):>11}"
                 + "".join(f"{x:>11.4g}" for x in (lo, hi))
             )
         return "\n".join(lines)

@@ -84,8 +84,13 @@ class Summary(TextReport):
     notes: list
 
     def to_text(self) -> str:
-        """Plain-text table, like statsmodels' summary."""
-        width = 78
+        """Plain-text table, like statsmodels' summary.
+
+        The frame is 78 characters wide, or as wide as the coefficient table
+        when long labels make it wider; no line passes the frame.
+        """
+        wl = max([len(r[0]) for r in self.rows] + [9])
+        width = max(78, wl + 11 * len(self.columns))
         lines = [self.title.center(width), "=" * width]
         # Pairs longer than half the width get a line of their own, first (so
         # no line passes the frame); the others go in two columns.
@@ -103,9 +108,8 @@ class Summary(TextReport):
             rt = f"{right[i][0] + ':':<16}{right[i][1]:>22}" if i < len(right) else ""
             lines.append(f"{lt}  {rt}".rstrip())
         lines.append("=" * width)
-        wl = max([len(r[0]) for r in self.rows] + [9])
         lines.append(" " * wl + "".join(f" {c:>10}" for c in self.columns))
-        lines.append("-" * max(width, wl + 11 * len(self.columns)))
+        lines.append("-" * width)
         for label, vals in self.rows:
             lines.append(f"{label:<{wl}}"
                          + "".join(_cell(c, v) for c, v in zip(self.columns, vals)))  # fmt: skip

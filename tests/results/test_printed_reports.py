@@ -2,11 +2,13 @@
 
 * ``print(fit.status)`` shows the status name (not ``Status.success`` or 0);
 * every printed p-value (summary column, Wald/LR/score test lines, the
-  information-matrix test, the mixed-model and GAM tables) uses one format,
-  :func:`likelihax.core.format_pvalue`, the rule of the summary's column;
-* text reports fit their frame: no line of the checklist or of the posterior
-  comparison is wider than its ``=``/``-`` rules, and the mixed-model summary's
-  free text is wrapped to 80 columns.
+  information-matrix test, the delta-method, mixed-model and GAM tables) uses
+  one format, :func:`likelihax.core.format_pvalue`, the rule of the summary's
+  column;
+* text reports fit their frame: no line of the fit summary (whose frame widens
+  for long labels), the checklist or the posterior comparison is wider than
+  its ``=``/``-`` rules, and the mixed-model summary's free text is wrapped to
+  80 columns.
 """
 
 from __future__ import annotations
@@ -125,3 +127,36 @@ def test_posterior_comparison_fits_its_frame():
     width = _frame_width(text)
     assert all(len(ln) <= width for ln in text.splitlines())
     assert "equal-tailed" in text
+
+
+def test_delta_method_table_uses_the_pvalue_format(normal_fit):
+    r = lx.delta_method(normal_fit, lambda p: jnp.stack([p["sigma"], p["mu"] - 50.0]),
+                        names=["sigma", "far"])  # fmt: skip
+    text = r.summary()
+    rows = [ln.split() for ln in text.splitlines()[2:]]
+    assert [row[4] for row in rows] == [format_pvalue(p) for p in r.pvalues]
+    assert rows[1][4] == "<1e-300"
+
+
+def test_fit_summary_with_long_labels_fits_its_frame(make_rng):
+    long = "a_parameter_name_long_enough_to_widen_the_coefficient_table"
+    rng = make_rng(13)
+    x = rng.normal(size=60)
+    y = 1.0 + 0.5 * x + rng.normal(size=60)
+
+    def model(p, d):
+        return jst.norm.logpdf(d["y"], p[long] + p["slope"] * d["x"], 1.0)
+
+    fit = lx.fit(model, {long: 0.0, "slope": 0.0}, {"x": x, "y": y})
+    text = fit.summary().to_text()
+    width = _frame_width(text)
+    assert width > 78 and long in text
+    assert all(len(ln) <= width for ln in text.splitlines())
+    rules = [ln for ln in text.splitlines() if ln and set(ln) <= {"=", "-"}]
+    assert all(len(ln) == width for ln in rules)
+
+
+def test_fit_summary_frame_is_78_wide_for_short_labels(normal_fit):
+    text = normal_fit.summary().to_text()
+    assert _frame_width(text) == 78
+    assert all(len(ln) <= 78 for ln in text.splitlines())
