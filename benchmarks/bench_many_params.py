@@ -27,6 +27,22 @@ Newton includes compilation; then ``--repeats`` rounds, median reported):
 A competitor whose first call takes longer than ``--limit`` seconds (60) is
 left out at that ``p``.
 
+``--memory`` also measures each method's peak memory: each method runs
+(warm-up and one timed call) in a fresh process, which reports its peak
+resident set size and the size after the data are made (imports included),
+so the difference is what the fit itself needed.
+
+``--sparse`` runs the p = 100,000 workload instead: ``N`` rows (default
+200,000), each with 20 nonzero covariates among 100,000 (value
+``1/sqrt(20)``, positions uniform), an intercept, and an L2 penalty
+``0.5 * ||beta||^2`` (``n < p`` locally: without it many coefficients have
+no finite maximum). likelihax's log-likelihood gathers ``beta[cols]`` per row
+(its default at this size: matrix-free Newton-CG, the intercept's SE by CG;
+and L-BFGS); scikit-learn's ``LogisticRegression(C=1, solver="lbfgs")`` on
+the same design as a SciPy CSR matrix (no SEs).
+
+``--plot FILE`` draws the time against ``p`` of every method (log-log).
+
 Each method's maximized log-likelihood and largest SE difference from
 likelihax Newton's are printed (should be 1e-6 or below; L-BFGS stops at its
 own tolerance). Goal (issue: many parameters): likelihax Newton's per-step
@@ -40,6 +56,9 @@ From the repository root::
 
     python benchmarks/bench_many_params.py                       # p = 10, 100, 300, 1000
     python benchmarks/bench_many_params.py --p 1000 --repeats 3
+    python benchmarks/bench_many_params.py --p 10 100 1000 5000 --memory \
+        --plot benchmarks/many_params.png
+    python benchmarks/bench_many_params.py --sparse --memory
 """
 
 from __future__ import annotations
@@ -163,45 +182,195 @@ def methods(X, y):
     }, X1
 
 
+SPARSE_P, SPARSE_PER_ROW, PENALTY = 100_000, 20, 1.0
+
+
+def simulate_sparse(n, p=SPARSE_P, per=SPARSE_PER_ROW, seed=0):
+    rng = np.random.default_rng(seed)
+    cols = rng.integers(0, p, size=(n, per)).astype(np.int32)
+    vals = np.full((n, per), 1.0 / np.sqrt(per))
+    b = rng.normal(size=p) * 0.5
+    eta = 0.2 + (vals * b[cols]).sum(axis=1)
+    y = (rng.uniform(size=n) < 1.0 / (1.0 + np.exp(-eta))).astype(float)
+    return cols, vals, y
+
+
+def sparse_loglik(params, data):
+    import jax.numpy as jnp
+
+    eta = params["intercept"] + jnp.sum(data["vals"] * params["beta"][data["cols"]], axis=1)
+    # the penalty shared out over the rows (per-row terms: sandwich-ready)
+    pen = 0.5 * PENALTY * jnp.sum(params["beta"] ** 2) / data["y"].shape[0]
+    return data["y"] * eta - jnp.logaddexp(0.0, eta) - pen
+
+
+def sparse_methods(cols, vals, y):
+    """The p = 100,000 workload (module notes): ``(runs, objective)``."""
+    import jax
+    import scipy.sparse as sps
+
+    import likelihax as lx
+
+    n, per = cols.shape
+    X = sps.csr_matrix((vals.ravel(), cols.ravel(), np.arange(0, n * per + 1, per)),
+                       shape=(n, SPARSE_P))  # fmt: skip
+    data = {"cols": cols, "vals": vals, "y": y}
+    start = {"intercept": 0.0, "beta": np.zeros(SPARSE_P)}
+
+    def objective(beta):  # penalized log-likelihood at [intercept, beta]
+        eta = beta[0] + X @ beta[1:]
+        return float(np.sum(y * eta - np.logaddexp(0.0, eta))
+                     - 0.5 * PENALTY * np.sum(beta[1:] ** 2))  # fmt: skip
+
+    def lx_fit(method):
+        def run():
+            f = lx.fit(sparse_loglik, start, data, method=method, chunk_size=False)
+            jax.block_until_ready(f.params)
+            beta = np.concatenate([[float(f.params["intercept"])], np.asarray(f.params["beta"])])
+            se = np.full(SPARSE_P + 1, np.nan)
+            se[0] = float(f.se["intercept"])
+            return beta, se, str(f.status)
+        return run
+
+    def sklearn_lbfgs():
+        from sklearn.linear_model import LogisticRegression
+
+        m = LogisticRegression(C=1.0 / PENALTY, solver="lbfgs", tol=1e-8,
+                               max_iter=10_000).fit(X, y)  # fmt: skip
+        return np.concatenate([m.intercept_, m.coef_[0]]), np.full(SPARSE_P + 1, np.nan), "-"
+
+    return {
+        "likelihax default": lx_fit(None),
+        "likelihax lbfgs": lx_fit("lbfgs"),
+        "sklearn lbfgs (no SEs)": sklearn_lbfgs,
+    }, objective
+
+
+def _workload(args, p):
+    """``(runs, objective)`` of one size."""
+    if args.sparse:
+        cols, vals, y = simulate_sparse(args.n or 200_000)
+        return sparse_methods(cols, vals, y)
+    X, y = simulate(args.n or 20_000, p)
+    runs, X1 = methods(X, y)
+    return runs, lambda b: binomial_loglik(X1, y, b)
+
+
+def _one(args):
+    """``--one METHOD``: warm-up and one call in this process; print the
+    resident set size after the data are made and at the peak (GB)."""
+    import resource
+
+    runs, _ = _workload(args, args.p[0])
+    base = _rss_now()
+    runs[args.one]()
+    t = time.perf_counter()
+    runs[args.one]()
+    t = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # KB on Linux
+    print(f"MEMORY {base:.3f} {peak:.3f} {t:.3f}")
+
+
+def _rss_now() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e9
+
+
+def _memory(args, p, name) -> tuple[float, float]:
+    """``(peak GB, peak - after data GB)`` of ``name`` in a fresh process."""
+    import subprocess
+
+    cmd = [sys.executable, __file__, "--one", name, "--p", str(p)]
+    cmd += ["--sparse"] if args.sparse else []
+    cmd += ["--n", str(args.n)] if args.n else []
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
+    line = [x for x in out.splitlines() if x.startswith("MEMORY")]
+    if not line:
+        return float("nan"), float("nan")
+    base, peak, _ = map(float, line[-1].split()[1:])
+    return peak, peak - base
+
+
+def _measure(args, p):
+    runs, objective = _workload(args, p)
+    out, times = {}, {name: [] for name in runs}
+    ref = next(iter(runs))
+    for name, fn in list(runs.items()):  # warm-up (compiles); drop the slow
+        t = time.perf_counter()
+        out[name] = fn()
+        if time.perf_counter() - t > args.limit and name != ref:
+            print(f"  {name}: {time.perf_counter() - t:.0f} s > --limit, left out at p = {p}")
+            del runs[name], out[name], times[name]
+    for _ in range(args.repeats):  # interleaved rounds
+        for name, fn in runs.items():
+            t = time.perf_counter()
+            out[name] = fn()
+            times[name].append(time.perf_counter() - t)
+    ref_b, ref_se, _ = out[ref]
+    ref_ll = objective(ref_b)
+    base = statistics.median(times[ref])
+    mem = {name: _memory(args, p, name) for name in runs} if args.memory else {}
+    print(f"\np = {p}" + (" (sparse design, L2 penalty)" if args.sparse else ""))
+    print(f"{'method':28s} {'warm s':>8s} {'vs lx':>7s} {'loglik - lx':>12s} "
+          f"{'max SE rel diff':>15s}" + (f" {'peak GB':>8s} {'fit GB':>7s}" if mem else ""))  # fmt: skip
+    rows = {}
+    for name in runs:
+        b, se, _ = out[name]
+        med = statistics.median(times[name])
+        dll = objective(b) - ref_ll
+        ok = np.isfinite(se) & np.isfinite(ref_se)
+        dse = float(np.max(np.abs(se[ok] / ref_se[ok] - 1))) if ok.any() else np.nan
+        extra = f" {mem[name][0]:8.2f} {mem[name][1]:7.2f}" if mem else ""
+        print(f"{name:28s} {med:8.3f} {med / base:7.2f} {dll:12.2e} {dse:15.1e}{extra}")
+        rows[name] = med
+    return rows
+
+
+def _plot(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    names = sorted({n for r in results.values() for n in r}, key=str)
+    for name in names:
+        ps = [p for p in results if name in results[p]]
+        ax.plot(ps, [results[p][name] for p in ps], marker="o", label=name)
+    ax.set(xscale="log", yscale="log", xlabel="parameters p",
+           ylabel="warm fit time (s, median)",
+           title="Logistic regression, N = 20,000: fit (+ SEs where marked)")  # fmt: skip
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    print(f"figure: {path}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--n", type=int, default=20_000)
+    ap.add_argument("--n", type=int, default=None,
+                    help="rows (default 20,000; 200,000 with --sparse)")
     ap.add_argument("--p", type=int, nargs="+", default=[10, 100, 300, 1000])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--limit", type=float, default=60.0,
                     help="leave out a competitor whose first call takes longer (s)")
+    ap.add_argument("--sparse", action="store_true", help="the p = 100,000 workload")
+    ap.add_argument("--memory", action="store_true", help="peak memory per method")
+    ap.add_argument("--plot", default=None, help="write the time-vs-p figure here")
+    ap.add_argument("--one", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.one:
+        return _one(args)
     import platform
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
-          f"N = {args.n}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")  # fmt: skip
-    for p in args.p:
-        X, y = simulate(args.n, p)
-        runs, X1 = methods(X, y)
-        out, times = {}, {name: [] for name in runs}
-        for name, fn in list(runs.items()):  # warm-up (compiles); drop the slow
-            t = time.perf_counter()
-            out[name] = fn()
-            if time.perf_counter() - t > args.limit and name != "likelihax newton":
-                print(f"  {name}: {time.perf_counter() - t:.0f} s > --limit, left out at p = {p}")
-                del runs[name], out[name], times[name]
-        for _ in range(args.repeats):  # interleaved rounds
-            for name, fn in runs.items():
-                t = time.perf_counter()
-                out[name] = fn()
-                times[name].append(time.perf_counter() - t)
-        ref_b, ref_se, _ = out["likelihax newton"]
-        ref_ll = binomial_loglik(X1, y, ref_b)
-        base = statistics.median(times["likelihax newton"])
-        print(f"\np = {p}")
-        print(f"{'method':28s} {'warm s':>8s} {'vs lx':>7s} {'loglik - lx':>12s} "
-              f"{'max SE rel diff':>15s}")  # fmt: skip
-        for name in runs:
-            b, se, _ = out[name]
-            med = statistics.median(times[name])
-            dll = binomial_loglik(X1, y, b) - ref_ll
-            dse = float(np.nanmax(np.abs(se / ref_se - 1))) if np.isfinite(se).any() else np.nan
-            print(f"{name:28s} {med:8.3f} {med / base:7.2f} {dll:12.2e} {dse:15.1e}")
+          f"N = {args.n or (200_000 if args.sparse else 20_000)}; "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")  # fmt: skip
+    ps = [SPARSE_P] if args.sparse else args.p
+    results = {p: _measure(args, p) for p in ps}
+    if args.plot:
+        _plot(results, args.plot)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ import numpy as np
 
 from ..core import Status
 from ..objective import Problem, hvp_at, matrix_free_covariance
-from ..optimize import cg_direction, hutchinson_diagonal, lanczos_extremes
+from ..optimize import NewtonCG, cg_direction, hutchinson_diagonal, lanczos_extremes
 
 __all__ = ["Curvature", "CovPartial", "SMALL_ARRAY", "cov_indices", "fit_core_matrix_free",
            "matrix_free_curvature", "newton_by_cg"]  # fmt: skip
@@ -128,7 +128,10 @@ def fit_core_matrix_free(static, u0, fixed_leaves, data, weights):
         Status.information_indefinite.value,
         jnp.where(singular, Status.information_singular.value, Status.success.value),
     )
-    _, edm = newton_by_cg(problem, s.u, g, cur)
+    if isinstance(static.solver, NewtonCG):  # the EDM of its last (tight) solve
+        edm = s.edm
+    else:
+        _, edm = newton_by_cg(problem, s.u, g, cur)
     status = jnp.where(s.code != Status.success.value, s.code, info_code)
     status = jnp.where(status == Status.success.value, probe.code, status)
     sep_tol = 1e-4 if u0.dtype == jnp.float32 else 1e-9

@@ -18,7 +18,15 @@ import jax.numpy as jnp
 
 from ..core import Status
 from ..objective import hvp_at
-from ..optimize import POLISHED, ScaledFactor, factor_extremes, newton_direction, run, scaled_factor
+from ..optimize import (
+    POLISHED,
+    NewtonCG,
+    ScaledFactor,
+    factor_extremes,
+    newton_direction,
+    run,
+    scaled_factor,
+)
 from ._matrix_free import Curvature, matrix_free_curvature, newton_by_cg
 
 # A quadratic log-likelihood drops by exactly 1/2 one standard error from its
@@ -119,10 +127,11 @@ def curvature_probe(problem, static, s, f, g, H, eig, u_start=None) -> Probe:
     ``s.u - u_start``: an inexact solver (truncated Newton, quasi-Newton)
     leaves gradient components along weak directions that turn the Newton
     direction at its end point away from infinity, but its iterates have
-    travelled along the way there, which dominates the displacement. A drop below ``FLAT_DROP`` gives ``Status.unbounded``,
-    or ``Status.at_boundary`` when the natural-scale parameters moving along
-    that direction approach finite bounds of their constraints
-    (:meth:`ParamSpec.toward_bound`). Two evaluations of the log-likelihood
+    travelled along the way there, which dominates the displacement. A drop
+    below ``FLAT_DROP`` gives ``Status.unbounded``, or ``Status.at_boundary``
+    when the natural-scale parameters moving along that direction approach
+    finite bounds of their constraints (:meth:`ParamSpec.toward_bound`).
+    Two evaluations of the log-likelihood (three with the displacement)
     (more only where a value is not finite); no probe (drop NaN) when the
     information is not positive definite (already reported) and for streamed
     data (more passes over the source).
@@ -134,7 +143,10 @@ def curvature_probe(problem, static, s, f, g, H, eig, u_start=None) -> Probe:
         return Probe(nan, success, u, jnp.zeros((), u.dtype))
     if isinstance(eig, Curvature):  # a matrix-free fit: products only
         lo, weakest = eig.lo, eig.weakest
-        d_newton, edm = newton_by_cg(problem, u, g, eig)
+        if isinstance(static.solver, NewtonCG):  # its own last direction
+            d_newton, edm = s.d, s.edm
+        else:
+            d_newton, edm = newton_by_cg(problem, u, g, eig)
         times_H = hvp_at(problem, u)
     else:
         lo, _, weakest = factor_extremes(eig)  # of the scaled information
