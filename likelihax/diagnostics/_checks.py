@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import Status, x64_scope
+from ..core import Status, format_pvalue, x64_scope
 from ..results import direction_text, scaled_directions
 from ._report import CheckItem
 
@@ -491,7 +491,7 @@ def check_im(fit, data=None, alpha=0.05, ratio_warn=1.5) -> CheckItem:
     ratios = "; ".join(f"{a} {b:.3g}" for a, b in zip(t.labels, t.se_ratio))
     ev = (
         f"White's information-matrix test: n R^2 = {t.statistic:.4g}, df {t.df}, "
-        f"p = {t.pvalue:.3g}. Sandwich / observed SE ratios: {ratios}"
+        f"p = {format_pvalue(t.pvalue)}. Sandwich / observed SE ratios: {ratios}"
     )
     vals = {"statistic": t.statistic, "df": t.df, "pvalue": t.pvalue,
             "se_ratio": dict(zip(t.labels, t.se_ratio.tolist())), "test": t}  # fmt: skip

@@ -2,9 +2,9 @@
 
 * ``print(fit.status)`` shows the status name (not ``Status.success`` or 0);
 * every printed p-value (summary column, Wald/LR/score test lines, the
-  information-matrix test, the delta-method, mixed-model and GAM tables) uses
-  one format, :func:`likelihax.core.format_pvalue`, the rule of the summary's
-  column;
+  information-matrix test and its checklist item, the delta-method,
+  mixed-model and GAM tables) uses one format,
+  :func:`likelihax.core.format_pvalue`, the rule of the summary's column;
 * text reports fit their frame: no line of the fit summary (whose frame widens
   for long labels), the checklist or the posterior comparison is wider than
   its ``=``/``-`` rules, and the mixed-model summary's free text is wrapped to
@@ -160,3 +160,9 @@ def test_fit_summary_frame_is_78_wide_for_short_labels(normal_fit):
     text = normal_fit.summary().to_text()
     assert _frame_width(text) == 78
     assert all(len(ln) <= 78 for ln in text.splitlines())
+
+
+def test_checklist_im_item_uses_the_pvalue_format(normal_fit):
+    item = lx.checklist(normal_fit)["misspecification (IM test)"]
+    shown = re.search(r"p = (\S+?)\. ", item.evidence).group(1)
+    assert shown == format_pvalue(item.values["pvalue"])
