@@ -46,7 +46,9 @@ def fit_core(static: FitProgram, u0, fixed_leaves, data, weights):
         else:
             f, g, H = problem.value_grad_hessian(s.u)
         eig = None
-    info_code, cond, edm, Hinv = analyze_information(H, g, static.info_tol, eig)
+    # the probe's extreme eigenvalues where it computed them from this factor
+    extremes = None if eig is None or static.source is not None else (probe.lo, probe.hi)
+    info_code, cond, edm, Hinv = analyze_information(H, g, static.info_tol, eig, extremes)
     status = jnp.where(s.code != Status.success.value, s.code, info_code)
     status = jnp.where(status == Status.success.value, probe.code, status)
     sep_tol = 1e-4 if u0.dtype == jnp.float32 else 1e-9

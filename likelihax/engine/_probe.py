@@ -45,6 +45,10 @@ class Probe(NamedTuple):
     code: jax.Array  # Status: success, unbounded, at_boundary or not_maximum
     best: jax.Array  # the probe point with the highest log-likelihood
     rise: jax.Array  # how much higher it is than the estimate (beyond its EDM)
+    # the extreme eigenvalues of the scaled information the probe used (NaN:
+    # not computed), handed on so the analysis does not compute them again
+    lo: jax.Array
+    hi: jax.Array
 
 
 def run_with_probe(problem, static, u0):
@@ -74,7 +78,7 @@ def run_with_probe(problem, static, u0):
     # zeros of the shapes ``attempt`` returns (not traced a second time).
     k, dt = u0.shape[0], u0.dtype
     z, zk, zkk = jnp.zeros((), dt), jnp.zeros((k,), dt), jnp.zeros((k, k), dt)
-    probe0 = Probe(z, jnp.zeros((), jnp.int32), u0, z)
+    probe0 = Probe(z, jnp.zeros((), jnp.int32), u0, z, z, z)
     if static.matrix_free:
         zkk, factor0 = None, Curvature(zk, z, z, zk)
     else:
@@ -140,16 +144,16 @@ def curvature_probe(problem, static, s, f, g, H, eig, u_start=None) -> Probe:
     success = jnp.asarray(Status.success.value, jnp.int32)
     nan = jnp.full((), jnp.nan, u.dtype)
     if static.source is not None:
-        return Probe(nan, success, u, jnp.zeros((), u.dtype))
+        return Probe(nan, success, u, jnp.zeros((), u.dtype), nan, nan)
     if isinstance(eig, Curvature):  # a matrix-free fit: products only
-        lo, weakest = eig.lo, eig.weakest
+        lo, hi, weakest = eig.lo, eig.hi, eig.weakest
         if isinstance(static.solver, NewtonCG):  # its own last direction
             d_newton, edm = s.d, s.edm
         else:
             d_newton, edm = newton_by_cg(problem, u, g, eig)
         times_H = hvp_at(problem, u)
     else:
-        lo, _, weakest = factor_extremes(eig)  # of the scaled information
+        lo, hi, weakest = factor_extremes(eig)  # of the scaled information
         d_newton, edm, _ = newton_direction(H, g, eig)
         times_H = lambda v: H @ v  # noqa: E731
     pd = (lo > 0) & jnp.isfinite(lo)
@@ -202,7 +206,7 @@ def curvature_probe(problem, static, s, f, g, H, eig, u_start=None) -> Probe:
     allowed = jnp.maximum(jnp.sqrt(2.0 * jnp.maximum(edm, 0.0)) - 0.5, 0.0)
     top = jnp.argmin(fp)
     rise = jnp.where(pd & jnp.isfinite(fp[top]), f - fp[top] - allowed, 0.0)
-    return Probe(drop, code, u + dirs[top], rise)
+    return Probe(drop, code, u + dirs[top], rise, lo, hi)
 
 
 # Where the log-likelihood is not finite one standard error away, the probe

@@ -347,14 +347,15 @@ ROBUST_KINDS = tuple(k for k, c in COVARIANCES.items() if c.robust)
 DESCRIPTIONS = {k: c.description for k, c in COVARIANCES.items()}
 
 
-def analyze_information(H, g, rel_tol, eig=None):
+def analyze_information(H, g, rel_tol, eig=None, extremes=None):
     r"""Classify the information ``H`` and invert it, from one factorization.
 
     ``eig``, the :class:`~likelihax.optimize.ScaledFactor` of ``H`` (or the
     output of :func:`~likelihax.optimize.scaled_eigh`), is reused when given;
     beyond ``EIGEN_MAX`` parameters the extreme eigenvalues come from its
     Cholesky factor by inverse and power iteration
-    (:func:`~likelihax.optimize.factor_extremes`). The test uses the *scaled* information :math:`S = D^{-1/2} H D^{-1/2}`,
+    (:func:`~likelihax.optimize.factor_extremes`), or are given as
+    ``extremes = (lo, hi)`` where the caller has them from the same factor. The test uses the *scaled* information :math:`S = D^{-1/2} H D^{-1/2}`,
     :math:`D = \operatorname{diag}(H)`, whose eigenvalues do not depend on the
     units of the parameters. ``H`` is indefinite when any diagonal element is
     negative or :math:`\lambda_{\min}(S) < -` ``rel_tol``, singular when
@@ -373,7 +374,7 @@ def analyze_information(H, g, rel_tol, eig=None):
         :math:`H^{-1}` when positive definite, else NaN.
     """
     f = scaled_factor(H) if eig is None else as_factor(eig)
-    lo, hi, _ = factor_extremes(f)
+    lo, hi = factor_extremes(f)[:2] if extremes is None else extremes
     # (A zero diagonal with a zero row, a parameter the log-likelihood does not
     # depend on, is a zero eigenvalue of S: singular, not indefinite.)
     indefinite = jnp.any(~(jnp.diag(H) >= 0)) | (lo < -rel_tol)
