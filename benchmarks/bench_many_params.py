@@ -28,9 +28,10 @@ A competitor whose first call takes longer than ``--limit`` seconds (60) is
 left out at that ``p``.
 
 ``--memory`` also measures each method's peak memory: each method runs
-(warm-up and one timed call) in a fresh process, which reports its peak
-resident set size and the size after the data are made (imports included),
-so the difference is what the fit itself needed.
+(warm-up and one timed call) in a fresh process, which reports the peak of
+its resident set size during the two calls (Linux) and its size after the
+data are made (imports included): the difference is what the fit itself
+needed.
 
 ``--sparse`` runs the p = 100,000 workload instead: ``N`` rows (default
 200,000), each with 20 nonzero covariates among 100,000 (value
@@ -258,22 +259,25 @@ def _workload(args, p):
 
 def _one(args):
     """``--one METHOD``: warm-up and one call in this process; print the
-    resident set size after the data are made and at the peak (GB)."""
-    import resource
-
+    resident set size after the data are made and its peak during the calls
+    (GB; Linux: the peak is reset through ``/proc/self/clear_refs``)."""
     runs, _ = _workload(args, args.p[0])
-    base = _rss_now()
+    base = _status_gb("VmRSS")
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # reset the peak (VmHWM) to the current size
     runs[args.one]()
     t = time.perf_counter()
     runs[args.one]()
     t = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # KB on Linux
-    print(f"MEMORY {base:.3f} {peak:.3f} {t:.3f}")
+    print(f"MEMORY {base:.3f} {_status_gb('VmHWM'):.3f} {t:.3f}")
 
 
-def _rss_now() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e9
+def _status_gb(key: str) -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1e6  # kB
+    return float("nan")
 
 
 def _memory(args, p, name) -> tuple[float, float]:
