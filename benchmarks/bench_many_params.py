@@ -24,8 +24,10 @@ Newton includes compilation; then ``--repeats`` rounds, median reported):
   ``std_errors`` (its n/(n-k) factor divided out);
 * statsmodels ``Logit(...).fit(method="newton")`` and ``.bse``.
 
-A competitor whose first call takes longer than ``--limit`` seconds (60) is
-left out at that ``p``.
+glum, statsmodels and the hand-written JAX Newton are left out at a ``p``
+where their first call takes longer than ``--limit`` seconds (60);
+likelihax and scikit-learn always run. ``--methods`` picks methods by name
+(substrings, e.g. ``--methods "likelihax newton" sklearn``).
 
 ``--memory`` also measures each method's peak memory: each method runs
 (warm-up and one timed call) in a fresh process, which reports the peak of
@@ -295,14 +297,20 @@ def _memory(args, p, name) -> tuple[float, float]:
     return peak, peak - base
 
 
+OPTIONAL = ("glum", "statsmodels", "JAX Newton")
+
+
 def _measure(args, p):
     runs, objective = _workload(args, p)
+    if args.methods:
+        keep = [n for n in runs if n == next(iter(runs)) or any(m in n for m in args.methods)]
+        runs = {n: runs[n] for n in keep}
     out, times = {}, {name: [] for name in runs}
     ref = next(iter(runs))
     for name, fn in list(runs.items()):  # warm-up (compiles); drop the slow
         t = time.perf_counter()
         out[name] = fn()
-        if time.perf_counter() - t > args.limit and name != ref:
+        if time.perf_counter() - t > args.limit and name.startswith(OPTIONAL):
             print(f"  {name}: {time.perf_counter() - t:.0f} s > --limit, left out at p = {p}")
             del runs[name], out[name], times[name]
     for _ in range(args.repeats):  # interleaved rounds
@@ -362,6 +370,8 @@ def main(argv=None):
     ap.add_argument("--sparse", action="store_true", help="the p = 100,000 workload")
     ap.add_argument("--memory", action="store_true", help="peak memory per method")
     ap.add_argument("--plot", default=None, help="write the time-vs-p figure here")
+    ap.add_argument("--methods", nargs="+", default=None,
+                    help="only the methods whose names contain one of these")
     ap.add_argument("--one", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
