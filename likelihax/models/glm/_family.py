@@ -97,6 +97,19 @@ class Family:
         """Whether the family has the NB2 dispersion parameter ``alpha``."""
         return self.name == "negative.binomial"
 
+    @property
+    def sample(self) -> Callable | None:
+        """``sample(key, mu, m, phi, alpha)``: one response per row (JAX), on
+        the scale of :attr:`loglik` (the binomial proportion); None if the
+        family has no sampler."""
+        return RESPONSE.get(self.name, (None, None))[0]
+
+    @property
+    def cdf(self) -> Callable | None:
+        """``cdf(y, mu, m, phi, alpha)``: ``(P(Y < y), P(Y <= y))`` per row
+        (JAX; equal for continuous families); None if not available."""
+        return RESPONSE.get(self.name, (None, None))[1]
+
 
 def _xlogy_ratio(y, mu):
     """y log(y / mu), 0 where y == 0 (NumPy)."""
@@ -293,6 +306,106 @@ def _ll_negbin(y, eta, mu, link, m, phi, alpha, const=None, table=None):
     )
     y_log_mu = _times(y, link.log_mu(eta), link.finite_log)
     return lg + c + size * jnp.log(size) - (y + size) * log_size_mu + y_log_mu
+
+
+# ----- response distributions (JAX): samplers and CDFs beside the log-densities --------
+# ``sample(key, mu, m, phi, alpha)`` draws one response per row on the scale of
+# the log-density (the binomial proportion k / m); ``cdf(y, mu, m, phi, alpha)``
+# returns (F(y-), F(y)): P(Y < y) and P(Y <= y), equal for continuous families.
+def _rs_gaussian(key, mu, m, phi, alpha):
+    return mu + jnp.sqrt(phi) * jax.random.normal(key, jnp.shape(mu))
+
+
+def _cdf_gaussian(y, mu, m, phi, alpha):
+    f = jsp.ndtr((y - mu) / jnp.sqrt(phi))
+    return f, f
+
+
+def _rs_binomial(key, mu, m, phi, alpha):
+    m = jnp.broadcast_to(jnp.asarray(m, jnp.result_type(float)), jnp.shape(mu))
+    k = jax.random.binomial(key, m, mu, shape=jnp.shape(mu))
+    return jnp.where(m > 0, k / jnp.where(m > 0, m, 1.0), 0.0)
+
+
+def _binom_cdf(k, m, mu):
+    # P(K <= k) = I_{1-mu}(m - k, k + 1) for 0 <= k < m
+    inner = jsp.betainc(jnp.maximum(m - k, 1e-300), k + 1.0, 1.0 - mu)
+    return jnp.where(k < 0, 0.0, jnp.where(k >= m, 1.0, inner))
+
+
+def _cdf_binomial(y, mu, m, phi, alpha):
+    m = jnp.broadcast_to(jnp.asarray(m, jnp.result_type(float)), jnp.shape(y))
+    k = jnp.round(m * y)
+    return _binom_cdf(k - 1.0, m, mu), _binom_cdf(k, m, mu)
+
+
+def _rs_poisson(key, mu, m, phi, alpha):
+    return jax.random.poisson(key, mu, jnp.shape(mu)).astype(jnp.result_type(float))
+
+
+def _pois_cdf(k, mu):
+    return jnp.where(k < 0, 0.0, jsp.gammaincc(jnp.maximum(k, 0.0) + 1.0, mu))
+
+
+def _cdf_poisson(y, mu, m, phi, alpha):
+    return _pois_cdf(y - 1.0, mu), _pois_cdf(y, mu)
+
+
+def _rs_gamma(key, mu, m, phi, alpha):
+    return jax.random.gamma(key, 1.0 / phi, jnp.shape(mu)) * mu * phi
+
+
+def _cdf_gamma(y, mu, m, phi, alpha):
+    f = jsp.gammainc(1.0 / phi, y / (mu * phi))
+    return f, f
+
+
+def _rs_inverse_gaussian(key, mu, m, phi, alpha):
+    # Michael, Schucany & Haas (1976), with lambda = 1 / phi
+    k1, k2 = jax.random.split(key)
+    lam = 1.0 / phi
+    v = jax.random.normal(k1, jnp.shape(mu)) ** 2
+    x = mu + mu**2 * v / (2.0 * lam) - mu / (2.0 * lam) * jnp.sqrt(
+        4.0 * mu * lam * v + (mu * v) ** 2
+    )
+    u = jax.random.uniform(k2, jnp.shape(mu))
+    return jnp.where(u <= mu / (mu + x), x, mu**2 / x)
+
+
+def _cdf_inverse_gaussian(y, mu, m, phi, alpha):
+    r = jnp.sqrt(1.0 / (phi * y))
+    f = jsp.ndtr(r * (y / mu - 1.0)) + jnp.exp(
+        2.0 / (phi * mu) + jsp.log_ndtr(-r * (y / mu + 1.0))
+    )
+    return f, f
+
+
+def _rs_negbin(key, mu, m, phi, alpha):
+    # NB2 as the Poisson-gamma mixture: rate ~ Gamma(shape 1/alpha, scale alpha mu)
+    k1, k2 = jax.random.split(key)
+    rate = jax.random.gamma(k1, 1.0 / alpha, jnp.shape(mu)) * alpha * mu
+    return _rs_poisson(k2, rate, m, phi, alpha)
+
+
+def _nb_cdf(k, mu, alpha):
+    size = 1.0 / alpha
+    inner = jsp.betainc(size, jnp.maximum(k, 0.0) + 1.0, size / (size + mu))
+    return jnp.where(k < 0, 0.0, inner)
+
+
+def _cdf_negbin(y, mu, m, phi, alpha):
+    return _nb_cdf(y - 1.0, mu, alpha), _nb_cdf(y, mu, alpha)
+
+
+# (sampler, cdf) by family name; ``Family.sample`` and ``Family.cdf`` read it.
+RESPONSE = {
+    "gaussian": (_rs_gaussian, _cdf_gaussian),
+    "binomial": (_rs_binomial, _cdf_binomial),
+    "poisson": (_rs_poisson, _cdf_poisson),
+    "Gamma": (_rs_gamma, _cdf_gamma),
+    "inverse.gaussian": (_rs_inverse_gaussian, _cdf_inverse_gaussian),
+    "negative.binomial": (_rs_negbin, _cdf_negbin),
+}
 
 
 # ----- unit deviances (NumPy) --------------------------------------------------------
