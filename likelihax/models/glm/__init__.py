@@ -23,8 +23,8 @@ from ._glm import glm as glm
 from ._link import LINKS as LINKS
 from ._link import Link as Link
 from ._result import GLMResult as GLMResult
-from ._result import Separation as Separation
-from ._result import SeparationWarning as SeparationWarning
+from ._separation import Separation as Separation
+from ._separation import SeparationWarning as SeparationWarning
 
 __all__ = [
     "FAMILIES",
