@@ -44,6 +44,7 @@ from .multinomial import mnlogit as mnlogit
 from .ordinal import OrdinalFit as OrdinalFit
 from .ordinal import ordinal as ordinal
 from .survival import Surv as Surv
+from . import _responses as _responses  # registers the models' response distributions
 
 __all__ = [
     "FAMILIES",

@@ -115,6 +115,13 @@ class ModelResult:
         n = getattr(self, "nobs", None) or self.fit.nobs
         return -2.0 * self.loglik + self.n_params * (math.log(n) if n else math.nan)
 
+    def simulate(self, n: int = 1, seed=0, newdata=None, *, conditional=None,
+                 sampler=None):  # fmt: skip
+        """New responses, ``(n, n_obs)``; see :func:`likelihax.simulate`."""
+        from ._response import simulate
+
+        return simulate(self, n, seed, newdata, conditional=conditional, sampler=sampler)
+
     # ----- display and saving ------------------------------------------------------------
     def annotated_fit(self):
         """The engine fit with this model's summary rows (what :meth:`summary`

@@ -511,6 +511,13 @@ class FitResult:
         return [direction_text(d, ".3g") for d in dirs]
 
     # ----- saving ----------------------------------------------------------------------
+    def simulate(self, n: int = 1, seed=0, newdata=None, *, conditional=None,
+                 sampler=None):  # fmt: skip
+        """New responses, ``(n, n_obs)``; see :func:`likelihax.simulate`."""
+        from ._response import simulate
+
+        return simulate(self, n, seed, newdata, conditional=conditional, sampler=sampler)
+
     def save(self, path):
         """Write ``path.json`` and ``path.npz``; see :func:`likelihax.save_result`.
 
