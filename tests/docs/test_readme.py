@@ -40,8 +40,13 @@ for i, code in enumerate(blocks):
 """
 
 
+def _fences() -> list[re.Match]:
+    """The README's fenced blocks in order (kind in group 1, body in group 2)."""
+    return list(re.finditer(r"^```(\w*)\n(.*?)^```$", README, re.S | re.M))
+
+
 def _python_blocks() -> list[str]:
-    return re.findall(r"```python\n(.*?)```", README, re.S)
+    return [f.group(2) for f in _fences() if f.group(1) == "python"]
 
 
 def test_readme_code_blocks_run_alone_and_print_what_the_readme_shows(tmp_path):
@@ -63,9 +68,13 @@ def test_readme_code_blocks_run_alone_and_print_what_the_readme_shows(tmp_path):
 
     # numbers shown in the printed-output blocks must come from the block above them
     shown = 0
-    for match in re.finditer(r"```python\n(.*?)```\n```text\n(.*?)```", README, re.S):
-        index = blocks.index(match.group(1))
-        numbers = re.findall(r"\d+\.\d+(?:e-?\d+)?", match.group(2))
+    fences = _fences()
+    for before, after in zip(fences, fences[1:]):
+        if not (before.group(1) == "python" and after.group(1) == "text"
+                and README[before.end():after.start()].strip() == ""):  # fmt: skip
+            continue
+        index = blocks.index(before.group(2))
+        numbers = re.findall(r"\d+\.\d+(?:e-?\d+)?", after.group(2))
         assert numbers, "a printed-output block shows no number"
         for number in numbers:
             assert number in outputs[index], (index + 1, number, outputs[index][-3000:])
