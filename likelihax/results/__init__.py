@@ -20,6 +20,7 @@ from ._summary import format_cell as format_cell
 from ._summary import pandas_for as pandas_for
 from ._model_result import ModelResult as ModelResult
 from ._response import Response as Response
+from ._response import draw_responses as draw_responses
 from ._response import register_response as register_response
 from ._response import response_of as response_of
 from ._response import simulate as simulate

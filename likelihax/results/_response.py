@@ -19,7 +19,7 @@ import numpy as np
 from ..core import x64_scope
 from ._model_result import as_fit
 
-__all__ = ["Response", "register_response", "response_of", "simulate"]
+__all__ = ["Response", "draw_responses", "register_response", "response_of", "simulate"]
 
 
 class Response(NamedTuple):
@@ -143,8 +143,17 @@ def _keys(seed, n):
     return jax.random.split(seed, n)
 
 
-def draw(resp: Response, n: int, seed=0) -> np.ndarray:
-    """``n`` draws of ``resp``'s response, ``(n, n_obs)``, in one vmap."""
+def draw_responses(resp: Response, n: int, seed=0) -> np.ndarray:
+    """``n`` draws of ``resp``'s response, ``(n, n_obs)``, in one vmap.
+
+    Examples
+    --------
+    >>> import numpy as np, likelihax as lx
+    >>> from likelihax.results import draw_responses, response_of
+    >>> r = lx.glm(np.array([0, 2, 1, 4]), np.ones((4, 1)), family="poisson")
+    >>> draw_responses(response_of(r), 5, seed=0).shape
+    (5, 4)
+    """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive integer (simulations); got {n!r}.")
     params, data = resp.params, resp.data
@@ -212,4 +221,4 @@ def simulate(result, n: int = 1, seed=0, newdata=None, *, conditional=None,
     >>> lx.simulate(f, n=3, sampler=draw).shape
     (3, 6)
     """
-    return draw(response_of(result, newdata, conditional, sampler), n, seed)
+    return draw_responses(response_of(result, newdata, conditional, sampler), n, seed)
