@@ -20,6 +20,12 @@ Tests
 Functions of the parameters
     :func:`delta_method` gives estimates, standard errors and Wald intervals of
     any function of the parameters (``jax.jacobian``).
+Predictions and marginal effects
+    :func:`predict` (a tidy table of predictions with delta-method,
+    simulation or bootstrap intervals, for any model with a ``predictor``
+    method or any ``fn(params, data)``), :func:`slopes` (average marginal
+    effects, effects at the mean or at given values) and :func:`comparisons`
+    (contrasts between levels or values); the protocol is :class:`Predictor`.
 Model comparison
     :func:`ic_table` tabulates AIC, AICc, BIC, delta AIC and Akaike weights of
     fits to the same data.
@@ -60,6 +66,14 @@ _LAZY = {
     "chi2_ppf": "_tails",
     "chi2_sf": "_tails",
     "f_sf": "_tails",
+    "Predictor": "_predictor",
+    "fn_predictor": "_predictor",
+    "predictor_of": "_predictor",
+    "predict": "_predictions",
+    "estimate_table": "_predictions",
+    "slopes": "_margins",
+    "comparisons": "_margins",
+    "datagrid": "_margins",
 }
 
 
@@ -104,4 +118,12 @@ __all__ = [
     "chi2_ppf",
     "chi2_sf",
     "f_sf",
+    "Predictor",
+    "fn_predictor",
+    "predictor_of",
+    "predict",
+    "estimate_table",
+    "slopes",
+    "comparisons",
+    "datagrid",
 ]

@@ -54,6 +54,9 @@ class Design:
         Right-hand-side specification, to build ``X`` for new data; None for arrays.
     extra : dict
         Named per-row float64 arrays (weights, offset, ...) of the kept rows.
+    frame : DataFrame or None
+        The kept rows of the data (a new frame; formula designs only), for
+        predictions and marginal effects over the fitted rows.
     """
 
     y: Any
@@ -64,6 +67,7 @@ class Design:
     n_dropped: int
     spec: Any
     extra: dict
+    frame: Any = None
 
     @property
     def nobs(self) -> int:
@@ -299,7 +303,7 @@ def design(
     return Design(
         y=y, X=X, columns=[str(c) for c in rhs.columns], response=response,
         rows=rows, n_dropped=int(len(df) - rows.size), spec=rhs.model_spec,
-        extra={k: a[rows] for k, a in extras.items()},
+        extra={k: a[rows] for k, a in extras.items()}, frame=sub,
     )  # fmt: skip
 
 

@@ -33,6 +33,7 @@ import numpy as np
 from ..engine import Model
 from ..results import FitResult, ModelInfo, ModelResult
 from ._design import Design, check_rank, design, from_arrays, model_matrix
+from ._predictor import mnlogit_predictor
 
 __all__ = ["MultinomialFit", "mnlogit"]
 
@@ -276,6 +277,8 @@ class MultinomialFit(ModelResult):
 
     def _table(self, tree) -> np.ndarray:
         return np.array([[float(tree[k][c]) for c in self.columns] for k in self._keys])
+
+    predictor = mnlogit_predictor  # the protocol of lx.predict and lx.slopes
 
     def predict_proba(self, newdata: Any = None) -> np.ndarray:
         """Category probabilities (m, K), columns in the order of :attr:`levels`.

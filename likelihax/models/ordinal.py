@@ -46,6 +46,7 @@ from ..engine import Model
 from ..parameters import constraints as C
 from ..results import FitResult, ModelInfo, ModelResult
 from ._design import Design, check_rank, model_matrix
+from ._predictor import ordinal_predictor
 from ._special import log1mexp as _log1mexp
 from .glm._link import LINKS, Link
 from .multinomial import _check_levels, _codes, _level_name, _one_hot, _prepare
@@ -166,6 +167,8 @@ class OrdinalFit(ModelResult):
         """polr's names of the cut-points: ``"1|2"``, ``"2|3"``, ..."""
         names = [_level_name(v) for v in self.levels]
         return [f"{a}|{b}" for a, b in itertools.pairwise(names)]
+
+    predictor = ordinal_predictor  # the protocol of lx.predict and lx.slopes
 
     def predict_proba(self, newdata: Any = None) -> np.ndarray:
         """Level probabilities (m, K), columns in the order of :attr:`levels`.

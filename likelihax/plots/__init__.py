@@ -17,14 +17,17 @@ What to use when
 - Are predicted probabilities calibrated? :func:`plot_calibration` of
   :func:`likelihax.calibration_curve`.
 - Estimates and intervals at a glance, or across models: :func:`plot_forest`.
+- What does the model predict over one covariate? :func:`plot_predictions`
+  of :func:`prediction_grid` (a band from :func:`likelihax.predict`).
 
 The compute functions (:func:`loglik_surface`, :func:`calibration_curve`,
 :func:`distribution_check`, :func:`mixture_density`, :func:`optimizer_trace`,
 :func:`forest_table`) need no matplotlib.
 """
 
-from . import _compute, _draw
+from . import _compute, _draw, _predictions
 from ._compute import *  # noqa: F403 - the names listed in _compute.__all__
 from ._draw import *  # noqa: F403 - the names listed in _draw.__all__
+from ._predictions import *  # noqa: F403 - the names listed in _predictions.__all__
 
-__all__ = [*_compute.__all__, *_draw.__all__]
+__all__ = [*_compute.__all__, *_draw.__all__, *_predictions.__all__]

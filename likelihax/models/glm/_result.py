@@ -22,6 +22,7 @@ from ...parameters import constraints as C
 from ...results import ModelInfo, ModelResult
 from .._design import model_matrix
 from .._predictor import glm_predictor
+from .._predictor import glm_predictor
 from ._family import DISPERSION
 from ._separation import Separation, SeparationWarning, find_separation
 
@@ -356,6 +357,8 @@ class GLMResult(ModelResult):
         raise ValueError(f"kind must be 'mcfadden' or 'cox_snell'; got {kind!r}.")
 
     # ----- prediction --------------------------------------------------------------------
+    predictor = glm_predictor  # the protocol of lx.predict and lx.slopes
+
     predictor = glm_predictor  # the protocol of lx.predict and lx.slopes
 
     def predict(self, newdata: Any = None, which: str = "response", se: bool = False,

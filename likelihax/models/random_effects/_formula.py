@@ -163,6 +163,7 @@ class MixedDesign:
     n_dropped: int
     offset: np.ndarray  # (n,), zeros without an offset
     fixed_spec: Any = None  # formulaic ModelSpec of the fixed effects (for new data)
+    frame: Any = None  # the kept rows of the data (predictions, marginal effects)
 
     @property
     def Z(self) -> np.ndarray:
@@ -330,7 +331,7 @@ def mixed_design(
     return MixedDesign(
         y=y, trials=trials, X=Xa, terms=tuple(terms), fixed_names=fixed_names,
         response=lhs, rows=rows, n_dropped=int(bad.sum()), offset=off[rows],
-        fixed_spec=X.model_spec,
+        fixed_spec=X.model_spec, frame=sub,
     )  # fmt: skip
 
 

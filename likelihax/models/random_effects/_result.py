@@ -17,6 +17,7 @@ from ...core import LikelihaxWarning, format_pvalue, x64_scope
 from ...inference import delta_method
 from ...results import ModelInfo, ModelResult, pandas_for
 from ._formula import MixedDesign
+from .._predictor import mixed_predictor
 from ._terms import _L
 
 __all__ = ["MixedResult", "MixedSummary", "SingularFitWarning"]
@@ -255,6 +256,8 @@ class MixedResult(ModelResult):
             out.append(v[o : o + term.n_levels * term.q].reshape(term.n_levels, term.q)
                        @ self.L_of(t).T)  # fmt: skip
         return out
+
+    predictor = mixed_predictor  # the protocol of lx.predict and lx.slopes
 
     def predict(self, newdata=None, which: str = "response", kind: str = "conditional",
                 se: bool = False, offset=None):  # fmt: skip

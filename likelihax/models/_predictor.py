@@ -1,0 +1,261 @@
+r"""The :class:`~likelihax.inference.Predictor` of each model result.
+
+Each model result class binds one of these functions as its ``predictor``
+method (``predictor = glm_predictor``): it returns the model's prediction as a
+JAX function of the parameter pytree and the data of the rows (model matrix,
+offset, random-effect codes), and how to build those data from a frame of
+covariates. :func:`likelihax.predict`, :func:`likelihax.slopes` and
+:func:`likelihax.comparisons` work from that alone.
+
+Frames. A formula model's rows are a DataFrame of its covariates (the fitted
+rows are the kept rows of the data); an array model's rows are a DataFrame
+whose columns are the model-matrix columns (so a marginal effect is with
+respect to a column, as statsmodels' ``get_margeff``). A nonzero offset of the
+fitted rows travels as the column ``"(offset)"``; new rows may give one the
+same way (default 0).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..inference import Predictor
+from ._design import model_matrix
+
+__all__ = ["glm_predictor", "mixed_predictor", "mnlogit_predictor", "ordinal_predictor"]
+
+OFFSET = "(offset)"
+
+
+def _pandas():
+    import pandas as pd
+
+    return pd
+
+
+def categorical_variables(spec) -> tuple:
+    """Variables that a formulaic model spec encodes as categorical (``C(x)``, strings)."""
+    out = set()
+    for factor in getattr(spec, "factors", ()):
+        kind, _ = spec.encoder_state.get(str(factor), (None, None))
+        if kind is not None and str(getattr(kind, "value", kind)) == "categorical":
+            out |= {str(v) for v in factor.required_variables}
+    return tuple(sorted(out))
+
+
+def _user_frame(newdata):
+    """A new DataFrame of ``newdata`` (a DataFrame is copied shallowly, never written)."""
+    pd = _pandas()
+    if isinstance(newdata, pd.DataFrame):
+        return newdata.reset_index(drop=True)
+    if isinstance(newdata, dict):
+        return pd.DataFrame({k: np.atleast_1d(np.asarray(v)) for k, v in newdata.items()})
+    raise TypeError(
+        "newdata must be a DataFrame or a dict of columns for a formula model; got "
+        f"{type(newdata).__name__}."
+    )
+
+
+class DesignRows:
+    """Frames of a :class:`~likelihax.models._design.Design`: fitted rows, new rows,
+    and the model matrix and offset of a frame."""
+
+    def __init__(self, des, offset=None, drop: int | None = None):
+        pd = _pandas()
+        self.des, self.drop = des, drop
+        if des.spec is None:
+            frame = pd.DataFrame(des.X, columns=list(des.columns))
+            const = np.all(des.X == des.X[:1], axis=0)
+            self.variables = tuple(c for c, k in zip(des.columns, const) if not k)
+            self.factors = ()
+        else:
+            frame = des.frame
+            needed = {str(v) for v in des.spec.required_variables}
+            self.variables = tuple(c for c in frame.columns
+                                   if str(c) in needed and str(c) != des.response)
+            self.factors = categorical_variables(des.spec)
+        if offset is not None and np.any(np.asarray(offset) != 0):
+            frame = frame.assign(**{OFFSET: np.asarray(offset, dtype=np.float64)})
+        self.frame = frame
+
+    def as_frame(self, newdata):
+        des = self.des
+        if des.spec is not None:
+            return _user_frame(newdata)
+        pd = _pandas()
+        if isinstance(newdata, (pd.DataFrame, dict)):
+            df = _user_frame(newdata)
+            missing = [c for c in des.columns if c not in df.columns]
+            if missing:
+                raise ValueError(
+                    f"newdata lacks the model-matrix columns {missing} (an array fit's "
+                    f"rows are its columns {list(des.columns)})."
+                )
+            return df
+        X = model_matrix(des, newdata)
+        return pd.DataFrame(X, columns=list(des.columns))
+
+    def matrix(self, frame) -> np.ndarray:
+        des = self.des
+        if des.spec is None:
+            X = frame[list(des.columns)].to_numpy(dtype=np.float64)
+        else:
+            X = model_matrix(des, frame)
+        return X if self.drop is None or des.spec is None else np.delete(X, self.drop, 1)
+
+    @staticmethod
+    def offset(frame) -> np.ndarray:
+        if OFFSET in frame.columns:
+            return frame[OFFSET].to_numpy(dtype=np.float64)
+        return np.zeros(len(frame))
+
+
+def glm_predictor(self, which: str | None = None) -> Predictor:
+    r"""Predictor of a GLM: ``"response"`` :math:`g^{-1}(x^\top\beta + o)` or ``"link"``.
+
+    Examples
+    --------
+    >>> import numpy as np, likelihax as lx
+    >>> X = np.column_stack([np.ones(5), [1.0, 2, 3, 4, 5]])
+    >>> r = lx.glm(np.array([1, 3, 2, 6, 8]), X, family="poisson")
+    >>> p = r.predictor("link")
+    >>> p.which, p.variables
+    ('link', ('x1',))
+    """
+    which = "response" if which is None else which
+    if which not in ("response", "link"):
+        raise ValueError(f"which must be 'response' or 'link' for a GLM; got {which!r}.")
+    rows = DesignRows(self.design, self._data["offset"])
+    cols, inverse = tuple(self.columns), self._link.inverse
+
+    def fn(p, d):
+        import jax.numpy as jnp
+
+        eta = d["X"] @ jnp.stack([p[c] for c in cols]) + d["offset"]
+        return eta if which == "link" else inverse(eta)
+
+    return Predictor(self.fit, fn, lambda fr: {"X": rows.matrix(fr), "offset": rows.offset(fr)},
+                     rows.frame, rows.as_frame, which, None, rows.variables,
+                     factors=rows.factors)  # fmt: skip
+
+
+def mnlogit_predictor(self, which: str | None = None) -> Predictor:
+    r"""Predictor of a multinomial logit: ``"prob"``, the probability of each level.
+
+    Examples
+    --------
+    >>> import numpy as np, likelihax as lx
+    >>> x = np.linspace(-2, 2, 30)
+    >>> y = np.where(x + np.sin(7 * x) > 0.5, "c", np.where(x + np.cos(5 * x) > -0.5, "b", "a"))
+    >>> r = lx.mnlogit(y, np.column_stack([np.ones(30), x]))
+    >>> r.predictor().classes
+    ('a', 'b', 'c')
+    """
+    if which not in (None, "prob"):
+        raise ValueError(f"which must be 'prob' for a multinomial logit; got {which!r}.")
+    rows = DesignRows(self.design)
+    cols, keys = tuple(self.columns), tuple(self._keys)
+    names = [str(v) for v in self.levels]
+    base_j = names.index(str(self.base))
+
+    def fn(p, d):
+        import jax
+        import jax.numpy as jnp
+
+        B = jnp.stack([jnp.stack([p[k][c] for c in cols]) for k in keys])  # (K-1, p)
+        eta = d["X"] @ B.T
+        eta = jnp.insert(eta, base_j, 0.0, axis=1)
+        return jax.nn.softmax(eta, axis=1)
+
+    return Predictor(self.fit, fn, lambda fr: {"X": rows.matrix(fr)}, rows.frame,
+                     rows.as_frame, "prob", tuple(names), rows.variables,
+                     factors=rows.factors)  # fmt: skip
+
+
+def ordinal_predictor(self, which: str | None = None) -> Predictor:
+    r"""Predictor of a cumulative-link model: ``"prob"``, the probability of each level.
+
+    Examples
+    --------
+    >>> import numpy as np, likelihax as lx
+    >>> x = np.linspace(-2, 2, 40)
+    >>> y = np.digitize(x + np.sin(9 * x), [-0.7, 0.7])
+    >>> r = lx.ordinal(y, x[:, None])
+    >>> pr = r.predictor()
+    >>> pr.classes, pr.which
+    (('0', '1', '2'), 'prob')
+    """
+    from .glm._link import LINKS
+    from .ordinal import _log_probs
+
+    if which not in (None, "prob"):
+        raise ValueError(f"which must be 'prob' for an ordinal model; got {which!r}.")
+    rows = DesignRows(self.design, drop=self._drop)
+    cols, link = tuple(self.columns), LINKS[self.link]
+
+    def fn(p, d):
+        import jax.numpy as jnp
+
+        xb = d["X"] @ jnp.stack([p["beta"][c] for c in cols])
+        return jnp.exp(_log_probs(link, jnp.asarray(p["zeta"])[None, :] - xb[:, None]))
+
+    return Predictor(self.fit, fn, lambda fr: {"X": rows.matrix(fr)}, rows.frame,
+                     rows.as_frame, "prob", tuple(str(v) for v in self.levels),
+                     rows.variables, factors=rows.factors)  # fmt: skip
+
+
+def mixed_predictor(self, which: str | None = None) -> Predictor:
+    r"""Predictor of a mixed model.
+
+    ``which``: ``"response"`` (default; conditional on the random effects'
+    modes, lme4's ``re.form = NULL``, a new level at 0), ``"link"``,
+    ``"population"`` (:math:`g^{-1}(x^\top\beta)`, ``re.form = NA``) or
+    ``"population_link"``. The modes are held at their estimates: the standard
+    errors cover the uncertainty of the fixed effects (and of nothing else),
+    as R's ``marginaleffects`` for ``lme4`` fits.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, likelihax as lx
+    >>> rng = np.random.default_rng(0)
+    >>> g = np.repeat(np.arange(8), 5)
+    >>> df = pd.DataFrame({"y": 1.0 + rng.normal(size=8)[g] + rng.normal(size=40), "g": g})
+    >>> m = lx.mixed("y ~ 1 + (1 | g)", df)
+    >>> m.predictor("population").which
+    'population'
+    """
+    from .glm._link import LINKS
+    from .random_effects._formula import new_design
+
+    kinds = ("response", "link", "population", "population_link")
+    which = "response" if which is None else which
+    if which not in kinds:
+        raise ValueError(f"which must be one of {kinds} for a mixed model; got {which!r}.")
+    des, cols, inverse = self._design, tuple(self.fixed_names), LINKS[self.link].inverse
+    conditional = not which.startswith("population")
+    effects = self._effects() if conditional else None
+    frame = des.frame
+    if frame is not None and np.any(des.offset != 0):
+        frame = frame.assign(**{OFFSET: des.offset})
+    random = {str(t.group) for t in des.terms} | {c for t in des.terms for c in
+                                                  str(t.group).split(":")}  # fmt: skip
+    needed = {str(v) for v in des.fixed_spec.required_variables}
+    variables = tuple(c for c in (frame.columns if frame is not None else ())
+                      if str(c) in needed and str(c) not in random)  # fmt: skip
+
+    def build(fr):
+        X, zs = new_design(des, fr)
+        re = np.zeros(X.shape[0])
+        if conditional:
+            for (Z, codes), b in zip(zs, effects):
+                re += np.where(codes >= 0, np.sum(Z * b[np.maximum(codes, 0)], axis=1), 0.0)
+        return {"X": X, "offset": DesignRows.offset(fr) + re}
+
+    def fn(p, d):
+        import jax.numpy as jnp
+
+        eta = d["X"] @ jnp.stack([p[c] for c in cols]) + d["offset"]
+        return eta if which.endswith("link") else inverse(eta)
+
+    return Predictor(self.fit, fn, build, frame, _user_frame, which, None, variables,
+                     factors=categorical_variables(des.fixed_spec))
