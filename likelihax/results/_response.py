@@ -23,7 +23,7 @@ __all__ = ["Response", "draw_responses", "register_response", "response_of", "si
 
 
 class Response(NamedTuple):
-    """A model's response distribution at its estimates.
+    r"""A model's response distribution at its estimates.
 
     Attributes
     ----------
