@@ -160,7 +160,7 @@ def _beta(r, newdata, conditional):
 
     y = None
     if newdata is None:
-        y = np.asarray(r.fit.setup.data["y"], dtype=np.float64)
+        y = np.asarray(r._dx.y, dtype=np.float64)
     return Response(sample, params, {}, y, mu, cdf, False)
 
 

@@ -134,7 +134,8 @@ def response_of(result, newdata=None, conditional=None, sampler=None) -> Respons
             f"conditional= applies to mixed models (random effects); this is a "
             f"{kind!r} result."
         )
-    return builder(result, newdata, conditional)
+    with x64_scope():
+        return builder(result, newdata, conditional)
 
 
 def _keys(seed, n):
