@@ -37,6 +37,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 from scipy import stats
 
@@ -216,7 +218,7 @@ def quantile_residuals(
     sims = None
     if use_exact:
         with x64_scope():
-            lo, hi = resp.cdf(resp.params, resp.data, np.asarray(y))
+            lo, hi = jax.jit(resp.cdf)(resp.params, resp.data, jnp.asarray(y))
             lo, hi = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
         u = lo + U * (hi - lo)
         r = stats.norm.ppf(np.clip(u, 1e-16, 1 - 1e-16))

@@ -99,11 +99,19 @@ def _firth(r, newdata, conditional):
 
 # ----- counts with extra zeros ------------------------------------------------------------
 def _count_cdf_table(mu, alpha, top):
-    """P(Y <= k) of the Poisson / NB2 count density, k = 0..top-1, ``(n, top)``."""
-    fam = get_family("poisson" if alpha is None else "nb2")
+    """P(Y <= k) of the Poisson / NB2 count density, k = 0..top-1, ``(n, top)``:
+    cumulative sums of the probabilities (log-gammas compile and run faster
+    than the incomplete gamma and beta functions on a whole grid)."""
     k = jnp.arange(top, dtype=jnp.float64)[None, :]
-    a = 1.0 if alpha is None else alpha
-    return fam.cdf(k, mu[:, None], 1.0, 1.0, a)[1]
+    mu = mu[:, None]
+    lk = jax.scipy.special.gammaln(k + 1.0)
+    if alpha is None:
+        logp = k * jnp.log(mu) - mu - lk
+    else:
+        size = 1.0 / alpha
+        logp = (jax.scipy.special.gammaln(k + size) - jax.scipy.special.gammaln(size)
+                - lk + size * jnp.log(size / (size + mu)) + k * jnp.log(mu / (size + mu)))  # fmt: skip
+    return jnp.minimum(jnp.cumsum(jnp.exp(logp), axis=1), 1.0)
 
 
 def _counts(r, newdata, conditional):
