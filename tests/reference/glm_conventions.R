@@ -18,6 +18,7 @@ q <- quine
 q$w <- 1 + (seq_len(nrow(q)) %% 3) / 2
 write.csv(q, "tests/reference/glm_conventions_data_quine.csv", row.names = FALSE)
 f <- ~ Eth + Sex + Age + Lrn
+tight <- glm.control(epsilon = 1e-14, maxit = 200)  # converged to rounding
 add_glm <- function(model, fit, dispersion = NULL) {
   s <- summary(fit, dispersion = dispersion)
   add(model, "coef", names(coef(fit)), coef(fit))
@@ -28,28 +29,28 @@ add_glm <- function(model, fit, dispersion = NULL) {
         as.numeric(logLik(fit)), AIC(fit)))
 }
 # prior weights
-add_glm("gaussian_w", glm(update(f, log(Days + 1) ~ .), gaussian, q, weights = w))
-gw <- glm(update(f, Days + 1 ~ .), Gamma("log"), q, weights = w)
+add_glm("gaussian_w", glm(update(f, log(Days + 1) ~ .), gaussian, q, weights = w, control = tight))
+gw <- glm(update(f, Days + 1 ~ .), Gamma("log"), q, weights = w, control = tight)
 add_glm("gamma_w", gw)
 add_glm("invgauss_w", glm(update(f, Days + 1 ~ .), inverse.gaussian("log"), q,
-                          weights = w, start = coef(gw)))
-add_glm("poisson_w", glm(update(f, Days ~ .), poisson, q, weights = w))
+                          weights = w, start = coef(gw), control = tight))
+add_glm("poisson_w", glm(update(f, Days ~ .), poisson, q, weights = w, control = tight))
 # NB2 with theta fixed at 1.5 (dispersion 1 in the summary, as glm.nb)
-add_glm("nb_theta1.5", glm(update(f, Days ~ .), negative.binomial(1.5), q),
+add_glm("nb_theta1.5", glm(update(f, Days ~ .), negative.binomial(1.5), q, control = tight),
         dispersion = 1)
 # MASS::glm.nb
-nb <- glm.nb(update(f, Days ~ .), q)
+nb <- glm.nb(update(f, Days ~ .), q, control = tight)
 add_glm("glm.nb", nb, dispersion = 1)
 add("glm.nb", "theta", c("theta", "SE.theta", "twologlik"),
     c(nb$theta, nb$SE.theta, nb$twologlik))
 # LR tests: GLM against the mixed model with a random intercept (ML)
 cb <- read.csv("tests/reference/mixed_data_cbpp.csv")
 cb$herd <- factor(cb$herd); cb$period <- factor(cb$period)
-g0 <- glm(cbind(incidence, size - incidence) ~ period, binomial, cb)
+g0 <- glm(cbind(incidence, size - incidence) ~ period, binomial, cb, control = tight)
 g1 <- glmer(cbind(incidence, size - incidence) ~ period + (1 | herd), cb, binomial)
 ss <- read.csv("tests/reference/mixed_data_sleepstudy.csv")
 ss$Subject <- factor(ss$Subject)
-l0 <- glm(Reaction ~ Days, gaussian, ss)
+l0 <- glm(Reaction ~ Days, gaussian, ss, control = tight)
 l1 <- lmer(Reaction ~ Days + (1 | Subject), ss, REML = FALSE)
 l2 <- lmer(Reaction ~ Days + (Days || Subject), ss, REML = FALSE)
 for (p in list(list("cbpp", g0, g1, 1), list("sleepstudy", l0, l1, 1),

@@ -36,6 +36,7 @@ from ._family import (
     count_table,
     get_family,
 )
+from ._conventions import check_options, fixed_nb_alpha
 from ._link import LINKS, Link
 from ._result import GLMResult, SeparationWarning
 from ._starts import (
@@ -246,6 +247,36 @@ def _filled(value: float, n: int) -> np.ndarray:
     return np.broadcast_to(np.float64(value), (n,))
 
 
+def _dispersion_model(fam, lnk, formula_or_y, data_or_X, dispformula, extra, weighting,
+                      **kw):  # fmt: skip
+    """A dispersion submodel: :func:`likelihax.models.dispersion.glm_dispersion`."""
+    from ..dispersion import glm_dispersion
+
+    given = [k for k, v in extra.items() if v is not None]
+    if given or weighting:
+        raise ValueError(f"dispformula: {given or ['weight_type']} not supported with a "
+                         "dispersion model (offset and frequency weights are).")  # fmt: skip
+    return glm_dispersion(fam, lnk, formula_or_y, data_or_X, dispformula, **kw)
+
+
+def _method_cov(fam, lnk, method, cov, importance, nb_alpha):
+    """The default solver and covariance of a GLM (see :func:`glm`)."""
+    # Canonical link: observed = expected information, so Newton *is* Fisher
+    # scoring; the engine's fused Newton pass is the faster of the two.
+    canonical = lnk.name == fam.canonical
+    method = method or ("newton" if fam.has_alpha or canonical else "fisher")
+    if method == "fisher" and fam.has_alpha and nb_alpha is None:
+        raise ValueError(
+            "method='fisher' is not available for NB2 (alpha's expected "
+            "information has no closed form; cov='eim' uses its observed "
+            "information, as MASS::glm.nb); use method='newton' (default)."
+        )
+    if cov is None and not importance:
+        # (NB2: the log link is not canonical; a fixed alpha takes "eim", as R)
+        cov = "oim" if (nb_alpha is None and (fam.has_alpha or canonical)) else "eim"
+    return method, cov
+
+
 def _engine(fam, link, columns, params, data, constraints, *, w, weight_type, method,
             cov, fit_kwargs, free_dispersion=False):  # fmt: skip
     """The engine's fit of one GLM; ``free_dispersion``: the dispersion is the
@@ -278,6 +309,9 @@ def glm(
     start: Any = None,
     columns: list | None = None,
     dispformula: Any = None,
+    alpha: float | None = None,
+    theta: float | None = None,
+    llf_convention: str = "R",
     **fit_kwargs: Any,
 ) -> "GLMResult":
     r"""Fit a generalized linear model by maximum likelihood.
@@ -297,10 +331,13 @@ def glm(
         Default the canonical link; see :mod:`likelihax.models.glm._family`.
     weights : column name or array, optional
         Observation weights, ``"frequency"`` by default (a row of weight 3 counts
-        as three identical rows, like statsmodels ``freq_weights``); with
-        ``weight_type="importance"`` a weighted pseudo-likelihood with sandwich
-        standard errors. (R's prior weights for the Gaussian, gamma and inverse
-        Gaussian families are variance weights, which differ in the dispersion.)
+        as three identical rows, like statsmodels ``freq_weights``).
+    weight_type : {"frequency", "variance", "importance"}
+        ``"variance"``: prior weights (R ``glm(weights=)``, statsmodels
+        ``var_weights``), row :math:`i` with dispersion :math:`\phi/w_i`;
+        ``nobs`` counts rows, not weights. ``"importance"``: a weighted
+        pseudo-likelihood with sandwich standard errors. See
+        :mod:`likelihax.models.glm._conventions`.
     offset, exposure : column name or array, optional
         Added to the linear predictor; ``exposure`` adds :math:`\log` exposure and
         needs the log link.
@@ -329,6 +366,18 @@ def glm(
         maximum likelihood; returns a
         :class:`~likelihax.models.dispersion.DispersionResult` (see
         :mod:`likelihax.models.dispersion`).
+    alpha, theta : float, optional
+        NB2 only: the dispersion :math:`\alpha` (or :math:`\theta =
+        1/\alpha`) held fixed instead of estimated, as statsmodels
+        ``GLM(family=NegativeBinomial(alpha=))`` and R
+        ``glm(family=MASS::negative.binomial(theta))``; standard errors from
+        the expected information (``cov="eim"``), and AIC counts the
+        coefficients only.
+    llf_convention : {"R", "statsmodels", "stata"}
+        Dispersion at which the log-likelihood of the Gaussian, gamma and
+        inverse Gaussian families is reported (R's ``logLik.glm``,
+        statsmodels' ``llf``, Stata's ``glm``; see
+        :mod:`likelihax.models.glm._conventions`). Other families: no effect.
     **fit_kwargs
         Passed to :func:`likelihax.fit` (``max_steps``, ``tol``, ...).
 
@@ -412,17 +461,19 @@ def glm(
     """
     fam = get_family(family)
     lnk = _resolve_link(fam, link)
+    convention = check_options(weight_type, llf_convention, weights, cov)
+    nb_alpha = fixed_nb_alpha(fam, alpha, theta)
+    # (Variance weights enter the log-likelihood as frequency weights do: the
+    # estimates and the information are the same; nobs and the reported
+    # log-likelihood differ, in GLMResult.)
+    eweights = "frequency" if weight_type == "variance" else weight_type
     if dispformula is not None:  # a dispersion submodel: another model (its module)
-        from ..dispersion import glm_dispersion
-
         extra = {"trials": trials, "exposure": exposure, "columns": columns,
-                 "method": method, "cov": cov}  # fmt: skip
-        given = [k for k, v in extra.items() if v is not None]
-        if given or weight_type != "frequency":
-            raise ValueError(f"dispformula: {given or ['weight_type']} not supported with a "
-                             "dispersion model (offset and frequency weights are).")  # fmt: skip
-        return glm_dispersion(fam, lnk, formula_or_y, data_or_X, dispformula, offset=offset,
-                              weights=weights, missing=missing, start=start, **fit_kwargs)  # fmt: skip
+                 "method": method, "cov": cov, "alpha/theta": nb_alpha}  # fmt: skip
+        return _dispersion_model(fam, lnk, formula_or_y, data_or_X, dispformula, extra,
+                                 weight_type != "frequency" or convention != "R",
+                                 offset=offset, weights=weights, missing=missing,
+                                 start=start, **fit_kwargs)  # fmt: skip
     if exposure is not None and lnk.name != "log":
         raise ValueError(
             f"exposure= needs the log link (it adds log(exposure) to the linear "
@@ -441,7 +492,11 @@ def glm(
     if fam.has_alpha and "alpha" in des.columns:
         raise ValueError("A column is named 'alpha', the NB2 dispersion; rename it.")
     wn = np.ones(n) if w is None else w
-    if start is None and fam.has_alpha:
+    if weight_type == "variance" and w is not None and np.any(w < 0):
+        raise ValueError("weights: variance (prior) weights must be >= 0.")
+    if start is None and nb_alpha is not None:
+        beta0 = _poisson_start(lnk, des, y, off, w, eweights, fit_kwargs)
+    elif start is None and fam.has_alpha:
         # NB2 starts from the Poisson fit (as MASS::glm.nb), below.
         beta0 = None
     elif start is None:
@@ -451,18 +506,8 @@ def glm(
         beta0 = np.asarray(start, dtype=np.float64).reshape(-1)
         if beta0.shape != (des.X.shape[1],):
             raise ValueError(f"start must have {des.X.shape[1]} values (one per column).")
-    # Canonical link: observed = expected information, so Newton *is* Fisher
-    # scoring; the engine's fused Newton pass is the faster of the two.
-    canonical = lnk.name == fam.canonical
-    method = method or ("newton" if fam.has_alpha or canonical else "fisher")
-    if method == "fisher" and fam.has_alpha:
-        raise ValueError(
-            "method='fisher' is not available for NB2 (alpha's expected "
-            "information has no closed form; cov='eim' uses its observed "
-            "information, as MASS::glm.nb); use method='newton' (default)."
-        )
-    if cov is None and not (w is not None and weight_type == "importance"):
-        cov = "oim" if fam.has_alpha or canonical else "eim"
+    method, cov = _method_cov(fam, lnk, method, cov, w is not None and
+                              weight_type == "importance", nb_alpha)  # fmt: skip
     # Every field was checked finite above or when the design was built (or
     # is computed from checked ones): the engine does not read them again.
     data = {"y": checked_view(y), "X": checked_view(des.X), "offset": checked_view(off),
@@ -491,9 +536,11 @@ def glm(
         if beta0 is not None:
             params = _nb_params(lnk, des, y, off, wn, beta0)
         constraints = {"alpha": C.positive}
+        if nb_alpha is not None:
+            params["alpha"], constraints = nb_alpha, {"alpha": C.fixed}
     else:
         params = dict(zip(des.columns, beta0.tolist()))
-    engine = functools.partial(_engine, fam, lnk, w=w, weight_type=weight_type,
+    engine = functools.partial(_engine, fam, lnk, w=w, weight_type=eweights,
                                method=method, cov=cov, fit_kwargs=fit_kwargs)  # fmt: skip
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -507,7 +554,7 @@ def glm(
             fit1 = None
         if irls_start and (fit1 is None or not bool(fit1.converged)):
             del caught[:]
-            beta0 = _poisson_start(lnk, des, y, off, w, weight_type, fit_kwargs)
+            beta0 = _poisson_start(lnk, des, y, off, w, eweights, fit_kwargs)
             params = _nb_params(lnk, des, y, off, wn, beta0)
             fit1 = engine(des.columns, params, edata, constraints)
         fit1 = fit1.replace(data=data)  # host arrays, as for every other fit
@@ -518,7 +565,7 @@ def glm(
         if not (math.isfinite(cond) and cond < 1e10):
             check_rank(des.X, des.columns)
         res = GLMResult._build(fit1, fam, lnk, des, data, w, weight_type, engine,
-                               _start)
+                               _start, convention, nb_alpha is not None)
         sep = res._find_separation() if fam.name == "binomial" else None
         res._with_separation(sep)
     for c in caught:

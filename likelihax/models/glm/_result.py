@@ -22,7 +22,7 @@ from ...parameters import constraints as C
 from ...results import ModelInfo, ModelResult
 from .._design import model_matrix
 from .._predictor import glm_predictor
-from .._predictor import glm_predictor
+from ._conventions import convention_loglik
 from ._family import DISPERSION
 from ._separation import Separation, SeparationWarning, find_separation
 
@@ -140,7 +140,8 @@ class GLMResult(ModelResult):
         return dict(eta=eta, fitted=mu, deviance=dev, pearson_chi2=x2)
 
     @classmethod
-    def _build(cls, fit1, fam, link, des, data, w, weight_type, engine, start_fn):
+    def _build(cls, fit1, fam, link, des, data, w, weight_type, engine, start_fn,
+               convention="R", alpha_fixed=False):
         cols = list(des.columns)
         params = fit1.params  # rebuilt on each access: read it once
         beta = np.array([float(params[c]) for c in cols])
@@ -160,16 +161,22 @@ class GLMResult(ModelResult):
             stats = cls._statistics(*lazy)
             dev, x2 = stats["deviance"], stats["pearson_chi2"]
             phi = x2 / df_resid if df_resid > 0 else math.nan
-            phi_ll = dev / nobs
+            phi_ll, ll = dev / nobs, None
+            if convention != "R" or weight_type == "variance":  # (_conventions)
+                eta = stats["eta"]
+                phi_ll, ll = convention_loglik(fam, link, data, eta, stats["fitted"], w,
+                                               weight_type, dev, x2, df_resid, nobs,
+                                               convention)  # fmt: skip
             if phi_ll > 0 and bool(fit1.converged):
                 # R's logLik.glm: the density at phi = D/n (module notes of _glm).
                 # (Not after a failed fit: that fit's status stands.)
                 data_ll = data | {"phi": np.float64(phi_ll)}
-                with x64_scope():
-                    ll = _total_loglik(
-                        fit1.setup.loglik_fn, {c: float(params[c]) for c in cols},
-                        data_ll, None if w is None else np.asarray(w),
-                    )  # fmt: skip
+                if ll is None:
+                    with x64_scope():
+                        ll = _total_loglik(
+                            fit1.setup.loglik_fn, {c: float(params[c]) for c in cols},
+                            data_ll, None if w is None else np.asarray(w),
+                        )  # fmt: skip
                 fit = _at_dispersion(fit1, data_ll, phi_ll, float(ll))
                 if fit.cov_kind in ("oim", "eim") and math.isfinite(phi):
                     fit = fit.scale_cov(
@@ -183,6 +190,7 @@ class GLMResult(ModelResult):
             _wn=wn, _weight_type=weight_type, _engine=engine, _start_fn=start_fn,
             columns=cols, coef=beta, alpha=alpha, nobs=nobs, df_resid=df_resid,
             dispersion=phi, n_dropped=des.n_dropped, separation=None,
+            llf_convention=convention, alpha_fixed=alpha_fixed,
             **(stats or {"_lazy": lazy}),
         )  # fmt: skip
 
@@ -206,7 +214,8 @@ class GLMResult(ModelResult):
     @property
     def n_params(self) -> int:
         """Estimated parameters, the dispersion included (as R's AIC counts)."""
-        return len(self.columns) + int(self._fam.dispersion) + int(self._fam.has_alpha)
+        return (len(self.columns) + int(self._fam.dispersion)
+                + int(self._fam.has_alpha and not self.alpha_fixed))
 
     @property
     def df_model(self) -> float:
@@ -218,6 +227,41 @@ class GLMResult(ModelResult):
         cov = self.fit.cov
         idx = [cov.labels.index(c) for c in self.columns]
         return np.asarray(cov.matrix)[np.ix_(idx, idx)]
+
+    def conf_int(self, alpha: float = 0.05, method: str = "wald"):
+        r"""Wald intervals, on the natural or (for NB2's :math:`\alpha`) the log scale.
+
+        Parameters
+        ----------
+        alpha : float
+            1 - confidence level.
+        method : {"wald", "log"}
+            ``"wald"``: :math:`\hat\theta \mp z\,\mathrm{SE}` for every
+            parameter (R's ``confint.default``, statsmodels). ``"log"``: the
+            coefficients as ``"wald"``, and NB2's :math:`\alpha` as
+            :math:`\exp(\log\hat\alpha \mp z\,\mathrm{SE}/\hat\alpha)`,
+            the interval of :math:`\ln\alpha` mapped back, as Stata's
+            ``nbreg`` and ``glm`` report it (always positive).
+
+        Returns
+        -------
+        (lower, upper) : tuple of dicts keyed like :attr:`params`
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from likelihax.models.glm import glm
+        >>> X = np.column_stack([np.ones(8), [0.0, 1, 2, 3, 4, 5, 6, 7]])
+        >>> y = np.array([0, 2, 1, 5, 2, 9, 4, 14])
+        >>> res = glm(y, X, family="negative_binomial")
+        >>> lo, hi = res.conf_int(method="log")
+        >>> a, s = float(res.params["alpha"]), float(res.se["alpha"])
+        >>> bool(np.isclose(hi["alpha"], a * np.exp(1.959964 * s / a)))
+        True
+        """
+        if method not in ("wald", "log"):
+            raise ValueError(f"method must be 'wald' or 'log'; got {method!r}.")
+        return self.fit.conf_int(alpha, "wald" if method == "wald" else "transformed")
 
     @property
     def se_coef(self) -> np.ndarray:
@@ -359,8 +403,6 @@ class GLMResult(ModelResult):
     # ----- prediction --------------------------------------------------------------------
     predictor = glm_predictor  # the protocol of lx.predict and lx.slopes
 
-    predictor = glm_predictor  # the protocol of lx.predict and lx.slopes
-
     def predict(self, newdata: Any = None, which: str = "response", se: bool = False,
                 offset: Any = None, exposure: Any = None):  # fmt: skip
         r"""Predicted means or linear predictors, optionally with delta-method SEs.
@@ -454,11 +496,14 @@ class GLMResult(ModelResult):
             header.append(("Rows dropped (missing)", str(self.n_dropped)))
             notes.append(f"{self.n_dropped} rows with missing values were dropped.")
         if self._fam.dispersion:
+            where = {"R": "R's logLik.glm", "statsmodels": "statsmodels' llf",
+                     "stata": "Stata's glm"}[self.llf_convention]  # fmt: skip
             notes.append(
-                f"Log-likelihood as R's logLik.glm: density at dispersion deviance/n "
-                f"= {self.deviance / self.nobs:.6g}; AIC and BIC count the "
-                "dispersion as a parameter, as R's do."
+                f"Log-likelihood as {where} (see likelihax.models.glm._conventions); "
+                "AIC and BIC count the dispersion as a parameter, as R's do."
             )
+        if self.alpha_fixed:
+            notes.append(f"NB2 dispersion alpha fixed at {self.alpha:.6g} (not estimated).")
         if self._fam.has_alpha and self.fit.cov_kind == "eim":
             notes.append(
                 "Covariance as MASS::glm.nb: expected information of the "

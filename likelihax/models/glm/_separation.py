@@ -97,19 +97,19 @@ class Separation(NamedTuple):
         return f"{self.finding} {self.remedy}"
 
 
-def find_separation(res) -> Separation | None:
-    """The :class:`Separation` of the binary responses of a GLM result ``res``, or None."""
-    keep = res._wn > 0
-    if res._link.name == "logit" and "_lazy" in res.__dict__:
+def find_separation(glm_res) -> Separation | None:
+    """The :class:`Separation` of the binary responses of a GLM result, or None."""
+    keep = glm_res._wn > 0
+    if glm_res._link.name == "logit" and "_lazy" in glm_res.__dict__:
         # Screen on the linear predictor alone (no deviance pass): a fitted
         # probability within 1e-8 of 0 or 1 needs |eta| > logit(1 - 1e-8).
-        eta = res.design.X @ res.coef + res._data["offset"]
+        eta = glm_res.design.X @ glm_res.coef + glm_res._data["offset"]
         if not np.any(keep & (np.abs(eta) > 18.42)):
             return None
-    mu, y, m = res.fitted, res._data["y"], res._data["m"]
+    mu, y, m = glm_res.fitted, glm_res._data["y"], glm_res._data["m"]
     if not np.any(keep & ((mu < 1e-8) | (mu > 1 - 1e-8))):
         return None
-    X = res.design.X[keep]
+    X = glm_res.design.X[keep]
     k, f = (m * y)[keep], (m * (1 - y))[keep]
     A = np.concatenate([X[k > 0], -X[f > 0]])
     scale = np.abs(A).max(axis=0)
@@ -117,7 +117,7 @@ def find_separation(res) -> Separation | None:
     try:
         from scipy.optimize import linprog
     except ImportError:
-        weak = res.fit.weak_directions(1)
+        weak = glm_res.fit.weak_directions(1)
         return Separation("possible", (), None, None, A.shape[0],
                           f"weak direction {weak}")  # fmt: skip
     # Konis (2007): maximize sum_j a_j'd subject to a_j'd >= 0, -1 <= d <= 1
@@ -135,7 +135,7 @@ def find_separation(res) -> Separation | None:
     s = A @ d
     return Separation(
         kind="complete" if np.all(s > 1e-7) else "quasi-complete",
-        columns=tuple(c for c, v in zip(res.columns, d) if abs(v) > 1e-6),
+        columns=tuple(c for c, v in zip(glm_res.columns, d) if abs(v) > 1e-6),
         direction=tuple(float(v) for v in d),
         n_separated=int(np.sum(s > 1e-7)),
         n_responses=int(A.shape[0]),
