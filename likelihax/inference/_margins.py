@@ -187,9 +187,9 @@ def datagrid(result, newdata: Any = None, *, which: str | None = None,
     Examples
     --------
     >>> import numpy as np, pandas as pd, likelihax as lx
-    >>> df = pd.DataFrame({"y": [0, 1, 1, 0, 1, 1], "x": [1.0, 2, 3, 4, 5, 6],
-    ...                    "g": ["a", "b", "b", "a", "b", "a"]})
-    >>> r = lx.glm("y ~ x + g", df, family="binomial")
+    >>> df = pd.DataFrame({"y": [1.0, 2, 4, 3, 5, 8], "x": [1.0, 2, 3, 4, 5, 6],
+    ...                    "g": ["a", "b", "b", "a", "b", "b"]})
+    >>> r = lx.glm("y ~ x + g", df, family="poisson")
     >>> lx.inference.datagrid(r, x=[0.0, 10.0])[["x", "g"]].values.tolist()
     [[0.0, 'b'], [10.0, 'b']]
     """
@@ -304,7 +304,8 @@ def _table(pred, pieces, frame, average, options):
         return jnp.concatenate([g(theta) for g in gs])
 
     table = estimate_table(pred.fit if options.pop("plain") else options.pop("result"),
-                           g_all, **{k: v for k, v in options.items() if k != "result"})
+                           g_all, default_cov=pred.natural_cov,
+                           **{k: v for k, v in options.items() if k != "result"})
     with x64_scope():
         th = jnp.asarray(np.asarray(pred.fit.params_flat, np.float64))
         k = jax.eval_shape(pred.fn, pred.fit.spec.unflatten_natural(th),

@@ -99,7 +99,7 @@ def _parameter_draws(result, fit, interval, V, n_draws, seed):
 
 def estimate_table(result, g: Callable, *, se: bool = True, interval: str | None = "delta",
                    level: float = 0.95, cov: Any = None, n_draws: int = 1000,
-                   seed: int = 0) -> dict:  # fmt: skip
+                   seed: int = 0, default_cov: Any = None) -> dict:  # fmt: skip
     r"""Estimates of ``g(theta)`` with standard errors and intervals, as columns.
 
     Parameters
@@ -110,6 +110,9 @@ def estimate_table(result, g: Callable, *, se: bool = True, interval: str | None
         order) returning a vector.
     se, interval, level, cov, n_draws, seed
         As in :func:`predict`.
+    default_cov : ndarray, optional
+        Covariance over every natural-scale element used when ``cov`` is None
+        (:attr:`Predictor.natural_cov`).
 
     Returns
     -------
@@ -132,17 +135,21 @@ def estimate_table(result, g: Callable, *, se: bool = True, interval: str | None
     theta = np.asarray(fit.params_flat, dtype=np.float64)
     with x64_scope():
         th = jnp.asarray(theta)
-        est = np.asarray(g(th), dtype=np.float64).reshape(-1)
+        est = np.asarray(jax.jit(g)(th), dtype=np.float64).reshape(-1)
         out = {"estimate": est}
         if not se and interval is None:
             return out
-        V, _, _ = _natural_cov(fit, cov)
+        if cov is None and default_cov is not None:
+            V = np.asarray(default_cov, dtype=np.float64)
+        else:
+            V, _, _ = _natural_cov(fit, cov)
         if interval in (None, "delta"):
-            J = np.asarray(jax.jacfwd(g)(th)).reshape(est.size, theta.size)
+            J = np.asarray(jax.jit(jax.jacfwd(g))(th)).reshape(est.size, theta.size)
             sd = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", J, V, J), 0.0))
         else:
             draws = _parameter_draws(result, fit, interval, V, n_draws, seed)
-            vals = np.asarray(jax.vmap(g)(jnp.asarray(draws))).reshape(len(draws), -1)
+            vals = np.asarray(jax.jit(jax.vmap(g))(jnp.asarray(draws)))
+            vals = vals.reshape(len(draws), -1)
             sd = np.std(vals, axis=0, ddof=1)
     if se or interval is not None:
         out["std_error"] = sd
@@ -284,5 +291,5 @@ def predict(
 
     table = estimate_table(result if fn is None else pred.fit, g, se=se,
                            interval=interval, level=level, cov=cov,
-                           n_draws=n_draws, seed=seed)  # fmt: skip
+                           n_draws=n_draws, seed=seed, default_cov=pred.natural_cov)  # fmt: skip
     return tidy(frame_columns(frame, m), table, classes, m)

@@ -61,6 +61,11 @@ class Predictor:
     factors : tuple
         Numeric covariates the model treats as categorical (``C(x)``): their
         effects are contrasts between levels.
+    natural_cov : ndarray or None
+        The model's own covariance convention over every natural-scale element
+        (``fit.spec.labels``), used when the user gives no ``cov``; None: the
+        fit's (e.g. a linear mixed model's fixed effects given the variance
+        parameters, as lme4's ``vcov``).
 
     Examples
     --------
@@ -84,6 +89,7 @@ class Predictor:
     variables: tuple = ()
     traced: bool = False
     factors: tuple = ()
+    natural_cov: Any = None
 
     def rows(self, newdata):
         """The frame of ``newdata`` (the fitted rows when None)."""

@@ -257,5 +257,11 @@ def mixed_predictor(self, which: str | None = None) -> Predictor:
         eta = d["X"] @ jnp.stack([p[c] for c in cols]) + d["offset"]
         return eta if which.endswith("link") else inverse(eta)
 
+    # The model's covariance of the fixed effects (lme4's convention, MixedResult.vcov);
+    # the predictions depend on no other parameter.
+    labels = list(self.fit.spec.labels)
+    idx = [labels.index(c) for c in cols]
+    V = np.zeros((len(labels), len(labels)))
+    V[np.ix_(idx, idx)] = self.vcov()
     return Predictor(self.fit, fn, build, frame, _user_frame, which, None, variables,
-                     factors=categorical_variables(des.fixed_spec))
+                     factors=categorical_variables(des.fixed_spec), natural_cov=V)

@@ -134,7 +134,8 @@ def plot_predictions(result, over: str, *, ax=None, band: bool = True, **options
                 err = np.vstack([part["estimate"] - part["conf_low"],
                                  part["conf_high"] - part["estimate"]])  # fmt: skip
             ax.errorbar(x, part["estimate"], yerr=err, fmt="o", label=label, gid="prediction")
-            ax.set_xticks(x, [str(v) for v in part[over]])
+            ax.set_xticks(x, [str(int(v)) if isinstance(v, float) and v.is_integer()
+                              else str(v) for v in part[over]])  # fmt: skip
     ax.set_xlabel(over)
     ax.set_ylabel("prediction")
     if groups != [None]:
