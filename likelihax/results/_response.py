@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
+import equinox as eqx
 import jax
 import numpy as np
 
@@ -144,6 +145,13 @@ def _keys(seed, n):
     return jax.random.split(seed, n)
 
 
+@eqx.filter_jit
+def _draw_many(sample, keys, params, data):
+    # params and data are arguments (not constants baked into the program), so
+    # refits of the same shapes compile to the same program (persistent cache)
+    return jax.vmap(lambda k: sample(k, params, data))(keys)
+
+
 def draw_responses(resp: Response, n: int, seed=0) -> np.ndarray:
     """``n`` draws of ``resp``'s response, ``(n, n_obs)``, in one vmap.
 
@@ -157,11 +165,10 @@ def draw_responses(resp: Response, n: int, seed=0) -> np.ndarray:
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive integer (simulations); got {n!r}.")
-    params, data = resp.params, resp.data
     with x64_scope():
         keys = _keys(seed, int(n))
-        out = jax.jit(jax.vmap(lambda k: resp.sample(k, params, data)))(keys)
-        out = np.asarray(out, dtype=np.float64)
+        out = np.asarray(_draw_many(resp.sample, keys, resp.params, resp.data),
+                         dtype=np.float64)  # fmt: skip
     if out.ndim != 2:
         raise ValueError(
             "The sampler must return one response per row (a 1-D array); it "
