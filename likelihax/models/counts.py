@@ -51,6 +51,7 @@ from ..parameters import constraints as C
 from ..results import ModelInfo, ModelResult
 from ._design import check_rank, design, from_arrays, model_matrix
 from ._predict import delta_predict
+from ._predictor import count_predictor
 from ._special import log1mexp as _log1mexp
 
 __all__ = ["CountResult", "hurdle", "zeroinfl", "zerotrunc"]
@@ -152,6 +153,8 @@ class CountResult(ModelResult):
         """pscl's NB2 size :math:`\\theta = 1/\\alpha` (None for Poisson)."""
         return 1.0 / float(self.fit.params["alpha"]) if self.dist == "negbin" else None
 
+    predictor = count_predictor  # the protocol of lx.predict and lx.slopes
+
     def predict(self, newdata: Any = None, which: str = "response", se: bool = False,
                 at: Any = None, offset: Any = None):  # fmt: skip
         r"""Predictions, optionally with delta-method SEs.
@@ -197,9 +200,16 @@ class CountResult(ModelResult):
             raise ValueError("A zero-truncated model has no zero part.")
         X, Z, off = self._rows(newdata, offset)
         k = np.arange(int(np.max(self._count.y)) + 1) if at is None else np.asarray(at)
+        f = self._prediction_fn(which, k)
+        return delta_predict(lambda p: f(p, X, Z, off), self.fit, se)
+
+    def _prediction_fn(self, which: str, k):
+        """``f(p, X, Z, off)``: the prediction ``which`` as a JAX function of the
+        parameters and the rows' designs (:meth:`predict`, and the ``predictor``
+        protocol of :func:`likelihax.predict`)."""
         lik = self._loglik
 
-        def f(p):
+        def f(p, X, Z, off):
             mu_log = jnp.asarray(X) @ jnp.stack([p["count"][c] for c in lik.count]) + off
             alpha = p["alpha"] if lik.nb else None
             if which == "count":
@@ -224,7 +234,7 @@ class CountResult(ModelResult):
             trunc = mu / (1.0 - f0)
             return trunc if lik.kind == "zerotrunc" else pz * trunc
 
-        return delta_predict(f, self.fit, se)
+        return f
 
     def _probs(self, fk, f0, pz, k):
         """:math:`P(y = k)` from the count density's :math:`f(k)`, :math:`f(0)`."""

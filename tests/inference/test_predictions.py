@@ -233,3 +233,47 @@ def test_plot_predictions(spector):
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def zip_fit():
+    rng = np.random.default_rng(4)
+    n = 400
+    df = pd.DataFrame({"x": rng.normal(size=n), "z": rng.normal(size=n)})
+    pi = 1 / (1 + np.exp(-(-0.5 + 0.8 * df.z)))
+    mu = np.exp(0.4 + 0.5 * df.x)
+    df["y"] = np.where(rng.random(n) < pi, 0, rng.poisson(mu))
+    return df, lx.zeroinfl("y ~ x | z", df)
+
+
+def test_zeroinfl_matches_statsmodels_and_its_predict(zip_fit):
+    from statsmodels.discrete.count_model import ZeroInflatedPoisson
+
+    df, r = zip_fit
+    ref = ZeroInflatedPoisson(df.y, sm.add_constant(df[["x"]]),
+                              exog_infl=sm.add_constant(df[["z"]])).fit(
+        disp=0, method="newton", maxiter=200)  # fmt: skip
+    t = lx.predict(r)
+    np.testing.assert_allclose(t.estimate, ref.predict(which="mean"), rtol=1e-5)
+    t0 = lx.predict(r, which="zero")
+    np.testing.assert_allclose(t0.estimate, ref.predict(which="prob-zero"), rtol=1e-5)
+    mu, se = r.predict(which="zero", se=True)
+    np.testing.assert_allclose(t0.std_error, se, rtol=1e-8)
+    tp = lx.predict(r, df.iloc[:2], which="prob")
+    assert tp.group.tolist()[:3] == ["0", "1", "2"]
+    np.testing.assert_allclose(tp.estimate.to_numpy().reshape(2, -1),
+                               r.predict(df.iloc[:2], which="prob"), rtol=1e-10)  # fmt: skip
+
+
+def test_zeroinfl_slope_closed_form(zip_fit):
+    from likelihax.inference import slopes
+
+    df, r = zip_fit
+    c, z = r.fit.params["count"], r.fit.params["zero"]
+    mu = np.exp(float(c["(Intercept)"]) + float(c["x"]) * df.x.to_numpy())
+    pi = 1 / (1 + np.exp(-(float(z["(Intercept)"]) + float(z["z"]) * df.z.to_numpy())))
+    t = slopes(r)  # x enters the count part, z the zero part
+    assert t.term.tolist() == ["x", "z"]
+    np.testing.assert_allclose(t.estimate, [np.mean((1 - pi) * mu * float(c["x"])),
+                                            np.mean(-pi * (1 - pi) * float(z["z"]) * mu)],
+                               rtol=1e-8)  # fmt: skip
