@@ -28,7 +28,10 @@ Predictions and marginal effects
     (contrasts between levels or values); the protocol is :class:`Predictor`.
 Model comparison
     :func:`ic_table` tabulates AIC, AICc, BIC, delta AIC and Akaike weights of
-    fits to the same data.
+    fits to the same data; :func:`compare_lr` tests nested fits of different
+    kinds (a GLM against a mixed model, Poisson against NB2) with a
+    chi-bar-squared null when a variance is 0 under the restriction;
+    :func:`vuong_test` compares non-nested ones (:mod:`._compare`).
 Profile likelihood, bootstrap, starting values
     :func:`profile` and :func:`profile_ci` (:mod:`._profile`),
     :func:`bootstrap` (:mod:`._bootstrap`) and :func:`start_sensitivity`
@@ -53,6 +56,11 @@ _LAZY = {
     "delta_method": "_delta",
     "delta_se": "_delta",
     "ic_table": "_ictab",
+    "LRComparison": "_compare",
+    "VuongResult": "_compare",
+    "compare_lr": "_compare",
+    "loglik_obs": "_compare",
+    "vuong_test": "_compare",
     "lr_test": "_hypothesis",
     "profile": "_profile",
     "profile_ci": "_profile",
@@ -108,6 +116,11 @@ __all__ = [
     "delta_method",
     "delta_se",
     "ic_table",
+    "LRComparison",
+    "VuongResult",
+    "compare_lr",
+    "loglik_obs",
+    "vuong_test",
     "lr_test",
     "score_test",
     "vcov",
