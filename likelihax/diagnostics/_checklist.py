@@ -8,6 +8,7 @@ import jax
 
 from ..results import as_fit
 from . import _checks as K
+from ._checks_residuals import check_residuals
 from ._report import ChecklistReport
 
 __all__ = ["checklist"]
@@ -27,6 +28,7 @@ def checklist(
     boundary_se: float = 2.0,
     se_ratio_warn: float = 1.5,
     items: tuple | list | None = None,
+    n_sims: int = 250,
 ) -> ChecklistReport:
     r"""Run the applied-work checklist on a fit: a verdict and advice per item.
 
@@ -64,6 +66,14 @@ def checklist(
        ``[1/1.2, 1.2]`` (a rejection that leaves every SE within 20% is
        reported, but as ok: the OPG form over-rejects in small samples).
     8. **separation**: binomial GLMs (:func:`~likelihax.glm` results).
+    9. **residuals (simulation)**: models with a response distribution
+       (:func:`~likelihax.simulate`): randomized quantile residuals
+       (:func:`~likelihax.quantile_residuals`), their uniformity (KS), the
+       dispersion test and, for counts, the zero-inflation test, each at
+       level ``alpha`` (warn on a rejection). The advice depends on the
+       model: a Poisson fit is pointed to the negative binomial, a negative
+       binomial one with excess zeros to zero-inflated or hurdle models, a
+       zero-inflated one to its zero part.
 
     Parameters
     ----------
@@ -88,6 +98,8 @@ def checklist(
     items : sequence of str, optional
         Run only these items (names as above, e.g. ``["convergence",
         "information"]``); default all.
+    n_sims : int
+        Simulated data sets of the residual item.
 
     Returns
     -------
@@ -135,6 +147,7 @@ def checklist(
         "misspecification (IM test)": lambda: K.check_im(inner, data, alpha,
                                                          se_ratio_warn),
         "separation": lambda: K.check_separation(fit),
+        "residuals (simulation)": lambda: check_residuals(fit, alpha, n_sims),
     }  # fmt: skip
     if items is None:
         items = list(runners)

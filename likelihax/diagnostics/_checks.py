@@ -465,9 +465,10 @@ _GENERIC_ADVICE = ("overdispersed counts: NB2 instead of Poisson; heavy tails: S
 
 def _variance_advice(fit) -> str:
     info = getattr(fit, "model_info", None)
-    if getattr(info, "kind", None) in ("zeroinfl", "hurdle"):
-        return ("a negative binomial count part (dist='negbin'), or more covariates "
-                "in the zero part")
+    if getattr(info, "kind", None) in ("zeroinfl", "hurdle", "mixed"):
+        from ._checks_residuals import model_advice
+
+        return model_advice(info, "shape")
     return _VARIANCE_ADVICE.get(getattr(info, "family", None), _GENERIC_ADVICE)
 
 

@@ -163,4 +163,4 @@ def _mixture(r, newdata, conditional):
 
 
 register_response("mixed", _mixed)
-register_response("mixture", _mixture)
+register_response("mixture", _mixture, model_result=False)

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..core import x64_scope
 from ._model_result import as_fit
+from ._result import FitResult
 
 __all__ = ["Response", "draw_responses", "register_response", "response_of", "simulate"]
 
@@ -58,16 +59,20 @@ class Response(NamedTuple):
 _BUILDERS: dict[str, Callable] = {}
 
 
-def register_response(kind: str, builder: Callable) -> None:
+def register_response(kind: str, builder: Callable, *, model_result: bool = True) -> None:
     """Register ``builder(result, newdata, conditional) -> Response`` for
     results whose ``model_info.kind`` is ``kind``.
 
+    ``model_result``: the builder reads the model's result (a
+    :class:`ModelResult` such as a ``GLMResult``), not the engine's fit it
+    holds; :func:`response_of` then says so when given the bare fit.
+
     Examples
     --------
-    >>> from likelihax.results import register_response, response_of
+    >>> from likelihax.results import register_response
     >>> register_response("doc-example", lambda r, newdata, conditional: None)
     """
-    _BUILDERS[kind] = builder
+    _BUILDERS[kind] = (builder, model_result)
 
 
 def _custom(fit, newdata, sampler):
@@ -123,12 +128,18 @@ def response_of(result, newdata=None, conditional=None, sampler=None) -> Respons
             )
         return _custom(fit, newdata, sampler)
     kind = fit.model_info.kind
-    builder = _BUILDERS.get(kind)
+    builder, model_result = _BUILDERS.get(kind, (None, False))
     if builder is None:
         raise ValueError(
             f"No response distribution is known for a {kind!r} result: pass "
             "sampler=(key, params, data) -> y, a JAX function drawing one response "
             "per row at the parameters."
+        )
+    if model_result and isinstance(result, FitResult):
+        raise ValueError(
+            f"This is the engine's fit of a {kind!r} model: simulate from the model's "
+            "result (the object the model function returned, e.g. lx.glm(...)), "
+            "which knows its response distribution, not from its .fit."
         )
     if conditional is not None and kind != "mixed":
         raise ValueError(

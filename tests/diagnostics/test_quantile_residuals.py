@@ -184,3 +184,47 @@ def test_errors(nb_data, make_rng):
     df = pd.DataFrame({"y": rng.choice(["a", "b", "c"], 60), "x": rng.normal(size=60)})
     with pytest.raises(ValueError, match="no quantile residuals"):
         lx.quantile_residuals(lx.mnlogit("y ~ x", df))
+
+
+# ----- the checklist's residual item: advice that depends on the model ------------------
+SIM = "residuals (simulation)"
+
+
+def test_checklist_points_poisson_to_nb_and_nb_elsewhere(nb_data):
+    y, X, rp, rn = nb_data
+    item = lx.checklist(rp, starts=None, items=[SIM])[SIM]
+    assert item.verdict == "warn"
+    assert "overdispersion" in item.values["findings"]
+    assert "family='nb2'" in item.advice
+    ok = lx.checklist(rn, starts=None, items=[SIM])[SIM]
+    assert ok.verdict == "ok" and ok.advice == ""
+
+
+def test_advice_by_model_kind():
+    from likelihax.diagnostics._checks_residuals import model_advice
+    from likelihax.results import ModelInfo
+
+    nb = ModelInfo("glm", "negative.binomial", "log")
+    assert "dist='negbin'" in model_advice(nb, "excess_zeros")
+    assert "zeroinfl" in model_advice(nb, "excess_zeros")
+    assert "nb2" not in model_advice(nb, "overdispersion")
+    zi = ModelInfo("zeroinfl", "poisson", "log")
+    assert "zero part" in model_advice(zi, "excess_zeros")
+    assert "zeroinfl" not in model_advice(zi, "excess_zeros")
+    zinb = ModelInfo("zeroinfl", "negbin", "log")
+    assert "negbin" not in model_advice(zinb, "overdispersion")
+    mixed = ModelInfo("mixed", "poisson", "log")
+    assert "negative_binomial" in model_advice(mixed, "overdispersion")
+
+
+def test_checklist_zero_inflated_fit_gets_no_zero_inflation_advice(make_rng):
+    rng = make_rng(98)
+    n = 300
+    x = rng.normal(size=n)
+    mu = np.exp(0.8 + 0.4 * x)
+    # zero-inflated NB data: a zero-inflated Poisson fit is overdispersed
+    y = np.where(rng.random(n) < 0.3, 0, rng.negative_binomial(1.0, 1 / (1 + mu)))
+    zi = lx.zeroinfl("y ~ x", pd.DataFrame({"y": y, "x": x}))
+    item = lx.checklist(zi, starts=None, items=[SIM])[SIM]
+    assert item.verdict == "warn" and "overdispersion" in item.values["findings"]
+    assert "dist='negbin'" in item.advice and "lx.zeroinfl" not in item.advice
