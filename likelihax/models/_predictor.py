@@ -22,8 +22,8 @@ import numpy as np
 from ..inference import Predictor
 from ._design import model_matrix
 
-__all__ = ["count_predictor", "glm_predictor", "mixed_predictor", "mnlogit_predictor",
-           "ordinal_predictor"]
+__all__ = ["beta_predictor", "count_predictor", "firth_predictor", "glm_predictor",
+           "mixed_predictor", "mnlogit_predictor", "ordinal_predictor", "survival_predictor"]
 
 OFFSET = "(offset)"
 
@@ -319,3 +319,101 @@ def count_predictor(self, which: str | None = None) -> Predictor:
                      frame, _user_frame, which,
                      tuple(str(v) for v in k) if which == "prob" else None,
                      variables, factors=factors)  # fmt: skip
+
+
+def _formula_only(des, model: str):
+    if des.frame is None:
+        raise ValueError(
+            f"lx.predict needs a {model} fitted from a formula (an array fit: use its "
+            "predict method, or lx.predict(result.fit, fn=...))."
+        )
+
+
+def beta_predictor(self, which: str | None = None) -> Predictor:
+    r"""Predictor of a beta regression: ``"response"`` (the mean), ``"precision"``,
+    ``"variance"`` or ``"link"``, as :meth:`BetaResult.predict` (formula fits).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, likelihax as lx
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=200)
+    >>> mu = 1 / (1 + np.exp(-(0.3 + 0.8 * x)))
+    >>> r = lx.betareg("y ~ x", pd.DataFrame({"y": rng.beta(mu * 20, (1 - mu) * 20), "x": x}))
+    >>> bool(np.allclose(lx.predict(r, se=False).estimate, r.predict()))
+    True
+    """
+    which = "response" if which is None else which
+    kinds = ("response", "precision", "variance", "link")
+    if which not in kinds:
+        raise ValueError(f"which must be one of {kinds} for a beta regression; got {which!r}.")
+    dx, dz = self._dx, self._dz
+    _formula_only(dx, "beta regression")
+    f = self._prediction_fn(which)
+    specs = [dx.spec, dz.spec]
+    needed = {str(v) for s in specs for v in s.required_variables}
+    variables = tuple(c for c in dx.frame.columns if str(c) in needed and str(c) != dx.response)
+    return Predictor(self.fit, lambda p, d: f(p, d["X"], d["Z"]),
+                     lambda fr: {"X": model_matrix(dx, fr), "Z": model_matrix(dz, fr)},
+                     dx.frame, _user_frame, which, None, variables,
+                     factors=tuple(sorted({v for s in specs for v in categorical_variables(s)})))  # fmt: skip
+
+
+def firth_predictor(self, which: str | None = None) -> Predictor:
+    r"""Predictor of a Firth-penalized logistic or Poisson regression:
+    ``"response"`` or ``"link"``.
+
+    Examples
+    --------
+    >>> import numpy as np, likelihax as lx
+    >>> X = np.column_stack([np.ones(6), [0.0, 0, 0, 1, 1, 1]])
+    >>> r = lx.firth(np.array([0, 0, 1, 1, 1, 1]), X)
+    >>> round(float(lx.predict(r, np.array([[1.0, 1.0]])).estimate[0]), 4)
+    0.875
+    """
+    which = "response" if which is None else which
+    if which not in ("response", "link"):
+        raise ValueError(f"which must be 'response' or 'link'; got {which!r}.")
+    rows = DesignRows(self._design)
+    f = self._prediction_fn(which)
+    return Predictor(self.fit, lambda p, d: f(p, d["X"]), lambda fr: {"X": rows.matrix(fr)},
+                     rows.frame, rows.as_frame, which, None, rows.variables,
+                     factors=rows.factors)  # fmt: skip
+
+
+def survival_predictor(self, which: str | None = None) -> Predictor:
+    r"""Predictor of a parametric survival (or Tobit) model: ``"median"``
+    (default) or ``"lp"``, as :meth:`SurvivalResult.predict`. Survival
+    probabilities at given times and other quantiles: ``result.predict(...,
+    se=True)``, or :func:`likelihax.predict` with ``fn``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, likelihax as lx
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=200)
+    >>> t = np.exp(1.0 + 0.5 * x + 0.7 * np.log(rng.exponential(size=200)))
+    >>> r = lx.survreg("Surv(t, d) ~ x", pd.DataFrame({"t": t, "d": 1, "x": x}))
+    >>> bool(np.allclose(lx.predict(r).estimate, r.predict()))
+    True
+    """
+    from ._surv import new_matrix
+
+    which = "median" if which is None else which
+    if which not in ("median", "lp"):
+        raise ValueError(
+            f"which must be 'median' or 'lp' for lx.predict of a survival model; got "
+            f"{which!r} (survival curves and quantiles: result.predict)."
+        )
+    des = self._design
+    rows = DesignRows(des)
+    f = self._prediction_fn(which, np.array([0.5]), False, None)
+
+    def as_frame(newdata):
+        if des.spec is not None:
+            return _user_frame(newdata)
+        return _pandas().DataFrame(new_matrix(des, newdata), columns=list(des.columns))
+
+    return Predictor(self.fit, lambda p, d: f(p, d["X"]), lambda fr: {"X": rows.matrix(fr)},
+                     rows.frame, as_frame, which, None, rows.variables,
+                     factors=rows.factors)  # fmt: skip

@@ -32,6 +32,7 @@ import numpy as np
 from ..engine import Model
 from ..results import ModelInfo, ModelResult
 from ._design import check_rank, model_matrix
+from ._predictor import beta_predictor
 from ._predict import delta_predict
 from .counts import _designs, _names
 
@@ -95,6 +96,8 @@ class BetaResult(ModelResult):
         out.update({f"(phi)_{c}": float(p["precision"][c]) for c in self.precision_columns})
         return out
 
+    predictor = beta_predictor  # the protocol of lx.predict and lx.slopes
+
     def predict(self, newdata: Any = None, which: str = "response", se: bool = False):
         """The mean ``"response"`` :math:`\\mu`, the ``"precision"`` :math:`\\phi`,
         the ``"variance"`` :math:`\\mu(1-\\mu)/(1+\\phi)` or the linear predictor
@@ -119,16 +122,23 @@ class BetaResult(ModelResult):
             X, Z = self._dx.X, self._dz.X
         else:
             X, Z = model_matrix(self._dx, newdata), model_matrix(self._dz, newdata)
+        f = self._prediction_fn(which)
+        return delta_predict(lambda p: f(p, X, Z), self.fit, se)
+
+    def _prediction_fn(self, which: str):
+        """``f(p, X, Z)``: the prediction ``which`` as a JAX function of the
+        parameters and the mean's and precision's designs (:meth:`predict`, and
+        the ``predictor`` protocol of :func:`likelihax.predict`)."""
         lik = self._loglik
 
-        def f(p):
+        def f(p, X, Z):
             if which == "link":
                 return jnp.asarray(X) @ jnp.stack([p["mean"][c] for c in lik.mean])
             mu, phi = lik.mu_phi(p, jnp.asarray(X), jnp.asarray(Z))
             return {"response": mu, "precision": phi,
                     "variance": mu * (1.0 - mu) / (1.0 + phi)}[which]  # fmt: skip
 
-        return delta_predict(f, self.fit, se)
+        return f
 
 
 def betareg(formula_or_y, data_or_X=None, *, Z=None, link: str = "logit",

@@ -42,6 +42,7 @@ from ..engine import Model
 from ..optimize import spd_inverse_logdet
 from ..results import ModelInfo, ModelResult
 from ._design import check_rank, model_matrix
+from ._predictor import firth_predictor
 from ._predict import delta_predict
 from .counts import _designs, _names
 
@@ -100,6 +101,8 @@ class FirthResult(ModelResult):
     def coef(self) -> dict:
         return {c: float(self.fit.params[c]) for c in self.columns}
 
+    predictor = firth_predictor  # the protocol of lx.predict and lx.slopes
+
     def predict(self, newdata: Any = None, which: str = "response", se: bool = False):
         """The probability (binomial) or mean (Poisson), or the linear predictor
         (``which="link"``), with delta-method SEs on request.
@@ -118,13 +121,22 @@ class FirthResult(ModelResult):
             np.asarray(newdata, dtype=np.float64) if isinstance(newdata, np.ndarray)
             else model_matrix(self._design, newdata))  # fmt: skip
 
-        def f(p):
-            eta = jnp.asarray(X) @ jnp.stack([p[c] for c in self.columns])
+        f = self._prediction_fn(which)
+        return delta_predict(lambda p: f(p, X), self.fit, se)
+
+    def _prediction_fn(self, which: str):
+        """``f(p, X)``: the prediction ``which`` as a JAX function of the
+        parameters and the design (:meth:`predict`, and the ``predictor``
+        protocol of :func:`likelihax.predict`)."""
+        columns, binomial = list(self.columns), self.family == "binomial"
+
+        def f(p, X):
+            eta = jnp.asarray(X) @ jnp.stack([p[c] for c in columns])
             if which == "link":
                 return eta
-            return jax.nn.sigmoid(eta) if self.family == "binomial" else jnp.exp(eta)
+            return jax.nn.sigmoid(eta) if binomial else jnp.exp(eta)
 
-        return delta_predict(f, self.fit, se)
+        return f
 
 
 def firth(formula_or_y, data_or_X=None, *, family: str = "binomial", trials: Any = None,

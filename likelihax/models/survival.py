@@ -55,6 +55,7 @@ from ..parameters import constraints as C
 from ..results import ModelInfo, ModelResult
 from ._design import check_rank
 from ._predict import delta_predict
+from ._predictor import survival_predictor
 from . import _gengamma
 from ._special import log1mexp as _log1mexp
 from ._surv import Surv as Surv
@@ -160,6 +161,8 @@ class SurvivalResult(ModelResult):
         """:math:`\\sigma` (1 for the exponential)."""
         return 1.0 if self.dist == "exponential" else float(self.fit.params["scale"])
 
+    predictor = survival_predictor  # the protocol of lx.predict and lx.slopes
+
     def predict(self, newdata: Any = None, which: str = "median", se: bool = False,
                 p: Any = 0.5, times: Any = None):  # fmt: skip
         r"""Predictions with optional delta-method SEs.
@@ -219,7 +222,16 @@ class SurvivalResult(ModelResult):
         if np.any((pp <= 0) | (pp >= 1)):
             raise ValueError("p must be in (0, 1).")
 
-        def f(par):
+        f = self._prediction_fn(which, pp, many, at if which == "survival" else None)
+        return delta_predict(lambda par: f(par, X), self.fit, se)
+
+    def _prediction_fn(self, which: str, pp, many: bool, at):
+        """``f(par, X)``: the prediction ``which`` as a JAX function of the
+        parameters and the design (:meth:`predict`, and the ``predictor``
+        protocol of :func:`likelihax.predict`)."""
+        lik = self._loglik
+
+        def f(par, X):
             eta = jnp.asarray(X) @ jnp.stack([par["beta"][c] for c in lik.columns])
             if which == "lp":
                 return eta
@@ -231,7 +243,7 @@ class SurvivalResult(ModelResult):
             q = jnp.exp(q) if lik.log_scale else q
             return q if many else q[:, 0]
 
-        return delta_predict(f, self.fit, se)
+        return f
 
 
 # ----- the response --------------------------------------------------------------------------

@@ -277,3 +277,38 @@ def test_zeroinfl_slope_closed_form(zip_fit):
     np.testing.assert_allclose(t.estimate, [np.mean((1 - pi) * mu * float(c["x"])),
                                             np.mean(-pi * (1 - pi) * float(z["z"]) * mu)],
                                rtol=1e-8)  # fmt: skip
+
+
+def test_survreg_beta_firth_agree_with_their_predict_and_closed_forms():
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=150)
+    t = np.exp(1.0 + 0.5 * x + 0.7 * np.log(rng.exponential(size=150)))
+    df = pd.DataFrame({"t": t, "d": (t < 8).astype(int), "x": x})
+    s = lx.survreg("Surv(t, d) ~ x", df)
+    med, se = s.predict(df.iloc[:5], se=True)
+    tm = lx.predict(s, df.iloc[:5])
+    np.testing.assert_allclose(tm.estimate, med, rtol=1e-10)
+    np.testing.assert_allclose(tm.std_error, se, rtol=1e-8)
+    bx = float(s.fit.params["beta"]["x"])
+    # d median / dx = median * beta_x (median = exp(x'beta + scale * log(log 2)))
+    sl = lx.slopes(s)
+    np.testing.assert_allclose(sl.estimate[0], np.mean(s.predict() * bx), rtol=1e-10)
+    np.testing.assert_allclose(lx.slopes(s, which="lp").std_error[0],
+                               float(s.fit.se["beta"]["x"]), rtol=1e-8)  # fmt: skip
+
+    mu = 1 / (1 + np.exp(-(0.3 + 0.8 * x)))
+    b = lx.betareg("y ~ x", pd.DataFrame({"y": rng.beta(mu * 20, (1 - mu) * 20), "x": x}))
+    m, se = b.predict(se=True)
+    tb = lx.predict(b)
+    np.testing.assert_allclose(tb.estimate, m, rtol=1e-10)
+    np.testing.assert_allclose(tb.std_error, se, rtol=1e-8)
+    bm = float(b.fit.params["mean"]["x"])
+    np.testing.assert_allclose(lx.slopes(b).estimate[0], np.mean(m * (1 - m)) * bm, rtol=1e-8)
+
+    X = np.column_stack([np.ones(6), [0.0, 0, 0, 1, 1, 1]])
+    fr = lx.firth(np.array([0, 0, 1, 1, 1, 1]), X)
+    p, se = fr.predict(se=True)
+    tf = lx.predict(fr)
+    np.testing.assert_allclose(tf.estimate, p, rtol=1e-10)
+    np.testing.assert_allclose(tf.std_error, se, rtol=1e-8)
+    np.testing.assert_allclose(tf.estimate[3], 3.5 / 4, rtol=1e-6)  # (3 + 1/2) / (3 + 1)
