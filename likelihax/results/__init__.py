@@ -19,6 +19,9 @@ from ._summary import TextReport as TextReport
 from ._summary import format_cell as format_cell
 from ._summary import pandas_for as pandas_for
 from ._model_result import ModelResult as ModelResult
+from ._quantile import QuantileResiduals as QuantileResiduals
+from ._quantile import observed_response as observed_response
+from ._quantile import quantile_residuals as quantile_residuals
 from ._response import Response as Response
 from ._response import draw_responses as draw_responses
 from ._response import register_response as register_response

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
-import equinox as eqx
+import functools
+
 import jax
 import numpy as np
 
@@ -156,7 +157,7 @@ def _keys(seed, n):
     return jax.random.split(seed, n)
 
 
-@eqx.filter_jit
+@functools.partial(jax.jit, static_argnums=0)
 def _draw_many(sample, keys, params, data):
     # params and data are arguments (not constants baked into the program), so
     # refits of the same shapes compile to the same program (persistent cache)
