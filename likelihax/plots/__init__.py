@@ -17,6 +17,8 @@ What to use when
 - Are predicted probabilities calibrated? :func:`plot_calibration` of
   :func:`likelihax.calibration_curve`.
 - Estimates and intervals at a glance, or across models: :func:`plot_forest`.
+- Do the residuals look like draws from the model? :func:`plot_residuals`
+  (QQ and residual vs fitted, of :func:`likelihax.quantile_residuals`).
 - What does the model predict over one covariate? :func:`plot_predictions`
   of :func:`prediction_grid` (a band from :func:`likelihax.predict`).
 
@@ -25,9 +27,10 @@ The compute functions (:func:`loglik_surface`, :func:`calibration_curve`,
 :func:`forest_table`) need no matplotlib.
 """
 
-from . import _compute, _draw, _predictions
+from . import _compute, _draw, _predictions, _residuals
 from ._compute import *  # noqa: F403 - the names listed in _compute.__all__
 from ._draw import *  # noqa: F403 - the names listed in _draw.__all__
 from ._predictions import *  # noqa: F403 - the names listed in _predictions.__all__
+from ._residuals import plot_residuals as plot_residuals
 
-__all__ = [*_compute.__all__, *_draw.__all__, *_predictions.__all__]
+__all__ = [*_compute.__all__, *_draw.__all__, *_predictions.__all__, *_residuals.__all__]
