@@ -22,8 +22,9 @@ import numpy as np
 from ..inference import Predictor
 from ._design import model_matrix
 
-__all__ = ["beta_predictor", "count_predictor", "firth_predictor", "glm_predictor",
-           "mixed_predictor", "mnlogit_predictor", "ordinal_predictor", "survival_predictor"]
+__all__ = ["beta_predictor", "count_predictor", "dispersion_predictor", "firth_predictor",
+           "glm_predictor", "mixed_predictor", "mnlogit_predictor", "ordinal_predictor",
+           "survival_predictor"]
 
 OFFSET = "(offset)"
 
@@ -417,3 +418,40 @@ def survival_predictor(self, which: str | None = None) -> Predictor:
     return Predictor(self.fit, lambda p, d: f(p, d["X"]), lambda fr: {"X": rows.matrix(fr)},
                      rows.frame, as_frame, which, None, rows.variables,
                      factors=rows.factors)  # fmt: skip
+
+
+def dispersion_predictor(self, which: str | None = None) -> Predictor:
+    r"""Predictor of a GLM with a dispersion submodel: ``"response"``, ``"link"``,
+    ``"dispersion"`` or ``"variance"``, as its ``predict`` (formula fits).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, likelihax as lx
+    >>> rng = np.random.default_rng(0)
+    >>> x, z = rng.normal(size=(2, 300))
+    >>> y = 1.0 + x + np.exp(0.5 * (0.2 + 0.6 * z)) * rng.normal(size=300)
+    >>> r = lx.glm("y ~ x", pd.DataFrame({"y": y, "x": x, "z": z}), dispformula="~ z")
+    >>> t = lx.predict(r, which="dispersion", se=False)
+    >>> bool(np.allclose(t.estimate, r.predict(which="dispersion")))
+    True
+    """
+    which = "response" if which is None else which
+    kinds = ("response", "link", "dispersion", "variance")
+    if which not in kinds:
+        raise ValueError(f"which must be one of {kinds}; got {which!r}.")
+    dx, dz = self._dx, self._dz
+    _formula_only(dx, "GLM with a dispersion formula")
+    f = self._prediction_fn(which)
+    off = dx.extra.get("offset")
+    frame = dx.frame if off is None or not np.any(off) else dx.frame.assign(**{OFFSET: off})
+    specs = [dx.spec, dz.spec]
+    needed = {str(v) for s in specs for v in s.required_variables}
+    variables = tuple(c for c in dx.frame.columns if str(c) in needed and str(c) != dx.response)
+
+    def build(fr):
+        return {"X": model_matrix(dx, fr), "Z": model_matrix(dz, fr),
+                "offset": DesignRows.offset(fr)}  # fmt: skip
+
+    return Predictor(self.fit, lambda p, d: f(p, d["X"], d["Z"], d["offset"]), build,
+                     frame, _user_frame, which, None, variables,
+                     factors=tuple(sorted({v for s in specs for v in categorical_variables(s)})))  # fmt: skip

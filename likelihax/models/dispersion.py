@@ -39,6 +39,7 @@ import numpy as np
 from ..engine import Model
 from ..results import ModelInfo, ModelResult
 from ._design import check_rank, model_matrix
+from ._predictor import dispersion_predictor
 from ._predict import delta_predict
 from .counts import _designs, _names
 from .glm import Family, Link, glm
@@ -100,6 +101,8 @@ class DispersionResult(ModelResult):
         out.update({f"(disp)_{c}": float(p["dispersion"][c]) for c in self.dispersion_columns})
         return out
 
+    predictor = dispersion_predictor  # the protocol of lx.predict and lx.slopes
+
     def predict(self, newdata: Any = None, which: str = "response", se: bool = False,
                 offset: Any = None):  # fmt: skip
         """The mean ``"response"`` :math:`\\mu`, the linear predictor ``"link"``,
@@ -136,16 +139,23 @@ class DispersionResult(ModelResult):
         else:
             X, Z = model_matrix(self._dx, newdata), model_matrix(self._dz, newdata)
             off = 0.0 if offset is None else np.asarray(offset, dtype=np.float64)
+        f = self._prediction_fn(which)
+        return delta_predict(lambda p: f(p, X, Z, off), self.fit, se)
+
+    def _prediction_fn(self, which: str):
+        """``f(p, X, Z, off)``: the prediction ``which`` as a JAX function of the
+        parameters and the designs (:meth:`predict`, and the ``predictor``
+        protocol of :func:`likelihax.predict`)."""
         lik, fam = self._loglik, self._loglik.family
 
-        def f(p):
+        def f(p, X, Z, off):
             eta, mu, phi = lik.parts(p, jnp.asarray(X), jnp.asarray(Z), off)
             if which == "variance":
                 return (fam.variance(mu, phi) if fam.has_alpha
                         else phi * fam.variance(mu, None))  # fmt: skip
             return {"response": mu, "link": eta, "dispersion": phi}[which]
 
-        return delta_predict(f, self.fit, se)
+        return f
 
 
 def glm_dispersion(fam: Family, lnk: Link, formula_or_y, data_or_X, dispformula, *,

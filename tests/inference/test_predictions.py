@@ -312,3 +312,18 @@ def test_survreg_beta_firth_agree_with_their_predict_and_closed_forms():
     np.testing.assert_allclose(tf.estimate, p, rtol=1e-10)
     np.testing.assert_allclose(tf.std_error, se, rtol=1e-8)
     np.testing.assert_allclose(tf.estimate[3], 3.5 / 4, rtol=1e-6)  # (3 + 1/2) / (3 + 1)
+
+
+def test_dispersion_submodel():
+    rng = np.random.default_rng(9)
+    x, z = rng.normal(size=(2, 400))
+    y = 1.0 + x + np.exp(0.5 * (0.2 + 0.6 * z)) * rng.normal(size=400)
+    df = pd.DataFrame({"y": y, "x": x, "z": z})
+    r = lx.glm("y ~ x", df, dispformula="~ z")
+    phi, se = r.predict(df.iloc[:4], which="dispersion", se=True)
+    t = lx.predict(r, df.iloc[:4], which="dispersion")
+    np.testing.assert_allclose(t.estimate, phi, rtol=1e-10)
+    np.testing.assert_allclose(t.std_error, se, rtol=1e-8)
+    s = lx.slopes(r)  # the identity-link mean: d mu / dx = beta_x; z not in the mean
+    np.testing.assert_allclose(s.estimate, [float(r.fit.params["mean"]["x"]), 0.0],
+                               atol=1e-12)  # fmt: skip
