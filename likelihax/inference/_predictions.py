@@ -201,6 +201,7 @@ def predict(
     cov: Any = None,
     n_draws: int = 1000,
     seed: int = 0,
+    ci_scale: str = "response",
 ):
     r"""Predictions of any model, with standard errors and intervals, as a table.
 
@@ -237,6 +238,13 @@ def predict(
         Draws (simulation) or replicates (bootstrap).
     seed : int
         Seed of the draws or resamples.
+    ci_scale : {"response", "link"}
+        ``"link"``: a delta-method interval made on the linear predictor's
+        scale and mapped through the inverse link (it stays within the
+        response's range), as statsmodels' GLM ``summary_frame`` and R
+        ``marginaleffects``' ``type = "invlink(link)"``; for a model whose
+        prediction is an inverse link (GLMs, mixed models). The standard error
+        stays the response scale's.
 
     Returns
     -------
@@ -289,7 +297,25 @@ def predict(
     def g(theta):
         return jnp.reshape(pred.fn(spec.unflatten_natural(theta), data), -1)
 
-    table = estimate_table(result if fn is None else pred.fit, g, se=se,
-                           interval=interval, level=level, cov=cov,
-                           n_draws=n_draws, seed=seed, default_cov=pred.natural_cov)  # fmt: skip
+    options = dict(level=level, cov=cov, n_draws=n_draws, seed=seed,
+                   default_cov=pred.natural_cov)  # fmt: skip
+    owner = result if fn is None else pred.fit
+    table = estimate_table(owner, g, se=se, interval=interval, **options)
+    if ci_scale not in ("response", "link"):
+        raise ValueError(f"ci_scale must be 'response' or 'link'; got {ci_scale!r}.")
+    if ci_scale == "link" and interval == "delta":
+        if pred.link is None:
+            raise ValueError(
+                f"ci_scale='link': this prediction ({pred.which!r}) is not an inverse "
+                "link of another of the model's predictions."
+            )
+        lp = predictor_of(result, pred.link[0])
+
+        def g_link(theta):
+            return jnp.reshape(lp.fn(spec.unflatten_natural(theta), data), -1)
+
+        t = estimate_table(owner, g_link, se=True, interval="delta", **options)
+        with x64_scope():
+            a, b = (np.asarray(pred.link[1](jnp.asarray(t[k]))) for k in ("conf_low", "conf_high"))
+        table["conf_low"], table["conf_high"] = np.minimum(a, b), np.maximum(a, b)
     return tidy(frame_columns(frame, m), table, classes, m)

@@ -61,6 +61,10 @@ class Predictor:
     factors : tuple
         Numeric covariates the model treats as categorical (``C(x)``): their
         effects are contrasts between levels.
+    link : tuple or None
+        ``(which, inverse)`` when the prediction is an inverse link of another
+        of the model's predictions (a GLM's mean of its linear predictor), for
+        intervals made on that scale (``ci_scale="link"``).
     natural_cov : ndarray or None
         The model's own covariance convention over every natural-scale element
         (``fit.spec.labels``), used when the user gives no ``cov``; None: the
@@ -90,6 +94,7 @@ class Predictor:
     traced: bool = False
     factors: tuple = ()
     natural_cov: Any = None
+    link: Any = None
 
     def rows(self, newdata):
         """The frame of ``newdata`` (the fitted rows when None)."""

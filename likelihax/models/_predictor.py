@@ -138,7 +138,8 @@ def glm_predictor(self, which: str | None = None) -> Predictor:
 
     return Predictor(self.fit, fn, lambda fr: {"X": rows.matrix(fr), "offset": rows.offset(fr)},
                      rows.frame, rows.as_frame, which, None, rows.variables,
-                     factors=rows.factors)  # fmt: skip
+                     factors=rows.factors,
+                     link=("link", inverse) if which == "response" else None)  # fmt: skip
 
 
 def mnlogit_predictor(self, which: str | None = None) -> Predictor:
@@ -265,8 +266,11 @@ def mixed_predictor(self, which: str | None = None) -> Predictor:
     idx = [labels.index(c) for c in cols]
     V = np.zeros((len(labels), len(labels)))
     V[np.ix_(idx, idx)] = self.vcov()
+    link = None if which.endswith("link") else (
+        "population_link" if which == "population" else "link", inverse)
     return Predictor(self.fit, fn, build, frame, _user_frame, which, None, variables,
-                     factors=categorical_variables(des.fixed_spec), natural_cov=V)
+                     factors=categorical_variables(des.fixed_spec), natural_cov=V,
+                     link=link)
 
 
 def count_predictor(self, which: str | None = None) -> Predictor:

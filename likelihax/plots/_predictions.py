@@ -33,6 +33,7 @@ def prediction_grid(
     level: float = 0.95,
     n_draws: int = 1000,
     seed: int = 0,
+    ci_scale: str = "response",
 ):
     """Predictions over a grid of one covariate, others at typical values.
 
@@ -50,8 +51,9 @@ def prediction_grid(
         Values of other covariates (default: mean or most frequent).
     newdata : DataFrame or dict, optional
         Rows whose means and ranges are used (default: the fitted rows).
-    which, fn, interval, level, n_draws, seed
-        As :func:`likelihax.predict`.
+    which, fn, interval, level, n_draws, seed, ci_scale
+        As :func:`likelihax.predict` (``ci_scale="link"`` keeps a GLM's band
+        within the response's range).
 
     Returns
     -------
@@ -79,8 +81,8 @@ def prediction_grid(
         else:
             values = np.linspace(float(np.min(x)), float(np.max(x)), int(n))
     grid = datagrid(result, newdata, which=which, fn=fn, **{**(at or {}), over: list(values)})
-    return predict(result, grid, fn, which=which,
-                   interval=interval, level=level, n_draws=n_draws, seed=seed)  # fmt: skip
+    return predict(result, grid, fn, which=which, interval=interval, level=level,
+                   n_draws=n_draws, seed=seed, ci_scale=ci_scale)  # fmt: skip
 
 
 def plot_predictions(result, over: str, *, ax=None, band: bool = True, **options):

@@ -87,6 +87,13 @@ def test_poisson_glm_matches_statsmodels():
     t = lx.predict(r, X.iloc[:40].to_numpy())
     np.testing.assert_allclose(t.estimate, sf["mean"], rtol=1e-6)
     np.testing.assert_allclose(t.std_error, sf["mean_se"], rtol=1e-6)
+    # statsmodels' interval of the mean is made on the link scale
+    tl = lx.predict(r, X.iloc[:40].to_numpy(), ci_scale="link")
+    np.testing.assert_allclose(tl.conf_low, sf["mean_ci_lower"], rtol=1e-6)
+    np.testing.assert_allclose(tl.conf_high, sf["mean_ci_upper"], rtol=1e-6)
+    np.testing.assert_allclose(tl.std_error, t.std_error, rtol=1e-12)
+    with pytest.raises(ValueError, match="not an inverse link"):
+        lx.predict(r, which="link", ci_scale="link")
 
 
 def test_fn_on_plain_fit_closed_form(line):
