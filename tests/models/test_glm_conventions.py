@@ -96,8 +96,20 @@ def test_variance_weights_differ_from_frequency_weights_only_in_nobs_and_dispers
     assert v.dispersion * v.df_resid == pytest.approx(f.dispersion * f.df_resid, rel=1e-9)
 
 
+def test_variance_weights_robust_covariance_matches_statsmodels():
+    res = glm(f"d1 ~ {RHS}", QUINE, family="gamma", link="log", weights="w",
+              weight_type="variance")  # fmt: skip
+    ref = smf.glm(f"d1 ~ {RHS}", QUINE, family=sm.families.Gamma(sm.families.links.Log()),
+                  var_weights=QUINE.w).fit(tol=1e-12, cov_type="HC0")  # fmt: skip
+    cov = res.fit.vcov("hc0")
+    idx = [cov.labels.index(c) for c in res.columns]
+    np.testing.assert_allclose(np.asarray(cov.matrix)[np.ix_(idx, idx)],
+                               ref.cov_params().loc[res.columns, res.columns], rtol=1e-6)  # fmt: skip
+    assert res.fit.nobs == len(QUINE) and "Prior (variance) weights" in res.summary().to_text()
+
+
 def test_variance_weights_reject_robust_covariances_and_bad_options():
-    with pytest.raises(ValueError, match="weight_type='variance'"):
+    with pytest.raises(ValueError, match=r"res.fit.vcov\('sandwich'\)"):
         glm(f"d1 ~ {RHS}", QUINE, family="gamma", weights="w", weight_type="variance",
             cov="sandwich")  # fmt: skip
     with pytest.raises(ValueError, match="weight_type must be one of"):

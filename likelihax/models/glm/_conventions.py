@@ -12,7 +12,9 @@ observations and the dispersion do.
 :math:`\phi/w_i`; ``nobs`` is the number of rows of positive weight, so
 :math:`\hat\phi = X^2/(n - p)` with :math:`X^2 = \sum_i w_i (y_i -
 \hat\mu_i)^2/V(\hat\mu_i)`. Estimates and (model-based) standard errors are
-R's and statsmodels' for both.
+R's and statsmodels' for both; robust covariances of a variance-weighted fit
+come from ``res.fit.vcov(kind)`` (the meat with :math:`w_i^2`, as
+statsmodels).
 
 **Log-likelihood of the Gaussian, gamma and inverse Gaussian families**
 (``llf_convention``; the other families have no free dispersion and every
@@ -52,8 +54,9 @@ __all__ = ["LLF_CONVENTIONS", "WEIGHT_TYPES", "convention_loglik", "fixed_nb_alp
 
 LLF_CONVENTIONS = ("R", "statsmodels", "stata")
 WEIGHT_TYPES = ("frequency", "variance", "importance")
-# Covariance kinds that read the scores of single rows: their meat would treat
-# variance weights as frequencies.
+# Covariance kinds that read the scores of single rows: computed during the fit
+# their meat would treat variance weights as frequencies (afterwards, through
+# the result's weight type "variance", it does not).
 _ROBUST = ("sandwich", "hc0", "hc1", "hc2", "hc3", "stata", "cluster", "crv3", "opg",
            "hac", "driscoll-kraay")  # fmt: skip
 
@@ -70,9 +73,9 @@ def check_options(weight_type, llf_convention, weights, cov):
         )
     if weight_type == "variance" and weights is not None and cov in _ROBUST:
         raise ValueError(
-            f"cov={cov!r} with weight_type='variance' is not available (the robust "
-            "meat would count prior weights as frequencies); use cov='eim' or 'oim', "
-            "or weight_type='importance' for a weighted pseudo-likelihood."
+            f"cov={cov!r} with weight_type='variance': fit with the default cov and "
+            f"ask for it afterwards, res.fit.vcov({cov!r}) (prior weights in the "
+            "meat, as statsmodels' var_weights)."
         )
     return names[llf_convention.lower()]
 

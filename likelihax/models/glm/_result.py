@@ -185,6 +185,10 @@ class GLMResult(ModelResult):
         fit = fit.replace(
             model_info=ModelInfo(kind="glm", family=fam.name, link=link.name)
         )
+        if weight_type == "variance" and w is not None:
+            # (fitted as frequency weights: same estimates and information;
+            # rows are the observations, and robust meats square the weights)
+            fit = fit.replace(weight_type="variance", nobs=int(nobs))
         return cls(
             fit=fit, _fam=fam, _link=link, design=des, _data=data, _w=w,
             _wn=wn, _weight_type=weight_type, _engine=engine, _start_fn=start_fn,
@@ -502,6 +506,9 @@ class GLMResult(ModelResult):
                 f"Log-likelihood as {where} (see likelihax.models.glm._conventions); "
                 "AIC and BIC count the dispersion as a parameter, as R's do."
             )
+        if self._weight_type == "variance" and self._w is not None:
+            notes.append("Prior (variance) weights: row i has dispersion phi / w_i, as R's "
+                         "glm(weights=) and statsmodels' var_weights.")  # fmt: skip
         if self.alpha_fixed:
             notes.append(f"NB2 dispersion alpha fixed at {self.alpha:.6g} (not estimated).")
         if self._fam.has_alpha and self.fit.cov_kind == "eim":
