@@ -22,9 +22,9 @@ import numpy as np
 from ..inference import Predictor
 from ._design import model_matrix
 
-__all__ = ["beta_predictor", "count_predictor", "dispersion_predictor", "firth_predictor",
-           "glm_predictor", "mixed_predictor", "mnlogit_predictor", "ordinal_predictor",
-           "survival_predictor"]
+__all__ = ["beta_predictor", "count_predictor", "cox_predictor", "dispersion_predictor",
+           "firth_predictor", "glm_predictor", "mixed_predictor", "mnlogit_predictor",
+           "ordinal_predictor", "survival_predictor"]
 
 OFFSET = "(offset)"
 
@@ -459,3 +459,47 @@ def dispersion_predictor(self, which: str | None = None) -> Predictor:
     return Predictor(self.fit, lambda p, d: f(p, d["X"], d["Z"], d["offset"]), build,
                      frame, _user_frame, which, None, variables,
                      factors=tuple(sorted({v for s in specs for v in categorical_variables(s)})))  # fmt: skip
+
+
+def cox_predictor(self, which: str | None = None) -> Predictor:
+    r"""Predictor of a Cox model: ``"lp"`` :math:`x^\top\beta` (default) or
+    ``"risk"`` :math:`e^{x^\top\beta}`, uncentred (``coxph``'s ``reference =
+    "zero"``). Survival curves with survfit's standard errors:
+    ``result.predict(which="survival", times=..., se=True)``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, likelihax as lx
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=200)
+    >>> t = rng.exponential(np.exp(-0.5 * x))
+    >>> r = lx.coxph("Surv(t, d) ~ x", pd.DataFrame({"t": t, "d": 1, "x": x}))
+    >>> s = lx.slopes(r, which="lp")   # d lp / dx = beta
+    >>> bool(np.isclose(s.estimate[0], np.log(r.hazard_ratio["x"])))
+    True
+    """
+    from ._surv import new_matrix
+
+    which = "lp" if which is None else which
+    if which not in ("lp", "risk"):
+        raise ValueError(
+            f"which must be 'lp' or 'risk' for lx.predict of a Cox model; got {which!r} "
+            "(survival curves: result.predict(which='survival', times=...))."
+        )
+    des, keep, cols = self._design, self._keep, list(self.columns)
+    rows = DesignRows(des)
+
+    def fn(p, d):
+        import jax.numpy as jnp
+
+        eta = d["X"] @ jnp.stack([p["beta"][c] for c in cols])
+        return eta if which == "lp" else jnp.exp(eta)
+
+    def as_frame(newdata):
+        if des.spec is not None:
+            return _user_frame(newdata)
+        return _pandas().DataFrame(new_matrix(des, newdata), columns=list(des.columns))
+
+    return Predictor(self.fit, fn, lambda fr: {"X": rows.matrix(fr)[:, keep]}, rows.frame,
+                     as_frame, which, None, rows.variables, factors=rows.factors,
+                     link=("lp", np.exp) if which == "risk" else None)  # fmt: skip

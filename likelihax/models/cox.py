@@ -54,6 +54,7 @@ from ..results import ModelInfo, ModelResult
 from ._cox_curves import check_probabilities, curve_quantiles, hazard_and_variance
 from ._design import check_rank, column_values
 from ._predict import delta_predict
+from ._predictor import cox_predictor
 from ._surv import inputs, new_matrix, per_row, rows_error
 
 __all__ = ["CoxResult", "coxph"]
@@ -268,6 +269,8 @@ class CoxResult(ModelResult):
         order = np.argsort(times[keep], kind="stable")  # groups run in decreasing time
         pick = np.flatnonzero(keep)[order]
         return times[pick], inc[pick], var_inc[pick], q_inc[pick]
+
+    predictor = cox_predictor  # the protocol of lx.predict and lx.slopes
 
     def predict(self, newdata: Any = None, which: str = "lp", se: bool = False,
                 times: Any = None):  # fmt: skip

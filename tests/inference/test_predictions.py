@@ -334,3 +334,18 @@ def test_dispersion_submodel():
     s = lx.slopes(r)  # the identity-link mean: d mu / dx = beta_x; z not in the mean
     np.testing.assert_allclose(s.estimate, [float(r.fit.params["mean"]["x"]), 0.0],
                                atol=1e-12)  # fmt: skip
+
+
+def test_cox_risk_and_link_interval():
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=150)
+    t = rng.exponential(np.exp(-0.5 * x))
+    r = lx.coxph("Surv(t, d) ~ x", pd.DataFrame({"t": t, "d": 1, "x": x}))
+    new = pd.DataFrame({"x": [-1.0, 2.0]})
+    risk, se = r.predict(new, which="risk", se=True)
+    tr = lx.predict(r, new, which="risk", ci_scale="link")
+    np.testing.assert_allclose(tr.estimate, risk, rtol=1e-10)
+    np.testing.assert_allclose(tr.std_error, se, rtol=1e-8)
+    b, sb = np.log(r.hazard_ratio["x"]), float(r.fit.se["beta"]["x"])
+    z = NormalDist().inv_cdf(0.975)
+    np.testing.assert_allclose(tr.conf_low, np.exp(new.x * b - z * np.abs(new.x) * sb), rtol=1e-8)
