@@ -77,7 +77,16 @@ class QuantileResiduals(NamedTuple):
 
 
 def observed_response(resp, observed):
-    """The observed responses of ``resp``'s rows, or ``observed`` where given."""
+    """The observed responses of ``resp``'s rows, or ``observed`` where given.
+
+    Examples
+    --------
+    >>> import numpy as np, likelihax as lx
+    >>> from likelihax.results import observed_response, response_of
+    >>> r = lx.glm(np.array([0, 2, 1, 4]), np.ones((4, 1)), family="poisson")
+    >>> observed_response(response_of(r), None).tolist()
+    [0.0, 2.0, 1.0, 4.0]
+    """
     y = resp.y if observed is None else np.asarray(observed, dtype=np.float64)
     if y is None:
         raise ValueError(

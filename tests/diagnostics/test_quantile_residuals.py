@@ -142,8 +142,8 @@ def test_mixed_model_simulation_residuals_are_uniform(make_rng):
     y = rng.poisson(np.exp(0.2 + 0.5 * x + 0.7 * rng.normal(size=30)[g]))
     r = lx.mixed("y ~ x + (1 | g)", pd.DataFrame({"y": y, "x": x, "g": g}),
                  family="poisson")  # fmt: skip
-    q = lx.quantile_residuals(r, n_sims=200)
-    assert q.method == "simulation" and q.simulated.shape == (200, 240)
+    q = lx.quantile_residuals(r, n_sims=100)
+    assert q.method == "simulation" and q.simulated.shape == (100, 240)
     assert lx.uniformity_test(q).pvalue > 0.05
     with pytest.raises(ValueError, match="closed-form CDF"):
         lx.quantile_residuals(r, method="exact")
