@@ -105,6 +105,11 @@ class GLMResult(ModelResult):
     separation : Separation or None
         Binary and binomial models whose responses the predictors separate
         (:class:`Separation`: kind, columns, direction, counts); None otherwise.
+    llf_convention : str
+        ``"R"``, ``"statsmodels"`` or ``"stata"``: the dispersion at which
+        :attr:`loglik` is reported (:mod:`likelihax.models.glm._conventions`).
+    alpha_fixed : bool
+        NB2 with :math:`\\alpha` given (``alpha=``/``theta=``), not estimated.
     model_info : ModelInfo
         Kind ``"glm"``, family, link, and the flag ``"separation"`` when
         :attr:`separation` is set (``fit.model_info``, so that the engine's
