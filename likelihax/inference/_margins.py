@@ -295,17 +295,16 @@ def _change_fn(pred, lo, hi, comparison: str, average: bool, half: bool = False)
 
 
 # ----- the tables --------------------------------------------------------------------------
-def _table(pred, pieces, frame, average, options):
-    """Stack the effects ``pieces`` ``[(term, contrast, g)]`` into one table."""
+def _table(result, pred, pieces, frame, average, options):
+    """Stack the effects ``pieces`` ``[(term, contrast, g)]`` into one table;
+    ``result`` is what the bootstrap refits (the model result, or the plain fit)."""
     m = _length(frame)
     gs = [g for _, _, g in pieces]
 
     def g_all(theta):
         return jnp.concatenate([g(theta) for g in gs])
 
-    table = estimate_table(pred.fit if options.pop("plain") else options.pop("result"),
-                           g_all, default_cov=pred.natural_cov,
-                           **{k: v for k, v in options.items() if k != "result"})
+    table = estimate_table(result, g_all, default_cov=pred.natural_cov, **options)
     with x64_scope():
         th = jnp.asarray(np.asarray(pred.fit.params_flat, np.float64))
         k = jax.eval_shape(pred.fn, pred.fit.spec.unflatten_natural(th),
@@ -458,8 +457,9 @@ def slopes(
         else:
             pieces.append((v, SLOPES[slope], _slope_fn(pred, frame, v, slope, average)))
     options = dict(se=se, interval=interval, level=level, cov=cov, n_draws=n_draws,
-                   seed=seed, plain=fn is not None, result=result)  # fmt: skip
-    return _table(pred, pieces, frame, average, options)
+                   seed=seed)  # fmt: skip
+    return _table(pred.fit if fn is not None else result, pred, pieces, frame, average,
+                  options)
 
 
 def comparisons(
@@ -539,5 +539,6 @@ def comparisons(
             pieces.append((v, f"+{d:g}", _change_fn(pred, frame, _with(frame, v, x + d),
                                                     comparison, average)))  # fmt: skip
     options = dict(se=se, interval=interval, level=level, cov=cov, n_draws=n_draws,
-                   seed=seed, plain=fn is not None, result=result)  # fmt: skip
-    return _table(pred, pieces, frame, average, options)
+                   seed=seed)  # fmt: skip
+    return _table(pred.fit if fn is not None else result, pred, pieces, frame, average,
+                  options)

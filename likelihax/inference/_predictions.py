@@ -151,7 +151,7 @@ def estimate_table(result, g: Callable, *, se: bool = True, interval: str | None
             vals = np.asarray(jax.jit(jax.vmap(g))(jnp.asarray(draws)))
             vals = vals.reshape(len(draws), -1)
             sd = np.std(vals, axis=0, ddof=1)
-    if se or interval is not None:
+    if se:
         out["std_error"] = sd
         with np.errstate(divide="ignore", invalid="ignore"):
             out["statistic"] = est / sd

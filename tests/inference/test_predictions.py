@@ -140,6 +140,8 @@ def test_no_se_and_no_interval(line):
     t = lx.predict(f, {"x": np.array([1.0])}, fn=linear_fn, se=False, interval=None)
     assert list(t.columns) == ["rowid", "x", "estimate"]
     np.testing.assert_allclose(t.estimate, beta[0] + beta[1], rtol=1e-8)
+    t = lx.predict(f, {"x": np.array([1.0])}, fn=linear_fn, se=False)
+    assert list(t.columns) == ["rowid", "x", "estimate", "conf_low", "conf_high"]
 
 
 def test_mnlogit_probabilities_match_statsmodels():
