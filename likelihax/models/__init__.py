@@ -45,6 +45,7 @@ from .ordinal import OrdinalFit as OrdinalFit
 from .ordinal import ordinal as ordinal
 from .survival import Surv as Surv
 from . import _responses as _responses  # registers the models' response distributions
+from . import _responses_dist as _responses_dist
 from . import _responses_latent as _responses_latent
 
 __all__ = [

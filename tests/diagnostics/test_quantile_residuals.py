@@ -228,3 +228,25 @@ def test_checklist_zero_inflated_fit_gets_no_zero_inflation_advice(make_rng):
     item = lx.checklist(zi, starts=None, items=[SIM])[SIM]
     assert item.verdict == "warn" and "overdispersion" in item.values["findings"]
     assert "dist='negbin'" in item.advice and "lx.zeroinfl" not in item.advice
+
+
+@pytest.mark.parametrize("family", ["gamma", "weibull", "student_t", "negbin", "geometric"])
+def test_distribution_fits_cdf_matches_scipy(family, make_rng):
+    rng = make_rng(99)
+    x = {"gamma": lambda: rng.gamma(3.0, 2.0, 200),
+         "weibull": lambda: 2.0 * rng.weibull(1.5, 200),
+         "student_t": lambda: 1.0 + 2.0 * rng.standard_t(4.0, 200),
+         "negbin": lambda: rng.negative_binomial(2.0, 0.4, 200),
+         "geometric": lambda: rng.geometric(0.3, 200) - 1}[family]()  # fmt: skip
+    f = lx.fit_distribution(family, x)
+    p = {k: float(v) for k, v in f.params.items()}
+    F = {"gamma": lambda y: ss.gamma.cdf(y, p["shape"], scale=1 / p["rate"]),
+         "weibull": lambda y: ss.weibull_min.cdf(y, p["shape"], scale=p["scale"]),
+         "student_t": lambda y: ss.t.cdf(y, p["df"], p["loc"], p["scale"]),
+         "negbin": lambda y: ss.nbinom.cdf(y, p["size"], p["size"] / (p["size"] + p["mu"])),
+         "geometric": lambda y: ss.geom.cdf(y + 1, p["prob"])}[family]  # fmt: skip
+    U = np.random.default_rng(3).random(200)
+    lo = F(x - 1) if family in ("negbin", "geometric") else F(x)
+    u = lo + U * (F(x) - lo)
+    np.testing.assert_allclose(lx.quantile_residuals(f, uniforms=U).uniform, u,
+                               rtol=1e-9, atol=1e-12)  # fmt: skip

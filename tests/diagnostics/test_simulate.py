@@ -230,3 +230,15 @@ def test_bad_options(xdata):
         lx.simulate(r, 0)
     with pytest.raises(ValueError, match="conditional= applies to mixed models"):
         lx.simulate(r, 2, conditional=True)
+
+
+def test_distribution_fit_moments(make_rng):
+    rng = make_rng(80)
+    f = lx.fit_distribution("weibull", 2.0 * rng.weibull(1.5, 150))
+    k, lam = float(f.params["shape"]), float(f.params["scale"])
+    mean = lam * np.exp(sp.gammaln(1 + 1 / k))
+    var = lam**2 * np.exp(sp.gammaln(1 + 2 / k)) - mean**2
+    _check_moments(lx.simulate(f, N_SIMS, seed=0), np.full(150, mean), np.full(150, var))
+    g = lx.fit_distribution("negbin", rng.negative_binomial(2.0, 0.4, 150))
+    size, mu = float(g.params["size"]), float(g.params["mu"])
+    _check_moments(g.simulate(N_SIMS, seed=1), np.full(150, mu), np.full(150, mu + mu**2 / size))
