@@ -7,11 +7,15 @@ from Hessian-vector products at the estimate instead (``jax.linearize`` of the
 gradient: one forward pass over the reverse-mode gradient per product):
 
 * **Scale**: :math:`D` is Hutchinson's estimate of the information's diagonal
-  (:func:`~likelihax.optimize.hutchinson_diagonal`), so the "scaled
+  (:func:`~likelihax.optimize.hutchinson_diagonal`), exact at the small
+  parameters' coordinates (:meth:`Problem.small_coordinates`), so the "scaled
   information" is :math:`\hat D^{-1/2} H \hat D^{-1/2}`.
 * **Extreme eigenvalues and the weakest direction** (the singular/indefinite
-  test, the condition number, the curvature probe): ``2 * ITERATIONS`` Lanczos
-  steps on the scaled information (:func:`~likelihax.optimize.lanczos_extremes`).
+  test, the condition number, the curvature probe): at most ``2 * ITERATIONS``
+  Lanczos steps on the scaled information
+  (:func:`~likelihax.optimize.lanczos_extremes`), fewer (at least
+  ``ITERATIONS // 2``) once both extreme Ritz pairs' residuals are at most
+  :data:`RITZ_RTOL` of their values.
   Ritz values lie inside the spectrum, so the reported condition number is a
   lower bound, and an indefinite information is detected only where Lanczos
   finds a negative Ritz value.
@@ -49,6 +53,8 @@ SMALL_ARRAY = 100
 # Relative residual of the covariance solves (module notes of
 # likelihax.objective._matrix_free).
 COV_TOL = 1e-10
+# Relative residual of the extreme Ritz pairs that ends the Lanczos steps.
+RITZ_RTOL = 1e-6
 
 
 class Curvature(NamedTuple):
@@ -79,8 +85,9 @@ def matrix_free_curvature(problem, u) -> Curvature:
     """:class:`Curvature` at ``u`` from Hessian-vector products (module notes)."""
     hvp = hvp_at(problem, u)
     k = u.shape[0]
-    scale = 1.0 / jnp.sqrt(hutchinson_diagonal(hvp, k, u.dtype))
-    lo, hi, v = lanczos_extremes(lambda x: scale * hvp(scale * x), k, u.dtype)
+    exact = problem.small_coordinates()
+    scale = 1.0 / jnp.sqrt(hutchinson_diagonal(hvp, k, u.dtype, exact=exact))
+    lo, hi, v = lanczos_extremes(lambda x: scale * hvp(scale * x), k, u.dtype, rtol=RITZ_RTOL)
     return Curvature(scale, lo, hi, v)
 
 

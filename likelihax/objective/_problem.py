@@ -96,6 +96,9 @@ __all__ = ["Problem"]
 # compile (see ``Problem.with_transposed_data`` and ``Problem.values``). Both
 # answer XLA:CPU's code generation; other backends keep the plain program.
 LARGE_ROWS = 4096
+# Matrix-free fits: coordinates of parameters this small are handled exactly
+# (see Problem.small_coordinates).
+SMALL_COORDINATES = 32
 
 
 def _under_vmap() -> bool:
@@ -166,6 +169,29 @@ class Problem:
             static.loglik, static.spec, fixed_leaves, data, static.nobs, static.chunk,
             weights, static.fisher, pin, source=static.source,
         )  # fmt: skip
+
+    def small_coordinates(self, limit: int = SMALL_COORDINATES) -> tuple[int, ...]:
+        """Unconstrained indices of the free parameters with at most ``limit``
+        elements, smallest parameters first, at most ``limit`` in all (static).
+
+        The coordinates a matrix-free fit treats exactly (one product with the
+        unit vector each): scalars and short vectors such as an intercept or a
+        dispersion, which the large arrays' coordinates are coupled to (see
+        :func:`likelihax.optimize.hutchinson_diagonal`).
+        """
+        spec, start, blocks = self.spec, 0, []
+        for i, size in enumerate(spec.free_sizes):
+            if spec.is_fixed(i):
+                continue
+            if size <= limit:
+                blocks.append((size, start))
+            start += size
+        out: list[int] = []
+        for size, s0 in sorted(blocks):
+            if len(out) + size > limit:
+                break
+            out.extend(range(s0, s0 + size))
+        return tuple(sorted(out))
 
     @property
     def chord_steps(self) -> bool:

@@ -192,7 +192,7 @@ def factor_inverse(f: ScaledFactor):
     return 0.5 * (inv + inv.T)
 
 
-def _lanczos_ritz(apply, v0, m):
+def _lanczos_ritz(apply, v0, m, rtol=0.0, min_steps=0):
     """``(lo, v_lo, hi, v_hi)``: the extreme Ritz pairs of a symmetric operator
     after ``m`` Lanczos steps with full reorthogonalization (unit vectors).
 
@@ -201,13 +201,34 @@ def _lanczos_ritz(apply, v0, m):
     information: their diagonal entries are moved above (for the smallest
     pair) or below (for the largest) the valid ones, so they are never
     taken for an extreme.
+
+    With ``rtol > 0`` the steps stop early, after at least ``min_steps``, once
+    both extreme Ritz pairs have residual norms (the last off-diagonal element
+    times the last component of the pair's vector in the Lanczos basis) at most
+    ``rtol`` times their Ritz values' sizes: each is then within that relative
+    distance of an eigenvalue of the operator (a Ritz value near zero, a
+    nearly singular operator, never stops the steps early).
     """
     k = v0.shape[0]
     V = jnp.zeros((m + 1, k), v0.dtype).at[0].set(v0)
     eps = jnp.finfo(v0.dtype).eps
+    idx = jnp.arange(m)
 
-    def body(j, c):
-        V, alpha, beta, alive = c
+    def ritz(alpha, beta, valid):
+        big = 2.0 * jnp.max(jnp.where(valid, jnp.abs(alpha), 0.0)) + 2.0 * jnp.max(beta) + 1.0
+        b = jnp.where(valid[:-1] & valid[1:], beta[:-1], 0.0)
+        off = jnp.diag(b, 1) + jnp.diag(b, -1)
+
+        def end(sign):
+            T = jnp.diag(jnp.where(valid, alpha, sign * big)) + off
+            theta, Y = jnp.linalg.eigh(T)
+            i = 0 if sign > 0 else m - 1
+            return theta[i], Y[:, i]
+
+        return end(1.0), end(-1.0)
+
+    def step(c):
+        j, V, alpha, beta, alive, _ = c
         w = apply(V[j])
         a = jnp.dot(w, V[j])
         for _ in range(2):  # twice is enough (Kahan)
@@ -216,25 +237,31 @@ def _lanczos_ritz(apply, v0, m):
         live = alive[j] & (b > 64 * eps * (jnp.abs(a) + jnp.where(j > 0, beta[j - 1], 0.0)))
         V = V.at[j + 1].set(jnp.where(live, w / jnp.where(b > 0, b, 1.0), 0.0))
         alive = alive.at[j + 1].set(live)
-        return V, alpha.at[j].set(a), beta.at[j].set(jnp.where(live, b, 0.0)), alive
+        alpha, beta = alpha.at[j].set(a), beta.at[j].set(jnp.where(live, b, 0.0))
+        done = ~live
+        if rtol > 0:
+            valid = alive[:m] & (idx <= j)
+            (t_lo, y_lo), (t_hi, y_hi) = ritz(alpha, beta, valid)
+            small = (beta[j] * jnp.abs(y_lo[j]) <= rtol * jnp.abs(t_lo)) & (
+                beta[j] * jnp.abs(y_hi[j]) <= rtol * jnp.abs(t_hi))
+            done = done | ((j + 1 >= min_steps) & small)
+        return j + 1, V, alpha, beta, alive, done
 
     zeros = jnp.zeros((m,), v0.dtype)
     alive0 = jnp.zeros((m + 1,), bool).at[0].set(True)
-    V, alpha, beta, alive = jax.lax.fori_loop(0, m, body, (V, zeros, zeros, alive0))
-    alive = alive[:m]
-    big = 2.0 * jnp.max(jnp.where(alive, jnp.abs(alpha), 0.0)) + 2.0 * jnp.max(beta) + 1.0
-    off = jnp.diag(beta[:-1], 1) + jnp.diag(beta[:-1], -1)
+    c0 = (jnp.zeros((), jnp.int32), V, zeros, zeros, alive0, jnp.zeros((), bool))
+    if rtol > 0:
+        c = jax.lax.while_loop(lambda c: (c[0] < m) & ~c[5], step, c0)
+    else:
+        c = jax.lax.fori_loop(0, m, lambda j, c: step(c), c0)
+    n, V, alpha, beta, alive, _ = c
+    (lo, y_lo), (hi, y_hi) = ritz(alpha, beta, alive[:m] & (idx < n))
 
-    def end(sign):
-        T = jnp.diag(jnp.where(alive, alpha, sign * big)) + off
-        theta, Y = jnp.linalg.eigh(T)
-        i = 0 if sign > 0 else m - 1
-        r = V[:m].T @ Y[:, i]
-        return theta[i], r / jnp.linalg.norm(r)
+    def vec(y):
+        r = V[:m].T @ y
+        return r / jnp.linalg.norm(r)
 
-    lo, v_lo = end(1.0)
-    hi, v_hi = end(-1.0)
-    return lo, v_lo, hi, v_hi
+    return lo, vec(y_lo), hi, vec(y_hi)
 
 
 def _lanczos_top(apply, v0, m):
@@ -243,14 +270,18 @@ def _lanczos_top(apply, v0, m):
     return hi, v_hi
 
 
-def lanczos_extremes(apply, k: int, dtype, steps: int = 2 * ITERATIONS):
+def lanczos_extremes(apply, k: int, dtype, steps: int = 2 * ITERATIONS, rtol: float = 0.0,
+                     min_steps: int = ITERATIONS // 2):
     r"""``(lo, hi, v_lo)``: the extreme Ritz values of the symmetric operator
     ``apply`` (:math:`k \times k`, given only by its products) after
     ``steps`` Lanczos steps with full reorthogonalization (at most ``k``), and
     the unit Ritz vector of the smallest. Ritz values lie inside the spectrum:
     ``hi`` from below, ``lo`` from above, so ``hi / lo`` is a lower bound of
     the condition number, and the smallest end converges more slowly than
-    the largest when the small eigenvalues are close together.
+    the largest when the small eigenvalues are close together. With
+    ``rtol > 0`` the steps stop once both extreme Ritz pairs' residuals are at
+    most ``rtol`` times their values (after at least ``min_steps``; see
+    ``_lanczos_ritz``).
 
     Examples
     --------
@@ -263,7 +294,7 @@ def lanczos_extremes(apply, k: int, dtype, steps: int = 2 * ITERATIONS):
     """
     v0 = 1.0 + jnp.arange(k, dtype=dtype) / k
     v0 = v0 / jnp.linalg.norm(v0)
-    lo, v_lo, hi, _ = _lanczos_ritz(apply, v0, min(k, steps))
+    lo, v_lo, hi, _ = _lanczos_ritz(apply, v0, min(k, steps), rtol, min_steps)
     return lo, hi, v_lo
 
 

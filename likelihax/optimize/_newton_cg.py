@@ -12,8 +12,11 @@ Wright, 2006, Algorithm 7.1).
 * **Inner solve**: CG from :math:`d = 0`, preconditioned by the absolute
   diagonal of :math:`H` estimated from :data:`PROBES` products with fixed
   Rademacher vectors (Hutchinson's estimator; floored at :math:`10^{-8}` of
-  its largest entry): parameters in very different units (an intercept and a
-  dispersion beside coefficients) would otherwise stall the solve. It stops
+  its largest entry), exact at the coordinates of the small parameters
+  (:meth:`Problem.small_coordinates`: one product each), whose coupling to
+  every other coordinate would otherwise swamp the estimate: parameters in
+  very different units (an intercept and a dispersion beside coefficients)
+  would otherwise stall the solve. It stops
   when the scaled residual :math:`\lVert r \rVert_{M^{-1}}` is at most
   :math:`\eta \lVert g \rVert_{M^{-1}}` with the forcing term
   :math:`\eta = \min(1/2, \lVert g \rVert_{M^{-1}}^{1/2})` (superlinear
@@ -54,6 +57,7 @@ from typing import ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ..core import Status
 from ._loop import record
@@ -110,13 +114,38 @@ def cg_direction(hvp, g, max_iter: int, rel_tol, m_inv=None):
     return d, k
 
 
-def hutchinson_diagonal(hvp, k, dtype, probes: int = PROBES):
+def hutchinson_diagonal(hvp, k, dtype, probes: int = PROBES, exact=()):
     r"""Estimate of diag(H) from ``probes`` products with fixed Rademacher
     vectors (:math:`\operatorname{diag} H \approx \operatorname{mean}_i z_i
     \odot H z_i`), as a preconditioner: absolute values, floored at
-    :math:`10^{-8}` of the largest (module notes)."""
+    :math:`10^{-8}` of the largest (module notes).
+
+    The coordinates ``exact`` (static indices) get their exact diagonal, from
+    one product each with their unit vectors, and the probes are zero there.
+    The estimate's error at coordinate :math:`j` is
+    :math:`\sum_{l \ne j} H_{jl} z_l` averaged over the probes: a coordinate
+    coupled to all others (an intercept beside a sparse design's
+    coefficients) puts its large :math:`H_{jl}` into every other coordinate's
+    estimate unless it is taken out this way.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> from likelihax.optimize import hutchinson_diagonal
+    >>> H = jnp.diag(jnp.arange(1.0, 6.0)).at[0, 1:].set(3.0).at[1:, 0].set(3.0)
+    >>> d = hutchinson_diagonal(lambda v: H @ v, 5, H.dtype, exact=(0,))
+    >>> d.tolist()   # the first (coupled) coordinate taken out: exact here
+    [1.0, 2.0, 3.0, 4.0, 5.0]
+    """
+    exact = np.asarray(exact, dtype=int).reshape(-1)
     z = jax.random.rademacher(jax.random.key(0), (probes, k), dtype=dtype)
+    if exact.size:
+        z = z.at[:, exact].set(0.0)
     est = jnp.mean(jax.vmap(lambda v: v * hvp(v))(z), axis=0)
+    if exact.size:
+        E = jnp.zeros((exact.size, k), dtype).at[np.arange(exact.size), exact].set(1.0)
+        cols = jax.vmap(hvp)(E)
+        est = est.at[exact].set(cols[np.arange(exact.size), exact])
     a = jnp.abs(est)
     floor = 1e-8 * jnp.max(a, initial=0.0)
     return jnp.maximum(a, jnp.maximum(floor, jnp.finfo(dtype).tiny))
@@ -184,12 +213,13 @@ class NewtonCG:
         k = u.shape[0]
         max_iter = self.max_cg or min(k, 500)
         _, hvp = jax.linearize(lambda v: problem.value_and_grad(v)[1], u)
-        m_inv = 1.0 / hutchinson_diagonal(hvp, k, u.dtype)
+        exact = problem.small_coordinates()
+        m_inv = 1.0 / hutchinson_diagonal(hvp, k, u.dtype, exact=exact)
         # forcing term from the scaled gradient (invariant to units)
         eta = jnp.minimum(0.5, jnp.sqrt(jnp.sqrt(jnp.dot(g, m_inv * g))))
         eta = jnp.where(tight, 1e-3 * eta, eta)  # the last steps: a tighter solve
         d, n = cg_direction(hvp, g, max_iter, eta, m_inv)
-        return d, -0.5 * jnp.dot(g, d), n + PROBES
+        return d, -0.5 * jnp.dot(g, d), n + PROBES + len(exact)
 
     def init(self, problem, u0, max_steps):
         k, dt = u0.shape[0], u0.dtype

@@ -127,3 +127,35 @@ def test_a_duplicated_column_is_reported_singular():
     with pytest.warns(Warning):
         f = lx.fit(_logistic, {"a": 0.0, "b": np.zeros(p)}, {"X": X, "y": y})
     assert f.status == lx.Status.information_singular and not f.converged
+
+
+def test_lanczos_stops_once_the_extreme_ritz_pairs_have_converged():
+    """With ``rtol`` the Lanczos steps end early, and the extremes still
+    agree with numpy's eigenvalues to about ``rtol`` (the Ritz pairs'
+    residual bound), on an operator with isolated extremes and a dense,
+    clustered middle; without ``rtol`` every step is taken."""
+    from likelihax.optimize import lanczos_extremes
+
+    with jax.enable_x64(True):
+        k = 400
+        rng = np.random.default_rng(3)
+        Q, _ = np.linalg.qr(rng.normal(size=(k, k)))
+        lam = np.r_[0.05, rng.uniform(0.9, 1.1, k - 2), 30.0]
+        A = jnp.asarray((Q * lam) @ Q.T)
+        calls = []
+
+        def apply(x):
+            jax.debug.callback(lambda: calls.append(1))
+            return A @ x
+
+        for rtol, steps in ((1e-6, 80), (0.0, 80)):
+            calls.clear()
+            lo, hi, v = lanczos_extremes(apply, k, jnp.float64, steps=steps, rtol=rtol)
+            jax.effects_barrier()
+            assert float(lo) == pytest.approx(0.05, rel=1e-6)
+            assert float(hi) == pytest.approx(30.0, rel=1e-6)
+            assert abs(float(jnp.dot(v, jnp.asarray(Q[:, 0])))) == pytest.approx(1.0, rel=1e-5)
+            if rtol:
+                assert 20 <= len(calls) < 60
+            else:
+                assert len(calls) == steps
