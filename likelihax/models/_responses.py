@@ -60,7 +60,7 @@ def _glm(r, newdata, conditional):
     if newdata is None:
         y, m = np.asarray(r._data["y"]), np.asarray(r._data["m"])
         w = r._w
-        if fam.dispersion and w is not None and r._weight_type not in (None, "frequency"):
+        if fam.dispersion and w is not None and r._weight_type == "variance":
             # prior weights divide the variance (R's simulate.glm: sd sqrt(phi / w))
             phi = phi / np.where(w > 0, w, 1.0)
     else:

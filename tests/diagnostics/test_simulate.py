@@ -242,3 +242,12 @@ def test_distribution_fit_moments(make_rng):
     g = lx.fit_distribution("negbin", rng.negative_binomial(2.0, 0.4, 150))
     size, mu = float(g.params["size"]), float(g.params["mu"])
     _check_moments(g.simulate(N_SIMS, seed=1), np.full(150, mu), np.full(150, mu + mu**2 / size))
+
+
+def test_gaussian_prior_weights_divide_the_variance(xdata):
+    # R's simulate.glm: sd = sqrt(dispersion / prior weight)
+    rng, x, X = xdata
+    w = rng.uniform(0.5, 4.0, size=x.size)
+    y = 1 + x + rng.normal(size=x.size) / np.sqrt(w)
+    r = lx.glm(y, X, family="gaussian", weights=w, weight_type="variance")
+    _check_moments(r.simulate(N_SIMS, seed=0), r.fitted, r.dispersion / w)
