@@ -23,6 +23,7 @@ from ..objective import COVARIANCES, Problem, analyze_information, covariances
 from ..optimize import run, small_linalg
 from ..results import MultiStart
 from ._matrix_free import fit_core_matrix_free
+from ._outputs import fit_outputs, fit_status
 from ._probe import run_with_probe
 from ._program import FitProgram
 
@@ -49,27 +50,11 @@ def fit_core(static: FitProgram, u0, fixed_leaves, data, weights):
     # the probe's extreme eigenvalues where it computed them from this factor
     extremes = None if eig is None or static.source is not None else (probe.lo, probe.hi)
     info_code, cond, edm, Hinv = analyze_information(H, g, static.info_tol, eig, extremes)
-    status = jnp.where(s.code != Status.success.value, s.code, info_code)
-    status = jnp.where(status == Status.success.value, probe.code, status)
-    sep_tol = 1e-4 if u0.dtype == jnp.float32 else 1e-9
-    status = jnp.where(gap > sep_tol, Status.not_separable.value, status)
+    status = fit_status(s.code, info_code, probe.code, gap, u0.dtype)
     cov_u, cov_nat = covariances(problem, static.cov, s.u, Hinv, static.weight_type)
-    return dict(
-        u=s.u,
-        params_flat=static.spec.natural_flat(s.u, fixed_leaves),
-        loglik=-f,
-        grad=-g,
-        information=H,
-        cov_u=cov_u,
-        cov=cov_nat,
-        status=status.astype(jnp.int32),
-        iterations=jnp.maximum(s.n_iter, 0),
-        n_evals=s.n_eval,
-        edm=edm,
-        cond=cond,
-        trace=-s.trace,
-        flat=probe.drop,
-        restarts=restarts,
+    return fit_outputs(
+        static, s, f, g, fixed_leaves, probe, restarts, information=H, cov_u=cov_u,
+        cov=cov_nat, status=status, edm=edm, cond=cond,
     )
 
 

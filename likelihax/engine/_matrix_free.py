@@ -43,6 +43,7 @@ import numpy as np
 from ..core import Status
 from ..objective import Problem, hvp_at, matrix_free_covariance
 from ..optimize import NewtonCG, cg_direction, hutchinson_diagonal, lanczos_extremes
+from ._outputs import fit_outputs, fit_status
 
 __all__ = ["Curvature", "CovPartial", "SMALL_ARRAY", "cov_indices", "fit_core_matrix_free",
            "matrix_free_curvature", "newton_by_cg"]  # fmt: skip
@@ -139,10 +140,7 @@ def fit_core_matrix_free(static, u0, fixed_leaves, data, weights):
         edm = s.edm
     else:
         _, edm = newton_by_cg(problem, s.u, g, cur)
-    status = jnp.where(s.code != Status.success.value, s.code, info_code)
-    status = jnp.where(status == Status.success.value, probe.code, status)
-    sep_tol = 1e-4 if u0.dtype == jnp.float32 else 1e-9
-    status = jnp.where(gap > sep_tol, Status.not_separable.value, status)
+    status = fit_status(s.code, info_code, probe.code, gap, u0.dtype)
     free, natural = np.asarray(static.cov_free, int), np.asarray(static.cov_natural, int)
     if free.size:
         cov_u, residual = matrix_free_covariance(
@@ -162,23 +160,10 @@ def fit_core_matrix_free(static, u0, fixed_leaves, data, weights):
         residual = jnp.zeros((), s.u.dtype)
     partial = CovPartial(jnp.asarray(natural, jnp.int32), cov_nat,
                          jnp.asarray(free, jnp.int32), cov_u, residual)  # fmt: skip
-    return dict(
-        u=s.u,
-        params_flat=static.spec.natural_flat(s.u, fixed_leaves),
-        loglik=-f,
-        grad=-g,
-        information=None,
-        cov_u=None,
-        cov=None,
-        cov_partial=partial,
-        status=status.astype(jnp.int32),
-        iterations=jnp.maximum(s.n_iter, 0),
-        n_evals=s.n_eval,
-        edm=edm,
+    return fit_outputs(
+        static, s, f, g, fixed_leaves, probe, restarts, information=None, cov_u=None,
+        cov=None, cov_partial=partial, status=status, edm=edm,
         cond=jnp.where(ok, cur.hi / cur.lo, jnp.inf),
-        trace=-s.trace,
-        flat=probe.drop,
-        restarts=restarts,
     )
 
 
