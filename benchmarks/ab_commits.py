@@ -1,6 +1,6 @@
 """A/B benchmark of two versions of likelihax on the GLM workloads, interleaved.
 
-Answers "is this change slower?" for the engine: the small model of
+Compares the speed of two versions of the engine on the small model of
 ``bench_latency.py`` (normal, 100 rows: its first call is compile time), and
 the workloads of
 ``bench_glm.py`` (logistic N = 1e6, p = 20; Poisson N = 1e6, p = 10; NB2

@@ -1,4 +1,4 @@
-"""Benchmark: nonparametric bootstrap of a logistic regression (issue 4, item 8).
+"""Benchmark: nonparametric bootstrap of a logistic regression.
 
 What is measured
 ----------------
@@ -47,9 +47,9 @@ left a replicate out.  Failed replicates: statsmodels fits that raise, do not
 report convergence or give non-finite estimates; likelihax's ``n_failed``; for
 the reference Newton, replicates whose final gradient is not below 1e-6.
 
-Goal (issue 4): ``lx.bootstrap`` warm at least 10x faster than the statsmodels
+Target: ``lx.bootstrap`` warm at least 10x faster than the statsmodels
 loop warm (ratio statsmodels / likelihax >= 10), cold reported separately.
-When the goal fails, a diagnosis times the parts of one batched Newton
+When the target is missed, a diagnosis times the parts of one batched Newton
 iteration over the ``B`` replicates: the engine's own vmapped evaluation
 (value, gradient, Hessian / expected information) and Newton direction, and
 hand-written equivalents (``jax.vmap(value_and_grad)``, forward-over-reverse
@@ -428,7 +428,7 @@ def build_report(ctx: dict) -> tuple[str, str]:
     lines += se_lines
     md += ["", se_lines[1], "", "```"] + [x[2:] for x in se_lines[2:]] + ["```"]
 
-    # goals
+    # targets
     gl = ["", (f"Goal (issue 4): lx.bootstrap warm at least {GOAL_FACTOR:.0f}x "
                "faster than the statsmodels loop warm; SEs agree (same resamples) "
                f"to {SE_TOL:.0e} relative:")]

@@ -1,4 +1,4 @@
-"""Benchmark: B = 100,000 nonparametric bootstrap replicates on a GPU (issue 4).
+"""Benchmark: B = 100,000 nonparametric bootstrap replicates on a GPU.
 
 A logistic regression (N = 1,000, p = 5 plus intercept, seed 0) fitted with
 ``lx.glm`` and as a custom log-likelihood; ``lx.bootstrap(fit, B)`` timed warm

@@ -26,7 +26,7 @@ pages of the memory map count while they are mapped; likelihax's
 ``ArraySource`` unmaps each block after copying it, scikit-learn's loop does
 not), the anonymous memory at the end, the largest |difference| of each
 estimate from the likelihax MLE in standard errors, and the log-likelihood.
-Goal (issue 6, item 7): peak resident memory of the likelihax fit below 2 GB.
+Target: peak resident memory of the likelihax fit below 2 GB.
 
 Rerun
 -----

@@ -48,7 +48,7 @@ with the statsmodels reference (GLM IRLS; for NB2, ``NegativeBinomial``
 Newton) as the max relative difference, against stated tolerances.  glum
 multiplies its covariance by N/(N-k); that factor is divided out first (as in
 ``bench_logistic.py``).  Methods that do not reach the reference optimum are
-marked and left out of the goal checks.
+marked and left out of the target checks.
 
 Diagnostics: after timing, one more (untimed) likelihax GLM call runs under
 ``cProfile``, and the time of ``glm()`` is broken down into its callees (input
@@ -56,10 +56,10 @@ checks, starting values, engine fit, result construction) so that overhead
 outside the engine is visible; JAX compilations during warm calls are counted
 (there should be none).
 
-Goals (issue 3, item 8): logistic and Poisson: the GLM API faster than the
+Targets: logistic and Poisson: the GLM API faster than the
 fastest competitor (ratio < 1) and no slower than the custom log-likelihood
 (5% allowance for timing noise); NB2: at least 10x faster than the fastest
-statsmodels method that reaches the optimum.  Each goal is judged on its two
+statsmodels method that reaches the optimum.  Each target is judged on its two
 methods timed again interleaved (ABBA: A B B A ..., 2 x ``--repeats`` calls
 each), so that both see the same state of the machine; the table keeps the
 sequential medians.
@@ -525,7 +525,7 @@ def profile_breakdown(run, depth: int = 3, min_frac: float = 0.03):
 
 
 def _goal_competitor(workload, rows):
-    """The row a goal compares glm() with: the fastest competitor that reaches
+    """The row a target compares glm() with: the fastest competitor that reaches
     the reference optimum (for NB2, the fastest such statsmodels method)."""
     comps = [r for r in rows if not r["name"].startswith("likelihax") and r["ok"]]
     if workload == "nb2":
@@ -600,7 +600,7 @@ def run_workload(workload, args, lx, order_note):
         if name == GLM_ROW:
             glm_timing = run
         del t, out
-    # Each goal compares glm() with one other method; those two are timed
+    # Each target compares glm() with one other method; those two are timed
     # again back to back in alternating order (ABBA), so that both see the
     # same state of the machine (the benchmark machine's speed can drift by 20-50% between
     # minutes, and the first large fits of a process are often slower; the
@@ -702,7 +702,7 @@ def report(res: dict) -> str:
 
 
 def goals(workload, rows):
-    """Issue goals, each judged on the ABBA-interleaved medians of glm() and
+    """Targets, each judged on the ABBA-interleaved medians of glm() and
     the method it is compared with (the table's sequential medians where the
     interleaved timing is missing)."""
     glm_row = next((r for r in rows if r["name"] == GLM_ROW), None)

@@ -38,7 +38,7 @@ that extra M-step. The check runs likelihax for exactly ``n_iter_`` M-steps and
 compares the log-likelihood at the final parameters with
 ``score(x) * N`` (relative difference, must be below 1e-9).
 
-Goal (issue 5, item 7): likelihax at least 10x faster than scikit-learn (warm).
+Target: likelihax at least 10x faster than scikit-learn (warm).
 
 Rerun
 -----

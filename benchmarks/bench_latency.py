@@ -23,10 +23,10 @@ values of the same shapes triggers no compilation.
 Competitors in fresh processes on the same data: ``scipy.stats.norm.fit``
 (closed form, no standard errors: a floor for "import + answer"), a bare JAX
 Newton written by hand (``jax.jit`` of a 2-parameter Newton loop with the
-autodiff Hessian, x64 on; what the issue measured), and statsmodels
+autodiff Hessian, x64 on: what JAX alone needs), and statsmodels
 ``GenericLikelihoodModel`` (numerical derivatives, standard errors included).
 
-Goals (issue 6, item 5): under 1.0 s from process start to the first printed
+Targets: under 1.0 s from process start to the first printed
 summary for the second and later processes; under 1.5 s for the very first.
 
 Rerun

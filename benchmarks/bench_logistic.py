@@ -53,7 +53,7 @@ The script measures memory read bandwidth and float64 matmul throughput on this
 machine and prints ``iterations * max(bytes/bandwidth, flops/peak)`` as a
 lower bound for an exact-Newton fit.
 
-Goals checked (from the issue): likelihax warm time faster than every
+Targets checked: likelihax warm time faster than every
 competitor and at most 0.5x scikit-learn newton-cholesky; cold under 1.0 s.
 
 Rerun

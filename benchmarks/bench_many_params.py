@@ -48,7 +48,7 @@ the same design as a SciPy CSR matrix (no SEs).
 
 Each method's maximized log-likelihood and largest SE difference from
 likelihax Newton's are printed (should be 1e-6 or below; L-BFGS stops at its
-own tolerance). Goal (issue: many parameters): likelihax Newton's per-step
+own tolerance). Target: likelihax Newton's per-step
 cost is one Hessian at the speed of the machine's matrix product, one
 Cholesky and a few evaluations: at p = 1,000 no slower than the hand-written
 JAX Newton and within a small factor of scikit-learn.

@@ -44,13 +44,13 @@ skipped with a message when ``Rscript`` or a package is missing.
 Correctness: each method's maximized log-likelihood is printed beside
 likelihax's; likelihax should be at least as high (to 1e-6 relative).
 
-Goals: LMM faster than lme4 (ratio lme4/likelihax > 1); Poisson GLMM at least
+Targets: LMM faster than lme4 (ratio lme4/likelihax > 1); Poisson GLMM at least
 4x faster than glmmTMB; crossed Poisson GLMM at least 5x faster than glmmTMB;
 InstEval faster than lme4 with the same REML criterion; the AR(1) model
 faster than glmmTMB.
 
-The machine has 2 cores shared with other jobs: the 1-minute load average is
-printed before and after each workload; figures measured under load are slower
+The 1-minute load average is printed before and after each workload (on a
+machine shared with other jobs); figures measured under load are slower
 and noisier than on a quiet machine.
 
 Rerun

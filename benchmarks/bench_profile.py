@@ -13,7 +13,7 @@ profile-likelihood intervals of all 10 parameters are computed
 
 Both are warm (one untimed call first, so both programs are compiled); the
 table shows medians over ``--repeats`` calls and the ratio. The intervals of
-the two must agree (max relative difference printed). Goal (issue 4, item 8):
+the two must agree (max relative difference printed). Target:
 together at least 3x faster than one after another.
 
 Rerun

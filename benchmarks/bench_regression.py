@@ -22,7 +22,7 @@ subprocess on the same data (CSV), timed inside R with ``proc.time()``:
     ``WeibullAFTFitter`` and R ``survival::survreg``.
 
 Each method's maximized log-likelihood is printed; likelihax's should be at
-least as high (to 1e-6 relative). Goals: at least 10x faster than statsmodels
+least as high (to 1e-6 relative). Targets: at least 10x faster than statsmodels
 and lifelines, faster than R.
 
 Rerun

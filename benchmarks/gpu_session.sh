@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# GPU checks for a lent machine (one prepared run): card, bootstrap B=100k,
-# logistic benchmark, new-feature tests. Results under $OUT.
+# GPU checks in one run: card, bootstrap B=100k, logistic benchmark, tests of
+# streamed sources, float32, stochastic fitting, data boundaries and closed
+# forms. Results under $OUT.
 export PYTHONPATH=$PWD
 OUT=${OUT:-/tmp/gpu_out}; mkdir -p $OUT
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark suite on a lent GPU machine (one prepared run); reports under $OUT.
+# The benchmark suite on a GPU machine in one run; reports under $OUT.
 export PYTHONPATH=$PWD
 OUT=${OUT:-/tmp/gpu_out}; mkdir -p $OUT
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > $OUT/machine.txt 2>&1

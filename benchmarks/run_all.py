@@ -1,4 +1,4 @@
-"""Run every benchmark the issues name, one after another, and update RESULTS.md.
+"""Run the benchmark scripts one after another and update RESULTS.md.
 
 One command::
 
@@ -25,7 +25,7 @@ bench_chunked      exact logistic fit to N = 5e7 rows streamed from disk
 
 Each script writes its own section of ``benchmarks/RESULTS.md``
 (``--write-results``) with the date, machine and library versions, and
-prints its goals as PASS/FAIL lines. Timings are medians over repeats on a
+prints its targets as PASS/FAIL lines. Timings are medians over repeats on a
 quiet machine (``--wait-quiet`` is passed to scripts that support it).
 
 Options: ``--only bench_glm,bench_gmm`` runs a subset; ``--quick`` passes
