@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import jax.scipy.stats as st
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 import likelihax as lx
 
@@ -76,6 +77,12 @@ def render(outdir: str | Path = "docs/img") -> list[Path]:
     p_hat = 1 / (1 + np.exp(-(full.params["intercept"] + X @ full.params["beta"])))
     curve = lx.calibration_curve(yb, p_hat, bins=8)
     files.append(_save(lx.plots.plot_calibration(curve), out / "calibration.png"))
+    # The same model as a GLM: predicted probability over x0 (others at their means).
+    glm = lx.glm(yb, np.column_stack([np.ones(400), X]), family="binomial",
+                 columns=["const", "x0", "x1", "x2"])  # fmt: skip
+    ax = lx.plot_predictions(glm, "x0", ci_scale="link")
+    ax.set_ylabel("P(y = 1), 95% band")
+    files.append(_save(ax, out / "predictions.png"))
 
     # Distribution fits: continuous and discrete.
     g = rng.gamma(2.5, 1.2, 300)
@@ -93,7 +100,26 @@ def render(outdir: str | Path = "docs/img") -> list[Path]:
                           rng.normal([4, 3], [1.0, 0.5], (100, 2))])  # fmt: skip
     gmm = lx.gaussian_mixture(pts, 2, starts=3)
     files.append(_save(lx.plots.plot_mixture(gmm, pts), out / "mixture_2d.png"))
+    files += _counts(out)
     return files
+
+
+def _counts(out: Path) -> list[Path]:
+    """Quantile residuals of the README's overdispersed counts: Poisson and NB2 fits."""
+    rng = np.random.default_rng(2)  # the README's data
+    df = pd.DataFrame({"x": rng.normal(size=500), "t": rng.uniform(1, 3, size=500)})
+    mu = df["t"] * np.exp(0.2 + 0.5 * df["x"])
+    df["y"] = rng.poisson(rng.gamma(2.0, mu / 2.0))
+    pois = lx.glm("y ~ x", df, family="poisson", exposure="t")
+    nb = lx.glm("y ~ x", df, family="nb2", exposure="t")
+    # QQ plot and residuals vs fitted, one row per fit.
+    fig, axes = plt.subplots(2, 2, figsize=(9, 6.4))
+    for row, (name, fit) in zip(axes, [("Poisson", pois), ("negative binomial", nb)]):
+        lx.plot_residuals(fit, axes=row)
+        for ax in row:
+            ax.set_title(f"{name}: {ax.get_title()}")
+    fig.tight_layout()
+    return [_save(fig, out / "residuals.png")]
 
 
 if __name__ == "__main__":

@@ -391,10 +391,10 @@ def test_gallery_renders_every_plot(tmp_path, monkeypatch):
 
     monkeypatch.setattr(matplotlib.figure.Figure, "savefig", checked_savefig)
     files = gallery.render(tmp_path)
-    assert len(files) == 9
+    assert len(files) == 11
     for f in files:
         assert f.parent == tmp_path and f.read_bytes()[:8] == PNG
-    assert len(entries) == 9 and sum(entries) >= 15  # every figure's legend checked
+    assert len(entries) == 11 and sum(entries) >= 15  # every figure's legend checked
 
 
 def test_contour_wald_entry_is_visible_in_the_legend(reg):
