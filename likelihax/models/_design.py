@@ -57,6 +57,9 @@ class Design:
     frame : DataFrame or None
         The kept rows of the data (a new frame; formula designs only), for
         predictions and marginal effects over the fitted rows.
+    sources : dict
+        The data columns the extras named by column came from (``"offset"``,
+        ``"exposure"``, ...), so new rows' extras can be read the same way.
     """
 
     y: Any
@@ -68,6 +71,7 @@ class Design:
     spec: Any
     extra: dict
     frame: Any = None
+    sources: dict = dataclasses.field(default_factory=dict)
 
     @property
     def nobs(self) -> int:
@@ -303,7 +307,7 @@ def design(
     return Design(
         y=y, X=X, columns=[str(c) for c in rhs.columns], response=response,
         rows=rows, n_dropped=int(len(df) - rows.size), spec=rhs.model_spec,
-        extra={k: a[rows] for k, a in extras.items()}, frame=sub,
+        extra={k: a[rows] for k, a in extras.items()}, frame=sub, sources=sources,
     )  # fmt: skip
 
 

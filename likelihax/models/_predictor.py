@@ -12,7 +12,10 @@ rows are the kept rows of the data); an array model's rows are a DataFrame
 whose columns are the model-matrix columns (so a marginal effect is with
 respect to a column, as statsmodels' ``get_margeff``). A nonzero offset of the
 fitted rows travels as the column ``"(offset)"``; new rows may give one the
-same way (default 0).
+same way (default 0). Where the fit read its offset or exposure from data
+columns (``offset="o"``, ``exposure="t"``), rows that have those columns take
+their offset from them (:func:`frame_offset`), and rows without them are an
+error rather than a prediction at exposure 1.
 """
 
 from __future__ import annotations
@@ -105,11 +108,45 @@ class DesignRows:
             X = model_matrix(des, frame)
         return X if self.drop is None or des.spec is None else np.delete(X, self.drop, 1)
 
-    @staticmethod
-    def offset(frame) -> np.ndarray:
-        if OFFSET in frame.columns:
-            return frame[OFFSET].to_numpy(dtype=np.float64)
-        return np.zeros(len(frame))
+    def offset(self, frame) -> np.ndarray:
+        return frame_offset(self.des, frame)
+
+
+def frame_offset(des, frame) -> np.ndarray:
+    r"""The offset of the rows of ``frame`` (module notes).
+
+    Where the fit took its offset and exposure from data columns (``offset="o"``,
+    ``exposure="t"``) and ``frame`` has those columns, from them:
+    :math:`o + \log t`, so a new row's exposure counts; else from the column
+    ``"(offset)"``; else 0. A frame without either, for a fit whose offset
+    came from columns, is an error naming them (a prediction at exposure 1
+    would be silently per unit of exposure).
+    """
+    src = getattr(des, "sources", None) or {}
+    named = {k: src[k] for k in ("offset", "exposure") if k in src}
+    if named and all(c in frame.columns for c in named.values()):
+        off = np.zeros(len(frame))
+        if "offset" in named:
+            off = off + frame[named["offset"]].to_numpy(dtype=np.float64)
+        if "exposure" in named:
+            t = frame[named["exposure"]].to_numpy(dtype=np.float64)
+            if not np.all(t > 0):
+                bad = np.flatnonzero(~(t > 0))[:5].tolist()
+                raise ValueError(
+                    f"Exposure column {named['exposure']!r} must be > 0; rows {bad} are not."
+                )
+            off = off + np.log(t)
+        return off
+    if OFFSET in frame.columns:
+        return frame[OFFSET].to_numpy(dtype=np.float64)
+    if named:
+        missing = [c for c in named.values() if c not in frame.columns]
+        raise ValueError(
+            f"The model was fitted with {', '.join(f'{k}={v!r}' for k, v in named.items())}; "
+            f"the rows to predict lack the column(s) {missing}. Give them (or the "
+            f"offset itself as a column {OFFSET!r})."
+        )
+    return np.zeros(len(frame))
 
 
 def glm_predictor(self, which: str | None = None) -> Predictor:
@@ -252,7 +289,7 @@ def mixed_predictor(self, which: str | None = None) -> Predictor:
         if conditional:
             for (Z, codes), b in zip(zs, effects):
                 re += np.where(codes >= 0, np.sum(Z * b[np.maximum(codes, 0)], axis=1), 0.0)
-        return {"X": X, "offset": DesignRows.offset(fr) + re}
+        return {"X": X, "offset": frame_offset(des, fr) + re}
 
     def fn(p, d):
         import jax.numpy as jnp
@@ -314,7 +351,7 @@ def count_predictor(self, which: str | None = None) -> Predictor:
     def build(fr):
         X = model_matrix(cd, fr)
         return {"X": X, "Z": X if trunc else model_matrix(zd, fr),
-                "offset": DesignRows.offset(fr)}  # fmt: skip
+                "offset": frame_offset(cd, fr)}  # fmt: skip
 
     specs = [cd.spec] + ([] if trunc else [zd.spec])
     needed = {str(v) for s in specs for v in s.required_variables}
@@ -454,7 +491,7 @@ def dispersion_predictor(self, which: str | None = None) -> Predictor:
 
     def build(fr):
         return {"X": model_matrix(dx, fr), "Z": model_matrix(dz, fr),
-                "offset": DesignRows.offset(fr)}  # fmt: skip
+                "offset": frame_offset(dx, fr)}  # fmt: skip
 
     return Predictor(self.fit, lambda p, d: f(p, d["X"], d["Z"], d["offset"]), build,
                      frame, _user_frame, which, None, variables,
