@@ -294,6 +294,14 @@ def _change_fn(pred, lo, hi, comparison: str, average: bool, half: bool = False)
     return g
 
 
+def _owner(result, pred, fn):
+    """What the intervals read (and the bootstrap refits): the model result, or
+    the predictor's own fit (``fn``'s, or a GAM's coefficients)."""
+    from ..results import as_fit
+
+    return result if fn is None and pred.fit is as_fit(result) else pred.fit
+
+
 # ----- the tables --------------------------------------------------------------------------
 def _table(result, pred, pieces, frame, average, options):
     """Stack the effects ``pieces`` ``[(term, contrast, g)]`` into one table;
@@ -458,7 +466,7 @@ def slopes(
             pieces.append((v, SLOPES[slope], _slope_fn(pred, frame, v, slope, average)))
     options = dict(se=se, interval=interval, level=level, cov=cov, n_draws=n_draws,
                    seed=seed)  # fmt: skip
-    return _table(pred.fit if fn is not None else result, pred, pieces, frame, average,
+    return _table(_owner(result, pred, fn), pred, pieces, frame, average,
                   options)
 
 
@@ -540,5 +548,5 @@ def comparisons(
                                                     comparison, average)))  # fmt: skip
     options = dict(se=se, interval=interval, level=level, cov=cov, n_draws=n_draws,
                    seed=seed)  # fmt: skip
-    return _table(pred.fit if fn is not None else result, pred, pieces, frame, average,
+    return _table(_owner(result, pred, fn), pred, pieces, frame, average,
                   options)

@@ -299,7 +299,9 @@ def predict(
 
     options = dict(level=level, cov=cov, n_draws=n_draws, seed=seed,
                    default_cov=pred.natural_cov)  # fmt: skip
-    owner = result if fn is None else pred.fit
+    # a predictor may predict from a fit other than the result's own (a GAM's
+    # coefficients, whose result's fit is of its smoothing parameters)
+    owner = result if fn is None and pred.fit is as_fit(result) else pred.fit
     table = estimate_table(owner, g, se=se, interval=interval, **options)
     if ci_scale not in ("response", "link"):
         raise ValueError(f"ci_scale must be 'response' or 'link'; got {ci_scale!r}.")

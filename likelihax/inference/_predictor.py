@@ -16,7 +16,10 @@ A model result takes part by a method ``predictor(which=None)`` returning a
 per-class probability, zero probability, population-level mean, ...); the
 functions above call it, so adding a model needs no change here. A plain
 :func:`likelihax.fit` result predicts any ``fn(params, data)`` the user writes
-(:func:`fn_predictor`), with the fit's data as the default rows.
+(:func:`fn_predictor`), with the fit's data as the default rows. A model whose
+result is the engine's :class:`~likelihax.FitResult` itself (the
+class-imbalance fits) registers its predictor for its ``model_info.kind``
+(:func:`register_predictor`).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import numpy as np
 
 from ..results import as_fit
 
-__all__ = ["Predictor", "fn_predictor", "predictor_of"]
+__all__ = ["Predictor", "fn_predictor", "predictor_of", "register_predictor"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,6 +158,21 @@ def fn_predictor(fit, fn: Callable, data: Any = None) -> Predictor:
                      as_frame=_dict_frame, which="fn", traced=True)  # fmt: skip
 
 
+_BY_KIND: dict = {}
+
+
+def register_predictor(kind: str, predictor: Callable) -> None:
+    """Register ``predictor(fit, which) -> Predictor`` for results that are a
+    :class:`~likelihax.FitResult` whose ``model_info.kind`` is ``kind``.
+
+    Examples
+    --------
+    >>> from likelihax.inference import register_predictor
+    >>> register_predictor("doc-example", lambda fit, which: None)
+    """
+    _BY_KIND[kind] = predictor
+
+
 def predictor_of(result, which: str | None = None, fn: Callable | None = None) -> Predictor:
     """The :class:`Predictor` of ``result``: ``fn``'s, or the model's own.
 
@@ -189,6 +207,9 @@ def predictor_of(result, which: str | None = None, fn: Callable | None = None) -
             raise ValueError("Give fn or which, not both: fn defines the prediction.")
         return fn_predictor(result, fn)
     method = getattr(type(result), "predictor", None)
+    kind = getattr(getattr(result, "model_info", None), "kind", None)
+    if method is None and kind in _BY_KIND:
+        return _BY_KIND[kind](result, which)
     if method is None:
         raise TypeError(
             f"{type(result).__name__} has no predictions of its own (no predictor() "

@@ -47,6 +47,8 @@ from .survival import Surv as Surv
 from . import _responses as _responses  # registers the models' response distributions
 from . import _responses_dist as _responses_dist
 from . import _responses_latent as _responses_latent
+from . import _responses_more as _responses_more
+from . import _predictor_more as _predictor_more  # registers the imbalance fits' predictor
 
 __all__ = [
     "FAMILIES",

@@ -53,6 +53,7 @@ from ..engine import Model
 from ..results import ModelInfo, ModelResult
 from ._cox_curves import check_probabilities, curve_quantiles, hazard_and_variance
 from ._design import check_rank, column_values
+from ._responses_more import simulate_events
 from ._predict import delta_predict
 from ._predictor import cox_predictor
 from ._surv import inputs, new_matrix, per_row, rows_error
@@ -271,6 +272,7 @@ class CoxResult(ModelResult):
         return times[pick], inc[pick], var_inc[pick], q_inc[pick]
 
     predictor = cox_predictor  # the protocol of lx.predict and lx.slopes
+    simulate_events = simulate_events  # the event indicators of lx.simulate's draws
 
     def predict(self, newdata: Any = None, which: str = "lp", se: bool = False,
                 times: Any = None):  # fmt: skip

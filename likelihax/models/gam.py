@@ -59,6 +59,7 @@ An Introduction with R*, 2nd ed., sec. 5.3 (the bases).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import warnings
 from typing import Any
@@ -70,8 +71,10 @@ import scipy.stats as sst
 from ..core import format_pvalue, x64_scope
 from ..engine import fit as engine_fit
 from ..parameters import Param
+from ..results import ModelInfo
 from ..parameters import constraints as C
 from ._design import column_values, design, model_matrix
+from ._predictor_more import gam_predictor
 from ._smooths import Smooth, cr_penalty, make_smooth, parse_formula, place_knots
 from .glm import LINKS, get_family
 from .random_effects import integrate
@@ -103,6 +106,12 @@ class _GamJoint:
                              + 0.5 * d[f"rank{j}"] * (jnp.log(lam) - math.log(2 * math.pi))
                              + 0.5 * d[f"logdet{j}"])  # fmt: skip
         return rows, jnp.reshape(prior, (1,))
+
+
+def _coef_posterior(p, d):
+    """The coefficients' Gaussian posterior log-density (up to a constant)."""
+    e = p["beta"] - d["m"]
+    return -0.5 * e @ d["P"] @ e
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,6 +166,27 @@ class GamResult:
     def se(self) -> dict:
         """Standard errors of :attr:`coef` from :attr:`Vp`."""
         return dict(zip(self.coef, np.sqrt(np.diag(self.Vp))))
+
+    @property
+    def model_info(self) -> ModelInfo:
+        """What this result is (``kind="gam"``, its family and link)."""
+        return self.fit.model_info
+
+    @functools.cached_property
+    def coef_fit(self):
+        """The coefficients' posterior :math:`N(\\hat\\beta, V_p)` as a fit
+        (``params["beta"]``, in the order of :attr:`coef`; covariance
+        :attr:`Vp`): what :func:`likelihax.predict` and
+        :func:`likelihax.slopes` read, so their standard errors are mgcv's
+        ``predict.gam(se.fit = TRUE)``. Bootstrap intervals are not available
+        from it (it has no rows to resample)."""
+        P = np.linalg.inv(self.Vp)
+        beta = np.asarray(self._beta, dtype=np.float64)
+        f = engine_fit(_coef_posterior, {"beta": beta}, {"m": beta, "P": (P + P.T) / 2})
+        return f.replace(params_flat=beta, cov_flat=np.asarray(self.Vp, dtype=np.float64),
+                         model_info=ModelInfo(kind="gam_coefficients"))
+
+    predictor = gam_predictor  # the protocol of lx.predict and lx.slopes
 
     def _matrix(self, newdata):
         Xp = model_matrix(self._para, newdata)[:, self._perm]
@@ -315,7 +345,8 @@ def gam(formula: str, data: Any, family: str = "gaussian", link: str | None = No
                     "to it: a smooth is linear, penalized coefficients zero); lambda held "
                     "where the fit reached.")  # fmt: skip
     fit = fit.annotate("GAM smoothing parameters (REML/LAML)",
-                       [("Rows", str(n)), ("Penalties", ", ".join(labels))], note)  # fmt: skip
+                       [("Rows", str(n)), ("Penalties", ", ".join(labels))], note  # fmt: skip
+                       ).replace(model_info=ModelInfo(kind="gam", family=fam.name, link=lnk.name))
     edf = {t.label: float(np.trace(F[a:b, a:b])) for t, (a, b) in zip(terms, blocks)}
     smooths = tuple(t for t in terms if isinstance(t, Smooth))
     return GamResult(fit, dict(zip(names, map(float, beta))), Vp, edf, float(np.trace(F)),
