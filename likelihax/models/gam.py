@@ -188,6 +188,13 @@ class GamResult:
 
     predictor = gam_predictor  # the protocol of lx.predict and lx.slopes
 
+    def simulate(self, n: int = 1, seed=0, newdata=None):
+        """New responses, ``(n, n_obs)``: the family at the fitted means with
+        the REML/LAML scale; see :func:`likelihax.simulate`."""
+        from ..results import simulate
+
+        return simulate(self, n, seed, newdata)
+
     def _matrix(self, newdata):
         Xp = model_matrix(self._para, newdata)[:, self._perm]
         import pandas as pd
