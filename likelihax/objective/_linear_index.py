@@ -57,7 +57,7 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 
-from ._rowwise import Eta, NoPlan, analyze, ancestry, needed, run, size
+from ._rowwise import Eta, NoPlan, analyze, ancestry, needed, run, selects, size
 
 __all__ = ["plan", "value_grad_hessian"]
 
@@ -247,6 +247,35 @@ def _weighted_columns(blocks, n, dtype, select=True):
     return src * W
 
 
+# From this many columns, X' diag(v) X is computed block by block, its lower
+# triangle only (see ``_symmetric_product``), in SYM_SPLIT column blocks.
+SYM_MIN_COLUMNS = 256
+SYM_SPLIT = 3
+
+
+def _symmetric_product(XT, v, X):
+    """``X' diag(v) X`` (symmetric) from its lower block triangle.
+
+    A general matrix product computes both triangles; with the columns in
+    ``SYM_SPLIT`` blocks, the ``SYM_SPLIT * (SYM_SPLIT + 1) / 2`` products of
+    the lower triangle's blocks (BLAS's ``syrk`` does the same) take two
+    thirds of the flops at ``SYM_SPLIT = 3``, and each is still a large
+    matrix product. ``XT`` is ``X``'s stored ``(k, n)`` transpose.
+    """
+    W = X * v[:, None]
+    cuts = np.linspace(0, X.shape[1], SYM_SPLIT + 1).astype(int)
+    blk = {}
+    for b in range(SYM_SPLIT):
+        for c in range(b + 1):
+            blk[b, c] = XT[cuts[b] : cuts[b + 1]] @ W[:, cuts[c] : cuts[c + 1]]
+    rows = [
+        jnp.concatenate([blk[b, c] if c <= b else blk[c, b].T for c in range(SYM_SPLIT)],
+                        axis=1)
+        for b in range(SYM_SPLIT)
+    ]  # fmt: skip
+    return jnp.concatenate(rows, axis=0)
+
+
 def values(p: Plan, U, to_leaves, data_leaves, objective, transposed=None):
     """``objective(terms)`` at each of a few points, the rows of ``U`` (K, k).
 
@@ -263,6 +292,24 @@ def values(p: Plan, U, to_leaves, data_leaves, objective, transposed=None):
         Bs, ss = split(theta(U[k]))
         out.append(F([XT.T @ B for XT, B in zip(XTs, Bs)], ss))
     return jnp.stack(out)
+
+
+def _selection(theta, u):
+    """``sel`` with ``theta(v) = v[sel]`` for every ``v`` (int32), or None.
+
+    Where every coefficient and global is an element of ``u`` (parameters
+    without transforms, only split, reshaped and reordered), the chain rule's
+    ``J' H_th J`` is a reordering of ``H_th``: forming the ``k x k`` ``J`` and
+    multiplying would cost two ``k^3`` products (at ``k = 5,000`` more than
+    the Hessian's ``X' D X``).
+    """
+    k = u.shape[0]
+    if k > 2 ** jnp.finfo(u.dtype).nmant:  # (the indices below are exact floats)
+        return None
+    closed = jax.make_jaxpr(theta)(jax.ShapeDtypeStruct(u.shape, u.dtype))
+    if not selects(closed.jaxpr):
+        return None
+    return theta(jnp.arange(k, dtype=u.dtype)).astype(jnp.int32)
 
 
 def value_grad_hessian(p: Plan, u, to_leaves, data_leaves, objective, transposed=None):
@@ -332,7 +379,14 @@ def value_grad_hessian(p: Plan, u, to_leaves, data_leaves, objective, transposed
         if S:
             cross = jnp.moveaxis(dj[n_eta_t:], 0, -1).reshape(n, ej.m * S)
             blocks += [(cross[:, c], None) for c in range(ej.m * S)]
-        G = XjT @ _weighted_columns(blocks, n, XjT.dtype, stored)
+        if stored and len(Xs) == 1 and ej.m == 1 and Xj.shape[1] >= SYM_MIN_COLUMNS:
+            # one predictor (a GLM): X' D X by its lower triangle, the rest apart
+            G = jnp.concatenate(
+                [_symmetric_product(XjT, blocks[0][0], Xj),
+                 XjT @ _weighted_columns(blocks[1:], n, XjT.dtype, stored)], axis=1
+            )  # fmt: skip
+        else:
+            G = XjT @ _weighted_columns(blocks, n, XjT.dtype, stored)
         pj = Xj.shape[1]
         g_parts.append(G[:, g_off : g_off + ej.m].reshape(-1))
         row = []
@@ -362,6 +416,15 @@ def value_grad_hessian(p: Plan, u, to_leaves, data_leaves, objective, transposed
         H_th = top
     H_th = 0.5 * (H_th + H_th.T)
 
+    sel = _selection(theta, u)
+    if sel is not None:
+        # theta(u) = u[sel]: J is a 0/1 selection, so J' H_th J and J' g_th
+        # are sums of H_th's and g_th's entries (no k x k products)
+        k = u.shape[0]
+        g = jnp.zeros((k,), g_th.dtype).at[sel].add(g_th)
+        A = jnp.zeros((k, H_th.shape[1]), H_th.dtype).at[sel].add(H_th)
+        H = jnp.zeros((k, k), H_th.dtype).at[:, sel].add(A)
+        return f, g, H
     J = jax.jacfwd(theta)(u)  # (P, k): no data rows
     g_fixed = jax.lax.stop_gradient(g_th)
     curv = jax.hessian(lambda v: jnp.dot(g_fixed, theta(v)))(u)

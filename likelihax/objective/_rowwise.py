@@ -293,3 +293,34 @@ def run(jaxpr, env, targets):
         else:
             env[eqn.outvars[0]] = ans
     return [read(v) for v in targets]
+
+
+# Primitives that only copy, move or reshape the elements of their operands.
+_STRUCTURAL = frozenset(
+    "slice reshape concatenate squeeze expand_dims broadcast_in_dim "
+    "convert_element_type copy copy_p transpose split rev".split()
+)
+
+
+def selects(jaxpr) -> bool:
+    """Whether every output of ``jaxpr`` is a selection of its inputs' elements.
+
+    True when every equation only moves, copies or reshapes elements
+    (``_STRUCTURAL``, or a call whose body does) of values that are
+    themselves selections of the inputs, and every output is one: then the
+    Jacobian of the outputs in the inputs is a 0/1 matrix with one 1 per
+    output element. A literal, a constant or any arithmetic makes it False.
+    """
+    sel = set(jaxpr.invars)
+    for eqn in jaxpr.eqns:
+        if any(isinstance(v, jcore.Literal) or v not in sel for v in eqn.invars):
+            return False
+        name = eqn.primitive.name
+        if name in _CALLS:
+            subs = list(jcore.jaxprs_in_params(eqn.params))
+            if len(subs) != 1 or not selects(subs[0]):
+                return False
+        elif name not in _STRUCTURAL:
+            return False
+        sel.update(eqn.outvars)
+    return all(not isinstance(v, jcore.Literal) and v in sel for v in jaxpr.outvars)
