@@ -476,3 +476,25 @@ def test_checklist_runs_on_every_regression_model(kind):
         assert rep["misspecification (IM test)"].verdict == "ok"
     if kind == "survreg":
         assert rep["misspecification (IM test)"].verdict == "warn"
+
+
+def test_censored_survival_fit_gets_no_dispersion_test():
+    """A correctly specified Weibull AFT fit to right-censored times (drawn
+    here from that model): its residual item uses the quantile residuals'
+    uniformity only, since the spread of censored times says nothing about the
+    model's, and passes."""
+    import pandas as pd
+
+    rng = np.random.default_rng(8)
+    n = 400
+    x = rng.normal(size=n)
+    t = np.exp(1.0 + 0.5 * x + 0.7 * np.log(rng.exponential(size=n)))  # Weibull AFT
+    c = rng.exponential(8.0, size=n)
+    df = pd.DataFrame({"time": np.minimum(t, c), "event": (t <= c).astype(float), "x": x})
+    res = lx.survreg("Surv(time, event) ~ x", df, dist="weibull")
+    from likelihax.diagnostics._checks_residuals import check_residuals
+
+    item = check_residuals(res, n_sims=100)
+    assert "dispersion" not in item.evidence
+    assert "uniformity" in item.evidence
+    assert item.verdict == "ok", item.evidence
