@@ -39,7 +39,6 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from scipy import stats
 
 from ..core import x64_scope
 from ._response import draw_responses, response_of
@@ -182,6 +181,8 @@ def quantile_residuals(
             "does not have (mixed models over new random effects, custom samplers): "
             "use method='simulation'."
         )
+    from scipy import stats  # (here: importing likelihax does not import SciPy)
+
     use_exact = method == "exact" or (method == "auto" and resp.cdf is not None)
     U = _uniforms(uniforms, y.size, seed)
     sims = None
