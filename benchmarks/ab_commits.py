@@ -131,7 +131,7 @@ def worktree(base: str) -> str:
 def main(args) -> None:
     base = worktree(args.base)
     trees = {"A": base, "B": str(ROOT)}
-    label = {"A": f"base {args.base}", "B": "this checkout"}
+    label = {"A": f"base {args.base}", "B": "the working tree"}
     env = dict(os.environ, LIKELIHAX_COMPILATION_CACHE="0")
     runs: dict[str, list] = {"A": [], "B": []}
     try:
@@ -171,7 +171,7 @@ def main(args) -> None:
         from bench_logistic import results_head, write_results
 
         cmd = " ".join(["python benchmarks/ab_commits.py"] + sys.argv[1:])
-        write_results(f"## A/B: likelihax {args.base} against this checkout",
+        write_results(f"## A/B: likelihax {args.base} against the working tree",
                       results_head(cmd) + table + "\n")  # fmt: skip
 
 

@@ -429,7 +429,7 @@ def build_report(ctx: dict) -> tuple[str, str]:
     md += ["", se_lines[1], "", "```"] + [x[2:] for x in se_lines[2:]] + ["```"]
 
     # targets
-    gl = ["", (f"Goal (issue 4): lx.bootstrap warm at least {GOAL_FACTOR:.0f}x "
+    gl = ["", (f"Target: lx.bootstrap warm at least {GOAL_FACTOR:.0f}x "
                "faster than the statsmodels loop warm; SEs agree (same resamples) "
                f"to {SE_TOL:.0e} relative:")]
     ok_all = True

@@ -230,7 +230,7 @@ def main(argv=None) -> int:
                   f"{ref['sandwich_seconds']:.1f} s."]  # fmt: skip
     if "peak_rss_gib" in ref:
         ok = ref["peak_rss_gib"] * 1024**3 < 2e9
-        lines += ["", f"Goal (issue 6, item 7): peak resident memory of the likelihax "
+        lines += ["", f"Target: peak resident memory of the likelihax "
                   f"fit below 2 GB: {'PASS' if ok else 'FAIL'} "
                   f"({ref['peak_rss_gib'] * 1.073741824:.2f} GB)."]  # fmt: skip
     if ref.get("converged") is not None:
