@@ -374,7 +374,7 @@ def lr_test(restricted, full, *, df: int | None = None) -> TestResult:
             "full.converged; refit from the restricted estimate)."
         )
     lr = max(lr, 0.0)  # rounding of two equal maxima
-    text = f"restricted ({k_r} parameters) within full ({k_f} parameters)"
+    text = f"restricted ({_count(k_r)}) within full ({_count(k_f)})"
     return TestResult("LR", lr, int(df), chi2_sf(lr, df), "chi2", None, text)
 
 
@@ -571,5 +571,10 @@ def score_test(
             f"The full model has {k_full} free parameters and the restricted fit "
             f"{restricted.n_params}: df = {df}. Give df= (the number of restrictions)."
         )
-    text = f"restricted fit against the full model ({k_full} parameters)"
+    text = f"restricted fit against the full model ({_count(k_full)})"
     return TestResult("score", lm, int(df), chi2_sf(lm, df), "chi2", None, text)
+
+
+def _count(k: int) -> str:
+    """``"1 parameter"``, ``"3 parameters"``."""
+    return f"{k} parameter" if k == 1 else f"{k} parameters"
