@@ -344,23 +344,31 @@ def count_predictor(self, which: str | None = None) -> Predictor:
         )
     k = np.arange(int(np.max(cd.y)) + 1)
     f = self._prediction_fn(which, k)
-    off = cd.extra.get("offset")
-    frame = cd.frame if off is None or not np.any(off) else cd.frame.assign(**{OFFSET: off})
     trunc = self.kind == "zerotrunc"
+    frame, variables, factors = _formula_rows(cd, [cd.spec] + ([] if trunc else [zd.spec]))
 
     def build(fr):
         X = model_matrix(cd, fr)
         return {"X": X, "Z": X if trunc else model_matrix(zd, fr),
                 "offset": frame_offset(cd, fr)}  # fmt: skip
 
-    specs = [cd.spec] + ([] if trunc else [zd.spec])
-    needed = {str(v) for s in specs for v in s.required_variables}
-    variables = tuple(c for c in frame.columns if str(c) in needed and str(c) != cd.response)
-    factors = tuple(sorted({v for s in specs for v in categorical_variables(s)}))
     return Predictor(self.fit, lambda p, d: f(p, d["X"], d["Z"], d["offset"]), build,
                      frame, _user_frame, which,
                      tuple(str(v) for v in k) if which == "prob" else None,
                      variables, factors=factors)  # fmt: skip
+
+
+def _formula_rows(des, specs):
+    """``(frame, variables, factors)`` of a formula model whose parts read the
+    right-hand sides ``specs`` (a mean and a zero or precision part): the kept
+    rows, with a nonzero offset as the column ``"(offset)"``; the covariates
+    the parts read (not the response); and the categorical ones."""
+    off = des.extra.get("offset")
+    frame = des.frame if off is None or not np.any(off) else des.frame.assign(**{OFFSET: off})
+    needed = {str(v) for s in specs for v in s.required_variables}
+    variables = tuple(c for c in frame.columns if str(c) in needed and str(c) != des.response)
+    factors = tuple(sorted({v for s in specs for v in categorical_variables(s)}))
+    return frame, variables, factors
 
 
 def _formula_only(des, model: str):
@@ -392,13 +400,10 @@ def beta_predictor(self, which: str | None = None) -> Predictor:
     dx, dz = self._dx, self._dz
     _formula_only(dx, "beta regression")
     f = self._prediction_fn(which)
-    specs = [dx.spec, dz.spec]
-    needed = {str(v) for s in specs for v in s.required_variables}
-    variables = tuple(c for c in dx.frame.columns if str(c) in needed and str(c) != dx.response)
+    frame, variables, factors = _formula_rows(dx, [dx.spec, dz.spec])
     return Predictor(self.fit, lambda p, d: f(p, d["X"], d["Z"]),
                      lambda fr: {"X": model_matrix(dx, fr), "Z": model_matrix(dz, fr)},
-                     dx.frame, _user_frame, which, None, variables,
-                     factors=tuple(sorted({v for s in specs for v in categorical_variables(s)})))  # fmt: skip
+                     frame, _user_frame, which, None, variables, factors=factors)  # fmt: skip
 
 
 def firth_predictor(self, which: str | None = None) -> Predictor:
@@ -483,19 +488,14 @@ def dispersion_predictor(self, which: str | None = None) -> Predictor:
     dx, dz = self._dx, self._dz
     _formula_only(dx, "GLM with a dispersion formula")
     f = self._prediction_fn(which)
-    off = dx.extra.get("offset")
-    frame = dx.frame if off is None or not np.any(off) else dx.frame.assign(**{OFFSET: off})
-    specs = [dx.spec, dz.spec]
-    needed = {str(v) for s in specs for v in s.required_variables}
-    variables = tuple(c for c in dx.frame.columns if str(c) in needed and str(c) != dx.response)
+    frame, variables, factors = _formula_rows(dx, [dx.spec, dz.spec])
 
     def build(fr):
         return {"X": model_matrix(dx, fr), "Z": model_matrix(dz, fr),
                 "offset": frame_offset(dx, fr)}  # fmt: skip
 
     return Predictor(self.fit, lambda p, d: f(p, d["X"], d["Z"], d["offset"]), build,
-                     frame, _user_frame, which, None, variables,
-                     factors=tuple(sorted({v for s in specs for v in categorical_variables(s)})))  # fmt: skip
+                     frame, _user_frame, which, None, variables, factors=factors)  # fmt: skip
 
 
 def cox_predictor(self, which: str | None = None) -> Predictor:
