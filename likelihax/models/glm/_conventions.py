@@ -16,6 +16,16 @@ R's and statsmodels' for both; robust covariances of a variance-weighted fit
 come from ``res.fit.vcov(kind)`` (the meat with :math:`w_i^2`, as
 statsmodels).
 
+**Binomial proportions with prior weights.** As R's ``glm(s / n ~ x,
+binomial, weights = n)``, a binomial response of proportions :math:`y_i \in
+[0, 1]` with ``weight_type="variance"`` weights :math:`w_i` is the model of
+:math:`w_i y_i` successes in :math:`w_i` trials, the same as ``trials=``
+(R's ``cbind(s, n - s)``): same estimates, standard errors, deviance and
+log-likelihood, which for the binomial includes :math:`\log\binom{w_i}{w_i
+y_i}` as R's ``logLik``. The weights must then be whole numbers of trials
+(> 0) and :math:`w_i y_i` whole numbers of successes. A 0/1 response with
+prior weights needs no such reading: its binomial coefficients are 1.
+
 **Log-likelihood of the Gaussian, gamma and inverse Gaussian families**
 (``llf_convention``; the other families have no free dispersion and every
 tool reports :math:`\sum_i w_i \ell_i`):
@@ -43,6 +53,7 @@ tool reports :math:`\sum_i w_i \ell_i`):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import jax.numpy as jnp
@@ -50,7 +61,8 @@ import numpy as np
 
 from ...core import x64_scope
 
-__all__ = ["LLF_CONVENTIONS", "WEIGHT_TYPES", "convention_loglik", "fixed_nb_alpha"]
+__all__ = ["LLF_CONVENTIONS", "WEIGHT_TYPES", "convention_loglik", "fixed_nb_alpha",
+           "proportion_trials"]
 
 LLF_CONVENTIONS = ("R", "statsmodels", "stata")
 WEIGHT_TYPES = ("frequency", "variance", "importance")
@@ -139,3 +151,34 @@ def convention_loglik(fam, link, data, eta, mu, w, weight_type, dev, x2, df_resi
                         jnp.asarray(m), phi / vv, None)  # fmt: skip
         ll = np.asarray(ll)
     return phi, float(np.sum(np.where(keep, f * ll, 0.0)))
+
+
+def proportion_trials(fam, des, weight_type):
+    """The design of binomial proportions with prior weights as successes out of
+    trials (module notes); ``des`` itself for every other GLM."""
+    w = des.extra.get("weights")
+    if (fam.name != "binomial" or weight_type != "variance" or w is None
+            or "trials" in des.extra):  # fmt: skip
+        return des
+    y = np.asarray(des.y, dtype=np.float64)
+    if np.all((y == 0) | (y == 1)) or not np.all((y >= 0) & (y <= 1)):
+        return des  # binary (as it is), or not proportions (the response check says so)
+    s = w * y
+
+    def bad(mask, what):
+        rows = des.rows[np.flatnonzero(mask)[:5]].tolist()
+        raise ValueError(
+            f"weights: a binomial response of proportions with prior weights is "
+            f"successes out of weights trials (R's glm(s/n ~ x, binomial, weights = "
+            f"n)); rows {rows} {what}. Or give the successes with trials=."
+        )
+
+    if np.any(~((w > 0) & (w == np.round(w)))):
+        bad(~((w > 0) & (w == np.round(w))), "have weights that are not whole "
+            "numbers of trials (>= 1)")
+    if np.any(np.abs(s - np.round(s)) > 1e-8 * np.maximum(w, 1.0)):
+        bad(np.abs(s - np.round(s)) > 1e-8 * np.maximum(w, 1.0),
+            "have weights * y that are not whole numbers of successes")
+    extra = {k: v for k, v in des.extra.items() if k != "weights"}
+    extra["trials"] = np.asarray(w, dtype=np.float64)
+    return dataclasses.replace(des, y=np.round(s), extra=extra)

@@ -36,7 +36,7 @@ from ._family import (
     count_table,
     get_family,
 )
-from ._conventions import check_options, fixed_nb_alpha
+from ._conventions import check_options, fixed_nb_alpha, proportion_trials
 from ._link import LINKS, Link
 from ._result import GLMResult, SeparationWarning
 from ._starts import (
@@ -481,6 +481,7 @@ def glm(
         )
     des = _inputs(formula_or_y, data_or_X, weights=weights, offset=offset,
                   exposure=exposure, trials=trials, missing=missing, columns=columns)  # fmt: skip
+    des = proportion_trials(fam, des, weight_type)  # R's glm(s/n ~ x, weights = n)
     y, m = _response(fam, des, des.extra.get("trials"))
     n = des.nobs
     off = des.extra.get("offset", _filled(0.0, n))
