@@ -47,7 +47,9 @@ tool reports :math:`\sum_i w_i \ell_i`):
                 gamma and inverse Gaussian at :math:`\phi = 1` (row :math:`i`
                 at :math:`1/v_i`). Stata rescales analytic weights
                 (``aweight``) to sum to the number of rows first; pass them
-                rescaled to get its numbers.
+                rescaled to get its numbers. (Stata's ``regress`` with
+                ``aweight``: :math:`-\tfrac{n}{2}(1 + \log 2\pi + \log(D/n))`,
+                which is this value less :math:`\tfrac12\sum_i \log v_i`.)
 ==============  ============================================================
 """
 
