@@ -49,6 +49,7 @@ from . import _responses_dist as _responses_dist
 from . import _responses_latent as _responses_latent
 from . import _responses_more as _responses_more
 from . import _predictor_more as _predictor_more  # registers the imbalance fits' predictor
+from . import _predictor_mixture as _predictor_mixture  # registers the mixtures' predictor
 
 __all__ = [
     "FAMILIES",

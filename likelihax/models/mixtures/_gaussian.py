@@ -345,6 +345,10 @@ def gaussian_mixture(
     FitResult or EMResult
         Components sorted by the first coordinate of the mean; ``fit.em`` has
         the EM record (iterations, monotonicity, starts).
+        ``fit.model_info.flags`` records the covariance structure
+        (``"covariance=full"``, ...); :func:`likelihax.predict` gives the
+        posterior of new points, their density and the marginal mean, and
+        :func:`likelihax.simulate` new points.
 
     Raises
     ------
@@ -402,7 +406,8 @@ def gaussian_mixture(
         name=f"Gaussian mixture (K={k}, {covariance})",
         header=[("Components", f"{k} ({covariance} covariance, d={d})")],
         options=options,
-        model_info=ModelInfo(kind="mixture", family="gaussian", n_components=k),
+        model_info=ModelInfo(kind="mixture", family="gaussian", n_components=k,
+                             flags=(f"covariance={covariance}",)),
     )  # fmt: skip
 
 

@@ -126,6 +126,9 @@ def mixture_regression(
     -------
     FitResult
         Components sorted by ``coef[:, 0]``; ``fit.em`` has the EM record.
+        ``fit.model_info.flags`` holds ``"intercept"`` when one was added;
+        :func:`likelihax.predict` gives the marginal and component means of new
+        rows, and with their ``y`` the posterior and the density.
 
     Raises
     ------
@@ -165,7 +168,8 @@ def mixture_regression(
         data=data, weights=w, diagnose=_diagnose(float(np.var(ya)) or 1.0),
         canonical=_canonical, name=f"Mixture of linear regressions (K={k})",
         header=[("Components", f"{k} (normal errors, p={p})")], options=options,
-        model_info=ModelInfo(kind="mixture", family="normal_regression", n_components=k),
+        model_info=ModelInfo(kind="mixture", family="normal_regression", n_components=k,
+                             flags=("intercept",) if intercept else ()),
     )  # fmt: skip
 
 
