@@ -121,7 +121,7 @@ def _pvalue(sim, obs, alternative):
 def _simulated(result, n_sims, seed, conditional, sampler, observed):
     resp = response_of(result, None, conditional, sampler)
     y = observed_response(resp, observed)
-    return resp, y, draw_responses(resp, int(n_sims), seed)
+    return resp, y, draw_responses(resp, int(n_sims), seed).reshape(int(n_sims), -1)
 
 
 def dispersion_test(result: Any, *, n_sims: int = 250, seed: int = 0,

@@ -123,6 +123,10 @@ def _component_parts(family, p):
 def _mixture(r, newdata, conditional):
     info = r.model_info
     fam = info.family
+    if fam in ("gaussian", "categorical"):  # Gaussian mixtures, latent class models
+        from .mixtures._simulate import multivariate_response
+
+        return multivariate_response(r, newdata)
     if fam not in ("poisson", "normal", "exponential", "normal_regression"):
         raise ValueError(
             f"simulate: mixtures of {fam!r} components have no built-in sampler; pass "

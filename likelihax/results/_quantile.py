@@ -142,6 +142,9 @@ def quantile_residuals(
     Returns
     -------
     QuantileResiduals
+        One residual per row; for a multivariate response (the points of a
+        Gaussian mixture, the item codes of a latent class model) one per
+        coordinate, flattened row by row, each against its marginal law.
 
     Raises
     ------
@@ -193,7 +196,7 @@ def quantile_residuals(
         u = lo + U * (hi - lo)
         r = stats.norm.ppf(np.clip(u, 1e-16, 1 - 1e-16))
     else:
-        sims = draw_responses(resp, int(n_sims), seed)
+        sims = draw_responses(resp, int(n_sims), seed).reshape(int(n_sims), -1)
         lo = np.mean(sims < y[None, :], axis=0)
         hi = np.mean(sims <= y[None, :], axis=0)
         u = np.where(hi > lo, lo + U * (hi - lo), lo)

@@ -181,7 +181,10 @@ def draw_responses(resp: Response, n: int, seed=0) -> np.ndarray:
         keys = _keys(seed, int(n))
         out = np.asarray(_draw_many(resp.sample, keys, resp.params, resp.data),
                          dtype=np.float64)  # fmt: skip
-    if out.ndim != 2:
+    # (a multivariate response, Gaussian-mixture points or item codes: (rows, d),
+    # shaped as the observed responses)
+    multi = out.ndim == 3 and resp.y is not None and np.shape(resp.y) == out.shape[1:]
+    if out.ndim != 2 and not multi:
         raise ValueError(
             "The sampler must return one response per row (a 1-D array); it "
             f"returned shape {out.shape[1:]}."
@@ -221,7 +224,8 @@ def simulate(result, n: int = 1, seed=0, newdata=None, *, conditional=None,
     ndarray, shape (n, n_obs)
         Responses on the scale of the fitted response (a proportion for a
         binomial GLM with trials; class indices 0..K-1 for categorical
-        models).
+        models); ``(n, n_obs, d)`` for a multivariate response (the points of
+        a Gaussian mixture, the item codes of a latent class model).
 
     Examples
     --------

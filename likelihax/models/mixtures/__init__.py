@@ -14,6 +14,12 @@ What to use when:
 * :func:`choose_k`: information criteria (AIC, BIC) over the number of
   components.
 
+After the fit, :func:`likelihax.predict` gives the posterior component
+probabilities of new rows, their (log) density and the marginal mean (and a
+mixture of regressions' component means), with delta-method standard errors;
+:func:`likelihax.simulate` draws new data sets and
+:func:`likelihax.quantile_residuals` checks the fit (every ready-made mixture).
+
 Every mixture runs many starts at once (``vmap``), keeps the best
 non-degenerate one, reports the spread (``fit.em.starts``), and reports its
 components in a documented canonical order (label switching).
