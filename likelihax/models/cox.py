@@ -51,6 +51,7 @@ import numpy as np
 
 from ..engine import Model
 from ..results import ModelInfo, ModelResult
+from ._cox_partial import partial_loglik
 from ._cox_curves import check_probabilities, curve_quantiles, hazard_and_variance
 from ._design import check_rank, column_values
 from ._responses_more import simulate_events
@@ -68,6 +69,7 @@ class _CoxLoglik:
 
     columns: tuple
     efron: bool
+    strata: bool = False
 
     @property
     def __name__(self) -> str:
@@ -97,7 +99,8 @@ class _CoxLoglik:
         """The weighted partial log-likelihood, the sum of the terms (module
         notes): the engine's value, gradient and Hessian are taken from it
         (see :class:`likelihax.objective.Problem`)."""
-        return self.partial(jnp.stack([p["beta"][c] for c in self.columns]), d["w"], d)
+        beta = jnp.stack([p["beta"][c] for c in self.columns])
+        return partial_loglik(beta, d["X"], d, self.efron, self.strata)
 
 
 class CoxResult(ModelResult):
@@ -420,13 +423,14 @@ def _sorted_layout(time, event, strata):
     order = np.lexsort((-event, -time, strata))  # events first within a tie
     t, e, s = time[order], event[order], strata[order]
     n = t.size
-    new_group = np.r_[True, (t[1:] != t[:-1]) | (s[1:] != s[:-1])]
+    new_stratum = np.r_[True, s[1:] != s[:-1]]
+    new_group = new_stratum | np.r_[True, t[1:] != t[:-1]]
     group = np.cumsum(new_group) - 1
     n_g = int(group[-1]) + 1
     last = np.zeros(n_g, np.int64)
     last[group] = np.arange(n)  # the last row of each tie group
-    stratum_start = np.r_[0, np.flatnonzero(s[1:] != s[:-1]) + 1]
-    start_of_row = stratum_start[np.searchsorted(stratum_start, np.arange(n), side="right") - 1]
+    first_rows = np.flatnonzero(new_stratum)
+    start_of_row = first_rows[np.searchsorted(first_rows, np.arange(n), side="right") - 1]
     first = np.zeros(n_g, np.int64)
     first[group] = start_of_row
     n_dead = np.bincount(group, weights=e, minlength=n_g)
@@ -434,8 +438,10 @@ def _sorted_layout(time, event, strata):
     cum = np.cumsum(e)
     before = np.r_[0, cum][np.r_[0, last[:-1] + 1]]  # events before each group
     rank = np.where(e > 0, cum - 1 - before[group], 0.0)
+    stratum_start = np.zeros(n_g, bool)
+    stratum_start[group[new_stratum]] = True  # the first tie group of each stratum
     return order, {"event": e.astype(np.float64), "group": group, "last": last, "first": first,
-                   "n_dead": n_dead, "rank": rank}  # fmt: skip
+                   "n_dead": n_dead, "rank": rank, "stratum_start": stratum_start}  # fmt: skip
 
 
 def coxph(formula_or_y: Any, data_or_X: Any = None, ties: str = "efron", *, strata: Any = None,
@@ -536,8 +542,13 @@ def coxph(formula_or_y: Any, data_or_X: Any = None, ties: str = "efron", *, stra
     if strata is not None:
         _strata_identifiable(X, cols, codes)
     order, layout = _sorted_layout(time, event, codes)
-    data_ = {"X": X[order], "w": w[order], **layout}
-    loglik = _CoxLoglik(tuple(cols), ties == "efron")
+    ws = w[order]
+    # the partial likelihood's per-group mean event weight and Efron's k/d
+    mw = np.bincount(layout["group"], weights=ws * layout["event"], minlength=layout["n_dead"].size)
+    nd = np.maximum(layout["n_dead"], 1)
+    data_ = {"X": X[order], "w": ws, **layout, "mw": mw / nd,
+             "frac": layout["rank"] / nd[layout["group"]]}  # fmt: skip
+    loglik = _CoxLoglik(tuple(cols), ties == "efron", strata is not None)
     # The rows' terms read the risk sets (all rows): never split into blocks.
     fit_kwargs.setdefault("chunk_size", False)
     res = Model(loglik, {"beta": dict.fromkeys(cols, 0.0)}, name="Cox regression").fit(
