@@ -419,29 +419,25 @@ class CoxResult(ModelResult):
 
 def _sorted_layout(time, event, strata):
     """Row order (stratum, decreasing time) and the tie-group arrays of the
-    partial likelihood."""
-    order = np.lexsort((-event, -time, strata))  # events first within a tie
+    partial likelihood (the order of the rows within a tie group is
+    immaterial: the partial likelihood depends on the group's sums only)."""
+    order = np.argsort(-time) if np.all(strata == strata[0]) else np.lexsort((-time, strata))
     t, e, s = time[order], event[order], strata[order]
     n = t.size
     new_stratum = np.r_[True, s[1:] != s[:-1]]
     new_group = new_stratum | np.r_[True, t[1:] != t[:-1]]
+    starts = np.flatnonzero(new_group)  # the first row of each tie group
     group = np.cumsum(new_group) - 1
-    n_g = int(group[-1]) + 1
-    last = np.zeros(n_g, np.int64)
-    last[group] = np.arange(n)  # the last row of each tie group
-    first_rows = np.flatnonzero(new_stratum)
-    start_of_row = first_rows[np.searchsorted(first_rows, np.arange(n), side="right") - 1]
-    first = np.zeros(n_g, np.int64)
-    first[group] = start_of_row
-    n_dead = np.bincount(group, weights=e, minlength=n_g)
+    last = np.r_[starts[1:] - 1, n - 1]  # the last row of each tie group
+    stratum_of_group = np.cumsum(new_stratum)[starts] - 1
+    first = np.flatnonzero(new_stratum)[stratum_of_group]  # the first row of its stratum
+    n_dead = np.add.reduceat(e, starts)
     # rank of each event within its tie group (0, 1, ...)
     cum = np.cumsum(e)
-    before = np.r_[0, cum][np.r_[0, last[:-1] + 1]]  # events before each group
-    rank = np.where(e > 0, cum - 1 - before[group], 0.0)
-    stratum_start = np.zeros(n_g, bool)
-    stratum_start[group[new_stratum]] = True  # the first tie group of each stratum
+    rank = np.where(e > 0, cum - 1 - (cum[starts] - e[starts])[group], 0.0)
     return order, {"event": e.astype(np.float64), "group": group, "last": last, "first": first,
-                   "n_dead": n_dead, "rank": rank, "stratum_start": stratum_start}  # fmt: skip
+                   "n_dead": n_dead, "rank": rank,
+                   "stratum_start": new_stratum[starts]}  # the first tie group of each stratum
 
 
 def coxph(formula_or_y: Any, data_or_X: Any = None, ties: str = "efron", *, strata: Any = None,
