@@ -286,9 +286,11 @@ def design(
     rows = np.flatnonzero(ok)
     if rows.size == 0:
         raise ValueError("Every row has a missing value; nothing is left to fit.")
-    # pass 2: on the kept rows, so levels and stateful transforms use them only
-    sub = df.iloc[rows].reset_index(drop=True)
-    mm = formulaic.model_matrix(formula if not plain_y else form.rhs, sub)
+    if rows.size == len(df):  # every row kept: pass 1 is the model matrix
+        sub, mm = df, kept  # (df: a new frame sharing the caller's columns, never written to)
+    else:  # pass 2: on the kept rows, so levels and stateful transforms use them only
+        sub = df.iloc[rows].reset_index(drop=True)
+        mm = formulaic.model_matrix(formula if not plain_y else form.rhs, sub)
     rhs = mm.rhs if not plain_y else mm
     if plain_y:
         col = sub[response]

@@ -49,6 +49,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..data import checked_view
 from ..engine import Model
 from ..results import ModelInfo, ModelResult
 from ._cox_partial import partial_loglik
@@ -542,8 +543,11 @@ def coxph(formula_or_y: Any, data_or_X: Any = None, ties: str = "efron", *, stra
     # the partial likelihood's per-group mean event weight and Efron's k/d
     mw = np.bincount(layout["group"], weights=ws * layout["event"], minlength=layout["n_dead"].size)
     nd = np.maximum(layout["n_dead"], 1)
-    data_ = {"X": X[order], "w": ws, **layout, "mw": mw / nd,
-             "frac": layout["rank"] / nd[layout["group"]]}  # fmt: skip
+    # (X was checked finite with the design, the group codes are small: the
+    # engine need not read them again)
+    data_ = {**layout, "X": checked_view(X[order]), "w": ws, "mw": mw / nd,
+             "frac": layout["rank"] / nd[layout["group"]],
+             "group": checked_view(layout["group"])}  # fmt: skip
     loglik = _CoxLoglik(tuple(cols), ties == "efron", strata is not None)
     # The rows' terms read the risk sets (all rows): never split into blocks.
     fit_kwargs.setdefault("chunk_size", False)

