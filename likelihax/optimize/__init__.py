@@ -53,6 +53,14 @@ from ._newton import shorter_step as shorter_step
 from ._newton_cg import NewtonCG as NewtonCG
 from ._newton_cg import cg_direction as cg_direction
 from ._solver import Solver as Solver
+from ._sparse import SparsePattern as SparsePattern
+from ._sparse import SparseSym as SparseSym
+from ._sparse import ldl_selected_inverse as ldl_selected_inverse
+from ._sparse import qdldl_available as qdldl_available
+from ._sparse import sparse_direction as sparse_direction
+from ._sparse import sparse_logdet as sparse_logdet
+from ._sparse import sparse_selected_inverse as sparse_selected_inverse
+from ._sparse import sparse_solve as sparse_solve
 from ._newton_cg import hutchinson_diagonal as hutchinson_diagonal
 
 

@@ -90,6 +90,7 @@ from ...core import x64_scope
 from ...optimize import (
     Banded,
     Bordered,
+    SparseSym,
     banded_cholesky,
     banded_direction,
     banded_logdet,
@@ -97,6 +98,10 @@ from ...optimize import (
     selected_inverse,
     bordered_chol,
     cholesky_direction,
+    sparse_direction,
+    sparse_logdet,
+    sparse_selected_inverse,
+    sparse_solve,
     spd_inverse_logdet,
     spd_solve,
 )
@@ -146,14 +151,14 @@ class JointLaplace:
         E = jnp.asarray(
             (pat.colors[None, :] == np.arange(pat.n_colors)[:, None]).astype(float), u.dtype
         )
-        buf = jnp.zeros((pat.storage_size,), u.dtype)
-        k = 0
-        for a in range(pat.n_colors):
-            for b in range(a, pat.n_colors):
-                d2 = jax.jvp(lambda v, a=a: jax.jvp(terms, (v,), (E[a],))[1], (u,), (E[b],))[1]
-                t = pat.targets[k]
-                buf = buf.at[t[0]].add(-d2).at[t[1]].add(-d2)
-                k += 1
+        # All passes batched: one copy of the joint in the program (its
+        # primal computed once), however many pairs of colours.
+        ia, ib = np.triu_indices(pat.n_colors)
+        d2 = jax.vmap(lambda ea, eb: jax.jvp(lambda v: jax.jvp(terms, (v,), (ea,))[1], (u,),
+                                             (eb,))[1])(E[ia], E[ib])  # fmt: skip
+        t = np.stack(pat.targets, axis=1)  # (2, passes, n_terms)
+        t = t.astype(np.int32) if pat.storage_size < 2**31 else t
+        buf = jnp.zeros((pat.storage_size,), u.dtype).at[t[0]].add(-d2).at[t[1]].add(-d2)
         return _unpack(pat, buf[:-1])
 
     def _newton(self, theta, data, start=None):
@@ -190,7 +195,8 @@ class JointLaplace:
         """``(marginal, mode)`` with the inner Newton started at ``start``
         (None: at zero). The marginal and its derivatives do not depend on
         ``start`` (beyond the inner tolerance, squared)."""
-        if self.pattern is not None and self.pattern.bandwidth is not None:
+        pat = self.pattern
+        if pat is not None and (pat.bandwidth is not None or pat.sparse is not None):
             ll = _curvature_by_gradient(self, params, data, start)
             return ll, jax.lax.stop_gradient(_mode(self, self._theta(params), data, start))
         ll, u, _ = self.parts(params, data, start)
@@ -342,6 +348,8 @@ def _modes_jit(lap: JointLaplace, theta, data, full: bool):
     if isinstance(A, Banded) and not full:  # the diagonal of the selected inverse
         var = A.from_band(selected_inverse(banded_cholesky(A.ab))[0])
         return u, var, None
+    if isinstance(A, SparseSym) and not full:
+        return u, sparse_selected_inverse(A)[A.pattern.diag], None
     cov = _factor(A).solve(jnp.eye(u.shape[0], dtype=u.dtype))
     return u, jnp.diagonal(cov), cov if full else None
 
@@ -352,6 +360,8 @@ def _unpack(pat: LatentPattern, flat):
     n = pat.n_latent
     if pat.bandwidth is not None:
         return Banded(jnp.reshape(flat, (pat.bandwidth + 1, n)), jnp.asarray(pat.perm))
+    if pat.sparse is not None:
+        return SparseSym(flat, pat.sparse)
     if pat.lead is None:
         A = jnp.reshape(flat, (n, n))
         return A
@@ -408,10 +418,22 @@ class _Band(NamedTuple):
         return self.A.from_band(banded_solve(self.A.ab, self.A.to_band(b)))
 
 
+class _Sparse(NamedTuple):
+    A: SparseSym
+
+    def logdet(self):
+        return sparse_logdet(self.A)
+
+    def solve(self, b):
+        return sparse_solve(self.A, b)
+
+
 def _factor(A):
     """Cholesky factor of the latent Hessian (NaN where not positive definite)."""
     if isinstance(A, Banded):
         return _Band(A)
+    if isinstance(A, SparseSym):
+        return _Sparse(A)
     if isinstance(A, Bordered):
         n1, q1 = A.A11.shape[:2]
         return _Blocks(bordered_chol(A), n1, q1)
@@ -424,6 +446,8 @@ def _direction(A, g):
     direction), as :func:`likelihax.optimize.cholesky_direction`."""
     if isinstance(A, Banded):
         return banded_direction(A, g)
+    if isinstance(A, SparseSym):
+        return sparse_direction(A, g)
     if not isinstance(A, Bordered):
         return cholesky_direction(A, g)[0]
     F = bordered_chol(A)

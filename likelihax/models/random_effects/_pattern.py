@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...core import x64_scope
-from ...optimize import border_pairs
+from ...optimize import SparsePattern, border_pairs, qdldl_available
 
 __all__ = ["LatentPattern", "latent_pattern"]
 
@@ -35,6 +35,11 @@ __all__ = ["LatentPattern", "latent_pattern"]
 # pairs.)
 DENSE_BORDER = 128
 DENSE_BORDER_SIZE = 2**25
+
+# Without lead blocks, a latent Hessian of at least this many entries is held
+# in band storage when its band is narrow, else in sparse storage (when qdldl
+# is installed); see ``LatentPattern.from_supports``.
+LARGE = 1000
 
 
 # ----- which latent entries each term touches ---------------------------------------------
@@ -78,6 +83,12 @@ class LatentPattern:
         are put in reverse Cuthill-McKee order: the order (``perm[i]``, the
         entry at position ``i``) and the bandwidth. It is then held in band
         storage (:class:`likelihax.optimize.Banded`). None: held dense.
+    sparse : SparsePattern or None
+        Without ``lead`` and band: the structure of the latent Hessian's upper
+        triangle, which is then held in sparse storage
+        (:class:`likelihax.optimize.SparseSym`) and factorized by QDLDL's
+        sparse LDL' factorization after an approximate minimum degree
+        ordering. None: not sparse.
     targets : tuple of ndarray
         Per pair of colours ``a <= b`` (in the order of the passes), ``(2,
         n_terms)`` flat positions where each term's second derivative is
@@ -95,12 +106,14 @@ class LatentPattern:
     pairs: np.ndarray | None = None
     perm: np.ndarray | None = None
     bandwidth: int | None = None
+    sparse: SparsePattern | None = None
 
     @functools.cached_property
     def _digest(self) -> str:
         """Hash of the whole content (equal patterns share compiled programs)."""
         h = hashlib.sha256(repr((self.n_terms, self.n_latent, self.lead)).encode())
         h.update(repr(self.bandwidth).encode())
+        h.update(repr(None if self.sparse is None else self.sparse.digest).encode())
         arrays = (self.colors, self.columns, self.border, self.pairs, self.perm, *self.targets)
         for a in arrays:
             if a is not None:
@@ -121,6 +134,8 @@ class LatentPattern:
         n = self.n_latent
         if self.bandwidth is not None:
             return (self.bandwidth + 1) * n + 1
+        if self.sparse is not None:
+            return self.sparse.nnz + 1
         if self.lead is None:
             return n * n + 1
         n1, q1 = self.lead
@@ -139,7 +154,8 @@ class LatentPattern:
     @classmethod
     def from_supports(cls, rows, cols, n_terms: int, n_latent: int,
                       lead: tuple | None = None, colors=None,
-                      banded: bool | None = None) -> LatentPattern:  # fmt: skip
+                      banded: bool | None = None,
+                      sparse: bool | None = None) -> LatentPattern:  # fmt: skip
         """Declare the pattern: term ``rows[k]`` touches latent entry ``cols[k]``.
 
         Parameters
@@ -159,9 +175,18 @@ class LatentPattern:
             Default: a greedy colouring.
         banded : bool, optional
             Without ``lead``: hold the latent Hessian in band storage after a
-            reverse Cuthill-McKee ordering (True), dense (False), or in band
-            storage when there are at least 1,000 latent entries and the band
-            holds less than a quarter of the matrix (None, the default).
+            reverse Cuthill-McKee ordering (True), not in band storage
+            (False), or in band storage when there are at least 1,000 latent
+            entries and the band holds less than a quarter of the matrix
+            (None, the default).
+        sparse : bool, optional
+            Without ``lead``: hold the latent Hessian in sparse storage,
+            factorized by QDLDL's sparse LDL' factorization (True; needs the
+            ``qdldl`` package, ``pip install 'likelihax[sparse]'``), never
+            (False), or (None, the default) when there are at least 1,000
+            latent entries, band storage was not chosen (its band would hold
+            a quarter of the matrix or more: an irregular mesh, a random
+            geometric graph) and ``qdldl`` is installed; otherwise dense.
 
         Returns
         -------
@@ -172,7 +197,10 @@ class LatentPattern:
         ValueError
             An index out of range, or a term or a latent entry that nothing
             touches (an entry no term touches has no curvature: the Laplace
-            approximation is not defined).
+            approximation is not defined); ``sparse=True`` with ``lead`` or
+            with ``banded=True``.
+        ImportError
+            ``sparse=True`` without the ``qdldl`` package.
 
         Examples
         --------
@@ -212,7 +240,10 @@ class LatentPattern:
                 raise ValueError("colors: a term touches two latent entries of one colour.")
         columns = np.full((int(colors.max()) + 1, n_terms), -1, dtype=np.int32)
         columns[colors[cols], rows] = cols
-        border = pairs = perm = band = None
+        border = pairs = perm = band = sp_pat = None
+        if sparse and (lead is not None or banded):
+            raise ValueError("sparse=True excludes lead blocks and banded=True: choose one "
+                             "layout of the latent Hessian.")  # fmt: skip
         if lead is not None:
             lead = tuple(int(x) for x in lead)
             border, counts = _border(rows, cols, n_latent, lead)
@@ -221,13 +252,32 @@ class LatentPattern:
             dense_work = lead[0] * lead[1] * r * r
             if dense_work > DENSE_BORDER * n_pairs or lead[0] * lead[1] * r > DENSE_BORDER_SIZE:
                 pairs = border_pairs(border, counts, r)
-        elif banded or (banded is None and n_latent >= 1000):
-            perm, band = _band(rows, cols, n_latent)
-            if not banded and 4 * (band + 1) > n_latent:
-                perm = band = None
-        targets = _targets(columns, n_latent, lead, border, perm, band)
+        else:
+            perm, band, sp_pat = _layout(rows, cols, n_latent, banded, sparse)
+        targets = _targets(columns, n_latent, lead, border, perm, band, sp_pat)
         return cls(n_terms, n_latent, colors, columns, lead, border, targets, pairs, perm,
-                   band)  # fmt: skip
+                   band, sp_pat)  # fmt: skip
+
+
+def _layout(rows, cols, n_latent, banded, sparse) -> tuple:
+    """``(perm, bandwidth, sparse pattern)`` of a Hessian without lead blocks
+    (see :meth:`LatentPattern.from_supports`); all None: dense."""
+    large = n_latent >= LARGE
+    want_band = banded or (banded is None and not sparse and large)
+    want_sparse = sparse or (sparse is None and large and not banded and qdldl_available())
+    if not (want_band or want_sparse):
+        return None, None, None
+    if sparse and not qdldl_available():
+        raise ImportError("sparse=True needs the qdldl package: "
+                          "pip install 'likelihax[sparse]' (or pip install qdldl).")  # fmt: skip
+    i, j = _adjacency(rows, cols, n_latent)
+    if want_band:
+        perm, band = _band(i, j, n_latent)
+        if banded or 4 * (band + 1) <= n_latent:
+            return perm, band, None
+    if want_sparse:
+        return None, None, SparsePattern(i, j, n_latent)
+    return None, None, None
 
 
 def _border(rows, cols, n_latent, lead) -> np.ndarray:
@@ -265,12 +315,9 @@ def _border(rows, cols, n_latent, lead) -> np.ndarray:
     return border, counts
 
 
-def _band(rows, cols, n_latent) -> tuple:
-    """Reverse Cuthill-McKee order of the latent entries (two are adjacent when
-    a term touches both) and the bandwidth of the Hessian in that order."""
-    import scipy.sparse as sp
-    from scipy.sparse.csgraph import reverse_cuthill_mckee
-
+def _adjacency(rows, cols, n_latent) -> tuple:
+    """Pairs ``(i, j)`` of latent entries that one term touches (both orders,
+    the diagonal included): the pattern of the latent Hessian."""
     order = np.lexsort((cols, rows))
     r, c = rows[order], cols[order]
     start = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
@@ -279,7 +326,16 @@ def _band(rows, cols, n_latent) -> tuple:
     first = np.repeat(start, size * size)
     k = np.arange(first.size) - np.repeat(np.cumsum(size * size) - size * size, size * size)
     m = np.repeat(size, size * size)
-    i, j = c[first + k // m], c[first + k % m]
+    return c[first + k // m], c[first + k % m]
+
+
+def _band(i, j, n_latent) -> tuple:
+    """Reverse Cuthill-McKee order of the latent entries (adjacent: a pair
+    ``(i, j)`` of :func:`_adjacency`) and the bandwidth of the Hessian in that
+    order."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import reverse_cuthill_mckee
+
     G = sp.csr_matrix((np.ones(i.size), (i, j)), shape=(n_latent, n_latent))
     perm = np.asarray(reverse_cuthill_mckee(G, symmetric_mode=True), np.int64)
     iperm = np.empty_like(perm)
@@ -288,7 +344,7 @@ def _band(rows, cols, n_latent) -> tuple:
     return perm, band
 
 
-def _targets(columns, n_latent, lead, border, perm=None, band=None) -> tuple:
+def _targets(columns, n_latent, lead, border, perm=None, band=None, sparse=None) -> tuple:
     """Flat storage positions of each term's Hessian entry, per pair of colours
     (see :attr:`LatentPattern.targets`)."""
     n = n_latent
@@ -297,6 +353,8 @@ def _targets(columns, n_latent, lead, border, perm=None, band=None) -> tuple:
         size = (band + 1) * n
         iperm = np.empty_like(perm)
         iperm[perm] = np.arange(n)
+    elif sparse is not None:
+        size = sparse.nnz
     elif lead is None:
         size = n * n
     else:
@@ -316,6 +374,9 @@ def _targets(columns, n_latent, lead, border, perm=None, band=None) -> tuple:
         if band is not None:  # lower band storage: (r - c) n + c for r >= c
             r_, c_ = iperm[j], iperm[k]
             return np.where(ok & (r_ >= c_) & (r_ - c_ <= band), (r_ - c_) * n + c_, dump)
+        if sparse is not None:  # the upper triangle: entry (j, k) for j <= k
+            at = sparse.position(j, k)
+            return np.where(ok & (j <= k) & (at >= 0), at, dump)
         if lead is None:
             return np.where(ok, j * n + k, dump)
         out = np.full(j.shape, dump)
@@ -364,7 +425,8 @@ def _color(rows, cols, n_latent) -> np.ndarray:
 
 
 def latent_pattern(joint, params, data, random, *, seed: int = 0,
-                   banded: bool | None = None) -> LatentPattern:  # fmt: skip
+                   banded: bool | None = None,
+                   sparse: bool | None = None) -> LatentPattern:  # fmt: skip
     """Detect which latent entries each term of ``joint`` touches.
 
     The Jacobian of the joint's terms with respect to the latent vector is
@@ -392,9 +454,10 @@ def latent_pattern(joint, params, data, random, *, seed: int = 0,
         The latent leaves (name -> shape, or names).
     seed : int
         Seed of the random points.
-    banded : bool, optional
-        Band storage of the latent Hessian (see
-        :meth:`LatentPattern.from_supports`); by default chosen by size.
+    banded, sparse : bool, optional
+        Band or sparse storage of the latent Hessian (see
+        :meth:`LatentPattern.from_supports`); by default chosen by size and
+        structure. Either set to True skips the lead blocks.
 
     Returns
     -------
@@ -450,12 +513,13 @@ def latent_pattern(joint, params, data, random, *, seed: int = 0,
     # when no term links two of them.
     shape = items[0][1]
     lead = (shape[0], math.prod(shape[1:]))
-    if not banded:
+    if not (banded or sparse):
         try:
             return LatentPattern.from_supports(pairs[:, 0], pairs[:, 1], n_terms, n_u, lead)
         except ValueError:
             pass
-    return LatentPattern.from_supports(pairs[:, 0], pairs[:, 1], n_terms, n_u, banded=banded)
+    return LatentPattern.from_supports(pairs[:, 0], pairs[:, 1], n_terms, n_u, banded=banded,
+                                       sparse=sparse)  # fmt: skip
 
 
 def _random_items(random, params=None) -> tuple:
