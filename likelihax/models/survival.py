@@ -347,25 +347,27 @@ def _start(X, lo, hi, kind, dist, j=None):
     y = np.where(kind == 1, hi, lo)
     solve = _least_squares(X)
     beta = solve(y)
-    resid = y - X @ beta
+    fitted = X @ beta
     exact, right = kind == 0, kind == 2
     n_events = int(np.sum(exact))
     right_only = bool(np.all(exact | right))
+    resid = y - fitted
     if right_only and right.any() and n_events > 2 * X.shape[1] and dist in _BJ_DISTS:
         sd = float(np.sqrt(np.sum(resid[exact] ** 2) / (n_events - X.shape[1])))
         if sd > 0:
             z = resid[right] / sd
             mills = np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi) / np.maximum(ndtr(-z), 1e-300)
             yy = y.copy()
-            yy[right] = np.maximum(y[right], y[right] - resid[right] + sd * mills)
+            yy[right] = fitted[right] + sd * np.maximum(z, mills)  # (mills > z: beyond)
             beta = solve(yy)
-            resid = (y - X @ beta)[exact]
+            fitted = X @ beta
+            resid = (y - fitted)[exact]
     s = float(np.std(resid)) or 1.0
     if dist in ("weibull", "exponential"):
         s *= np.sqrt(6) / np.pi
     s = max(s, 1e-3) if dist != "exponential" else 1.0
     if dist in ("weibull", "exponential") and j is not None and n_events and right_only:
-        z = (y - X @ beta + beta[j]) / s
+        z = (y - fitted + beta[j]) / s
         top = np.max(z)
         beta[j] = s * (top + np.log(np.sum(np.exp(z - top)) / n_events))
     return beta, s
