@@ -16,13 +16,15 @@ subprocess on the same data (CSV), timed inside R with ``proc.time()``:
 ``cox``
     Cox regression, p = 10, event times rounded to a grid so that ties occur
     (Efron): ``lx.coxph`` beside lifelines ``CoxPHFitter`` and R
-    ``survival::coxph``.
+    ``survival::coxph``; likelihax both from the formula and from arrays,
+    ``lx.coxph(lx.Surv(time, event), X)``.
 ``weibull``
-    Weibull AFT, p = 10, right-censored: ``lx.survreg`` beside lifelines
-    ``WeibullAFTFitter`` and R ``survival::survreg``.
+    Weibull AFT, p = 10, right-censored: ``lx.survreg`` (formula and arrays)
+    beside lifelines ``WeibullAFTFitter`` and R ``survival::survreg``.
 
 Each method's maximized log-likelihood is printed; likelihax's should be at
-least as high (to 1e-6 relative). Targets: at least 10x faster than statsmodels
+least as high (to 1e-6 relative). Ratios: each method's warm time over
+likelihax's from the formula (``warm/lx``) and from arrays (``warm/lx arrays``). Targets: at least 10x faster than statsmodels
 and lifelines, faster than R.
 
 Rerun
@@ -146,8 +148,10 @@ def methods(workload: str, df: pd.DataFrame):
         import lifelines
     except ImportError:
         lifelines = None
+    X = df[xs].to_numpy()
     if workload == "cox":
         out["likelihax coxph"] = lambda: lx.coxph(f, df).loglik
+        out["likelihax coxph (arrays)"] = lambda: lx.coxph(lx.Surv(df.time, df.event), X).loglik
         if lifelines is not None:
 
             def ll():
@@ -158,6 +162,8 @@ def methods(workload: str, df: pd.DataFrame):
             out["lifelines CoxPHFitter"] = ll
     else:
         out["likelihax survreg"] = lambda: lx.survreg(f, df).loglik
+        out["likelihax survreg (arrays)"] = lambda: lx.survreg(lx.Surv(df.time, df.event),
+                                                               X).loglik  # fmt: skip
         if lifelines is not None:
 
             def ll():
@@ -201,10 +207,13 @@ def main(argv=None):
         if not args.no_r:
             rows += run_r(path, wl, args.repeats, notes)
         mine = rows[0]
+        arr = next((r for r in rows if r[0].endswith("(arrays)")), mine)
         print(f"\n== {wl}: N = {args.n} ==")
-        print(f"{'method':<28}{'cold s':>9}{'warm s':>9}{'loglik':>20}{'warm/lx':>9}")
+        print(f"{'method':<30}{'cold s':>9}{'warm s':>9}{'loglik':>20}{'warm/lx':>9}"
+              f"{'warm/lx arrays':>16}")  # fmt: skip
         for name, c, w, lv in rows:
-            print(f"{name:<28}{c:>9.3f}{w:>9.3f}{lv:>20.6f}{w / mine[2]:>9.2f}")
+            print(f"{name:<30}{c:>9.3f}{w:>9.3f}{lv:>20.6f}{w / mine[2]:>9.2f}"
+                  f"{w / arr[2]:>16.2f}")  # fmt: skip
         for name, _, _, lv in rows[1:]:
             ok = mine[3] >= lv - 1e-6 * abs(lv)
             print(f"  {name}: loglik {'matches or below' if ok else 'ABOVE'} likelihax's "
