@@ -39,14 +39,19 @@ Computation
   along the indicator directions of :math:`a` and :math:`b` gives, for every
   term, its Hessian entry at its own pair of columns, and these are added
   into :math:`A`. Two crossed factors take 3 such passes, however many levels
-  they have, instead of one pass per latent entry. Without a pattern,
+  they have, instead of one pass per latent entry; the passes run batched
+  (``jax.vmap``), so the program holds one copy of the joint however many
+  colours there are (a triangulated mesh takes 5 or 6). Without a pattern,
   :math:`A` is ``jax.hessian`` (one pass per latent entry).
 * **Factorization.** By the pattern's layout: dense, factorized by LAPACK's
   Cholesky; bordered block-diagonal (the levels of one random-effect term
   first, :class:`likelihax.optimize.Bordered`); or banded after a reverse
   Cuthill-McKee ordering (a latent series, a lattice field:
-  :class:`likelihax.optimize.Banded`, LAPACK's banded Cholesky). The
-  per-group special case (:func:`likelihax.models.random_effects.laplace`)
+  :class:`likelihax.optimize.Banded`, LAPACK's banded Cholesky); or sparse
+  (an irregular mesh, a lattice field: :class:`likelihax.optimize.SparseSym`,
+  QDLDL's sparse LDL' factorization after an approximate minimum degree
+  ordering; :meth:`LatentPattern.from_supports` states the automatic
+  choice). The per-group special case (:func:`likelihax.models.random_effects.laplace`)
   factorizes its small blocks in a batch instead.
 * **Derivatives in** :math:`\theta`. :math:`\hat u(\theta)` is a
   ``jax.custom_jvp`` function with the implicit-function-theorem derivative
@@ -55,10 +60,11 @@ Computation
   differentiated through the Cholesky factorization. The gradient of
   :math:`\ell` and the engine's forward-over-reverse Hessian are therefore
   exact (second derivatives of :math:`\hat u` included), and the inner
-  iterations are never unrolled. In band storage the gradient is exact (the
-  log-determinant's derivative reads the band of :math:`A^{-1}`, the selected
-  inverse) but a second derivative of the log-determinant would need
-  entries of :math:`A^{-1}` outside the band: the observed information is
+  iterations are never unrolled. In band or sparse storage the gradient is
+  exact (the log-determinant's derivative reads :math:`A^{-1}` on the band,
+  or on the factor's pattern: the selected inverse) but a second derivative
+  of the log-determinant would need entries of :math:`A^{-1}` outside it:
+  the observed information is
   then the central difference of the exact gradient (step
   :math:`\epsilon^{1/3}` relative, about :math:`10^{-10}` relative error),
   as TMB's ``sdreport`` computes it.
@@ -142,8 +148,9 @@ class JointLaplace:
         return jnp.sum(_terms(self.joint, self.random, theta, u, data))
 
     def _neg_hess(self, theta, u, data):
-        """:math:`A = -\\nabla^2_u h`: dense, or a :class:`~likelihax.optimize.Bordered`
-        matrix when the pattern has lead blocks (module notes)."""
+        """:math:`A = -\\nabla^2_u h`: dense, or in the pattern's layout (a
+        :class:`~likelihax.optimize.Bordered`, :class:`~likelihax.optimize.Banded`
+        or :class:`~likelihax.optimize.SparseSym` matrix; module notes)."""
         pat = self.pattern
         if pat is None:
             return -jax.hessian(self._h, argnums=1)(theta, u, data)
@@ -511,7 +518,9 @@ def integrate(
     mode; its Hessian (the engine's observed information, hence the standard
     errors) is the exact second derivative of the Laplace marginal, computed by
     forward-over-reverse differentiation through the mode's implicit
-    derivative and the Cholesky factorization. The per-group
+    derivative and the Cholesky factorization (for a pattern in band or
+    sparse storage: the central difference of the exact gradient, about
+    :math:`10^{-10}` relative; module notes). The per-group
     :func:`likelihax.models.random_effects.laplace` computes the same value for
     independent groups, faster.
 
