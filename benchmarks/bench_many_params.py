@@ -18,8 +18,8 @@ Newton includes compilation; then ``--repeats`` rounds, median reported):
 * a hand-written JAX Newton iteration (``X'WX`` and ``jnp.linalg.solve``,
   jitted; 1e-10 on the step) with SEs from the inverse of ``X'WX``;
 * scikit-learn ``LogisticRegression(C=inf, solver="newton-cholesky",
-  tol=1e-10)``, with SEs from ``(X'WX)^-1`` by NumPy (timed), and with
-  ``solver="lbfgs"`` (no SEs);
+  tol=1e-10)``, with SEs from ``(X'WX)^-1`` by NumPy (timed) and without
+  SEs (the goal's reference), and with ``solver="lbfgs"`` (no SEs);
 * glum ``GeneralizedLinearRegressor(family="binomial", alpha=0)`` and its
   ``std_errors`` (its n/(n-k) factor divided out);
 * statsmodels ``Logit(...).fit(method="newton")`` and ``.bse``.
@@ -140,12 +140,18 @@ def methods(X, y):
             b, se = jax.block_until_ready(jax_newton(Xj, yj))
         return np.asarray(b), np.asarray(se), "-"
 
-    def sklearn_run():
+    def sklearn_nc():
         from sklearn.linear_model import LogisticRegression
 
         m = LogisticRegression(C=np.inf, solver="newton-cholesky", tol=1e-10,
                                max_iter=100).fit(X, y)  # fmt: skip
-        beta = np.concatenate([m.intercept_, m.coef_[0]])
+        return np.concatenate([m.intercept_, m.coef_[0]])
+
+    def sklearn_nc_only():
+        return sklearn_nc(), np.full(p + 1, np.nan), "-"  # no SEs
+
+    def sklearn_run():
+        beta = sklearn_nc()
         mu = 1.0 / (1.0 + np.exp(-(X1 @ beta)))
         H = X1.T @ (X1 * (mu * (1 - mu))[:, None])
         return beta, np.sqrt(np.diag(np.linalg.inv(H))), "-"
@@ -179,6 +185,7 @@ def methods(X, y):
         "likelihax lbfgs": lx_fit("lbfgs"),
         "JAX Newton (hand-written)": jax_run,
         "sklearn newton-cholesky": sklearn_run,
+        "sklearn newton-cholesky (no SEs)": sklearn_nc_only,
         "sklearn lbfgs (no SEs)": sklearn_lbfgs,
         "glum": glum_run,
         "statsmodels Logit": statsmodels_run,
@@ -323,7 +330,7 @@ def _measure(args, p):
     base = statistics.median(times[ref])
     mem = {name: _memory(args, p, name) for name in runs} if args.memory else {}
     print(f"\np = {p}" + (" (sparse design, L2 penalty)" if args.sparse else ""))
-    print(f"{'method':28s} {'warm s':>8s} {'vs lx':>7s} {'loglik - lx':>12s} "
+    print(f"{'method':34s} {'warm s':>8s} {'vs lx':>7s} {'loglik - lx':>12s} "
           f"{'max SE rel diff':>15s}" + (f" {'peak GB':>8s} {'fit GB':>7s}" if mem else ""))  # fmt: skip
     rows = {}
     for name in runs:
@@ -333,7 +340,7 @@ def _measure(args, p):
         ok = np.isfinite(se) & np.isfinite(ref_se)
         dse = float(np.max(np.abs(se[ok] / ref_se[ok] - 1))) if ok.any() else np.nan
         extra = f" {mem[name][0]:8.2f} {mem[name][1]:7.2f}" if mem else ""
-        print(f"{name:28s} {med:8.3f} {med / base:7.2f} {dll:12.2e} {dse:15.1e}{extra}")
+        print(f"{name:34s} {med:8.3f} {med / base:7.2f} {dll:12.2e} {dse:15.1e}{extra}")
         rows[name] = med
     return rows
 

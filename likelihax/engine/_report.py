@@ -33,9 +33,9 @@ def report(result: FitResult, fn, spec, fixed, jdata, warn):
             warnings.warn(
                 f"The information is ill-conditioned (scaled condition number "
                 f"{cond:.2g}): the estimates are at the maximum, but the standard "
-                f"errors carry a relative rounding error of about {2 * cond * eps:.0e} "
-                "(the information's entries are sums with relative rounding error "
-                f"{eps:.1e}). Center and scale the covariates (e.g. year - 2000 "
+                f"errors carry a relative rounding error of order {2 * cond * eps:.0e} "
+                "(the information's entries are sums with relative rounding errors of "
+                f"a few times {eps:.1e}). Center and scale the covariates (e.g. year - 2000 "
                 "instead of year) or reparametrize for full precision.",
                 InformationWarning,
                 stacklevel=3,

@@ -57,6 +57,8 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 
+from ._gram import available as gram_ok
+from ._gram import gram
 from ._rowwise import Eta, NoPlan, analyze, ancestry, needed, run, selects, size
 
 __all__ = ["plan", "value_grad_hessian"]
@@ -309,7 +311,48 @@ def _selection(theta, u):
     closed = jax.make_jaxpr(theta)(jax.ShapeDtypeStruct(u.shape, u.dtype))
     if not selects(closed.jaxpr):
         return None
-    return theta(jnp.arange(k, dtype=u.dtype)).astype(jnp.int32)
+    with jax.ensure_compile_time_eval():  # concrete where theta needs no traced value
+        return theta(jnp.arange(k, dtype=u.dtype)).astype(jnp.int32)
+
+
+def _permutation(sel, k: int):
+    """The inverse permutation ``inv`` with ``u = theta[inv]`` where ``sel``
+    (concrete) is a permutation of ``range(k)``; else None (a traced
+    ``sel``, or elements of ``u`` used twice or not at all)."""
+    try:
+        s = np.asarray(sel)
+    except (TypeError, jax.errors.TracerArrayConversionError):
+        return None
+    if s.shape != (k,) or not np.array_equal(np.sort(s), np.arange(k)):
+        return None
+    inv = np.empty(k, np.int32)
+    inv[s] = np.arange(k, dtype=np.int32)
+    return inv
+
+
+def _chain_rule(theta, u, g_th, H_th):
+    """``(g, H)`` in ``u`` from ``(g_th, H_th)`` in ``theta(u)``: a gather or
+    sums where ``theta`` selects elements of ``u``, else ``J' H_th J`` plus
+    the curvature of ``theta``."""
+    sel = _selection(theta, u)
+    if sel is not None:
+        # theta(u) = u[sel]: J is a 0/1 selection, so J' H_th J and J' g_th
+        # are sums of H_th's and g_th's entries (no k x k products)
+        k = u.shape[0]
+        perm = _permutation(sel, k)
+        if perm is not None and np.array_equal(perm, np.arange(k)):
+            return g_th, H_th
+        if perm is not None:  # each element of u once: a gather
+            return g_th[perm], H_th[perm][:, perm]
+        g = jnp.zeros((k,), g_th.dtype).at[sel].add(g_th)
+        A = jnp.zeros((k, H_th.shape[1]), H_th.dtype).at[sel].add(H_th)
+        H = jnp.zeros((k, k), H_th.dtype).at[:, sel].add(A)
+        return g, 0.5 * (H + H.T)  # (the sums' order differs by side)
+    J = jax.jacfwd(theta)(u)  # (P, k): no data rows
+    g_fixed = jax.lax.stop_gradient(g_th)
+    curv = jax.hessian(lambda v: jnp.dot(g_fixed, theta(v)))(u)
+    H = J.T @ H_th @ J + curv
+    return J.T @ g_th, 0.5 * (H + H.T)
 
 
 def value_grad_hessian(p: Plan, u, to_leaves, data_leaves, objective, transposed=None):
@@ -362,6 +405,8 @@ def value_grad_hessian(p: Plan, u, to_leaves, data_leaves, objective, transposed
     # Stored transposes (see Problem.with_transposed_data) come with the whole
     # data, not blocks of rows: the stacked matrices below are loop-invariant.
     stored = transposed is not None
+    exact_sym = (stored and len(Xs) == 1 and etas[0].m == 1
+                 and Xs[0].shape[1] >= SYM_MIN_COLUMNS)  # fmt: skip
     g_parts, rows = [], []
     for j, (Xj, ej, XjT) in enumerate(zip(Xs, etas, XTs)):
         dj = dge[j]  # (T, n, m_j): derivative of grad eta_j along each tangent
@@ -379,11 +424,13 @@ def value_grad_hessian(p: Plan, u, to_leaves, data_leaves, objective, transposed
         if S:
             cross = jnp.moveaxis(dj[n_eta_t:], 0, -1).reshape(n, ej.m * S)
             blocks += [(cross[:, c], None) for c in range(ej.m * S)]
-        if stored and len(Xs) == 1 and ej.m == 1 and Xj.shape[1] >= SYM_MIN_COLUMNS:
-            # one predictor (a GLM): X' D X by its lower triangle, the rest apart
+        if exact_sym:
+            # one predictor (a GLM): X' D X by BLAS syrk or its lower block
+            # triangle (exactly symmetric), the rest apart
+            xdx = gram(Xj, blocks[0][0]) if gram_ok(Xj) else _symmetric_product(
+                XjT, blocks[0][0], Xj)  # fmt: skip
             G = jnp.concatenate(
-                [_symmetric_product(XjT, blocks[0][0], Xj),
-                 XjT @ _weighted_columns(blocks[1:], n, XjT.dtype, stored)], axis=1
+                [xdx, XjT @ _weighted_columns(blocks[1:], n, XjT.dtype, stored)], axis=1
             )  # fmt: skip
         else:
             G = XjT @ _weighted_columns(blocks, n, XjT.dtype, stored)
@@ -410,23 +457,14 @@ def value_grad_hessian(p: Plan, u, to_leaves, data_leaves, objective, transposed
     if glob:
         P_B = top.shape[0]
         gss = jnp.concatenate([d.reshape(T, -1) for d in dgs], axis=1)  # (T, S)
-        bottom = jnp.concatenate([top[:, P_B:].T, gss[n_eta_t:].T], axis=1)
+        Fss = gss[n_eta_t:].T
+        if exact_sym:
+            Fss = 0.5 * (Fss + Fss.T)
+        bottom = jnp.concatenate([top[:, P_B:].T, Fss], axis=1)
         H_th = jnp.concatenate([top, bottom], axis=0)
     else:
         H_th = top
-    H_th = 0.5 * (H_th + H_th.T)
+    if not exact_sym:  # (else symmetric by construction: no k x k transpose)
+        H_th = 0.5 * (H_th + H_th.T)
 
-    sel = _selection(theta, u)
-    if sel is not None:
-        # theta(u) = u[sel]: J is a 0/1 selection, so J' H_th J and J' g_th
-        # are sums of H_th's and g_th's entries (no k x k products)
-        k = u.shape[0]
-        g = jnp.zeros((k,), g_th.dtype).at[sel].add(g_th)
-        A = jnp.zeros((k, H_th.shape[1]), H_th.dtype).at[sel].add(H_th)
-        H = jnp.zeros((k, k), H_th.dtype).at[:, sel].add(A)
-        return f, g, H
-    J = jax.jacfwd(theta)(u)  # (P, k): no data rows
-    g_fixed = jax.lax.stop_gradient(g_th)
-    curv = jax.hessian(lambda v: jnp.dot(g_fixed, theta(v)))(u)
-    H = J.T @ H_th @ J + curv
-    return f, J.T @ g_th, 0.5 * (H + H.T)
+    return (f, *_chain_rule(theta, u, g_th, H_th))

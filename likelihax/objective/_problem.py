@@ -258,7 +258,8 @@ class Problem:
         e, c = self.pin
         if jnp.ndim(e) == 2:
             r = e @ u - c
-            return (0.5 * jnp.dot(r, r), e.T @ r, e.T @ e)[:n_out]
+            ee = e.T @ e
+            return (0.5 * jnp.dot(r, r), e.T @ r, 0.5 * (ee + ee.T))[:n_out]
         r = jnp.dot(e, u) - c
         return (0.5 * r * r, r * e, jnp.outer(e, e))[:n_out]
 
@@ -408,7 +409,7 @@ class Problem:
             return g, (f, g)
 
         H, (f, g) = jacfwd(grad_with_aux, has_aux=True)(u)
-        return f, g, H
+        return f, g, 0.5 * (H + H.T)
 
     def _fisher_block(self, u, data, w=None, mask=None):
         """Expected information of one block (module notes)."""
@@ -565,7 +566,8 @@ class Problem:
 
         The Hessian is the forward-mode Jacobian of the gradient; the value and
         gradient ride along as auxiliary outputs of the same computation, so a
-        Newton step reads the data once for all three.
+        Newton step reads the data once for all three. Every block's Hessian
+        is exactly symmetric (``_vgh``), and so is their sum: no ``k x k``
+        transposition here.
         """
-        f, g, H = self._with_pin(self._accumulate(self._vgh, u, 3), u, 3)
-        return f, g, 0.5 * (H + H.T)
+        return self._with_pin(self._accumulate(self._vgh, u, 3), u, 3)

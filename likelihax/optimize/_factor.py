@@ -39,6 +39,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.linalg import cho_solve, solve_triangular
 
+from ._host import cholesky_inverse
 from ._jacobi import jacobi_eigh, use_jacobi
 
 __all__ = [
@@ -145,7 +146,8 @@ def scaled_factor(H, jacobi: bool | None = None) -> ScaledFactor:
         lam, Q, scale = scaled_eigh(H, jacobi)
         return ScaledFactor(lam, Q, scale, jnp.zeros((), bool))
     S, scale = _scaled(H)
-    L = jnp.linalg.cholesky(S)
+    # (H is exactly symmetric, so S is: no k x k transposition to symmetrize)
+    L = jnp.linalg.cholesky(S, symmetrize_input=False)
     floor = ROUNDING_EIGEN * jnp.finfo(H.dtype).eps * k
     ok = jnp.all(jnp.isfinite(L)) & (jnp.min(jnp.diagonal(L)) ** 2 > floor)
 
@@ -182,14 +184,14 @@ def factor_inverse(f: ScaledFactor):
     """:math:`H^{-1}` from the factor (symmetrized; meaningful where positive definite)."""
 
     def eig(f):
-        return (f.M / f.lam) @ f.M.T
+        inv = (f.M / f.lam) @ f.M.T
+        return 0.5 * (inv + inv.T)
 
-    def chol(f):
-        return cho_solve((f.M, True), jnp.eye(f.M.shape[-1], dtype=f.M.dtype))
+    def chol(f):  # (exactly symmetric: LAPACK potri on the CPU)
+        return cholesky_inverse(f.M)
 
     inv = eig(f) if _is_small(f) else jax.lax.cond(f.chol, chol, eig, f)
-    inv = inv * f.scale[:, None] * f.scale[None, :]
-    return 0.5 * (inv + inv.T)
+    return inv * f.scale[:, None] * f.scale[None, :]
 
 
 def _lanczos_ritz(apply, v0, m, rtol=0.0, min_steps=0):
@@ -307,8 +309,8 @@ def _iterated(f):
     v0 = v0 / jnp.linalg.norm(v0)
     m = min(k, ITERATIONS)
 
-    def S_times(v):
-        return L @ (L.T @ v)
+    def S_times(v):  # (v @ L = L' v: L.T in the loop would copy L every step)
+        return L @ (v @ L)
 
     def S_solve(v):
         return solve_triangular(L, solve_triangular(L, v, lower=True), lower=True, trans=1)
