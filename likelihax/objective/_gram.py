@@ -14,7 +14,7 @@ measurements are in ``benchmarks/RESULTS.md`` (many parameters).
 
 How
 ---
-On the host (``jax.pure_callback``): with :math:`v \ge 0`,
+On the host (``buffer_callback``, below): with :math:`v \ge 0`,
 :math:`X^\top D X = W^\top W` for :math:`W = \mathrm{diag}(\sqrt v) X`, one
 ``syrk``; rows with :math:`v < 0` (a non-concave term) go into a second
 ``syrk`` that is subtracted. A non-finite :math:`v` gives a NaN matrix (the
@@ -30,8 +30,8 @@ and writes its result into the output buffer. ``jax.pure_callback`` would copy
 the data matrix into a new device array on every call (hundreds of
 megabytes), a transfer that waits for a thread of XLA's pool while the
 callback holds one (a deadlock with a one-thread pool), and would round
-float64 values to float32 outside a 64-bit scope. Only for CPU arrays of ``float32`` or
-``float64``; :func:`available` says when.
+float64 values to float32 outside a 64-bit scope. Only for CPU arrays of
+``float32`` or ``float64``; :func:`available` says when.
 """
 
 from __future__ import annotations
