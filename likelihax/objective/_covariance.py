@@ -424,6 +424,10 @@ def covariances(
                             cov_u)  # fmt: skip
 
 
+# Up to this many parameters the delta method forms J (see ``delta_cov``).
+DELTA_DENSE_MAX = 256
+
+
 def delta_cov(fn, u, cov_u):
     r"""``J cov_u J'`` for the Jacobian ``J`` of ``fn`` at ``u``, by products
     with ``J`` (``jax.jvp``), never forming ``J``.
@@ -431,7 +435,9 @@ def delta_cov(fn, u, cov_u):
     Each constraint transforms its own parameter, mostly elementwise (or not
     at all), so a product with ``J`` costs :math:`O(k)` and the two sides
     :math:`O(k^2)`; the two :math:`k^3` matrix products of ``J @ cov_u @ J.T``
-    took longer than the fit's Hessian at thousands of parameters.
+    took longer than the fit's Hessian at thousands of parameters. Up to
+    ``DELTA_DENSE_MAX`` parameters ``J`` is formed (exact zeros of
+    ``cov_u`` stay exact).
 
     Examples
     --------
@@ -441,6 +447,10 @@ def delta_cov(fn, u, cov_u):
     >>> delta_cov(jnp.exp, jnp.zeros(2), C).tolist()
     [[1.0, 0.5], [0.5, 2.0]]
     """
+
+    if u.shape[0] <= DELTA_DENSE_MAX:  # small: the products with J are cheap
+        J = jax.jacfwd(fn)(u)
+        return J @ cov_u @ J.T
 
     def times_j(t):
         return jax.jvp(fn, (u,), (t,))[1]
