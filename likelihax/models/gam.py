@@ -64,6 +64,7 @@ import math
 import warnings
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import scipy.stats as sst
@@ -418,27 +419,54 @@ def _assemble(para, specs, penalty):
 
 def _estimate(model, params, d, n, terms, blocks, fit_kwargs):
     """The engine's REML/LAML fit; terms whose criterion rises towards
-    lambda = infinity are held there and the others fitted again."""
+    lambda = infinity are held at their limit and the others fitted again.
+
+    A term is at its limit when its penalized directions keep less than
+    ``LINEAR_EDF`` effective degrees of freedom against the rows' curvature of
+    its own block (generalized eigenvalues, free of the cancellation in
+    ``I - Vp S``). It is then held at the lambda that leaves them
+    ``LIMIT_EDF``: the fit is the linear limit to that accuracy, while the
+    criterion stays computable (at lambda near 1e12 the joint Hessian's
+    condition number reaches 1/eps and the criterion is rounding noise).
+    """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = engine_fit(model, params, d, nobs=n, **fit_kwargs)
-        F, beta, Vp = _posterior(model, fit, d, terms, blocks)
-        limit = [t.label for t, (a, b) in zip(terms, blocks)
-                 if np.trace(F[a:b, a:b]) - (b - a - t.rank) < LINEAR_EDF]  # fmt: skip
+        F, beta, Vp, H = _posterior(model, fit, d)
+        lam = {t.label: float(fit.params["lambda"][t.label]) for t in terms}
+        mus = [_penalty_eigs(H[a:b, a:b], t.S, t.rank) for t, (a, b) in zip(terms, blocks)]
+        limit = [t.label for t, mu in zip(terms, mus)
+                 if np.sum(1.0 / (1.0 + lam[t.label] * mu)) < LINEAR_EDF]  # fmt: skip
         if not fit.converged and limit:
             params = {k: v for k, v in fit.params.items() if k != "lambda"}
-            params["lambda"] = {
-                lab: Param(float(v), C.positive, fixed=lab in limit or _fixed(fit, lab))
-                for lab, v in fit.params["lambda"].items()
-            }
+            params["lambda"] = {}
+            for t, mu in zip(terms, mus):
+                v = lam[t.label]
+                if t.label in limit:  # sum 1/(1 + lam mu) <= LIMIT_EDF
+                    v = len(mu) / (LIMIT_EDF * float(np.min(mu)))
+                fixed = t.label in limit or _fixed(fit, t.label)
+                params["lambda"][t.label] = Param(v, C.positive, fixed=fixed)
             caught.clear()
             fit = engine_fit(model, params, d, nobs=n, **fit_kwargs)
-            F, beta, Vp = _posterior(model, fit, d, terms, blocks)
+            F, beta, Vp, H = _posterior(model, fit, d)
         else:
             limit = []
     for w in caught:
         warnings.warn(w.message, w.category, stacklevel=3)
     return fit, F, beta, Vp, limit
+
+
+def _penalty_eigs(Hb, S, rank):
+    """The ``rank`` positive generalized eigenvalues of ``S v = mu Hb v``: a
+    penalized direction keeps ``1 / (1 + lambda mu)`` degrees of freedom."""
+    Hb = (Hb + Hb.T) / 2 + 1e-12 * np.trace(Hb) / len(Hb) * np.eye(len(Hb))
+    try:
+        L = np.linalg.cholesky(Hb)
+    except np.linalg.LinAlgError:  # no curvature from the rows: nothing limits lambda
+        return np.full(rank, np.inf)
+    Li = np.linalg.inv(L)
+    mu = np.linalg.eigvalsh(Li @ S @ Li.T)
+    return np.maximum(mu[len(mu) - rank :], 1e-300)
 
 
 def _fixed(fit, label) -> bool:
@@ -448,17 +476,26 @@ def _fixed(fit, label) -> bool:
 # A smooth whose penalized part keeps less than this many effective degrees of
 # freedom is at its linear limit (lambda -> infinity).
 LINEAR_EDF = 1e-2
+# ... and one at its limit is held where they keep this many.
+LIMIT_EDF = 1e-7
 
 
-def _posterior(model, fit, d, terms, blocks):
-    """``(F, beta, Vp)``: the EDF matrix, the coefficients' mode and their
-    Bayesian covariance at the fit's smoothing parameters."""
+def _posterior(model, fit, d):
+    """``(F, beta, Vp, H)``: the EDF matrix, the coefficients' mode, their
+    Bayesian covariance and the rows' curvature at the fit's smoothing
+    parameters."""
     re_ = model.random_effects(fit.params, d, full=True)
     beta, Vp = np.asarray(re_.modes["beta"]), np.asarray(re_.cov)
-    Slam = np.zeros(Vp.shape)
-    for t, (a, b) in zip(terms, blocks):
-        Slam[a:b, a:b] = float(fit.params["lambda"][t.label]) * t.S
-    return np.eye(Vp.shape[0]) - Vp @ Slam, beta, Vp
+    # F = Vp H_data, with the rows' own curvature: I - Vp S_lambda is the same
+    # matrix but cancels to rounding noise when a lambda runs to infinity.
+    with x64_scope():
+        params = {k: v for k, v in fit.params.items() if k != "beta"}
+
+        def rows(b):
+            return jnp.sum(model.joint({**params, "beta": b}, d)[0])
+
+        H = -np.asarray(jax.hessian(rows)(jnp.asarray(beta)))
+    return Vp @ H, beta, Vp, H
 
 
 def _starts(fam, lnk, X, y, off, terms, blocks, sp):
