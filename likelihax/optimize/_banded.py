@@ -11,7 +11,7 @@ needs :math:`(b + 1) n` numbers and :math:`O(n b^2)` flops.
 
 The factorization and the solves are LAPACK's (``pbtrf``/``pbtrs`` through
 :func:`scipy.linalg.cholesky_banded` and :func:`scipy.linalg.cho_solve_banded`)
-on the host (``jax.pure_callback``, as :mod:`likelihax.optimize._host` does
+on the host (``buffer_callback`` through ``host_call``, as :mod:`likelihax.optimize._host` does
 for dense matrices). Derivatives:
 
 * :func:`banded_solve` :math:`x = A^{-1} c` is a
@@ -37,14 +37,13 @@ Conference Proceedings*, 63-69.
 
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import from_wire_device, from_wire_host, to_wire_device, to_wire_host, wire_struct
+from ._host import host_call
 
 __all__ = [
     "Banded",
@@ -140,27 +139,20 @@ def _host_factor(ab, dtype):
 
 
 def _host_chol(ab, dtype):
-    ab = from_wire_host(ab, dtype)
-    return to_wire_host(np.asarray(_host_factor(ab, dtype), dtype))
+    return (_host_factor(ab, dtype),)
 
 
 def _host_solve(ab, c, dtype):
     from scipy.linalg import cho_solve_banded
 
-    ab, c = from_wire_host(ab, dtype), from_wire_host(c, dtype)
     L = _host_factor(ab, dtype)
     if not np.all(np.isfinite(L)):
-        return to_wire_host(np.full(c.shape, np.nan, dtype))
-    x = cho_solve_banded((L, True), c, check_finite=False)
-    return to_wire_host(np.asarray(x, dtype))
+        return (np.full(c.shape, np.nan, dtype),)
+    return (cho_solve_banded((L, True), c, check_finite=False),)
 
 
 def _callback(fn, out_shape, dtype, *args):
-    dt = np.dtype(dtype)
-    out = jax.pure_callback(functools.partial(fn, dtype=dt), wire_struct(out_shape, dt),
-                            *(to_wire_device(a.astype(dt)) for a in args),
-                            vmap_method="sequential")  # fmt: skip
-    return from_wire_device(out, dt)
+    return host_call(fn, [out_shape], dtype, *args)[0]
 
 
 def banded_cholesky(ab):

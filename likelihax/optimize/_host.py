@@ -9,10 +9,12 @@ approximation, single 200 x 200 matrices; reproduced by
 ``tests/optimize/test_host_linalg.py::test_concurrent_factorizations_finish``).
 The small matrices of the package avoid LAPACK altogether
 (:mod:`likelihax.optimize._linalg`); a matrix of hundreds or thousands of rows
-is instead factorized here by SciPy's LAPACK on the host
-(``jax.pure_callback``), outside XLA's thread pool. Values cross the callback as 32-bit words
-(:func:`likelihax.core.wire_struct`): the callback's thread does not share
-the 64-bit scope of a fit.
+is instead factorized here by SciPy's LAPACK on the host, outside XLA's
+thread pool, through ``jax.experimental.buffer_callback``: the callback reads
+the device buffers in place and writes its results into the output buffers.
+(``jax.pure_callback`` would copy each operand into a new device array on the
+callback's thread, which waits for a pool thread of its own and can deadlock
+on a small pool, and it rounds 64-bit values outside a 64-bit scope.)
 
 :func:`spd_inverse_logdet` returns :math:`A^{-1}` and :math:`\log\det A`
 with the derivative rules :math:`d\log\det A = \operatorname{tr}(A^{-1} dA)`
@@ -29,35 +31,58 @@ device's Cholesky is used instead (no transfer to the host).
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.experimental.buffer_callback import buffer_callback
 
-from ..core import from_wire_device, from_wire_host, to_wire_device, to_wire_host, wire_struct
-
-__all__ = ["cholesky_inverse", "host_direction", "spd_inverse_logdet", "spd_solve"]
+__all__ = ["cholesky_inverse", "host_call", "host_direction", "spd_inverse_logdet", "spd_solve"]
 
 
 def _on_cpu() -> bool:
     return jax.default_backend() == "cpu"
 
 
-def _host_inverse_logdet(A, dtype):
+def host_call(fn, shapes, dtype, *args):
+    """``fn(*arrays, dtype=dtype)`` on the host, its tuple of NumPy results
+    written into outputs of ``shapes`` (each of ``dtype``).
+
+    Through ``buffer_callback`` (module notes): the arguments, cast to
+    ``dtype``, are read in place, and ``fn`` must not write to them.
+    Sequential under ``vmap``.
+    """
+    dt = np.dtype(dtype)
+
+    def run(ctx, out, *bufs):
+        del ctx
+        res = fn(*(np.asarray(b) for b in bufs), dtype=dt)
+        for o, r in zip(out, res, strict=True):
+            np.asarray(o)[...] = r
+
+    structs = tuple(jax.ShapeDtypeStruct(tuple(sh), dt) for sh in shapes)
+    return buffer_callback(run, structs, vmap_method="sequential")(
+        *(a.astype(dt) for a in args))
+
+
+def _host_inverse_logdet(ctx, out, A):
+    """Write ``A^-1`` and ``log det A`` into ``out`` (NaN where ``A`` is not
+    positive definite), by LAPACK ``potrf`` and ``potri``."""
     from scipy.linalg import lapack
 
-    A = from_wire_host(A, dtype)
+    del ctx
+    inv_out, ld_out = (np.asarray(o) for o in out)
+    A = np.asarray(A)
     potrf, potri = lapack.get_lapack_funcs(("potrf", "potri"), (A,))
     c, info = potrf(A, lower=1)
     if info == 0:
         inv, info = potri(c, lower=1)  # the inverse from the factor, lower triangle
     if info != 0 or not np.all(np.isfinite(c)):
-        nan = np.full(A.shape, np.nan, dtype)
-        return to_wire_host(nan), to_wire_host(np.array(np.nan, dtype))
-    inv = np.tril(inv) + np.tril(inv, -1).T
-    logdet = np.array(2.0 * np.sum(np.log(np.diag(c))), dtype)
-    return to_wire_host(np.asarray(inv, dtype)), to_wire_host(logdet)
+        inv_out[...] = np.nan
+        ld_out[...] = np.nan
+        return
+    inv_out[...] = np.tril(inv)
+    inv_out += np.tril(inv, -1).T
+    ld_out[...] = 2.0 * np.sum(np.log(np.diag(c)))
 
 
 @jax.custom_jvp
@@ -92,11 +117,10 @@ def spd_inverse_logdet(A):
         n = A.shape[0]
         inv = jax.scipy.linalg.cho_solve((L, True), jnp.eye(n, dtype=A.dtype))
         return inv, 2.0 * jnp.sum(jnp.log(jnp.diagonal(L)))
-    dt = np.dtype(A.dtype)
-    shapes = (wire_struct(A.shape, dt), wire_struct((), dt))
-    fn = functools.partial(_host_inverse_logdet, dtype=dt)
-    inv, ld = jax.pure_callback(fn, shapes, to_wire_device(A), vmap_method="sequential")
-    return from_wire_device(inv, dt), from_wire_device(ld, dt)
+    if A.dtype not in (jnp.float32, jnp.float64):
+        A = A.astype(jnp.result_type(float))
+    shapes = (jax.ShapeDtypeStruct(A.shape, A.dtype), jax.ShapeDtypeStruct((), A.dtype))
+    return buffer_callback(_host_inverse_logdet, shapes, vmap_method="sequential")(A)
 
 
 @spd_inverse_logdet.defjvp
@@ -149,10 +173,14 @@ def _spd_solve_jvp(primals, tangents):
     return x, inv @ (db - dA @ x)
 
 
-def _host_solve(A, g, tau, dtype):
+def _host_solve(ctx, out, A, g, tau):
+    """Write ``-A^-1 g`` (of ``A + tau I`` where ``A`` is not positive
+    definite) and whether ``A`` was into ``out``."""
     import scipy.linalg as sl
 
-    A, g, tau = (from_wire_host(x, dtype) for x in (A, g, tau))
+    del ctx
+    d_out, ok_out = (np.asarray(o) for o in out)
+    A, g, tau = np.asarray(A), np.asarray(g), float(np.asarray(tau))
     try:
         c = sl.cho_factor(A, lower=True, check_finite=False)
         ok = True
@@ -160,8 +188,8 @@ def _host_solve(A, g, tau, dtype):
         c = sl.cho_factor(A + tau * np.eye(A.shape[0], dtype=A.dtype), lower=True,
                           check_finite=False)  # fmt: skip
         ok = False
-    d = np.asarray(-sl.cho_solve(c, g, check_finite=False), dtype)
-    return to_wire_host(d), np.array(ok)
+    d_out[...] = -sl.cho_solve(c, g, check_finite=False)
+    ok_out[...] = ok
 
 
 def host_direction(A, g, shift):
@@ -182,12 +210,8 @@ def host_direction(A, g, shift):
     """
     dtype = jnp.result_type(A, g)
     A, g, tau = A.astype(dtype), g.astype(dtype), jnp.asarray(shift, dtype)
-    dt = np.dtype(dtype)
-    shapes = (wire_struct(g.shape, dt), jax.ShapeDtypeStruct((), np.bool_))
-    fn = functools.partial(_host_solve, dtype=dt)
-    d, ok = jax.pure_callback(fn, shapes, to_wire_device(A), to_wire_device(g),
-                              to_wire_device(tau), vmap_method="sequential")  # fmt: skip
-    return from_wire_device(d, dt), ok
+    shapes = (jax.ShapeDtypeStruct(g.shape, dtype), jax.ShapeDtypeStruct((), np.bool_))
+    return buffer_callback(_host_solve, shapes, vmap_method="sequential")(A, g, tau)
 
 
 def _host_cholesky_inverse(ctx, out, L):
@@ -230,8 +254,6 @@ def cholesky_inverse(L):
 
         inv = cho_solve((L, True), jnp.eye(k, dtype=L.dtype))
         return 0.5 * (inv + inv.T)
-    from jax.experimental.buffer_callback import buffer_callback
-
     run = buffer_callback(_host_cholesky_inverse, jax.ShapeDtypeStruct((k, k), L.dtype),
                           vmap_method="sequential")  # fmt: skip
     return run(L)

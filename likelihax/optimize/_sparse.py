@@ -12,7 +12,7 @@ compressed sparse column (CSC) storage, its structure
 (:class:`SparsePattern`) static, its values a JAX array. The factorization is
 QDLDL's (the sparse LDL' factorization of OSQP, with an approximate minimum
 degree ordering: :math:`P A P^\top = L D L^\top`, ``pip install
-'likelihax[sparse]'``), run on the host through ``jax.pure_callback``. The
+'likelihax[sparse]'``), run on the host through ``buffer_callback`` (``host_call``). The
 ordering and the symbolic analysis are computed once per structure and the
 last numeric factorization is kept, so a solve or log-determinant of the
 same matrix does not factorize again. Derivatives:
@@ -60,7 +60,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..core import from_wire_device, from_wire_host, to_wire_device, to_wire_host, wire_struct
+from ._host import host_call
 
 __all__ = [
     "SparsePattern",
@@ -393,7 +393,7 @@ def _selected(e: _Entry, pattern: SparsePattern) -> np.ndarray:
 
 
 def _host_logdet(values, *, pattern, dtype, inverse):
-    values = from_wire_host(values, dtype).astype(np.float64)
+    values = values.astype(np.float64)
     e = _entry(pattern)
     with e.lock:
         if _factorize(e, pattern, values):
@@ -401,30 +401,23 @@ def _host_logdet(values, *, pattern, dtype, inverse):
             z = _selected(e, pattern) if inverse else None
         else:
             ld, z = np.nan, np.full(pattern.nnz, np.nan)
-    out = (to_wire_host(np.asarray(ld, dtype)),)
-    return out + (to_wire_host(np.asarray(z, dtype)),) if inverse else out
+    return (ld, z) if inverse else (ld,)
 
 
 def _host_solve(values, c, *, pattern, dtype):
-    values = from_wire_host(values, dtype).astype(np.float64)
-    c = from_wire_host(c, dtype).astype(np.float64)
+    values, c = values.astype(np.float64), c.astype(np.float64)
     e = _entry(pattern)
     with e.lock:
         if not _factorize(e, pattern, values):
-            return (to_wire_host(np.full(c.shape, np.nan, dtype)),)
+            return (np.full(c.shape, np.nan),)
         C = c.reshape(pattern.n, -1)
         x = np.stack([e.solver.solve(np.ascontiguousarray(C[:, k]))
                       for k in range(C.shape[1])], axis=1)  # fmt: skip
-    return (to_wire_host(np.asarray(x.reshape(c.shape), dtype)),)
+    return (x.reshape(c.shape),)
 
 
 def _callback(fn, shapes, dtype, *args):
-    dt = np.dtype(dtype)
-    out = jax.pure_callback(functools.partial(fn, dtype=dt),
-                            tuple(wire_struct(s, dt) for s in shapes),
-                            *(to_wire_device(a.astype(dt)) for a in args),
-                            vmap_method="sequential")  # fmt: skip
-    return tuple(from_wire_device(o, dt) for o in out)
+    return host_call(fn, shapes, dtype, *args)
 
 
 # ----- the JAX side ------------------------------------------------------------------------
