@@ -13,6 +13,7 @@ extreme shape (ovarian) reported as not converged.
 
 from __future__ import annotations
 
+import functools
 import pathlib
 
 import jax
@@ -49,10 +50,16 @@ CASES = {
 }  # fmt: skip
 
 
+@functools.cache
+def fitted(name):
+    """The fit of ``CASES[name]``, shared by the tests that read it."""
+    return CASES[name][0]()
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_matches_the_r_likelihood(name):
-    make, dname = CASES[name]
-    r = make()
+    dname = CASES[name][1]
+    r = fitted(name)
     assert r.converged and str(r.fit.status) == "success"
     assert r.loglik == pytest.approx(ref(name, "stat", "logLik"), rel=1e-11)
     for k, v in r.coef.items():
@@ -73,7 +80,7 @@ def test_the_weibull_log_normal_and_gamma_are_special_cases():
     df = data("lung")
     weib = lx.survreg(LUNG, df)
     logn = lx.survreg(LUNG, df, dist="lognormal")
-    gg = lx.survreg(LUNG, df, dist="gengamma")
+    gg = fitted("lung_gengamma")
     assert gg.loglik >= max(weib.loglik, logn.loglik)
     # the generalized gamma's log-likelihood at Q = 1 (Weibull) and Q = 0
     # (log-normal) with those fits' estimates equals theirs
@@ -114,6 +121,17 @@ def test_gamma_is_the_gamma_law_in_closed_form():
                                atol=2e-6)  # fmt: skip
 
 
+def _log_function(w, q, k):
+    """Sum over ``w`` of the standard law's ``k``-th log-function (log density,
+    log CDF, log survival) at shape ``q``."""
+    return jnp.sum(_gengamma.logs(w, q)[k])
+
+
+# compiled once per k and shared by every q
+_VALUE_AND_D1 = jax.jit(jax.value_and_grad(_log_function, argnums=1), static_argnums=2)
+_D2 = jax.jit(jax.grad(jax.grad(_log_function, argnums=1), argnums=1), static_argnums=2)
+
+
 @pytest.mark.parametrize("q", [0.12, 0.05, -0.02, -0.3])
 def test_standard_law_and_shape_derivatives_against_mpmath(q):
     mp = pytest.importorskip("mpmath")
@@ -132,11 +150,8 @@ def test_standard_law_and_shape_derivatives_against_mpmath(q):
 
     with jax.enable_x64(True):
         for k in range(3):
-            def f(qq, k=k):
-                return jnp.sum(_gengamma.logs(jnp.asarray(w), qq)[k])
-
-            v, d1 = jax.jit(jax.value_and_grad(f))(q)
-            d2 = jax.jit(jax.grad(jax.grad(f)))(q)
+            v, d1 = _VALUE_AND_D1(jnp.asarray(w), jnp.float64(q), k)
+            d2 = _D2(jnp.asarray(w), jnp.float64(q), k)
             tot = [sum(mp.diff(lambda z: exact(z, mp.mpf(wi), k), mp.mpf(q), n) for wi in w)
                    for n in range(3)]  # fmt: skip
             assert float(v) == pytest.approx(float(tot[0]), rel=1e-9, abs=1e-12)
@@ -145,7 +160,7 @@ def test_standard_law_and_shape_derivatives_against_mpmath(q):
 
 
 def test_median_standard_errors_are_the_delta_method():
-    r = CASES["lung_gengamma"][0]()
+    r = fitted("lung_gengamma")
     new = data("lung").iloc[:2]
     med, se = r.predict(new, se=True)
     # finite differences of the median in the parameters, with the covariance
