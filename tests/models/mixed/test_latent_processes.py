@@ -13,6 +13,9 @@ data in latent_processes_data_*.csv.
   tau (D - rho W), under Poisson and Gaussian observations; references from
   dense R code (the textbook Laplace approximation, and the exact
   multivariate-normal marginal), as glmmTMB has no CAR structure.
+* Band storage against the dense layout: the fit of ar1_pois (estimates,
+  SEs, conditional modes and SDs), and the CAR lattice's permuted band at the
+  dense estimates (marginal, conditional modes and SDs).
 
 glmmTMB's ar1 reports the marginal SD of u and the lag-one correlation rho;
 the joints below take the same SD and rho = tanh(z), with innovation SD
@@ -32,6 +35,7 @@ import functools
 import math
 import pathlib
 
+import jax
 import jax.numpy as jnp
 import jax.scipy.stats as st
 import numpy as np
@@ -160,17 +164,23 @@ def _check(name, software, prefix, params, se_mu_rel=1e-3, banded=None):
     return pat
 
 
-@pytest.mark.parametrize("banded", [None, True])
-def test_ar1_poisson_state_space_against_glmmtmb(banded):
+def _band_pattern(name):
+    """The pattern of a model's joint in band storage (no fit)."""
+    joint, col, start, _, _ = MODELS[name]
+    n = fitted(name)[3]["y"].size
+    return lx.latent_pattern(joint, {**start, "u": np.zeros(n)}, fitted(name)[3], ["u"],
+                             banded=True)  # fmt: skip
+
+
+def test_ar1_poisson_state_space_against_glmmtmb():
     pat = _check("ar1_pois", "glmmTMB", "time",
-                 {"mu": ("fixef", "(Intercept)"), "sd": ("ar1", "sd"), "rho": ("ar1", "rho")},
-                 banded=banded)  # fmt: skip
+                 {"mu": ("fixef", "(Intercept)"), "sd": ("ar1", "sd"), "rho": ("ar1", "rho")})
     # 200 states: dense by default; in band storage, one off-diagonal.
-    assert pat.bandwidth == (1 if banded else None)
+    assert pat.bandwidth is None and _band_pattern("ar1_pois").bandwidth == 1
     # A transition term touches u_{t-1} and u_t, an observation u_t: two colours.
     assert pat.n_colors == 2 and pat.n_terms == 200 + 199 + 1
     # Dense R code (the textbook Laplace approximation) at glmmTMB's estimates.
-    _, _, fit, _ = fitted("ar1_pois", banded)
+    _, _, fit, _ = fitted("ar1_pois")
     assert float(fit.loglik) == pytest.approx(
         ref("ar1_pois", "stat", "logLik_laplace", "R"), rel=1e-9
     )
@@ -187,13 +197,11 @@ def test_ar1_gaussian_is_exact_against_glmmtmb():
     )
 
 
-@pytest.mark.parametrize("banded", [None, True])
-def test_gmrf_poisson_against_dense_laplace(banded):
+def test_gmrf_poisson_against_dense_laplace():
     pat = _check("gmrf_pois", "R", "site",
-                 {"mu": ("fixef", "(Intercept)"), "tau": ("car", "tau"), "rho": ("car", "rho")},
-                 banded=banded)  # fmt: skip
-    if banded:  # reverse Cuthill-McKee: the band of a 12 x 12 lattice is about 12 wide
-        assert 11 <= pat.bandwidth <= 14
+                 {"mu": ("fixef", "(Intercept)"), "tau": ("car", "tau"), "rho": ("car", "rho")})
+    # reverse Cuthill-McKee: the band of a 12 x 12 lattice is about 12 wide
+    assert pat.bandwidth is None and 11 <= _band_pattern("gmrf_pois").bandwidth <= 14
     # Edge terms touch two neighbouring sites; the lattice is bipartite, so the
     # greedy colouring finds the checkerboard.
     assert pat.n_colors == 2 and pat.passes == 3
@@ -207,21 +215,38 @@ def test_gmrf_gaussian_against_exact_likelihood():
     assert pat.n_colors == 2
 
 
-@pytest.mark.parametrize("name", ["ar1_pois", "gmrf_pois"])
-def test_band_storage_gives_the_dense_numbers(name):
-    """Band storage: LAPACK's banded Cholesky, the selected inverse for the
-    gradient, and the observed information by central differences of that
-    exact gradient (as TMB's sdreport). Against the dense path's exact
-    forward-over-reverse information: estimates to 1e-9, SEs to 1e-7, the
-    conditional modes and SDs to 1e-9."""
-    _, m_dense, dense, data = fitted(name)
-    _, m_band, band, _ = fitted(name, True)
+def test_band_storage_gives_the_dense_numbers():
+    """Band storage (one off-diagonal): LAPACK's banded Cholesky, the selected
+    inverse for the gradient, and the observed information by central
+    differences of that exact gradient (as TMB's sdreport). Against the dense
+    path's exact forward-over-reverse information: estimates to 1e-9, SEs to
+    1e-7, the conditional modes and SDs to 1e-9."""
+    _, m_dense, dense, data = fitted("ar1_pois")
+    _, m_band, band, _ = fitted("ar1_pois", True)
     assert band.status == dense.status
     assert float(band.loglik) == pytest.approx(float(dense.loglik), rel=1e-12)
     for k in dense.params:
         assert float(band.params[k]) == pytest.approx(float(dense.params[k]), rel=1e-9)
         assert float(band.se[k]) == pytest.approx(float(dense.se[k]), rel=1e-7)
     re_d, re_b = m_dense.random_effects(dense.params, data), m_band.random_effects(band.params, data)
+    np.testing.assert_allclose(re_b.modes["u"], re_d.modes["u"], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(re_b.se["u"], re_d.se["u"], rtol=1e-9)
+
+
+def test_permuted_band_gives_the_dense_numbers():
+    """A wide band in a reverse Cuthill-McKee order (the CAR lattice): at the
+    dense fit's estimates, the marginal (the band's log-determinant) to 1e-12,
+    the conditional modes and SDs (the selected inverse, back in the sites'
+    order) to 1e-9."""
+    _, m_dense, dense, data = fitted("gmrf_pois")
+    pat = _band_pattern("gmrf_pois")
+    assert not np.array_equal(pat.perm, np.arange(pat.perm.size))
+    m_band = lx.integrate(MODELS["gmrf_pois"][0], {"u": data["y"].size}, pattern=pat)
+    with lx.core.x64_scope():
+        p = {k: jnp.asarray(v, jnp.float64) for k, v in dense.params.items()}
+        value = jax.jit(m_band)(p, jax.tree_util.tree_map(jnp.asarray, data))
+    assert float(value) == pytest.approx(float(dense.loglik), rel=1e-12)
+    re_d, re_b = m_dense.random_effects(dense.params, data), m_band.random_effects(dense.params, data)
     np.testing.assert_allclose(re_b.modes["u"], re_d.modes["u"], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(re_b.se["u"], re_d.se["u"], rtol=1e-9)
 
