@@ -97,9 +97,14 @@ def test_lmm_conditional_and_full_vcov(sleep):
         sleep.vcov("robust")
 
 
-def test_lmm_random_intercept_matches_lmer(ref):
-    m = mixed("Reaction ~ Days + (1 | Subject)", data("sleepstudy"), reml=False)
-    check(m, ref, "sleepstudy_int", "lme4", fixef=1e-6, se=1e-6, loglik=1e-6, sd=1e-6)
+@pytest.fixture(scope="module")
+def sleep_int():
+    return mixed("Reaction ~ Days + (1 | Subject)", data("sleepstudy"), reml=False)
+
+
+def test_lmm_random_intercept_matches_lmer(sleep_int, ref):
+    check(sleep_int, ref, "sleepstudy_int", "lme4", fixef=1e-6, se=1e-6, loglik=1e-6,
+          sd=1e-6)  # fmt: skip
 
 
 def test_summary_text(sleep):
@@ -129,9 +134,14 @@ def test_glmm_binomial_cbpp(ref):
     assert np.isclose(m2.loglik, m.loglik, rtol=1e-10)
 
 
-def test_glmm_poisson_grouseticks(ref):
-    m = mixed("TICKS ~ YEAR + HEIGHT + (1 | BROOD)", data("grouseticks"),
-              family="poisson")  # fmt: skip
+@pytest.fixture(scope="module")
+def grouse():
+    return mixed("TICKS ~ YEAR + HEIGHT + (1 | BROOD)", data("grouseticks"),
+                 family="poisson")  # fmt: skip
+
+
+def test_glmm_poisson_grouseticks(grouse, ref):
+    m = grouse
     assert m.converged and m.n_singletons == 18
     check(m, ref, "grouseticks", "glmmTMB", fixef=2e-5, se=1e-5, loglik=1e-9, sd=1e-5)
     check(m, ref, "grouseticks", "lme4", fixef=2e-5, se=1e-4, loglik=1e-8, sd=1e-5)
@@ -191,27 +201,30 @@ def test_one_observation_per_group_is_an_error_for_lmm():
         mixed("Reaction ~ Days + (1 | row)", df)
 
 
+# The two simulated Gaussian designs below have 18 groups and one covariate named
+# Days, as sleepstudy's random-intercept model: the per-group closed form then
+# has the same parameters and data shapes, and the compiled fit is reused.
 def test_singleton_groups_are_reported(make_rng):
     rng = make_rng(61)
-    g = np.r_[np.repeat(np.arange(30), 5), np.arange(30, 40)]
+    g = np.r_[np.repeat(np.arange(12), 5), np.arange(12, 18)]
     x = rng.normal(size=g.size)
-    y = 1 + x + rng.normal(size=40)[g] + rng.normal(size=g.size)
-    m = mixed("y ~ x + (1 | g)", pd.DataFrame({"y": y, "x": x, "g": g}), reml=False)
-    assert m.converged and m.n_singletons == 10
-    assert "10 group(s) have a single observation" in m.summary().to_text()
+    y = 1 + x + rng.normal(size=18)[g] + rng.normal(size=g.size)
+    m = mixed("y ~ Days + (1 | g)", pd.DataFrame({"y": y, "Days": x, "g": g}), reml=False)
+    assert m.converged and m.n_singletons == 6
+    assert "6 group(s) have a single observation" in m.summary().to_text()
 
 
 def test_singular_fit_is_flagged(make_rng):
     """No between-group variation: lme4's 'boundary (singular) fit'."""
     rng = make_rng(62)
-    g = np.repeat(np.arange(20), 5)
-    x = rng.normal(size=100)
-    y = 1 + 0.5 * x + rng.normal(size=100)
+    g = np.repeat(np.arange(18), 5)
+    x = rng.normal(size=90)
+    y = 1 + 0.5 * x + rng.normal(size=90)
     y = y - pd.Series(y).groupby(g).transform("mean").to_numpy() + y.mean()
-    df = pd.DataFrame({"y": y, "x": x, "g": g})
+    df = pd.DataFrame({"y": y, "Days": x, "g": g})
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
-        m = mixed("y ~ x + (1 | g)", df, reml=False)
+        m = mixed("y ~ Days + (1 | g)", df, reml=False)
     msgs = [str(w.message) for w in rec if issubclass(w.category, SingularFitWarning)]
     assert msgs and "boundary (singular) fit" in msgs[0]
     assert "L_diag[0] ((Intercept)|g)" in msgs[0]
@@ -235,7 +248,8 @@ def test_start_values_and_options(sleep):
 
 def test_lmm_closed_form_equals_laplace_engine(sleep):
     """The Gaussian closed form the engine fits is the Laplace marginal of the
-    joint density (inner Newton, generic and quadratic), value and fit."""
+    joint density (inner Newton, generic and quadratic), value and fit. Each
+    marginal is evaluated as one jitted program."""
     from likelihax.models.random_effects import laplace
 
     lap = sleep._model
@@ -245,7 +259,7 @@ def test_lmm_closed_form_equals_laplace_engine(sleep):
         with jax.enable_x64(True):
             p = {k: jnp.asarray(v) for k, v in params.items()}
             d = {k: jnp.asarray(v) for k, v in sleep._data.items()}
-            val = float(jnp.sum(m(p, d)))
+            val = float(jnp.sum(jax.jit(m)(p, d)))
         assert np.isclose(val, sleep.loglik, rtol=1e-12)
     start = {k: np.asarray(v) * 1.1 for k, v in params.items()}
     fit = lx.fit(
@@ -314,17 +328,16 @@ def test_singular_glmm_is_flagged(make_rng):
     assert np.all(np.isfinite(list(m.se.values())))
 
 
-def test_lr_test_random_slope(sleep, ref):
+def test_lr_test_random_slope(sleep, sleep_int, ref):
     """Inference tools apply to the engine fit: LR test of the random slope
     (lme4's anova(m1, m2) statistic, from the reference log-likelihoods)."""
-    m1 = mixed("Reaction ~ Days + (1 | Subject)", data("sleepstudy"), reml=False)
-    r = lx.lr_test(m1.fit, sleep.fit)
+    r = lx.lr_test(sleep_int.fit, sleep.fit)
     ll = [R(ref, k, "lme4", "stat")["logLik"] for k in ("sleepstudy_int", "sleepstudy")]
     assert np.isclose(r.statistic, 2 * (ll[1] - ll[0]), rtol=1e-7)
     assert r.df == 2
 
 
-def test_model_info_and_the_inference_functions(sleep):
+def test_model_info_and_the_inference_functions(sleep, grouse):
     """A mixed result says what it is (in its engine fit too) and goes to the
     inference functions as it is; the family comes from the GLM registry
     (aliases included)."""
@@ -340,8 +353,7 @@ def test_model_info_and_the_inference_functions(sleep):
     m = mixed("Reaction ~ Days + (Days | Subject)", data("sleepstudy"), family="normal",
               reml=False)
     assert m.loglik == sleep.loglik and m.family == "gaussian"
-    g = mixed("TICKS ~ YEAR + HEIGHT + (1 | BROOD)", data("grouseticks"),
-              family="poisson")  # fmt: skip
+    g = grouse
     assert (g.model_info.kind, g.model_info.family, g.model_info.link) == (
         "mixed", "poisson", "log")  # fmt: skip
     assert "Family: poisson (log)" in g.summary().to_text()

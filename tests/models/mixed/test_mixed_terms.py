@@ -1,4 +1,5 @@
-"""Mixed models with several random-effect terms and REML, against lme4 and glmmTMB.
+"""Mixed models with several random-effect terms and REML, against lme4 and
+glmmTMB, and their predictions against lme4's ``predict.merMod``.
 
 Reference numbers: tests/reference/mixed_terms.R (lme4 1.1.31, glmmTMB 1.1.5,
 R 4.2.2) -> tests/reference/mixed_terms_results.csv; data in
@@ -6,6 +7,16 @@ mixed_terms_data_*.csv. Tolerances: 1e-6 relative in the log-likelihood (REML
 criterion, deviance), 1e-4 in estimates and standard errors (lme4's optimizer
 stops at about that accuracy in the variance parameters; the criterion is flat
 there).
+
+Predictions: tests/reference/mixed_predict.R (lme4 1.1-31, R 4.2.2) ->
+mixed_predict_results.csv, on the new rows in mixed_predict_newdata_<model>.csv:
+conditional predictions (``re.form = NULL``; a level the fit did not see at
+zero, ``allow.new.levels = TRUE``) and population ones (``re.form = NA``), on
+the link and response scales. likelihax's estimates equal lme4's to about
+1e-6 relative or better, and so do the predictions.
+
+Each model is fitted once per module (the ``fit`` fixture) and shared by the
+tests that check it.
 """
 
 from __future__ import annotations
@@ -30,7 +41,32 @@ def ref(model, kind, term, software="lme4"):
 
 
 def data(name):
-    return pd.read_csv(REF / f"mixed_terms_data_{name}.csv")
+    df = pd.read_csv(REF / f"mixed_terms_data_{name}.csv")
+    if name == "cbpp":
+        df = df.assign(period=df.period.astype(str))
+    if name == "salamanders":
+        df = df.assign(minedno=(df.mined == "no").astype(float))
+    return df
+
+
+@pytest.fixture(scope="module")
+def fit():
+    """``fit(formula, name, **options)``: lx.mixed on data(name), once per module."""
+    fits = {}
+
+    def get(formula, name, **options):
+        key = (formula, name, tuple(sorted(options.items())))
+        if key not in fits:
+            fits[key] = lx.mixed(formula, data(name), **options)
+        return fits[key]
+
+    return get
+
+
+SLEEP = "Reaction ~ Days + (Days | Subject)"
+PENICILLIN = "diameter ~ 1 + (1 | plate) + (1 | sample)"
+CBPP = "cbind(incidence, size - incidence) ~ period + (1 | herd)"
+SALAMANDERS = "count ~ minedno + (1 | site)"
 
 
 def _check(res, model, sd_terms, software="lme4", rel=1e-4, se=True):
@@ -51,8 +87,8 @@ def _check(res, model, sd_terms, software="lme4", rel=1e-4, se=True):
 
 
 # ----- REML, one term -------------------------------------------------------------------
-def test_sleepstudy_reml_is_the_default():
-    res = lx.mixed("Reaction ~ Days + (Days | Subject)", data("sleepstudy"))
+def test_sleepstudy_reml_is_the_default(fit):
+    res = fit(SLEEP, "sleepstudy")
     assert res.reml
     _check(res, "sleepstudy_reml", {"sd((Intercept))": "Subject:(Intercept)",
                                     "sd(Days)": "Subject:Days"})  # fmt: skip
@@ -86,9 +122,8 @@ def test_sleepstudy_uncorrelated(reml):
 
 # ----- crossed ------------------------------------------------------------------------------
 @pytest.mark.parametrize("reml", [True, False])
-def test_penicillin_crossed(reml):
-    res = lx.mixed("diameter ~ 1 + (1 | plate) + (1 | sample)", data("penicillin"),
-                   reml=reml)  # fmt: skip
+def test_penicillin_crossed(fit, reml):
+    res = fit(PENICILLIN, "penicillin", reml=reml)
     model = "penicillin_reml" if reml else "penicillin_ml"
     _check(res, model, {"sd((Intercept)|plate)": "plate:(Intercept)",
                         "sd((Intercept)|sample)": "sample:(Intercept)"})  # fmt: skip
@@ -188,10 +223,7 @@ def test_glmm_reml_matches_glmmtmb(model):
     REML = TRUE; the default SEs are the "full" ones, which add the
     uncertainty of the variance parameters as TMB's sdreport does."""
     formula, name, family, names, sds = GLMM_REML[model]
-    df = data(name).assign(period=lambda d: d.period.astype(str)) if name == "cbpp" else data(name)
-    if name == "salamanders":
-        df = df.assign(minedno=lambda d: (d.mined == "no").astype(float))
-    res = lx.mixed(formula, df, family=family, reml=True)
+    res = lx.mixed(formula, data(name), family=family, reml=True)
     assert res.converged and res.reml
     assert res.loglik == pytest.approx(greml(model, "stat", "logLik"), rel=1e-9)
     for mine, theirs in zip(res.fixed_names, names):
@@ -207,7 +239,7 @@ def test_glmm_reml_matches_glmmtmb(model):
     assert np.all(np.diag(res.vcov("conditional")) < np.diag(res.vcov("full")))
 
 
-def test_reml_by_laplace_is_the_exact_reml_for_the_gaussian_family():
+def test_reml_by_laplace_is_the_exact_reml_for_the_gaussian_family(fit):
     """RemlLaplace on a Gaussian model (exact Laplace: quadratic in the
     effects) maximizes to lmer's REML: the same criterion, estimates and
     conditional covariance as the exact GaussianTerms fit."""
@@ -216,10 +248,8 @@ def test_reml_by_laplace_is_the_exact_reml_for_the_gaussian_family():
     from likelihax.models.glm._family import FAMILIES
     from likelihax.models.glm._link import LINKS
 
-    df = data("penicillin")
-    formula = "diameter ~ 1 + (1 | plate) + (1 | sample)"
-    exact = lx.mixed(formula, df)
-    des = mixed_design(formula, df)
+    exact = fit(PENICILLIN, "penicillin", reml=True)
+    des = mixed_design(PENICILLIN, data("penicillin"))
     lay = terms_layout(des)
     n = des.X.shape[0]
     cols = {"y": des.y.astype(float), "X": des.X, "const": np.zeros(n), "offset": np.zeros(n)}
@@ -253,14 +283,8 @@ def test_formula_errors_name_the_term():
 
 
 # ----- adaptive Gauss-Hermite quadrature ------------------------------------------------------
-def _cbpp(n_agq):
-    df = data("cbpp").assign(period=lambda d: d.period.astype(str))
-    return lx.mixed("cbind(incidence, size - incidence) ~ period + (1 | herd)", df,
-                    family="binomial", n_agq=n_agq)  # fmt: skip
-
-
-def test_cbpp_agq25_matches_glmer():
-    res = _cbpp(25)
+def test_cbpp_agq25_matches_glmer(fit):
+    res = fit(CBPP, "cbpp", family="binomial", n_agq=25)
     assert res.converged
     # glmer's nAGQ > 1 log-likelihood omits the binomial coefficients (lme4 issue
     # 567); the script stores the full one, checked by numerical integration.
@@ -274,11 +298,13 @@ def test_cbpp_agq25_matches_glmer():
     assert "nAGQ = 25" in res.summary().to_text()
 
 
-def test_agq_with_one_node_is_the_laplace_fit():
-    one, lap = _cbpp(1), _cbpp(1)
+def test_agq_with_one_node_is_the_laplace_fit(fit):
+    one = lx.mixed(CBPP, data("cbpp"), family="binomial", n_agq=1)
+    lap = fit(CBPP, "cbpp", family="binomial")  # the default: Laplace
     assert one.loglik == lap.loglik
     # More nodes: a different (better) approximation, close to the Laplace one.
-    assert abs(_cbpp(7).loglik - lap.loglik) < 0.1
+    agq = fit(CBPP, "cbpp", family="binomial", n_agq=25)
+    assert agq.loglik != lap.loglik and abs(agq.loglik - lap.loglik) < 0.1
 
 
 def test_agq_needs_one_scalar_effect():
@@ -290,9 +316,8 @@ def test_agq_needs_one_scalar_effect():
 
 
 # ----- families from the GLM registry -------------------------------------------------------
-def test_salamanders_nb2_matches_glmmtmb():
-    df = data("salamanders").assign(minedno=lambda d: (d.mined == "no").astype(float))
-    res = lx.mixed("count ~ minedno + (1 | site)", df, family="negative_binomial")
+def test_salamanders_nb2_matches_glmmtmb(fit):
+    res = fit(SALAMANDERS, "salamanders", family="negative_binomial")
     _check(res, "salamanders_nb2", {"sd((Intercept))": "site:(Intercept)"}, "glmmTMB",
            rel=2e-5)  # fmt: skip
     theta = ref("salamanders_nb2", "disp", "theta", "glmmTMB")
@@ -300,20 +325,22 @@ def test_salamanders_nb2_matches_glmmtmb():
     assert (res.family, res.link) == ("negative.binomial", "log")
 
 
-def test_offset_shifts_the_linear_predictor():
-    """A Poisson GLMM with offset log(t) equals the fit without an offset whose
-    intercept absorbs a constant log(t) (t the same in every row)."""
-    df = data("crossed_pois").iloc[:800]
-    a = lx.mixed("y ~ x + (1 | a)", df, family="poisson")
-    b = lx.mixed("y ~ x + (1 | a)", df, family="poisson", offset=np.full(len(df), np.log(3.0)))
+def test_offset_shifts_the_linear_predictor(fit):
+    """A log-link GLMM (negative binomial) with offset log(t) equals the fit
+    without an offset whose intercept absorbs a constant log(t) (t the same in
+    every row)."""
+    df = data("salamanders")
+    a = fit(SALAMANDERS, "salamanders", family="negative_binomial")
+    b = lx.mixed(SALAMANDERS, df, family="negative_binomial",
+                 offset=np.full(len(df), np.log(3.0)))  # fmt: skip
     assert b.fixef["(Intercept)"] == pytest.approx(a.fixef["(Intercept)"] - np.log(3.0),
                                                    rel=1e-7)  # fmt: skip
-    assert b.fixef["x"] == pytest.approx(a.fixef["x"], rel=1e-7)
+    assert b.fixef["minedno"] == pytest.approx(a.fixef["minedno"], rel=1e-7)
     assert b.loglik == pytest.approx(a.loglik, rel=1e-10)
     # Gaussian: the offset moves into the response of the exact likelihood.
-    g0 = lx.mixed("diameter ~ 1 + (1 | plate) + (1 | sample)", data("penicillin"))
+    g0 = fit(PENICILLIN, "penicillin", reml=True)
     pen = data("penicillin").assign(o=2.0)
-    g1 = lx.mixed("diameter ~ 1 + (1 | plate) + (1 | sample)", pen, offset="o")
+    g1 = lx.mixed(PENICILLIN, pen, offset="o")
     assert g1.fixef["(Intercept)"] == pytest.approx(g0.fixef["(Intercept)"] - 2.0, rel=1e-8)
     assert g1.loglik == pytest.approx(g0.loglik, rel=1e-12)
     with pytest.raises(KeyError, match="offset column 'oo'"):
@@ -356,3 +383,50 @@ def test_insteval_reml_matches_lmer():
         assert vc[f"sd((Intercept)|{g})"] == pytest.approx(
             ref("insteval_reml", "sd", f"{g}:(Intercept)"), rel=1e-4)
     assert vc["sigma"] == pytest.approx(ref("insteval_reml", "sigma", "sigma"), rel=1e-5)
+
+
+# ----- predictions (lme4's predict.merMod) ---------------------------------------------------
+PRED = pd.read_csv(REF / "mixed_predict_results.csv")
+
+PREDICTED = {
+    "sleepstudy_reml": (SLEEP, "sleepstudy", {}),
+    "cbpp": (CBPP, "cbpp", {"family": "binomial"}),
+    "penicillin_reml": (PENICILLIN, "penicillin", {"reml": True}),
+}
+
+
+@pytest.mark.parametrize("model", sorted(PREDICTED))
+@pytest.mark.parametrize("kind", ["conditional", "population"])
+@pytest.mark.parametrize("which", ["link", "response"])
+def test_predictions_match_lme4(fit, model, kind, which):
+    formula, name, options = PREDICTED[model]
+    res = fit(formula, name, **options)
+    new = pd.read_csv(REF / f"mixed_predict_newdata_{model}.csv")
+    if name == "cbpp":
+        new = new.assign(period=new.period.astype(str))
+    ref = PRED[(PRED.model == model) & (PRED.kind == kind) & (PRED.type == which)]
+    got = res.predict(new, which=which, kind=kind)
+    np.testing.assert_allclose(got, ref.sort_values("row").value.to_numpy(float), rtol=1e-6)
+
+
+def test_fitted_rows_and_population_standard_errors(fit):
+    """Without new data: the fitted rows (conditional predictions equal the
+    fixed part plus each row's effects). Population SEs: the delta method
+    over the fixed effects, here sqrt(x' V x) on the link scale."""
+    res = fit(SLEEP, "sleepstudy")
+    fitted = res.predict(which="link")
+    b = res.ranef()
+    d = res._design
+    subj = d.terms[0].levels[d.terms[0].codes]
+    expect = (res.fixef["(Intercept)"] + b.loc[subj, "(Intercept)"].to_numpy()
+              + (res.fixef["Days"] + b.loc[subj, "Days"].to_numpy()) * d.X[:, 1])  # fmt: skip
+    np.testing.assert_allclose(fitted, expect, rtol=1e-12)
+    new = pd.DataFrame({"Days": [0.0, 4.0], "Subject": ["308", "308"]})
+    val, se = res.predict(new, kind="population", se=True)
+    X = np.array([[1.0, 0.0], [1.0, 4.0]])
+    np.testing.assert_allclose(se, np.sqrt(np.einsum("ij,jk,ik->i", X, res.vcov(), X)),
+                               rtol=1e-10)  # fmt: skip
+    with pytest.raises(ValueError, match="kind='population'"):
+        res.predict(new, se=True)
+    with pytest.raises(KeyError, match="'Subject' is not a column of the new data"):
+        res.predict(pd.DataFrame({"Days": [1.0]}))
