@@ -166,9 +166,9 @@ def _check(name, software, prefix, params, se_mu_rel=1e-3, banded=None):
 
 def _band_pattern(name):
     """The pattern of a model's joint in band storage (no fit)."""
-    joint, col, start, _, _ = MODELS[name]
-    n = fitted(name)[3]["y"].size
-    return lx.latent_pattern(joint, {**start, "u": np.zeros(n)}, fitted(name)[3], ["u"],
+    joint, _, start, _, _ = MODELS[name]
+    data = fitted(name)[3]
+    return lx.latent_pattern(joint, {**start, "u": np.zeros(data["y"].size)}, data, ["u"],
                              banded=True)  # fmt: skip
 
 
@@ -246,7 +246,8 @@ def test_permuted_band_gives_the_dense_numbers():
         p = {k: jnp.asarray(v, jnp.float64) for k, v in dense.params.items()}
         value = jax.jit(m_band)(p, jax.tree_util.tree_map(jnp.asarray, data))
     assert float(value) == pytest.approx(float(dense.loglik), rel=1e-12)
-    re_d, re_b = m_dense.random_effects(dense.params, data), m_band.random_effects(dense.params, data)
+    re_d = m_dense.random_effects(dense.params, data)
+    re_b = m_band.random_effects(dense.params, data)
     np.testing.assert_allclose(re_b.modes["u"], re_d.modes["u"], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(re_b.se["u"], re_d.se["u"], rtol=1e-9)
 
