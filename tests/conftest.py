@@ -1,7 +1,6 @@
 """Shared fixtures: fixed-seed random number generators, golden text files.
 
-Nothing here changes JAX's global configuration (XLA's CPU compile flags
-aside, below). In particular x64 mode is
+Nothing here changes JAX's global configuration. In particular x64 mode is
 *not* enabled: likelihax must compute in float64 through its own scoped
 ``jax.enable_x64`` and leave ``jax.config.jax_enable_x64`` as the user set it
 (checked in ``properties/test_jax_contracts.py``).
@@ -18,16 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-# XLA:CPU compiles for latency in the test session: the suite compiles well
-# over a thousand programs, most of them once and on small data, so compile
-# time dominates its run time (the package itself does the same for its fit
-# programs on small data, ``likelihax.engine._compiled._FAST_COMPILE``). The
-# generated code computes the same operations; only its speed differs. Set
-# before any test creates a JAX array (XLA reads the flags when its CPU
-# backend starts); a caller's own XLA_FLAGS are kept as they are.
-FAST_COMPILE_FLAGS = "--xla_cpu_use_fusion_emitters=false --xla_backend_optimization_level=0"
-os.environ.setdefault("XLA_FLAGS", FAST_COMPILE_FLAGS)
 
 SEED = 20240607
 
