@@ -459,13 +459,13 @@ def _estimate(model, params, d, n, terms, blocks, fit_kwargs):
 def _penalty_eigs(Hb, S, rank):
     """The ``rank`` positive generalized eigenvalues of ``S v = mu Hb v``: a
     penalized direction keeps ``1 / (1 + lambda mu)`` degrees of freedom."""
+    from scipy.linalg import LinAlgError, eigh
+
     Hb = (Hb + Hb.T) / 2 + 1e-12 * np.trace(Hb) / len(Hb) * np.eye(len(Hb))
     try:
-        L = np.linalg.cholesky(Hb)
-    except np.linalg.LinAlgError:  # no curvature from the rows: nothing limits lambda
+        mu = eigh(S, Hb, eigvals_only=True)  # ascending
+    except LinAlgError:  # no curvature from the rows: nothing limits lambda
         return np.full(rank, np.inf)
-    Li = np.linalg.inv(L)
-    mu = np.linalg.eigvalsh(Li @ S @ Li.T)
     return np.maximum(mu[len(mu) - rank :], 1e-300)
 
 
