@@ -8,6 +8,10 @@ criterion, deviance), 1e-4 in estimates and standard errors (lme4's optimizer
 stops at about that accuracy in the variance parameters; the criterion is flat
 there).
 
+A Gamma GLMM (log link): tests/reference/mixed_gamma.R (glmmTMB 1.1.5) ->
+mixed_gamma_results.csv on the simulated mixed_gamma_data.csv; conditional SDs
+of the random effects against their closed form given the estimates.
+
 Predictions: tests/reference/mixed_predict.R (lme4 1.1-31, R 4.2.2) ->
 mixed_predict_results.csv, on the new rows in mixed_predict_newdata_<model>.csv:
 conditional predictions (``re.form = NULL``; a level the fit did not see at
@@ -323,6 +327,38 @@ def test_salamanders_nb2_matches_glmmtmb(fit):
     theta = ref("salamanders_nb2", "disp", "theta", "glmmTMB")
     assert float(res.fit.params["alpha"]) == pytest.approx(1 / theta, rel=2e-5)
     assert (res.family, res.link) == ("negative.binomial", "log")
+
+
+def test_gamma_log_matches_glmmtmb():
+    """A Gamma GLMM with the log link (tests/reference/mixed_gamma.R): glmmTMB's
+    sigma is the coefficient of variation, likelihax's phi = sigma^2 = 1/shape."""
+    res_ref = pd.read_csv(REF / "mixed_gamma_results.csv")
+    tmb = {(k, t): v for k, t, v in zip(res_ref.kind, res_ref.term, res_ref.value)}
+    df = pd.read_csv(REF / "mixed_gamma_data.csv")
+    res = lx.mixed("y ~ x + (1 | g)", df, family="gamma", link="log")
+    assert res.converged and (res.family, res.link) == ("Gamma", "log")
+    assert res.loglik == pytest.approx(tmb["stat", "logLik"], rel=1e-8)
+    for c in ("(Intercept)", "x"):
+        assert res.fixef[c] == pytest.approx(tmb["fixef", c], rel=1e-5)
+        assert res.se[c] == pytest.approx(tmb["se", c], rel=1e-4)
+    vc = dict(zip(res.varcorr().labels, np.ravel(res.varcorr().estimate)))
+    assert vc["sd((Intercept))"] == pytest.approx(tmb["sd", "g:(Intercept)"], rel=1e-5)
+    assert float(res.fit.params["sigma"]) == pytest.approx(tmb["sigma", "sigma"], rel=1e-5)
+    re = res.ranef()
+    levels = [f"g{i:02d}" for i in range(1, 61)]
+    modes = [tmb["ranef", f"g:{lev}:(Intercept)"] for lev in levels]
+    sds = [tmb["ranef_se", f"g:{lev}:(Intercept)"] for lev in levels]  # with beta's
+    np.testing.assert_allclose(re.loc[levels, "(Intercept)"], modes, rtol=1e-4, atol=1e-6)
+    # glmmTMB's conditional SDs include the fixed effects' uncertainty (sdreport);
+    # likelihax's are lme4's, given the parameters: for the log link the curvature
+    # of a group's joint in u is sum(shape * y / mu) + 1 / sd^2 at the mode.
+    shape = 1.0 / float(res.fit.params["sigma"]) ** 2
+    u = re["(Intercept)"].reindex(df.g).to_numpy()
+    mu = np.exp(res.fixef["(Intercept)"] + res.fixef["x"] * df.x.to_numpy() + u)
+    curv = pd.Series(shape * df.y.to_numpy() / mu).groupby(df.g.to_numpy()).sum()
+    cond_sd = 1.0 / np.sqrt(curv.loc[levels] + 1.0 / vc["sd((Intercept))"] ** 2)
+    np.testing.assert_allclose(re.loc[levels, "se((Intercept))"], cond_sd, rtol=1e-8)
+    assert np.all(re.loc[levels, "se((Intercept))"].to_numpy() < np.array(sds))
 
 
 def test_offset_shifts_the_linear_predictor(fit):
