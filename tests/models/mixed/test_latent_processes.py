@@ -13,6 +13,11 @@ data in latent_processes_data_*.csv.
   tau (D - rho W), under Poisson and Gaussian observations; references from
   dense R code (the textbook Laplace approximation, and the exact
   multivariate-normal marginal), as glmmTMB has no CAR structure.
+* rw_gauss: a Gaussian local-level model, y_t = u_t + e_t with a random walk
+  u_1 ~ N(mu, sd^2), u_t = u_{t-1} + N(0, sd^2), T = 120, simulated here;
+  against the exact marginal y ~ N(mu 1, sd^2 K + sigma^2 I), K_ij =
+  min(i, j), maximised by scipy (mu profiled out by generalised least
+  squares), with the conditional means and SDs of u in closed form.
 * Band storage against the dense layout: the fit of ar1_pois (estimates,
   SEs, conditional modes and SDs), and the CAR lattice's permuted band at the
   dense estimates (marginal, conditional modes and SDs).
@@ -27,6 +32,9 @@ the Gaussian ones, where the approximation is exact), parameters 1e-4, the SE
 of mu 1e-3 (the references' SEs come from a finite-difference Hessian of an
 exact gradient, or from numDeriv), conditional modes of u and their
 conditional SDs given the parameters 1e-4.
+The random walk, against scipy in this file: log-likelihood 1e-8,
+parameters 1e-5, SEs 1e-5 (a central-difference Hessian of the exact
+marginal), conditional means and SDs 1e-8.
 """
 
 from __future__ import annotations
@@ -41,6 +49,8 @@ import jax.scipy.stats as st
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.linalg as sla
+import scipy.optimize as so
 
 import likelihax as lx
 
@@ -261,3 +271,88 @@ def test_long_series_takes_band_storage_by_default():
     pat = lx.latent_pattern(ar1_pois_joint, {**start, "u": np.zeros(T)}, {"y": y}, ["u"])
     assert pat.bandwidth == 1 and pat.storage_size == 2 * T + 1
     np.testing.assert_array_equal(np.sort(pat.perm), np.arange(T))
+
+
+# ----- a random walk, against the exact multivariate-normal marginal --------------------
+def rw_gauss_joint(p, d):
+    """Local level: y_t = u_t + e_t, u_1 ~ N(mu, sd^2), u_t = u_{t-1} + N(0, sd^2)."""
+    u = p["u"]
+    return (st.norm.logpdf(d["y"], u, p["sigma"]),
+            st.norm.logpdf(u[1:], u[:-1], p["sd"]),
+            st.norm.logpdf(u[0], p["mu"], p["sd"]))  # fmt: skip
+
+
+def _rw_cov(T, sd, sigma):
+    """V = sd^2 K + sigma^2 I, K_ij = min(i, j): the covariance of y under the walk."""
+    t = np.arange(1, T + 1)
+    return sd**2 * np.minimum.outer(t, t) + sigma**2 * np.eye(T)
+
+
+def _rw_loglik(y, mu, sd, sigma):
+    """The exact marginal log N(y; mu 1, V)."""
+    cf = sla.cho_factor(_rw_cov(y.size, sd, sigma), lower=True)
+    r = y - mu
+    return (-0.5 * r @ sla.cho_solve(cf, r) - np.sum(np.log(np.diag(cf[0])))
+            - 0.5 * y.size * math.log(2 * math.pi))  # fmt: skip
+
+
+def _rw_gls_mu(y, sd, sigma):
+    """The maximising mu given (sd, sigma): generalised least squares."""
+    cf = sla.cho_factor(_rw_cov(y.size, sd, sigma), lower=True)
+    one = np.ones(y.size)
+    return (one @ sla.cho_solve(cf, y)) / (one @ sla.cho_solve(cf, one))
+
+
+def test_random_walk_gaussian_is_exact_against_the_multivariate_normal():
+    T = 120
+    rng = np.random.default_rng(1120)
+    u = 1.0 + np.cumsum(0.3 * rng.standard_normal(T))
+    y = u + 0.5 * rng.standard_normal(T)
+    data = {"y": y}
+
+    # reference: maximise the exact marginal over (log sd, log sigma), mu profiled
+    def profile(v):
+        sd, sigma = np.exp(v)
+        return -_rw_loglik(y, _rw_gls_mu(y, sd, sigma), sd, sigma)
+
+    opts = {"xatol": 1e-11, "fatol": 1e-13, "maxiter": 4000}
+    opt = so.minimize(profile, np.log([0.5, 0.5]), method="Nelder-Mead", options=opts)
+    assert opt.success
+    sd_r, sigma_r = np.exp(opt.x)
+    mu_r = _rw_gls_mu(y, sd_r, sigma_r)
+    ll_r = _rw_loglik(y, mu_r, sd_r, sigma_r)
+
+    start = {"mu": 0.0, "sd": 0.5, "sigma": 0.5}
+    pat = lx.latent_pattern(rw_gauss_joint, {**start, "u": np.zeros(T)}, data, ["u"])
+    assert pat.n_colors == 2 and pat.n_terms == T + (T - 1) + 1
+    marginal = lx.integrate(rw_gauss_joint, {"u": T}, pattern=pat, quadratic=True)
+    fit = lx.fit(marginal, start, data, constraints={"sd": POS, "sigma": POS})
+    assert fit.converged
+    assert float(fit.loglik) == pytest.approx(ll_r, rel=1e-8)
+    est = {k: float(v) for k, v in fit.params.items()}
+    for k, v in {"mu": mu_r, "sd": sd_r, "sigma": sigma_r}.items():
+        assert est[k] == pytest.approx(v, rel=1e-5), k
+
+    # SEs: the inverse of a central-difference Hessian of the exact marginal
+    x0, h = np.array([mu_r, sd_r, sigma_r]), 1e-4 * np.array([1.0, sd_r, sigma_r])
+    H = np.empty((3, 3))
+    for a in range(3):
+        for b in range(3):
+            ea, eb = np.eye(3)[a] * h[a], np.eye(3)[b] * h[b]
+            H[a, b] = (_rw_loglik(y, *(x0 + ea + eb)) - _rw_loglik(y, *(x0 + ea - eb))
+                       - _rw_loglik(y, *(x0 - ea + eb)) + _rw_loglik(y, *(x0 - ea - eb))
+                       ) / (4 * h[a] * h[b])  # fmt: skip
+    se_r = np.sqrt(np.diag(np.linalg.inv(-H)))
+    for k, v in zip(("mu", "sd", "sigma"), se_r):
+        assert float(fit.se[k]) == pytest.approx(v, rel=1e-5), k
+
+    # conditional distribution of u given y at the fitted parameters:
+    # E[u | y] = mu + C V^-1 (y - mu), Cov[u | y] = C - C V^-1 C, C = sd^2 K
+    mu, sd, sigma = est["mu"], est["sd"], est["sigma"]
+    C = _rw_cov(T, sd, 0.0)
+    cf = sla.cho_factor(_rw_cov(T, sd, sigma), lower=True)
+    mean = mu + C @ sla.cho_solve(cf, y - mu)
+    cond_sd = np.sqrt(np.diag(C - C @ sla.cho_solve(cf, C)))
+    re = marginal.random_effects(fit.params, data)
+    np.testing.assert_allclose(re.modes["u"], mean, rtol=1e-8)
+    np.testing.assert_allclose(re.se["u"], cond_sd, rtol=1e-8)
