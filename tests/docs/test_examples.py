@@ -120,6 +120,19 @@ def test_latent_ar1_example_runs():
     assert len(rows) == 2 and all(float(r[-1]) < 1e-6 for r in rows)  # relative
 
 
+def test_latent_gmrf_example_runs(capsys):
+    """A Poisson count per lattice site with a CAR field through lx.integrate, beside
+    the dense Laplace approximation written in R."""
+    runpy.run_path(str(ROOT / "examples" / "latent_gmrf.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "144 sites, 264 edges; latent pattern: 552 terms, 2 colours" in out
+    table = out.split("rel. diff", 1)[1].splitlines()
+    rows = {ln.split()[0]: float(ln.split()[-1]) for ln in table
+            if ln.startswith(("logLik", "mu ", "tau ", "rho "))}  # fmt: skip
+    assert len(rows) == 4 and rows["logLik"] < 1e-6 and max(rows.values()) < 1e-4  # relative
+    assert "OK: log-likelihood, estimates, SE of mu and conditional modes agree with R" in out
+
+
 def test_mlp_imbalance_example_runs_and_its_claims_hold(capsys):
     """An MLP trained by mini-batches three ways, beside the logistic regression."""
     runpy.run_path(str(ROOT / "examples" / "mlp_imbalance.py"), run_name="__main__")
