@@ -27,7 +27,11 @@ whenever the model matrix is linear in the covariate (``x``, ``x:z``,
 ``x:C(g)``, ``center(x)``, ``scale(x)``); a nonlinear transform (``np.log(x)``,
 ``I(x**2)``, splines) is detected (the design at three values of the covariate
 is not on a line) and raises a ``ValueError``: write the prediction as
-``fn(params, data)`` of the raw covariate instead.
+``fn(params, data)`` of the raw covariate instead. Where the model knows its
+design's derivative in closed form (a GAM's smooth bases,
+:attr:`~likelihax.inference.Predictor.design_slope`), those columns take it,
+:math:`X(x) = X(x_0) + (x - x_0)\,X'(x_0)`, which has the design's exact
+derivative at :math:`x_0`, all the slope reads.
 
 ``slope`` also gives elasticities as statsmodels' ``method``: ``"eyex"``
 :math:`\partial\log y/\partial\log x`, ``"dyex"`` :math:`\partial y/\partial\log
@@ -220,12 +224,17 @@ def _affine(pred, frame, v, x0):
         raise ValueError(f"Cannot rebuild the design with {v!r} moved: {e}") from e
     leaves0, tree = jax.tree_util.tree_flatten(D0)
     leaves1, leaves2 = jax.tree_util.tree_leaves(D1), jax.tree_util.tree_leaves(D2)
+    known = ([None] * len(leaves0) if pred.design_slope is None
+             else jax.tree_util.tree_leaves(pred.design_slope(frame, v)))  # fmt: skip
     slopes = []
-    for a, b, c in zip(leaves0, leaves1, leaves2):
+    for a, b, c, e in zip(leaves0, leaves1, leaves2, known):
         a, b, c = (np.asarray(t) for t in (a, b, c))
         d = (b - a).astype(np.float64)
         scale = 1.0 + np.max(np.abs(a), initial=0.0) + np.max(np.abs(c), initial=0.0)
-        linear = np.allclose(c - a, 2.5 * d, rtol=0, atol=1e-9 * scale)
+        rule = np.ones(d.shape, bool) if e is None else np.isnan(np.asarray(e))
+        linear = np.allclose((c - a)[rule], 2.5 * d[rule], rtol=0, atol=1e-9 * scale)
+        if e is not None:  # the model's closed-form derivative where it has one
+            d = np.where(rule, d, np.asarray(e, dtype=np.float64))
         if a.dtype.kind not in "f" and np.any(d != 0) or not linear:
             raise ValueError(
                 f"The model's design is not linear in {v!r} (a transform such as "

@@ -68,6 +68,11 @@ class Predictor:
         ``(which, inverse)`` when the prediction is an inverse link of another
         of the model's predictions (a GLM's mean of its linear predictor), for
         intervals made on that scale (``ci_scale="link"``).
+    design_slope : callable or None
+        ``design_slope(frame, v)``: the derivative of ``build(frame)``'s
+        leaves with respect to covariate ``v``, row by row, where the model
+        knows it in closed form (a spline basis), NaN elsewhere (those
+        entries are derived by :func:`likelihax.slopes`' linear rule).
     natural_cov : ndarray or None
         The model's own covariance convention over every natural-scale element
         (``fit.spec.labels``), used when the user gives no ``cov``; None: the
@@ -98,6 +103,7 @@ class Predictor:
     factors: tuple = ()
     natural_cov: Any = None
     link: Any = None
+    design_slope: Callable | None = None
 
     def rows(self, newdata):
         """The frame of ``newdata`` (the fitted rows when None)."""

@@ -54,10 +54,23 @@ def gam_predictor(self, which: str | None = None) -> Predictor:
         eta = d["X"] @ p["beta"]
         return eta if which == "link" else inverse(eta)
 
+    def design_slope(fr, v):
+        """The smooth columns' derivatives in ``v`` (their bases' closed form);
+        NaN for the parametric columns, which take the linear rule."""
+        fr = _user_frame(fr)
+        p = len(self._perm)
+        parts = [np.full((len(fr), p), np.nan)]
+        for sm in self.smooths:
+            width = sm.Z.shape[1]
+            parts.append(sm.slope(fr[sm.var].to_numpy(np.float64)) if sm.var == v
+                         else np.zeros((len(fr), width)))  # fmt: skip
+        return {"X": np.column_stack(parts)}
+
     return Predictor(self.coef_fit, fn, lambda fr: {"X": self._matrix(fr)}, frame,
                      _user_frame, which, None, variables,
                      factors=categorical_variables(para.spec), natural_cov=self.Vp,
-                     link=("link", inverse) if which == "response" else None)  # fmt: skip
+                     link=("link", inverse) if which == "response" else None,
+                     design_slope=design_slope)  # fmt: skip
 
 
 def logit_fit_predictor(fit, which: str | None = None) -> Predictor:

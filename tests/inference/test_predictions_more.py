@@ -122,3 +122,46 @@ def test_a_fit_without_a_known_model_still_needs_fn():
                {"y": np.array([0.5, 1.5])})  # fmt: skip
     with pytest.raises(TypeError, match="fn="):
         lx.predict(f)
+
+
+# ----- marginal effects of smooths --------------------------------------------------------
+def test_gam_slopes_are_the_derivative_of_the_prediction(pois_gam):
+    """lx.slopes through a smooth: each row's dmu/dx against central differences
+    of GamResult.predict, its SE against sqrt(g' Vp g) with the gradient
+    g = mu (dX/dx + (dX/dx . beta) X) in NumPy (the design's derivative by
+    central differences of the basis), and the average effect their mean."""
+    r, data, _ = pois_gam
+    rng = np.random.default_rng(8)
+    new = pd.DataFrame({c: rng.uniform(0.05, 0.95, 6) for c in ("px0", "px1", "px2", "px3")})
+    t = lx.slopes(r, "px1", newdata=new, at="all")
+    h = 1e-6
+    up, down = new.assign(px1=new.px1 + h), new.assign(px1=new.px1 - h)
+    np.testing.assert_allclose(t.estimate, (r.predict(up) - r.predict(down)) / (2 * h),
+                               rtol=1e-6)  # fmt: skip
+    X, dX = r._matrix(new), (r._matrix(up) - r._matrix(down)) / (2 * h)
+    beta = np.array(list(r.coef.values()))
+    mu = np.exp(X @ beta)
+    g = mu[:, None] * (dX + (dX @ beta)[:, None] * X)
+    np.testing.assert_allclose(t.std_error, np.sqrt(np.einsum("ij,jk,ik->i", g, r.Vp, g)),
+                               rtol=1e-6)  # fmt: skip
+    avg = lx.slopes(r, "px1", newdata=new)
+    assert avg.estimate[0] == pytest.approx(np.mean(t.estimate), rel=1e-10)
+    gm = g.mean(axis=0)
+    assert avg.std_error[0] == pytest.approx(np.sqrt(gm @ r.Vp @ gm), rel=1e-6)
+
+
+@pytest.mark.parametrize("bs", ["cr", "cc", "ps", "tp"])
+def test_smooth_slope_is_the_basis_derivative(bs):
+    """Smooth.slope against central differences of Smooth.basis, inside the
+    data's range and beyond it (cr: clamped, slope 0; cc: periodic; ps and
+    tp: linear continuation)."""
+    from likelihax.models._smooths import make_smooth
+
+    x = np.random.default_rng(2).uniform(0.0, 1.0, 60)
+    sm, _ = make_smooth("x", x, 7, bs)
+    at = np.array([0.07, 0.33, 0.52, 0.81, 0.96, 1.4, -0.3])
+    h = 1e-6
+    fd = (sm.basis(at + h) - sm.basis(at - h)) / (2 * h)
+    np.testing.assert_allclose(sm.slope(at), fd, atol=1e-7 * (1 + np.abs(fd).max()))
+    if bs == "cr":
+        assert np.all(sm.slope(at[5:]) == 0.0)
