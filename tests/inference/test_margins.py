@@ -4,8 +4,8 @@ References: statsmodels ``get_margeff`` (Logit, Probit, Poisson, MNLogit;
 ``at="overall"/"mean"/"all"``, ``method="dydx"/"eyex"/"dyex"/"eydx"``,
 ``dummy=True``, ``count=True``) on statsmodels' public data sets (spector,
 randhie, anes96); closed forms for interactions, factor contrasts, ratios and
-linear mixed models. R's ``marginaleffects`` is not packaged for this
-system's R, so statsmodels and closed forms are the references.
+linear mixed models. R's ``marginaleffects`` is the reference in
+tests/inference/test_margins_r.py.
 """
 
 from __future__ import annotations
