@@ -202,6 +202,7 @@ def predict(
     n_draws: int = 1000,
     seed: int = 0,
     ci_scale: str = "response",
+    by: Any = None,
 ):
     r"""Predictions of any model, with standard errors and intervals, as a table.
 
@@ -245,13 +246,19 @@ def predict(
         ``marginaleffects``' ``type = "invlink(link)"``; for a model whose
         prediction is an inverse link (GLMs, mixed models). The standard error
         stays the response scale's.
+    by : True, str or list of str, optional
+        Average the predictions over the rows (``True``) or over the rows of
+        each combination of the values of these columns of the rows
+        (``marginaleffects::avg_predictions(by = )``, Stata ``margins
+        x``), with the standard errors of the averages.
 
     Returns
     -------
     pandas.DataFrame
         ``rowid``, the rows' columns, ``group`` (the class, for per-class
         predictions), ``estimate``, and as asked ``std_error``, ``statistic``,
-        ``p_value``, ``conf_low``, ``conf_high``.
+        ``p_value``, ``conf_low``, ``conf_high``. With ``by``: one row per
+        combination of the ``by`` columns (and class), no ``rowid``.
 
     Examples
     --------
@@ -266,6 +273,12 @@ def predict(
     >>> se = mu * np.sqrt(np.array([1.0, 6.0]) @ r.beta_cov @ [1.0, 6.0])
     >>> bool(np.isclose(t.estimate[0], mu)), bool(np.isclose(t.std_error[0], se))
     (True, True)
+
+    The mean prediction over the fitted rows (``avg_predictions``):
+
+    >>> a = lx.predict(r, by=True)
+    >>> bool(np.isclose(a.estimate[0], np.mean(np.exp(X @ r.coef))))
+    True
 
     Any function of the parameters and data of a plain fit:
 
@@ -294,8 +307,14 @@ def predict(
     if len(shape) == 2 and classes is None:
         classes = tuple(range(shape[1]))
 
+    codes, groups = _groups(frame, by, m)
+
     def g(theta):
-        return jnp.reshape(pred.fn(spec.unflatten_natural(theta), data), -1)
+        y = pred.fn(spec.unflatten_natural(theta), data)
+        if codes is not None:
+            y = jax.ops.segment_sum(y, codes, len(groups[0])) / groups[0].reshape(
+                (-1,) + (1,) * (y.ndim - 1))  # fmt: skip
+        return jnp.reshape(y, -1)
 
     options = dict(level=level, cov=cov, n_draws=n_draws, seed=seed,
                    default_cov=pred.natural_cov)  # fmt: skip
@@ -306,6 +325,9 @@ def predict(
     if ci_scale not in ("response", "link"):
         raise ValueError(f"ci_scale must be 'response' or 'link'; got {ci_scale!r}.")
     if ci_scale == "link" and interval == "delta":
+        if codes is not None:
+            raise ValueError("ci_scale='link' does not apply to averages (by=): the "
+                             "mean of the predictions is not an inverse link.")  # fmt: skip
         if pred.link is None:
             raise ValueError(
                 f"ci_scale='link': this prediction ({pred.which!r}) is not an inverse "
@@ -320,4 +342,28 @@ def predict(
         with x64_scope():
             a, b = (np.asarray(pred.link[1](jnp.asarray(t[k]))) for k in ("conf_low", "conf_high"))
         table["conf_low"], table["conf_high"] = np.minimum(a, b), np.maximum(a, b)
-    return tidy(frame_columns(frame, m), table, classes, m)
+    if codes is None:
+        return tidy(frame_columns(frame, m), table, classes, m)
+    return tidy(groups[1], table, classes, len(groups[0])).drop(columns="rowid")
+
+
+def _groups(frame, by, m):
+    """``(codes, (counts, columns))`` of the rows' groups for ``predict(by=)``:
+    each row's group, the groups' sizes and their ``by`` values; ``(None,
+    None)`` without ``by``."""
+    if by is None or by is False:
+        return None, None
+    if by is True:
+        return np.zeros(m, np.int32), (np.array([float(m)]), {})
+    names = [by] if isinstance(by, str) else list(by)
+    cols = frame_columns(frame, m)
+    missing = [c for c in names if c not in cols]
+    if missing:
+        raise ValueError(f"by: {missing} are not columns of the rows predicted "
+                         f"(columns: {sorted(cols)}).")  # fmt: skip
+    pd = pandas_for("likelihax.predict(by=)")
+    keys = pd.DataFrame({c: cols[c] for c in names})
+    codes = keys.groupby(names, sort=True, dropna=False).ngroup().to_numpy()
+    first = keys.iloc[np.unique(codes, return_index=True)[1]]  # one row per group, in order
+    counts = np.bincount(codes).astype(np.float64)
+    return codes.astype(np.int32), (counts, {c: first[c].to_numpy() for c in names})

@@ -14,8 +14,9 @@ reference level; a 0/1 numeric covariate as the contrast 1 - 0
 averaged (marginaleffects' ``"ratio"``, not ``"ratioavg"``);
 ``predictions(newdata = datagrid(...))`` by ``lx.predict`` at
 ``lx.inference.datagrid``. ``avg_predictions(by = )``, the mean prediction
-over the rows of each level, is the delta method (``lx.delta_method``) of the
-mean of the model's predictor over those rows.
+over the rows of each level, is ``lx.predict(by=)``, also checked against the
+delta method (``lx.delta_method``) of the mean of the model's predictor over
+those rows.
 
 Tolerances. Coefficients, contrasts and predictions involve no derivative in
 the covariate; R's delta-method Jacobian is numDeriv's Richardson
@@ -125,8 +126,12 @@ def test_predictions_at_datagrid(model):
 def test_average_predictions_by_factor(model):
     name, df, r, factor, ref = model
     want = _rows(ref, "avg_predictions")
+    t = lx.predict(r, by=factor)
+    assert t[factor].astype(str).tolist() == want.by.astype(str).tolist()
+    np.testing.assert_allclose(t.estimate, want.estimate, rtol=RTOL)
+    np.testing.assert_allclose(t.std_error, want.std_error, rtol=RTOL)
+    # the same as the delta method of the mean predictor over each level's rows
     pred = r.predictor("response")
     data = [pred.build(df[df[factor] == level]) for level in want.by]
     d = lx.delta_method(r, lambda p: jnp.stack([jnp.mean(pred.fn(p, x)) for x in data]))
-    np.testing.assert_allclose(d.estimate, want.estimate, rtol=RTOL)
-    np.testing.assert_allclose(d.se, want.std_error, rtol=RTOL)
+    np.testing.assert_allclose(t.std_error, d.se, rtol=1e-10)

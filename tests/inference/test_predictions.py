@@ -208,6 +208,32 @@ def test_mixed_conditional_and_population(mixed_fit):
     np.testing.assert_allclose(t.estimate, xb, rtol=1e-10)
 
 
+def test_average_predictions_by(spector):
+    """predict(by=): the mean prediction over the rows and over each group, its
+    SE sqrt(g' V g) with g the mean of the rows' gradients p(1-p)x (closed form
+    for the logit)."""
+    d, X, ref, r = spector
+    Xn = X.to_numpy()
+    p = 1.0 / (1.0 + np.exp(-Xn @ r.coef))
+    grad = p[:, None] * (1 - p[:, None]) * Xn
+    t = lx.predict(r, by=True)
+    assert "rowid" not in t.columns and len(t) == 1
+    assert t.estimate[0] == pytest.approx(p.mean(), rel=1e-12)
+    gm = grad.mean(axis=0)
+    assert t.std_error[0] == pytest.approx(np.sqrt(gm @ r.beta_cov @ gm), rel=1e-10)
+    tb = lx.predict(r, by="PSI")
+    assert tb.PSI.tolist() == [0.0, 1.0]
+    for k, level in enumerate([0.0, 1.0]):
+        rows = Xn[:, 3] == level
+        gm = grad[rows].mean(axis=0)
+        assert tb.estimate[k] == pytest.approx(p[rows].mean(), rel=1e-12)
+        assert tb.std_error[k] == pytest.approx(np.sqrt(gm @ r.beta_cov @ gm), rel=1e-10)
+    with pytest.raises(ValueError, match=r"by: \['nope'\] are not columns"):
+        lx.predict(r, by="nope")
+    with pytest.raises(ValueError, match="ci_scale='link' does not apply to averages"):
+        lx.predict(r, by="PSI", ci_scale="link")
+
+
 def test_errors(spector, line):
     d, X, ref, r = spector
     f, _, _ = line
