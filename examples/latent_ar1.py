@@ -14,6 +14,14 @@ neighbouring states, so the 200 x 200 latent Hessian is assembled from three
 forward-mode passes (two colours). ``lx.fit`` then maximises the marginal
 likelihood over (mu, sd, rho), with sd > 0 and rho = tanh(z).
 
+A random walk is the non-stationary limit: u_1 ~ N(mu, sd^2) and
+u_t = u_{t-1} + e_t, e_t ~ N(0, sd^2), with log-mean u_t. Only the prior
+terms change (``st.norm.logpdf(u[1:], u[:-1], sd)`` and
+``st.norm.logpdf(u[0], mu, sd)``); they touch the same states, so the same
+pattern serves. notebooks/07_random_effects.ipynb fits one to simulated
+counts, and the Gaussian local-level version is checked against its exact
+multivariate-normal marginal in tests/models/mixed/test_latent_processes.py.
+
 The data and the glmmTMB fit (``y ~ 1 + ar1(time + 0 | group)``, family
 poisson) come from tests/reference/latent_processes.R; the estimates, the
 log-likelihood and the conditional modes of u are printed beside glmmTMB's.
