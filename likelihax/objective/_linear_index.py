@@ -405,8 +405,10 @@ def value_grad_hessian(p: Plan, u, to_leaves, data_leaves, objective, transposed
     # Stored transposes (see Problem.with_transposed_data) come with the whole
     # data, not blocks of rows: the stacked matrices below are loop-invariant.
     stored = transposed is not None
-    exact_sym = (stored and len(Xs) == 1 and etas[0].m == 1
-                 and Xs[0].shape[1] >= SYM_MIN_COLUMNS)  # fmt: skip
+    # X' D X from one triangle: by BLAS syrk (any block of rows, on the CPU)
+    # or from the stored transpose's lower block triangle (the whole data).
+    exact_sym = (len(Xs) == 1 and etas[0].m == 1 and Xs[0].shape[1] >= SYM_MIN_COLUMNS
+                 and (stored or gram_ok(Xs[0])))  # fmt: skip
     g_parts, rows = [], []
     for j, (Xj, ej, XjT) in enumerate(zip(Xs, etas, XTs)):
         dj = dge[j]  # (T, n, m_j): derivative of grad eta_j along each tangent

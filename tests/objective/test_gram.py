@@ -123,3 +123,37 @@ def test_gram_finishes_on_a_one_thread_pool():
     out = subprocess.run([sys.executable, "-c", HANG], env=env, capture_output=True,
                          text=True, timeout=120, check=True)  # fmt: skip
     assert float(out.stdout.strip().splitlines()[-1]) < 1e-8
+
+
+def test_chunked_wide_fit_takes_syrk_and_matches_statsmodels(monkeypatch):
+    """A logistic regression with 260 columns read in blocks of rows: each
+    block's X' D X goes through ``gram`` (syrk), and the fit equals
+    statsmodels' Logit (estimates, SEs, log-likelihood)."""
+    import likelihax as lx
+    import likelihax.objective._linear_index as li
+
+    sm = pytest.importorskip("statsmodels.api")
+    rng = np.random.default_rng(4)
+    n, k = 1200, 260
+    X = rng.normal(size=(n, k))
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-(0.2 + X @ rng.normal(0, 0.05, k))))) * 1.0
+    calls = []
+
+    def counted(X_, v_):
+        calls.append(X_.shape)
+        return gram(X_, v_)
+
+    monkeypatch.setattr(li, "gram", counted)
+
+    def loglik(p, d):
+        eta = p["a"] + d["X"] @ p["b"]
+        return d["y"] * eta - jnp.logaddexp(0.0, eta)
+
+    f = lx.fit(loglik, {"a": 0.0, "b": np.zeros(k)}, {"X": X, "y": y}, chunk_size=300)
+    assert f.converged and calls and all(s == (300, k) for s in calls)
+    ref = sm.Logit(y, np.column_stack([np.ones(n), X])).fit(disp=0, method="newton", tol=1e-12)
+    est = np.concatenate([[float(f.params["a"])], np.asarray(f.params["b"])])
+    se = np.concatenate([[float(f.se["a"])], np.asarray(f.se["b"])])
+    assert float(f.loglik) == pytest.approx(ref.llf, rel=1e-10)
+    np.testing.assert_allclose(est, ref.params, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(se, ref.bse, rtol=1e-6)
