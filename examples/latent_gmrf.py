@@ -23,7 +23,7 @@ The 144 latent values are integrated out by the Laplace approximation
 (``lx.integrate``, TMB's ``random=``). The joint returns its terms: an
 observation and a diagonal term per site (the normalising constant is spread
 over the site terms) and a term per edge. Their supports are known from the
-lattice, so the pattern is declared (``LatentPattern.from_supports``) rather
+lattice, so the pattern is declared (``lx.LatentPattern.from_supports``) rather
 than detected: the lattice is bipartite and the greedy colouring finds the
 checkerboard, so the 144 x 144 latent Hessian comes from three forward-mode
 passes.
@@ -50,7 +50,6 @@ import numpy as np
 import pandas as pd
 
 import likelihax as lx
-from likelihax.models.random_effects import LatentPattern
 
 REF = Path(__file__).resolve().parents[1] / "tests" / "reference"
 
@@ -85,7 +84,7 @@ def pattern(data):
     site = np.arange(n)
     term = np.concatenate([site, n + site, 2 * n + np.arange(e), 2 * n + np.arange(e)])
     entry = np.concatenate([site, site, data["edge_i"], data["edge_j"]])
-    return LatentPattern.from_supports(term, entry, n_terms=2 * n + e, n_latent=n)
+    return lx.LatentPattern.from_supports(term, entry, n_terms=2 * n + e, n_latent=n)
 
 
 def main():
