@@ -51,6 +51,7 @@ from ._program import (
     chunk_rows,
     make_solver,
     prepare_weights,
+    wide_blocks,
 )
 from ._report import report
 
@@ -291,12 +292,13 @@ def fit(
         if max_steps is None:
             max_steps = solver.default_max_steps
         rows = out_shape[0] if per_obs else n
+        chunk = (source.chunk if source is not None
+                 else chunk_rows(chunk_size, jdata, rows, per_obs))  # fmt: skip
         program = FitProgram(
             loglik=fn, spec=spec, solver=solver, cov=cov, max_steps=int(max_steps),
             nobs=int(rows if per_obs else (n or 1)), per_obs=per_obs,
             verbose=bool(verbose), info_tol=INFO_TOL[wdtype.name],
-            chunk=(source.chunk if source is not None
-                   else chunk_rows(chunk_size, jdata, rows, per_obs)),
+            chunk=chunk, wide=source is None and wide_blocks(chunk_size, jdata, rows, chunk),
             fisher=model.fisher, weight_type=weight_type, source=source, **free_opts,
         )  # fmt: skip
         # Host arrays go to the compiled program with its arguments (cheaper

@@ -58,6 +58,9 @@ class FitProgram:
     matrix_free: bool = False
     cov_free: tuple = ()
     cov_natural: tuple = ()
+    # Default blocks of wide rows (see ``chunk_rows``): only the evaluations
+    # that need memory beyond the data read them (``Problem.wide``).
+    wide: bool = False
 
 
 def make_solver(method, dtype, tol, gtol, rtol):
@@ -175,6 +178,14 @@ WIDE_ROW_BYTES = 2048
 WIDE_CHUNK_BYTES = 1 << 27
 
 
+def _row_bytes(data, n) -> int:
+    return sum(
+        int(np.prod(np.shape(x)[1:])) * np.dtype(jnp.result_type(x)).itemsize
+        for x in jax.tree_util.tree_leaves(data)
+        if np.ndim(x) >= 1 and np.shape(x)[0] == n
+    )
+
+
 def chunk_rows(chunk_size, data, n, per_obs) -> int:
     """Rows per block for chunked evaluation (0: no chunking)."""
     if chunk_size is False or not per_obs or not n:
@@ -185,11 +196,7 @@ def chunk_rows(chunk_size, data, n, per_obs) -> int:
                 f"chunk_size must be a positive integer or False; got {chunk_size}."
             )
         return int(chunk_size) if int(chunk_size) < n else 0
-    row_bytes = sum(
-        int(np.prod(np.shape(x)[1:])) * np.dtype(jnp.result_type(x)).itemsize
-        for x in jax.tree_util.tree_leaves(data)
-        if np.ndim(x) >= 1 and np.shape(x)[0] == n
-    )
+    row_bytes = _row_bytes(data, n)
     # Narrow rows: blocks of about 2 MiB, which stay in cache. Wide rows (many
     # columns, hence usually many parameters): blocks of about 128 MiB, so that
     # each block's Hessian is one large matrix product; smaller blocks spend
@@ -198,3 +205,15 @@ def chunk_rows(chunk_size, data, n, per_obs) -> int:
     budget = CHUNK_BYTES if row_bytes < WIDE_ROW_BYTES else WIDE_CHUNK_BYTES
     rows = int(np.clip(budget // max(row_bytes, 1), 256, 65536))
     return rows if n >= 4 * rows else 0
+
+
+def wide_blocks(chunk_size, data, n, chunk: int) -> bool:
+    """Whether the blocks are the default ones of wide rows (``chunk_rows``).
+
+    Their purpose is a bound on memory, not speed: reading a block copies it,
+    so the evaluations whose memory does not grow with the number of
+    parameters read the whole data instead (``Problem.wide``). Blocks the
+    caller chose (``chunk_size``) apply to every evaluation.
+    """
+    default = chunk_size is None or chunk_size is True
+    return bool(chunk and default and _row_bytes(data, n) >= WIDE_ROW_BYTES)

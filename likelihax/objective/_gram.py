@@ -16,8 +16,9 @@ How
 ---
 On the host (``buffer_callback``, below): with :math:`v \ge 0`,
 :math:`X^\top D X = W^\top W` for :math:`W = \mathrm{diag}(\sqrt v) X`, one
-``syrk``; rows with :math:`v < 0` (a non-concave term) go into a second
-``syrk`` that is subtracted. A non-finite :math:`v` gives a NaN matrix (the
+``syrk`` (over blocks of rows, so that the scaled copy stays small); rows
+with :math:`v < 0` (a non-concave term) go into a second ``syrk`` that is
+subtracted. A non-finite :math:`v` gives a NaN matrix (the
 solver treats it as a failed evaluation). The upper triangle is filled from
 the lower. SciPy's BLAS wrappers (``scipy.linalg.blas``) provide ``syrk``;
 no library offers it as a JAX operation.
@@ -46,6 +47,10 @@ from jax.experimental.buffer_callback import buffer_callback
 __all__ = ["available", "gram"]
 
 
+# Rows scaled at a time (bytes): memory beside the data stays bounded.
+BLOCK_BYTES = 1 << 25
+
+
 def available(X) -> bool:
     """Whether :func:`gram` applies to ``X``: a 2-D float32/float64 array on
     the CPU backend."""
@@ -70,9 +75,15 @@ def _host_gram(ctx, out, X, v):
     # lower triangle of C.T is the upper triangle of C.
     C[...] = 0.0
 
+    # the scaled rows go through one buffer of about BLOCK_BYTES (not a copy
+    # of the whole matrix); the sum over blocks costs no measurable time
+    step = max(256, BLOCK_BYTES // max(X.shape[1] * X.itemsize, 1))
+    buf = np.empty((min(step, X.shape[0]), X.shape[1]), X.dtype)
+
     def add(rows, w, alpha):  # C.T's lower triangle += alpha rows' diag(w) rows
-        if rows.shape[0]:
-            W = rows * np.sqrt(w)[:, None]
+        for i in range(0, rows.shape[0], step):
+            W = buf[: min(step, rows.shape[0] - i)]
+            np.multiply(rows[i : i + step], np.sqrt(w[i : i + step])[:, None], out=W)
             syrk(alpha, W.T, beta=1.0, c=C.T, trans=0, lower=1, overwrite_c=1)
 
     neg = v < 0

@@ -61,7 +61,7 @@ from ._gram import available as gram_ok
 from ._gram import gram
 from ._rowwise import Eta, NoPlan, analyze, ancestry, needed, run, selects, size
 
-__all__ = ["plan", "value_grad_hessian"]
+__all__ = ["one_gram", "plan", "value_grad_hessian"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -253,6 +253,28 @@ def _weighted_columns(blocks, n, dtype, select=True):
 # triangle only (see ``_symmetric_product``), in SYM_SPLIT column blocks.
 SYM_MIN_COLUMNS = 256
 SYM_SPLIT = 3
+
+
+def one_gram(p: Plan, data_leaves) -> bool:
+    """Whether the Hessian through ``p`` is one ``X' D X`` by BLAS ``syrk``
+    (:mod:`likelihax.objective._gram`) and a few weighted columns.
+
+    One predictor of one data matrix with at least ``SYM_MIN_COLUMNS``
+    columns, on the CPU: such an evaluation needs no more memory than the
+    data (``syrk`` reads them in place), so chunked data are read whole for
+    it (``Problem._whole``). ``data_leaves`` is unused (the plan's avals hold
+    the shapes); it is taken so that ``one_gram(*found)`` reads as the other
+    calls on a plan.
+    """
+    del data_leaves
+    if len(p.etas) != 1 or p.etas[0].m != 1 or sum(size(v) for v in p.globals_) > 8:
+        return False
+    e = p.etas[0]
+    shape, dtype = e.data.aval.shape, e.data.aval.dtype
+    return (
+        len(shape) == 2 and shape[1 - e.data_obs_axis] >= SYM_MIN_COLUMNS
+        and jax.default_backend() == "cpu" and dtype in (jnp.float32, jnp.float64)
+    )  # fmt: skip
 
 
 def _symmetric_product(XT, v, X):

@@ -160,6 +160,8 @@ class Problem:
     # Per data leaf: its (k, n) transpose, or None (see ``with_transposed_data``).
     transposed: Any = None
     warm: Any = None  # a warm-started model's state (module notes), or None
+    # Blocks only bound memory (wide rows; see ``_whole``)
+    wide: bool = False
 
     @classmethod
     def from_static(cls, static, fixed_leaves, data, weights, pin=None) -> "Problem":
@@ -168,6 +170,7 @@ class Problem:
         return cls(
             static.loglik, static.spec, fixed_leaves, data, static.nobs, static.chunk,
             weights, static.fisher, pin, source=static.source,
+            wide=getattr(static, "wide", False),
         )  # fmt: skip
 
     def small_coordinates(self, limit: int = SMALL_COORDINATES) -> tuple[int, ...]:
@@ -458,7 +461,28 @@ class Problem:
             return None
         return jax.lax.dynamic_slice_in_dim(self.weights, start, size)
 
-    def _accumulate(self, fn, u, n_out: int):
+    def _whole(self, u, hessian: bool = False) -> bool:
+        """Whether an evaluation reads the whole data although ``chunk`` is set.
+
+        With the default blocks of wide rows (``wide``) the blocks bound the
+        memory of evaluations that grow with the number of parameters (a
+        Hessian's tangents, per-row scores); reading a block copies it. The
+        value and gradient need no more than the data, and so does a Hessian
+        that is one ``X' D X`` by BLAS ``syrk`` (see
+        ``_linear_index.one_gram``): those read the data in place.
+        """
+        if not (self.chunk and self.wide) or self.source is not None:
+            return False
+        if not hessian:
+            return True
+        found = self._predictor_plan(u, self.data)
+        if found is None:
+            return False
+        from . import _linear_index as predictor
+
+        return predictor.one_gram(*found)
+
+    def _accumulate(self, fn, u, n_out: int, whole: bool = False):
         """Sum of ``fn(u, block, mask)`` over blocks of observations (module notes).
 
         ``fn(u, data, weights, mask)`` returns ``n_out`` of (value, gradient,
@@ -469,7 +493,7 @@ class Problem:
         the last block is the final ``chunk`` rows, with the rows already
         counted masked out, so the program holds a single block evaluation.
         """
-        if not self.chunk:
+        if not self.chunk or whole:
             return fn(u, self.data, self.weights)
         n, b = self.nobs, self.chunk
         nb = -(-n // b)
@@ -513,10 +537,12 @@ class Problem:
     # ----- public --------------------------------------------------------------------
     def value(self, u) -> jax.Array:
         """Objective :math:`f(u) = -\\ell(\\theta(u))`."""
-        return self._with_pin(self._accumulate(self._value, u, 1), u, 1)
+        return self._with_pin(
+            self._accumulate(self._value, u, 1, self._whole(u)), u, 1
+        )
 
     def value_and_grad(self, u):
-        return self._with_pin(self._accumulate(self._vg, u, 2), u, 2)
+        return self._with_pin(self._accumulate(self._vg, u, 2, self._whole(u)), u, 2)
 
     def value_grad_fisher(self, u):
         """``(f, g, I)`` with ``I`` the expected information (module notes)."""
@@ -570,4 +596,5 @@ class Problem:
         is exactly symmetric (``_vgh``), and so is their sum: no ``k x k``
         transposition here.
         """
-        return self._with_pin(self._accumulate(self._vgh, u, 3), u, 3)
+        whole = self.warm is None and self._whole(u, hessian=True)
+        return self._with_pin(self._accumulate(self._vgh, u, 3, whole), u, 3)

@@ -19,6 +19,19 @@ def _data(n=200, k=7, seed=0, negative=True):
     return X, v
 
 
+def test_gram_over_blocks_of_rows_equals_numpy_product(monkeypatch):
+    """Rows scaled in blocks (256 at a time here: 3 blocks, a short last one),
+    both signs of weights."""
+    import likelihax.objective._gram as g
+
+    monkeypatch.setattr(g, "BLOCK_BYTES", 1)
+    X, v = _data(n=700, k=5)
+    with jax.enable_x64(True):
+        G = np.asarray(jax.jit(gram)(jnp.asarray(X), jnp.asarray(v)))
+    ref = X.T @ (X * v[:, None])
+    np.testing.assert_allclose(G, ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+
+
 @pytest.mark.parametrize("negative", [False, True])
 def test_gram_equals_numpy_product(negative):
     X, v = _data(negative=negative)
@@ -157,3 +170,65 @@ def test_chunked_wide_fit_takes_syrk_and_matches_statsmodels(monkeypatch):
     assert float(f.loglik) == pytest.approx(ref.llf, rel=1e-10)
     np.testing.assert_allclose(est, ref.params, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(se, ref.bse, rtol=1e-6)
+
+
+def test_default_wide_blocks_read_whole_data_where_memory_allows(monkeypatch):
+    """The default blocks of wide rows bound memory only. Where an evaluation
+    needs no more than the data (value, gradient, a logistic regression's
+    Hessian by syrk) it reads them whole; a Hessian of two linear predictors
+    (tangents beyond one X' D X) goes by blocks, and so does every evaluation
+    with a chunk_size the caller chose. The fits equal the unchunked ones."""
+    import likelihax as lx
+    import likelihax.engine._program as prog
+    from likelihax.objective._problem import Problem
+
+    rng = np.random.default_rng(5)
+    n, k = 1200, 300  # rows of 2,408 bytes: wide
+    X = rng.normal(size=(n, k))
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-(X @ rng.normal(0, 0.05, k))))) * 1.0
+    # blocks of 300 rows under the wide-row rule (4 blocks)
+    monkeypatch.setattr(prog, "WIDE_CHUNK_BYTES", 300 * 8 * (k + 1))
+    with jax.enable_x64(True):  # (float64 rows, as a fit stages them)
+        assert prog.chunk_rows(None, {"X": X, "y": y}, n, True) == 300
+    seen = []
+    original = Problem._accumulate
+
+    def recorded(self, fn, u, n_out, whole=False):
+        seen.append((fn.__name__, bool(self.chunk) and not whole))
+        return original(self, fn, u, n_out, whole)
+
+    monkeypatch.setattr(Problem, "_accumulate", recorded)
+
+    def logistic(p, d):
+        eta = p["a"] + d["X"] @ p["b"]
+        return d["y"] * eta - jnp.logaddexp(0.0, eta)
+
+    def heteroskedastic(p, d):  # mean and log-SD, each linear in X
+        mu, log_sd = d["X"] @ p["b"], p["c"] + 0.1 * (d["X"] @ p["g"])
+        return jax.scipy.stats.norm.logpdf(d["y"], mu, jnp.exp(log_sd))
+
+    def blocked(fit_kw, loglik, start, data):
+        jax.clear_caches()
+        seen.clear()
+        f = lx.fit(loglik, start, data, **fit_kw)
+        return f, {name for name, by_blocks in seen if by_blocks}
+
+    start = {"a": 0.0, "b": np.zeros(k)}
+    f, by_blocks = blocked({}, logistic, start, {"X": X, "y": y})
+    assert by_blocks == set() and f.converged
+    ref = lx.fit(logistic, start, {"X": X, "y": y}, chunk_size=False)
+    assert float(f.loglik) == pytest.approx(float(ref.loglik), rel=1e-12)
+    np.testing.assert_allclose(np.asarray(f.se["b"]), np.asarray(ref.se["b"]), rtol=1e-9)
+    # (a chunk_size the caller chose: every block's X' D X by syrk, in
+    # test_chunked_wide_fit_takes_syrk_and_matches_statsmodels)
+
+    m = 150  # 2 x 150 coefficients: two predictors, no single X' D X
+    Xm = X[:, :m]
+    yn = Xm @ rng.normal(0, 0.05, m) + rng.normal(size=n)
+    start2 = {"b": np.zeros(m), "c": 0.0, "g": np.zeros(m)}
+    data2 = {"X": Xm, "y": yn, "pad": X[:, m:]}  # wide rows, half of them unused
+    f2, by_blocks = blocked({}, heteroskedastic, start2, data2)
+    assert "_vgh" in by_blocks and "_vg" not in by_blocks and "_value" not in by_blocks
+    ref2 = lx.fit(heteroskedastic, start2, data2, chunk_size=False)
+    assert float(f2.loglik) == pytest.approx(float(ref2.loglik), rel=1e-12)
+    np.testing.assert_allclose(np.asarray(f2.se["g"]), np.asarray(ref2.se["g"]), rtol=1e-8)
