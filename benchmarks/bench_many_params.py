@@ -19,7 +19,8 @@ Newton includes compilation; then ``--repeats`` rounds, median reported):
   jitted; 1e-10 on the step) with SEs from the inverse of ``X'WX``;
 * scikit-learn ``LogisticRegression(C=inf, solver="newton-cholesky",
   tol=1e-10)``, with SEs from ``(X'WX)^-1`` by NumPy (timed) and without
-  SEs (the goal's reference), and with ``solver="lbfgs"`` (no SEs);
+  SEs (the goal's reference), and with ``solver="lbfgs"``, without SEs and
+  with them by NumPy;
 * glum ``GeneralizedLinearRegressor(family="binomial", alpha=0)`` and its
   ``std_errors`` (its n/(n-k) factor divided out);
 * statsmodels ``Logit(...).fit(method="newton")`` and ``.bse``.
@@ -150,11 +151,14 @@ def methods(X, y):
     def sklearn_nc_only():
         return sklearn_nc(), np.full(p + 1, np.nan), "-"  # no SEs
 
-    def sklearn_run():
-        beta = sklearn_nc()
+    def numpy_se(beta):  # SEs from (X'WX)^-1, as a scikit-learn user computes them
         mu = 1.0 / (1.0 + np.exp(-(X1 @ beta)))
         H = X1.T @ (X1 * (mu * (1 - mu))[:, None])
-        return beta, np.sqrt(np.diag(np.linalg.inv(H))), "-"
+        return np.sqrt(np.diag(np.linalg.inv(H)))
+
+    def sklearn_run():
+        beta = sklearn_nc()
+        return beta, numpy_se(beta), "-"
 
     def statsmodels_run():
         import statsmodels.api as sm
@@ -172,12 +176,18 @@ def methods(X, y):
         se = np.asarray(m.std_errors(X, y, dispersion=1)) * np.sqrt((n - p - 1) / n)
         return beta, se, "-"
 
-    def sklearn_lbfgs():
+    def sklearn_lbfgs_beta():
         from sklearn.linear_model import LogisticRegression
 
         m = LogisticRegression(C=np.inf, solver="lbfgs", tol=1e-10, max_iter=10_000).fit(X, y)
-        beta = np.concatenate([m.intercept_, m.coef_[0]])
-        return beta, np.full(p + 1, np.nan), "-"  # no SEs
+        return np.concatenate([m.intercept_, m.coef_[0]])
+
+    def sklearn_lbfgs():
+        return sklearn_lbfgs_beta(), np.full(p + 1, np.nan), "-"  # no SEs
+
+    def sklearn_lbfgs_se():
+        beta = sklearn_lbfgs_beta()
+        return beta, numpy_se(beta), "-"
 
     return {
         "likelihax newton": lx_fit("newton"),
@@ -187,6 +197,7 @@ def methods(X, y):
         "sklearn newton-cholesky": sklearn_run,
         "sklearn newton-cholesky (no SEs)": sklearn_nc_only,
         "sklearn lbfgs (no SEs)": sklearn_lbfgs,
+        "sklearn lbfgs (+ SEs)": sklearn_lbfgs_se,
         "glum": glum_run,
         "statsmodels Logit": statsmodels_run,
     }, X1
@@ -342,7 +353,24 @@ def _measure(args, p):
         extra = f" {mem[name][0]:8.2f} {mem[name][1]:7.2f}" if mem else ""
         print(f"{name:34s} {med:8.3f} {med / base:7.2f} {dll:12.2e} {dse:15.1e}{extra}")
         rows[name] = med
+    _ratios(rows, out)
     return rows
+
+
+def _ratios(rows, out):
+    """The goal "no size more than 3x the fastest competitor": likelihax's
+    fastest method against the fastest competitor, and against the fastest
+    competitor that gives SEs too."""
+    mine = {n: t for n, t in rows.items() if n.startswith("likelihax")}
+    theirs = {n: t for n, t in rows.items() if not n.startswith("likelihax")}
+    if not mine or not theirs:
+        return
+    best = min(mine, key=mine.get)
+    with_se = {n: t for n, t in theirs.items() if np.isfinite(out[n][1]).all()}
+    for label, pool in (("fastest competitor", theirs), ("fastest with SEs", with_se)):
+        if pool:
+            other = min(pool, key=pool.get)
+            print(f"  {best} / {label} ({other}): {mine[best] / pool[other]:.2f}")
 
 
 def _plot(results, path):

@@ -33,9 +33,9 @@ def fit_core(static: FitProgram, u0, fixed_leaves, data, weights):
     if static.matrix_free:
         return fit_core_matrix_free(static, u0, fixed_leaves, data, weights)
     problem = Problem.from_static(static, fixed_leaves, data, weights)
-    problem = problem.with_transposed_data()
     if u0 is None:
         u0 = static.spec.to_unconstrained(fixed_leaves)
+    problem = problem.with_transposed_data(u0)
     gap = problem.separable_gap(u0)
     s, f, g, H, eig, probe, restarts = run_with_probe(problem, static, u0)
     # The information behind the covariance kind (observed or expected).

@@ -169,7 +169,9 @@ def fit(
         observations (see :mod:`likelihax.objective._problem`). Default: about
         2 MiB of per-observation data per block (128 MiB for rows of 256 or
         more float64 values) when there are at least four blocks; ``False``
-        evaluates all observations at once. Results agree to rounding.
+        evaluates all observations at once. Results agree to rounding. The
+        default blocks of wide rows bound memory only: the value, the
+        gradient and a one-predictor Hessian by ``syrk`` read the whole data.
     devices : "all", list of jax.Device, jax.sharding.Mesh, optional
         Shard the observation axis across these devices (``"all"``: every
         local device): per-observation data fields and weights are split by

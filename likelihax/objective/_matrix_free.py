@@ -39,7 +39,7 @@ import jax
 import jax.numpy as jnp
 
 from ..optimize import cg_direction
-from ._problem import meat_weights
+from ._robust import meat_weights
 
 __all__ = ["MATRIX_FREE_KINDS", "hvp_at", "matrix_free_covariance", "solve_columns"]
 

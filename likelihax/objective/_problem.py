@@ -86,6 +86,7 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 
+from ._robust import meat_weights
 from ._structured import jacfwd
 
 __all__ = ["Problem"]
@@ -113,21 +114,6 @@ def _under_vmap() -> bool:
 
     check = getattr(jcore, "unsafe_am_i_under_a_vmap_DO_NOT_USE", None)
     return bool(check()) if check is not None else True
-
-
-def meat_weights(n, dtype, w, mask, weight_type):
-    """``(v, n_eff)``: per-row factors of the meat (``w``, ``w**2`` or 1; 0
-    for masked rows and rows without weight) and the block's effective count
-    (see :meth:`Problem.meat`)."""
-    m = jnp.ones((n,), dtype) if mask is None else (mask > 0)
-    if w is None:
-        vv = m.astype(dtype)
-        return vv, jnp.sum(vv)
-    keep = (w > 0) & (m > 0)
-    vv = jnp.where(keep, w if weight_type == "frequency" else w * w, 0.0)
-    if weight_type == "frequency":
-        return vv, jnp.sum(jnp.where(keep, w, 0.0))
-    return vv, jnp.sum(keep).astype(dtype)
 
 
 def _objective(terms, w=None, mask=None):
@@ -204,7 +190,7 @@ class Problem:
         ``lax.cond`` would evaluate both branches."""
         return self.nobs >= LARGE_ROWS and not _under_vmap()
 
-    def with_transposed_data(self) -> "Problem":
+    def with_transposed_data(self, u=None) -> "Problem":
         """This problem with a ``(k, n)`` copy of each ``(n, k)`` floating data matrix.
 
         For a fit's compiled program, made once before the solver's loop. The
@@ -216,13 +202,20 @@ class Problem:
         every evaluation; a matrix the evaluation does
         not use is dropped by XLA. Not for chunked or streamed data (the
         blocks are sliced from the rows), nor below ``LARGE_ROWS`` rows, where
-        the program's compile time matters more than its run time.
+        the program's compile time matters more than its run time. Nor where
+        (with ``u``, the start) the Hessian is one ``X' D X`` by ``syrk``,
+        which reads ``X`` in place: the copy would serve a few columns.
         """
         if (
             self.chunk or self.source is not None or self.data is None
             or self.nobs < LARGE_ROWS or jax.default_backend() != "cpu"
         ):  # fmt: skip
             return self
+        if u is not None and (found := self._predictor_plan(u, self.data)) is not None:
+            from . import _linear_index as predictor
+
+            if predictor.one_gram(*found):
+                return self
         leaves = jax.tree_util.tree_leaves(self.data)
         t = tuple(
             jnp.transpose(x)

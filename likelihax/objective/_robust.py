@@ -60,10 +60,26 @@ __all__ = [
     "hc2",
     "hc3",
     "leverage",
+    "meat_weights",
     "driscoll_kraay",
     "newey_west_lag",
     "serial_scores",
 ]
+
+
+def meat_weights(n, dtype, w, mask, weight_type):
+    """``(v, n_eff)``: per-row factors of the meat (``w``, ``w**2`` or 1; 0
+    for masked rows and rows without weight) and the block's effective count
+    (see :meth:`likelihax.objective._problem.Problem.meat`)."""
+    m = jnp.ones((n,), dtype) if mask is None else (mask > 0)
+    if w is None:
+        vv = m.astype(dtype)
+        return vv, jnp.sum(vv)
+    keep = (w > 0) & (m > 0)
+    vv = jnp.where(keep, w if weight_type == "frequency" else w * w, 0.0)
+    if weight_type == "frequency":
+        return vv, jnp.sum(jnp.where(keep, w, 0.0))
+    return vv, jnp.sum(keep).astype(dtype)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -232,3 +232,40 @@ def test_default_wide_blocks_read_whole_data_where_memory_allows(monkeypatch):
     ref2 = lx.fit(heteroskedastic, start2, data2, chunk_size=False)
     assert float(f2.loglik) == pytest.approx(float(ref2.loglik), rel=1e-12)
     np.testing.assert_allclose(np.asarray(f2.se["g"]), np.asarray(ref2.se["g"]), rtol=1e-8)
+
+
+def test_no_transposed_copy_where_the_hessian_is_one_syrk(monkeypatch):
+    """A fit's program keeps a transposed copy of its data matrix for the
+    linear-predictor products, except where the Hessian is one X' D X by
+    syrk (which reads X in place): a logistic regression with 260 columns
+    gets none, two linear predictors of the same columns get one."""
+    import likelihax as lx
+    import likelihax.objective._problem as problem_module
+    from likelihax.data._dataset import prepare_data
+    from likelihax.objective._problem import Problem
+
+    monkeypatch.setattr(problem_module, "LARGE_ROWS", 1)  # (300 rows count as many)
+    rng = np.random.default_rng(6)
+    n, k = 300, 260
+    data = {"X": rng.normal(size=(n, k)), "y": rng.integers(0, 2, n) * 1.0}
+
+    def logistic(p, d):
+        eta = p["a"] + d["X"] @ p["b"]
+        return d["y"] * eta - jnp.logaddexp(0.0, eta)
+
+    def two_predictors(p, d):
+        return jax.scipy.stats.norm.logpdf(d["y"], d["X"] @ p["b"], jnp.exp(d["X"] @ p["g"]))
+
+    def transposed(loglik, start):
+        model = lx.Model(loglik, start)
+        fit = lx.fit(model, data, max_steps=1, warn=False)
+        with jax.enable_x64(True):
+            fixed = [jnp.asarray(x, jnp.float64) for x in model.init_leaves]
+            pr = Problem.from_static(fit.setup.program, fixed, prepare_data(data, np.float64), None)
+            u0 = fit.setup.spec.to_unconstrained(fixed)
+            return pr.with_transposed_data(u0).transposed, pr.with_transposed_data().transposed
+
+    with_u, without_u = transposed(logistic, {"a": 0.0, "b": np.zeros(k)})
+    assert with_u is None and without_u is not None
+    with_u, _ = transposed(two_predictors, {"b": np.zeros(k), "g": np.zeros(k)})
+    assert with_u is not None and any(t is not None for t in with_u)
