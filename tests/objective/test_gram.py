@@ -222,7 +222,7 @@ def test_default_wide_blocks_read_whole_data_where_memory_allows(monkeypatch):
     # (a chunk_size the caller chose: every block's X' D X by syrk, in
     # test_chunked_wide_fit_takes_syrk_and_matches_statsmodels)
 
-    m = 150  # 2 x 150 coefficients: two predictors, no single X' D X
+    m = 20  # 2 x 20 coefficients: two predictors, no single X' D X
     Xm = X[:, :m]
     yn = Xm @ rng.normal(0, 0.05, m) + rng.normal(size=n)
     start2 = {"b": np.zeros(m), "c": 0.0, "g": np.zeros(m)}
