@@ -27,6 +27,16 @@ well conditioned.
 
 On an accelerator, where XLA's own factorizations have no such hazard, the
 device's Cholesky is used instead (no transfer to the host).
+
+A program with a host callback is never written to JAX's persistent
+compilation cache (the callback's pointer is part of the program, so its
+key differs in every process): every new process compiles it again, seconds
+for a fit. So the callbacks serve only where they are needed or pay for
+that: matrices of at most ``SMALL_SPD`` rows go through the unrolled
+Cholesky of :mod:`likelihax.optimize._linalg` (no LAPACK, no callback; a
+mixed model's ``X' V^{-1} X`` of a few fixed effects, Firth's information),
+and :func:`cholesky_inverse` calls LAPACK's ``potri`` from ``HOST_INVERSE_MIN``
+rows, below which XLA's triangular solves take milliseconds.
 """
 
 from __future__ import annotations
@@ -37,6 +47,11 @@ import numpy as np
 from jax.experimental.buffer_callback import buffer_callback
 
 __all__ = ["cholesky_inverse", "host_call", "host_direction", "spd_inverse_logdet", "spd_solve"]
+
+# Up to this many rows: the unrolled Cholesky, in the program (module notes).
+SMALL_SPD = 12
+# From this many rows: the covariance's inverse by LAPACK potri on the host.
+HOST_INVERSE_MIN = 1024
 
 
 def _on_cpu() -> bool:
@@ -112,6 +127,11 @@ def spd_inverse_logdet(A):
     >>> round(float(g), 6)
     1.0
     """
+    if A.ndim == 2 and A.shape[0] <= SMALL_SPD:
+        from ._linalg import chol, chol_inverse, chol_logdet
+
+        L = chol(A)  # NaN where A is not positive definite
+        return chol_inverse(L), chol_logdet(L)
     if not _on_cpu():
         L = jnp.linalg.cholesky(A)
         n = A.shape[0]
@@ -234,10 +254,10 @@ def _host_cholesky_inverse(ctx, out, L):
 def cholesky_inverse(L):
     r"""``(L L')^{-1}`` from a lower Cholesky factor ``L``, exactly symmetric.
 
-    On the CPU, LAPACK's ``potri`` on the host (``buffer_callback``: the
-    factor is read in place): :math:`2k^3/3` flops, a third of the two
-    triangular solves against the identity (``cho_solve``), which is what an
-    accelerator runs. Derivatives by :math:`d(S^{-1}) = -S^{-1}\,dS\,S^{-1}`
+    On the CPU from ``HOST_INVERSE_MIN`` rows, LAPACK's ``potri`` on the host
+    (``buffer_callback``: the factor is read in place): :math:`2k^3/3` flops,
+    a third of the two triangular solves against the identity
+    (``cho_solve``), which smaller matrices and accelerators run. Derivatives by :math:`d(S^{-1}) = -S^{-1}\,dS\,S^{-1}`
     in JAX operations.
 
     Examples
@@ -249,7 +269,8 @@ def cholesky_inverse(L):
     [[3.0, -2.0], [-2.0, 4.0]]
     """
     k = L.shape[-1]
-    if not _on_cpu() or L.ndim != 2 or L.dtype not in (jnp.float32, jnp.float64):
+    if (not _on_cpu() or L.ndim != 2 or k < HOST_INVERSE_MIN
+            or L.dtype not in (jnp.float32, jnp.float64)):  # fmt: skip
         from jax.scipy.linalg import cho_solve
 
         inv = cho_solve((L, True), jnp.eye(k, dtype=L.dtype))

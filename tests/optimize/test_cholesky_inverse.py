@@ -1,11 +1,24 @@
-"""``cholesky_inverse`` (LAPACK ``potri`` on the host) against NumPy."""
+"""``cholesky_inverse`` (LAPACK ``potri`` on the host from ``HOST_INVERSE_MIN``
+rows, XLA's triangular solves below) against NumPy, on both paths."""
 
 import numpy as np
+import pytest
 
 import jax
 import jax.numpy as jnp
 
+import likelihax.optimize._host as host
 from likelihax.optimize._host import cholesky_inverse
+
+
+@pytest.fixture(autouse=True, params=["xla", "host"])
+def path(request, monkeypatch):
+    """Every test on both paths (the host one forced from 1 row; traces of
+    the other path dropped)."""
+    jax.clear_caches()
+    if request.param == "host":
+        monkeypatch.setattr(host, "HOST_INVERSE_MIN", 1)
+    return request.param
 
 
 def _spd(k=60, seed=0):
@@ -47,3 +60,12 @@ def test_singular_factor_gives_nan_and_vmap_works():
         out = jax.vmap(cholesky_inverse)(Ls)
         for s in range(3):
             np.testing.assert_allclose(out[s], np.linalg.inv(_spd(5, s)), rtol=1e-11)
+
+
+def test_only_large_matrices_call_back(path):
+    """A program with a host callback is never persistently cached (module
+    notes of ``_host``): below HOST_INVERSE_MIN rows there is none."""
+    with jax.enable_x64(True):
+        L = jnp.linalg.cholesky(jnp.asarray(_spd()))
+        text = jax.jit(cholesky_inverse).lower(L).as_text()
+    assert ("callback" in text) == (path == "host")

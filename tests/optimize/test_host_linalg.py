@@ -50,6 +50,34 @@ def test_values_and_derivatives_equal_jnp_linalg():
         np.testing.assert_allclose(got, jax.vmap(lambda t: f(t, ref))(ts), rtol=1e-13)
 
 
+def test_small_matrices_use_the_unrolled_cholesky_without_a_callback():
+    """Up to SMALL_SPD rows: values and derivatives of jnp.linalg's, NaN where
+    the matrix is not positive definite, and no host callback in the program
+    (so the persistent compilation cache keeps it)."""
+    from likelihax.optimize._host import SMALL_SPD
+
+    n = min(5, SMALL_SPD)
+    with x64_scope():
+        A0, B = jnp.asarray(_spd(n, 2)), jnp.asarray(_spd(n, 3))
+
+        def f(t, inv_logdet):
+            inv, ld = inv_logdet(A0 + t[0] * B + t[1] ** 2 * jnp.eye(n))
+            return ld + jnp.sum(inv[:2, :2]) * t[1]
+
+        def ref(A):
+            return jnp.linalg.inv(A), jnp.linalg.slogdet(A)[1]
+
+        t = jnp.array([0.3, 0.7])
+        for op in (lambda g: g, jax.grad, jax.hessian):
+            np.testing.assert_allclose(op(lambda t: f(t, spd_inverse_logdet))(t),
+                                       op(lambda t: f(t, ref))(t), rtol=1e-10)  # fmt: skip
+        inv, ld = spd_inverse_logdet(-A0)
+        assert bool(jnp.isnan(ld)) and bool(jnp.all(jnp.isnan(inv)))
+        assert "callback" not in jax.jit(spd_inverse_logdet).lower(A0).as_text()
+        big = jnp.asarray(_spd(SMALL_SPD + 1, 4))
+        assert "callback" in jax.jit(spd_inverse_logdet).lower(big).as_text()
+
+
 def test_solve_derivatives_equal_jnp_linalg():
     """spd_solve differentiates through A and b only (inv is A^-1): its first
     and second derivatives are those of jnp.linalg.solve."""
