@@ -386,7 +386,7 @@ def _plot(results, path):
         ax.plot(ps, [results[p][name] for p in ps], marker="o", label=name)
     ax.set(xscale="log", yscale="log", xlabel="parameters p",
            ylabel="warm fit time (s, median)",
-           title="Logistic regression, N = 20,000: fit with SEs (sklearn lbfgs: none)")  # fmt: skip
+           title="Logistic regression, N = 20,000: fit with SEs unless marked \"no SEs\"")  # fmt: skip
     ax.legend(fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
