@@ -255,18 +255,15 @@ SYM_MIN_COLUMNS = 256
 SYM_SPLIT = 3
 
 
-def one_gram(p: Plan, data_leaves) -> bool:
+def one_gram(p: Plan) -> bool:
     """Whether the Hessian through ``p`` is one ``X' D X`` by BLAS ``syrk``
     (:mod:`likelihax.objective._gram`) and a few weighted columns.
 
     One predictor of one data matrix with at least ``SYM_MIN_COLUMNS``
     columns, on the CPU: such an evaluation needs no more memory than the
     data (``syrk`` reads them in place), so chunked data are read whole for
-    it (``Problem._whole``). ``data_leaves`` is unused (the plan's avals hold
-    the shapes); it is taken so that ``one_gram(*found)`` reads as the other
-    calls on a plan.
+    it (``Problem._whole``). The plan's avals hold the shapes.
     """
-    del data_leaves
     if len(p.etas) != 1 or p.etas[0].m != 1 or sum(size(v) for v in p.globals_) > 8:
         return False
     e = p.etas[0]

@@ -214,7 +214,7 @@ class Problem:
         if u is not None and (found := self._predictor_plan(u, self.data)) is not None:
             from . import _linear_index as predictor
 
-            if predictor.one_gram(*found):
+            if predictor.one_gram(found[0]):
                 return self
         leaves = jax.tree_util.tree_leaves(self.data)
         t = tuple(
@@ -473,7 +473,7 @@ class Problem:
             return False
         from . import _linear_index as predictor
 
-        return predictor.one_gram(*found)
+        return predictor.one_gram(found[0])
 
     def _accumulate(self, fn, u, n_out: int, whole: bool = False):
         """Sum of ``fn(u, block, mask)`` over blocks of observations (module notes).

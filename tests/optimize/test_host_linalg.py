@@ -27,27 +27,34 @@ def _spd(n, seed):
     return G @ G.T + n * np.eye(n)
 
 
+def _reference(A):
+    return jnp.linalg.inv(A), jnp.linalg.slogdet(A)[1]
+
+
+def _check_derivatives(n, seeds):
+    """Value, gradient and Hessian of a function of spd_inverse_logdet of an
+    n x n matrix equal those through jnp.linalg; returns ``(f, t)``."""
+    A0, B = jnp.asarray(_spd(n, seeds[0])), jnp.asarray(_spd(n, seeds[1]))
+
+    def f(t, inv_logdet):
+        inv, ld = inv_logdet(A0 + t[0] * B + t[1] ** 2 * jnp.eye(n))
+        return ld + jnp.sum(inv[:2, :2]) * t[1]
+
+    t = jnp.array([0.3, 0.7])
+    for op in (lambda g: g, jax.grad, jax.hessian):
+        np.testing.assert_allclose(op(lambda t: f(t, spd_inverse_logdet))(t),
+                                   op(lambda t: f(t, _reference))(t), rtol=1e-10)  # fmt: skip
+    return f, t
+
+
 def test_values_and_derivatives_equal_jnp_linalg():
     with x64_scope():
-        A0, B = jnp.asarray(_spd(30, 0)), jnp.asarray(_spd(30, 1))
-
-        def f(t, inv_logdet):
-            A = A0 + t[0] * B + t[1] ** 2 * jnp.eye(30)
-            inv, ld = inv_logdet(A)
-            return ld + jnp.sum(inv[:3, :3]) * t[1]
-
-        def ref(A):
-            return jnp.linalg.inv(A), jnp.linalg.slogdet(A)[1]
-
-        t = jnp.array([0.3, 0.7])
-        for op in (lambda g: g, jax.grad, jax.hessian):
-            np.testing.assert_allclose(op(lambda t: f(t, spd_inverse_logdet))(t),
-                                       op(lambda t: f(t, ref))(t), rtol=1e-10)  # fmt: skip
+        f, t = _check_derivatives(30, (0, 1))
         # Under jit and vmap as well, in float64 (the callback's thread does not
         # share the 64-bit scope: values cross as words).
         ts = jnp.stack([t, t * 1.1])
         got = jax.jit(jax.vmap(lambda t: f(t, spd_inverse_logdet)))(ts)
-        np.testing.assert_allclose(got, jax.vmap(lambda t: f(t, ref))(ts), rtol=1e-13)
+        np.testing.assert_allclose(got, jax.vmap(lambda t: f(t, _reference))(ts), rtol=1e-13)
 
 
 def test_small_matrices_use_the_unrolled_cholesky_without_a_callback():
@@ -58,19 +65,8 @@ def test_small_matrices_use_the_unrolled_cholesky_without_a_callback():
 
     n = min(5, SMALL_SPD)
     with x64_scope():
-        A0, B = jnp.asarray(_spd(n, 2)), jnp.asarray(_spd(n, 3))
-
-        def f(t, inv_logdet):
-            inv, ld = inv_logdet(A0 + t[0] * B + t[1] ** 2 * jnp.eye(n))
-            return ld + jnp.sum(inv[:2, :2]) * t[1]
-
-        def ref(A):
-            return jnp.linalg.inv(A), jnp.linalg.slogdet(A)[1]
-
-        t = jnp.array([0.3, 0.7])
-        for op in (lambda g: g, jax.grad, jax.hessian):
-            np.testing.assert_allclose(op(lambda t: f(t, spd_inverse_logdet))(t),
-                                       op(lambda t: f(t, ref))(t), rtol=1e-10)  # fmt: skip
+        _check_derivatives(n, (2, 3))
+        A0 = jnp.asarray(_spd(n, 2))
         inv, ld = spd_inverse_logdet(-A0)
         assert bool(jnp.isnan(ld)) and bool(jnp.all(jnp.isnan(inv)))
         assert "callback" not in jax.jit(spd_inverse_logdet).lower(A0).as_text()
